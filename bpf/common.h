@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Helpers every hook uses: who governs the current task, the policy lookup,
+ * path matching by inode, and the decision record.
+ */
+#ifndef ACTGATE_BPF_COMMON_H
+#define ACTGATE_BPF_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "maps.h"
+
+#define EPERM 1
+
+/* A decision in the making; filled by the matcher, read by the recorder. */
+struct verdict {
+	__u32 rule_id;
+	__u8 verdict;
+	__u8 reason;
+};
+
+/*
+ * The workload governing the current task: the deepest registered cgroup on
+ * the path from the task's cgroup up to the root, so that every descendant of
+ * a governed cgroup is governed, including cgroups created after the
+ * workload started.
+ */
+static __always_inline struct actgate_workload *governing_workload(__u64 *cgroup_id)
+{
+	struct actgate_workload *found, *deepest = NULL;
+	__u64 own = bpf_get_current_cgroup_id();
+	__u64 id;
+	int level;
+
+	*cgroup_id = own;
+	found = bpf_map_lookup_elem(&workloads, &own);
+	if (found)
+		return found;
+	/* Level 0 is the root cgroup, which is never a workload. */
+	for (level = 1; level < ACTGATE_MAX_CGROUP_DEPTH; level++) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		/* 0: above the task's own depth; own: the task's cgroup, checked above. */
+		if (id == 0 || id == own)
+			break;
+		found = bpf_map_lookup_elem(&workloads, &id);
+		if (found)
+			deepest = found;
+	}
+	return deepest;
+}
+
+static __always_inline void decide_default(const struct actgate_action_policy *ap, struct verdict *v)
+{
+	v->verdict = ap->default_verdict;
+	v->rule_id = ap->default_rule_id;
+	v->reason = ACTGATE_REASON_DEFAULT;
+}
+
+static __always_inline int lookup_path_rule(struct actgate_path_key *key, __u8 kind, __u32 dev,
+					    __u64 ino, struct verdict *v)
+{
+	struct actgate_rule_verdict *rv;
+
+	key->kind = kind;
+	key->dev = dev;
+	key->ino = ino;
+	rv = bpf_map_lookup_elem(&path_rules, key);
+	if (!rv)
+		return 0;
+	v->verdict = rv->verdict;
+	v->rule_id = rv->rule_id;
+	v->reason = ACTGATE_REASON_RULE;
+	return 1;
+}
+
+/*
+ * Match the file at (mnt, dentry) against the policy's rules for one action.
+ * Most specific wins: an exact rule on the file, then a subtree rule on the
+ * file itself (a directory), then subtree rules on each ancestor, nearest
+ * first. The walk follows d_parent and crosses mount points through
+ * struct mount, so it sees the real ancestors whatever path the task used
+ * (bind mounts, chroot, /proc/self/root, relative paths, openat dirfds).
+ *
+ * All reads go through BPF_CORE_READ: after the first mount crossing the
+ * pointers come from container_of arithmetic, which the verifier only allows
+ * on probe-read (scalar) pointers, and one kind of pointer keeps the loop
+ * simple for the verifier.
+ */
+static __always_inline void match_path(__u32 policy_id, __u8 action,
+				       const struct actgate_action_policy *ap,
+				       struct vfsmount *vfsmnt, struct dentry *dentry,
+				       __u32 *dev_out, __u64 *ino_out, struct verdict *v)
+{
+	struct actgate_path_key key = {};
+	struct mount *mnt, *parent_mnt;
+	struct dentry *d = dentry, *parent;
+	__u32 dev;
+	__u64 ino;
+	int i;
+
+	dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	ino = BPF_CORE_READ(d, d_inode, i_ino);
+	*dev_out = dev;
+	*ino_out = ino;
+
+	if (!ap->has_rules) {
+		decide_default(ap, v);
+		return;
+	}
+	key.policy_id = policy_id;
+	key.action = action;
+	if (lookup_path_rule(&key, ACTGATE_PATH_EXACT, dev, ino, v))
+		return;
+	if (lookup_path_rule(&key, ACTGATE_PATH_SUBTREE, dev, ino, v))
+		return;
+	if (!ap->has_subtree_rules) {
+		decide_default(ap, v);
+		return;
+	}
+
+	mnt = container_of(vfsmnt, struct mount, mnt);
+	for (i = 0; i < ACTGATE_MAX_PATH_WALK; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d) {
+			/* Root of this mount: continue at the mount point in the parent mount. */
+			parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+			if (parent_mnt == mnt)
+				break; /* the namespace's root mount */
+			parent = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = parent_mnt;
+		}
+		d = parent;
+		dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+		ino = BPF_CORE_READ(d, d_inode, i_ino);
+		if (lookup_path_rule(&key, ACTGATE_PATH_SUBTREE, dev, ino, v))
+			return;
+	}
+	/*
+	 * A path deeper than ACTGATE_MAX_PATH_WALK ancestors (after mount
+	 * crossings) ends here with the default; the policy compiler refuses
+	 * rules it cannot reach, see docs/policy.md.
+	 */
+	decide_default(ap, v);
+}
+
+/* The record under construction for this CPU, with the common fields set. */
+static __always_inline struct actgate_decision *
+begin_record(__u8 action, __u64 cgroup_id, const struct actgate_workload *wl,
+	     const struct actgate_policy *pol, __u8 mode, const struct verdict *v)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct actgate_decision *rec;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return NULL;
+	rec->hdr.type = ACTGATE_RECORD_DECISION;
+	rec->hdr.abi_version = ACTGATE_ABI_VERSION;
+	rec->hdr.time_boot_ns = bpf_ktime_get_boot_ns();
+	rec->cgroup_id = cgroup_id;
+	rec->workload_id = wl->workload_id;
+	rec->policy_id = wl->policy_id;
+	rec->generation = pol ? pol->generation : 0;
+	rec->rule_id = v->rule_id;
+	rec->pid = (__u32)pid_tgid;
+	rec->tgid = pid_tgid >> 32;
+	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->path_error = 0;
+	rec->action = action;
+	rec->verdict = v->verdict;
+	rec->mode = mode;
+	rec->reason = v->reason;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	rec->family = 0;
+	rec->port = 0;
+	rec->protocol = 0;
+	__builtin_memset(rec->addr, 0, sizeof(rec->addr));
+	rec->dev = 0;
+	rec->ino = 0;
+	rec->path_len = 0;
+	return rec;
+}
+
+/* Send the record, sized to its path; count it per action when it does not fit. */
+static __always_inline void submit_record(struct actgate_decision *rec)
+{
+	__u64 path_len = rec->path_len;
+	__u32 action = rec->action;
+	__u64 *count;
+
+	/*
+	 * Bound the length in the register that is passed: clang would drop a
+	 * plain mask after a comparison and hand the verifier an unbounded copy.
+	 * A path of exactly PATH_MAX bytes loses its NUL and is shown by inode.
+	 */
+	_Static_assert(ACTGATE_PATH_BUF == 0x1000, "the mask below assumes a 4 KiB path buffer");
+	asm volatile("%[len] &= 0xfff" : [len] "+r"(path_len));
+	rec->hdr.size = ACTGATE_DECISION_FIXED_SIZE + path_len;
+	if (bpf_ringbuf_output(&events, rec, ACTGATE_DECISION_FIXED_SIZE + path_len, 0) == 0)
+		return;
+	count = bpf_map_lookup_elem(&dropped, &action);
+	if (count)
+		*count += 1;
+}
+
+/* Fill the readable path of an exec/open target. */
+static __always_inline void record_path(struct actgate_decision *rec, struct path *path)
+{
+	long len = bpf_d_path(path, rec->target_path, sizeof(rec->target_path));
+
+	if (len < 0) {
+		rec->path_error = len;
+		rec->path_len = 0;
+		return;
+	}
+	rec->path_len = len;
+}
+
+/* What the hook returns for a verdict under a mode. */
+static __always_inline int verdict_errno(__u8 mode, const struct verdict *v)
+{
+	if (v->verdict == ACTGATE_VERDICT_DENY && mode == ACTGATE_MODE_ENFORCE)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * The whole decision for an exec or open of file: find the governing
+ * workload, match its policy, record, and return the hook's verdict.
+ * Ungoverned tasks pay only the cgroup lookup.
+ */
+static __always_inline int check_file(__u8 action, struct file *file)
+{
+	struct actgate_workload *wl;
+	struct actgate_policy *pol;
+	struct actgate_decision *rec;
+	struct verdict v = {};
+	__u64 cgroup_id;
+	__u32 dev = 0;
+	__u64 ino = 0;
+	__u8 mode = ACTGATE_MODE_ENFORCE;
+
+	wl = governing_workload(&cgroup_id);
+	if (!wl)
+		return 0;
+	pol = bpf_map_lookup_elem(&policies, &wl->policy_id);
+	if (!pol) {
+		/* A governed workload without its policy fails closed. */
+		v.verdict = ACTGATE_VERDICT_DENY;
+		v.reason = ACTGATE_REASON_NO_POLICY;
+	} else {
+		mode = pol->mode;
+		match_path(wl->policy_id, action, &pol->action[action], BPF_CORE_READ(file, f_path.mnt),
+			   BPF_CORE_READ(file, f_path.dentry), &dev, &ino, &v);
+	}
+	rec = begin_record(action, cgroup_id, wl, pol, mode, &v);
+	if (rec) {
+		rec->dev = dev;
+		rec->ino = ino;
+		/* f_path is const in newer kernels; bpf_d_path only reads it. */
+		record_path(rec, (struct path *)&file->f_path);
+		submit_record(rec);
+	}
+	return verdict_errno(mode, &v);
+}
+
+#endif /* ACTGATE_BPF_COMMON_H */

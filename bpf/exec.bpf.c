@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Exec: decided on the file about to be executed. */
+#include "common.h"
+
+/*
+ * bprm_check_security runs once per binary handler round, so a script is
+ * checked as itself and again as its interpreter (#!): denying
+ * /usr/bin/python3 also denies scripts that name it.
+ */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(check_exec, struct linux_binprm *bprm, int ret)
+{
+	if (ret)
+		return ret; /* an earlier LSM already refused */
+	return check_file(ACTGATE_ACTION_EXEC, bprm->file);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The maps every program shares. maps.bpf.c defines them; every other
+ * .bpf.c declares them extern, and `bpftool gen object` links them into one
+ * set, so the definitions must stay identical: they live only here.
+ */
+#ifndef ACTGATE_BPF_MAPS_H
+#define ACTGATE_BPF_MAPS_H
+
+#include "actgate/abi.h"
+
+#ifdef ACTGATE_DEFINE_MAPS
+#define ACTGATE_MAP
+#else
+#define ACTGATE_MAP extern
+#endif
+
+/* Sizes userspace may raise before load (bpf_map__set_max_entries). */
+#define ACTGATE_MAX_WORKLOADS 65536
+#define ACTGATE_MAX_POLICIES 4096
+#define ACTGATE_MAX_PATH_RULES 262144
+#define ACTGATE_MAX_NET_RULES 65536
+#define ACTGATE_EVENTS_BYTES (16 << 20)
+
+/* cgroup id -> governing workload (covers the cgroup's whole subtree). */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_WORKLOADS);
+	__type(key, __u64);
+	__type(value, struct actgate_workload);
+} workloads SEC(".maps");
+
+/* policy id -> compiled policy header (mode, per-action defaults). */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct actgate_policy);
+} policies SEC(".maps");
+
+/* (policy, action, kind, dev, ino) -> verdict: exec and open rules. */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_PATH_RULES);
+	__type(key, struct actgate_path_key);
+	__type(value, struct actgate_rule_verdict);
+} path_rules SEC(".maps");
+
+/* (policy, address prefix) -> port rules: connect rules. */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ACTGATE_MAX_NET_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_net_key);
+	__type(value, struct actgate_net_rules);
+} net_rules SEC(".maps");
+
+/* Decision records for the daemon. */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ACTGATE_EVENTS_BYTES);
+} events SEC(".maps");
+
+/*
+ * Records that did not fit in the ring buffer, per action. Per-CPU so that
+ * the increment needs no atomics; userspace sums the CPUs.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACTGATE_ACTION_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped SEC(".maps");
+
+/*
+ * Scratch space for building one record: a decision with its path is 4 KiB,
+ * far over the 512-byte BPF stack. Per-CPU, and LSM programs do not nest on
+ * one CPU for the hooks we attach, so one slot is enough.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct actgate_decision);
+} scratch SEC(".maps");
+
+#endif /* ACTGATE_BPF_MAPS_H */

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The ABI shared by the BPF programs and userspace: map keys and values, the
+ * decision record, and the enums they use. Only fixed-size types, explicit
+ * padding and a size assertion on every struct, so that clang -target bpf and
+ * the host compiler agree on every byte.
+ *
+ * Userspace includes <linux/types.h> before this header; BPF code gets the
+ * __u* types from vmlinux.h.
+ */
+#ifndef ACTGATE_ABI_H
+#define ACTGATE_ABI_H
+
+/* Bumped on any change to a layout below; travels in every record. */
+#define ACTGATE_ABI_VERSION 1
+
+/* Bounds shared by both sides. */
+#define ACTGATE_MAX_CGROUP_DEPTH 64    /* ancestor levels examined per action */
+#define ACTGATE_MAX_PATH_WALK 256      /* dentry levels walked for directory rules */
+#define ACTGATE_PATH_BUF 4096          /* PATH_MAX: the readable path in a record */
+#define ACTGATE_NET_RULES_PER_PREFIX 16 /* port rules carried by one CIDR entry */
+#define ACTGATE_COMM_LEN 16
+
+enum actgate_action {
+	ACTGATE_ACTION_NONE = 0,
+	ACTGATE_ACTION_EXEC = 1,
+	ACTGATE_ACTION_OPEN = 2,
+	ACTGATE_ACTION_CONNECT = 3,
+	ACTGATE_ACTION_COUNT = 4,
+};
+
+enum actgate_verdict {
+	ACTGATE_VERDICT_ALLOW = 0,
+	ACTGATE_VERDICT_DENY = 1,
+};
+
+enum actgate_mode {
+	ACTGATE_MODE_ENFORCE = 0,
+	ACTGATE_MODE_AUDIT = 1,
+};
+
+/* Why a verdict was reached. */
+enum actgate_reason {
+	ACTGATE_REASON_DEFAULT = 0, /* no rule matched: the policy's default */
+	ACTGATE_REASON_RULE = 1,    /* rule_id names the rule */
+	ACTGATE_REASON_NO_POLICY = 2, /* governed workload whose policy is missing: denied */
+};
+
+enum actgate_record_type {
+	ACTGATE_RECORD_DECISION = 1,
+};
+
+/* Kinds of path rule; a key field so that one map holds both. */
+enum actgate_path_kind {
+	ACTGATE_PATH_EXACT = 1,   /* the inode itself */
+	ACTGATE_PATH_SUBTREE = 2, /* the directory and everything below it */
+};
+
+/*
+ * workloads: cgroup id -> the workload governing that cgroup and every
+ * descendant cgroup (the programs walk ancestors; the deepest entry wins).
+ */
+struct actgate_workload {
+	__u64 workload_id;
+	__u32 policy_id;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct actgate_workload) == 16, "actgate_workload layout");
+
+/* Per-action part of a compiled policy. */
+struct actgate_action_policy {
+	__u8 default_verdict; /* enum actgate_verdict */
+	__u8 has_rules;       /* 0: skip every lookup, the default decides */
+	__u8 has_subtree_rules; /* 0: no directory rules, skip the dentry walk */
+	__u8 pad;
+	__u32 default_rule_id; /* rule id naming the default, for the record */
+};
+_Static_assert(sizeof(struct actgate_action_policy) == 8, "actgate_action_policy layout");
+
+/* policies: policy id -> compiled policy header. */
+struct actgate_policy {
+	__u32 generation;
+	__u8 mode; /* enum actgate_mode */
+	__u8 pad[3];
+	struct actgate_action_policy action[ACTGATE_ACTION_COUNT]; /* index: enum actgate_action */
+};
+_Static_assert(sizeof(struct actgate_policy) == 40, "actgate_policy layout");
+
+/*
+ * path_rules: (policy, action, kind, inode identity) -> verdict. Paths are
+ * matched by inode so that hardlinks, bind mounts, symlinks, relative paths
+ * and /proc/self/fd cannot bypass a rule. dev is the kernel's encoding
+ * (major << 20 | minor), not userspace's st_dev.
+ */
+struct actgate_path_key {
+	__u32 policy_id;
+	__u8 action; /* enum actgate_action */
+	__u8 kind;   /* enum actgate_path_kind */
+	__u16 pad;
+	__u32 dev;
+	__u32 pad2;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct actgate_path_key) == 24, "actgate_path_key layout");
+
+struct actgate_rule_verdict {
+	__u32 rule_id;
+	__u8 verdict; /* enum actgate_verdict */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct actgate_rule_verdict) == 8, "actgate_rule_verdict layout");
+
+/*
+ * net_rules: an LPM trie keyed by (policy id, IPv6 address). IPv4 lives in
+ * the IPv4-mapped range ::ffff:0:0/96, so a v4-mapped IPv6 destination
+ * matches the IPv4 rules. prefixlen counts the 32 policy-id bits too, so a
+ * lookup never crosses policies.
+ */
+struct actgate_net_key {
+	__u32 prefixlen;
+	__u32 policy_id; /* big-endian: LPM matches bytes from the first one */
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct actgate_net_key) == 24, "actgate_net_key layout");
+
+struct actgate_port_rule {
+	__u16 port_lo; /* host order; 0-65535 for "any port" */
+	__u16 port_hi;
+	__u8 verdict;  /* enum actgate_verdict */
+	__u8 pad[3];
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct actgate_port_rule) == 12, "actgate_port_rule layout");
+
+/*
+ * The longest prefix carries its own rules followed by those of every
+ * shorter prefix that contains it, most specific first, so that the first
+ * port match is the answer (an LPM trie returns only the longest prefix).
+ */
+struct actgate_net_rules {
+	__u32 count;
+	struct actgate_port_rule rule[ACTGATE_NET_RULES_PER_PREFIX];
+};
+_Static_assert(sizeof(struct actgate_net_rules) == 4 + 12 * ACTGATE_NET_RULES_PER_PREFIX,
+	       "actgate_net_rules layout");
+
+/* Every record begins with this header. */
+struct actgate_record_header {
+	__u16 type;        /* enum actgate_record_type */
+	__u16 abi_version; /* ACTGATE_ABI_VERSION */
+	__u32 size;        /* bytes of the whole record, header included */
+	__u64 time_boot_ns; /* bpf_ktime_get_boot_ns() */
+};
+_Static_assert(sizeof(struct actgate_record_header) == 16, "actgate_record_header layout");
+
+/*
+ * One decision. The record is variable-length: target_path holds
+ * path_len bytes (NUL included) and the record ends there.
+ */
+struct actgate_decision {
+	struct actgate_record_header hdr;
+	__u64 cgroup_id;
+	__u64 workload_id;
+	__u32 policy_id;
+	__u32 rule_id;      /* 0 when reason is not ACTGATE_REASON_RULE */
+	__u32 generation;   /* policy generation that decided */
+	__u32 pid;          /* thread id */
+	__u32 tgid;         /* process id */
+	__u32 ppid;         /* real parent's process id */
+	__u32 uid;
+	__s32 path_error;   /* <0: the readable path could not be produced */
+	__u8 action;        /* enum actgate_action */
+	__u8 verdict;       /* enum actgate_verdict */
+	__u8 mode;          /* enum actgate_mode: audit means not enforced */
+	__u8 reason;        /* enum actgate_reason */
+	char comm[ACTGATE_COMM_LEN];
+	/* connect target */
+	__u16 family;       /* AF_INET, AF_INET6 */
+	__u16 port;         /* host order */
+	__u8 protocol;      /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u8 pad[7];
+	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
+	/* exec/open target */
+	__u32 dev;
+	__u32 path_len;
+	__u64 ino;
+	char target_path[ACTGATE_PATH_BUF];
+};
+_Static_assert(sizeof(struct actgate_decision) == 128 + ACTGATE_PATH_BUF, "actgate_decision layout");
+
+#define ACTGATE_DECISION_FIXED_SIZE (sizeof(struct actgate_decision) - ACTGATE_PATH_BUF)
+
+#endif /* ACTGATE_ABI_H */

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* actgate: the command-line interface, git-style verbs. */
+#include <linux/types.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actgate/abi.h"
+#include "client.h"
+#include "compile.h"
+#include "daemon.h"
+#include "journal.h"
+#include "json.h"
+#include "policy.h"
+#include "replay.h"
+#include "run.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static int usage_error(const char *verb, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "actgate: %s: ", verb);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'actgate %s --help'.\n", verb);
+	return EXIT_USAGE;
+}
+
+/* ---- run ---- */
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
+		"                   [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"Run CMD as the governed workload NAME: actgated creates a cgroup for it, binds\n"
+		"it to the one policy whose selector matches NAME, and CMD and everything it\n"
+		"starts is policed and recorded from its first action.\n"
+		"\n"
+		"  -w, --workload NAME        workload name (letters, digits, ._:@+/-)\n"
+		"  -l, --label K=V            a label recorded with every decision (repeatable)\n"
+		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -s, --socket PATH          actgated's control socket [$" SOCKET_ENV
+		" or " DEFAULT_SOCKET_PATH "]\n"
+		"  -q, --quiet                no note about the workload on stderr\n"
+		"  -h, --help                 show this help\n"
+		"\n"
+		"Exit status: CMD's status (128+N if killed by signal N); 125 if actgate could\n"
+		"not set the workload up; 126 if CMD could not be executed (for example denied\n"
+		"by the policy); 127 if CMD was not found.\n");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_options o = { 0 };
+	const char *socket_flag = NULL;
+	int opt, ret;
+
+	o.labels = calloc((size_t)argc, sizeof(*o.labels));
+	if (!o.labels)
+		return RUN_EXIT_FAILED;
+	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
+	while ((opt = getopt_long(argc, argv, "+w:l:d:s:qh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			o.workload = optarg;
+			break;
+		case 'l':
+			o.labels[o.label_count++] = optarg;
+			break;
+		case 'd':
+			o.principal = optarg;
+			break;
+		case 's':
+			socket_flag = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			free(o.labels);
+			return 0;
+		default:
+			free(o.labels);
+			run_usage(stderr);
+			return RUN_EXIT_FAILED;
+		}
+	}
+	if (!o.workload || optind >= argc) {
+		free(o.labels);
+		fprintf(stderr, "actgate: run: %s\nTry 'actgate run --help'.\n",
+			!o.workload ? "--workload NAME is required" : "no command given after --");
+		return RUN_EXIT_FAILED;
+	}
+	o.socket_path = control_socket_path(socket_flag);
+	o.argv = &argv[optind];
+	ret = run_workload(&o);
+	free(o.labels);
+	return ret;
+}
+
+/* ---- replay ---- */
+
+static void replay_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate replay [--journal-dir DIR] [--json] [--workload GLOB]\n"
+		"                      [--action exec|open|connect] [--verdict allow|deny]\n"
+		"                      [JOURNAL]\n"
+		"Print recorded decisions, oldest first, as a table or as JSON lines.\n"
+		"JOURNAL is a journal directory or a decisions.log file (copied journals work\n"
+		"too); without it, --journal-dir or " DEFAULT_JOURNAL_DIR " is read.\n"
+		"\n"
+		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
+		"      --json              one JSON object per line (fields: docs/journal-format.md)\n"
+		"  -w, --workload GLOB     only workloads whose name matches GLOB\n"
+		"  -a, --action A          only exec, open or connect decisions\n"
+		"  -V, --verdict V         only allow or deny decisions\n"
+		"  -h, --help              show this help\n"
+		"\n"
+		"Exit status: 0 on success (also with no matching record), 1 when the journal\n"
+		"cannot be read, 2 on usage errors.\n");
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "journal-dir", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "verdict", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct replay_filter filter = { .action = -1, .verdict = -1 };
+	const char *journal = NULL;
+	bool json = false;
+	uint8_t value;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "j:w:a:V:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			journal = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case 'w':
+			filter.workload_glob = optarg;
+			break;
+		case 'a':
+			if (action_from_name(optarg, &value))
+				return usage_error("replay", "--action %s: expected exec, open or connect",
+						   optarg);
+			filter.action = value;
+			break;
+		case 'V':
+			if (verdict_from_name(optarg, &value))
+				return usage_error("replay", "--verdict %s: expected allow or deny", optarg);
+			filter.verdict = value;
+			break;
+		case 'h':
+			replay_usage(stdout);
+			return 0;
+		default:
+			replay_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		if (journal || argc - optind > 1)
+			return usage_error("replay", "give one journal, as --journal-dir or as %s",
+					   "JOURNAL");
+		journal = argv[optind];
+	}
+	if (!journal)
+		journal = DEFAULT_JOURNAL_DIR;
+	return replay_run(journal, &filter, json, stdout, stderr) ? EXIT_FAIL : 0;
+}
+
+/* ---- policy ---- */
+
+static void policy_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate policy check [--resolve] PATH...\n"
+		"Validate policy files (a directory means its *.yaml and *.yml files).\n"
+		"Errors and warnings are printed as file:line:col: severity: message.\n"
+		"\n"
+		"  --resolve    also compile against this host's file system, as actgated\n"
+		"               does: reports paths that do not exist and subtree rules on\n"
+		"               files\n"
+		"  -h, --help   show this help\n"
+		"\n"
+		"Exit status: 0 when every file is valid (warnings allowed), 1 when any has an\n"
+		"error, 2 on usage errors.\n");
+}
+
+static int has_policy_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Parse every policy file of a directory into set, in name order. */
+static int check_dir(const char *dir, struct policy_set *set, struct diag_list *diags)
+{
+	struct dirent *de;
+	char **names = NULL;
+	size_t count = 0, cap = 0;
+	int err = 0, failed = 0;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return diag_add(diags, DIAG_ERROR, dir, 0, 0, "cannot open directory: %s",
+				strerror(errno)) ?: -EINVAL;
+	while ((de = readdir(dh))) {
+		if (de->d_name[0] == '.' || !has_policy_suffix(de->d_name))
+			continue;
+		if (count == cap) {
+			char **bigger = realloc(names, (cap ? cap * 2 : 16) * sizeof(*names));
+
+			if (!bigger) {
+				err = -ENOMEM;
+				goto out;
+			}
+			names = bigger;
+			cap = cap ? cap * 2 : 16;
+		}
+		if (asprintf(&names[count], "%s/%s", dir, de->d_name) < 0) {
+			err = -ENOMEM;
+			goto out;
+		}
+		count++;
+	}
+	if (count == 0) {
+		err = diag_add(diags, DIAG_ERROR, dir, 0, 0, "no *.yaml or *.yml policy files");
+		failed = 1;
+		goto out;
+	}
+	qsort(names, count, sizeof(*names), compare_names);
+	for (size_t i = 0; i < count; i++) {
+		int e = policy_parse_file(names[i], set, diags);
+
+		if (e && e != -EINVAL)
+			diag_add(diags, DIAG_ERROR, names[i], 0, 0, "%s", strerror(-e));
+		if (e)
+			failed = 1;
+	}
+out:
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	closedir(dh);
+	if (err)
+		return err;
+	return failed ? -EINVAL : 0;
+}
+
+static int cmd_policy_check(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "resolve", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct policy_set set = { 0 };
+	struct policy_image image = { 0 };
+	struct diag_list diags = { 0 };
+	int opt, resolve = 0, failed = 0;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			resolve = 1;
+			break;
+		case 'h':
+			policy_usage(stdout);
+			return 0;
+		default:
+			policy_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("policy check", "%s", "no policy file or directory given");
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		int err;
+
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			err = check_dir(argv[i], &set, &diags);
+		else
+			err = policy_parse_file(argv[i], &set, &diags);
+		if (err == -EINVAL)
+			failed = 1;
+		else if (err) {
+			diag_add(&diags, DIAG_ERROR, argv[i], 0, 0, "%s", strerror(-err));
+			failed = 1;
+		}
+	}
+	if (!failed && policy_set_validate(&set, &diags))
+		failed = 1;
+	if (!failed && resolve && policy_compile(&set, 1, resolve_path_stat, NULL, &image, &diags))
+		failed = 1;
+	diag_print(&diags, stderr);
+	if (!failed)
+		printf("%zu %s valid (%zu warning%s)\n", set.count,
+		       set.count == 1 ? "policy" : "policies", diags.warnings,
+		       diags.warnings == 1 ? "" : "s");
+	policy_image_free(&image);
+	policy_set_free(&set);
+	diag_list_free(&diags);
+	return failed ? EXIT_FAIL : 0;
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		policy_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_policy_check(argc - 1, argv + 1);
+	return usage_error("policy", "unknown subcommand '%s' (known: check)", argv[1]);
+}
+
+/* ---- status ---- */
+
+static void status_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate status [--json] [--socket PATH]\n"
+		"Ask actgated what it enforces and what it has recorded.\n"
+		"\n"
+		"  --json          the daemon's reply as one JSON object\n"
+		"  --socket PATH   actgated's control socket [$" SOCKET_ENV " or " DEFAULT_SOCKET_PATH
+		"]\n"
+		"  -h, --help      show this help\n"
+		"\n"
+		"Exit status: 0 when actgated answered, 1 when it could not be reached, 2 on\n"
+		"usage errors.\n");
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct json_msg reply = { 0 };
+	struct json_out req;
+	const char *socket_flag = NULL;
+	char why[1024];
+	int opt, fd, err, json = 0;
+
+	while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'J':
+			json = 1;
+			break;
+		case 's':
+			socket_flag = optarg;
+			break;
+		case 'h':
+			status_usage(stdout);
+			return 0;
+		default:
+			status_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
+		fprintf(stderr, "actgate: status: %s\n", why);
+		return EXIT_FAIL;
+	}
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", "status");
+	json_object_end(&req);
+	err = control_request(fd, &req, &reply, why, sizeof(why));
+	json_out_free(&req);
+	close(fd);
+	if (err) {
+		fprintf(stderr, "actgate: status: %s\n", why);
+		json_msg_free(&reply);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < reply.count; i++) {
+		const struct json_member *m = &reply.members[i];
+
+		if (json) {
+			continue;
+		} else if (m->type == JSON_OBJECT) {
+			printf("%s:", m->key);
+			for (size_t k = 0; k < m->member_count; k++)
+				printf(" %s=%s", m->members[k].key, m->members[k].value);
+			printf("\n");
+		} else if (strcmp(m->key, "ok") != 0) {
+			printf("%s: %s\n", m->key, m->value ? m->value : "null");
+		}
+	}
+	if (json) {
+		struct json_out out;
+
+		json_out_init(&out);
+		json_object_begin(&out);
+		for (size_t i = 0; i < reply.count; i++) {
+			const struct json_member *m = &reply.members[i];
+
+			if (m->type == JSON_OBJECT) {
+				json_key_object_begin(&out, m->key);
+				for (size_t k = 0; k < m->member_count; k++)
+					json_add_u64(&out, m->members[k].key,
+						     strtoull(m->members[k].value, NULL, 10));
+				json_object_end(&out);
+			} else if (strcmp(m->key, "ok") == 0) {
+				json_add_bool(&out, "ok", true);
+			} else if (m->value && m->value[0] >= '0' && m->value[0] <= '9') {
+				json_add_u64(&out, m->key, strtoull(m->value, NULL, 10));
+			} else {
+				json_add_string(&out, m->key, m->value);
+			}
+		}
+		json_object_end(&out);
+		json_out_write_line(&out, stdout);
+		json_out_free(&out);
+	}
+	json_msg_free(&reply);
+	return 0;
+}
+
+/* ---- main ---- */
+
+static const struct verb verbs[] = {
+	{ "run", cmd_run, "run a command as a governed workload" },
+	{ "replay", cmd_replay, "print recorded decisions" },
+	{ "policy", cmd_policy, "policy check: validate policy files" },
+	{ "status", cmd_status, "what actgated enforces and has recorded" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: actgate <command> [OPTION]... [ARG]...\n"
+		     "Authorize every action of ephemeral workloads with BPF LSM policy.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(out, "\n'actgate <command> --help' describes each command and its exit status.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "actgate: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

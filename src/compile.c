@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#include <linux/types.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "compile.h"
+
+/* Growable arrays of the image, and the rule-name table. */
+struct image_builder {
+	struct policy_image *img;
+	size_t path_cap;
+	size_t net_cap;
+	size_t rule_cap;
+};
+
+int resolve_path_stat(const char *path, uint32_t *dev, uint64_t *ino, int *is_dir, void *ctx)
+{
+	struct stat st;
+
+	(void)ctx;
+	if (stat(path, &st) < 0)
+		return -errno;
+	/* The kernel's internal dev_t: major in the top 12 bits, minor in the low 20. */
+	*dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+	*ino = st.st_ino;
+	*is_dir = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+static int grow(void **items, size_t *cap, size_t count, size_t item_size)
+{
+	size_t new_cap;
+	void *p;
+
+	if (count < *cap)
+		return 0;
+	new_cap = *cap ? *cap * 2 : 64;
+	p = realloc(*items, new_cap * item_size);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = new_cap;
+	return 0;
+}
+
+/* Add a rule name; returns the new rule id (> 0) or -ENOMEM. */
+__attribute__((format(printf, 2, 3))) static int64_t add_rule_name(struct image_builder *b,
+								    const char *fmt, ...)
+{
+	struct policy_image *img = b->img;
+	va_list ap;
+	char *name;
+	int n, err;
+
+	if (img->rule_count == 0) {
+		/* Rule id 0 means "no rule": keep the slot, empty. */
+		err = grow((void **)&img->rule_names, &b->rule_cap, 0, sizeof(char *));
+		if (err)
+			return err;
+		img->rule_names[0] = NULL;
+		img->rule_count = 1;
+	}
+	err = grow((void **)&img->rule_names, &b->rule_cap, img->rule_count, sizeof(char *));
+	if (err)
+		return err;
+	va_start(ap, fmt);
+	n = vasprintf(&name, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	img->rule_names[img->rule_count] = name;
+	return (int64_t)img->rule_count++;
+}
+
+static const char *section_name(uint8_t action)
+{
+	switch (action) {
+	case ACTGATE_ACTION_EXEC:
+		return "exec";
+	case ACTGATE_ACTION_OPEN:
+		return "open";
+	case ACTGATE_ACTION_CONNECT:
+		return "connect";
+	}
+	return "?";
+}
+
+static const char *list_name(uint8_t verdict)
+{
+	return verdict == ACTGATE_VERDICT_DENY ? "deny" : "allow";
+}
+
+/*
+ * Insert or merge one path entry. Two rules may land on one key (the same
+ * path in allow and deny, or two paths naming one inode through a hardlink
+ * or symlink): deny wins the tie, otherwise the first rule keeps the key.
+ */
+static int add_path_entry(struct image_builder *b, const struct actgate_path_key *key,
+			  uint8_t verdict, uint32_t rule_id)
+{
+	struct policy_image *img = b->img;
+	size_t i;
+	int err;
+
+	for (i = 0; i < img->path_count; i++) {
+		struct image_path_entry *e = &img->paths[i];
+
+		if (memcmp(&e->key, key, sizeof(*key)) != 0)
+			continue;
+		if (verdict == ACTGATE_VERDICT_DENY && e->value.verdict != ACTGATE_VERDICT_DENY) {
+			e->value.verdict = verdict;
+			e->value.rule_id = rule_id;
+		}
+		return 0;
+	}
+	err = grow((void **)&img->paths, &b->path_cap, img->path_count, sizeof(*img->paths));
+	if (err)
+		return err;
+	memset(&img->paths[img->path_count], 0, sizeof(img->paths[0]));
+	img->paths[img->path_count].key = *key;
+	img->paths[img->path_count].value.verdict = verdict;
+	img->paths[img->path_count].value.rule_id = rule_id;
+	img->path_count++;
+	return 0;
+}
+
+static int compile_path_rules(struct image_builder *b, const struct policy *p, uint32_t policy_id,
+			      uint8_t action, const struct path_rules *rules,
+			      struct actgate_action_policy *ap, path_resolver_fn resolve,
+			      void *resolve_ctx, struct diag_list *diags)
+{
+	int64_t rule_id;
+	size_t i;
+	int err, failed = 0;
+
+	ap->default_verdict = rules->default_verdict;
+	rule_id = add_rule_name(b, "%s:%s.default", p->name, section_name(action));
+	if (rule_id < 0)
+		return (int)rule_id;
+	ap->default_rule_id = (uint32_t)rule_id;
+
+	for (i = 0; i < rules->count; i++) {
+		const struct path_rule *r = &rules->rules[i];
+		struct actgate_path_key key = {0};
+		uint32_t dev;
+		uint64_t ino;
+		int is_dir;
+
+		rule_id = add_rule_name(b, "%s:%s.%s[%u]", p->name, section_name(action),
+					list_name(r->verdict), r->index);
+		if (rule_id < 0)
+			return (int)rule_id;
+		err = resolve(r->path, &dev, &ino, &is_dir, resolve_ctx);
+		if (err == -ENOENT) {
+			err = diag_add(diags, DIAG_WARNING, p->file, r->pos.line, r->pos.col,
+				       "%s: no such file or directory: the rule matches nothing until "
+				       "the path exists and the policy is loaded again",
+				       r->path);
+			if (err)
+				return err;
+			continue;
+		}
+		if (err) {
+			err = diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
+				       "%s: cannot resolve: %s", r->path, strerror(-err));
+			if (err)
+				return err;
+			failed = 1;
+			continue;
+		}
+		if (r->subtree && !is_dir) {
+			err = diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
+				       "%s/: a trailing '/' means a directory's subtree, but this is "
+				       "not a directory",
+				       r->path);
+			if (err)
+				return err;
+			failed = 1;
+			continue;
+		}
+		key.policy_id = policy_id;
+		key.action = action;
+		key.kind = r->subtree ? ACTGATE_PATH_SUBTREE : ACTGATE_PATH_EXACT;
+		key.dev = dev;
+		key.ino = ino;
+		err = add_path_entry(b, &key, r->verdict, (uint32_t)rule_id);
+		if (err)
+			return err;
+		ap->has_rules = 1;
+		if (r->subtree)
+			ap->has_subtree_rules = 1;
+	}
+	return failed ? -EINVAL : 0;
+}
+
+/* Does rule prefix outer contain prefix (addr, len)? */
+static int prefix_contains(const struct net_rule *outer, const uint8_t addr[16], unsigned len)
+{
+	unsigned full = outer->prefix_len / 8, rest = outer->prefix_len % 8;
+	uint8_t mask;
+
+	if (outer->prefix_len > len)
+		return 0;
+	if (memcmp(outer->addr, addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (uint8_t)(0xff << (8 - rest));
+	return (outer->addr[full] & mask) == (addr[full] & mask);
+}
+
+/* Most specific first: longer prefix, then narrower port range, then deny, then order. */
+static int more_specific(const struct net_rule *a, const struct net_rule *b)
+{
+	unsigned wa = (unsigned)a->port_hi - a->port_lo, wb = (unsigned)b->port_hi - b->port_lo;
+
+	if (a->prefix_len != b->prefix_len)
+		return a->prefix_len > b->prefix_len;
+	if (wa != wb)
+		return wa < wb;
+	if (a->verdict != b->verdict)
+		return a->verdict == ACTGATE_VERDICT_DENY;
+	return a->index < b->index;
+}
+
+static int compile_net_rules(struct image_builder *b, const struct policy *p, uint32_t policy_id,
+			     const struct net_rules *rules, struct actgate_action_policy *ap,
+			     struct diag_list *diags)
+{
+	struct policy_image *img = b->img;
+	const struct net_rule **covering = NULL;
+	uint32_t *rule_ids = NULL;
+	int64_t rule_id;
+	size_t i, j, k;
+	int err = 0, failed = 0;
+
+	ap->default_verdict = rules->default_verdict;
+	rule_id = add_rule_name(b, "%s:connect.default", p->name);
+	if (rule_id < 0)
+		return (int)rule_id;
+	ap->default_rule_id = (uint32_t)rule_id;
+	if (rules->count == 0)
+		return 0;
+
+	covering = calloc(rules->count, sizeof(*covering));
+	rule_ids = calloc(rules->count, sizeof(*rule_ids));
+	if (!covering || !rule_ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < rules->count; i++) {
+		const struct net_rule *r = &rules->rules[i];
+
+		rule_id = add_rule_name(b, "%s:connect.%s[%u]", p->name, list_name(r->verdict),
+					r->index);
+		if (rule_id < 0) {
+			err = (int)rule_id;
+			goto out;
+		}
+		rule_ids[i] = (uint32_t)rule_id;
+	}
+	ap->has_rules = 1;
+
+	/* One trie entry per distinct prefix, carrying every rule that covers it. */
+	for (i = 0; i < rules->count; i++) {
+		const struct net_rule *r = &rules->rules[i];
+		struct image_net_entry *e;
+		size_t n = 0;
+		int seen = 0;
+
+		for (j = 0; j < i; j++) {
+			if (rules->rules[j].prefix_len == r->prefix_len &&
+			    memcmp(rules->rules[j].addr, r->addr, 16) == 0)
+				seen = 1;
+		}
+		if (seen)
+			continue;
+		for (j = 0; j < rules->count; j++) {
+			if (!prefix_contains(&rules->rules[j], r->addr, r->prefix_len))
+				continue;
+			/* Insertion sort: these lists are short (at most 16 fit). */
+			k = n++;
+			while (k > 0 && more_specific(&rules->rules[j], covering[k - 1])) {
+				covering[k] = covering[k - 1];
+				k--;
+			}
+			covering[k] = &rules->rules[j];
+		}
+		if (n > ACTGATE_NET_RULES_PER_PREFIX) {
+			err = diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
+				       "%s: %zu connect rules cover this prefix; at most %d can be "
+				       "enforced for one prefix",
+				       r->text, n, ACTGATE_NET_RULES_PER_PREFIX);
+			if (err)
+				goto out;
+			failed = 1;
+			continue;
+		}
+		err = grow((void **)&img->nets, &b->net_cap, img->net_count, sizeof(*img->nets));
+		if (err)
+			goto out;
+		e = &img->nets[img->net_count++];
+		memset(e, 0, sizeof(*e));
+		e->key.prefixlen = 32 + r->prefix_len;
+		e->key.policy_id = __builtin_bswap32(policy_id); /* big-endian, see abi.h */
+		memcpy(e->key.addr, r->addr, 16);
+		e->value.count = (uint32_t)n;
+		for (k = 0; k < n; k++) {
+			const struct net_rule *c = covering[k];
+
+			e->value.rule[k].port_lo = c->port_lo;
+			e->value.rule[k].port_hi = c->port_hi;
+			e->value.rule[k].verdict = c->verdict;
+			e->value.rule[k].rule_id = rule_ids[c - rules->rules];
+		}
+	}
+	err = failed ? -EINVAL : 0;
+out:
+	free(covering);
+	free(rule_ids);
+	return err;
+}
+
+int policy_compile(const struct policy_set *set, uint32_t generation, path_resolver_fn resolve,
+		   void *resolve_ctx, struct policy_image *img, struct diag_list *diags)
+{
+	struct image_builder b = { .img = img };
+	size_t i;
+	int err = 0, failed = 0;
+
+	memset(img, 0, sizeof(*img));
+	img->generation = generation;
+	if (set->count == 0)
+		return 0;
+	img->policies = calloc(set->count, sizeof(*img->policies));
+	if (!img->policies)
+		return -ENOMEM;
+	img->policy_count = set->count;
+
+	for (i = 0; i < set->count; i++) {
+		const struct policy *p = &set->policies[i];
+		struct actgate_policy *cp = &img->policies[i];
+		uint32_t policy_id = (uint32_t)i + 1;
+
+		cp->generation = generation;
+		cp->mode = p->mode;
+		err = compile_path_rules(&b, p, policy_id, ACTGATE_ACTION_EXEC, &p->exec,
+					 &cp->action[ACTGATE_ACTION_EXEC], resolve, resolve_ctx, diags);
+		if (err == -EINVAL)
+			failed = 1;
+		else if (err)
+			goto fail;
+		err = compile_path_rules(&b, p, policy_id, ACTGATE_ACTION_OPEN, &p->open,
+					 &cp->action[ACTGATE_ACTION_OPEN], resolve, resolve_ctx, diags);
+		if (err == -EINVAL)
+			failed = 1;
+		else if (err)
+			goto fail;
+		err = compile_net_rules(&b, p, policy_id, &p->connect,
+					&cp->action[ACTGATE_ACTION_CONNECT], diags);
+		if (err == -EINVAL)
+			failed = 1;
+		else if (err)
+			goto fail;
+	}
+	if (!failed)
+		return 0;
+	err = -EINVAL;
+fail:
+	policy_image_free(img);
+	return err;
+}
+
+const char *policy_image_rule_name(const struct policy_image *img, uint32_t rule_id)
+{
+	if (rule_id == 0 || rule_id >= img->rule_count)
+		return NULL;
+	return img->rule_names[rule_id];
+}
+
+void policy_image_free(struct policy_image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->rule_count; i++)
+		free(img->rule_names[i]);
+	free(img->rule_names);
+	free(img->policies);
+	free(img->paths);
+	free(img->nets);
+	memset(img, 0, sizeof(*img));
+}

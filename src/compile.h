@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Compilation: a validated policy set -> the contents of the BPF maps (the
+ * policy image). Paths are resolved to inode identity here, through a
+ * resolver so that tests can supply their own file system.
+ */
+#ifndef ACTGATE_COMPILE_H
+#define ACTGATE_COMPILE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actgate/abi.h"
+#include "diag.h"
+#include "policy.h"
+
+struct image_path_entry {
+	struct actgate_path_key key;
+	struct actgate_rule_verdict value;
+};
+
+struct image_net_entry {
+	struct actgate_net_key key;
+	struct actgate_net_rules value;
+};
+
+struct policy_image {
+	uint32_t generation;
+	/* Policy id = index + 1 (0 is never a policy); same order as the set. */
+	struct actgate_policy *policies;
+	size_t policy_count;
+	struct image_path_entry *paths;
+	size_t path_count;
+	struct image_net_entry *nets;
+	size_t net_count;
+	/* Rule id -> name such as "ci-runner:exec.deny[0]"; id 0 is unused. */
+	char **rule_names;
+	size_t rule_count;
+};
+
+/*
+ * Resolve an absolute path to the kernel's inode identity. Returns 0,
+ * -ENOENT when it does not exist, or another -errno. is_dir tells whether it
+ * is a directory.
+ */
+typedef int (*path_resolver_fn)(const char *path, uint32_t *dev, uint64_t *ino, int *is_dir,
+				void *ctx);
+
+/* stat(2)-based resolver: follows symlinks, encodes dev as the kernel does. */
+int resolve_path_stat(const char *path, uint32_t *dev, uint64_t *ino, int *is_dir, void *ctx);
+
+/*
+ * Compile set into img. Unresolvable paths are warnings (the rule cannot
+ * match anything that does not exist; see docs/policy.md); what cannot be
+ * represented (a subtree rule on a file, too many overlapping connect rules)
+ * is an error. Returns 0, -EINVAL after adding errors to diags, or -ENOMEM.
+ * On failure img is left empty.
+ */
+int policy_compile(const struct policy_set *set, uint32_t generation, path_resolver_fn resolve,
+		   void *resolve_ctx, struct policy_image *img, struct diag_list *diags);
+
+/* The name of a rule id, or NULL when it is out of range. */
+const char *policy_image_rule_name(const struct policy_image *img, uint32_t rule_id);
+
+void policy_image_free(struct policy_image *img);
+
+#endif /* ACTGATE_COMPILE_H */

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* actgated: the daemon's event loop, its state and its control requests. */
+#ifndef ACTGATE_DAEMON_H
+#define ACTGATE_DAEMON_H
+
+#include <stdbool.h>
+
+#define DEFAULT_POLICY_DIR "/etc/actgate/policies"
+#define DEFAULT_JOURNAL_DIR "/var/log/actgate"
+#define DEFAULT_SOCKET_PATH "/run/actgate/actgate.sock"
+#define DEFAULT_CGROUP_PARENT "/actgate"
+
+struct daemon_config {
+	const char *policy_dir;
+	const char *journal_dir;
+	const char *socket_path;
+	const char *cgroup_parent; /* cgroup path under which workloads are created */
+	bool verbose;
+};
+
+/*
+ * Load the policy, attach the programs, serve until SIGTERM/SIGINT.
+ * Returns 0 after a clean stop, -errno when it could not start (logged).
+ */
+int daemon_run(const struct daemon_config *cfg);
+
+/* Parse, validate and compile the policies as daemon_run would; 0 when good. */
+int daemon_check_config(const struct daemon_config *cfg);
+
+#endif /* ACTGATE_DAEMON_H */

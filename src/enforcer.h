@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The kernel side seen from userspace: load and attach the BPF LSM
+ * programs, write the policy image and the workload table into their maps,
+ * and hand decision records to a callback.
+ */
+#ifndef ACTGATE_ENFORCER_H
+#define ACTGATE_ENFORCER_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actgate/abi.h"
+#include "compile.h"
+
+struct actgate_bpf;
+struct ring_buffer;
+
+/* Called for every record drained from the ring buffer. Return 0 to go on. */
+typedef int (*record_handler_fn)(const struct actgate_decision *rec, size_t size, void *ctx);
+
+struct enforcer {
+	struct actgate_bpf *skel;
+	struct ring_buffer *events;
+	void *drain_ctx; /* the handler and its context, owned here */
+	size_t loaded_policies; /* policy ids 1..loaded_policies are in the map */
+};
+
+/*
+ * Can this kernel enforce? Checks that the BPF LSM is active. Returns 0, or
+ * -EOPNOTSUPP with the reason in why.
+ */
+int enforcer_probe(char *why, size_t why_size);
+
+/* Open, load and attach every program. -errno, logged with the reason. */
+int enforcer_start(struct enforcer *e, record_handler_fn handler, void *handler_ctx, bool verbose);
+
+/*
+ * Write a policy image: rules first, then the policy headers that make them
+ * reachable, so that no lookup sees a header without its rules.
+ */
+int enforcer_load_image(struct enforcer *e, const struct policy_image *img);
+
+int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
+			  uint32_t policy_id);
+int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id);
+
+/* The file descriptor to poll for records, and the drain call. */
+int enforcer_events_fd(const struct enforcer *e);
+int enforcer_drain(struct enforcer *e);
+
+/* Records lost because the ring buffer was full, per action. */
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT]);
+
+void enforcer_stop(struct enforcer *e);
+
+#endif /* ACTGATE_ENFORCER_H */

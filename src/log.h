@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Log lines for people: "<program>: <module>: <message>" on stderr, which
+ * systemd's journal collects for the daemon. An error is logged once, where
+ * it is handled.
+ */
+#ifndef ACTGATE_LOG_H
+#define ACTGATE_LOG_H
+
+#define log_error(module, ...) log_line("error", module, __VA_ARGS__)
+#define log_warn(module, ...) log_line("warning", module, __VA_ARGS__)
+#define log_info(module, ...) log_line(NULL, module, __VA_ARGS__)
+
+void log_line(const char *severity, const char *module, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* ACTGATE_LOG_H */

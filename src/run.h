@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* actgate run: a command as a governed workload in a cgroup of its own. */
+#ifndef ACTGATE_RUN_H
+#define ACTGATE_RUN_H
+
+#include <stddef.h>
+
+/* Exit statuses of `actgate run` itself, as env(1) and timeout(1) use them. */
+#define RUN_EXIT_FAILED 125     /* actgate could not set the workload up */
+#define RUN_EXIT_CANNOT_EXEC 126 /* CMD exists but could not be executed (e.g. denied) */
+#define RUN_EXIT_NOT_FOUND 127   /* CMD was not found */
+
+struct run_options {
+	const char *socket_path;
+	const char *workload;
+	const char *principal;  /* NULL: none */
+	const char **labels;    /* "K=V" */
+	size_t label_count;
+	char **argv;            /* CMD and its arguments, NULL-terminated */
+	int quiet;              /* no note about the workload on stderr */
+};
+
+/* Returns CMD's exit status (128 + N when killed by signal N) or one of the above. */
+int run_workload(const struct run_options *o);
+
+#endif /* ACTGATE_RUN_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Workloads known to the daemon: a name, labels and the commissioning
+ * principal, bound to one cgroup and one policy. Validation of the names a
+ * client sends lives here too, so the CLI can check before it asks.
+ */
+#ifndef ACTGATE_WORKLOAD_H
+#define ACTGATE_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WORKLOAD_NAME_MAX 128
+#define LABEL_KEY_MAX 63
+#define LABEL_VALUE_MAX 255
+#define LABELS_MAX 32
+#define PRINCIPAL_MAX 255
+
+struct workload {
+	uint64_t id;
+	char *name;
+	char *principal;   /* "" when none */
+	char *labels;      /* canonical "k=v,k=v", sorted by key; "" when none */
+	char *cgroup_path; /* relative to the cgroup2 root */
+	uint64_t cgroup_id;
+	uint32_t policy_id;
+	int owner_fd;      /* control connection of `actgate run`; -1 once it closed */
+};
+
+struct workload_table {
+	struct workload *items;
+	size_t count;
+	size_t cap;
+};
+
+/*
+ * Validators: 0, or -EINVAL with the reason in why.
+ * Names: 1-128 of [A-Za-z0-9._:@+/-], starting with a letter or digit.
+ * Label keys: 1-63 of [A-Za-z0-9._/-]; values: 0-255 printable bytes
+ * without ',' or '='. Principals: 1-255 printable bytes.
+ */
+int workload_name_check(const char *name, char *why, size_t why_size);
+int label_check(const char *key, const char *value, char *why, size_t why_size);
+int principal_check(const char *principal, char *why, size_t why_size);
+
+/*
+ * Add "k=v" to a canonical label string (sorted, unique keys). Returns a new
+ * string or NULL with errno set (EINVAL for a duplicate key).
+ */
+char *labels_add(const char *labels, const char *key, const char *value);
+
+/* Add a workload (the table takes the strings' ownership only on success). */
+int workload_table_add(struct workload_table *t, const struct workload *w);
+struct workload *workload_table_find_id(struct workload_table *t, uint64_t id);
+/* The workload whose cgroup is path or an ancestor of it (deepest), or NULL. */
+struct workload *workload_table_find_cgroup(struct workload_table *t, const char *cgroup_path);
+void workload_table_remove(struct workload_table *t, struct workload *w);
+void workload_table_free(struct workload_table *t);
+
+#endif /* ACTGATE_WORKLOAD_H */

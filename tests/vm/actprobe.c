@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * actprobe: performs one action as a workload would and prints what the
+ * kernel answered, so that VM scenarios can assert on the real errno:
+ * "ok" (exit 0) or the errno's name such as "EPERM" (exit 1). Usage errors
+ * exit 2.
+ *
+ *   actprobe exec PATH [ARG]...     fork + execv, report whether execv worked
+ *   actprobe open PATH [r|w]        open(2) read-only or write-only
+ *   actprobe connect ADDR PORT [tcp|udp]
+ *   actprobe listen ADDR PORT       accept TCP connections until killed
+ *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
+ *                                   socket, print the one-line reply
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int report(int err)
+{
+	if (err == 0) {
+		printf("ok\n");
+		return 0;
+	}
+	printf("%s\n", strerrorname_np(err) ? strerrorname_np(err) : "E?");
+	return 1;
+}
+
+static int probe_exec(char **argv)
+{
+	int fds[2], child_errno = 0, status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return report(errno);
+	pid = fork();
+	if (pid < 0)
+		return report(errno);
+	if (pid == 0) {
+		close(fds[0]);
+		execv(argv[0], argv);
+		child_errno = errno;
+		if (write(fds[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
+		child_errno = 0; /* pipe closed by a successful exec */
+	waitpid(pid, &status, 0);
+	return report(child_errno);
+}
+
+static int probe_open(const char *path, const char *mode)
+{
+	int flags = (mode && strcmp(mode, "w") == 0) ? O_WRONLY : O_RDONLY;
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int parse_addr(const char *addr, const char *port_text, struct sockaddr_storage *ss,
+		      socklen_t *len_out)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	int port = atoi(port_text);
+	socklen_t len;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*sin6);
+	} else {
+		fprintf(stderr, "actprobe: %s: not an IPv4 or IPv6 address\n", addr);
+		return -1;
+	}
+	*len_out = len;
+	return 0;
+}
+
+static int probe_connect(const char *addr, const char *port_text, const char *proto)
+{
+	struct sockaddr_storage ss;
+	int type = (proto && strcmp(proto, "udp") == 0) ? SOCK_DGRAM : SOCK_STREAM;
+	int fd, err = 0;
+	socklen_t len;
+
+	if (parse_addr(addr, port_text, &ss, &len))
+		return 2;
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int probe_listen(const char *addr, const char *port_text)
+{
+	struct sockaddr_storage ss;
+	int fd, one = 1;
+	socklen_t len;
+
+	if (parse_addr(addr, port_text, &ss, &len))
+		return 2;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
+		return report(errno);
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+}
+
+static int probe_send_unix(const char *path, const char *text)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char c;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0)
+		return report(errno);
+	while (read(fd, &c, 1) == 1 && c != '\n')
+		putchar(c);
+	putchar('\n');
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "listen") == 0)
+		return probe_listen(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "send-unix") == 0)
+		return probe_send_unix(argv[2], argv[3]);
+	if (argc >= 3 && strcmp(argv[1], "exec") == 0)
+		return probe_exec(&argv[2]);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "open") == 0)
+		return probe_open(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "connect") == 0)
+		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
+			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT\n");
+	return 2;
+}

@@ -1,0 +1,25 @@
+# A grandchild in a nested cgroup below the workload's cgroup is governed too.
+. /actgate/lib.sh
+
+copy_binary denied-tool
+cat >"$POLICIES/p.yaml" <<YAML
+apiVersion: actgate.dev/v1
+kind: Policy
+metadata: {name: nest}
+spec:
+  selector: {workloads: ["nest"]}
+  exec: {default: allow, deny: [$T/bin/denied-tool]}
+YAML
+start_daemon
+CG=$(grep -m1 cgroup2 /proc/self/mounts | cut -d' ' -f2)
+
+cat >"$T/inner.sh" <<SH
+own=\$(sed -n 's/^0:://p' /proc/self/cgroup)
+mkdir -p "$CG\$own/inner/deeper"
+# A grandchild process, moved two cgroup levels down, then exec'ing.
+sh -c 'echo \$\$ > "$CG\$0/inner/deeper/cgroup.procs" && exec actprobe exec "$T/bin/denied-tool" true' "\$own"
+SH
+out=$(in_workload nest sh "$T/inner.sh")
+expect_eq "$out" EPERM "exec from a grandchild in a nested cgroup"
+expect_record '"action":"exec"' '"verdict":"deny"' '"workload":"nest"' \
+	"\"target\":\"$T/bin/denied-tool\""

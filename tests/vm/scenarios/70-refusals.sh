@@ -1,0 +1,49 @@
+# Loud refusals: bad policy, unselected workload, requests from inside a workload.
+. /actgate/lib.sh
+
+cat >"$POLICIES/bad.yaml" <<YAML
+apiVersion: actgate.dev/v1
+kind: Policy
+metadata: {name: bad}
+spec:
+  selector: {workloads: ["x"]}
+  exec: {default: allow, deny: [relative/path]}
+YAML
+actgate policy check "$POLICIES/bad.yaml" 2>"$T/check.err"
+expect_eq "$?" 1 "policy check exit status for a bad policy"
+grep -q "bad.yaml:6:" "$T/check.err" || fail "no file:line:col error: $(cat "$T/check.err")"
+
+# The daemon refuses to start rather than run without the policy.
+actgated --policy-dir "$POLICIES" --journal-dir "$JOURNAL" --socket "$ACTGATE_SOCKET" \
+	>"$T/bad-start.log" 2>&1
+expect_eq "$?" 1 "actgated exit status with a bad policy"
+grep -q "bad.yaml:6:" "$T/bad-start.log" || fail "actgated did not say why: $(cat "$T/bad-start.log")"
+
+rm "$POLICIES/bad.yaml"
+cat >"$POLICIES/good.yaml" <<YAML
+apiVersion: actgate.dev/v1
+kind: Policy
+metadata: {name: good}
+spec:
+  selector: {workloads: ["ci:*"]}
+  connect: {default: deny}
+YAML
+start_daemon
+
+# A workload no policy selects is refused, with status 125 and the reason.
+actgate run --workload unknown:job -- true 2>"$T/run.err"
+expect_eq "$?" 125 "run status for an unselected workload"
+grep -q "no policy" "$T/run.err" || fail "run did not say why: $(cat "$T/run.err")"
+
+# A workload cannot talk to the control socket to change its own lot.
+in_workload ci:x actgate status >"$T/inside.out" 2>&1
+expect_eq "$?" 1 "status from inside a workload"
+grep -q "inside governed cgroup" "$T/inside.out" || fail "no refusal reason: $(cat "$T/inside.out")"
+
+# Malformed requests get an error and the daemon keeps serving.
+out=$(actprobe send-unix "$ACTGATE_SOCKET" '{"verb": [1,2')
+echo "$out" | grep -q '"ok":false' || fail "malformed request: no error reply: $out"
+note "malformed request -> $out"
+out=$(actprobe send-unix "$ACTGATE_SOCKET" '{"verb":"no-such-verb"}')
+echo "$out" | grep -q 'unknown verb' || fail "unknown verb: no error reply: $out"
+actgate status >/dev/null || fail "daemon stopped answering after malformed requests"
