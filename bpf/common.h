@@ -226,7 +226,15 @@ static __always_inline void record_path(struct actgate_decision *rec, struct pat
 /* What the hook returns for a verdict under a mode. */
 static __always_inline int verdict_errno(__u8 mode, const struct verdict *v)
 {
-	if (v->verdict == ACTGATE_VERDICT_DENY && mode == ACTGATE_MODE_ENFORCE)
+	__u32 enforce_deny = v->verdict == ACTGATE_VERDICT_DENY && mode == ACTGATE_MODE_ENFORCE;
+
+	/*
+	 * Hide the flag's 0/1 range from clang: otherwise it returns the
+	 * branchless -(a & b), whose range 6.12's verifier cannot bound to
+	 * [-4095, 0] as it requires of an LSM program's return value.
+	 */
+	barrier_var(enforce_deny);
+	if (enforce_deny)
 		return -EPERM;
 	return 0;
 }
