@@ -61,7 +61,7 @@ DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 	libcmocka-dev pkg-config make gcc qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates
 
-.PHONY: all help deps unit vmtest test demo bench clean install
+.PHONY: all help deps unit vmtest test demo fuzz clean install
 all: $(BINS)
 
 help:
@@ -72,6 +72,7 @@ help:
 	@echo '                VMTEST_SCENARIOS="dir ..." adds scenario directories)'
 	@echo 'make test       deps + unit + vmtest'
 	@echo 'make demo       deps + build + a workload under a policy, then its replay'
+	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
 	@echo 'make install    install binaries, unit file and example policies (PREFIX, DESTDIR)'
 	@echo 'make clean      remove build/ (the VM kernel cache is kept)'
 	@echo 'V=1 shows commands; SAN=1 builds with ASan/UBSan'
@@ -129,8 +130,9 @@ $(BUILD)/tests/actprobe: tests/vm/actprobe.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(BUILD)/actgate
 	$(Q)./tests/unit/run.sh $(UNIT_BINS)
+	$(Q)./tests/unit/check-docs.sh $(BUILD)/actgate
 
 VMTEST_KERNEL ?= 6.1
 VMTEST_SCENARIOS ?=
@@ -147,14 +149,34 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(VM_HELPERS)
 	$(Q)./demo/demo.sh --build $(BUILD)
 
-bench: $(BINS) $(VM_HELPERS)
-	$(Q)./tests/bench/run.sh --build $(BUILD)
+# libFuzzer needs clang; each target links the parser sources it exercises.
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal
+$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/diag.c
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c src/json.c
+$(BUILD)/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/json.c
+$(FUZZ_BINS):
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $^ -lyaml -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$${f##*/} && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-$${f##*/} \
+			policies/ 2>&1 | tail -n 2 || exit 1; \
+	done
 
 install: $(BINS)
 	install -D -m 0755 $(BUILD)/actgated $(DESTDIR)$(PREFIX)/sbin/actgated
 	install -D -m 0755 $(BUILD)/actgate $(DESTDIR)$(PREFIX)/bin/actgate
-	install -D -m 0644 systemd/actgated.service $(DESTDIR)/etc/systemd/system/actgated.service
+	install -d -m 0755 $(DESTDIR)/etc/systemd/system
+	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' systemd/actgated.service \
+		> $(DESTDIR)/etc/systemd/system/actgated.service
 	install -d -m 0755 $(DESTDIR)/etc/actgate/policies
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/actgate/policies
+	install -m 0644 policies/*.yaml $(DESTDIR)$(PREFIX)/share/actgate/policies/
 	install -D -m 0644 docs/actgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/actgate.1
 	install -D -m 0644 docs/actgated.8 $(DESTDIR)$(PREFIX)/share/man/man8/actgated.8
 
