@@ -15,6 +15,7 @@
 #include "maps.h"
 
 #define EPERM 1
+#define ENOMEM 12
 
 /* A decision in the making; filled by the matcher, read by the recorder. */
 struct verdict {
@@ -23,23 +24,22 @@ struct verdict {
 	__u8 reason;
 };
 
-/*
- * The workload governing the current task: the deepest registered cgroup on
+/* The workload of the cgroup hierarchy alone: the deepest registered cgroup on
  * the path from the task's cgroup up to the root, so that every descendant of
  * a governed cgroup is governed, including cgroups created after the
  * workload started.
  */
-static __always_inline struct actgate_workload *governing_workload(__u64 *cgroup_id)
+static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __u64 *key)
 {
 	struct actgate_workload *found, *deepest = NULL;
-	__u64 own = bpf_get_current_cgroup_id();
 	__u64 id;
 	int level;
 
-	*cgroup_id = own;
 	found = bpf_map_lookup_elem(&workloads, &own);
-	if (found)
+	if (found) {
+		*key = own;
 		return found;
+	}
 	/* Level 0 is the root cgroup, which is never a workload. */
 	for (level = 1; level < ACTGATE_MAX_CGROUP_DEPTH; level++) {
 		id = bpf_get_current_ancestor_cgroup_id(level);
@@ -47,10 +47,76 @@ static __always_inline struct actgate_workload *governing_workload(__u64 *cgroup
 		if (id == 0 || id == own)
 			break;
 		found = bpf_map_lookup_elem(&workloads, &id);
-		if (found)
+		if (found) {
 			deepest = found;
+			*key = id;
+		}
 	}
 	return deepest;
+}
+
+/* What governs the current task. */
+struct governance {
+	struct actgate_workload *wl; /* NULL: an orphan (its workload is gone) */
+	__u64 cgroup_id;             /* the task's own cgroup, for the record */
+};
+
+/*
+ * A task's mark, when it has one, wins over its cgroup: a task cannot leave
+ * its workload by moving to another cgroup, governed or not. Without a mark,
+ * the cgroup decides and the task is marked from then on. Returns 0 when the
+ * task is not governed at all.
+ */
+static __always_inline int governing_workload(struct governance *g)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct actgate_task_mark *mark;
+	__u64 key = 0;
+
+	g->cgroup_id = bpf_get_current_cgroup_id();
+	mark = bpf_task_storage_get(&task_marks, task, 0, 0);
+	if (mark) {
+		key = mark->workload_cgroup_id;
+		g->wl = bpf_map_lookup_elem(&workloads, &key);
+		return 1;
+	}
+	g->wl = workload_by_cgroup(g->cgroup_id, &key);
+	if (!g->wl)
+		return 0;
+	mark = bpf_task_storage_get(&task_marks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (mark)
+		mark->workload_cgroup_id = key;
+	return 1;
+}
+
+/*
+ * The policy of a governed task. NULL, with a deny verdict in v, when it
+ * cannot be found: a governed task fails closed. *policy_id and
+ * *workload_id are set whenever the workload exists.
+ */
+static __always_inline struct actgate_policy *governing_policy(const struct governance *g,
+							       __u32 *policy_id,
+							       __u64 *workload_id,
+							       struct verdict *v)
+{
+	struct actgate_workload *wl = g->wl;
+	struct actgate_policy *pol;
+
+	*policy_id = 0;
+	*workload_id = 0;
+	if (!wl) {
+		v->verdict = ACTGATE_VERDICT_DENY;
+		v->reason = ACTGATE_REASON_ORPHAN;
+		return NULL;
+	}
+	*policy_id = wl->policy_id;
+	*workload_id = wl->workload_id;
+	pol = bpf_map_lookup_elem(&policies, policy_id);
+	if (!pol) {
+		v->verdict = ACTGATE_VERDICT_DENY;
+		v->reason = ACTGATE_REASON_NO_POLICY;
+	}
+	return pol;
 }
 
 static __always_inline void decide_default(const struct actgate_action_policy *ap, struct verdict *v)
@@ -149,7 +215,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 
 /* The record under construction for this CPU, with the common fields set. */
 static __always_inline struct actgate_decision *
-begin_record(__u8 action, __u64 cgroup_id, const struct actgate_workload *wl,
+begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	     const struct actgate_policy *pol, __u8 mode, const struct verdict *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -164,8 +230,8 @@ begin_record(__u8 action, __u64 cgroup_id, const struct actgate_workload *wl,
 	rec->hdr.abi_version = ACTGATE_ABI_VERSION;
 	rec->hdr.time_boot_ns = bpf_ktime_get_boot_ns();
 	rec->cgroup_id = cgroup_id;
-	rec->workload_id = wl->workload_id;
-	rec->policy_id = wl->policy_id;
+	rec->workload_id = workload_id;
+	rec->policy_id = policy_id;
 	rec->generation = pol ? pol->generation : 0;
 	rec->rule_id = v->rule_id;
 	rec->pid = (__u32)pid_tgid;
@@ -246,29 +312,25 @@ static __always_inline int verdict_errno(__u8 mode, const struct verdict *v)
  */
 static __always_inline int check_file(__u8 action, struct file *file)
 {
-	struct actgate_workload *wl;
+	struct governance g;
 	struct actgate_policy *pol;
 	struct actgate_decision *rec;
 	struct verdict v = {};
-	__u64 cgroup_id;
+	__u64 workload_id;
+	__u32 policy_id;
 	__u32 dev = 0;
 	__u64 ino = 0;
 	__u8 mode = ACTGATE_MODE_ENFORCE;
 
-	wl = governing_workload(&cgroup_id);
-	if (!wl)
+	if (!governing_workload(&g))
 		return 0;
-	pol = bpf_map_lookup_elem(&policies, &wl->policy_id);
-	if (!pol) {
-		/* A governed workload without its policy fails closed. */
-		v.verdict = ACTGATE_VERDICT_DENY;
-		v.reason = ACTGATE_REASON_NO_POLICY;
-	} else {
+	pol = governing_policy(&g, &policy_id, &workload_id, &v);
+	if (pol) {
 		mode = pol->mode;
-		match_path(wl->policy_id, action, &pol->action[action], BPF_CORE_READ(file, f_path.mnt),
+		match_path(policy_id, action, &pol->action[action], BPF_CORE_READ(file, f_path.mnt),
 			   BPF_CORE_READ(file, f_path.dentry), &dev, &ino, &v);
 	}
-	rec = begin_record(action, cgroup_id, wl, pol, mode, &v);
+	rec = begin_record(action, g.cgroup_id, workload_id, policy_id, pol, mode, &v);
 	if (rec) {
 		rec->dev = dev;
 		rec->ino = ino;

@@ -55,6 +55,19 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_net_rules);
 } net_rules SEC(".maps");
 
+/*
+ * Governance follows the task, not only its cgroup: a task that ever acted
+ * under a workload, and every task it forks (task_alloc), carries the
+ * workload's cgroup id here, so moving to another cgroup (a write to
+ * cgroup.procs, clone3 with CLONE_INTO_CGROUP) does not shed the policy.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct actgate_task_mark);
+} task_marks SEC(".maps");
+
 /* Decision records for the daemon. */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -35,19 +35,19 @@ static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16
 SEC("lsm/socket_connect")
 int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
-	struct actgate_workload *wl;
+	struct governance g;
 	struct actgate_policy *pol;
 	struct actgate_decision *rec;
 	struct verdict v = {};
 	__u8 addr[16] = {};
-	__u64 cgroup_id;
+	__u64 workload_id;
+	__u32 policy_id;
 	__u16 family, port = 0;
 	__u8 mode = ACTGATE_MODE_ENFORCE;
 
 	if (ret)
 		return ret;
-	wl = governing_workload(&cgroup_id);
-	if (!wl)
+	if (!governing_workload(&g))
 		return 0;
 
 	family = BPF_CORE_READ(address, sa_family);
@@ -75,18 +75,16 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 		return 0;
 	}
 
-	pol = bpf_map_lookup_elem(&policies, &wl->policy_id);
-	if (!pol) {
-		v.verdict = ACTGATE_VERDICT_DENY;
-		v.reason = ACTGATE_REASON_NO_POLICY;
-	} else {
+	pol = governing_policy(&g, &policy_id, &workload_id, &v);
+	if (pol) {
 		mode = pol->mode;
 		if (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
-		    !match_net(wl->policy_id, addr, port, &v))
+		    !match_net(policy_id, addr, port, &v))
 			decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
 	}
 
-	rec = begin_record(ACTGATE_ACTION_CONNECT, cgroup_id, wl, pol, mode, &v);
+	rec = begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id, policy_id, pol, mode,
+			   &v);
 	if (rec) {
 		rec->family = family;
 		rec->port = port;

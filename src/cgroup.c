@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -125,4 +127,23 @@ int cgroup_mkdir_p(const char *mount, const char *path)
 	if (mkdir(full, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static int rmdir_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	/* Only directories: a cgroup's control files go with it. */
+	if (type == FTW_DP && rmdir(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int cgroup_remove_tree(const char *fs_path)
+{
+	int err = nftw(fs_path, rmdir_visit, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+
+	if (err == -1)
+		return errno == ENOENT ? 0 : -errno;
+	return err;
 }

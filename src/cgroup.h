@@ -27,4 +27,11 @@ int cgroup_path_within(const char *inner, const char *outer);
 /* mkdir -p of a cgroup path under the mount; existing directories are fine. */
 int cgroup_mkdir_p(const char *mount, const char *path);
 
+/*
+ * Remove a cgroup and every cgroup below it, deepest first. Only empty
+ * cgroups can be removed, so a populated one stops it with -EBUSY (and its
+ * ancestors stay). 0 when the whole tree is gone.
+ */
+int cgroup_remove_tree(const char *fs_path);
+
 #endif /* ACTGATE_CGROUP_H */

@@ -500,8 +500,9 @@ static void sweep_workloads(struct daemon *d)
 			i++;
 			continue;
 		}
+		/* The workload may have made cgroups of its own below: they go first. */
 		if (cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) ||
-		    (rmdir(fs_path) < 0 && errno != ENOENT)) {
+		    cgroup_remove_tree(fs_path)) {
 			i++;
 			continue;
 		}
@@ -760,7 +761,7 @@ static void release_all(struct daemon *d)
 		char fs_path[PATH_MAX];
 
 		if (!cgroup_fs_path(d, d->workloads.items[i].cgroup_path, fs_path, sizeof(fs_path)))
-			rmdir(fs_path);
+			cgroup_remove_tree(fs_path);
 	}
 }
 

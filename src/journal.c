@@ -41,6 +41,7 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_DEFAULT] = "default",
 	[ACTGATE_REASON_RULE] = "rule",
 	[ACTGATE_REASON_NO_POLICY] = "no-policy",
+	[ACTGATE_REASON_ORPHAN] = "orphan",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

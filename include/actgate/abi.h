@@ -44,6 +44,7 @@ enum actgate_reason {
 	ACTGATE_REASON_DEFAULT = 0, /* no rule matched: the policy's default */
 	ACTGATE_REASON_RULE = 1,    /* rule_id names the rule */
 	ACTGATE_REASON_NO_POLICY = 2, /* governed workload whose policy is missing: denied */
+	ACTGATE_REASON_ORPHAN = 3,    /* a task of a workload that no longer exists: denied */
 };
 
 enum actgate_record_type {
@@ -66,6 +67,12 @@ struct actgate_workload {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct actgate_workload) == 16, "actgate_workload layout");
+
+/* task_marks: the workload a task belongs to, wherever its cgroup is now. */
+struct actgate_task_mark {
+	__u64 workload_cgroup_id; /* key of the workloads entry */
+};
+_Static_assert(sizeof(struct actgate_task_mark) == 8, "actgate_task_mark layout");
 
 /* Per-action part of a compiled policy. */
 struct actgate_action_policy {

@@ -23,3 +23,14 @@ out=$(in_workload nest sh "$T/inner.sh")
 expect_eq "$out" EPERM "exec from a grandchild in a nested cgroup"
 expect_record '"action":"exec"' '"verdict":"deny"' '"workload":"nest"' \
 	"\"target\":\"$T/bin/denied-tool\""
+
+# When the workload's command ends, its cgroup and the ones it made below are
+# removed and the daemon forgets it.
+i=0
+until [ "$(actgate status | sed -n 's/^workloads: //p')" = 0 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the ended workload is still registered: $(actgate status)"
+	sleep 0.1
+done
+left=$(find "$CG/actgate-$ACTGATE_SCENARIO" -mindepth 1 -type d)
+expect_eq "$left" "" "cgroups left behind"
