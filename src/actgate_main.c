@@ -126,7 +126,7 @@ static void replay_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate replay [--journal-dir DIR] [--json] [--workload GLOB]\n"
-		"                      [--action exec|open|connect] [--verdict allow|deny]\n"
+		"                      [--action exec|open|connect|tamper] [--verdict allow|deny]\n"
 		"                      [JOURNAL]\n"
 		"Print recorded decisions, oldest first, as a table or as JSON lines.\n"
 		"JOURNAL is a journal directory or a decisions.log file (copied journals work\n"
@@ -135,7 +135,7 @@ static void replay_usage(FILE *out)
 		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
 		"      --json              one JSON object per line (fields: docs/journal-format.md)\n"
 		"  -w, --workload GLOB     only workloads whose name matches GLOB\n"
-		"  -a, --action A          only exec, open or connect decisions\n"
+		"  -a, --action A          only exec, open, connect or tamper decisions\n"
 		"  -V, --verdict V         only allow or deny decisions\n"
 		"  -h, --help              show this help\n"
 		"\n"
@@ -173,7 +173,7 @@ static int cmd_replay(int argc, char **argv)
 			break;
 		case 'a':
 			if (action_from_name(optarg, &value))
-				return usage_error("replay", "--action %s: expected exec, open or connect",
+				return usage_error("replay", "--action %s: expected exec, open, connect or tamper",
 						   optarg);
 			filter.action = value;
 			break;

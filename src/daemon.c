@@ -125,6 +125,23 @@ static void format_path_target(const struct actgate_decision *rec, size_t size, 
 		 rec->dev & 0xfffff, (unsigned long long)rec->ino, strerror(-rec->path_error));
 }
 
+static void format_tamper_target(const struct actgate_decision *rec, char *out, size_t size)
+{
+	switch (rec->dev) {
+	case ACTGATE_TAMPER_SIGNAL:
+		snprintf(out, size, "signal %llu to actgated", (unsigned long long)rec->ino);
+		break;
+	case ACTGATE_TAMPER_PTRACE:
+		snprintf(out, size, "ptrace of actgated");
+		break;
+	case ACTGATE_TAMPER_BPF:
+		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
+		break;
+	default:
+		snprintf(out, size, "tamper kind %u", rec->dev);
+	}
+}
+
 static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -157,6 +174,8 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.rule = (char *)(rule ? rule : "");
 	if (rec->action == ACTGATE_ACTION_CONNECT)
 		format_connect_target(rec, target, sizeof(target));
+	else if (rec->action == ACTGATE_ACTION_TAMPER)
+		format_tamper_target(rec, target, sizeof(target));
 	else
 		format_path_target(rec, size, target, sizeof(target));
 	jr.target = target;

@@ -102,6 +102,8 @@ int enforcer_start(struct enforcer *e, record_handler_fn handler, void *handler_
 		log_error("bpf", "cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	/* The self-protection programs guard this process. */
+	e->skel->rodata->daemon_tgid = (__u32)getpid();
 	err = actgate_bpf__load(e->skel);
 	if (err) {
 		log_error("bpf", "cannot load the BPF programs: %s (run with --verbose for the "

@@ -25,6 +25,7 @@ static const char *const action_names[] = {
 	[ACTGATE_ACTION_EXEC] = "exec",
 	[ACTGATE_ACTION_OPEN] = "open",
 	[ACTGATE_ACTION_CONNECT] = "connect",
+	[ACTGATE_ACTION_TAMPER] = "tamper",
 };
 
 static const char *const verdict_names[] = {
@@ -42,6 +43,7 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_RULE] = "rule",
 	[ACTGATE_REASON_NO_POLICY] = "no-policy",
 	[ACTGATE_REASON_ORPHAN] = "orphan",
+	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -112,10 +112,10 @@ int journal_parse_line(const char *line, size_t len, struct journal_record *rec,
 		       size_t why_size);
 
 /* Names used in the journal, in replay output and on the command line. */
-const char *action_name(uint8_t action);   /* "exec", "open", "connect", "?" */
+const char *action_name(uint8_t action);   /* "exec", "open", "connect", "tamper", "?" */
 const char *verdict_name(uint8_t verdict); /* "allow", "deny" */
 const char *mode_name(uint8_t mode);       /* "enforce", "audit" */
-const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan" */
+const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection" */
 /* Reverse lookups: 0 on success, -EINVAL for an unknown name. */
 int action_from_name(const char *name, uint8_t *action);
 int verdict_from_name(const char *name, uint8_t *verdict);

@@ -26,7 +26,16 @@ enum actgate_action {
 	ACTGATE_ACTION_EXEC = 1,
 	ACTGATE_ACTION_OPEN = 2,
 	ACTGATE_ACTION_CONNECT = 3,
-	ACTGATE_ACTION_COUNT = 4,
+	ACTGATE_POLICY_ACTIONS = 4, /* actions a policy has sections for: index < this */
+	ACTGATE_ACTION_TAMPER = 4,  /* an attempt on actgate itself; always denied */
+	ACTGATE_ACTION_COUNT = 5,
+};
+
+/* What a tamper record is about: the record's dev field; ino holds the detail. */
+enum actgate_tamper {
+	ACTGATE_TAMPER_SIGNAL = 1, /* a signal to actgated; ino: the signal number */
+	ACTGATE_TAMPER_PTRACE = 2, /* ptrace or /proc/PID/mem access to actgated */
+	ACTGATE_TAMPER_BPF = 3,    /* the bpf() system call; ino: the command */
 };
 
 enum actgate_verdict {
@@ -45,6 +54,7 @@ enum actgate_reason {
 	ACTGATE_REASON_RULE = 1,    /* rule_id names the rule */
 	ACTGATE_REASON_NO_POLICY = 2, /* governed workload whose policy is missing: denied */
 	ACTGATE_REASON_ORPHAN = 3,    /* a task of a workload that no longer exists: denied */
+	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
 };
 
 enum actgate_record_type {
@@ -89,7 +99,7 @@ struct actgate_policy {
 	__u32 generation;
 	__u8 mode; /* enum actgate_mode */
 	__u8 pad[3];
-	struct actgate_action_policy action[ACTGATE_ACTION_COUNT]; /* index: enum actgate_action */
+	struct actgate_action_policy action[ACTGATE_POLICY_ACTIONS]; /* index: enum actgate_action */
 };
 _Static_assert(sizeof(struct actgate_policy) == 40, "actgate_policy layout");
 
@@ -187,7 +197,7 @@ struct actgate_decision {
 	__u8 protocol;      /* IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u8 pad[7];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
-	/* exec/open target */
+	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */
 	__u32 dev;
 	__u32 path_len;
 	__u64 ino;

@@ -11,6 +11,8 @@
  *   actprobe listen ADDR PORT       accept TCP connections until killed
  *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
  *                                   socket, print the one-line reply
+ *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
+ *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,8 +159,39 @@ static int probe_send_unix(const char *path, const char *text)
 	return 0;
 }
 
+static int probe_bpf(void)
+{
+	union bpf_attr attr;
+	long fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return report(errno);
+	close((int)fd);
+	return report(0);
+}
+
+static int probe_ptrace(const char *pid_text)
+{
+	pid_t pid = (pid_t)atoi(pid_text);
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0)
+		return report(errno);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return report(0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
+		return probe_bpf();
+	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
+		return probe_ptrace(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
 		return probe_listen(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "send-unix") == 0)
@@ -167,6 +203,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "connect") == 0)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
-			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT\n");
+			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
+			"       bpf | ptrace PID\n");
 	return 2;
 }
