@@ -37,6 +37,38 @@ static int usage_error(const char *verb, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* ---- requests that name only a verb ---- */
+
+/* Send {"verb": verb}; 0 with reply filled, or EXIT_FAIL after printing why. */
+static int request_verb(const char *cmd, const char *socket_flag, const char *verb,
+			struct json_msg *reply)
+{
+	struct json_out req;
+	char why[4096];
+	int fd, err;
+
+	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
+		fprintf(stderr, "actgate: %s: %s\n", cmd, why);
+		return EXIT_FAIL;
+	}
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", verb);
+	json_object_end(&req);
+	err = control_request(fd, &req, reply, why, sizeof(why));
+	json_out_free(&req);
+	close(fd);
+	if (err) {
+		/* Multi-line reasons (policy diagnostics) are printed as they are. */
+		if (strchr(why, '\n'))
+			fprintf(stderr, "%s", why);
+		else
+			fprintf(stderr, "actgate: %s: %s\n", cmd, why);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* ---- run ---- */
 
 static void run_usage(FILE *out)
@@ -207,6 +239,7 @@ static void policy_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate policy check [--resolve] PATH...\n"
+		"       actgate policy reload [--socket PATH]   (see actgate policy reload --help)\n"
 		"Validate policy files (a directory means its *.yaml and *.yml files).\n"
 		"Errors and warnings are printed as file:line:col: severity: message.\n"
 		"\n"
@@ -344,6 +377,61 @@ static int cmd_policy_check(int argc, char **argv)
 	return failed ? EXIT_FAIL : 0;
 }
 
+static void policy_reload_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate policy reload [--socket PATH]\n"
+		"Ask actgated to load its policy directory again. The new policy replaces the\n"
+		"running one for every workload at once, or, if anything is wrong with it,\n"
+		"nothing changes and the errors are printed (file:line:col: ...).\n"
+		"\n"
+		"  --socket PATH   actgated's control socket [$" SOCKET_ENV " or " DEFAULT_SOCKET_PATH
+		"]\n"
+		"  -h, --help      show this help\n"
+		"\n"
+		"Exit status: 0 when the new policy is in force, 1 when it was refused (the\n"
+		"running policy stays) or actgated could not be reached, 2 on usage errors.\n");
+}
+
+static int cmd_policy_reload(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct json_msg reply = { 0 };
+	const char *socket_flag = NULL, *diagnostics;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			socket_flag = optarg;
+			break;
+		case 'h':
+			policy_reload_usage(stdout);
+			return 0;
+		default:
+			policy_reload_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("policy reload", "unexpected argument '%s'", argv[optind]);
+	if (request_verb("policy reload", socket_flag, "reload", &reply)) {
+		json_msg_free(&reply);
+		return EXIT_FAIL;
+	}
+	diagnostics = json_msg_string(&reply, "diagnostics");
+	if (diagnostics)
+		fprintf(stderr, "%s", diagnostics);
+	printf("generation %s: %s policies in force\n", json_msg_string(&reply, "generation"),
+	       json_msg_string(&reply, "policies"));
+	json_msg_free(&reply);
+	return 0;
+}
+
 static int cmd_policy(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -352,7 +440,9 @@ static int cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_policy_check(argc - 1, argv + 1);
-	return usage_error("policy", "unknown subcommand '%s' (known: check)", argv[1]);
+	if (strcmp(argv[1], "reload") == 0)
+		return cmd_policy_reload(argc - 1, argv + 1);
+	return usage_error("policy", "unknown subcommand '%s' (known: check, reload)", argv[1]);
 }
 
 /* ---- status ---- */
@@ -381,10 +471,8 @@ static int cmd_status(int argc, char **argv)
 		{ 0 },
 	};
 	struct json_msg reply = { 0 };
-	struct json_out req;
 	const char *socket_flag = NULL;
-	char why[1024];
-	int opt, fd, err, json = 0;
+	int opt, json = 0;
 
 	while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
 		switch (opt) {
@@ -404,19 +492,7 @@ static int cmd_status(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("status", "unexpected argument '%s'", argv[optind]);
-	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
-		fprintf(stderr, "actgate: status: %s\n", why);
-		return EXIT_FAIL;
-	}
-	json_out_init(&req);
-	json_object_begin(&req);
-	json_add_string(&req, "verb", "status");
-	json_object_end(&req);
-	err = control_request(fd, &req, &reply, why, sizeof(why));
-	json_out_free(&req);
-	close(fd);
-	if (err) {
-		fprintf(stderr, "actgate: status: %s\n", why);
+	if (request_verb("status", socket_flag, "status", &reply)) {
 		json_msg_free(&reply);
 		return EXIT_FAIL;
 	}
@@ -469,7 +545,7 @@ static int cmd_status(int argc, char **argv)
 static const struct verb verbs[] = {
 	{ "run", cmd_run, "run a command as a governed workload" },
 	{ "replay", cmd_replay, "print recorded decisions" },
-	{ "policy", cmd_policy, "policy check: validate policy files" },
+	{ "policy", cmd_policy, "policy check | reload: validate files, load them live" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 };
 

@@ -335,6 +335,8 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 
 	memset(img, 0, sizeof(*img));
 	img->generation = generation;
+	if (generation == 0 || generation > 0xffff || set->count > POLICY_MAX_PER_GENERATION)
+		return -ERANGE;
 	if (set->count == 0)
 		return 0;
 	img->policies = calloc(set->count, sizeof(*img->policies));
@@ -345,7 +347,7 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 	for (i = 0; i < set->count; i++) {
 		const struct policy *p = &set->policies[i];
 		struct actgate_policy *cp = &img->policies[i];
-		uint32_t policy_id = (uint32_t)i + 1;
+		uint32_t policy_id = policy_id_of(generation, i);
 
 		cp->generation = generation;
 		cp->mode = p->mode;

@@ -25,9 +25,32 @@ struct image_net_entry {
 	struct actgate_net_rules value;
 };
 
+/*
+ * Policy ids carry their generation, so that a new image's rules never share
+ * keys with the running one and a reload can write the whole new image
+ * before any workload points at it. Id 0 is never a policy.
+ */
+#define POLICY_INDEX_BITS 16
+#define POLICY_MAX_PER_GENERATION ((1u << POLICY_INDEX_BITS) - 1)
+static inline uint32_t policy_id_of(uint32_t generation, size_t index)
+{
+	return (generation << POLICY_INDEX_BITS) | (uint32_t)(index + 1);
+}
+static inline uint32_t policy_id_generation(uint32_t policy_id)
+{
+	return policy_id >> POLICY_INDEX_BITS;
+}
+/* The index of a policy id in its set, or SIZE_MAX for id 0. */
+static inline size_t policy_id_index(uint32_t policy_id)
+{
+	uint32_t low = policy_id & POLICY_MAX_PER_GENERATION;
+
+	return low ? (size_t)low - 1 : (size_t)-1;
+}
+
 struct policy_image {
-	uint32_t generation;
-	/* Policy id = index + 1 (0 is never a policy); same order as the set. */
+	uint32_t generation; /* 1 to 65535: it lives in the upper half of policy ids */
+	/* In the set's order: the policy at index i has id policy_id_of(generation, i). */
 	struct actgate_policy *policies;
 	size_t policy_count;
 	struct image_path_entry *paths;

@@ -34,6 +34,14 @@
 #define MAX_CLIENTS 256
 /* How often workloads whose `actgate run` has gone are retried for removal. */
 #define SWEEP_INTERVAL_MS 2000
+/*
+ * How long a replaced generation's rules stay in the kernel: a program that
+ * read the old policy header just before the swap must still find its rules.
+ * The programs are non-sleepable and finish in microseconds (well under a
+ * millisecond even under emulation), so a quarter second is a wide margin
+ * that still lets reloads follow each other quickly.
+ */
+#define UNLOAD_GRACE_NS 250000000LL
 
 struct client {
 	int fd;
@@ -41,10 +49,23 @@ struct client {
 	size_t len;
 };
 
+/* A loaded policy: the set as written and the image compiled from it. */
+struct generation {
+	struct policy_set set;
+	struct policy_image image;
+};
+
 struct daemon {
 	const struct daemon_config *cfg;
-	struct policy_set policies;
-	struct policy_image image;
+	struct generation current;
+	/*
+	 * The generation a reload replaced: its rules stay in the kernel until
+	 * unload_at_ns (programs that read its header just before the swap may
+	 * still look them up), and its names until the next reload, for records
+	 * it decided that are still in the ring buffer.
+	 */
+	struct generation previous;
+	int64_t previous_unload_at_ns; /* 0: not in the kernel */
 	struct enforcer enforcer;
 	struct journal_writer journal;
 	struct workload_table workloads;
@@ -142,12 +163,33 @@ static void format_tamper_target(const struct actgate_decision *rec, char *out, 
 	}
 }
 
+/* The generation that made a record: the current one or the one before it. */
+static const struct generation *generation_of(const struct daemon *d, uint32_t generation)
+{
+	if (generation == d->current.image.generation)
+		return &d->current;
+	if (generation && generation == d->previous.image.generation)
+		return &d->previous;
+	return NULL;
+}
+
+static const char *policy_name_of(const struct daemon *d, uint32_t policy_id)
+{
+	const struct generation *g = generation_of(d, policy_id_generation(policy_id));
+	size_t index = policy_id_index(policy_id);
+
+	if (!g || index >= g->set.count)
+		return "";
+	return g->set.policies[index].name;
+}
+
 static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 {
 	struct daemon *d = ctx;
 	struct journal_record jr = { 0 };
 	const struct workload *w = workload_table_find_id(&d->workloads, rec->workload_id);
-	const char *rule = policy_image_rule_name(&d->image, rec->rule_id);
+	const struct generation *g = generation_of(d, rec->generation);
+	const char *rule = g ? policy_image_rule_name(&g->image, rec->rule_id) : NULL;
 	char target[ACTGATE_PATH_BUF + 64];
 	int err;
 
@@ -168,9 +210,7 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.workload = w ? w->name : "";
 	jr.principal = w ? w->principal : "";
 	jr.labels = w ? w->labels : "";
-	jr.policy = (rec->policy_id >= 1 && rec->policy_id <= d->policies.count)
-			    ? d->policies.policies[rec->policy_id - 1].name
-			    : "";
+	jr.policy = (char *)policy_name_of(d, rec->policy_id);
 	jr.rule = (char *)(rule ? rule : "");
 	if (rec->action == ACTGATE_ACTION_CONNECT)
 		format_connect_target(rec, target, sizeof(target));
@@ -251,8 +291,8 @@ static void handle_status(struct daemon *d, int fd)
 	json_out_init(&j);
 	json_object_begin(&j);
 	json_add_bool(&j, "ok", true);
-	json_add_u64(&j, "generation", d->image.generation);
-	json_add_u64(&j, "policies", d->policies.count);
+	json_add_u64(&j, "generation", d->current.image.generation);
+	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "workloads", d->workloads.count);
 	json_add_u64(&j, "records_written", d->records_written);
 	json_add_u64(&j, "records_unwritten", d->records_unwritten);
@@ -268,14 +308,14 @@ static void handle_status(struct daemon *d, int fd)
 	json_out_free(&j);
 }
 
-/* Which single policy selects name; -ENOENT or -EEXIST otherwise, with why. */
-static int select_policy(const struct daemon *d, const char *name, uint32_t *policy_id, char *why,
-			 size_t why_size)
+/* Which single policy of g selects name; -ENOENT or -EEXIST otherwise, with why. */
+static int select_policy(const struct daemon *d, const struct generation *g, const char *name,
+			 uint32_t *policy_id, char *why, size_t why_size)
 {
 	const struct policy *first = NULL;
 
-	for (size_t i = 0; i < d->policies.count; i++) {
-		const struct policy *p = &d->policies.policies[i];
+	for (size_t i = 0; i < g->set.count; i++) {
+		const struct policy *p = &g->set.policies[i];
 
 		if (!policy_selects(p, name))
 			continue;
@@ -287,7 +327,7 @@ static int select_policy(const struct daemon *d, const char *name, uint32_t *pol
 			return -EEXIST;
 		}
 		first = p;
-		*policy_id = (uint32_t)i + 1;
+		*policy_id = policy_id_of(g->image.generation, i);
 	}
 	if (!first) {
 		snprintf(why, why_size, "no policy in %s selects workload \"%s\"",
@@ -381,7 +421,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (select_policy(d, name, &w.policy_id, why, sizeof(why))) {
+	if (select_policy(d, &d->current, name, &w.policy_id, why, sizeof(why))) {
 		reply_error(fd, "run: %s", why);
 		return;
 	}
@@ -430,7 +470,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		goto fail_rmdir;
 	}
 	log_info("run", "workload %s (id %llu, policy %s) in cgroup %s", name,
-		 (unsigned long long)w.id, d->policies.policies[w.policy_id - 1].name, path);
+		 (unsigned long long)w.id, policy_name_of(d, w.policy_id), path);
 
 	json_out_init(&j);
 	json_object_begin(&j);
@@ -438,7 +478,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_u64(&j, "workload_id", w.id);
 	json_add_string(&j, "cgroup", path);
 	json_add_string(&j, "cgroup_dir", fs_path);
-	json_add_string(&j, "policy", d->policies.policies[w.policy_id - 1].name);
+	json_add_string(&j, "policy", policy_name_of(d, w.policy_id));
 	reply(fd, &j);
 	json_out_free(&j);
 	return;
@@ -446,6 +486,28 @@ fail_rmdir:
 	rmdir(fs_path);
 fail:
 	free(w.labels);
+}
+
+static int daemon_reload(struct daemon *d, char **report);
+
+static void handle_reload(struct daemon *d, int fd)
+{
+	char *report = NULL;
+	struct json_out j;
+	int err = daemon_reload(d, &report);
+
+	json_out_init(&j);
+	json_object_begin(&j);
+	json_add_bool(&j, "ok", err == 0);
+	if (err)
+		json_add_string(&j, "error", report && report[0] ? report : strerror(-err));
+	else
+		json_add_string(&j, "diagnostics", report ? report : "");
+	json_add_u64(&j, "generation", d->current.image.generation);
+	json_add_u64(&j, "policies", d->current.set.count);
+	reply(fd, &j);
+	json_out_free(&j);
+	free(report);
 }
 
 /* Refuse peers that are not root or that run inside a governed workload. */
@@ -500,8 +562,10 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 		handle_status(d, fd);
 	else if (strcmp(verb, "run") == 0)
 		handle_run(d, fd, &msg);
+	else if (strcmp(verb, "reload") == 0)
+		handle_reload(d, fd);
 	else
-		reply_error(fd, "unknown verb \"%s\" (known: run, status)", verb);
+		reply_error(fd, "unknown verb \"%s\" (known: reload, run, status)", verb);
 	json_msg_free(&msg);
 }
 
@@ -670,29 +734,145 @@ static void notify_ready(void)
 	close(fd);
 }
 
-/* Parse, validate and compile; every diagnostic is printed. */
-static int load_policies(const struct daemon_config *cfg, struct policy_set *set,
-			 struct policy_image *image)
+/*
+ * Parse, validate and compile as generation. Every diagnostic is printed to
+ * stderr (the daemon's log) and, when report is given, also kept there for a
+ * client (malloc'd text).
+ */
+static int load_policies(const struct daemon_config *cfg, uint32_t generation,
+			 struct policy_set *set, struct policy_image *image, char **report)
 {
 	struct diag_list diags = { 0 };
+	size_t report_len = 0;
+	FILE *mem;
 	int err;
 
 	err = policy_load_dir(cfg->policy_dir, set, &diags);
 	if (!err)
-		err = policy_compile(set, 1, resolve_path_stat, NULL, image, &diags);
+		err = policy_compile(set, generation, resolve_path_stat, NULL, image, &diags);
 	diag_print(&diags, stderr);
+	if (report && (mem = open_memstream(report, &report_len))) {
+		diag_print(&diags, mem);
+		fclose(mem);
+	}
 	diag_list_free(&diags);
-	if (err)
+	if (err) {
 		log_error("policy", "%s: refusing a policy that cannot be enforced as written",
 			  cfg->policy_dir);
+		policy_set_free(set);
+	}
 	return err;
+}
+
+static void generation_free(struct generation *g)
+{
+	policy_image_free(&g->image);
+	policy_set_free(&g->set);
+}
+
+/* Take the replaced generation's rules out of the kernel once its grace is over. */
+static void unload_previous(struct daemon *d, bool wait)
+{
+	int64_t now;
+
+	if (!d->previous_unload_at_ns)
+		return;
+	now = clock_ns(CLOCK_MONOTONIC);
+	if (now < d->previous_unload_at_ns) {
+		struct timespec ts;
+		int64_t left = d->previous_unload_at_ns - now;
+
+		if (!wait)
+			return;
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	enforcer_unload_image(&d->enforcer, &d->previous.image);
+	d->previous_unload_at_ns = 0;
+}
+
+/*
+ * Reload: compile the policy directory as a new generation, write it next to
+ * the running one, point every workload at its new policy (one atomic map
+ * update each, so each workload sees the old policy or the new one, never a
+ * mix), then retire the old generation. Anything that cannot be done leaves
+ * the running generation as it was. report gets the diagnostics (malloc'd).
+ */
+static int daemon_reload(struct daemon *d, char **report)
+{
+	struct generation next = { 0 };
+	uint32_t generation = d->current.image.generation % 0xffff + 1;
+	uint32_t *ids = NULL;
+	char why[1024];
+	size_t i;
+	int err;
+
+	*report = NULL;
+	unload_previous(d, true);
+	err = load_policies(d->cfg, generation, &next.set, &next.image, report);
+	if (err)
+		return err;
+	ids = calloc(d->workloads.count + 1, sizeof(*ids));
+	if (!ids) {
+		err = -ENOMEM;
+		goto refuse;
+	}
+	for (i = 0; i < d->workloads.count; i++) {
+		err = select_policy(d, &next, d->workloads.items[i].name, &ids[i], why, sizeof(why));
+		if (err) {
+			free(*report);
+			if (asprintf(report, "reload refused: %s; it is running now\n", why) < 0)
+				*report = NULL;
+			log_error("policy", "reload refused: %s; it is running now", why);
+			goto refuse;
+		}
+	}
+	err = enforcer_load_image(&d->enforcer, &next.image);
+	if (err) {
+		enforcer_unload_image(&d->enforcer, &next.image);
+		goto refuse;
+	}
+	for (i = 0; i < d->workloads.count; i++) {
+		struct workload *w = &d->workloads.items[i];
+
+		err = enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, ids[i]);
+		if (err) {
+			/* Put back those already moved: the old generation is still loaded. */
+			while (i-- > 0) {
+				w = &d->workloads.items[i];
+				enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, w->policy_id);
+			}
+			enforcer_unload_image(&d->enforcer, &next.image);
+			goto refuse;
+		}
+	}
+	for (i = 0; i < d->workloads.count; i++)
+		d->workloads.items[i].policy_id = ids[i];
+	free(ids);
+	/* Records decided under the generation before last are all drained by now. */
+	enforcer_drain(&d->enforcer);
+	generation_free(&d->previous);
+	d->previous = d->current;
+	d->current = next;
+	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	log_info("policy", "generation %u: %zu policies from %s", generation, d->current.set.count,
+		 d->cfg->policy_dir);
+	return 0;
+refuse:
+	free(ids);
+	generation_free(&next);
+	log_error("policy", "reload failed; generation %u stays in force",
+		  d->current.image.generation);
+	return err ? err : -EINVAL;
 }
 
 int daemon_check_config(const struct daemon_config *cfg)
 {
 	struct policy_set set = { 0 };
 	struct policy_image image = { 0 };
-	int err = load_policies(cfg, &set, &image);
+	int err = load_policies(cfg, 1, &set, &image, NULL);
 
 	if (!err)
 		printf("%s: %zu policies, %zu path rules, %zu connect prefixes: ok\n",
@@ -734,11 +914,15 @@ static void handle_signal(struct daemon *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			log_warn("policy", "SIGHUP: policy reload is not supported by this version; "
-					   "restart actgated to load new policy");
-		else
+		if (si.ssi_signo == SIGHUP) {
+			char *report = NULL;
+
+			log_info("policy", "SIGHUP: reloading %s", d->cfg->policy_dir);
+			daemon_reload(d, &report); /* the outcome is logged */
+			free(report);
+		} else {
 			d->stopping = true;
+		}
 	}
 }
 
@@ -769,6 +953,7 @@ static int serve(struct daemon *d)
 		}
 		if (n == 0)
 			sweep_workloads(d);
+		unload_previous(d, false);
 	}
 	return 0;
 }
@@ -801,7 +986,7 @@ int daemon_run(const struct daemon_config *cfg)
 	d->next_workload_id = (uint64_t)time(NULL) << 16;
 	refresh_clock_offset(d);
 
-	err = load_policies(cfg, &d->policies, &d->image);
+	err = load_policies(cfg, 1, &d->current.set, &d->current.image, NULL);
 	if (err)
 		goto out;
 	err = enforcer_probe(why, sizeof(why));
@@ -829,7 +1014,7 @@ int daemon_run(const struct daemon_config *cfg)
 	err = enforcer_start(&d->enforcer, on_record, d, cfg->verbose);
 	if (err)
 		goto out;
-	err = enforcer_load_image(&d->enforcer, &d->image);
+	err = enforcer_load_image(&d->enforcer, &d->current.image);
 	if (err)
 		goto out;
 	err = listen_control(d);
@@ -841,7 +1026,7 @@ int daemon_run(const struct daemon_config *cfg)
 		goto out;
 	}
 	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s",
-		 d->policies.count, cfg->policy_dir, d->journal.path, cfg->socket_path);
+		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path);
 	notify_ready();
 	err = serve(d);
 	enforcer_drain(&d->enforcer);
@@ -867,8 +1052,8 @@ out:
 	release_all(d);
 	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
-	policy_image_free(&d->image);
-	policy_set_free(&d->policies);
+	generation_free(&d->current);
+	generation_free(&d->previous);
 	free(d);
 	return err;
 }

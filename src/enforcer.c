@@ -165,14 +165,38 @@ int enforcer_load_image(struct enforcer *e, const struct policy_image *img)
 			return err;
 	}
 	for (i = 0; i < img->policy_count; i++) {
-		uint32_t id = (uint32_t)i + 1;
+		uint32_t id = policy_id_of(img->generation, i);
 
 		err = update(e->skel->maps.policies, &id, &img->policies[i], "a policy");
 		if (err)
 			return err;
 	}
-	e->loaded_policies = img->policy_count;
 	return 0;
+}
+
+/* Deleting what is already gone is fine: a failed load may have written part. */
+static void delete_key(struct bpf_map *map, const void *key, const char *what)
+{
+	int err = bpf_map__delete_elem(map, key, bpf_map__key_size(map), 0);
+
+	if (err && err != -ENOENT)
+		log_warn("bpf", "cannot delete %s: %s", what, strerror(-err));
+}
+
+void enforcer_unload_image(struct enforcer *e, const struct policy_image *img)
+{
+	size_t i;
+
+	/* Headers first: from then on nothing reaches the rules. */
+	for (i = 0; i < img->policy_count; i++) {
+		uint32_t id = policy_id_of(img->generation, i);
+
+		delete_key(e->skel->maps.policies, &id, "a policy");
+	}
+	for (i = 0; i < img->path_count; i++)
+		delete_key(e->skel->maps.path_rules, &img->paths[i].key, "a path rule");
+	for (i = 0; i < img->net_count; i++)
+		delete_key(e->skel->maps.net_rules, &img->nets[i].key, "a connect rule");
 }
 
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,

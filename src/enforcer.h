@@ -25,7 +25,6 @@ struct enforcer {
 	struct actgate_bpf *skel;
 	struct ring_buffer *events;
 	void *drain_ctx; /* the handler and its context, owned here */
-	size_t loaded_policies; /* policy ids 1..loaded_policies are in the map */
 };
 
 /*
@@ -42,6 +41,13 @@ int enforcer_start(struct enforcer *e, record_handler_fn handler, void *handler_
  * reachable, so that no lookup sees a header without its rules.
  */
 int enforcer_load_image(struct enforcer *e, const struct policy_image *img);
+
+/*
+ * Remove an image's entries. Only once no program can still be using them:
+ * a program that read the old header before the swap looks up its rules
+ * after it (see the daemon's grace period).
+ */
+void enforcer_unload_image(struct enforcer *e, const struct policy_image *img);
 
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
 			  uint32_t policy_id);
