@@ -114,7 +114,8 @@ static void test_exec_rules(void **state)
 
 	e = find_path(&c.img, ACTGATE_ACTION_EXEC, ACTGATE_PATH_EXACT, 101);
 	assert_non_null(e);
-	assert_int_equal(e->key.policy_id, 1);
+	/* Generation 7, first policy. */
+	assert_int_equal(e->key.policy_id, (7u << 16) | 1);
 	assert_int_equal(e->key.dev, 8);
 	assert_int_equal(e->value.verdict, ACTGATE_VERDICT_DENY);
 	assert_string_equal(policy_image_rule_name(&c.img, e->value.rule_id), "p:exec.deny[0]");
@@ -221,7 +222,7 @@ static void test_connect_push_down(void **state)
 	e = find_net(&c.img, 32 + 96 + 8, ten);
 	assert_non_null(e);
 	/* The policy id is stored big-endian so that the trie matches it first. */
-	assert_int_equal(e->key.policy_id, __builtin_bswap32(1));
+	assert_int_equal(e->key.policy_id, __builtin_bswap32(policy_id_of(7, 0)));
 	assert_int_equal(e->value.count, 1);
 	assert_int_equal(e->value.rule[0].port_lo, 443);
 	assert_int_equal(e->value.rule[0].port_hi, 443);
@@ -312,10 +313,30 @@ static void test_two_policies_ids(void **state)
 	assert_int_equal(policy_compile(&c.set, 1, fake_resolve, NULL, &c.img, &c.diags), 0);
 	/* The same inode under two policies: two keys, one per policy id. */
 	assert_int_equal(c.img.path_count, 2);
-	assert_int_equal(c.img.paths[0].key.policy_id, 1);
-	assert_int_equal(c.img.paths[1].key.policy_id, 2);
+	assert_int_equal(c.img.paths[0].key.policy_id, policy_id_of(1, 0));
+	assert_int_equal(c.img.paths[1].key.policy_id, policy_id_of(1, 1));
+	assert_int_equal(policy_id_generation(c.img.paths[1].key.policy_id), 1);
+	assert_int_equal(policy_id_index(c.img.paths[1].key.policy_id), 1);
 	assert_string_equal(policy_image_rule_name(&c.img, c.img.paths[1].value.rule_id),
 			    "b:exec.deny[0]");
+	compiled_free(&c);
+}
+
+static void test_generation_range(void **state)
+{
+	struct compiled c;
+
+	(void)state;
+	/* Generations live in 16 bits of the policy id: 0 and 65536 are refused. */
+	compile_text(&c, "  exec: {deny: [/usr/bin/curl]}\n");
+	assert_int_equal(c.err, 0);
+	policy_image_free(&c.img);
+	assert_int_equal(policy_compile(&c.set, 0, fake_resolve, NULL, &c.img, &c.diags), -ERANGE);
+	assert_int_equal(policy_compile(&c.set, 65536, fake_resolve, NULL, &c.img, &c.diags),
+			 -ERANGE);
+	assert_int_equal(policy_compile(&c.set, 65535, fake_resolve, NULL, &c.img, &c.diags), 0);
+	assert_int_equal(c.img.paths[0].key.policy_id, 0xffff0001u);
+	assert_int_equal(policy_id_index(0), (size_t)-1);
 	compiled_free(&c);
 }
 
@@ -332,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_connect_too_many_overlaps),
 		cmocka_unit_test(test_ipv6_rule),
 		cmocka_unit_test(test_two_policies_ids),
+		cmocka_unit_test(test_generation_range),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
