@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <linux/types.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +47,13 @@ static int grow(void **items, size_t *cap, size_t count, size_t item_size)
 	return 0;
 }
 
-/* Add a rule name; returns the new rule id (> 0) or -ENOMEM. */
-__attribute__((format(printf, 2, 3))) static int64_t add_rule_name(struct image_builder *b,
-								    const char *fmt, ...)
+/* Add a rule's name (see rule_name_format); returns the new rule id (> 0) or -ENOMEM. */
+static int64_t add_rule_name(struct image_builder *b, const char *policy, uint8_t action,
+			     int verdict, unsigned index)
 {
 	struct policy_image *img = b->img;
-	va_list ap;
-	char *name;
-	int n, err;
+	char name[256];
+	int err;
 
 	if (img->rule_count == 0) {
 		/* Rule id 0 means "no rule": keep the slot, empty. */
@@ -68,12 +66,10 @@ __attribute__((format(printf, 2, 3))) static int64_t add_rule_name(struct image_
 	err = grow((void **)&img->rule_names, &b->rule_cap, img->rule_count, sizeof(char *));
 	if (err)
 		return err;
-	va_start(ap, fmt);
-	n = vasprintf(&name, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	rule_name_format(name, sizeof(name), policy, action, verdict, index);
+	img->rule_names[img->rule_count] = strdup(name);
+	if (!img->rule_names[img->rule_count])
 		return -ENOMEM;
-	img->rule_names[img->rule_count] = name;
 	return (int64_t)img->rule_count++;
 }
 
@@ -90,9 +86,13 @@ static const char *section_name(uint8_t action)
 	return "?";
 }
 
-static const char *list_name(uint8_t verdict)
+int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action, int verdict,
+		     unsigned index)
 {
-	return verdict == ACTGATE_VERDICT_DENY ? "deny" : "allow";
+	if (verdict == RULE_DEFAULT)
+		return snprintf(buf, size, "%s:%s.default", policy, section_name(action));
+	return snprintf(buf, size, "%s:%s.%s[%u]", policy, section_name(action),
+			verdict == ACTGATE_VERDICT_DENY ? "deny" : "allow", index);
 }
 
 /*
@@ -139,7 +139,7 @@ static int compile_path_rules(struct image_builder *b, const struct policy *p, u
 	int err, failed = 0;
 
 	ap->default_verdict = rules->default_verdict;
-	rule_id = add_rule_name(b, "%s:%s.default", p->name, section_name(action));
+	rule_id = add_rule_name(b, p->name, action, RULE_DEFAULT, 0);
 	if (rule_id < 0)
 		return (int)rule_id;
 	ap->default_rule_id = (uint32_t)rule_id;
@@ -151,8 +151,7 @@ static int compile_path_rules(struct image_builder *b, const struct policy *p, u
 		uint64_t ino;
 		int is_dir;
 
-		rule_id = add_rule_name(b, "%s:%s.%s[%u]", p->name, section_name(action),
-					list_name(r->verdict), r->index);
+		rule_id = add_rule_name(b, p->name, action, r->verdict, r->index);
 		if (rule_id < 0)
 			return (int)rule_id;
 		err = resolve(r->path, &dev, &ino, &is_dir, resolve_ctx);
@@ -198,8 +197,7 @@ static int compile_path_rules(struct image_builder *b, const struct policy *p, u
 	return failed ? -EINVAL : 0;
 }
 
-/* Does rule prefix outer contain prefix (addr, len)? */
-static int prefix_contains(const struct net_rule *outer, const uint8_t addr[16], unsigned len)
+int net_rule_contains(const struct net_rule *outer, const uint8_t addr[16], unsigned len)
 {
 	unsigned full = outer->prefix_len / 8, rest = outer->prefix_len % 8;
 	uint8_t mask;
@@ -214,8 +212,7 @@ static int prefix_contains(const struct net_rule *outer, const uint8_t addr[16],
 	return (outer->addr[full] & mask) == (addr[full] & mask);
 }
 
-/* Most specific first: longer prefix, then narrower port range, then deny, then order. */
-static int more_specific(const struct net_rule *a, const struct net_rule *b)
+int net_rule_more_specific(const struct net_rule *a, const struct net_rule *b)
 {
 	unsigned wa = (unsigned)a->port_hi - a->port_lo, wb = (unsigned)b->port_hi - b->port_lo;
 
@@ -240,7 +237,7 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 	int err = 0, failed = 0;
 
 	ap->default_verdict = rules->default_verdict;
-	rule_id = add_rule_name(b, "%s:connect.default", p->name);
+	rule_id = add_rule_name(b, p->name, ACTGATE_ACTION_CONNECT, RULE_DEFAULT, 0);
 	if (rule_id < 0)
 		return (int)rule_id;
 	ap->default_rule_id = (uint32_t)rule_id;
@@ -256,8 +253,7 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 	for (i = 0; i < rules->count; i++) {
 		const struct net_rule *r = &rules->rules[i];
 
-		rule_id = add_rule_name(b, "%s:connect.%s[%u]", p->name, list_name(r->verdict),
-					r->index);
+		rule_id = add_rule_name(b, p->name, ACTGATE_ACTION_CONNECT, r->verdict, r->index);
 		if (rule_id < 0) {
 			err = (int)rule_id;
 			goto out;
@@ -281,11 +277,11 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 		if (seen)
 			continue;
 		for (j = 0; j < rules->count; j++) {
-			if (!prefix_contains(&rules->rules[j], r->addr, r->prefix_len))
+			if (!net_rule_contains(&rules->rules[j], r->addr, r->prefix_len))
 				continue;
 			/* Insertion sort: these lists are short (at most 16 fit). */
 			k = n++;
-			while (k > 0 && more_specific(&rules->rules[j], covering[k - 1])) {
+			while (k > 0 && net_rule_more_specific(&rules->rules[j], covering[k - 1])) {
 				covering[k] = covering[k - 1];
 				k--;
 			}

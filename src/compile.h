@@ -83,6 +83,24 @@ int resolve_path_stat(const char *path, uint32_t *dev, uint64_t *ino, int *is_di
 int policy_compile(const struct policy_set *set, uint32_t generation, path_resolver_fn resolve,
 		   void *resolve_ctx, struct policy_image *img, struct diag_list *diags);
 
+/*
+ * A rule's name as records and tests show it: "POLICY:ACTION.LIST[INDEX]"
+ * (LIST is allow or deny) or, for a section's default, "POLICY:ACTION.default".
+ * The compiler and the userspace evaluator both name rules through this.
+ */
+#define RULE_DEFAULT (-1)
+int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action, int verdict,
+		     unsigned index);
+
+/* Does connect rule r's prefix contain the prefix (addr, len)? */
+int net_rule_contains(const struct net_rule *r, const uint8_t addr[16], unsigned len);
+/*
+ * Connect precedence, shared by the compiler's per-prefix lists and the
+ * userspace evaluator: the longer prefix, then the narrower port range, then
+ * deny, then the earlier rule.
+ */
+int net_rule_more_specific(const struct net_rule *a, const struct net_rule *b);
+
 /* The name of a rule id, or NULL when it is out of range. */
 const char *policy_image_rule_name(const struct policy_image *img, uint32_t rule_id);
 

@@ -11,6 +11,9 @@
  *   actprobe listen ADDR PORT       accept TCP connections until killed
  *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
  *                                   socket, print the one-line reply
+ *   actprobe batch                  one action per line on stdin ("exec PATH",
+ *                                   "open PATH", "connect ADDR PORT"); prints
+ *                                   one answer per line, in order
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
@@ -39,6 +42,9 @@ static int report(int err)
 	return 1;
 }
 
+/* In batch mode the executed programs' own output would interleave with ours. */
+static int quiet_children;
+
 static int probe_exec(char **argv)
 {
 	int fds[2], child_errno = 0, status;
@@ -51,6 +57,14 @@ static int probe_exec(char **argv)
 		return report(errno);
 	if (pid == 0) {
 		close(fds[0]);
+		if (quiet_children) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0) {
+				dup2(null, STDOUT_FILENO);
+				dup2(null, STDERR_FILENO);
+			}
+		}
 		execv(argv[0], argv);
 		child_errno = errno;
 		if (write(fds[1], &child_errno, sizeof(child_errno)) < 0)
@@ -159,6 +173,27 @@ static int probe_send_unix(const char *path, const char *text)
 	return 0;
 }
 
+static int probe_batch(void)
+{
+	char line[4200], a[4100], b[64];
+
+	quiet_children = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		char *args[] = { a, NULL };
+
+		if (sscanf(line, "exec %4095s", a) == 1)
+			probe_exec(args);
+		else if (sscanf(line, "open %4095s", a) == 1)
+			probe_open(a, NULL);
+		else if (sscanf(line, "connect %4095s %63s", a, b) == 2)
+			probe_connect(a, b, NULL);
+		else
+			printf("BADLINE\n");
+	}
+	return 0;
+}
+
 static int probe_bpf(void)
 {
 	union bpf_attr attr;
@@ -190,6 +225,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
 		return probe_bpf();
+	if (argc == 2 && strcmp(argv[1], "batch") == 0)
+		return probe_batch();
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
@@ -204,6 +241,6 @@ int main(int argc, char **argv)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
 			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
-			"       bpf | ptrace PID\n");
+			"       batch | bpf | ptrace PID\n");
 	return 2;
 }

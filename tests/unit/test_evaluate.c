@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The userspace evaluator: precedence as docs/policy.md states it. */
+#include <linux/types.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "actgate/abi.h"
+#include "evaluate.h"
+#include "policy.h"
+
+static const char *const policy_text =
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: ci}\n"
+	"spec:\n"
+	"  selector: {workloads: [\"ci:*\"]}\n"
+	"  exec: {default: deny, allow: [/usr/bin/, /opt/tool], deny: [/usr/bin/curl, /usr/bin/x/]}\n"
+	"  open: {default: allow, deny: [/etc/shadow, /root/.ssh/, /data/], "
+	"allow: [/data/public/, /data/]}\n"
+	"  connect: {default: deny, allow: [\"10.0.0.0/8:443\", \"127.0.0.1\", \"[::1]:8000-8100\"], "
+	"deny: [\"10.1.0.0/16\", \"127.0.0.1:22\"]}\n"
+	"---\n"
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: watch}\n"
+	"spec:\n"
+	"  selector: {workloads: [\"agent:*\", \"both\"]}\n"
+	"  mode: audit\n"
+	"  exec: {deny: [/usr/bin/sudo]}\n"
+	"---\n"
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: also}\n"
+	"spec:\n"
+	"  selector: {workloads: [\"both\"]}\n";
+
+static struct policy_set set;
+
+static int setup(void **state)
+{
+	struct diag_list diags = { 0 };
+	int err;
+
+	(void)state;
+	err = policy_parse_buffer("t.yaml", policy_text, strlen(policy_text), &set, &diags);
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	return err;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	policy_set_free(&set);
+	return 0;
+}
+
+static void expect_path(const char *workload, uint8_t action, const char *path, uint8_t verdict,
+			const char *rule)
+{
+	struct eval_action a = { .action = action, .path = path };
+	struct eval_result r;
+	char why[256];
+
+	assert_int_equal(policy_evaluate(&set, workload, &a, &r, why, sizeof(why)), 0);
+	if (r.verdict != verdict || strcmp(r.rule, rule) != 0)
+		fail_msg("%s: expected %s by %s, got %s by %s", path,
+			 verdict ? "deny" : "allow", rule, r.verdict ? "deny" : "allow", r.rule);
+}
+
+static void expect_connect(const char *target, uint8_t verdict, const char *rule)
+{
+	struct eval_action a = { .action = ACTGATE_ACTION_CONNECT };
+	struct eval_result r;
+	char why[256];
+
+	assert_int_equal(eval_parse_connect_target(target, a.addr, &a.port, why, sizeof(why)), 0);
+	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
+	if (r.verdict != verdict || strcmp(r.rule, rule) != 0)
+		fail_msg("%s: expected %s by %s, got %s by %s", target, verdict ? "deny" : "allow",
+			 rule, r.verdict ? "deny" : "allow", r.rule);
+}
+
+static void test_exec_precedence(void **state)
+{
+	(void)state;
+	/* Exact beats the subtree it lies in. */
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/usr/bin/curl", ACTGATE_VERDICT_DENY,
+		    "ci:exec.deny[0]");
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/usr/bin/ls", ACTGATE_VERDICT_ALLOW,
+		    "ci:exec.allow[0]");
+	/* The nearest directory wins over one further up. */
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/usr/bin/x/y/z", ACTGATE_VERDICT_DENY,
+		    "ci:exec.deny[1]");
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/opt/tool", ACTGATE_VERDICT_ALLOW,
+		    "ci:exec.allow[1]");
+	/* An exact rule does not cover what lies below it. */
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/opt/tool/inner", ACTGATE_VERDICT_DENY,
+		    "ci:exec.default");
+	expect_path("ci:x", ACTGATE_ACTION_EXEC, "/usr/binary", ACTGATE_VERDICT_DENY,
+		    "ci:exec.default");
+}
+
+static void test_open_precedence(void **state)
+{
+	(void)state;
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/etc/shadow", ACTGATE_VERDICT_DENY,
+		    "ci:open.deny[0]");
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/etc/passwd", ACTGATE_VERDICT_ALLOW,
+		    "ci:open.default");
+	/* A subtree rule covers the directory itself. */
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/root/.ssh", ACTGATE_VERDICT_DENY,
+		    "ci:open.deny[1]");
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/root/.ssh/", ACTGATE_VERDICT_DENY,
+		    "ci:open.deny[1]");
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/root/.ssh/keys/id", ACTGATE_VERDICT_DENY,
+		    "ci:open.deny[1]");
+	/* Same path in both lists: deny wins the tie; a deeper allow wins over it. */
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/data/secret", ACTGATE_VERDICT_DENY,
+		    "ci:open.deny[2]");
+	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/data/public/readme", ACTGATE_VERDICT_ALLOW,
+		    "ci:open.allow[0]");
+}
+
+static void test_connect_precedence(void **state)
+{
+	(void)state;
+	expect_connect("10.2.3.4:443", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[0]");
+	expect_connect("10.2.3.4:80", ACTGATE_VERDICT_DENY, "ci:connect.default");
+	/* The longer prefix wins over the port rule of the shorter one. */
+	expect_connect("10.1.3.4:443", ACTGATE_VERDICT_DENY, "ci:connect.deny[0]");
+	/* Same prefix: the narrower port range wins. */
+	expect_connect("127.0.0.1:22", ACTGATE_VERDICT_DENY, "ci:connect.deny[1]");
+	expect_connect("127.0.0.1:23", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[1]");
+	expect_connect("[::1]:8000", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[2]");
+	expect_connect("[::1]:8101", ACTGATE_VERDICT_DENY, "ci:connect.default");
+	/* An IPv4-mapped IPv6 address is the IPv4 address. */
+	expect_connect("[::ffff:127.0.0.1]:23", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[1]");
+	expect_connect("[::2]:8000", ACTGATE_VERDICT_DENY, "ci:connect.default");
+}
+
+static void test_mode_and_selection(void **state)
+{
+	struct eval_action a = { .action = ACTGATE_ACTION_EXEC, .path = "/usr/bin/sudo" };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(policy_evaluate(&set, "agent:1", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(r.mode, ACTGATE_MODE_AUDIT);
+	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
+	assert_string_equal(r.policy, "watch");
+	assert_string_equal(r.rule, "watch:exec.deny[0]");
+
+	assert_int_equal(policy_evaluate(&set, "nobody", &a, &r, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "no policy selects workload \"nobody\"");
+	assert_int_equal(policy_evaluate(&set, "both", &a, &r, why, sizeof(why)), -EEXIST);
+	assert_non_null(strstr(why, "\"watch\" and \"also\""));
+	a.path = "relative";
+	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), -EINVAL);
+	a.action = 9;
+	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), -EINVAL);
+}
+
+static void test_parse_connect_target(void **state)
+{
+	static const char *const bad[] = {
+		"10.0.0.1",   "10.0.0.1:",   "10.0.0.1:65536", "10.0.0.1:-1", "::1:80",
+		"[::1]80",    "[::1]",       "[10.0.0.1]:80",  "host:80",     "10.0.0.256:1",
+		"[::1]:+80",  "10.0.0.1:8a",
+	};
+	uint8_t addr[16];
+	uint16_t port;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(eval_parse_connect_target("1.2.3.4:65535", addr, &port, why, sizeof(why)),
+			 0);
+	assert_int_equal(port, 65535);
+	assert_int_equal(addr[10], 0xff);
+	assert_int_equal(addr[12], 1);
+	assert_int_equal(addr[15], 4);
+	assert_int_equal(eval_parse_connect_target("[2001:db8::1]:0", addr, &port, why, sizeof(why)),
+			 0);
+	assert_int_equal(port, 0);
+	assert_int_equal(addr[0], 0x20);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (eval_parse_connect_target(bad[i], addr, &port, why, sizeof(why)) != -EINVAL)
+			fail_msg("accepted bad target %s", bad[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_precedence),
+		cmocka_unit_test(test_open_precedence),
+		cmocka_unit_test(test_connect_precedence),
+		cmocka_unit_test(test_mode_and_selection),
+		cmocka_unit_test(test_parse_connect_target),
+	};
+
+	return cmocka_run_group_tests_name("evaluate", tests, setup, teardown);
+}
