@@ -699,7 +699,19 @@ static int listen_control(struct daemon *d)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* A socket left by a daemon that died is stale: nothing can be listening on it. */
+	/*
+	 * A socket left by a daemon that died is stale and goes; one that
+	 * answers belongs to a running actgated, which we must not cut off.
+	 */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		log_error("control", "%s: another actgated is running and listening there", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0660) < 0 ||
 	    listen(fd, 64) < 0) {
@@ -1011,13 +1023,14 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
 		goto out;
 	}
+	/* Before attaching: a second daemon must fail before it enforces anything. */
+	err = listen_control(d);
+	if (err)
+		goto out;
 	err = enforcer_start(&d->enforcer, on_record, d, cfg->verbose);
 	if (err)
 		goto out;
 	err = enforcer_load_image(&d->enforcer, &d->current.image);
-	if (err)
-		goto out;
-	err = listen_control(d);
 	if (err)
 		goto out;
 	err = setup_loop(d);

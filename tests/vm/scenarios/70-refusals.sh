@@ -30,6 +30,13 @@ spec:
 YAML
 start_daemon
 
+# A second daemon on the same socket refuses to start and leaves the first alone.
+actgated --policy-dir "$POLICIES" --journal-dir "$T/journal2" --socket "$ACTGATE_SOCKET" \
+	>"$T/second.log" 2>&1
+expect_eq "$?" 1 "a second actgated's exit status"
+grep -q "another actgated is running" "$T/second.log" || fail "second daemon: $(cat "$T/second.log")"
+actgate status >/dev/null || fail "the first daemon lost its socket"
+
 # A workload no policy selects is refused, with status 125 and the reason.
 actgate run --workload unknown:job -- true 2>"$T/run.err"
 expect_eq "$?" 125 "run status for an unselected workload"
