@@ -143,6 +143,59 @@ static __always_inline int lookup_path_rule(struct actgate_path_key *key, __u8 k
 	return 1;
 }
 
+/* The state of one ancestor walk, shared with the bpf_loop callback. */
+struct path_walk {
+	struct actgate_path_key key;
+	struct mount *mnt;
+	struct dentry *d;
+	__u32 rule_id;
+	__u8 verdict;
+	__u8 found;   /* a subtree rule matched */
+	__u8 at_root; /* reached the namespace's root without a match */
+};
+
+/*
+ * One level up: the parent directory, or across a mount to its mount point.
+ * A bpf_loop callback: 0 goes on, 1 stops.
+ */
+static long walk_step(__u32 index, void *data)
+{
+	struct path_walk *w = data;
+	/*
+	 * Locals, not w->d inside BPF_CORE_READ: the macro would relocate the
+	 * access to our own struct path_walk, which the kernel's BTF lacks.
+	 */
+	struct dentry *d = w->d, *parent;
+	struct mount *mnt = w->mnt, *parent_mnt;
+	struct actgate_rule_verdict *rv;
+
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent)
+		return 1; /* unreadable: neither found nor at the root, so it fails closed */
+	if (parent == d) {
+		/* Root of this mount: continue at the mount point in the parent mount. */
+		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+		if (!parent_mnt)
+			return 1;
+		if (parent_mnt == mnt) {
+			w->at_root = 1; /* the namespace's root mount */
+			return 1;
+		}
+		parent = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent_mnt;
+	}
+	w->d = parent;
+	w->key.dev = BPF_CORE_READ(parent, d_inode, i_sb, s_dev);
+	w->key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	rv = bpf_map_lookup_elem(&path_rules, &w->key);
+	if (!rv)
+		return 0;
+	w->found = 1;
+	w->verdict = rv->verdict;
+	w->rule_id = rv->rule_id;
+	return 1;
+}
+
 /*
  * Match the file at (mnt, dentry) against the policy's rules for one action.
  * Most specific wins: an exact rule on the file, then a subtree rule on the
@@ -153,23 +206,23 @@ static __always_inline int lookup_path_rule(struct actgate_path_key *key, __u8 k
  *
  * All reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
- * on probe-read (scalar) pointers, and one kind of pointer keeps the loop
- * simple for the verifier.
+ * on probe-read (scalar) pointers. The walk runs in bpf_loop, so that its
+ * bound (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; a
+ * file deeper than that is denied (reason too-deep) rather than decided
+ * without the rules above it: a workload could otherwise nest a file out of
+ * reach of a directory rule.
  */
 static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       const struct actgate_action_policy *ap,
 				       struct vfsmount *vfsmnt, struct dentry *dentry,
 				       __u32 *dev_out, __u64 *ino_out, struct verdict *v)
 {
-	struct actgate_path_key key = {};
-	struct mount *mnt, *parent_mnt;
-	struct dentry *d = dentry, *parent;
+	struct path_walk w = {};
 	__u32 dev;
 	__u64 ino;
-	int i;
 
-	dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
-	ino = BPF_CORE_READ(d, d_inode, i_ino);
+	dev = BPF_CORE_READ(dentry, d_inode, i_sb, s_dev);
+	ino = BPF_CORE_READ(dentry, d_inode, i_ino);
 	*dev_out = dev;
 	*ino_out = ino;
 
@@ -177,40 +230,31 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		decide_default(ap, v);
 		return;
 	}
-	key.policy_id = policy_id;
-	key.action = action;
-	if (lookup_path_rule(&key, ACTGATE_PATH_EXACT, dev, ino, v))
+	w.key.policy_id = policy_id;
+	w.key.action = action;
+	if (lookup_path_rule(&w.key, ACTGATE_PATH_EXACT, dev, ino, v))
 		return;
-	if (lookup_path_rule(&key, ACTGATE_PATH_SUBTREE, dev, ino, v))
+	if (lookup_path_rule(&w.key, ACTGATE_PATH_SUBTREE, dev, ino, v))
 		return;
 	if (!ap->has_subtree_rules) {
 		decide_default(ap, v);
 		return;
 	}
 
-	mnt = container_of(vfsmnt, struct mount, mnt);
-	for (i = 0; i < ACTGATE_MAX_PATH_WALK; i++) {
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d) {
-			/* Root of this mount: continue at the mount point in the parent mount. */
-			parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
-			if (parent_mnt == mnt)
-				break; /* the namespace's root mount */
-			parent = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = parent_mnt;
-		}
-		d = parent;
-		dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
-		ino = BPF_CORE_READ(d, d_inode, i_ino);
-		if (lookup_path_rule(&key, ACTGATE_PATH_SUBTREE, dev, ino, v))
-			return;
+	w.mnt = container_of(vfsmnt, struct mount, mnt);
+	w.d = dentry;
+	bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+	if (w.found) {
+		v->verdict = w.verdict;
+		v->rule_id = w.rule_id;
+		v->reason = ACTGATE_REASON_RULE;
+	} else if (w.at_root) {
+		decide_default(ap, v);
+	} else {
+		v->verdict = ACTGATE_VERDICT_DENY;
+		v->rule_id = 0;
+		v->reason = ACTGATE_REASON_TOO_DEEP;
 	}
-	/*
-	 * A path deeper than ACTGATE_MAX_PATH_WALK ancestors (after mount
-	 * crossings) ends here with the default; the policy compiler refuses
-	 * rules it cannot reach, see docs/policy.md.
-	 */
-	decide_default(ap, v);
 }
 
 /* The record under construction for this CPU, with the common fields set. */

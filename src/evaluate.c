@@ -36,12 +36,19 @@ static const struct path_rule *rule_on(const struct path_rules *rules, const cha
 	return found;
 }
 
-/* The kernel's walk, on strings: exact, subtree on itself, then each ancestor. */
-static const struct path_rule *match_path(const struct path_rules *rules, const char *path)
+/*
+ * The kernel's walk, on strings: exact, subtree on itself, then each ancestor.
+ * *too_deep is set when the kernel's walk would run out of steps first: one
+ * step per ancestor, and one more to see that "/" is the root.
+ */
+static const struct path_rule *match_path(const struct path_rules *rules, const char *path,
+					  bool *too_deep)
 {
 	const struct path_rule *r;
 	size_t len = strlen(path);
+	unsigned steps = 0;
 
+	*too_deep = false;
 	/* Rules are normalised without a trailing '/' (but for "/"); do the same. */
 	while (len > 1 && path[len - 1] == '/')
 		len--;
@@ -49,6 +56,10 @@ static const struct path_rule *match_path(const struct path_rules *rules, const 
 	if (!r)
 		r = rule_on(rules, path, len, true);
 	while (!r && len > 1) {
+		if (steps++ == ACTGATE_MAX_PATH_WALK) {
+			*too_deep = true;
+			return NULL;
+		}
 		while (len > 0 && path[len - 1] != '/')
 			len--;
 		/* Drop the '/' too, except for the root itself. */
@@ -56,6 +67,8 @@ static const struct path_rule *match_path(const struct path_rules *rules, const 
 			len--;
 		r = rule_on(rules, path, len, true);
 	}
+	if (!r && steps >= ACTGATE_MAX_PATH_WALK)
+		*too_deep = true;
 	return r;
 }
 
@@ -92,12 +105,22 @@ void policy_evaluate_one(const struct policy *p, const struct eval_action *a, st
 		}
 	} else {
 		const struct path_rules *section = path_section(p, a->action);
-		const struct path_rule *m = match_path(section, a->path);
+		bool too_deep = false;
+		const struct path_rule *m = match_path(section, a->path, &too_deep);
+		bool has_subtree = false;
 
+		for (size_t i = 0; i < section->count; i++)
+			has_subtree |= section->rules[i].subtree;
 		r->verdict = section->default_verdict;
 		if (m) {
 			verdict = m->verdict;
 			index = m->index;
+		} else if (too_deep && has_subtree) {
+			/* As the kernel: deny what lies beyond the walk's reach; no rule decided. */
+			r->verdict = ACTGATE_VERDICT_DENY;
+			r->reason = ACTGATE_REASON_TOO_DEEP;
+			r->rule[0] = '\0';
+			return;
 		}
 	}
 	if (verdict == RULE_DEFAULT) {

@@ -29,7 +29,7 @@ struct eval_action {
 struct eval_result {
 	uint8_t verdict;   /* enum actgate_verdict */
 	uint8_t mode;      /* enum actgate_mode: audit means not enforced */
-	uint8_t reason;    /* ACTGATE_REASON_RULE or ACTGATE_REASON_DEFAULT */
+	uint8_t reason;    /* ACTGATE_REASON_RULE, _DEFAULT or _TOO_DEEP (then rule is "") */
 	const char *policy; /* the deciding policy's name (owned by the set) */
 	char rule[EVAL_RULE_NAME_MAX]; /* as the journal names it, e.g. "ci:exec.deny[0]" */
 };

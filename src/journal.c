@@ -44,6 +44,7 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_NO_POLICY] = "no-policy",
 	[ACTGATE_REASON_ORPHAN] = "orphan",
 	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
+	[ACTGATE_REASON_TOO_DEEP] = "too-deep",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

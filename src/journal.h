@@ -115,7 +115,8 @@ int journal_parse_line(const char *line, size_t len, struct journal_record *rec,
 const char *action_name(uint8_t action);   /* "exec", "open", "connect", "tamper", "?" */
 const char *verdict_name(uint8_t verdict); /* "allow", "deny" */
 const char *mode_name(uint8_t mode);       /* "enforce", "audit" */
-const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection" */
+const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection",
+						    * "too-deep" */
 /* Reverse lookups: 0 on success, -EINVAL for an unknown name. */
 int action_from_name(const char *name, uint8_t *action);
 int verdict_from_name(const char *name, uint8_t *verdict);

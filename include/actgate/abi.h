@@ -16,7 +16,7 @@
 
 /* Bounds shared by both sides. */
 #define ACTGATE_MAX_CGROUP_DEPTH 64    /* ancestor levels examined per action */
-#define ACTGATE_MAX_PATH_WALK 256      /* dentry levels walked for directory rules */
+#define ACTGATE_MAX_PATH_WALK 4096     /* ancestor levels walked for directory rules */
 #define ACTGATE_PATH_BUF 4096          /* PATH_MAX: the readable path in a record */
 #define ACTGATE_NET_RULES_PER_PREFIX 16 /* port rules carried by one CIDR entry */
 #define ACTGATE_COMM_LEN 16
@@ -55,6 +55,7 @@ enum actgate_reason {
 	ACTGATE_REASON_NO_POLICY = 2, /* governed workload whose policy is missing: denied */
 	ACTGATE_REASON_ORPHAN = 3,    /* a task of a workload that no longer exists: denied */
 	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
+	ACTGATE_REASON_TOO_DEEP = 5,  /* more ancestors than the walk's bound: denied */
 };
 
 enum actgate_record_type {

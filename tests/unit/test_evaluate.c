@@ -123,6 +123,34 @@ static void test_open_precedence(void **state)
 		    "ci:open.allow[0]");
 }
 
+static void test_too_deep(void **state)
+{
+	static char path[2 * (ACTGATE_MAX_PATH_WALK + 2) + 16];
+	struct eval_action a = { .action = ACTGATE_ACTION_OPEN, .path = path };
+	struct eval_result r;
+	char why[256];
+	size_t n = 0;
+
+	(void)state;
+	/*
+	 * The walk takes one step per ancestor: below /data/public, a file with
+	 * ACTGATE_MAX_PATH_WALK directories between them is the first it cannot
+	 * decide.
+	 */
+	n += (size_t)snprintf(path + n, sizeof(path) - n, "/data/public");
+	for (int i = 0; i < ACTGATE_MAX_PATH_WALK + 1; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "/a");
+	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(r.reason, ACTGATE_REASON_TOO_DEEP);
+	assert_string_equal(r.rule, "");
+	/* 60 levels down is well within reach: the directory rule decides. */
+	path[strlen("/data/public") + 2 * 60] = '\0';
+	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
+	assert_string_equal(r.rule, "ci:open.allow[0]");
+}
+
 static void test_connect_precedence(void **state)
 {
 	(void)state;
@@ -197,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_precedence),
 		cmocka_unit_test(test_open_precedence),
+		cmocka_unit_test(test_too_deep),
 		cmocka_unit_test(test_connect_precedence),
 		cmocka_unit_test(test_mode_and_selection),
 		cmocka_unit_test(test_parse_connect_target),

@@ -14,6 +14,10 @@
  *   actprobe batch                  one action per line on stdin ("exec PATH",
  *                                   "open PATH", "connect ADDR PORT"); prints
  *                                   one answer per line, in order
+ *   actprobe deep DIR N create|open descend N directories named "a" below DIR
+ *                                   with openat (mkdirat first for create: no
+ *                                   path is ever longer than a name), then
+ *                                   create or open the file "file" there
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
@@ -27,6 +31,7 @@
 #include <linux/bpf.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -194,6 +199,32 @@ static int probe_batch(void)
 	return 0;
 }
 
+static int probe_deep(const char *dir, const char *levels_text, const char *what)
+{
+	int create = strcmp(what, "create") == 0;
+	int levels = atoi(levels_text);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
+
+	if (fd < 0)
+		return report(errno);
+	for (int i = 0; i < levels; i++) {
+		if (create && mkdirat(fd, "a", 0755) < 0 && errno != EEXIST)
+			return report(errno);
+		next = openat(fd, "a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0)
+			return report(errno);
+		close(fd);
+		fd = next;
+	}
+	next = openat(fd, "file", create ? O_WRONLY | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC,
+		      0644);
+	if (next < 0)
+		return report(errno);
+	close(next);
+	close(fd);
+	return report(0);
+}
+
 static int probe_bpf(void)
 {
 	union bpf_attr attr;
@@ -227,6 +258,8 @@ int main(int argc, char **argv)
 		return probe_bpf();
 	if (argc == 2 && strcmp(argv[1], "batch") == 0)
 		return probe_batch();
+	if (argc == 5 && strcmp(argv[1], "deep") == 0)
+		return probe_deep(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
@@ -241,6 +274,6 @@ int main(int argc, char **argv)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
 			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
-			"       batch | bpf | ptrace PID\n");
+			"       batch | deep DIR N create|open | bpf | ptrace PID\n");
 	return 2;
 }
