@@ -61,7 +61,7 @@ DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 	libcmocka-dev pkg-config make gcc qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates
 
-.PHONY: all help deps unit vmtest test demo fuzz clean install
+.PHONY: all help deps unit vmtest test demo fuzz bench clean install
 all: $(BINS)
 
 help:
@@ -73,6 +73,7 @@ help:
 	@echo 'make test       deps + unit + vmtest'
 	@echo 'make demo       deps + build + a workload under a policy, then its replay'
 	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
+	@echo 'make bench      measurements, as ratios to a baseline from the same run'
 	@echo 'make install    install binaries, unit file and example policies (PREFIX, DESTDIR)'
 	@echo 'make clean      remove build/ (the VM kernel cache is kept)'
 	@echo 'V=1 shows commands; SAN=1 builds with ASan/UBSan'
@@ -148,6 +149,15 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(VM_HELPERS)
 	$(Q)./demo/demo.sh --build $(BUILD)
+
+$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+bench: $(BUILD)/bench/bench_compile
+	$(Q)echo '== policy parse + compile, natively'
+	$(Q)$(BUILD)/bench/bench_compile
 
 # libFuzzer needs clang; each target links the parser sources it exercises.
 FUZZ_SECONDS ?= 30

@@ -95,29 +95,12 @@ int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action,
 			verdict == ACTGATE_VERDICT_DENY ? "deny" : "allow", index);
 }
 
-/*
- * Insert or merge one path entry. Two rules may land on one key (the same
- * path in allow and deny, or two paths naming one inode through a hardlink
- * or symlink): deny wins the tie, otherwise the first rule keeps the key.
- */
 static int add_path_entry(struct image_builder *b, const struct actgate_path_key *key,
 			  uint8_t verdict, uint32_t rule_id)
 {
 	struct policy_image *img = b->img;
-	size_t i;
 	int err;
 
-	for (i = 0; i < img->path_count; i++) {
-		struct image_path_entry *e = &img->paths[i];
-
-		if (memcmp(&e->key, key, sizeof(*key)) != 0)
-			continue;
-		if (verdict == ACTGATE_VERDICT_DENY && e->value.verdict != ACTGATE_VERDICT_DENY) {
-			e->value.verdict = verdict;
-			e->value.rule_id = rule_id;
-		}
-		return 0;
-	}
 	err = grow((void **)&img->paths, &b->path_cap, img->path_count, sizeof(*img->paths));
 	if (err)
 		return err;
@@ -127,6 +110,39 @@ static int add_path_entry(struct image_builder *b, const struct actgate_path_key
 	img->paths[img->path_count].value.rule_id = rule_id;
 	img->path_count++;
 	return 0;
+}
+
+static int compare_path_entries(const void *a, const void *b)
+{
+	const struct image_path_entry *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	if (c)
+		return c;
+	/* Equal keys: the one that wins first (deny, then the earlier rule). */
+	if (x->value.verdict != y->value.verdict)
+		return x->value.verdict == ACTGATE_VERDICT_DENY ? -1 : 1;
+	return x->value.rule_id < y->value.rule_id ? -1 : x->value.rule_id > y->value.rule_id;
+}
+
+/*
+ * Several rules may land on one key (the same path in allow and deny, or two
+ * paths naming one inode through a hard link or symlink): deny wins the tie,
+ * otherwise the earlier rule. Sorting puts the winner first in each run of
+ * equal keys; O(n log n), so large rule sets compile quickly.
+ */
+static void merge_path_entries(struct policy_image *img)
+{
+	size_t out = 0;
+
+	if (img->path_count == 0)
+		return;
+	qsort(img->paths, img->path_count, sizeof(*img->paths), compare_path_entries);
+	for (size_t i = 1; i < img->path_count; i++) {
+		if (memcmp(&img->paths[i].key, &img->paths[out].key, sizeof(img->paths[0].key)) != 0)
+			img->paths[++out] = img->paths[i];
+	}
+	img->path_count = out + 1;
 }
 
 static int compile_path_rules(struct image_builder *b, const struct policy *p, uint32_t policy_id,
@@ -225,12 +241,53 @@ int net_rule_more_specific(const struct net_rule *a, const struct net_rule *b)
 	return a->index < b->index;
 }
 
+/* Order of a prefix index: by prefix length, then address. */
+static int compare_prefix(const struct net_rule *a, const struct net_rule *b)
+{
+	if (a->prefix_len != b->prefix_len)
+		return a->prefix_len < b->prefix_len ? -1 : 1;
+	return memcmp(a->addr, b->addr, 16);
+}
+
+static int compare_rule_ptrs(const void *a, const void *b)
+{
+	return compare_prefix(*(const struct net_rule *const *)a, *(const struct net_rule *const *)b);
+}
+
+/* addr with every bit after the first len bits cleared. */
+static void mask_prefix(const uint8_t addr[16], unsigned len, uint8_t out[16])
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+
+		out[i] = bits >= 8 ? addr[i] : (uint8_t)(addr[i] & (0xff00 >> bits));
+	}
+}
+
+/* The first rule in a sorted index with exactly this prefix, or count. */
+static size_t find_prefix(const struct net_rule *const *index, size_t count,
+			  const struct net_rule *probe)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (compare_prefix(index[mid], probe) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int compile_net_rules(struct image_builder *b, const struct policy *p, uint32_t policy_id,
 			     const struct net_rules *rules, struct actgate_action_policy *ap,
 			     struct diag_list *diags)
 {
 	struct policy_image *img = b->img;
-	const struct net_rule **covering = NULL;
+	const struct net_rule **covering = NULL, **index = NULL;
+	bool len_used[129] = { false };
 	uint32_t *rule_ids = NULL;
 	int64_t rule_id;
 	size_t i, j, k;
@@ -246,7 +303,8 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 
 	covering = calloc(rules->count, sizeof(*covering));
 	rule_ids = calloc(rules->count, sizeof(*rule_ids));
-	if (!covering || !rule_ids) {
+	index = calloc(rules->count, sizeof(*index));
+	if (!covering || !rule_ids || !index) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -259,33 +317,45 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 			goto out;
 		}
 		rule_ids[i] = (uint32_t)rule_id;
+		index[i] = r;
+		len_used[r->prefix_len] = true;
 	}
 	ap->has_rules = 1;
+	/* Sorted by prefix: equal prefixes are neighbours, and any prefix is found fast. */
+	qsort(index, rules->count, sizeof(*index), compare_rule_ptrs);
 
 	/* One trie entry per distinct prefix, carrying every rule that covers it. */
 	for (i = 0; i < rules->count; i++) {
-		const struct net_rule *r = &rules->rules[i];
+		const struct net_rule *r = index[i];
 		struct image_net_entry *e;
 		size_t n = 0;
-		int seen = 0;
 
-		for (j = 0; j < i; j++) {
-			if (rules->rules[j].prefix_len == r->prefix_len &&
-			    memcmp(rules->rules[j].addr, r->addr, 16) == 0)
-				seen = 1;
-		}
-		if (seen)
+		if (i > 0 && compare_prefix(index[i - 1], r) == 0)
 			continue;
-		for (j = 0; j < rules->count; j++) {
-			if (!net_rule_contains(&rules->rules[j], r->addr, r->prefix_len))
+		/*
+		 * The rules covering r have r's address masked to some length up to
+		 * its own; only lengths some rule has are worth a look.
+		 */
+		for (unsigned len = 0; len <= r->prefix_len; len++) {
+			struct net_rule probe = { .prefix_len = (uint8_t)len };
+
+			if (!len_used[len])
 				continue;
-			/* Insertion sort: these lists are short (at most 16 fit). */
-			k = n++;
-			while (k > 0 && net_rule_more_specific(&rules->rules[j], covering[k - 1])) {
-				covering[k] = covering[k - 1];
-				k--;
+
+			mask_prefix(r->addr, len, probe.addr);
+			for (j = find_prefix(index, rules->count, &probe);
+			     j < rules->count && compare_prefix(index[j], &probe) == 0; j++) {
+				/* Past the limit only count: the prefix is refused below. */
+				if (n++ >= ACTGATE_NET_RULES_PER_PREFIX)
+					continue;
+				/* Insertion sort: the lists that can be enforced are short. */
+				k = n - 1;
+				while (k > 0 && net_rule_more_specific(index[j], covering[k - 1])) {
+					covering[k] = covering[k - 1];
+					k--;
+				}
+				covering[k] = index[j];
 			}
-			covering[k] = &rules->rules[j];
 		}
 		if (n > ACTGATE_NET_RULES_PER_PREFIX) {
 			err = diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
@@ -319,6 +389,7 @@ static int compile_net_rules(struct image_builder *b, const struct policy *p, ui
 out:
 	free(covering);
 	free(rule_ids);
+	free(index);
 	return err;
 }
 
@@ -366,8 +437,10 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 		else if (err)
 			goto fail;
 	}
-	if (!failed)
+	if (!failed) {
+		merge_path_entries(img);
 		return 0;
+	}
 	err = -EINVAL;
 fail:
 	policy_image_free(img);
