@@ -18,6 +18,10 @@
  *                                   with openat (mkdirat first for create: no
  *                                   path is ever longer than a name), then
  *                                   create or open the file "file" there
+ *   actprobe openloop PATH N        N times open+close PATH; prints the
+ *                                   CLOCK_MONOTONIC ns per iteration (guest
+ *                                   instructions under qemu -icount shift=0)
+ *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
@@ -35,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int report(int err)
@@ -225,6 +230,50 @@ static int probe_deep(const char *dir, const char *levels_text, const char *what
 	return report(0);
 }
 
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int probe_openloop(const char *path, const char *count_text)
+{
+	long n = atol(count_text);
+	long long t0;
+
+	if (n <= 0)
+		return 2;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return report(errno);
+		close(fd);
+	}
+	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
+static int probe_mkfiles(const char *dir, const char *count_text)
+{
+	long n = atol(count_text);
+	char path[4200];
+
+	for (long i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/f%ld", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return report(errno);
+		close(fd);
+	}
+	return report(0);
+}
+
 static int probe_bpf(void)
 {
 	union bpf_attr attr;
@@ -258,6 +307,10 @@ int main(int argc, char **argv)
 		return probe_bpf();
 	if (argc == 2 && strcmp(argv[1], "batch") == 0)
 		return probe_batch();
+	if (argc == 4 && strcmp(argv[1], "openloop") == 0)
+		return probe_openloop(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
+		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
 		return probe_deep(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
@@ -274,6 +327,7 @@ int main(int argc, char **argv)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
 			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
-			"       batch | deep DIR N create|open | bpf | ptrace PID\n");
+			"       batch | deep DIR N create|open | openloop PATH N | mkfiles DIR N |\n"
+			"       bpf | ptrace PID\n");
 	return 2;
 }

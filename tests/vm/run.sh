@@ -53,6 +53,7 @@ Environment:
   VMTEST_DEMO_FILES        demo mode: files/dirs copied under /actgate/demo/
   VMTEST_EXTRA_BINS        more host executables to put in /usr/bin (with libs)
   VMTEST_APPEND            extra kernel command-line arguments
+  VMTEST_QEMU_ARGS         extra qemu options (the benchmarks use -icount)
   VMTEST_VERBOSE=1         stream the whole console while running
 
 Output: one line per scenario (PASS/FAIL/SKIP/TIMEOUT, with the output of a
@@ -264,6 +265,9 @@ append="console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 rdinit=/init
 append+=" quiet loglevel=1 ${VMTEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nographic -no-reboot
 	-nic none -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
+# Extra qemu options, e.g. "-icount shift=0,sleep=off" for instruction counts.
+read -r -a extra_qemu <<<"${VMTEST_QEMU_ARGS:-}"
+qemu+=("${extra_qemu[@]}")
 
 fifo=$vmdir/console.fifo
 rm -f "$fifo"
