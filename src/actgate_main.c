@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "json.h"
 #include "policy.h"
+#include "policytest.h"
 #include "replay.h"
 #include "run.h"
 
@@ -240,6 +241,7 @@ static void policy_usage(FILE *out)
 	fprintf(out,
 		"Usage: actgate policy check [--resolve] PATH...\n"
 		"       actgate policy reload [--socket PATH]   (see actgate policy reload --help)\n"
+		"       actgate policy test [--verbose] PATH...  (see actgate policy test --help)\n"
 		"Validate policy files (a directory means its *.yaml and *.yml files).\n"
 		"Errors and warnings are printed as file:line:col: severity: message.\n"
 		"\n"
@@ -278,7 +280,9 @@ static int check_dir(const char *dir, struct policy_set *set, struct diag_list *
 		return diag_add(diags, DIAG_ERROR, dir, 0, 0, "cannot open directory: %s",
 				strerror(errno)) ?: -EINVAL;
 	while ((de = readdir(dh))) {
-		if (de->d_name[0] == '.' || !has_policy_suffix(de->d_name))
+		/* Tests kept beside the policies are not policies. */
+		if (de->d_name[0] == '.' || !has_policy_suffix(de->d_name) ||
+		    policytest_is_test_name(de->d_name))
 			continue;
 		if (count == cap) {
 			char **bigger = realloc(names, (cap ? cap * 2 : 16) * sizeof(*names));
@@ -432,6 +436,61 @@ static int cmd_policy_reload(int argc, char **argv)
 	return 0;
 }
 
+static void policy_test_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate policy test [--verbose] PATH...\n"
+		"Run policy tests: each PATH is a test file (kind PolicyTest) or a directory,\n"
+		"meaning its *.test.yaml and *.test.yml files. A test names policy files and\n"
+		"lists actions of workloads with the verdict each should get; every case is\n"
+		"decided as the kernel would decide it. A failing case is printed as\n"
+		"  FAIL file:line: NAME: expected ..., got VERDICT by rule R of policy P (mode M)\n"
+		"and the run ends with 'N passed, N failed'. Errors in a test file or in the\n"
+		"policies it names are printed as file:line:col: error: message, and its\n"
+		"cases are not run. The format: docs/policy-tests.md.\n"
+		"\n"
+		"  -v, --verbose   print a PASS line for every case that passed too\n"
+		"  -h, --help      show this help\n"
+		"\n"
+		"Exit status: 0 when every case passed, 1 when any failed or any file was\n"
+		"invalid, 2 on usage errors.\n");
+}
+
+static int cmd_policy_test(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct policytest_totals totals;
+	bool verbose = false;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			policy_test_usage(stdout);
+			return 0;
+		default:
+			policy_test_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("policy test", "%s", "no test file or directory given");
+	err = policytest_run_paths(&argv[optind], (size_t)(argc - optind), verbose, stdout, stderr,
+				   &totals);
+	if (err == -ENOMEM) {
+		fprintf(stderr, "actgate: policy test: %s\n", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return err || totals.failed ? EXIT_FAIL : 0;
+}
+
 static int cmd_policy(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -442,7 +501,10 @@ static int cmd_policy(int argc, char **argv)
 		return cmd_policy_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reload") == 0)
 		return cmd_policy_reload(argc - 1, argv + 1);
-	return usage_error("policy", "unknown subcommand '%s' (known: check, reload)", argv[1]);
+	if (strcmp(argv[1], "test") == 0)
+		return cmd_policy_test(argc - 1, argv + 1);
+	return usage_error("policy", "unknown subcommand '%s' (known: check, reload, test)",
+			   argv[1]);
 }
 
 /* ---- status ---- */
@@ -545,7 +607,7 @@ static int cmd_status(int argc, char **argv)
 static const struct verb verbs[] = {
 	{ "run", cmd_run, "run a command as a governed workload" },
 	{ "replay", cmd_replay, "print recorded decisions" },
-	{ "policy", cmd_policy, "policy check | reload: validate files, load them live" },
+	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 };
 

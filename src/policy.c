@@ -1481,6 +1481,10 @@ static bool is_policy_file(const char *name)
 	/* Editors' and tools' hidden files (.x.yaml.swp, .#x.yaml) are not policies. */
 	if (name[0] == '.')
 		return false;
+	/* Policy tests live beside their policies (docs/policy-tests.md). */
+	if ((len > 10 && !strcmp(name + len - 10, ".test.yaml")) ||
+	    (len > 9 && !strcmp(name + len - 9, ".test.yml")))
+		return false;
 	return (len > 5 && !strcmp(name + len - 5, ".yaml")) ||
 	       (len > 4 && !strcmp(name + len - 4, ".yml"));
 }

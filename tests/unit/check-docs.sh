@@ -23,6 +23,7 @@ if [ "$count" -eq 0 ]; then
 fi
 for f in "$work"/*.yaml "$root"/policies/*.yaml; do
 	[ -e "$f" ] || continue
+	case $f in *.test.yaml) continue ;; esac
 	if "$actgate" policy check "$f" >/dev/null 2>"$work/err"; then
 		passed=$((passed + 1))
 	else
@@ -35,6 +36,14 @@ if ! "$actgate" policy check "$work" "$root/policies" >/dev/null 2>"$work/err"; 
 	failed=$((failed + 1))
 	echo "FAIL  docs examples and shipped policies together:" >&2
 	cat "$work/err" >&2
+else
+	passed=$((passed + 1))
+fi
+# The shipped policies' own tests (docs/policy-tests.md).
+if ! "$actgate" policy test "$root/policies" >"$work/out" 2>&1; then
+	failed=$((failed + 1))
+	echo "FAIL  policy tests of the shipped policies:" >&2
+	cat "$work/out" >&2
 else
 	passed=$((passed + 1))
 fi
