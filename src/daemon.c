@@ -541,6 +541,27 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 	return 0;
 }
 
+/* A key a verb does not know is refused: a misspelt option must not pass unnoticed. */
+static int check_keys(const struct json_msg *msg, const char *verb, char *why, size_t why_size)
+{
+	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", NULL };
+	static const char *const verb_only[] = { "verb", NULL };
+	const char *const *allowed = strcmp(verb, "run") == 0 ? run_keys : verb_only;
+
+	for (size_t i = 0; i < msg->count; i++) {
+		const char *const *k = allowed;
+
+		while (*k && strcmp(*k, msg->members[i].key) != 0)
+			k++;
+		if (!*k) {
+			snprintf(why, why_size, "unknown key \"%.64s\" for verb \"%.32s\"",
+				 msg->members[i].key, verb);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 {
 	struct json_msg msg = { 0 };
@@ -558,6 +579,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	verb = json_msg_string(&msg, "verb");
 	if (!verb)
 		reply_error(fd, "malformed request: \"verb\" (a string) is required");
+	else if (check_keys(&msg, verb, why, sizeof(why)))
+		reply_error(fd, "malformed request: %s", why);
 	else if (strcmp(verb, "status") == 0)
 		handle_status(d, fd);
 	else if (strcmp(verb, "run") == 0)

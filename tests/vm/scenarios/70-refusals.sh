@@ -53,4 +53,6 @@ echo "$out" | grep -q '"ok":false' || fail "malformed request: no error reply: $
 note "malformed request -> $out"
 out=$(actprobe send-unix "$ACTGATE_SOCKET" '{"verb":"no-such-verb"}')
 echo "$out" | grep -q 'unknown verb' || fail "unknown verb: no error reply: $out"
+out=$(actprobe send-unix "$ACTGATE_SOCKET" '{"verb":"run","workload":"ci:x","principle":"typo"}')
+echo "$out" | grep -q 'unknown key \\"principle\\"' || fail "unknown key: no error reply: $out"
 actgate status >/dev/null || fail "daemon stopped answering after malformed requests"
