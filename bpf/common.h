@@ -298,6 +298,19 @@ begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	return rec;
 }
 
+/*
+ * Wake the daemon only once records pile up: a wake-up per record costs the
+ * daemon a context switch and a read per decision, on the CPU the workload
+ * runs on. The daemon also drains on a short timer, so a quiet trickle of
+ * records waits at most ACTGATE_DRAIN_INTERVAL_MS.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ACTGATE_WAKEUP_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Send the record, sized to its path; count it per action when it does not fit. */
 static __always_inline void submit_record(struct actgate_decision *rec)
 {
@@ -313,7 +326,8 @@ static __always_inline void submit_record(struct actgate_decision *rec)
 	_Static_assert(ACTGATE_PATH_BUF == 0x1000, "the mask below assumes a 4 KiB path buffer");
 	asm volatile("%[len] &= 0xfff" : [len] "+r"(path_len));
 	rec->hdr.size = ACTGATE_DECISION_FIXED_SIZE + path_len;
-	if (bpf_ringbuf_output(&events, rec, ACTGATE_DECISION_FIXED_SIZE + path_len, 0) == 0)
+	if (bpf_ringbuf_output(&events, rec, ACTGATE_DECISION_FIXED_SIZE + path_len,
+			       wakeup_flags()) == 0)
 		return;
 	count = bpf_map_lookup_elem(&dropped, &action);
 	if (count)

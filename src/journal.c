@@ -667,11 +667,65 @@ int journal_append(struct journal_writer *w, const struct journal_record *r)
 	return err;
 }
 
+int journal_append_deferred(struct journal_writer *w, const struct journal_record *r)
+{
+	char *line = NULL;
+	size_t len;
+	int err;
+
+	if (!w->file)
+		return -EBADF;
+	err = journal_format_line(r, &line, &len);
+	if (err)
+		return err;
+	if (w->pending_len + len > w->pending_cap) {
+		size_t cap = w->pending_cap ? w->pending_cap : 64 * 1024;
+		char *bigger;
+
+		while (cap < w->pending_len + len)
+			cap *= 2;
+		bigger = realloc(w->pending, cap);
+		if (!bigger) {
+			free(line);
+			return -ENOMEM;
+		}
+		w->pending = bigger;
+		w->pending_cap = cap;
+	}
+	memcpy(w->pending + w->pending_len, line, len);
+	w->pending_len += len;
+	w->pending_records++;
+	free(line);
+	return 0;
+}
+
+int journal_flush(struct journal_writer *w, size_t *lost)
+{
+	int err = 0;
+
+	*lost = 0;
+	if (!w->pending_len)
+		return 0;
+	if (!w->file)
+		err = -EBADF;
+	else
+		err = write_all(fileno(w->file), w->pending, w->pending_len);
+	if (err)
+		*lost = w->pending_records;
+	w->pending_len = 0;
+	w->pending_records = 0;
+	return err;
+}
+
 void journal_writer_close(struct journal_writer *w)
 {
+	size_t lost;
+
+	journal_flush(w, &lost);
 	if (w->file)
 		fclose(w->file);
 	free(w->path);
+	free(w->pending);
 	memset(w, 0, sizeof(*w));
 }
 

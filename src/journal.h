@@ -47,6 +47,11 @@ struct journal_record {
 struct journal_writer {
 	FILE *file;
 	char *path;
+	/* Lines appended with journal_append_deferred, written by journal_flush. */
+	char *pending;
+	size_t pending_len;
+	size_t pending_cap;
+	size_t pending_records;
 };
 
 /*
@@ -61,6 +66,16 @@ int journal_writer_open(struct journal_writer *w, const char *dir);
  * -errno when the write fails (a partial line is cut off again).
  */
 int journal_append(struct journal_writer *w, const struct journal_record *r);
+/*
+ * Batching for the daemon: queue the record's line in memory; journal_flush
+ * writes every queued line with one write(2). On failure the whole batch is
+ * cut off again (no partial line remains) and *lost says how many records it
+ * held. Both return 0 or -errno.
+ */
+int journal_append_deferred(struct journal_writer *w, const struct journal_record *r);
+int journal_flush(struct journal_writer *w, size_t *lost);
+
+/* Flushes what is queued (best effort), then closes. */
 void journal_writer_close(struct journal_writer *w);
 
 struct journal_reader {

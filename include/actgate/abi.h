@@ -20,6 +20,10 @@
 #define ACTGATE_PATH_BUF 4096          /* PATH_MAX: the readable path in a record */
 #define ACTGATE_NET_RULES_PER_PREFIX 16 /* port rules carried by one CIDR entry */
 #define ACTGATE_COMM_LEN 16
+/* Records wake the daemon once this much is waiting; it also drains every
+ * ACTGATE_DRAIN_INTERVAL_MS. */
+#define ACTGATE_WAKEUP_BYTES (256 * 1024)
+#define ACTGATE_DRAIN_INTERVAL_MS 50
 
 enum actgate_action {
 	ACTGATE_ACTION_NONE = 0,

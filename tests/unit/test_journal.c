@@ -730,6 +730,53 @@ static void test_parse_line_direct(void **state)
 	assert_null(r.workload);
 }
 
+static void test_deferred_batch_and_lost_count(void **state)
+{
+	struct fixture *fx = *state;
+	struct journal_writer w;
+	struct journal_record r;
+	struct rlimit old, lim;
+	struct stat st;
+	size_t lost = 99;
+	char *text;
+
+	assert_int_equal(journal_writer_open(&w, fx->dir), 0);
+	sample_record(&r, 1795871657123456789ull);
+	/* Nothing reaches the file before the flush; then both lines at once. */
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	assert_int_equal(w.pending_records, 2);
+	text = slurp(fx->path, NULL);
+	assert_string_equal(text, JOURNAL_MAGIC_LINE "\n");
+	free(text);
+	assert_int_equal(journal_flush(&w, &lost), 0);
+	assert_int_equal(lost, 0);
+	assert_int_equal(w.pending_records, 0);
+
+	/* A batch the file system takes only part of is cut off whole and counted. */
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 10;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(journal_flush(&w, &lost), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(lost, 3);
+	/* Queued and not flushed: close writes it. */
+	assert_int_equal(journal_append_deferred(&w, &r), 0);
+	journal_writer_close(&w);
+	journal_record_clear(&r);
+
+	text = slurp(fx->path, NULL);
+	assert_string_equal(text, JOURNAL_MAGIC_LINE "\n" SAMPLE_LINE SAMPLE_LINE SAMPLE_LINE);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +793,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_write_leaves_no_partial_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_batch_and_lost_count, setup,
 						teardown),
 	};
 
