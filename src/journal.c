@@ -651,22 +651,6 @@ out:
 	return err;
 }
 
-int journal_append(struct journal_writer *w, const struct journal_record *r)
-{
-	char *line = NULL;
-	size_t len;
-	int err;
-
-	if (!w->file)
-		return -EBADF;
-	err = journal_format_line(r, &line, &len);
-	if (err)
-		return err;
-	err = write_all(fileno(w->file), line, len);
-	free(line);
-	return err;
-}
-
 int journal_append_deferred(struct journal_writer *w, const struct journal_record *r)
 {
 	char *line = NULL;
@@ -715,6 +699,15 @@ int journal_flush(struct journal_writer *w, size_t *lost)
 	w->pending_len = 0;
 	w->pending_records = 0;
 	return err;
+}
+
+/* Queued lines go out with this one, in the same write. */
+int journal_append(struct journal_writer *w, const struct journal_record *r)
+{
+	size_t lost;
+	int err = journal_append_deferred(w, r);
+
+	return err ? err : journal_flush(w, &lost);
 }
 
 void journal_writer_close(struct journal_writer *w)

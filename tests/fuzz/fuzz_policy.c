@@ -4,7 +4,7 @@
  * operator (or an attacker who can write to the policy directory) controls.
  *
  *   clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Iinclude -Isrc tests/fuzz/fuzz_policy.c src/policy.c src/diag.c -lyaml \
+ *     -Iinclude -Isrc tests/fuzz/fuzz_policy.c src/policy.c src/yamltree.c src/diag.c -lyaml \
  *     -o build/fuzz_policy
  *   mkdir -p /tmp/corpus && cp policies/ci-runner.yaml policies/agent-sandbox.yaml /tmp/corpus/
  *   build/fuzz_policy -max_total_time=60 /tmp/corpus
