@@ -257,6 +257,17 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 	}
 }
 
+/*
+ * Does the policy want this decision in the journal? Without a policy (a
+ * governed task failing closed) it is always recorded.
+ */
+static __always_inline int wants_record(const struct actgate_policy *pol, const struct verdict *v)
+{
+	if (!pol || pol->record == ACTGATE_RECORD_ALL)
+		return 1;
+	return pol->record == ACTGATE_RECORD_DENY && v->verdict == ACTGATE_VERDICT_DENY;
+}
+
 /* The record under construction for this CPU, with the common fields set. */
 static __always_inline struct actgate_decision *
 begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
@@ -388,7 +399,9 @@ static __always_inline int check_file(__u8 action, struct file *file)
 		match_path(policy_id, action, &pol->action[action], BPF_CORE_READ(file, f_path.mnt),
 			   BPF_CORE_READ(file, f_path.dentry), &dev, &ino, &v);
 	}
-	rec = begin_record(action, g.cgroup_id, workload_id, policy_id, pol, mode, &v);
+	rec = wants_record(pol, &v) ? begin_record(action, g.cgroup_id, workload_id, policy_id,
+						  pol, mode, &v)
+				    : NULL;
 	if (rec) {
 		rec->dev = dev;
 		rec->ino = ino;

@@ -83,8 +83,9 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 			decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
 	}
 
-	rec = begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id, policy_id, pol, mode,
-			   &v);
+	rec = wants_record(pol, &v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
+						  policy_id, pol, mode, &v)
+				    : NULL;
 	if (rec) {
 		rec->family = family;
 		rec->port = port;

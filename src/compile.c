@@ -418,6 +418,7 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 
 		cp->generation = generation;
 		cp->mode = p->mode;
+		cp->record = p->record;
 		err = compile_path_rules(&b, p, policy_id, ACTGATE_ACTION_EXEC, &p->exec,
 					 &cp->action[ACTGATE_ACTION_EXEC], resolve, resolve_ctx, diags);
 		if (err == -EINVAL)

@@ -691,16 +691,18 @@ static void parse_selector(struct ytree_ctx *ctx, const struct ynode *map, struc
 
 static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct policy *p)
 {
-	static const char *const keys[] = { "selector", "mode", "exec", "open", "connect" };
-	const struct ynode *knodes[5], *vals[5];
+	static const char *const keys[] = { "selector", "mode", "record", "exec", "open",
+					    "connect" };
+	const struct ynode *knodes[6], *vals[6];
 	struct ytree_quoted q;
 
 	p->mode = ACTGATE_MODE_ENFORCE;
+	p->record = ACTGATE_RECORD_ALL;
 	/* Absent sections still need a place to name their default from. */
 	p->exec.default_pos = p->open.default_pos = p->connect.default_pos = map->pos;
 	if (!ytree_expect_kind(ctx, map, YNODE_MAP, "spec"))
 		return;
-	ytree_map_fields(ctx, map, "spec", keys, 5, knodes, vals);
+	ytree_map_fields(ctx, map, "spec", keys, 6, knodes, vals);
 
 	if (vals[0])
 		parse_selector(ctx, vals[0], p);
@@ -716,12 +718,24 @@ static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct po
 			error_at(ctx, vals[1]->pos, "spec.mode: expected enforce or audit, found %s",
 				 ytree_quote(&q, vals[1]->text, vals[1]->len));
 	}
-	if (vals[2])
-		parse_path_section(ctx, knodes[2], vals[2], "spec.exec", &p->exec);
+	if (vals[2] && ytree_expect_string(ctx, vals[2], "spec.record")) {
+		if (ynode_is(vals[2], "all"))
+			p->record = ACTGATE_RECORD_ALL;
+		else if (ynode_is(vals[2], "deny"))
+			p->record = ACTGATE_RECORD_DENY;
+		else if (ynode_is(vals[2], "none"))
+			p->record = ACTGATE_RECORD_NONE;
+		else
+			error_at(ctx, vals[2]->pos,
+				 "spec.record: expected all, deny or none, found %s",
+				 ytree_quote(&q, vals[2]->text, vals[2]->len));
+	}
 	if (vals[3])
-		parse_path_section(ctx, knodes[3], vals[3], "spec.open", &p->open);
+		parse_path_section(ctx, knodes[3], vals[3], "spec.exec", &p->exec);
 	if (vals[4])
-		parse_net_section(ctx, knodes[4], vals[4], "spec.connect", &p->connect);
+		parse_path_section(ctx, knodes[4], vals[4], "spec.open", &p->open);
+	if (vals[5])
+		parse_net_section(ctx, knodes[5], vals[5], "spec.connect", &p->connect);
 }
 
 static void policy_free(struct policy *p)

@@ -67,6 +67,7 @@ struct policy {
 	char **workload_globs; /* spec.selector.workloads: fnmatch(3) globs */
 	size_t workload_glob_count;
 	uint8_t mode; /* enum actgate_mode */
+	uint8_t record; /* enum actgate_record: which decisions reach the journal */
 	struct path_rules exec;
 	struct path_rules open;
 	struct net_rules connect;

@@ -52,6 +52,13 @@ enum actgate_mode {
 	ACTGATE_MODE_AUDIT = 1,
 };
 
+/* Which decisions of a policy are recorded. */
+enum actgate_record {
+	ACTGATE_RECORD_ALL = 0,  /* every decision */
+	ACTGATE_RECORD_DENY = 1, /* denials, enforced or audited, only */
+	ACTGATE_RECORD_NONE = 2, /* none (tamper attempts are recorded regardless) */
+};
+
 /* Why a verdict was reached. */
 enum actgate_reason {
 	ACTGATE_REASON_DEFAULT = 0, /* no rule matched: the policy's default */
@@ -102,8 +109,9 @@ _Static_assert(sizeof(struct actgate_action_policy) == 8, "actgate_action_policy
 /* policies: policy id -> compiled policy header. */
 struct actgate_policy {
 	__u32 generation;
-	__u8 mode; /* enum actgate_mode */
-	__u8 pad[3];
+	__u8 mode;   /* enum actgate_mode */
+	__u8 record; /* enum actgate_record */
+	__u8 pad[2];
 	struct actgate_action_policy action[ACTGATE_POLICY_ACTIONS]; /* index: enum actgate_action */
 };
 _Static_assert(sizeof(struct actgate_policy) == 40, "actgate_policy layout");

@@ -15,14 +15,15 @@ echo x >"$W/target/a/b/c/file"
 FILE=$W/target/a/b/c/file
 export ACTGATE_SOCKET=$W/actgate.sock
 
-# policy NAME SELECTOR DIR: 1,000 exact rules on DIR/f0..f999 and a subtree rule
-# on DIR itself, none of which matches FILE (so the whole walk runs).
+# policy NAME SELECTOR DIR [RECORD]: 1,000 exact rules on DIR/f0..f999 and a
+# subtree rule on DIR itself, none of which matches FILE (so the whole walk runs).
 policy() {
 	mkdir -p "$3"
 	actprobe mkfiles "$3" 1000 >/dev/null
-	awk -v name="$1" -v sel="$2" -v dir="$3" 'BEGIN {
+	awk -v name="$1" -v sel="$2" -v dir="$3" -v record="${4:-all}" 'BEGIN {
 		print "apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: " name "}"
-		print "spec:\n  selector: {workloads: [\"" sel "\"]}\n  open:\n    default: allow\n    deny:"
+		print "spec:\n  selector: {workloads: [\"" sel "\"]}\n  record: " record
+		print "  open:\n    default: allow\n    deny:"
 		print "      - " dir "/"
 		for (i = 0; i < 1000; i++) print "      - " dir "/f" i
 	}' >"$W/policies/$1.yaml"
@@ -44,7 +45,7 @@ stop() {
 }
 
 row() { # label instructions
-	awk -v l="$1" -v v="$2" -v b="$BASE" 'BEGIN { printf "  %-52s %8d  %5.2f\n", l, v, v / b }'
+	awk -v l="$1" -v v="$2" -v b="$BASE" 'BEGIN { printf "  %-60s %8d  %5.2f\n", l, v, v / b }'
 }
 
 measure() { actprobe openloop "$FILE" "$ITER"; }
@@ -53,7 +54,7 @@ governed() { actgate run --quiet --workload bench:run -- actprobe openloop "$FIL
 measure >/dev/null # warm the caches
 BASE=$(measure)
 echo "instructions per open+close of a file 4 levels deep ($ITER iterations each)"
-printf '  %-52s %8s  %5s\n' "configuration" "instr/op" "ratio"
+printf '  %-60s %8s  %5s\n' "configuration" "instr/op" "ratio"
 row "no actgated (baseline)" "$BASE"
 
 policy bench bench:* "$W/rules/bench"
@@ -61,6 +62,10 @@ start
 row "actgated, caller not governed" "$(measure)"
 G1=$(governed)
 row "governed, 1,000 rules loaded (every open recorded)" "$G1"
+policy bench bench:* "$W/rules/bench" deny
+actgate policy reload >/dev/null || exit 1
+row "governed, 1,000 rules, record: deny (allows not journaled)" "$(governed)"
+policy bench bench:* "$W/rules/bench"
 stop
 
 i=1

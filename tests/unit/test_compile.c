@@ -102,6 +102,7 @@ static void test_exec_rules(void **state)
 	assert_int_equal(c.img.generation, 7);
 	assert_int_equal(c.img.policies[0].generation, 7);
 	assert_int_equal(c.img.policies[0].mode, ACTGATE_MODE_ENFORCE);
+	assert_int_equal(c.img.policies[0].record, ACTGATE_RECORD_ALL);
 	assert_int_equal(c.img.policies[0].action[ACTGATE_ACTION_EXEC].default_verdict,
 			 ACTGATE_VERDICT_DENY);
 	assert_int_equal(c.img.policies[0].action[ACTGATE_ACTION_EXEC].has_rules, 1);
@@ -140,10 +141,11 @@ static void test_same_inode_deny_wins(void **state)
 
 	(void)state;
 	/* Two names for one inode, allowed under one and denied under the other. */
-	compile_text(&c, "  mode: audit\n"
+	compile_text(&c, "  mode: audit\n  record: deny\n"
 			 "  open: {allow: [/usr/bin/curl-alias], deny: [/usr/bin/curl]}\n");
 	assert_int_equal(c.err, 0);
 	assert_int_equal(c.img.policies[0].mode, ACTGATE_MODE_AUDIT);
+	assert_int_equal(c.img.policies[0].record, ACTGATE_RECORD_DENY);
 	assert_int_equal(c.img.path_count, 1);
 	e = find_path(&c.img, ACTGATE_ACTION_OPEN, ACTGATE_PATH_EXACT, 101);
 	assert_non_null(e);

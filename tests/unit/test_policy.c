@@ -181,6 +181,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.set.count, 1);
 	pol = &p.set.policies[0];
 	assert_int_equal(pol->mode, ACTGATE_MODE_ENFORCE);
+	assert_int_equal(pol->record, ACTGATE_RECORD_ALL);
 	assert_false(pol->exec.present);
 	assert_int_equal(pol->exec.default_verdict, ACTGATE_VERDICT_ALLOW);
 	assert_int_equal(pol->exec.count, 0);
@@ -192,6 +193,30 @@ static void test_defaults(void **state)
 	assert_int_equal(pol->open.default_pos.line, 6);
 	assert_int_equal(pol->open.default_pos.col, 3);
 	parsed_free(&p);
+}
+
+static void test_record(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t record;
+	} cases[] = {
+		{ "  record: all\n", ACTGATE_RECORD_ALL },
+		{ "  record: deny\n", ACTGATE_RECORD_DENY },
+		{ "  record: none\n", ACTGATE_RECORD_NONE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parsed p = { 0 };
+		char text[256];
+
+		snprintf(text, sizeof(text), HEAD "%s", cases[i].text);
+		parse(&p, text);
+		assert_int_equal(p.ret, 0);
+		assert_int_equal(p.set.policies[0].record, cases[i].record);
+		parsed_free(&p);
+	}
 }
 
 static void test_block_style_and_audit(void **state)
@@ -585,7 +610,7 @@ static void test_unknown_keys(void **state)
 			  "default, allow, deny\n");
 	expect_spec_error("  network: {}",
 			  "t.yaml:6:3: error: unknown key \"network\" in spec; allowed keys: "
-			  "selector, mode, exec, open, connect\n");
+			  "selector, mode, record, exec, open, connect\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t, labels: {}}\n"
 		     "spec: {selector: {workloads: [w]}}\n",
 		     "t.yaml:3:21: error: unknown key \"labels\" in metadata; allowed keys: name\n");
@@ -686,6 +711,8 @@ static void test_bad_values(void **state)
 	(void)state;
 	expect_spec_error("  mode: monitor",
 			  "t.yaml:6:9: error: spec.mode: expected enforce or audit, found \"monitor\"\n");
+	expect_spec_error("  record: some",
+			  "t.yaml:6:11: error: spec.record: expected all, deny or none, found \"some\"\n");
 	expect_spec_error("  open: {default: block}",
 			  "t.yaml:6:19: error: spec.open.default: expected allow or deny, found \"block\"\n");
 	expect_error("apiVersion: actgate.dev/v2\nkind: Policy\nmetadata: {name: t}\n"
@@ -1186,6 +1213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_brief_example),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_block_style_and_audit),
 		cmocka_unit_test(test_path_normalisation),
 		cmocka_unit_test(test_path_errors),
