@@ -32,8 +32,26 @@ static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16
 	return 0;
 }
 
-SEC("lsm/socket_connect")
-int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+/*
+ * The IPv6 address fields the kernel requires: family, port, flow info and
+ * address (SIN6_LEN_RFC2133, 24 bytes). connect(2) accepts an IPv6 address of
+ * this length without the scope id, so reading the full sockaddr_in6 (28)
+ * would let a short address through unchecked.
+ */
+struct sockaddr_in6_min {
+	__u16 family;
+	__be16 port;
+	__be32 flowinfo;
+	__u8 addr[16];
+};
+
+/*
+ * Decide a destination address for a governed task: a connect(2), or a
+ * datagram (or TCP Fast Open) sent to an explicit address, which needs no
+ * connect(2) at all.
+ */
+static __always_inline int check_destination(struct socket *sock, struct sockaddr *address,
+					     int addrlen)
 {
 	struct governance g;
 	struct actgate_policy *pol;
@@ -45,8 +63,6 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 	__u16 family, port = 0;
 	__u8 mode = ACTGATE_MODE_ENFORCE;
 
-	if (ret)
-		return ret;
 	if (!governing_workload(&g))
 		return 0;
 
@@ -63,13 +79,13 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 		__builtin_memcpy(&addr[12], &sin.sin_addr.s_addr, 4);
 		port = bpf_ntohs(sin.sin_port);
 	} else if (family == AF_INET6) {
-		struct sockaddr_in6 sin6 = {};
+		struct sockaddr_in6_min sin6 = {};
 
 		if (addrlen < (int)sizeof(sin6))
 			return 0;
 		bpf_probe_read_kernel(&sin6, sizeof(sin6), address);
-		__builtin_memcpy(addr, &sin6.sin6_addr, 16);
-		port = bpf_ntohs(sin6.sin6_port);
+		__builtin_memcpy(addr, sin6.addr, 16);
+		port = bpf_ntohs(sin6.port);
 	} else {
 		/* Other families (unix, netlink, AF_UNSPEC) are not governed by connect rules yet. */
 		return 0;
@@ -94,4 +110,31 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 		submit_record(rec);
 	}
 	return verdict_errno(mode, &v);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return check_destination(sock, address, addrlen);
+}
+
+/*
+ * sendto(2)/sendmsg(2) with a destination: an unconnected UDP socket reaches
+ * any address this way, and TCP Fast Open (MSG_FASTOPEN) connects without
+ * connect(2). The kernel has copied the address in by now. Most sends carry
+ * no address and leave at the first test.
+ */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(check_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	struct sockaddr *name;
+
+	if (ret)
+		return ret;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
+		return 0;
+	return check_destination(sock, name, BPF_CORE_READ(msg, msg_namelen));
 }

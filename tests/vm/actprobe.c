@@ -7,7 +7,10 @@
  *
  *   actprobe exec PATH [ARG]...     fork + execv, report whether execv worked
  *   actprobe open PATH [r|w]        open(2) read-only or write-only
- *   actprobe connect ADDR PORT [tcp|udp]
+ *   actprobe connect ADDR PORT [tcp|udp|short]   short: an IPv6 address given
+ *                                   with the 24-byte length (no scope id)
+ *   actprobe sendto ADDR PORT udp|tfo   one datagram to ADDR without connect,
+ *                                   or TCP Fast Open (sendto MSG_FASTOPEN)
  *   actprobe listen ADDR PORT       accept TCP connections until killed
  *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
  *                                   socket, print the one-line reply
@@ -136,7 +139,28 @@ static int probe_connect(const char *addr, const char *port_text, const char *pr
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return report(errno);
+	/* The shortest IPv6 address connect(2) takes: without sin6_scope_id. */
+	if (proto && strcmp(proto, "short") == 0 && ss.ss_family == AF_INET6)
+		len = 24;
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int probe_sendto(const char *addr, const char *port_text, const char *how)
+{
+	int tfo = strcmp(how, "tfo") == 0;
+	struct sockaddr_storage ss;
+	int fd, err = 0;
+	socklen_t len;
+
+	if (parse_addr(addr, port_text, &ss, &len))
+		return 2;
+	fd = socket(ss.ss_family, (tfo ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, "x", 1, tfo ? MSG_FASTOPEN : 0, (struct sockaddr *)&ss, len) < 0)
 		err = errno;
 	close(fd);
 	return report(err);
@@ -307,6 +331,8 @@ int main(int argc, char **argv)
 		return probe_bpf();
 	if (argc == 2 && strcmp(argv[1], "batch") == 0)
 		return probe_batch();
+	if (argc == 5 && strcmp(argv[1], "sendto") == 0)
+		return probe_sendto(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "openloop") == 0)
 		return probe_openloop(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
@@ -327,7 +353,7 @@ int main(int argc, char **argv)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
 			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
-			"       batch | deep DIR N create|open | openloop PATH N | mkfiles DIR N |\n"
+			"       sendto ADDR PORT udp|tfo | batch | deep DIR N create|open | openloop PATH N | mkfiles DIR N |\n"
 			"       bpf | ptrace PID\n");
 	return 2;
 }
