@@ -358,7 +358,7 @@ static int builder_add(struct ytree_ctx *ctx, struct tree_builder *b, const yaml
 		if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 			n->type = plain_scalar_type(n->text);
 	} else if (ev->type == YAML_ALIAS_EVENT) {
-		/* A placeholder keeps keys and values paired; the document is not checked. */
+		/* A stand-in keeps keys and values paired; aliases are refused, so is the file. */
 		n->type = YSCALAR_NULL;
 		n->text = strdup("");
 		if (!n->text) {
