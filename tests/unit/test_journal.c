@@ -681,28 +681,43 @@ static void test_empty_journal(void **state)
 	free(said);
 }
 
+/*
+ * Let the file grow by only `extra` bytes: RLIMIT_FSIZE makes write(2) stop
+ * part-way and then fail with EFBIG (SIGXFSZ ignored).
+ */
+static void limit_file_growth(const char *path, off_t extra, struct rlimit *old)
+{
+	struct rlimit lim;
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)(st.st_size + extra);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void restore_file_limit(const struct rlimit *old)
+{
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_short_write_leaves_no_partial_line(void **state)
 {
 	struct fixture *fx = *state;
 	struct journal_writer w;
 	struct journal_record r;
-	struct rlimit old, lim;
-	struct stat st;
+	struct rlimit old;
 	char *text;
 
-	/* RLIMIT_FSIZE makes write(2) stop part-way and then fail with EFBIG. */
 	assert_int_equal(journal_writer_open(&w, fx->dir), 0);
 	sample_record(&r, 1795871657123456789ull);
 	assert_int_equal(journal_append(&w, &r), 0);
-	assert_int_equal(stat(fx->path, &st), 0);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 10;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_file_growth(fx->path, 10, &old);
 	assert_int_equal(journal_append(&w, &r), -EFBIG);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	restore_file_limit(&old);
 	assert_int_equal(journal_append(&w, &r), 0);
 	journal_writer_close(&w);
 	journal_record_clear(&r);
@@ -735,8 +750,7 @@ static void test_deferred_batch_and_lost_count(void **state)
 	struct fixture *fx = *state;
 	struct journal_writer w;
 	struct journal_record r;
-	struct rlimit old, lim;
-	struct stat st;
+	struct rlimit old;
 	size_t lost = 99;
 	char *text;
 
@@ -757,15 +771,9 @@ static void test_deferred_batch_and_lost_count(void **state)
 	assert_int_equal(journal_append_deferred(&w, &r), 0);
 	assert_int_equal(journal_append_deferred(&w, &r), 0);
 	assert_int_equal(journal_append_deferred(&w, &r), 0);
-	assert_int_equal(stat(fx->path, &st), 0);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 10;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_file_growth(fx->path, 10, &old);
 	assert_int_equal(journal_flush(&w, &lost), -EFBIG);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	restore_file_limit(&old);
 	assert_int_equal(lost, 3);
 	/* Queued and not flushed: close writes it. */
 	assert_int_equal(journal_append_deferred(&w, &r), 0);
