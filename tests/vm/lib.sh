@@ -100,16 +100,32 @@ expect_no_record() {
 	[ -z "$out" ] || fail "unexpected journal record: $out"
 }
 
+# wait_for TRIES WHAT CMD...: run CMD every 0.1 s until it succeeds; after
+# TRIES failures, fail saying WHAT did not happen.
+wait_for() {
+	tries=$1
+	what=$2
+	shift 2
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -lt "$tries" ] || fail "$what"
+		sleep 0.1
+	done
+}
+
 # listen_on ADDR PORT: a TCP listener in the background, ready on return
 listen_on() {
 	actprobe listen "$1" "$2" &
 	LISTENERS="${LISTENERS:-} $!"
-	i=0
-	until [ "$(actprobe connect "$1" "$2" 2>&1)" = ok ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "listener on $1 port $2 did not come up"
-		sleep 0.1
-	done
+	wait_for 100 "listener on $1 port $2 did not come up" probe_is ok actprobe connect "$1" "$2"
+}
+
+# probe_is EXPECTED CMD...: does CMD print EXPECTED?
+probe_is() {
+	want=$1
+	shift
+	[ "$("$@" 2>&1)" = "$want" ]
 }
 
 # copy_binary NAME: a distinct executable (own inode) at $T/bin/NAME

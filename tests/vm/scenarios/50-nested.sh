@@ -26,11 +26,7 @@ expect_record '"action":"exec"' '"verdict":"deny"' '"workload":"nest"' \
 
 # When the workload's command ends, its cgroup and the ones it made below are
 # removed and the daemon forgets it.
-i=0
-until [ "$(actgate status | sed -n 's/^workloads: //p')" = 0 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "the ended workload is still registered: $(actgate status)"
-	sleep 0.1
-done
+registered() { actgate status | sed -n 's/^workloads: //p'; }
+wait_for 100 "the ended workload is still registered after 10 s" probe_is 0 registered
 left=$(find "$CG/actgate-$ACTGATE_SCENARIO" -mindepth 1 -type d)
 expect_eq "$left" "" "cgroups left behind"

@@ -35,12 +35,7 @@ WORKER=$!
 ask() {
 	rm -f "$T/result"
 	touch "$T/go"
-	i=0
-	until [ -e "$T/result" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "the worker did not answer"
-		sleep 0.05
-	done
+	wait_for 150 "the worker did not answer within 15 s" test -e "$T/result"
 	cat "$T/result"
 }
 generation() { actgate status | sed -n 's/^generation: //p'; }
@@ -70,12 +65,7 @@ expect_eq "$(ask)" "ok EPERM" "the running policy after a refused reload"
 # SIGHUP reloads as well.
 write_policy "$T/bin/tool-a"
 kill -HUP "$DAEMON_PID"
-i=0
-until [ "$(generation)" = 3 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "SIGHUP did not reload (generation $(generation))"
-	sleep 0.1
-done
+wait_for 100 "SIGHUP did not reload to generation 3 within 10 s" probe_is 3 generation
 expect_eq "$(ask)" "EPERM ok" "generation 3 after SIGHUP"
 expect_record '"verdict":"deny"' "\"target\":\"$T/bin/tool-b\"" '"generation":2' \
 	'"rule":"live:exec.deny[0]"' '"policy":"live"'
