@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
 
+#include "actgate/abi.h"
 #include "diag.h"
 
 #define POLICY_API_VERSION "actgate.dev/v1"
@@ -22,59 +24,151 @@ struct policy_pos {
 	unsigned col;
 };
 
-/* An exec or open rule: an absolute path; a trailing '/' means the subtree. */
+/* Which overlay a rule belongs to: POLICY_BASE, or an index into its section's overlays. */
+#define POLICY_BASE (-1)
+
+/*
+ * An exec or open rule, or a unix-socket connect rule: an absolute path; a
+ * trailing '/' means the subtree.
+ */
 struct path_rule {
 	char *path;    /* normalised: absolute, no "//", no "." or ".." parts;
 			* a subtree rule keeps no trailing '/' (except "/") */
 	bool subtree;  /* written with a trailing '/' */
 	uint8_t verdict; /* enum actgate_verdict */
+	uint8_t access;  /* enum actgate_access bits: open rules name them (all when not
+			  * written); exec and unix rules hold ACTGATE_ACCESS_WHOLE */
+	uint8_t mode;    /* enum actgate_mode: the rule's own, else the policy's */
+	uint8_t record;  /* enum actgate_record: the rule's own, else the policy's */
+	int overlay;     /* POLICY_BASE or the index of its `when:` overlay */
 	unsigned index;  /* position in its allow: or deny: list, from 0 */
 	struct policy_pos pos;
 };
 
-/* A connect rule: "ADDR[/LEN][:PORT]", IPv6 in brackets when a port follows. */
+/*
+ * An IP connect rule: "ADDR[/LEN][:PORT[-PORT]]", IPv6 in brackets when a
+ * port follows.
+ */
 struct net_rule {
 	char *text;      /* as written, for messages and rule names */
 	uint8_t addr[16]; /* IPv4 stored IPv4-mapped: ::ffff:a.b.c.d */
 	uint8_t prefix_len; /* in the 128-bit space: an IPv4 /8 is 96 + 8 = 104 */
 	uint16_t port_lo;  /* 0 and 65535 when no port was written */
 	uint16_t port_hi;
+	uint8_t protocol;  /* IPPROTO_TCP, IPPROTO_UDP, or 0 for any */
 	uint8_t verdict;
-	unsigned index;
+	uint8_t mode;
+	uint8_t record;
+	int overlay;
+	unsigned index;  /* position in its list; unix rules of the list count too */
 	struct policy_pos pos;
 };
 
+/* One condition of an overlay: signal NAME has one of VALUES. */
+struct signal_match {
+	char *name;
+	char **values;
+	size_t value_count;
+	struct policy_pos pos;
+};
+
+/*
+ * A `when:` overlay of a section: while every condition holds, its default
+ * (when written) replaces the section's and its rules join the section's.
+ * Its rules are in the section's rules array with overlay set to its index.
+ */
+struct policy_overlay {
+	struct signal_match *conditions; /* all must hold; at least one */
+	size_t condition_count;
+	bool has_default;
+	uint8_t default_verdict;
+	struct policy_pos pos;          /* the overlay's mapping */
+	struct policy_pos default_pos;
+};
+
+#define POLICY_MAX_OVERLAYS 32 /* per section: active overlays fit a 32-bit mask */
+
+/* exec and open. */
 struct path_rules {
 	bool present;            /* the section was written */
 	uint8_t default_verdict; /* ALLOW when the section or its default is absent */
 	struct policy_pos default_pos;
-	struct path_rule *rules;
+	struct path_rule *rules; /* base rules and overlay rules, in the order written */
 	size_t count;
+	struct policy_overlay *overlays;
+	size_t overlay_count;
 };
 
+/* connect: IP rules and unix-socket path rules under one default. */
 struct net_rules {
 	bool present;
 	uint8_t default_verdict;
 	struct policy_pos default_pos;
 	struct net_rule *rules;
 	size_t count;
+	struct path_rule *unix_rules;
+	size_t unix_count;
+	struct policy_overlay *overlays;
+	size_t overlay_count;
+};
+
+/* spec.selector.labels: KEY -> glob; the workload's label must exist and match. */
+struct label_match {
+	char *key;
+	char *glob;
+	struct policy_pos pos;
+};
+
+/* Every kind written must match (a list matches when any of its globs does). */
+struct policy_selector {
+	char **workload_globs; /* fnmatch(3) globs on the workload name */
+	size_t workload_glob_count;
+	char **cgroup_globs;   /* fnmatch(3) globs on the cgroup path, relative to the
+				* cgroup2 root, without a leading '/' */
+	size_t cgroup_glob_count;
+	struct label_match *labels;
+	size_t label_count;
 };
 
 struct policy {
 	char *name;   /* metadata.name: [a-z0-9]([a-z0-9-]*[a-z0-9])?, at most 63 */
 	char *file;   /* the file it came from */
 	struct policy_pos pos; /* where the document starts */
-	char **workload_globs; /* spec.selector.workloads: fnmatch(3) globs */
-	size_t workload_glob_count;
-	uint8_t mode; /* enum actgate_mode */
-	uint8_t record; /* enum actgate_record: which decisions reach the journal */
+	struct policy_selector selector;
+	uint8_t mode; /* enum actgate_mode: the default of its rules */
+	uint8_t record; /* enum actgate_record: the default of its rules */
 	struct path_rules exec;
 	struct path_rules open;
 	struct net_rules connect;
 };
 
 struct policy_set {
-	struct policy *policies;
+	struct policy *policies; /* in load order: file name, then document */
+	size_t count;
+};
+
+/* A workload label, as `actgate run --label KEY=VALUE` gives it. */
+struct workload_label {
+	const char *key;
+	const char *value;
+};
+
+/* What selectors match against. */
+struct workload_identity {
+	const char *name;
+	const char *cgroup; /* relative to the cgroup2 root, no leading '/'; NULL: unknown */
+	const struct workload_label *labels;
+	size_t label_count;
+};
+
+/* A signal's value as a workload sees it (issue: signals; here only read). */
+struct signal_value {
+	const char *name;
+	const char *value;
+};
+
+struct signal_view {
+	const struct signal_value *values;
 	size_t count;
 };
 
@@ -105,16 +199,63 @@ int policy_set_validate(const struct policy_set *set, struct diag_list *diags);
  */
 int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *diags);
 
-/* Does the policy select this workload name? */
-bool policy_selects(const struct policy *p, const char *workload);
+/*
+ * A rule's name as records and tests show it: "POLICY:SECTION.LIST[INDEX]"
+ * (LIST is allow or deny), "POLICY:SECTION.default" for a section's default,
+ * and inside an overlay "POLICY:SECTION.when[K].LIST[INDEX]" and
+ * "POLICY:SECTION.when[K].default". The compiler, the evaluator and policy
+ * tests all name rules through this. Returns what snprintf returns.
+ */
+#define RULE_DEFAULT (-1)
+int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
+		     int verdict, unsigned index);
+
+/* Is this a valid label key: [A-Za-z0-9]([A-Za-z0-9._/-]*), at most 63? */
+bool policy_valid_label_key(const char *s, size_t len);
+
+/* Does the policy select this workload? */
+bool policy_selects(const struct policy *p, const struct workload_identity *id);
 
 /*
- * The policy governing a workload: exactly one policy must select it.
- * Returns 0 with *match set; -ENOENT when none selects it; -EEXIST when
- * several do (*match and, when other is not NULL, *other name two of them).
+ * The policies governing a workload: every policy that selects it, in set
+ * order (they compose: docs/policy.md, "Several policies"). Returns the
+ * number found (0: none selects it) and fills up to max indices.
  */
-int policy_set_select(const struct policy_set *set, const char *workload,
-		      const struct policy **match, const struct policy **other);
+size_t policy_set_select(const struct policy_set *set, const struct workload_identity *id,
+			 size_t *indices, size_t max);
+
+/* Does every condition of the overlay hold under signals? */
+bool policy_overlay_holds(const struct policy_overlay *o, const struct signal_view *signals);
+
+/*
+ * The overlays of a section that hold under signals, as a mask (bit i:
+ * overlay i), and the section's default verdict under them: an active
+ * overlay's default replaces the section's; when several active overlays
+ * write one, deny wins. *default_overlay is the overlay whose default
+ * decides, or POLICY_BASE.
+ */
+uint32_t policy_overlays_active(const struct policy_overlay *overlays, size_t count,
+				const struct signal_view *signals);
+uint8_t policy_section_default(uint8_t base_default, const struct policy_overlay *overlays,
+			       size_t count, uint32_t active, int *default_overlay);
+
+/* Is a rule of this overlay in force under the active mask? */
+static inline bool policy_overlay_in_force(int overlay, uint32_t active)
+{
+	return overlay == POLICY_BASE || (active >> overlay) & 1;
+}
+
+/*
+ * How two decisions compose, across the policies of a workload and across
+ * the accesses of one open: an enforced deny beats an audited deny, which
+ * beats an allow; on a tie the first one stays.
+ */
+static inline int policy_decision_rank(uint8_t verdict, uint8_t mode)
+{
+	if (verdict != ACTGATE_VERDICT_DENY)
+		return 0;
+	return mode == ACTGATE_MODE_ENFORCE ? 2 : 1;
+}
 
 /*
  * One exec/open path as a policy would hold it ("/usr/bin/", len bytes, may

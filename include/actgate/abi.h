@@ -12,13 +12,13 @@
 #define ACTGATE_ABI_H
 
 /* Bumped on any change to a layout below; travels in every record. */
-#define ACTGATE_ABI_VERSION 1
+#define ACTGATE_ABI_VERSION 2
 
 /* Bounds shared by both sides. */
 #define ACTGATE_MAX_CGROUP_DEPTH 64    /* ancestor levels examined per action */
 #define ACTGATE_MAX_PATH_WALK 4096     /* ancestor levels walked for directory rules */
 #define ACTGATE_PATH_BUF 4096          /* PATH_MAX: the readable path in a record */
-#define ACTGATE_NET_RULES_PER_PREFIX 16 /* port rules carried by one CIDR entry */
+#define ACTGATE_NET_RULES_PER_PREFIX 32 /* port rules carried by one CIDR entry */
 #define ACTGATE_COMM_LEN 16
 /* Records wake the daemon once this much is waiting; it also drains every
  * ACTGATE_DRAIN_INTERVAL_MS. */
@@ -59,6 +59,22 @@ enum actgate_record {
 	ACTGATE_RECORD_NONE = 2, /* none (tamper attempts are recorded regardless) */
 };
 
+/*
+ * What an open asks for. Each access is decided on its own (a rule names the
+ * accesses it covers) and the open is denied when any access it asks for is.
+ * Exec and unix-socket connects have no accesses: they use the first slot
+ * alone, ACTGATE_ACCESS_WHOLE.
+ */
+enum actgate_access {
+	ACTGATE_ACCESS_READ = 1 << 0,
+	ACTGATE_ACCESS_WRITE = 1 << 1,
+	ACTGATE_ACCESS_CREATE = 1 << 2,   /* creating a new file, or truncating one */
+	ACTGATE_ACCESS_EXEC_MAP = 1 << 3, /* mapping the file executable (mmap PROT_EXEC) */
+	ACTGATE_ACCESS_WHOLE = 1 << 0,    /* the one slot of exec and unix connect */
+	ACTGATE_ACCESS_ALL = 0xf,
+};
+#define ACTGATE_ACCESS_SLOTS 4 /* slot i decides access 1 << i */
+
 /* Why a verdict was reached. */
 enum actgate_reason {
 	ACTGATE_REASON_DEFAULT = 0, /* no rule matched: the policy's default */
@@ -67,6 +83,7 @@ enum actgate_reason {
 	ACTGATE_REASON_ORPHAN = 3,    /* a task of a workload that no longer exists: denied */
 	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
 	ACTGATE_REASON_TOO_DEEP = 5,  /* more ancestors than the walk's bound: denied */
+	ACTGATE_REASON_REVOKED = 6,   /* reserved for revocation (signals) */
 };
 
 enum actgate_record_type {
@@ -96,28 +113,46 @@ struct actgate_task_mark {
 };
 _Static_assert(sizeof(struct actgate_task_mark) == 8, "actgate_task_mark layout");
 
+/*
+ * One decision as the compiler precomputed it: verdict, and the mode and
+ * record setting of the rule (or default) that gives it. set == 0: this slot
+ * does not decide here; look further (a less specific entry, the default).
+ */
+struct actgate_decision_slot {
+	__u32 rule_id; /* names the deciding rule or default */
+	__u8 verdict;  /* enum actgate_verdict */
+	__u8 mode;     /* enum actgate_mode */
+	__u8 record;   /* enum actgate_record */
+	__u8 set;
+};
+_Static_assert(sizeof(struct actgate_decision_slot) == 8, "actgate_decision_slot layout");
+
 /* Per-action part of a compiled policy. */
 struct actgate_action_policy {
-	__u8 default_verdict; /* enum actgate_verdict */
-	__u8 has_rules;       /* 0: skip every lookup, the default decides */
+	__u8 has_rules;         /* 0: skip every lookup, the defaults decide */
 	__u8 has_subtree_rules; /* 0: no directory rules, skip the dentry walk */
-	__u8 pad;
-	__u32 default_rule_id; /* rule id naming the default, for the record */
+	__u8 pad[6];
+	/* The default per access slot (exec, connect: slot 0); always set. */
+	struct actgate_decision_slot dflt[ACTGATE_ACCESS_SLOTS];
 };
-_Static_assert(sizeof(struct actgate_action_policy) == 8, "actgate_action_policy layout");
-
-/* policies: policy id -> compiled policy header. */
-struct actgate_policy {
-	__u32 generation;
-	__u8 mode;   /* enum actgate_mode */
-	__u8 record; /* enum actgate_record */
-	__u8 pad[2];
-	struct actgate_action_policy action[ACTGATE_POLICY_ACTIONS]; /* index: enum actgate_action */
-};
-_Static_assert(sizeof(struct actgate_policy) == 40, "actgate_policy layout");
+_Static_assert(sizeof(struct actgate_action_policy) == 40, "actgate_action_policy layout");
 
 /*
- * path_rules: (policy, action, kind, inode identity) -> verdict. Paths are
+ * policies: policy id -> compiled policy. A workload's policy is the
+ * composition of every policy that selects it, with the `when:` overlays
+ * that hold for it, precomputed in userspace: the kernel sees one policy.
+ */
+struct actgate_policy {
+	__u32 generation;
+	__u32 pad;
+	struct actgate_action_policy action[ACTGATE_POLICY_ACTIONS]; /* index: enum actgate_action */
+};
+_Static_assert(sizeof(struct actgate_policy) == 168, "actgate_policy layout");
+
+/*
+ * path_rules: (policy, action, kind, inode identity) -> a decision per access
+ * slot. Exec rules (action EXEC), open rules (OPEN) and unix-socket connect
+ * rules (CONNECT, keyed by the socket file's inode) live here. Paths are
  * matched by inode so that hardlinks, bind mounts, symlinks, relative paths
  * and /proc/self/fd cannot bypass a rule. dev is the kernel's encoding
  * (major << 20 | minor), not userspace's st_dev.
@@ -133,12 +168,10 @@ struct actgate_path_key {
 };
 _Static_assert(sizeof(struct actgate_path_key) == 24, "actgate_path_key layout");
 
-struct actgate_rule_verdict {
-	__u32 rule_id;
-	__u8 verdict; /* enum actgate_verdict */
-	__u8 pad[3];
+struct actgate_path_value {
+	struct actgate_decision_slot slot[ACTGATE_ACCESS_SLOTS];
 };
-_Static_assert(sizeof(struct actgate_rule_verdict) == 8, "actgate_rule_verdict layout");
+_Static_assert(sizeof(struct actgate_path_value) == 32, "actgate_path_value layout");
 
 /*
  * net_rules: an LPM trie keyed by (policy id, IPv6 address). IPv4 lives in
@@ -154,18 +187,21 @@ struct actgate_net_key {
 _Static_assert(sizeof(struct actgate_net_key) == 24, "actgate_net_key layout");
 
 struct actgate_port_rule {
-	__u16 port_lo; /* host order; 0-65535 for "any port" */
+	__u16 port_lo;  /* host order; 0-65535 for "any port" */
 	__u16 port_hi;
-	__u8 verdict;  /* enum actgate_verdict */
-	__u8 pad[3];
+	__u8 verdict;   /* enum actgate_verdict */
+	__u8 protocol;  /* IPPROTO_TCP, IPPROTO_UDP; 0: any protocol */
+	__u8 mode;      /* enum actgate_mode */
+	__u8 record;    /* enum actgate_record */
 	__u32 rule_id;
 };
 _Static_assert(sizeof(struct actgate_port_rule) == 12, "actgate_port_rule layout");
 
 /*
- * The longest prefix carries its own rules followed by those of every
- * shorter prefix that contains it, most specific first, so that the first
- * port match is the answer (an LPM trie returns only the longest prefix).
+ * The longest prefix carries every rule that decides an address under it,
+ * its own and those of every shorter prefix that contains it, in the order
+ * that makes the first match (on port and protocol) the answer: an LPM trie
+ * returns only the longest prefix. No match: the connect default.
  */
 struct actgate_net_rules {
 	__u32 count;
@@ -205,10 +241,11 @@ struct actgate_decision {
 	__u8 reason;        /* enum actgate_reason */
 	char comm[ACTGATE_COMM_LEN];
 	/* connect target */
-	__u16 family;       /* AF_INET, AF_INET6 */
+	__u16 family;       /* AF_INET, AF_INET6; AF_UNIX: target_path is the socket's */
 	__u16 port;         /* host order */
 	__u8 protocol;      /* IPPROTO_TCP, IPPROTO_UDP, ... */
-	__u8 pad[7];
+	__u8 access;        /* open: the enum actgate_access bits asked for; else 0 */
+	__u8 pad[6];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
 	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */
 	__u32 dev;
