@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,14 +295,22 @@ static void check_target(struct test_ctx *ctx, const struct ynode *n, const char
 	struct ytree_quoted q;
 	int err;
 
+	const char *text = n->text;
+	size_t len = n->len;
+
 	if (c->action.action == ACTGATE_ACTION_CONNECT) {
-		if (eval_parse_connect_target(n->text, c->action.addr, &c->action.port, why,
-					      sizeof(why)))
-			error_at(ctx, n->pos, "%s: %s", where, why);
-		return;
+		if (strncmp(text, "unix:", 5)) {
+			if (eval_parse_connect_target(text, c->action.addr, &c->action.port, why,
+						      sizeof(why)))
+				error_at(ctx, n->pos, "%s: %s", where, why);
+			return;
+		}
+		c->action.unix_socket = true;
+		text += 5;
+		len -= 5;
 	}
 	/* Normalised as policy paths are, so that "//usr/./bin/curl" meets "/usr/bin/curl". */
-	err = policy_parse_path_target(n->text, n->len, &rule, why, sizeof(why));
+	err = policy_parse_path_target(text, len, &rule, why, sizeof(why));
 	if (err == -ENOMEM) {
 		ctx->yt.oom = err;
 		return;
@@ -314,12 +323,83 @@ static void check_target(struct test_ctx *ctx, const struct ynode *n, const char
 	c->action.path = c->path;
 }
 
+/* labels: / signals: of a case, a mapping of strings; false (reported) otherwise. */
+static bool parse_string_map(struct test_ctx *ctx, const struct ynode *map, const char *where,
+			     bool labels, char ***keys_out, char ***values_out, size_t *count)
+{
+	struct ytree_quoted q;
+	char what[160];
+
+	if (!ytree_expect_kind(&ctx->yt, map, YNODE_MAP, where))
+		return false;
+	*keys_out = calloc(map->count / 2 + 1, sizeof(char *));
+	*values_out = calloc(map->count / 2 + 1, sizeof(char *));
+	if (!*keys_out || !*values_out) {
+		ctx->yt.oom = -ENOMEM;
+		return false;
+	}
+	for (size_t i = 0; i + 1 < map->count; i += 2) {
+		const struct ynode *k = map->items[i], *v = map->items[i + 1];
+
+		if (!expect_text(ctx, k, where))
+			continue;
+		if (labels && !policy_valid_label_key(k->text, k->len)) {
+			error_at(ctx, k->pos, "%s: %s is not a valid label key", where,
+				 ytree_quote(&q, k->text, k->len));
+			continue;
+		}
+		for (size_t j = 0; j < i; j += 2)
+			if (ynode_is(map->items[j], k->text)) {
+				error_at(ctx, k->pos, "duplicate key %s in %s (first at line %u)",
+					 ytree_quote(&q, k->text, k->len), where,
+					 map->items[j]->pos.line);
+				goto next;
+			}
+		snprintf(what, sizeof(what), "%s.%s", where, k->text);
+		if (!expect_text(ctx, v, what))
+			continue;
+		(*keys_out)[*count] = dup_text(ctx, k);
+		(*values_out)[*count] = dup_text(ctx, v);
+		(*count)++;
+next:;
+	}
+	return true;
+}
+
+static const char *const access_words[] = { "read", "write", "create", "exec-map" };
+static const char *const protocol_words[] = { "tcp", "udp" };
+static const uint8_t protocol_values[] = { IPPROTO_TCP, IPPROTO_UDP };
+
+/* A case's access: one name or a list of them. */
+static void parse_case_access(struct test_ctx *ctx, const struct ynode *n, const char *where,
+			      struct policytest_case *c)
+{
+	const struct ynode *const *items = &n;
+	size_t count = 1;
+
+	if (n->kind == YNODE_SEQ) {
+		items = (const struct ynode *const *)n->items;
+		count = n->count;
+		if (!count)
+			error_at(ctx, n->pos, "%s: the list is empty; name an access", where);
+	}
+	for (size_t i = 0; i < count; i++) {
+		int word = expect_word(ctx, items[i], where, access_words, 4,
+				       "read, write, create or exec-map");
+
+		if (word >= 0)
+			c->action.access |= (uint8_t)(1u << word);
+	}
+}
+
 static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index,
 		       struct policytest_case *c)
 {
-	enum { NAME, WORKLOAD, ACTION, TARGET, EXPECT, RULE, MODE, NKEYS };
-	static const char *const keys[NKEYS] = { "name",   "workload", "action", "target",
-						 "expect", "rule",     "mode" };
+	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
+	       RULE, MODE, NKEYS };
+	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
+						 "signals", "action",  "target",   "access",
+						 "protocol", "expect", "rule",     "mode" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -354,6 +434,44 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 			error_at(ctx, vals[WORKLOAD]->pos, "%s: %s", what, why);
 		c->workload = dup_text(ctx, vals[WORKLOAD]);
 	}
+	snprintf(what, sizeof(what), "%s.cgroup", where);
+	if (vals[CGROUP] && expect_text(ctx, vals[CGROUP], what)) {
+		if (vals[CGROUP]->text[0] == '/')
+			error_at(ctx, vals[CGROUP]->pos,
+				 "%s: a cgroup path is relative to the cgroup2 root: leave out the "
+				 "leading '/'", what);
+		c->cgroup = dup_text(ctx, vals[CGROUP]);
+	}
+	snprintf(what, sizeof(what), "%s.labels", where);
+	if (vals[LABELS]) {
+		char **k = NULL, **v = NULL;
+		size_t count = 0;
+
+		if (parse_string_map(ctx, vals[LABELS], what, true, &k, &v, &count)) {
+			c->labels = calloc(count + 1, sizeof(*c->labels));
+			if (!c->labels)
+				ctx->yt.oom = -ENOMEM;
+			for (size_t i = 0; c->labels && i < count; i++)
+				c->labels[c->label_count++] = (struct workload_label){ k[i], v[i] };
+		}
+		free(k);
+		free(v);
+	}
+	snprintf(what, sizeof(what), "%s.signals", where);
+	if (vals[SIGNALS]) {
+		char **k = NULL, **v = NULL;
+		size_t count = 0;
+
+		if (parse_string_map(ctx, vals[SIGNALS], what, false, &k, &v, &count)) {
+			c->signals = calloc(count + 1, sizeof(*c->signals));
+			if (!c->signals)
+				ctx->yt.oom = -ENOMEM;
+			for (size_t i = 0; c->signals && i < count; i++)
+				c->signals[c->signal_count++] = (struct signal_value){ k[i], v[i] };
+		}
+		free(k);
+		free(v);
+	}
 	snprintf(what, sizeof(what), "%s.action", where);
 	if (vals[ACTION]) {
 		action = expect_word(ctx, vals[ACTION], what, action_words, 3,
@@ -367,6 +485,22 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		/* What a target must be depends on the action: nothing to say without one. */
 		if (action >= 0)
 			check_target(ctx, vals[TARGET], what, c);
+	}
+	snprintf(what, sizeof(what), "%s.access", where);
+	if (vals[ACCESS]) {
+		if (action >= 0 && c->action.action != ACTGATE_ACTION_OPEN)
+			error_at(ctx, vals[ACCESS]->pos, "%s: only open cases have an access", what);
+		else
+			parse_case_access(ctx, vals[ACCESS], what, c);
+	}
+	snprintf(what, sizeof(what), "%s.protocol", where);
+	if (vals[PROTOCOL]) {
+		if (action >= 0 && (c->action.action != ACTGATE_ACTION_CONNECT || c->action.unix_socket))
+			error_at(ctx, vals[PROTOCOL]->pos,
+				 "%s: only connect cases to an IP address have a protocol", what);
+		word = expect_word(ctx, vals[PROTOCOL], what, protocol_words, 2, "tcp or udp");
+		if (word >= 0)
+			c->action.protocol = protocol_values[word];
 	}
 	snprintf(what, sizeof(what), "%s.expect", where);
 	if (vals[EXPECT]) {
@@ -482,6 +616,17 @@ static void case_free(struct policytest_case *c)
 {
 	free(c->name);
 	free(c->workload);
+	free(c->cgroup);
+	for (size_t i = 0; i < c->label_count; i++) {
+		free((char *)c->labels[i].key);
+		free((char *)c->labels[i].value);
+	}
+	free(c->labels);
+	for (size_t i = 0; i < c->signal_count; i++) {
+		free((char *)c->signals[i].name);
+		free((char *)c->signals[i].value);
+	}
+	free(c->signals);
 	free(c->target);
 	free(c->path);
 	free(c->rule);
@@ -660,6 +805,33 @@ cleanup:
 
 /* ---- running ---- */
 
+/* A path rule as written: subtree rules are held without their '/'. */
+static const char *path_rule_text(const struct path_rule *pr, const char *prefix, char *buf,
+				  size_t size)
+{
+	snprintf(buf, size, "%s%s%s", prefix, pr->path,
+		 pr->subtree && strcmp(pr->path, "/") ? "/" : "");
+	return buf;
+}
+
+/* The path rule of rules named name, as written; NULL when none is. */
+static const char *find_path_rule(const struct policy *p, uint8_t action,
+				  const struct path_rule *rules, size_t count, const char *prefix,
+				  const char *name, char *buf, size_t size)
+{
+	char each[EVAL_RULE_NAME_MAX];
+
+	for (size_t i = 0; i < count; i++) {
+		const struct path_rule *pr = &rules[i];
+
+		rule_name_format(each, sizeof(each), p->name, action, pr->overlay, pr->verdict,
+				 pr->index);
+		if (!strcmp(each, name))
+			return path_rule_text(pr, prefix, buf, size);
+	}
+	return NULL;
+}
+
 /* The text of the rule that decided, as written in its policy ("/usr/bin/", "10.0.0.0/8:443"). */
 static const char *rule_text(const struct policy_set *set, const struct eval_result *r,
 			     uint8_t action, char *buf, size_t size)
@@ -668,7 +840,7 @@ static const char *rule_text(const struct policy_set *set, const struct eval_res
 	char name[EVAL_RULE_NAME_MAX];
 
 	for (size_t i = 0; i < set->count && !p; i++)
-		if (!strcmp(set->policies[i].name, r->policy))
+		if (r->policy && !strcmp(set->policies[i].name, r->policy))
 			p = &set->policies[i];
 	if (!p)
 		return NULL;
@@ -676,29 +848,18 @@ static const char *rule_text(const struct policy_set *set, const struct eval_res
 		for (size_t i = 0; i < p->connect.count; i++) {
 			const struct net_rule *n = &p->connect.rules[i];
 
-			rule_name_format(name, sizeof(name), p->name, action, n->verdict, n->index);
+			rule_name_format(name, sizeof(name), p->name, action, n->overlay, n->verdict,
+					 n->index);
 			if (!strcmp(name, r->rule))
 				return n->text;
 		}
-		return NULL;
+		return find_path_rule(p, action, p->connect.unix_rules, p->connect.unix_count,
+				      "unix:", r->rule, buf, size);
 	}
-	{
-		const struct path_rules *s = action == ACTGATE_ACTION_EXEC ? &p->exec : &p->open;
-
-		for (size_t i = 0; i < s->count; i++) {
-			const struct path_rule *pr = &s->rules[i];
-
-			rule_name_format(name, sizeof(name), p->name, action, pr->verdict,
-					 pr->index);
-			if (strcmp(name, r->rule))
-				continue;
-			/* Subtree rules are held without their '/': show them as written. */
-			snprintf(buf, size, "%s%s", pr->path,
-				 pr->subtree && strcmp(pr->path, "/") ? "/" : "");
-			return buf;
-		}
-	}
-	return NULL;
+	if (action == ACTGATE_ACTION_EXEC)
+		return find_path_rule(p, action, p->exec.rules, p->exec.count, "", r->rule, buf,
+				      size);
+	return find_path_rule(p, action, p->open.rules, p->open.count, "", r->rule, buf, size);
 }
 
 /* "deny by rule ci:exec.deny[0] (/usr/bin/curl) of policy ci (mode enforce)" */
@@ -719,8 +880,15 @@ static void describe_result(char *buf, size_t size, const struct policy_set *set
 		snprintf(by, sizeof(by), " by rule %s (%s)", r->rule,
 			 r->reason == ACTGATE_REASON_DEFAULT ? "no rule matched" : text ? text : "?");
 	}
-	snprintf(buf, size, "%s%s of policy %s (mode %s)", verdict_name(r->verdict), by, r->policy,
-		 mode_name(r->mode));
+	snprintf(buf, size, "%s%s%s%s of policy %s (mode %s)", verdict_name(r->verdict),
+		 r->access ? " for " : "", r->access ? access_words[__builtin_ctz(r->access)] : "",
+		 by, r->policy ? r->policy : "-", mode_name(r->mode));
+	if (r->policy_count > 1) {
+		size_t used = strlen(buf);
+
+		/* Composition: the others allowed it too, or lost the tie. */
+		snprintf(buf + used, size - used, "; %zu policies composed", r->policy_count);
+	}
 }
 
 /* "deny", "deny (rule ci:exec.deny[0])", "deny (rule ci:exec.deny[0], mode audit)" */
@@ -748,7 +916,13 @@ int policytest_run(const struct policytest_file *tf, bool verbose, FILE *out,
 			bool pass;
 
 			describe_expected(expected, sizeof(expected), c);
-			if (policy_evaluate(&doc->policies, c->workload, &c->action, &r, why,
+			struct workload_identity id = { .name = c->workload, .cgroup = c->cgroup,
+							.labels = c->labels,
+							.label_count = c->label_count };
+			struct signal_view signals = { .values = c->signals,
+						       .count = c->signal_count };
+
+			if (policy_evaluate(&doc->policies, &id, &signals, &c->action, &r, why,
 					    sizeof(why))) {
 				/* Nothing decided: the reason is the failure. */
 				fprintf(out, "FAIL %s:%u: %s: expected %s, but %s\n", tf->path,

@@ -27,6 +27,11 @@ struct policytest_case {
 	char *name;             /* spec.cases[i].name, or "case N" (N from 1 in its document) */
 	struct policy_pos pos;  /* where the case starts, for FAIL lines */
 	char *workload;
+	char *cgroup;           /* relative to the cgroup2 root; NULL: not given */
+	struct workload_label *labels; /* strings owned here */
+	size_t label_count;
+	struct signal_value *signals;  /* strings owned here */
+	size_t signal_count;
 	char *target;           /* as written, for messages */
 	char *path;             /* exec and open: the target normalised as policies are */
 	struct eval_action action; /* action.path points at path */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -114,8 +115,8 @@ static void test_brief_example(void **state)
 	assert_string_equal(pol->file, "t.yaml");
 	assert_int_equal(pol->pos.line, 1);
 	assert_int_equal(pol->pos.col, 1);
-	assert_int_equal(pol->workload_glob_count, 1);
-	assert_string_equal(pol->workload_globs[0], "ci:*");
+	assert_int_equal(pol->selector.workload_glob_count, 1);
+	assert_string_equal(pol->selector.workload_globs[0], "ci:*");
 	assert_int_equal(pol->mode, ACTGATE_MODE_ENFORCE);
 
 	/* exec: allow rules first, then deny; each keeps its own list index. */
@@ -254,8 +255,8 @@ static void test_block_style_and_audit(void **state)
 	assert_string_equal(pol->name, "a0-b");
 	assert_int_equal(pol->mode, ACTGATE_MODE_AUDIT);
 	assert_int_equal(pol->pos.line, 2);
-	assert_int_equal(pol->workload_glob_count, 2);
-	assert_string_equal(pol->workload_globs[1], "tools:x");
+	assert_int_equal(pol->selector.workload_glob_count, 2);
+	assert_string_equal(pol->selector.workload_globs[1], "tools:x");
 	assert_int_equal(pol->connect.count, 8);
 	assert_int_equal(pol->connect.default_verdict, ACTGATE_VERDICT_ALLOW);
 	assert_int_equal(pol->connect.default_pos.line, 12);
@@ -514,7 +515,7 @@ static void test_net_errors_in_file(void **state)
 			  "t.yaml:6:20: error: spec.connect.deny[0]: bad prefix length \"/40\": "
 			  "expected 0-32\n");
 	expect_spec_error("  connect: {deny: [\"1.2.3.4\\0:80\"]}",
-			  "t.yaml:6:20: error: spec.connect.deny[0]: address contains a NUL "
+			  "t.yaml:6:20: error: spec.connect.deny[0]: target contains a NUL "
 			  "character: \"1.2.3.4\\x00:80\"\n");
 }
 
@@ -551,8 +552,10 @@ static void test_duplicate_rules(void **state)
 		parse(&p, HEAD "  connect: {deny: [\"::1\", \"[::1]\", \"::1\"], allow: [\"::1/128\"]}\n");
 		out = printed(&p.diags);
 		assert_string_equal(out,
-				    "t.yaml:6:20: warning: spec.connect.deny[0]: \"::1\" is also "
-				    "spec.connect.allow[0] \"::1/128\" (line 6); deny wins\n"
+				    "t.yaml:6:20: error: spec.connect.deny[0]: \"::1\" contradicts "
+				    "spec.connect.allow[0] \"::1/128\" (line 6): the same target is both "
+				    "allowed and denied, so the allow rule can never match; remove one of "
+				    "them\n"
 				    "t.yaml:6:27: error: spec.connect.deny[1]: duplicate rule: \"[::1]\" "
 				    "is the same as spec.connect.deny[0] \"::1\" (line 6)\n"
 				    "t.yaml:6:36: error: spec.connect.deny[2]: duplicate rule: \"::1\" "
@@ -569,13 +572,7 @@ static void test_warnings(void **state)
 		"  exec:\n"
 		"    default: deny\n"
 		"    allow: [/]\n"
-		"    deny: [/usr/bin/curl]\n"
-		"  open:\n"
-		"    allow: [/etc/shadow, /tmp/]\n"
-		"    deny: [/etc//shadow]\n"
-		"  connect:\n"
-		"    allow: [\"10.0.0.0/8:443\"]\n"
-		"    deny: [\"10.0.0.0/8:443\"]\n";
+		"    deny: [/usr/bin/curl]\n";
 	struct parsed p = { 0 };
 	char *out;
 
@@ -584,19 +581,275 @@ static void test_warnings(void **state)
 	out = printed(&p.diags);
 	assert_string_equal(out,
 			    "t.yaml:8:13: warning: spec.exec.allow[0]: \"/\" allows everything; "
-			    "only more specific deny rules still apply\n"
-			    "t.yaml:12:12: warning: spec.open.deny[0]: \"/etc//shadow\" is also "
-			    "spec.open.allow[0] \"/etc/shadow\" (line 11); deny wins\n"
-			    "t.yaml:15:12: warning: spec.connect.deny[0]: \"10.0.0.0/8:443\" is also "
-			    "spec.connect.allow[0] (line 14); deny wins\n");
+			    "only more specific deny rules still apply\n");
 	/* Warnings do not stop a policy from loading. */
 	assert_int_equal(p.ret, 0);
-	assert_int_equal(p.diags.warnings, 3);
+	assert_int_equal(p.diags.warnings, 1);
 	assert_int_equal(p.diags.errors, 0);
 	assert_int_equal(p.set.count, 1);
-	assert_int_equal(p.set.policies[0].open.count, 3);
 	free(out);
 	parsed_free(&p);
+}
+
+/* Rules that can never decide anything are errors: the policy says two things. */
+static void test_contradictions(void **state)
+{
+	(void)state;
+	expect_spec_error("  open: {allow: [/etc/shadow, /tmp/], deny: [/etc//shadow]}",
+			  "t.yaml:6:46: error: spec.open.deny[0]: \"/etc//shadow\" contradicts "
+			  "spec.open.allow[0] \"/etc/shadow\" (line 6): the same target is both "
+			  "allowed and denied, so the allow rule can never match; remove one of them\n");
+	expect_spec_error("  connect: {allow: [\"10.0.0.0/8:443\"], deny: [\"10.0.0.0/8:443\"]}",
+			  "t.yaml:6:47: error: spec.connect.deny[0]: \"10.0.0.0/8:443\" contradicts "
+			  "spec.connect.allow[0] (line 6): the same target is both allowed and denied, "
+			  "so the allow rule can never match; remove one of them\n");
+	/* Only the accesses both rules cover count. */
+	expect_spec_error("  open:\n"
+			  "    allow: [{path: /srv/, access: [read, write]}]\n"
+			  "    deny: [{path: /srv/, access: [write, create]}]",
+			  "t.yaml:8:19: error: spec.open.deny[0]: \"/srv/\" contradicts "
+			  "spec.open.allow[0] (line 7) for write: the same target is both allowed and "
+			  "denied, so the allow rule can never match; remove one of them\n");
+	expect_spec_error("  open: {deny: [/srv/, {path: /srv/, access: exec-map}]}",
+			  "t.yaml:6:31: error: spec.open.deny[1]: duplicate rule for exec-map: "
+			  "\"/srv/\" is the same as spec.open.deny[0] (line 6)\n");
+	{
+		/* Disjoint accesses, other protocols, other scopes: all fine. */
+		struct parsed p = { 0 };
+
+		parse(&p, HEAD
+		      "  open:\n"
+		      "    allow: [{path: /srv/, access: read}]\n"
+		      "    deny: [{path: /srv/, access: [write, create]}]\n"
+		      "  connect:\n"
+		      "    allow: [{to: \"10.0.0.1:53\", protocol: udp}]\n"
+		      "    deny: [\"10.0.0.1:53\", {to: \"10.0.0.1:53\", protocol: tcp}]\n"
+		      "    when:\n"
+		      "      - signals: {risk: high}\n"
+		      "        allow: [\"10.0.0.1:53\"]\n");
+		assert_int_equal(p.ret, 0);
+		assert_int_equal(p.diags.count, 0);
+		parsed_free(&p);
+	}
+}
+
+/* Rule entries written as mappings: options per rule. */
+static void test_rule_mappings(void **state)
+{
+	static const char text[] = HEAD
+		"  mode: audit\n"
+		"  record: deny\n"
+		"  exec:\n"
+		"    deny: [/usr/bin/curl, {path: /usr/bin/wget, mode: enforce, record: all}]\n"
+		"  open:\n"
+		"    deny:\n"
+		"      - {path: /etc/, access: [write, create]}\n"
+		"      - {path: /tmp/, access: exec-map, record: none}\n"
+		"      - /root/\n"
+		"  connect:\n"
+		"    default: deny\n"
+		"    allow:\n"
+		"      - {to: \"10.0.0.0/8:53\", protocol: udp}\n"
+		"      - unix:/run/app.sock\n"
+		"      - {unix: /run/secrets/, mode: enforce}\n"
+		"      - 127.0.0.1\n";
+	struct parsed p = { 0 };
+	const struct policy *pol;
+
+	(void)state;
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.diags.count, 0);
+	pol = &p.set.policies[0];
+	assert_int_equal(pol->exec.count, 2);
+	assert_int_equal(pol->exec.rules[0].mode, ACTGATE_MODE_AUDIT); /* the policy's */
+	assert_int_equal(pol->exec.rules[0].record, ACTGATE_RECORD_DENY);
+	assert_int_equal(pol->exec.rules[0].access, ACTGATE_ACCESS_WHOLE);
+	assert_int_equal(pol->exec.rules[1].mode, ACTGATE_MODE_ENFORCE);
+	assert_int_equal(pol->exec.rules[1].record, ACTGATE_RECORD_ALL);
+	assert_string_equal(pol->exec.rules[1].path, "/usr/bin/wget");
+	assert_int_equal(pol->exec.rules[1].overlay, POLICY_BASE);
+
+	assert_int_equal(pol->open.count, 3);
+	assert_int_equal(pol->open.rules[0].access, ACTGATE_ACCESS_WRITE | ACTGATE_ACCESS_CREATE);
+	assert_true(pol->open.rules[0].subtree);
+	assert_int_equal(pol->open.rules[1].access, ACTGATE_ACCESS_EXEC_MAP);
+	assert_int_equal(pol->open.rules[1].record, ACTGATE_RECORD_NONE);
+	assert_int_equal(pol->open.rules[2].access, ACTGATE_ACCESS_ALL);
+
+	/* Address and unix rules share the list's indices. */
+	assert_int_equal(pol->connect.count, 2);
+	assert_int_equal(pol->connect.rules[0].protocol, IPPROTO_UDP);
+	assert_int_equal(pol->connect.rules[0].port_lo, 53);
+	assert_int_equal(pol->connect.rules[0].index, 0);
+	assert_int_equal(pol->connect.rules[1].protocol, 0);
+	assert_int_equal(pol->connect.rules[1].index, 3);
+	assert_int_equal(pol->connect.unix_count, 2);
+	assert_string_equal(pol->connect.unix_rules[0].path, "/run/app.sock");
+	assert_false(pol->connect.unix_rules[0].subtree);
+	assert_int_equal(pol->connect.unix_rules[0].index, 1);
+	assert_int_equal(pol->connect.unix_rules[0].access, ACTGATE_ACCESS_WHOLE);
+	assert_string_equal(pol->connect.unix_rules[1].path, "/run/secrets");
+	assert_true(pol->connect.unix_rules[1].subtree);
+	assert_int_equal(pol->connect.unix_rules[1].mode, ACTGATE_MODE_ENFORCE);
+	parsed_free(&p);
+}
+
+static void test_rule_mapping_errors(void **state)
+{
+	(void)state;
+	expect_spec_error("  open: {deny: [{path: /etc/, access: [read, append]}]}",
+			  "t.yaml:6:46: error: spec.open.deny[0].access: unknown access \"append\"; "
+			  "expected read, write, create or exec-map\n");
+	expect_spec_error("  open: {deny: [{path: /etc/, access: []}]}",
+			  "t.yaml:6:39: error: spec.open.deny[0].access: the list is empty, so the "
+			  "rule would match nothing; name at least one of read, write, create, "
+			  "exec-map (or leave access out for all)\n");
+	expect_spec_error("  open: {deny: [{path: /etc/, access: [read, read]}]}",
+			  "t.yaml:6:46: error: spec.open.deny[0].access: access read is listed twice\n");
+	expect_spec_error("  exec: {deny: [{path: /bin/sh, access: read}]}",
+			  "t.yaml:6:33: error: unknown key \"access\" in spec.exec.deny[0]; allowed "
+			  "keys: path, mode, record\n");
+	expect_spec_error("  exec: {deny: [{mode: audit}]}",
+			  "t.yaml:6:17: error: missing required key \"path\" in spec.exec.deny[0]\n");
+	expect_spec_error("  exec: {deny: [{path: /bin/sh, mode: watch}]}",
+			  "t.yaml:6:39: error: spec.exec.deny[0].mode: expected enforce or audit, "
+			  "found \"watch\"\n");
+	expect_spec_error("  connect: {deny: [{to: 10.0.0.1, protocol: icmp}]}",
+			  "t.yaml:6:45: error: spec.connect.deny[0].protocol: expected tcp or udp, "
+			  "found \"icmp\" (leave protocol out for a rule on every protocol)\n");
+	expect_spec_error("  connect: {deny: [{unix: /run/x.sock, protocol: tcp}]}",
+			  "t.yaml:6:40: error: spec.connect.deny[0].protocol: unix socket rules take "
+			  "no protocol\n");
+	expect_spec_error("  connect: {deny: [{to: 10.0.0.1, unix: /run/x.sock}]}",
+			  "t.yaml:6:35: error: spec.connect.deny[0]: a rule has one target: \"to\" (an "
+			  "address) or \"unix\" (a socket path), not both\n");
+	expect_spec_error("  connect: {deny: [\"unix:run/x.sock\"]}",
+			  "t.yaml:6:20: error: spec.connect.deny[0]: path must be absolute (start "
+			  "with '/'): \"unix:run/x.sock\"\n");
+	expect_spec_error("  open: {deny: [/proc/self/environ]}",
+			  "t.yaml:6:17: error: spec.open.deny[0]: \"/proc/self/environ\" names a "
+			  "process's own /proc files; the daemon resolves rules to files when it "
+			  "loads them, so this would name the daemon's own and never match a "
+			  "workload's (a subtree rule on /proc/ covers every process)\n");
+	expect_spec_error("  open: {deny: [/proc/1234/]}",
+			  "t.yaml:6:17: error: spec.open.deny[0]: \"/proc/1234/\" names a process's "
+			  "own /proc files; the daemon resolves rules to files when it loads them, so "
+			  "this would name the daemon's own and never match a workload's (a subtree "
+			  "rule on /proc/ covers every process)\n");
+	{
+		struct parsed p = { 0 };
+
+		/* Not a process's directory: fine. */
+		parse(&p, HEAD "  open: {deny: [/proc/sys/, /proc/selfish, /proc/]}\n");
+		assert_int_equal(p.ret, 0);
+		parsed_free(&p);
+	}
+}
+
+static void test_overlays(void **state)
+{
+	static const char text[] = HEAD
+		"  connect:\n"
+		"    default: allow\n"
+		"    deny: [169.254.169.254]\n"
+		"    when:\n"
+		"      - signals: {risk: high}\n"
+		"        default: deny\n"
+		"        allow: [\"10.0.0.0/8:443\"]\n"
+		"      - signals: {assurance: [low, none], ci.event: pull_request}\n"
+		"        deny: [\"10.0.0.0/8:22\"]\n"
+		"      - signals: {maintenance: \"on\"}\n"
+		"        default: allow\n";
+	static const struct signal_value high[] = { { "risk", "high" } };
+	static const struct signal_value low_pr[] = { { "assurance", "none" },
+						       { "ci.event", "pull_request" },
+						       { "maintenance", "on" } };
+	struct signal_view none = { 0 }, v_high = { high, 1 }, v_low = { low_pr, 2 },
+			   v_all = { low_pr, 3 };
+	struct parsed p = { 0 };
+	const struct net_rules *c;
+	char name[128];
+	int from;
+
+	(void)state;
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.diags.count, 0);
+	c = &p.set.policies[0].connect;
+	assert_int_equal(c->overlay_count, 3);
+	assert_int_equal(c->count, 3);
+	assert_int_equal(c->rules[0].overlay, POLICY_BASE);
+	assert_int_equal(c->rules[1].overlay, 0);
+	assert_int_equal(c->rules[2].overlay, 1);
+	assert_int_equal(c->overlays[1].condition_count, 2);
+	assert_int_equal(c->overlays[1].conditions[0].value_count, 2);
+	assert_true(c->overlays[0].has_default);
+	assert_false(c->overlays[1].has_default);
+
+	assert_int_equal(policy_overlays_active(c->overlays, 3, &none), 0);
+	assert_int_equal(policy_overlays_active(c->overlays, 3, NULL), 0);
+	assert_int_equal(policy_overlays_active(c->overlays, 3, &v_high), 1);
+	/* Every condition must hold: ci.event alone is not enough. */
+	assert_int_equal(policy_overlays_active(c->overlays, 3, &v_low), 2);
+	assert_int_equal(policy_overlays_active(c->overlays, 3, &v_all), 6);
+
+	assert_int_equal(policy_section_default(ACTGATE_VERDICT_ALLOW, c->overlays, 3, 0, &from),
+			 ACTGATE_VERDICT_ALLOW);
+	assert_int_equal(from, POLICY_BASE);
+	assert_int_equal(policy_section_default(ACTGATE_VERDICT_ALLOW, c->overlays, 3, 1, &from),
+			 ACTGATE_VERDICT_DENY);
+	assert_int_equal(from, 0);
+	/* Deny wins among active overlays' defaults, wherever it is. */
+	assert_int_equal(policy_section_default(ACTGATE_VERDICT_ALLOW, c->overlays, 3, 5, &from),
+			 ACTGATE_VERDICT_DENY);
+	assert_int_equal(from, 0);
+	assert_int_equal(policy_section_default(ACTGATE_VERDICT_DENY, c->overlays, 3, 4, &from),
+			 ACTGATE_VERDICT_ALLOW);
+	assert_int_equal(from, 2);
+
+	assert_true(policy_overlay_in_force(POLICY_BASE, 0));
+	assert_false(policy_overlay_in_force(1, 1));
+	assert_true(policy_overlay_in_force(1, 2));
+
+	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_CONNECT, 0, ACTGATE_VERDICT_ALLOW,
+			 0);
+	assert_string_equal(name, "p:connect.when[0].allow[0]");
+	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_OPEN, 2, RULE_DEFAULT, 0);
+	assert_string_equal(name, "p:open.when[2].default");
+	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_EXEC, POLICY_BASE,
+			 ACTGATE_VERDICT_DENY, 3);
+	assert_string_equal(name, "p:exec.deny[3]");
+	parsed_free(&p);
+}
+
+static void test_overlay_errors(void **state)
+{
+	(void)state;
+	expect_spec_error("  exec: {when: [{default: deny}]}",
+			  "t.yaml:6:17: error: missing required key \"signals\" in spec.exec.when[0]\n");
+	expect_spec_error("  exec: {when: [{signals: {risk: high}}]}",
+			  "t.yaml:6:17: error: spec.exec.when[0]: the overlay changes nothing; give it "
+			  "a default, allow or deny rules\n");
+	expect_spec_error("  exec: {when: [{signals: {}, default: deny}]}",
+			  "t.yaml:6:27: error: spec.exec.when[0].signals: no condition; name at least "
+			  "one signal and its value\n");
+	expect_spec_error("  exec: {when: [{signals: {Risk: high}, default: deny}]}",
+			  "t.yaml:6:28: error: spec.exec.when[0].signals: \"Risk\" is not a valid "
+			  "signal name: use lowercase letters, digits, '_', '.' and '-', starting with a "
+			  "letter, at most 63 characters\n");
+	expect_spec_error("  exec: {when: [{signals: {risk: []}, default: deny}]}",
+			  "t.yaml:6:34: error: spec.exec.when[0].signals.risk: the list is empty, so "
+			  "the condition could never hold\n");
+	expect_spec_error("  exec: {when: [{signals: {risk: 3}, default: deny}]}",
+			  "t.yaml:6:34: error: spec.exec.when[0].signals.risk: expected a string, "
+			  "found an integer (quote it to make it a string)\n");
+	expect_spec_error("  exec: {when: []}",
+			  "t.yaml:6:16: error: spec.exec.when: the list is empty; leave \"when\" out "
+			  "instead\n");
+	expect_spec_error("  exec: {when: [{signals: {risk: high}, deny: [/a, /a]}]}",
+			  "t.yaml:6:52: error: spec.exec.when[0].deny[1]: duplicate rule: \"/a\" is the "
+			  "same as spec.exec.when[0].deny[0] (line 6)\n");
 }
 
 static void test_unknown_keys(void **state)
@@ -607,7 +860,7 @@ static void test_unknown_keys(void **state)
 		     "apiVersion, kind, metadata, spec\n");
 	expect_spec_error("  exec: {default: deny, alow: [/bin/]}",
 			  "t.yaml:6:25: error: unknown key \"alow\" in spec.exec; allowed keys: "
-			  "default, allow, deny\n");
+			  "default, allow, deny, when\n");
 	expect_spec_error("  network: {}",
 			  "t.yaml:6:3: error: unknown key \"network\" in spec; allowed keys: "
 			  "selector, mode, record, exec, open, connect\n");
@@ -635,11 +888,11 @@ static void test_unknown_keys(void **state)
 	}
 	expect_spec_error("  connect: {Default: deny}",
 			  "t.yaml:6:13: error: unknown key \"Default\" in spec.connect (did you mean "
-			  "\"default\"?); allowed keys: default, allow, deny\n");
+			  "\"default\"?); allowed keys: default, allow, deny, when\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t}\n"
 		     "spec: {selector: {workloads: [w], names: [x]}}\n",
 		     "t.yaml:4:35: error: unknown key \"names\" in spec.selector; allowed keys: "
-		     "workloads\n");
+		     "workloads, cgroups, labels\n");
 }
 
 static void test_duplicate_keys(void **state)
@@ -701,7 +954,7 @@ static void test_wrong_types(void **state)
 			  "spec: {selector: {workloads: ['1', \"true\"]}, mode: !!str audit}\n");
 		assert_int_equal(p.ret, 0);
 		assert_string_equal(p.set.policies[0].name, "123");
-		assert_string_equal(p.set.policies[0].workload_globs[1], "true");
+		assert_string_equal(p.set.policies[0].selector.workload_globs[1], "true");
 		parsed_free(&p);
 	}
 }
@@ -745,7 +998,8 @@ static void test_missing_keys(void **state)
 		     "t.yaml:5:3: error: missing required key \"selector\" in spec\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t}\n"
 		     "spec:\n  selector: {}\n",
-		     "t.yaml:5:13: error: missing required key \"workloads\" in spec.selector\n");
+		     "t.yaml:5:13: error: spec.selector selects nothing: give workloads, cgroups or "
+		     "labels\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t}\n"
 		     "spec:\n  selector: {workloads: []}\n",
 		     "t.yaml:5:25: error: spec.selector.workloads: the list is empty; name at "
@@ -970,6 +1224,13 @@ static void test_duplicate_names_across_files(void **state)
 	parsed_free(&p);
 }
 
+static bool selects(const struct policy *p, const char *name)
+{
+	struct workload_identity id = { .name = name };
+
+	return policy_selects(p, &id);
+}
+
 static void test_selects(void **state)
 {
 	static const char text[] =
@@ -978,31 +1239,108 @@ static void test_selects(void **state)
 		"---\n"
 		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: all}\n"
 		"spec: {selector: {workloads: [\"*/agent\"]}}\n";
+	struct workload_identity id = { .name = "ci:1" };
 	struct parsed p = { 0 };
-	const struct policy *ci, *m, *o;
+	const struct policy *ci;
+	size_t found[4];
 
 	(void)state;
 	parse(&p, text);
 	assert_int_equal(p.ret, 0);
 	ci = &p.set.policies[0];
-	assert_true(policy_selects(ci, "ci:"));
-	assert_true(policy_selects(ci, "ci:job/1"));  /* '*' crosses '/' (no flags) */
-	assert_true(policy_selects(ci, "build-7"));
-	assert_true(policy_selects(ci, "job3"));
-	assert_false(policy_selects(ci, "job33"));
-	assert_false(policy_selects(ci, "CI:x"));
-	assert_false(policy_selects(ci, "xci:1"));
-	assert_false(policy_selects(ci, "build-"));
+	assert_true(selects(ci, "ci:"));
+	assert_true(selects(ci, "ci:job/1"));  /* '*' crosses '/' (no flags) */
+	assert_true(selects(ci, "build-7"));
+	assert_true(selects(ci, "job3"));
+	assert_false(selects(ci, "job33"));
+	assert_false(selects(ci, "CI:x"));
+	assert_false(selects(ci, "xci:1"));
+	assert_false(selects(ci, "build-"));
 
-	assert_int_equal(policy_set_select(&p.set, "ci:1", &m, &o), 0);
-	assert_ptr_equal(m, ci);
-	assert_null(o);
-	assert_int_equal(policy_set_select(&p.set, "nobody", &m, NULL), -ENOENT);
-	assert_null(m);
-	assert_int_equal(policy_set_select(&p.set, "ci:x/agent", &m, &o), -EEXIST);
-	assert_ptr_equal(m, ci);
-	assert_ptr_equal(o, &p.set.policies[1]);
+	assert_int_equal(policy_set_select(&p.set, &id, found, 4), 1);
+	assert_int_equal(found[0], 0);
+	id.name = "nobody";
+	assert_int_equal(policy_set_select(&p.set, &id, found, 4), 0);
+	/* Both select it: they compose, in set order. */
+	id.name = "ci:x/agent";
+	assert_int_equal(policy_set_select(&p.set, &id, found, 4), 2);
+	assert_int_equal(found[0], 0);
+	assert_int_equal(found[1], 1);
+	/* The count is whole even when the room is not. */
+	assert_int_equal(policy_set_select(&p.set, &id, found, 1), 2);
 	parsed_free(&p);
+}
+
+static void test_cgroup_and_label_selectors(void **state)
+{
+	static const char text[] =
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: svc}\n"
+		"spec: {selector: {cgroups: [\"system.slice/*.service\"]}}\n"
+		"---\n"
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: team}\n"
+		"spec: {selector: {labels: {team: build, repo: \"org/*\"}}}\n"
+		"---\n"
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: both}\n"
+		"spec: {selector: {workloads: [\"ci:*\"], labels: {team: build}}}\n";
+	static const struct workload_label build_org[] = { { "team", "build" },
+							  { "repo", "org/app" } };
+	static const struct workload_label build_only[] = { { "team", "build" } };
+	struct parsed p = { 0 };
+	const struct policy *svc, *team, *both;
+	struct workload_identity id = { 0 };
+
+	(void)state;
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.diags.count, 0);
+	svc = &p.set.policies[0];
+	team = &p.set.policies[1];
+	both = &p.set.policies[2];
+	assert_int_equal(team->selector.label_count, 2);
+
+	id.name = "x";
+	id.cgroup = "system.slice/nginx.service";
+	assert_true(policy_selects(svc, &id));
+	id.cgroup = "user.slice/nginx.service";
+	assert_false(policy_selects(svc, &id));
+	id.cgroup = NULL; /* not known: not selected by cgroup */
+	assert_false(policy_selects(svc, &id));
+
+	id.labels = build_org;
+	id.label_count = 2;
+	assert_true(policy_selects(team, &id));
+	assert_false(policy_selects(both, &id)); /* the name does not match */
+	id.name = "ci:1";
+	assert_true(policy_selects(both, &id));
+	id.labels = build_only; /* repo missing: every label must be there */
+	id.label_count = 1;
+	assert_false(policy_selects(team, &id));
+	assert_true(policy_selects(both, &id));
+	parsed_free(&p);
+
+	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: a}\n"
+		     "spec: {selector: {cgroups: [\"/system.slice/x\"]}}\n",
+		     "t.yaml:4:29: error: spec.selector.cgroups[0]: cgroup globs are relative to the "
+		     "cgroup2 root; write \"/system.slice/x\" without the leading '/'\n");
+	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: a}\n"
+		     "spec: {selector: {}}\n",
+		     "t.yaml:4:18: error: spec.selector selects nothing: give workloads, cgroups or "
+		     "labels\n");
+	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: a}\n"
+		     "spec: {selector: {labels: {\"-x\": y}}}\n",
+		     "t.yaml:4:28: error: spec.selector.labels: \"-x\" is not a valid label key: "
+		     "letters, digits, '.', '_', '/' and '-', starting with a letter or digit, at "
+		     "most 63 characters\n");
+	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: a}\n"
+		     "spec: {selector: {labels: {x: \"\"}}}\n",
+		     "t.yaml:4:31: error: spec.selector.labels.x: empty label glob\n");
+	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: a}\n"
+		     "spec: {selector: {labels: {}}}\n",
+		     "t.yaml:4:27: error: spec.selector.labels: the mapping is empty; name at least "
+		     "one label\n");
+	assert_true(policy_valid_label_key("ci.repo/name-1_x", 16));
+	assert_false(policy_valid_label_key("", 0));
+	assert_false(policy_valid_label_key("a b", 3));
 }
 
 static void test_diag_print(void **state)
@@ -1203,8 +1541,8 @@ static void test_shipped_policies(void **state)
 	assert_int_equal(p.set.policies[0].connect.default_verdict, ACTGATE_VERDICT_DENY);
 	assert_string_equal(p.set.policies[1].name, "agent-sandbox");
 	assert_int_equal(p.set.policies[1].mode, ACTGATE_MODE_AUDIT);
-	assert_true(policy_selects(&p.set.policies[0], "ci:build-42"));
-	assert_true(policy_selects(&p.set.policies[1], "agent:claude"));
+	assert_true(selects(&p.set.policies[0], "ci:build-42"));
+	assert_true(selects(&p.set.policies[1], "agent:claude"));
 	parsed_free(&p);
 }
 
@@ -1222,6 +1560,11 @@ int main(void)
 		cmocka_unit_test(test_net_errors_in_file),
 		cmocka_unit_test(test_duplicate_rules),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_contradictions),
+		cmocka_unit_test(test_rule_mappings),
+		cmocka_unit_test(test_rule_mapping_errors),
+		cmocka_unit_test(test_overlays),
+		cmocka_unit_test(test_overlay_errors),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_wrong_types),
@@ -1234,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_duplicate_names_across_files),
 		cmocka_unit_test(test_selects),
+		cmocka_unit_test(test_cgroup_and_label_selectors),
 		cmocka_unit_test(test_diag_print),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_parse_file),
