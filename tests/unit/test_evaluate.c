@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -21,7 +22,8 @@ static const char *const policy_text =
 	"  selector: {workloads: [\"ci:*\"]}\n"
 	"  exec: {default: deny, allow: [/usr/bin/, /opt/tool], deny: [/usr/bin/curl, /usr/bin/x/]}\n"
 	"  open: {default: allow, deny: [/etc/shadow, /root/.ssh/, /data/], "
-	"allow: [/data/public/, /data/]}\n"
+	"allow: [/data/public/],\n"
+	"         when: [{signals: {maintenance: \"on\"}, allow: [/data/]}]}\n"
 	"  connect: {default: deny, allow: [\"10.0.0.0/8:443\", \"127.0.0.1\", \"[::1]:8000-8100\"], "
 	"deny: [\"10.1.0.0/16\", \"127.0.0.1:22\"]}\n"
 	"---\n"
@@ -29,11 +31,28 @@ static const char *const policy_text =
 	"spec:\n"
 	"  selector: {workloads: [\"agent:*\", \"both\"]}\n"
 	"  mode: audit\n"
-	"  exec: {deny: [/usr/bin/sudo]}\n"
+	"  exec: {deny: [/usr/bin/sudo, /usr/bin/su]}\n"
 	"---\n"
 	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: also}\n"
 	"spec:\n"
-	"  selector: {workloads: [\"both\"]}\n";
+	"  selector: {workloads: [\"both\"]}\n"
+	"  exec: {deny: [/usr/bin/su, {path: /usr/bin/doas, mode: audit}, /usr/bin/pkexec]}\n"
+	"---\n"
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: files}\n"
+	"spec:\n"
+	"  selector: {labels: {team: build}, cgroups: [\"ci.slice/*\"]}\n"
+	"  open:\n"
+	"    default: deny\n"
+	"    allow: [{path: /srv/, access: [read, exec-map]}, {path: /srv/bin/, access: exec-map}]\n"
+	"    deny: [{path: /srv/, access: [write, create]}, {path: /srv/ro/, access: read}]\n"
+	"  connect:\n"
+	"    default: allow\n"
+	"    deny: [{to: \"10.0.0.0/8:53\", protocol: udp}, unix:/run/docker.sock, \"unix:/run/x/\"]\n"
+	"    allow: [{unix: /run/x/ok.sock, record: none}]\n"
+	"    when:\n"
+	"      - signals: {risk: [high, critical]}\n"
+	"        default: deny\n"
+	"        allow: [\"10.0.0.0/8:443\"]\n";
 
 static struct policy_set set;
 
@@ -56,6 +75,22 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int eval_as(const char *workload, const struct signal_view *signals,
+		   const struct eval_action *a, struct eval_result *r, char *why, size_t why_size)
+{
+	struct workload_identity id = { .name = workload };
+
+	return policy_evaluate(&set, &id, signals, a, r, why, why_size);
+}
+
+static void check(const char *what, const struct eval_result *r, uint8_t verdict,
+		  const char *rule)
+{
+	if (r->verdict != verdict || strcmp(r->rule, rule) != 0)
+		fail_msg("%s: expected %s by %s, got %s by %s", what, verdict ? "deny" : "allow",
+			 rule, r->verdict ? "deny" : "allow", r->rule);
+}
+
 static void expect_path(const char *workload, uint8_t action, const char *path, uint8_t verdict,
 			const char *rule)
 {
@@ -63,10 +98,8 @@ static void expect_path(const char *workload, uint8_t action, const char *path, 
 	struct eval_result r;
 	char why[256];
 
-	assert_int_equal(policy_evaluate(&set, workload, &a, &r, why, sizeof(why)), 0);
-	if (r.verdict != verdict || strcmp(r.rule, rule) != 0)
-		fail_msg("%s: expected %s by %s, got %s by %s", path,
-			 verdict ? "deny" : "allow", rule, r.verdict ? "deny" : "allow", r.rule);
+	assert_int_equal(eval_as(workload, NULL, &a, &r, why, sizeof(why)), 0);
+	check(path, &r, verdict, rule);
 }
 
 static void expect_connect(const char *target, uint8_t verdict, const char *rule)
@@ -76,10 +109,8 @@ static void expect_connect(const char *target, uint8_t verdict, const char *rule
 	char why[256];
 
 	assert_int_equal(eval_parse_connect_target(target, a.addr, &a.port, why, sizeof(why)), 0);
-	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
-	if (r.verdict != verdict || strcmp(r.rule, rule) != 0)
-		fail_msg("%s: expected %s by %s, got %s by %s", target, verdict ? "deny" : "allow",
-			 rule, r.verdict ? "deny" : "allow", r.rule);
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), 0);
+	check(target, &r, verdict, rule);
 }
 
 static void test_exec_precedence(void **state)
@@ -116,7 +147,7 @@ static void test_open_precedence(void **state)
 		    "ci:open.deny[1]");
 	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/root/.ssh/keys/id", ACTGATE_VERDICT_DENY,
 		    "ci:open.deny[1]");
-	/* Same path in both lists: deny wins the tie; a deeper allow wins over it. */
+	/* A deeper allow wins over a directory rule above it. */
 	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/data/secret", ACTGATE_VERDICT_DENY,
 		    "ci:open.deny[2]");
 	expect_path("ci:x", ACTGATE_ACTION_OPEN, "/data/public/readme", ACTGATE_VERDICT_ALLOW,
@@ -140,13 +171,13 @@ static void test_too_deep(void **state)
 	n += (size_t)snprintf(path + n, sizeof(path) - n, "/data/public");
 	for (int i = 0; i < ACTGATE_MAX_PATH_WALK + 1; i++)
 		n += (size_t)snprintf(path + n, sizeof(path) - n, "/a");
-	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
 	assert_int_equal(r.reason, ACTGATE_REASON_TOO_DEEP);
 	assert_string_equal(r.rule, "");
 	/* 60 levels down is well within reach: the directory rule decides. */
 	path[strlen("/data/public") + 2 * 60] = '\0';
-	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
 	assert_string_equal(r.rule, "ci:open.allow[0]");
 }
@@ -175,21 +206,161 @@ static void test_mode_and_selection(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_equal(policy_evaluate(&set, "agent:1", &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(eval_as("agent:1", NULL, &a, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
 	assert_int_equal(r.mode, ACTGATE_MODE_AUDIT);
 	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
 	assert_string_equal(r.policy, "watch");
 	assert_string_equal(r.rule, "watch:exec.deny[0]");
+	assert_int_equal(r.policy_count, 1);
 
-	assert_int_equal(policy_evaluate(&set, "nobody", &a, &r, why, sizeof(why)), -ENOENT);
+	assert_int_equal(eval_as("nobody", NULL, &a, &r, why, sizeof(why)), -ENOENT);
 	assert_string_equal(why, "no policy selects workload \"nobody\"");
-	assert_int_equal(policy_evaluate(&set, "both", &a, &r, why, sizeof(why)), -EEXIST);
-	assert_non_null(strstr(why, "\"watch\" and \"also\""));
 	a.path = "relative";
-	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), -EINVAL);
 	a.action = 9;
-	assert_int_equal(policy_evaluate(&set, "ci:x", &a, &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), -EINVAL);
+}
+
+/* Every selecting policy applies: an enforced deny beats an audited one, which beats allow. */
+static void test_composition(void **state)
+{
+	struct eval_action a = { .action = ACTGATE_ACTION_EXEC };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	/* watch (audit) denies, also allows: denied, not enforced. */
+	a.path = "/usr/bin/sudo";
+	assert_int_equal(eval_as("both", NULL, &a, &r, why, sizeof(why)), 0);
+	check("sudo", &r, ACTGATE_VERDICT_DENY, "watch:exec.deny[0]");
+	assert_int_equal(r.mode, ACTGATE_MODE_AUDIT);
+	assert_int_equal(r.policy_count, 2);
+	/* Both deny: the enforced one decides, though it comes second. */
+	a.path = "/usr/bin/su";
+	assert_int_equal(eval_as("both", NULL, &a, &r, why, sizeof(why)), 0);
+	check("su", &r, ACTGATE_VERDICT_DENY, "also:exec.deny[0]");
+	assert_int_equal(r.mode, ACTGATE_MODE_ENFORCE);
+	/* A rule's own mode: audited although its policy enforces. */
+	a.path = "/usr/bin/doas";
+	assert_int_equal(eval_as("both", NULL, &a, &r, why, sizeof(why)), 0);
+	check("doas", &r, ACTGATE_VERDICT_DENY, "also:exec.deny[1]");
+	assert_int_equal(r.mode, ACTGATE_MODE_AUDIT);
+	a.path = "/usr/bin/pkexec";
+	assert_int_equal(eval_as("both", NULL, &a, &r, why, sizeof(why)), 0);
+	check("pkexec", &r, ACTGATE_VERDICT_DENY, "also:exec.deny[2]");
+	assert_int_equal(r.mode, ACTGATE_MODE_ENFORCE);
+	/* All allow: the first policy's decision names it. */
+	a.path = "/usr/bin/ls";
+	assert_int_equal(eval_as("both", NULL, &a, &r, why, sizeof(why)), 0);
+	check("ls", &r, ACTGATE_VERDICT_ALLOW, "watch:exec.default");
+}
+
+static void expect_files(uint8_t action, const char *path, uint8_t access, uint8_t protocol,
+			 const struct signal_view *signals, uint8_t verdict, const char *rule)
+{
+	static const struct workload_label build[] = { { "team", "build" } };
+	struct workload_identity id = { .name = "job", .cgroup = "ci.slice/job-1", .labels = build,
+					.label_count = 1 };
+	struct eval_action a = { .action = action, .path = path, .access = access,
+				 .protocol = protocol };
+	struct eval_result r;
+	char why[256];
+
+	if (action == ACTGATE_ACTION_CONNECT && path[0] != '/') {
+		assert_int_equal(eval_parse_connect_target(path, a.addr, &a.port, why, sizeof(why)),
+				 0);
+		a.path = NULL;
+	} else if (action == ACTGATE_ACTION_CONNECT) {
+		a.unix_socket = true;
+	}
+	assert_int_equal(policy_evaluate(&set, &id, signals, &a, &r, why, sizeof(why)), 0);
+	check(path, &r, verdict, rule);
+}
+
+static void test_accesses(void **state)
+{
+	(void)state;
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/a", ACTGATE_ACCESS_READ, 0, NULL,
+		     ACTGATE_VERDICT_ALLOW, "files:open.allow[0]");
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/a", 0, 0, NULL, ACTGATE_VERDICT_ALLOW,
+		     "files:open.allow[0]"); /* no access given: read */
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/a", ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE, 0,
+		     NULL, ACTGATE_VERDICT_DENY, "files:open.deny[0]");
+	/* Nearer directory rule for read only; write still falls to /srv/. */
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/ro/f", ACTGATE_ACCESS_READ, 0, NULL,
+		     ACTGATE_VERDICT_DENY, "files:open.deny[1]");
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/ro/f", ACTGATE_ACCESS_EXEC_MAP, 0, NULL,
+		     ACTGATE_VERDICT_ALLOW, "files:open.allow[0]");
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/bin/tool", ACTGATE_ACCESS_EXEC_MAP, 0, NULL,
+		     ACTGATE_VERDICT_ALLOW, "files:open.allow[1]");
+	/* Denied accesses: the first one (read before write) names the decision. */
+	expect_files(ACTGATE_ACTION_OPEN, "/srv/ro/f", ACTGATE_ACCESS_ALL, 0, NULL,
+		     ACTGATE_VERDICT_DENY, "files:open.deny[1]");
+	expect_files(ACTGATE_ACTION_OPEN, "/etc/passwd", ACTGATE_ACCESS_READ, 0, NULL,
+		     ACTGATE_VERDICT_DENY, "files:open.default");
+}
+
+static void test_connect_kinds(void **state)
+{
+	static const struct signal_value risky[] = { { "risk", "critical" } };
+	static const struct signal_value calm[] = { { "risk", "low" } };
+	struct signal_view high = { risky, 1 }, low = { calm, 1 };
+
+	(void)state;
+	expect_files(ACTGATE_ACTION_CONNECT, "10.0.0.2:53", 0, IPPROTO_UDP, NULL,
+		     ACTGATE_VERDICT_DENY, "files:connect.deny[0]");
+	expect_files(ACTGATE_ACTION_CONNECT, "10.0.0.2:53", 0, IPPROTO_TCP, NULL,
+		     ACTGATE_VERDICT_ALLOW, "files:connect.default");
+	expect_files(ACTGATE_ACTION_CONNECT, "10.0.0.2:53", 0, 0, NULL, ACTGATE_VERDICT_ALLOW,
+		     "files:connect.default"); /* no protocol given: tcp */
+	expect_files(ACTGATE_ACTION_CONNECT, "/run/docker.sock", 0, 0, NULL, ACTGATE_VERDICT_DENY,
+		     "files:connect.deny[1]");
+	expect_files(ACTGATE_ACTION_CONNECT, "/run/x/other.sock", 0, 0, NULL,
+		     ACTGATE_VERDICT_DENY, "files:connect.deny[2]");
+	expect_files(ACTGATE_ACTION_CONNECT, "/run/x/ok.sock", 0, 0, NULL, ACTGATE_VERDICT_ALLOW,
+		     "files:connect.allow[0]");
+	expect_files(ACTGATE_ACTION_CONNECT, "/run/user.sock", 0, 0, NULL, ACTGATE_VERDICT_ALLOW,
+		     "files:connect.default");
+	/* The overlay holds under risk high or critical: its default and rules join. */
+	expect_files(ACTGATE_ACTION_CONNECT, "192.0.2.1:443", 0, 0, &high, ACTGATE_VERDICT_DENY,
+		     "files:connect.when[0].default");
+	expect_files(ACTGATE_ACTION_CONNECT, "10.1.1.1:443", 0, 0, &high, ACTGATE_VERDICT_ALLOW,
+		     "files:connect.when[0].allow[0]");
+	expect_files(ACTGATE_ACTION_CONNECT, "/run/user.sock", 0, 0, &high, ACTGATE_VERDICT_DENY,
+		     "files:connect.when[0].default");
+	expect_files(ACTGATE_ACTION_CONNECT, "192.0.2.1:443", 0, 0, &low, ACTGATE_VERDICT_ALLOW,
+		     "files:connect.default");
+}
+
+static void test_overlay_ties(void **state)
+{
+	static const struct signal_value on[] = { { "maintenance", "on" } };
+	struct signal_view maintenance = { on, 1 };
+	struct eval_action a = { .action = ACTGATE_ACTION_OPEN, .path = "/data/x" };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	/* An overlay's allow on the same directory as a base deny: deny wins the tie. */
+	assert_int_equal(eval_as("ci:x", &maintenance, &a, &r, why, sizeof(why)), 0);
+	check("/data/x", &r, ACTGATE_VERDICT_DENY, "ci:open.deny[2]");
+}
+
+static void test_selection_by_label_and_cgroup(void **state)
+{
+	static const struct workload_label other[] = { { "team", "web" } };
+	struct workload_identity id = { .name = "job", .cgroup = "ci.slice/job-1", .labels = other,
+					.label_count = 1 };
+	struct eval_action a = { .action = ACTGATE_ACTION_OPEN, .path = "/srv/a" };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(policy_evaluate(&set, &id, NULL, &a, &r, why, sizeof(why)), -ENOENT);
+	id.labels = NULL;
+	id.label_count = 0;
+	assert_int_equal(policy_evaluate(&set, &id, NULL, &a, &r, why, sizeof(why)), -ENOENT);
 }
 
 static void test_parse_connect_target(void **state)
@@ -228,6 +399,11 @@ int main(void)
 		cmocka_unit_test(test_too_deep),
 		cmocka_unit_test(test_connect_precedence),
 		cmocka_unit_test(test_mode_and_selection),
+		cmocka_unit_test(test_composition),
+		cmocka_unit_test(test_accesses),
+		cmocka_unit_test(test_connect_kinds),
+		cmocka_unit_test(test_overlay_ties),
+		cmocka_unit_test(test_selection_by_label_and_cgroup),
 		cmocka_unit_test(test_parse_connect_target),
 	};
 
