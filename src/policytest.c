@@ -9,6 +9,7 @@
  * kernel's precedence; a case that fails says what decided instead and why.
  */
 #include <linux/types.h>
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -73,8 +74,9 @@ static bool expect_text(struct test_ctx *ctx, const struct ynode *n, const char 
 static void map_fields(struct test_ctx *ctx, const struct ynode *map, const char *where,
 		       const char *const keys[], size_t nkeys, const struct ynode *values[])
 {
-	const struct ynode *key_nodes[8];
+	const struct ynode *key_nodes[16];
 
+	assert(nkeys <= sizeof(key_nodes) / sizeof(key_nodes[0]));
 	ytree_map_fields(&ctx->yt, map, where, keys, nkeys, key_nodes, values);
 }
 

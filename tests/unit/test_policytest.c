@@ -227,7 +227,7 @@ static void test_passing_file(void **state)
 	assert_int_equal(totals.passed, 12);
 	assert_non_null(strstr(got, "PASS t.test.yaml:7: curl: deny by rule ci:exec.deny[0] "
 				    "(/usr/bin/curl) of policy ci (mode enforce)\n"));
-	assert_non_null(strstr(got, "PASS t.test.yaml:18: case 6: allow by rule ci:open.default "
+	assert_non_null(strstr(got, "PASS t.test.yaml:18: case 6: allow for read by rule ci:open.default "
 				    "(no rule matched) of policy ci (mode enforce)\n"));
 	assert_non_null(strstr(got, "PASS t.test.yaml:22: case 10: allow by rule "
 				    "ci:connect.allow[1] ([2001:db8::/32]:443) of policy ci (mode "
@@ -290,14 +290,89 @@ static void test_unselected_workload(void **state)
 	(void)state;
 	expect_run("    - {name: nobody, workload: nobody, action: exec, target: /bin/sh,"
 		   " expect: deny}\n"
-		   "    - {name: two, workload: both, action: open, target: /etc/passwd,"
-		   " expect: allow, rule: \"ci:open.default\"}\n",
+		   "    - {name: two, workload: both, action: exec, target: /usr/bin/sudo,"
+		   " expect: allow, rule: \"ci:exec.allow[0]\"}\n",
 		   "FAIL t.test.yaml:7: nobody: expected deny, but no policy selects workload "
 		   "\"nobody\"\n"
-		   "FAIL t.test.yaml:8: two: expected allow (rule ci:open.default), but workload "
-		   "\"both\" is selected by policies \"ci\" and \"watch\"; a workload must be "
-		   "selected by exactly one policy\n",
+		   "FAIL t.test.yaml:8: two: expected allow (rule ci:exec.allow[0]), got deny by rule "
+		   "watch:exec.deny[0] (/usr/bin/sudo) of policy watch (mode audit); 2 policies "
+		   "composed\n",
 		   0, 2);
+}
+
+/* The keys of the later language: identity, signals, accesses, protocols, unix sockets. */
+static void test_identity_and_kinds(void **state)
+{
+	(void)state;
+	write_file("q.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: Policy\n"
+		   "metadata: {name: q}\n"
+		   "spec:\n"
+		   "  selector: {labels: {team: build}, cgroups: [\"ci.slice/*\"]}\n"
+		   "  open: {deny: [{path: /srv/, access: write}]}\n"
+		   "  connect:\n"
+		   "    deny: [{to: \"10.0.0.0/8:53\", protocol: udp}, unix:/run/docker.sock]\n"
+		   "    when: [{signals: {risk: high}, default: deny}]\n");
+	write_file("t.test.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: PolicyTest\n"
+		   "metadata: {name: t}\n"
+		   "spec:\n"
+		   "  policies: [q.yaml]\n"
+		   "  cases:\n"
+		   "    - {name: w, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " action: open, target: /srv/a, access: [read, write], expect: deny,"
+		   " rule: \"q:open.deny[0]\"}\n"
+		   "    - {name: r, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " action: open, target: /srv/a, access: read, expect: allow}\n"
+		   "    - {name: u, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " action: connect, target: \"10.1.1.1:53\", protocol: udp, expect: deny}\n"
+		   "    - {name: t, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " action: connect, target: \"10.1.1.1:53\", expect: allow}\n"
+		   "    - {name: s, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " action: connect, target: \"unix:/run/docker.sock\", expect: deny,"
+		   " rule: \"q:connect.deny[1]\"}\n"
+		   "    - {name: h, workload: j, labels: {team: build}, cgroup: ci.slice/j,"
+		   " signals: {risk: high}, action: connect, target: \"192.0.2.1:443\","
+		   " expect: deny, rule: \"q:connect.when[0].default\"}\n"
+		   "    - {name: x, workload: j, labels: {team: web}, cgroup: ci.slice/j,"
+		   " action: connect, target: \"192.0.2.1:443\", expect: allow}\n");
+	{
+		struct policytest_totals totals;
+		char *got = run_file("t.test.yaml", false, &totals);
+
+		assert_string_equal(got, "FAIL t.test.yaml:13: x: expected allow, but no policy "
+					 "selects workload \"j\"\n");
+		assert_int_equal(totals.passed, 6);
+		assert_int_equal(totals.failed, 1);
+		free(got);
+	}
+}
+
+static void test_errors_new_keys(void **state)
+{
+	(void)state;
+	expect_errors(HEAD
+		      "    - {workload: w, action: exec, target: /bin/sh, access: read, expect: deny}\n"
+		      "    - {workload: w, action: open, target: /a, protocol: tcp, expect: deny}\n"
+		      "    - {workload: w, action: open, target: /a, access: [read, append], expect: deny}\n"
+		      "    - {workload: w, cgroup: /ci.slice, labels: {\"-x\": y}, action: open,"
+		      " target: /a, expect: deny}\n"
+		      "    - {workload: w, signals: [risk], action: connect, target: \"unix:x\","
+		      " expect: deny}\n",
+		      "t.test.yaml:7:60: error: spec.cases[0].access: only open cases have an access\n"
+		      "t.test.yaml:8:57: error: spec.cases[1].protocol: only connect cases to an IP "
+		      "address have a protocol\n"
+		      "t.test.yaml:9:62: error: spec.cases[2].access: expected read, write, create or "
+		      "exec-map, found \"append\"\n"
+		      "t.test.yaml:10:29: error: spec.cases[3].cgroup: a cgroup path is relative to the "
+		      "cgroup2 root: leave out the leading '/'\n"
+		      "t.test.yaml:10:49: error: spec.cases[3].labels: \"-x\" is not a valid label key\n"
+		      "t.test.yaml:11:30: error: spec.cases[4].signals: expected a mapping, found a "
+		      "list\n"
+		      "t.test.yaml:11:63: error: spec.cases[4].target: path must be absolute (start "
+		      "with '/'): \"unix:x\"\n");
 }
 
 /* ---- invalid files ---- */
@@ -377,7 +452,8 @@ static void test_errors_cases(void **state)
 		      "t.test.yaml:11:48: error: spec.cases[4].target: \"..\" in a path is ambiguous "
 		      "with symlinks; write the path without it: \"/a/../b\"\n"
 		      "t.test.yaml:11:71: error: unknown key \"x\" in spec.cases[4]; allowed keys: "
-		      "name, workload, action, target, expect, rule, mode\n"
+		      "name, workload, cgroup, labels, signals, action, target, access, protocol, "
+		      "expect, rule, mode\n"
 		      "t.test.yaml:12:7: error: missing required key \"workload\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"action\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"target\" in spec.cases[5]\n"
@@ -539,8 +615,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failing_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_and_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unselected_workload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_and_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_new_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_tests, setup, teardown),
