@@ -32,8 +32,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* a failed file adds nothing and says why */
 	if (ret == 0) {
 		(void)policy_set_validate(&set, &diags);
-		for (size_t i = 0; i < set.count; i++)
-			(void)policy_selects(&set.policies[i], "ci:job-1");
+		static const struct workload_label labels[] = { { "team", "build" } };
+		static const struct signal_value values[] = { { "risk", "high" } };
+		struct workload_identity id = { .name = "ci:job-1", .cgroup = "ci.slice/job-1",
+						.labels = labels, .label_count = 1 };
+		struct signal_view signals = { values, 1 };
+
+		for (size_t i = 0; i < set.count; i++) {
+			const struct policy *p = &set.policies[i];
+
+			(void)policy_selects(p, &id);
+			(void)policy_overlays_active(p->connect.overlays, p->connect.overlay_count,
+						     &signals);
+		}
 	}
 	/* Formatting every message exercises the escaping of hostile text. */
 	{
