@@ -168,6 +168,24 @@ bool ytree_is_control(const char *s, size_t len, size_t i)
 		(unsigned char)s[i + 1] <= 0x9f);
 }
 
+/* Is there a control character? If so, name it ("\\x0a", "U+009B") and its byte (from 1). */
+bool ytree_find_control(const char *s, size_t len, char name[8], size_t *at)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!ytree_is_control(s, len, i))
+			continue;
+		if (c == 0xc2) /* the first byte of a C1 control */
+			snprintf(name, 8, "U+%04X", (unsigned char)s[i + 1]);
+		else
+			snprintf(name, 8, "\\x%02x", c);
+		*at = i + 1;
+		return true;
+	}
+	return false;
+}
+
 const char *ytree_quote(struct ytree_quoted *q, const char *s, size_t len)
 {
 	size_t o = 0;

@@ -79,6 +79,12 @@ void ytree_report(struct ytree_ctx *ctx, enum diag_severity sev, struct policy_p
 bool ytree_is_control(const char *s, size_t len, size_t i);
 
 /*
+ * The first control character of s, if any: its name for messages
+ * ("\\x0a", "U+009B") in name and its byte position (from 1) in *at.
+ */
+bool ytree_find_control(const char *s, size_t len, char name[8], size_t *at);
+
+/*
  * Text from the input, made safe to print: quoted, control characters
  * escaped (an input file must not be able to drive the terminal), and cut
  * short when long.
