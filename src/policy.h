@@ -64,6 +64,12 @@ struct net_rule {
 	struct policy_pos pos;
 };
 
+#define POLICY_SIGNAL_NAME_MAX 63   /* [a-z][a-z0-9_.-]* */
+#define POLICY_SIGNAL_VALUE_MAX 255 /* bytes, no control characters */
+
+/* Is this a valid signal name: [a-z][a-z0-9_.-]*, at most POLICY_SIGNAL_NAME_MAX? */
+bool policy_valid_signal_name(const char *s, size_t len);
+
 /* One condition of an overlay: signal NAME has one of VALUES. */
 struct signal_match {
 	char *name;

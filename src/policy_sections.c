@@ -595,18 +595,6 @@ static void parse_rule_lists(struct ytree_ctx *ctx, struct section_build *b, con
 	}
 }
 
-/* Signal names: [a-z][a-z0-9_.-]*, at most 63. */
-static bool valid_signal_name(const char *s, size_t len)
-{
-	if (len == 0 || len > 63 || !islower((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
-		      s[i] == '.' || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /* A value a signal may have: printable, at most 255 bytes. */
 static bool valid_signal_value(struct ytree_ctx *ctx, const struct ynode *n, const char *what)
 {
@@ -615,8 +603,9 @@ static bool valid_signal_value(struct ytree_ctx *ctx, const struct ynode *n, con
 
 	if (!ytree_expect_string(ctx, n, what))
 		return false;
-	if (n->len == 0 || n->len > 255) {
-		error_at(ctx, n->pos, "%s: a signal value is 1 to 255 bytes long", what);
+	if (n->len == 0 || n->len > POLICY_SIGNAL_VALUE_MAX) {
+		error_at(ctx, n->pos, "%s: a signal value is 1 to %d bytes long", what,
+			 POLICY_SIGNAL_VALUE_MAX);
 		return false;
 	}
 	if (ytree_find_control(n->text, n->len, ctl, &at)) {
@@ -653,7 +642,7 @@ static void parse_conditions(struct ytree_ctx *ctx, const struct ynode *map, con
 
 		if (!ytree_expect_string(ctx, k, where))
 			continue;
-		if (!valid_signal_name(k->text, k->len)) {
+		if (!policy_valid_signal_name(k->text, k->len)) {
 			error_at(ctx, k->pos,
 				 "%s: %s is not a valid signal name: use lowercase letters, digits, "
 				 "'_', '.' and '-', starting with a letter, at most 63 characters",

@@ -5,6 +5,7 @@
  * carry in records. The compiler, the daemon and the evaluator share these,
  * so that they agree.
  */
+#include <ctype.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,17 @@ size_t policy_set_select(const struct policy_set *set, const struct workload_ide
 		found++;
 	}
 	return found;
+}
+
+bool policy_valid_signal_name(const char *s, size_t len)
+{
+	if (len == 0 || len > POLICY_SIGNAL_NAME_MAX || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
+		      s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
 }
 
 static const char *signal_of(const struct signal_view *signals, const char *name)
