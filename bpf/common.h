@@ -16,13 +16,56 @@
 
 #define EPERM 1
 #define ENOMEM 12
+#define ENAMETOOLONG 36
 
-/* A decision in the making; filled by the matcher, read by the recorder. */
+/*
+ * The decision that answers an action: the verdict with the mode and record
+ * setting of the rule (or default) that gave it. Filled by the matchers,
+ * read by the recorder and by verdict_errno.
+ */
 struct verdict {
 	__u32 rule_id;
-	__u8 verdict;
-	__u8 reason;
+	__u8 verdict; /* enum actgate_verdict */
+	__u8 mode;    /* enum actgate_mode */
+	__u8 record;  /* enum actgate_record */
+	__u8 reason;  /* enum actgate_reason */
 };
+
+/*
+ * A governed task that cannot be decided by its policy (no workload, no
+ * policy, a path beyond the walk): denied, enforced and always recorded,
+ * whatever the policy's audit mode or record setting would have been.
+ */
+static __always_inline void fail_closed(struct verdict *v, __u8 reason)
+{
+	v->verdict = ACTGATE_VERDICT_DENY;
+	v->mode = ACTGATE_MODE_ENFORCE;
+	v->record = ACTGATE_RECORD_ALL;
+	v->reason = reason;
+	v->rule_id = 0;
+}
+
+/* The decision of one slot (a path entry's or a default). */
+static __always_inline void take_decision(struct verdict *v, const struct actgate_decision_slot *s,
+					  __u8 reason)
+{
+	v->rule_id = s->rule_id;
+	v->verdict = s->verdict;
+	v->mode = s->mode;
+	v->record = s->record;
+	v->reason = reason;
+}
+
+/*
+ * How decisions combine (src/policy.h, policy_decision_rank): an enforced
+ * deny beats an audited deny, which beats an allow.
+ */
+static __always_inline int decision_rank(__u8 verdict, __u8 mode)
+{
+	if (verdict != ACTGATE_VERDICT_DENY)
+		return 0;
+	return mode == ACTGATE_MODE_ENFORCE ? 2 : 1;
+}
 
 /* The workload of the cgroup hierarchy alone: the deepest registered cgroup on
  * the path from the task's cgroup up to the root, so that every descendant of
@@ -90,9 +133,9 @@ static __always_inline int governing_workload(struct governance *g)
 }
 
 /*
- * The policy of a governed task. NULL, with a deny verdict in v, when it
- * cannot be found: a governed task fails closed. *policy_id and
- * *workload_id are set whenever the workload exists.
+ * The policy of a governed task. NULL, with a fail-closed verdict in v, when
+ * it cannot be found. *policy_id and *workload_id are set whenever the
+ * workload exists.
  */
 static __always_inline struct actgate_policy *governing_policy(const struct governance *g,
 							       __u32 *policy_id,
@@ -105,58 +148,62 @@ static __always_inline struct actgate_policy *governing_policy(const struct gove
 	*policy_id = 0;
 	*workload_id = 0;
 	if (!wl) {
-		v->verdict = ACTGATE_VERDICT_DENY;
-		v->reason = ACTGATE_REASON_ORPHAN;
+		fail_closed(v, ACTGATE_REASON_ORPHAN);
 		return NULL;
 	}
 	*policy_id = wl->policy_id;
 	*workload_id = wl->workload_id;
 	pol = bpf_map_lookup_elem(&policies, policy_id);
-	if (!pol) {
-		v->verdict = ACTGATE_VERDICT_DENY;
-		v->reason = ACTGATE_REASON_NO_POLICY;
-	}
+	if (!pol)
+		fail_closed(v, ACTGATE_REASON_NO_POLICY);
 	return pol;
 }
 
+/* The default of an action without accesses (exec, connect): slot 0. */
 static __always_inline void decide_default(const struct actgate_action_policy *ap, struct verdict *v)
 {
-	v->verdict = ap->default_verdict;
-	v->rule_id = ap->default_rule_id;
-	v->reason = ACTGATE_REASON_DEFAULT;
+	take_decision(v, &ap->dflt[0], ACTGATE_REASON_DEFAULT);
 }
 
-static __always_inline int lookup_path_rule(struct actgate_path_key *key, __u8 kind, __u32 dev,
-					    __u64 ino, struct verdict *v)
-{
-	struct actgate_rule_verdict *rv;
-
-	key->kind = kind;
-	key->dev = dev;
-	key->ino = ino;
-	rv = bpf_map_lookup_elem(&path_rules, key);
-	if (!rv)
-		return 0;
-	v->verdict = rv->verdict;
-	v->rule_id = rv->rule_id;
-	v->reason = ACTGATE_REASON_RULE;
-	return 1;
-}
-
-/* The state of one ancestor walk, shared with the bpf_loop callback. */
+/*
+ * The state of one match: the key being looked up, the walk's position, and
+ * per access slot the first entry's decision that set it.
+ */
 struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
 	struct dentry *d;
-	__u32 rule_id;
-	__u8 verdict;
-	__u8 found;   /* a subtree rule matched */
-	__u8 at_root; /* reached the namespace's root without a match */
+	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
+	__u8 need;    /* slots asked for that no entry has decided yet */
+	__u8 at_root; /* reached the namespace's root */
 };
 
+/* Take from one entry every slot still needed that it decides. */
+static __always_inline void take_slots(struct path_walk *w, const struct actgate_path_value *pv)
+{
+	int s;
+
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		if (!(w->need & (1 << s)) || !pv->slot[s].set)
+			continue;
+		w->got[s] = pv->slot[s];
+		w->need &= ~(1 << s);
+	}
+}
+
+static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
+{
+	struct actgate_path_value *pv;
+
+	w->key.kind = kind;
+	pv = bpf_map_lookup_elem(&path_rules, &w->key);
+	if (pv)
+		take_slots(w, pv);
+}
+
 /*
- * One level up: the parent directory, or across a mount to its mount point.
- * A bpf_loop callback: 0 goes on, 1 stops.
+ * One level up: the parent directory, or across a mount to its mount point,
+ * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops.
  */
 static long walk_step(__u32 index, void *data)
 {
@@ -167,11 +214,11 @@ static long walk_step(__u32 index, void *data)
 	 */
 	struct dentry *d = w->d, *parent;
 	struct mount *mnt = w->mnt, *parent_mnt;
-	struct actgate_rule_verdict *rv;
+	struct actgate_path_value *pv;
 
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent)
-		return 1; /* unreadable: neither found nor at the root, so it fails closed */
+		return 1; /* unreadable: not at the root, so it fails closed */
 	if (parent == d) {
 		/* Root of this mount: continue at the mount point in the parent mount. */
 		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
@@ -187,91 +234,113 @@ static long walk_step(__u32 index, void *data)
 	w->d = parent;
 	w->key.dev = BPF_CORE_READ(parent, d_inode, i_sb, s_dev);
 	w->key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
-	rv = bpf_map_lookup_elem(&path_rules, &w->key);
-	if (!rv)
+	pv = bpf_map_lookup_elem(&path_rules, &w->key);
+	if (!pv)
 		return 0;
-	w->found = 1;
-	w->verdict = rv->verdict;
-	w->rule_id = rv->rule_id;
-	return 1;
+	take_slots(w, pv);
+	return w->need == 0;
 }
 
 /*
- * Match the file at (mnt, dentry) against the policy's rules for one action.
- * Most specific wins: an exact rule on the file, then a subtree rule on the
- * file itself (a directory), then subtree rules on each ancestor, nearest
- * first. The walk follows d_parent and crosses mount points through
- * struct mount, so it sees the real ancestors whatever path the task used
- * (bind mounts, chroot, /proc/self/root, relative paths, openat dirfds).
+ * Match the file at (mnt, dentry) against the policy's rules for one action
+ * and the accesses asked for (a set of enum actgate_access bits; exec and
+ * unix connects ask for ACTGATE_ACCESS_WHOLE).
+ *
+ * Each access is decided on its own, most specific first: an exact entry on
+ * the file, then a subtree entry on the file itself (a directory), then
+ * subtree entries on each ancestor, nearest first; the first entry that
+ * decides an access (its slot is set) answers for it, and the walk stops
+ * once every access asked for is answered. Accesses no entry decides take
+ * the policy's default for the slot. The answers combine by rank (enforced
+ * deny, audited deny, allow), the first in slot order winning a tie: that
+ * decision is the open's, with its rule, mode and record setting.
+ *
+ * new_entry: the dentry is a name about to be created in its parent
+ * directory (path_mknod): no inode exists to carry an exact rule, so only
+ * subtree entries of the directory and its ancestors decide.
+ *
+ * The walk follows d_parent and crosses mount points through struct mount,
+ * so it sees the real ancestors whatever path the task used (bind mounts,
+ * chroot, /proc/self/root, relative paths, openat dirfds).
  *
  * All reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
  * on probe-read (scalar) pointers. The walk runs in bpf_loop, so that its
- * bound (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; a
- * file deeper than that is denied (reason too-deep) rather than decided
- * without the rules above it: a workload could otherwise nest a file out of
- * reach of a directory rule.
+ * bound (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
+ * access still undecided when the bound is reached denies the action (reason
+ * too-deep) rather than fall to the default: a workload could otherwise nest
+ * a file out of reach of a directory rule.
  */
 static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       const struct actgate_action_policy *ap,
-				       struct vfsmount *vfsmnt, struct dentry *dentry,
-				       __u32 *dev_out, __u64 *ino_out, struct verdict *v)
+				       struct vfsmount *vfsmnt, struct dentry *dentry, __u8 asked,
+				       int new_entry, __u32 *dev_out, __u64 *ino_out,
+				       struct verdict *v)
 {
 	struct path_walk w = {};
-	__u32 dev;
-	__u64 ino;
+	struct dentry *start = dentry;
+	int best = -1, rank, walked = 0, s;
 
-	dev = BPF_CORE_READ(dentry, d_inode, i_sb, s_dev);
-	ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-	*dev_out = dev;
-	*ino_out = ino;
-
-	if (!ap->has_rules) {
-		decide_default(ap, v);
-		return;
-	}
+	if (new_entry)
+		start = BPF_CORE_READ(dentry, d_parent);
 	w.key.policy_id = policy_id;
 	w.key.action = action;
-	if (lookup_path_rule(&w.key, ACTGATE_PATH_EXACT, dev, ino, v))
-		return;
-	if (lookup_path_rule(&w.key, ACTGATE_PATH_SUBTREE, dev, ino, v))
-		return;
-	if (!ap->has_subtree_rules) {
-		decide_default(ap, v);
+	w.key.dev = BPF_CORE_READ(start, d_inode, i_sb, s_dev);
+	w.key.ino = BPF_CORE_READ(start, d_inode, i_ino);
+	*dev_out = w.key.dev;
+	*ino_out = w.key.ino;
+	w.need = asked & ACTGATE_ACCESS_ALL;
+
+	if (ap->has_rules) {
+		if (!new_entry)
+			lookup_slots(&w, ACTGATE_PATH_EXACT);
+		if (w.need)
+			lookup_slots(&w, ACTGATE_PATH_SUBTREE);
+		if (w.need && ap->has_subtree_rules) {
+			w.key.kind = ACTGATE_PATH_SUBTREE;
+			w.mnt = container_of(vfsmnt, struct mount, mnt);
+			w.d = start;
+			bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+			walked = 1;
+		}
+	}
+	if (w.need && walked && !w.at_root) {
+		fail_closed(v, ACTGATE_REASON_TOO_DEEP);
 		return;
 	}
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		const struct actgate_decision_slot *d;
+		__u8 reason;
 
-	w.mnt = container_of(vfsmnt, struct mount, mnt);
-	w.d = dentry;
-	bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
-	if (w.found) {
-		v->verdict = w.verdict;
-		v->rule_id = w.rule_id;
-		v->reason = ACTGATE_REASON_RULE;
-	} else if (w.at_root) {
-		decide_default(ap, v);
-	} else {
-		v->verdict = ACTGATE_VERDICT_DENY;
-		v->rule_id = 0;
-		v->reason = ACTGATE_REASON_TOO_DEEP;
+		if (!(asked & (1 << s)))
+			continue;
+		if (w.need & (1 << s)) {
+			d = &ap->dflt[s];
+			reason = ACTGATE_REASON_DEFAULT;
+		} else {
+			d = &w.got[s];
+			reason = ACTGATE_REASON_RULE;
+		}
+		rank = decision_rank(d->verdict, d->mode);
+		if (rank > best) {
+			best = rank;
+			take_decision(v, d, reason);
+		}
 	}
 }
 
-/*
- * Does the policy want this decision in the journal? Without a policy (a
- * governed task failing closed) it is always recorded.
- */
-static __always_inline int wants_record(const struct actgate_policy *pol, const struct verdict *v)
+/* Does the decision ask to be journaled? */
+static __always_inline int wants_record(const struct verdict *v)
 {
-	if (!pol || pol->record == ACTGATE_RECORD_ALL)
+	if (v->record == ACTGATE_RECORD_ALL)
 		return 1;
-	return pol->record == ACTGATE_RECORD_DENY && v->verdict == ACTGATE_VERDICT_DENY;
+	return v->record == ACTGATE_RECORD_DENY && v->verdict == ACTGATE_VERDICT_DENY;
 }
 
 /* The record under construction for this CPU, with the common fields set. */
 static __always_inline struct actgate_decision *
 begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
-	     const struct actgate_policy *pol, __u8 mode, const struct verdict *v)
+	     const struct actgate_policy *pol, const struct verdict *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct actgate_decision *rec;
@@ -296,12 +365,14 @@ begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	rec->path_error = 0;
 	rec->action = action;
 	rec->verdict = v->verdict;
-	rec->mode = mode;
+	rec->mode = v->mode;
 	rec->reason = v->reason;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	rec->family = 0;
 	rec->port = 0;
 	rec->protocol = 0;
+	rec->access = 0;
+	__builtin_memset(rec->pad, 0, sizeof(rec->pad));
 	__builtin_memset(rec->addr, 0, sizeof(rec->addr));
 	rec->dev = 0;
 	rec->ino = 0;
@@ -345,7 +416,12 @@ static __always_inline void submit_record(struct actgate_decision *rec)
 		*count += 1;
 }
 
-/* Fill the readable path of an exec/open target. */
+/*
+ * Fill the readable path of an exec/open target with bpf_d_path. The
+ * verifier allows that helper only in programs attached to the hooks of its
+ * allow list (for LSM programs: the hooks that may sleep, such as file_open,
+ * bprm_check_security and mmap_file); other hooks use record_dentry_path.
+ */
 static __always_inline void record_path(struct actgate_decision *rec, struct path *path)
 {
 	long len = bpf_d_path(path, rec->target_path, sizeof(rec->target_path));
@@ -358,10 +434,104 @@ static __always_inline void record_path(struct actgate_decision *rec, struct pat
 	rec->path_len = len;
 }
 
-/* What the hook returns for a verdict under a mode. */
-static __always_inline int verdict_errno(__u8 mode, const struct verdict *v)
+/*
+ * The readable path built by hand, for hooks where bpf_d_path is refused:
+ * names are prepended from the dentry up to the root of the mount namespace
+ * into the first half of a scratch buffer (path_names), then copied into the
+ * record.
+ * Like d_path, the walk leaves a mount at its root (mnt_root, which for a
+ * bind mount of a directory is that directory) for its mount point.
+ */
+struct name_walk {
+	struct mount *mnt;
+	struct dentry *d;
+	__u32 pos;  /* the path so far starts at buf[pos]; it ends at buf[ACTGATE_PATH_BUF - 1] */
+	__s32 error;
+};
+
+static long name_step(__u32 index, void *data)
 {
-	__u32 enforce_deny = v->verdict == ACTGATE_VERDICT_DENY && mode == ACTGATE_MODE_ENFORCE;
+	struct name_walk *w = data;
+	struct dentry *d = w->d, *parent;
+	struct mount *mnt = w->mnt, *parent_mnt;
+	const unsigned char *name;
+	__u32 zero = 0, len, pos;
+	char *buf;
+
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent) {
+		w->error = -ENAMETOOLONG;
+		return 1;
+	}
+	if (parent == d || d == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+		if (!parent_mnt || parent_mnt == mnt)
+			return 1; /* the namespace's root: done */
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent_mnt;
+		return 0;
+	}
+	buf = (char *)bpf_map_lookup_elem(&path_names, &zero);
+	if (!buf) {
+		w->error = -ENOMEM;
+		return 1;
+	}
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	pos = w->pos;
+	if (len > 255 || len + 1 > pos) {
+		w->error = -ENAMETOOLONG;
+		return 1;
+	}
+	pos -= len;
+	/* The masks restate the bounds above for the verifier: pos + len < 2 * PATH_BUF. */
+	pos &= ACTGATE_PATH_BUF - 1;
+	len &= 0xff;
+	bpf_probe_read_kernel(buf + pos, len, name);
+	pos -= 1;
+	pos &= ACTGATE_PATH_BUF - 1;
+	buf[pos] = '/';
+	w->pos = pos;
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline void record_dentry_path(struct actgate_decision *rec, struct vfsmount *vfsmnt,
+					       struct dentry *dentry)
+{
+	struct name_walk w = { .mnt = container_of(vfsmnt, struct mount, mnt), .d = dentry,
+			       .pos = ACTGATE_PATH_BUF - 1 };
+	__u32 zero = 0, n;
+	char *buf;
+
+	buf = (char *)bpf_map_lookup_elem(&path_names, &zero);
+	if (!buf) {
+		rec->path_error = -ENOMEM;
+		return;
+	}
+	buf[ACTGATE_PATH_BUF - 1] = '\0';
+	bpf_loop(ACTGATE_PATH_BUF / 2, name_step, &w, 0);
+	if (w.error) {
+		rec->path_error = w.error;
+		return;
+	}
+	if (w.pos == ACTGATE_PATH_BUF - 1) {
+		/* The root itself. */
+		w.pos = ACTGATE_PATH_BUF - 2;
+		buf[ACTGATE_PATH_BUF - 2] = '/';
+	}
+	n = ACTGATE_PATH_BUF - w.pos;
+	w.pos &= ACTGATE_PATH_BUF - 1;
+	if (n < 1 || n > ACTGATE_PATH_BUF)
+		return;
+	bpf_probe_read_kernel(rec->target_path, n, buf + w.pos);
+	rec->path_len = n;
+}
+
+/* What the hook returns for a decision. */
+static __always_inline int verdict_errno(const struct verdict *v)
+{
+	__u32 enforce_deny = v->verdict == ACTGATE_VERDICT_DENY && v->mode == ACTGATE_MODE_ENFORCE;
 
 	/*
 	 * Hide the flag's 0/1 range from clang: otherwise it returns the
@@ -374,42 +544,73 @@ static __always_inline int verdict_errno(__u8 mode, const struct verdict *v)
 	return 0;
 }
 
-/*
- * The whole decision for an exec or open of file: find the governing
- * workload, match its policy, record, and return the hook's verdict.
- * Ungoverned tasks pay only the cgroup lookup.
- */
-static __always_inline int check_file(__u8 action, struct file *file)
-{
+/* One decision about a file (or a name in a directory) for a governed task. */
+struct path_decision {
 	struct governance g;
 	struct actgate_policy *pol;
-	struct actgate_decision *rec;
-	struct verdict v = {};
+	struct verdict v;
 	__u64 workload_id;
 	__u32 policy_id;
-	__u32 dev = 0;
-	__u64 ino = 0;
-	__u8 mode = ACTGATE_MODE_ENFORCE;
+	__u32 dev;
+	__u64 ino;
+};
 
-	if (!governing_workload(&g))
+/*
+ * Decide an action on (mnt, dentry) for the current task. Returns 0 when the
+ * task is not governed (nothing to decide), 1 with pd filled otherwise.
+ * Ungoverned tasks pay only the cgroup lookup.
+ */
+static __always_inline int decide_path(__u8 action, struct vfsmount *mnt, struct dentry *dentry,
+				       __u8 asked, int new_entry, struct path_decision *pd)
+{
+	if (!governing_workload(&pd->g))
 		return 0;
-	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol) {
-		mode = pol->mode;
-		match_path(policy_id, action, &pol->action[action], BPF_CORE_READ(file, f_path.mnt),
-			   BPF_CORE_READ(file, f_path.dentry), &dev, &ino, &v);
-	}
-	rec = wants_record(pol, &v) ? begin_record(action, g.cgroup_id, workload_id, policy_id,
-						  pol, mode, &v)
-				    : NULL;
+	pd->dev = 0;
+	pd->ino = 0;
+	pd->pol = governing_policy(&pd->g, &pd->policy_id, &pd->workload_id, &pd->v);
+	if (pd->pol)
+		match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked,
+			   new_entry, &pd->dev, &pd->ino, &pd->v);
+	return 1;
+}
+
+/* The record of a path decision, with everything but the readable path; NULL if not wanted. */
+static __always_inline struct actgate_decision *begin_path_record(__u8 action, __u8 access,
+								  const struct path_decision *pd)
+{
+	struct actgate_decision *rec;
+
+	if (!wants_record(&pd->v))
+		return NULL;
+	rec = begin_record(action, pd->g.cgroup_id, pd->workload_id, pd->policy_id, pd->pol,
+			   &pd->v);
 	if (rec) {
-		rec->dev = dev;
-		rec->ino = ino;
+		rec->access = access;
+		rec->dev = pd->dev;
+		rec->ino = pd->ino;
+	}
+	return rec;
+}
+
+/*
+ * The whole decision for an exec or open of file, in a hook where
+ * bpf_d_path is allowed: match, record, and return the hook's verdict.
+ */
+static __always_inline int check_file(__u8 action, struct file *file, __u8 asked)
+{
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+
+	if (!decide_path(action, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			 asked, 0, &pd))
+		return 0;
+	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);
+	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
 		record_path(rec, (struct path *)&file->f_path);
 		submit_record(rec);
 	}
-	return verdict_errno(mode, &v);
+	return verdict_errno(&pd.v);
 }
 
 #endif /* ACTGATE_BPF_COMMON_H */

@@ -12,5 +12,5 @@ int BPF_PROG(check_exec, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return ret; /* an earlier LSM already refused */
-	return check_file(ACTGATE_ACTION_EXEC, bprm->file);
+	return check_file(ACTGATE_ACTION_EXEC, bprm->file, ACTGATE_ACCESS_WHOLE);
 }

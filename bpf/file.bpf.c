@@ -1,11 +1,127 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* File open: every open of a governed task, whatever the path it used. */
+/*
+ * File accesses: every open of a governed task, whatever the path it used,
+ * decided per access (read, write, create, exec-map).
+ */
 #include "common.h"
 
+/* include/linux/fs.h, include/uapi/asm-generic: stable values, not in BTF. */
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define O_TRUNC 00001000
+#define PROT_EXEC 0x4
+#define VM_EXEC 0x4
+
+/*
+ * file_open runs before the open completes, and before an O_TRUNC open
+ * truncates (do_open truncates after vfs_open): a denied truncation leaves
+ * the content. O_TRUNC is still in f_flags here (do_dentry_open clears it
+ * after this hook). An open asking for neither read nor write (flags 3,
+ * ioctl only) is decided as a read, as the userspace evaluator does.
+ */
 SEC("lsm/file_open")
 int BPF_PROG(check_open, struct file *file, int ret)
 {
+	__u32 fmode, flags;
+	__u8 asked = 0;
+
 	if (ret)
 		return ret;
-	return check_file(ACTGATE_ACTION_OPEN, file);
+	fmode = BPF_CORE_READ(file, f_mode);
+	flags = BPF_CORE_READ(file, f_flags);
+	if (fmode & FMODE_READ)
+		asked |= ACTGATE_ACCESS_READ;
+	if (fmode & FMODE_WRITE) {
+		asked |= ACTGATE_ACCESS_WRITE;
+		if (flags & O_TRUNC)
+			asked |= ACTGATE_ACCESS_CREATE;
+	}
+	if (!asked)
+		asked = ACTGATE_ACCESS_READ;
+	return check_file(ACTGATE_ACTION_OPEN, file, asked);
+}
+
+/*
+ * Creating a name in a directory: open(O_CREAT) of a missing file (through
+ * may_o_create), creat(2), mknod(2) of any file type, and bind(2) of a unix
+ * socket to a path all come here, before the inode exists. Access create,
+ * decided by the subtree rules of the directory and its ancestors. Not
+ * every kernel build has the path hooks (CONFIG_SECURITY_PATH); Debian's do.
+ *
+ * bpf_d_path is refused in this hook (it is not on the verifier's allow
+ * list), so the record's path is built from the dentry: the directory's
+ * path, '/', the new name.
+ */
+SEC("lsm/path_mknod")
+int BPF_PROG(check_create, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+	struct vfsmount *mnt;
+
+	if (ret)
+		return ret;
+	mnt = BPF_CORE_READ(dir, mnt);
+	if (!decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_CREATE, 1, &pd))
+		return 0;
+	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_CREATE, &pd);
+	if (rec) {
+		record_dentry_path(rec, mnt, dentry);
+		submit_record(rec);
+	}
+	return verdict_errno(&pd.v);
+}
+
+/*
+ * Mapping a file executable: how a dynamic loader (ld.so, or a program
+ * doing its own loading) runs code from a file without exec(2). The
+ * kernel's own ELF loader maps the executable and its interpreter the same
+ * way during exec, so they are decided here too. prot, not reqprot: what
+ * will really be mapped (READ_IMPLIES_EXEC adds PROT_EXEC).
+ */
+SEC("lsm/mmap_file")
+int BPF_PROG(check_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	return check_file(ACTGATE_ACTION_OPEN, file, ACTGATE_ACCESS_EXEC_MAP);
+}
+
+/*
+ * Making a file mapping executable afterwards (mmap PROT_READ, then
+ * mprotect PROT_EXEC): exec-map as well. A mapping that is already
+ * executable was decided when it was mapped. bpf_d_path is refused here
+ * too; the path is built from the dentry.
+ */
+SEC("lsm/file_mprotect")
+int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+	struct file *file;
+
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return 0;
+	mnt = BPF_CORE_READ(file, f_path.mnt);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	if (!decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, &pd))
+		return 0;
+	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
+	if (rec) {
+		record_dentry_path(rec, mnt, dentry);
+		submit_record(rec);
+	}
+	return verdict_errno(&pd.v);
 }

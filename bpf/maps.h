@@ -30,7 +30,7 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_workload);
 } workloads SEC(".maps");
 
-/* policy id -> compiled policy header (mode, per-action defaults). */
+/* policy id -> compiled policy header (generation, per-action defaults). */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ACTGATE_MAX_POLICIES);
@@ -38,12 +38,15 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_policy);
 } policies SEC(".maps");
 
-/* (policy, action, kind, dev, ino) -> verdict: exec and open rules. */
+/*
+ * (policy, action, kind, dev, ino) -> a decision per access slot: exec and
+ * open rules, and connect rules for unix sockets (keyed by the socket file).
+ */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ACTGATE_MAX_PATH_RULES);
 	__type(key, struct actgate_path_key);
-	__type(value, struct actgate_rule_verdict);
+	__type(value, struct actgate_path_value);
 } path_rules SEC(".maps");
 
 /* (policy, address prefix) -> port rules: connect rules. */
@@ -96,5 +99,22 @@ ACTGATE_MAP struct {
 	__type(key, __u32);
 	__type(value, struct actgate_decision);
 } scratch SEC(".maps");
+
+/*
+ * Scratch space for a readable path built name by name (hooks where
+ * bpf_d_path is refused): names are prepended backwards from the middle, and
+ * the second half absorbs the last name's bytes so that every write is in
+ * bounds for the verifier. Per-CPU, like scratch.
+ */
+struct actgate_path_names {
+	char buf[2 * ACTGATE_PATH_BUF];
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct actgate_path_names);
+} path_names SEC(".maps");
 
 #endif /* ACTGATE_BPF_MAPS_H */

@@ -1,16 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Connect: IPv4 and IPv6 destinations, matched by address prefix and port. */
+/*
+ * Connect: IPv4 and IPv6 destinations, matched by address prefix, port and
+ * protocol; unix sockets, matched by the socket file they reach.
+ */
 #include "common.h"
 
 #define AF_INET 2
 #define AF_INET6 10
 
-/* Find the first port rule of the longest matching prefix that covers port. */
+#define AF_UNIX 1
+/* struct sockaddr_un: the family, then up to 108 bytes of path. */
+#define SUN_PATH_OFFSET 2
+#define SUN_PATH_MAX 108
+#define IPPROTO_TCP 6
+#define IPPROTO_MPTCP 262
+
+/*
+ * Find the first port rule of the longest matching prefix that covers port
+ * and protocol (a rule's protocol 0 covers every protocol); the compiler
+ * ordered them so that the first match is the answer.
+ */
 static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16 port,
-				     struct verdict *v)
+				     __u16 protocol, struct verdict *v)
 {
 	struct actgate_net_key key = {};
 	struct actgate_net_rules *rules;
+	struct actgate_port_rule *r;
 	__u32 i;
 
 	key.prefixlen = 32 + 128;
@@ -22,10 +37,15 @@ static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16
 	for (i = 0; i < ACTGATE_NET_RULES_PER_PREFIX; i++) {
 		if (i >= rules->count)
 			break;
-		if (port < rules->rule[i].port_lo || port > rules->rule[i].port_hi)
+		r = &rules->rule[i];
+		if (port < r->port_lo || port > r->port_hi)
 			continue;
-		v->verdict = rules->rule[i].verdict;
-		v->rule_id = rules->rule[i].rule_id;
+		if (r->protocol && r->protocol != protocol)
+			continue;
+		v->verdict = r->verdict;
+		v->mode = r->mode;
+		v->record = r->record;
+		v->rule_id = r->rule_id;
 		v->reason = ACTGATE_REASON_RULE;
 		return 1;
 	}
@@ -60,8 +80,7 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	__u8 addr[16] = {};
 	__u64 workload_id;
 	__u32 policy_id;
-	__u16 family, port = 0;
-	__u8 mode = ACTGATE_MODE_ENFORCE;
+	__u16 family, port = 0, protocol;
 
 	if (!governing_workload(&g))
 		return 0;
@@ -87,29 +106,34 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 		__builtin_memcpy(addr, sin6.addr, 16);
 		port = bpf_ntohs(sin6.port);
 	} else {
-		/* Other families (unix, netlink, AF_UNSPEC) are not governed by connect rules yet. */
+		/*
+		 * Other families (netlink, AF_UNSPEC) are not governed by
+		 * connect rules; unix sockets are decided by the unix hooks
+		 * below, on the socket they reach.
+		 */
 		return 0;
 	}
+	/* MPTCP is TCP on the wire and to the policy. */
+	protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+	if (protocol == IPPROTO_MPTCP)
+		protocol = IPPROTO_TCP;
 
 	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol) {
-		mode = pol->mode;
-		if (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
-		    !match_net(policy_id, addr, port, &v))
-			decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
-	}
+	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
+		    !match_net(policy_id, addr, port, protocol, &v)))
+		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
 
-	rec = wants_record(pol, &v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
-						  policy_id, pol, mode, &v)
-				    : NULL;
+	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
+					      policy_id, pol, &v)
+			       : NULL;
 	if (rec) {
 		rec->family = family;
 		rec->port = port;
-		rec->protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+		rec->protocol = protocol;
 		__builtin_memcpy(rec->addr, addr, 16);
 		submit_record(rec);
 	}
-	return verdict_errno(mode, &v);
+	return verdict_errno(&v);
 }
 
 SEC("lsm/socket_connect")
@@ -137,4 +161,76 @@ int BPF_PROG(check_sendmsg, struct socket *sock, struct msghdr *msg, int size, i
 	if (!name)
 		return 0;
 	return check_destination(sock, name, BPF_CORE_READ(msg, msg_namelen));
+}
+
+/*
+ * Unix sockets named by a path: decided by the inode of the socket file the
+ * peer is bound to (path rules of action connect, slot 0), so a hardlink, a
+ * bind mount or a relative name reaches the same rule. Abstract and unnamed
+ * sockets have no path and are not governed by connect rules. The record
+ * carries the peer's bound name (sun_path, as the binder wrote it).
+ */
+static __always_inline int check_unix_peer(struct sock *peer)
+{
+	struct unix_sock *u = (struct unix_sock *)peer;
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+	struct unix_address *ua;
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+	__u64 len;
+	long n;
+
+	/* container_of(peer, struct unix_sock, sk): sk is the first member. */
+	dentry = BPF_CORE_READ(u, path.dentry);
+	if (!dentry)
+		return 0;
+	mnt = BPF_CORE_READ(u, path.mnt);
+	if (!decide_path(ACTGATE_ACTION_CONNECT, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, &pd))
+		return 0;
+	rec = begin_path_record(ACTGATE_ACTION_CONNECT, 0, &pd);
+	if (!rec)
+		return verdict_errno(&pd.v);
+	rec->family = AF_UNIX;
+	/*
+	 * addr->len counts the family and, for a path, the NUL: read no more
+	 * than the name holds, and never more than sun_path.
+	 */
+	ua = BPF_CORE_READ(u, addr);
+	len = ua ? BPF_CORE_READ(ua, len) : 0;
+	if (len > SUN_PATH_OFFSET) {
+		len -= SUN_PATH_OFFSET;
+		if (len > SUN_PATH_MAX)
+			len = SUN_PATH_MAX;
+		/* Restate the bound in the register passed: 1..108 fits in 7 bits. */
+		asm volatile("%[len] &= 0x7f" : [len] "+r"(len));
+		n = bpf_probe_read_kernel_str(rec->target_path, len, ua->name[0].sun_path);
+		if (n > 0)
+			rec->path_len = n;
+		else
+			rec->path_error = n;
+	}
+	submit_record(rec);
+	return verdict_errno(&pd.v);
+}
+
+/* connect(2) of a stream or seqpacket socket; other is the listening peer. */
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(check_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
+{
+	if (ret)
+		return ret;
+	return check_unix_peer(other);
+}
+
+/*
+ * A datagram to a unix socket: connect(2) of a datagram socket, and every
+ * send, connected or to an explicit address.
+ */
+SEC("lsm/unix_may_send")
+int BPF_PROG(check_unix_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return check_unix_peer(BPF_CORE_READ(other, sk));
 }

@@ -14,8 +14,7 @@ const volatile __u32 daemon_tgid = 0;
 
 static __always_inline int refuse_tamper(__u8 kind, __u64 detail)
 {
-	struct verdict v = { .verdict = ACTGATE_VERDICT_DENY,
-			     .reason = ACTGATE_REASON_SELF_PROTECTION };
+	struct verdict v = {};
 	struct actgate_decision *rec;
 	struct governance g;
 	__u64 workload_id = 0;
@@ -23,12 +22,12 @@ static __always_inline int refuse_tamper(__u8 kind, __u64 detail)
 
 	if (!governing_workload(&g))
 		return 0;
+	fail_closed(&v, ACTGATE_REASON_SELF_PROTECTION);
 	if (g.wl) {
 		workload_id = g.wl->workload_id;
 		policy_id = g.wl->policy_id;
 	}
-	rec = begin_record(ACTGATE_ACTION_TAMPER, g.cgroup_id, workload_id, policy_id, NULL,
-			   ACTGATE_MODE_ENFORCE, &v);
+	rec = begin_record(ACTGATE_ACTION_TAMPER, g.cgroup_id, workload_id, policy_id, NULL, &v);
 	if (rec) {
 		rec->dev = kind;
 		rec->ino = detail;
