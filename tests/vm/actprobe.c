@@ -6,7 +6,20 @@
  * exit 2.
  *
  *   actprobe exec PATH [ARG]...     fork + execv, report whether execv worked
- *   actprobe open PATH [r|w]        open(2) read-only or write-only
+ *   actprobe open PATH [FLAGS]      open(2); FLAGS: r (default), w or rw, then
+ *                                   t for O_TRUNC, c for O_CREAT, x for O_EXCL
+ *                                   (e.g. wt, wcx); prints ok or the errno
+ *   actprobe mknod PATH [fifo]      mknod(2) of a regular file (or a FIFO)
+ *   actprobe mmap-exec PATH         open read-only, then mmap PROT_READ|PROT_EXEC
+ *                                   (as ld.so maps a library)
+ *   actprobe mprotect-exec PATH     open read-only, mmap PROT_READ, then
+ *                                   mprotect PROT_READ|PROT_EXEC
+ *                                   ("open:ERRNO" when the open itself fails)
+ *   actprobe unix-listen PATH stream|dgram|seqpacket   bind PATH and serve
+ *                                   (accept, or receive) until killed
+ *   actprobe unix-connect PATH stream|dgram|seqpacket  connect(2) to PATH; a
+ *                                   datagram socket then sends one datagram
+ *   actprobe unix-sendto PATH       one datagram to PATH without connect(2)
  *   actprobe connect ADDR PORT [tcp|udp|short]   short: an IPv6 address given
  *                                   with the 24-byte length (no scope id)
  *   actprobe sendto ADDR PORT udp|tfo   one datagram to ADDR without connect,
@@ -15,8 +28,10 @@
  *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
  *                                   socket, print the one-line reply
  *   actprobe batch                  one action per line on stdin ("exec PATH",
- *                                   "open PATH", "connect ADDR PORT"); prints
- *                                   one answer per line, in order
+ *                                   "open PATH [FLAGS]", "mmap-exec PATH",
+ *                                   "connect ADDR PORT [tcp|udp]",
+ *                                   "unix-connect PATH stream|dgram");
+ *                                   prints one answer per line, in order
  *   actprobe deep DIR N create|open descend N directories named "a" below DIR
  *                                   with openat (mkdirat first for create: no
  *                                   path is ever longer than a name), then
@@ -36,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -91,15 +107,172 @@ static int probe_exec(char **argv)
 	return report(child_errno);
 }
 
+/* FLAGS as "open" takes them; -1 when malformed. */
+static int open_flags(const char *mode)
+{
+	int flags = O_RDONLY;
+	const char *p = mode ? mode : "r";
+
+	if (strncmp(p, "rw", 2) == 0) {
+		flags = O_RDWR;
+		p += 2;
+	} else if (*p == 'w') {
+		flags = O_WRONLY;
+		p++;
+	} else if (*p == 'r') {
+		p++;
+	} else {
+		return -1;
+	}
+	for (; *p; p++) {
+		if (*p == 't')
+			flags |= O_TRUNC;
+		else if (*p == 'c')
+			flags |= O_CREAT;
+		else if (*p == 'x')
+			flags |= O_EXCL;
+		else
+			return -1;
+	}
+	return flags;
+}
+
 static int probe_open(const char *path, const char *mode)
 {
-	int flags = (mode && strcmp(mode, "w") == 0) ? O_WRONLY : O_RDONLY;
-	int fd = open(path, flags | O_CLOEXEC);
+	int flags = open_flags(mode), fd;
 
+	if (flags < 0) {
+		fprintf(stderr, "actprobe: open: bad flags '%s'\n", mode);
+		return 2;
+	}
+	fd = open(path, flags | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+static int probe_mknod(const char *path, const char *kind)
+{
+	mode_t type = (kind && strcmp(kind, "fifo") == 0) ? S_IFIFO : S_IFREG;
+
+	if (mknod(path, type | 0644, 0) < 0)
+		return report(errno);
+	return report(0);
+}
+
+/*
+ * Map a file executable as a dynamic loader does, directly (mmap) or in two
+ * steps (mmap, then mprotect). A failed open is told apart from a failed
+ * mapping: the open is decided as a read, the mapping as exec-map.
+ */
+static int probe_map_exec(const char *path, int two_steps)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	void *p;
+
+	if (fd < 0) {
+		int e = errno;
+
+		printf("open:%s\n", strerrorname_np(e) ? strerrorname_np(e) : "E?");
+		return 1;
+	}
+	p = mmap(NULL, (size_t)page, two_steps ? PROT_READ : PROT_READ | PROT_EXEC, MAP_PRIVATE,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+	} else {
+		if (two_steps && mprotect(p, (size_t)page, PROT_READ | PROT_EXEC) < 0)
+			err = errno;
+		munmap(p, (size_t)page);
+	}
+	close(fd);
+	return report(err);
+}
+
+static int unix_type(const char *name)
+{
+	if (strcmp(name, "stream") == 0)
+		return SOCK_STREAM;
+	if (strcmp(name, "dgram") == 0)
+		return SOCK_DGRAM;
+	if (strcmp(name, "seqpacket") == 0)
+		return SOCK_SEQPACKET;
+	fprintf(stderr, "actprobe: %s: not stream, dgram or seqpacket\n", name);
+	return -1;
+}
+
+static int unix_address(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		fprintf(stderr, "actprobe: %s: too long for a unix socket\n", path);
+		return -1;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static int probe_unix_listen(const char *path, const char *type_name)
+{
+	int type = unix_type(type_name), fd;
+	struct sockaddr_un sun;
+	char buf[256];
+
+	if (type < 0 || unix_address(path, &sun))
+		return 2;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (type != SOCK_DGRAM && listen(fd, 64) < 0)
+		return report(errno);
+	for (;;) {
+		if (type == SOCK_DGRAM) {
+			if (recv(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+				return report(errno);
+		} else {
+			int c = accept(fd, NULL, NULL);
+
+			if (c >= 0)
+				close(c);
+		}
+	}
+}
+
+static int probe_unix_connect(const char *path, const char *type_name)
+{
+	int type = unix_type(type_name), fd, err = 0;
+	struct sockaddr_un sun;
+
+	if (type < 0 || unix_address(path, &sun))
+		return 2;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		err = errno;
+	else if (type == SOCK_DGRAM && send(fd, "x", 1, 0) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int probe_unix_sendto(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, err = 0;
+
+	if (unix_address(path, &sun))
+		return 2;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
 }
 
 static int parse_addr(const char *addr, const char *port_text, struct sockaddr_storage *ss,
@@ -209,19 +382,24 @@ static int probe_send_unix(const char *path, const char *text)
 
 static int probe_batch(void)
 {
-	char line[4200], a[4100], b[64];
+	char line[4200], a[4100], b[64], c[64];
 
 	quiet_children = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (fgets(line, sizeof(line), stdin)) {
 		char *args[] = { a, NULL };
+		int n;
 
 		if (sscanf(line, "exec %4095s", a) == 1)
 			probe_exec(args);
-		else if (sscanf(line, "open %4095s", a) == 1)
-			probe_open(a, NULL);
-		else if (sscanf(line, "connect %4095s %63s", a, b) == 2)
-			probe_connect(a, b, NULL);
+		else if ((n = sscanf(line, "open %4095s %63s", a, b)) >= 1)
+			probe_open(a, n == 2 ? b : NULL);
+		else if (sscanf(line, "mmap-exec %4095s", a) == 1)
+			probe_map_exec(a, 0);
+		else if ((n = sscanf(line, "connect %4095s %63s %63s", a, b, c)) >= 2)
+			probe_connect(a, b, n == 3 ? c : NULL);
+		else if (sscanf(line, "unix-connect %4095s %63s", a, b) == 2)
+			probe_unix_connect(a, b);
 		else
 			printf("BADLINE\n");
 	}
@@ -349,11 +527,25 @@ int main(int argc, char **argv)
 		return probe_exec(&argv[2]);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "open") == 0)
 		return probe_open(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "mknod") == 0)
+		return probe_mknod(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc == 3 && strcmp(argv[1], "mmap-exec") == 0)
+		return probe_map_exec(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "mprotect-exec") == 0)
+		return probe_map_exec(argv[2], 1);
+	if (argc == 4 && strcmp(argv[1], "unix-listen") == 0)
+		return probe_unix_listen(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "unix-connect") == 0)
+		return probe_unix_connect(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "unix-sendto") == 0)
+		return probe_unix_sendto(argv[2]);
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "connect") == 0)
 		return probe_connect(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
-	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w] | "
-			"connect ADDR PORT [tcp|udp] | listen ADDR PORT | send-unix PATH TEXT |\n"
-			"       sendto ADDR PORT udp|tfo | batch | deep DIR N create|open | openloop PATH N | mkfiles DIR N |\n"
-			"       bpf | ptrace PID\n");
+	fprintf(stderr, "usage: actprobe exec PATH [ARG]... | open PATH [r|w|rw][t][c][x] | mknod PATH [fifo] |\n"
+			"       mmap-exec PATH | mprotect-exec PATH |\n"
+			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
+			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
+			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
+			"       openloop PATH N | mkfiles DIR N | bpf | ptrace PID\n");
 	return 2;
 }
