@@ -16,7 +16,8 @@
  *                                   mprotect PROT_READ|PROT_EXEC
  *                                   ("open:ERRNO" when the open itself fails)
  *   actprobe unix-listen PATH stream|dgram|seqpacket   bind PATH and serve
- *                                   (accept, or receive) until killed
+ *                                   (accept, or receive) until killed; a PATH
+ *                                   of @NAME is the abstract socket NAME
  *   actprobe unix-connect PATH stream|dgram|seqpacket  connect(2) to PATH; a
  *                                   datagram socket then sends one datagram
  *   actprobe unix-sendto PATH       one datagram to PATH without connect(2)
@@ -47,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,15 +205,23 @@ static int unix_type(const char *name)
 	return -1;
 }
 
-static int unix_address(const char *path, struct sockaddr_un *sun)
+/* PATH, or @NAME for an abstract socket. Returns the address length, or -1. */
+static int unix_address(const char *path, struct sockaddr_un *sun, socklen_t *len)
 {
+	size_t n = strlen(path);
+
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path)) {
+	if (n >= sizeof(sun->sun_path)) {
 		fprintf(stderr, "actprobe: %s: too long for a unix socket\n", path);
 		return -1;
 	}
-	strcpy(sun->sun_path, path);
+	memcpy(sun->sun_path, path, n);
+	*len = sizeof(*sun);
+	if (path[0] == '@') {
+		sun->sun_path[0] = '\0';
+		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	}
 	return 0;
 }
 
@@ -220,11 +230,12 @@ static int probe_unix_listen(const char *path, const char *type_name)
 	int type = unix_type(type_name), fd;
 	struct sockaddr_un sun;
 	char buf[256];
+	socklen_t len;
 
-	if (type < 0 || unix_address(path, &sun))
+	if (type < 0 || unix_address(path, &sun, &len))
 		return 2;
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, len) < 0)
 		return report(errno);
 	if (type != SOCK_DGRAM && listen(fd, 64) < 0)
 		return report(errno);
@@ -245,13 +256,14 @@ static int probe_unix_connect(const char *path, const char *type_name)
 {
 	int type = unix_type(type_name), fd, err = 0;
 	struct sockaddr_un sun;
+	socklen_t len;
 
-	if (type < 0 || unix_address(path, &sun))
+	if (type < 0 || unix_address(path, &sun, &len))
 		return 2;
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return report(errno);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (connect(fd, (struct sockaddr *)&sun, len) < 0)
 		err = errno;
 	else if (type == SOCK_DGRAM && send(fd, "x", 1, 0) < 0)
 		err = errno;
@@ -263,13 +275,14 @@ static int probe_unix_sendto(const char *path)
 {
 	struct sockaddr_un sun;
 	int fd, err = 0;
+	socklen_t len;
 
-	if (unix_address(path, &sun))
+	if (unix_address(path, &sun, &len))
 		return 2;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return report(errno);
-	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sun, len) < 0)
 		err = errno;
 	close(fd);
 	return report(err);

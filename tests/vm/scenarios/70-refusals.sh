@@ -27,6 +27,13 @@ metadata: {name: good}
 spec:
   selector: {workloads: ["ci:*"]}
   connect: {default: deny}
+---
+apiVersion: actgate.dev/v1
+kind: Policy
+metadata: {name: open-net}
+spec:
+  selector: {workloads: ["svc:*"]}
+  exec: {default: allow}
 YAML
 start_daemon
 
@@ -42,10 +49,15 @@ actgate run --workload unknown:job -- true 2>"$T/run.err"
 expect_eq "$?" 125 "run status for an unselected workload"
 grep -q "no policy" "$T/run.err" || fail "run did not say why: $(cat "$T/run.err")"
 
-# A workload cannot talk to the control socket to change its own lot.
-in_workload ci:x actgate status >"$T/inside.out" 2>&1
+# A workload cannot talk to the control socket to change its own lot: the
+# daemon refuses requests from inside a governed cgroup, and under
+# connect default deny the kernel does not even let it connect.
+in_workload svc:x actgate status >"$T/inside.out" 2>&1
 expect_eq "$?" 1 "status from inside a workload"
 grep -q "inside governed cgroup" "$T/inside.out" || fail "no refusal reason: $(cat "$T/inside.out")"
+in_workload ci:x actgate status >"$T/inside.out" 2>&1
+expect_eq "$?" 1 "status from inside a workload denied unix connects"
+grep -q "Operation not permitted" "$T/inside.out" || fail "not refused by the kernel: $(cat "$T/inside.out")"
 
 # Malformed requests get an error and the daemon keeps serving.
 out=$(actprobe send-unix "$ACTGATE_SOCKET" '{"verb": [1,2')
