@@ -5,12 +5,15 @@
  * each; the reader skips what a crash or an editor may have left behind (a
  * torn last line, malformed lines), saying so once per line.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +48,11 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_ORPHAN] = "orphan",
 	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
 	[ACTGATE_REASON_TOO_DEEP] = "too-deep",
+};
+
+/* In slot order: bit i is 1 << i (enum actgate_access). */
+static const char *const access_names_by_slot[ACTGATE_ACCESS_SLOTS] = {
+	"read", "write", "create", "exec-map",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -107,6 +115,135 @@ int reason_from_name(const char *name, uint8_t *reason)
 	return value_of(reason_names, ARRAY_SIZE(reason_names), name, reason);
 }
 
+int access_names(uint8_t access, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (access & ~ACTGATE_ACCESS_ALL)
+		return -EINVAL;
+	for (unsigned i = 0; i < ACTGATE_ACCESS_SLOTS; i++) {
+		if (!(access & (1u << i)))
+			continue;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
+				      access_names_by_slot[i]);
+	}
+	return n < size ? 0 : -ENOSPC;
+}
+
+int access_from_names(const char *names, uint8_t *access)
+{
+	uint8_t bits = 0;
+	const char *p = names;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		unsigned i;
+
+		for (i = 0; i < ACTGATE_ACCESS_SLOTS; i++)
+			if (strlen(access_names_by_slot[i]) == len &&
+			    !memcmp(access_names_by_slot[i], p, len))
+				break;
+		if (i == ACTGATE_ACCESS_SLOTS || (bits & (1u << i)))
+			return -EINVAL;
+		bits |= (uint8_t)(1u << i);
+		p += len;
+		if (*p == ',' && !*++p)
+			return -EINVAL; /* a trailing ',' */
+	}
+	*access = bits;
+	return 0;
+}
+
+/* ---- a kernel record's target, as the journal names it ---- */
+
+static const char *protocol_name(uint8_t protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return "icmp";
+	}
+	return NULL;
+}
+
+static void format_path_target(const struct actgate_decision *rec, size_t size, char *out,
+			       size_t out_size)
+{
+	size_t avail = size - ACTGATE_DECISION_FIXED_SIZE;
+
+	if (rec->path_len > 0 && rec->path_len <= avail &&
+	    memchr(rec->target_path, '\0', rec->path_len)) {
+		snprintf(out, out_size, "%s", rec->target_path);
+		return;
+	}
+	/* No readable path (bpf_d_path failed): the inode identity still names the file. */
+	snprintf(out, out_size, "inode:%u:%u:%llu (path unavailable: %s)", rec->dev >> 20,
+		 rec->dev & 0xfffff, (unsigned long long)rec->ino, strerror(-rec->path_error));
+}
+
+static void format_connect_target(const struct actgate_decision *rec, size_t rec_size, char *out,
+				  size_t size)
+{
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const char *proto = protocol_name(rec->protocol);
+	char addr[INET6_ADDRSTRLEN], proto_buf[16];
+
+	/* A unix socket reached by its path: "unix:" and the path, as rules name it. */
+	if (rec->family == AF_UNIX) {
+		int n = snprintf(out, size, "unix:");
+
+		if (n > 0 && (size_t)n < size)
+			format_path_target(rec, rec_size, out + n, size - (size_t)n);
+		return;
+	}
+
+	if (!proto) {
+		snprintf(proto_buf, sizeof(proto_buf), "proto%u", rec->protocol);
+		proto = proto_buf;
+	}
+	if (rec->family == AF_INET || memcmp(rec->addr, v4_mapped, 12) == 0) {
+		inet_ntop(AF_INET, &rec->addr[12], addr, sizeof(addr));
+		snprintf(out, size, "%s:%u/%s", addr, rec->port, proto);
+	} else {
+		inet_ntop(AF_INET6, rec->addr, addr, sizeof(addr));
+		snprintf(out, size, "[%s]:%u/%s", addr, rec->port, proto);
+	}
+}
+
+static void format_tamper_target(const struct actgate_decision *rec, char *out, size_t size)
+{
+	switch (rec->dev) {
+	case ACTGATE_TAMPER_SIGNAL:
+		snprintf(out, size, "signal %llu to actgated", (unsigned long long)rec->ino);
+		break;
+	case ACTGATE_TAMPER_PTRACE:
+		snprintf(out, size, "ptrace of actgated");
+		break;
+	case ACTGATE_TAMPER_BPF:
+		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
+		break;
+	default:
+		snprintf(out, size, "tamper kind %u", rec->dev);
+	}
+}
+
+void journal_decision_target(const struct actgate_decision *rec, size_t size, char *out,
+			     size_t out_size)
+{
+	if (rec->action == ACTGATE_ACTION_CONNECT)
+		format_connect_target(rec, size, out, out_size);
+	else if (rec->action == ACTGATE_ACTION_TAMPER)
+		format_tamper_target(rec, out, out_size);
+	else
+		format_path_target(rec, size, out, out_size);
+}
+
 /* ---- the line: one table drives both directions ---- */
 
 enum field_kind {
@@ -118,6 +255,7 @@ enum field_kind {
 	F_REASON,
 	F_COMM,
 	F_TEXT, /* a char * member */
+	F_ACCESS, /* names joined by ',', possibly none */
 	F_END,  /* JOURNAL_END_MARK */
 };
 
@@ -150,7 +288,15 @@ static const struct field fields[JOURNAL_FIELDS] = {
 	FIELD(policy, F_TEXT),
 	FIELD(rule, F_TEXT),
 	FIELD(target, F_TEXT),
+	FIELD(access, F_ACCESS),
 	{ "end", F_END, 0 },
+};
+
+/* The fields of a line written before the access field was added. */
+static const struct field *const fields_without_access[JOURNAL_FIELDS_WITHOUT_ACCESS] = {
+	&fields[0], &fields[1], &fields[2], &fields[3], &fields[4], &fields[5], &fields[6],
+	&fields[7], &fields[8], &fields[9], &fields[10], &fields[11], &fields[12], &fields[13],
+	&fields[14], &fields[15], &fields[16], &fields[17], &fields[18], &fields[20],
 };
 
 struct linebuf {
@@ -238,6 +384,7 @@ int journal_format_line(const struct journal_record *r, char **line, size_t *len
 {
 	struct linebuf b = { 0 };
 	const char *base = (const char *)r;
+	char names[ACCESS_NAMES_SIZE];
 	const char *text;
 	size_t i;
 	int err = 0;
@@ -275,6 +422,10 @@ int journal_format_line(const struct journal_record *r, char **line, size_t *len
 			text = *(char *const *)p;
 			if (text)
 				lb_add_escaped(&b, text, strlen(text));
+			break;
+		case F_ACCESS:
+			err = access_names(r->access, names, sizeof(names));
+			lb_add(&b, names, strlen(names));
 			break;
 		case F_END:
 			lb_add(&b, JOURNAL_END_MARK, strlen(JOURNAL_END_MARK));
@@ -441,6 +592,19 @@ static int parse_field(const struct field *f, const char *s, size_t n, struct jo
 		*(char **)(base + f->offset) = text;
 		text = NULL;
 		break;
+	case F_ACCESS:
+		if (n >= sizeof(name)) {
+			problem = "unknown access name";
+			break;
+		}
+		memcpy(name, s, n);
+		name[n] = '\0';
+		if (access_from_names(name, &e)) {
+			problem = "unknown access name";
+			break;
+		}
+		*(uint8_t *)(base + f->offset) = e;
+		break;
 	case F_END:
 		if (n != strlen(JOURNAL_END_MARK) || memcmp(s, JOURNAL_END_MARK, n))
 			problem = "not the end mark \"" JOURNAL_END_MARK "\"";
@@ -458,6 +622,7 @@ int journal_parse_line(const char *line, size_t len, struct journal_record *rec,
 		       size_t why_size)
 {
 	const char *start[JOURNAL_FIELDS + 1];
+	const struct field *layout[JOURNAL_FIELDS];
 	size_t count = 1, i, end;
 	int err = 0;
 
@@ -471,17 +636,24 @@ int journal_parse_line(const char *line, size_t len, struct journal_record *rec,
 		}
 		start[count++] = line + i + 1;
 	}
-	if (count != JOURNAL_FIELDS) {
+	if (count == JOURNAL_FIELDS) {
+		for (i = 0; i < count; i++)
+			layout[i] = &fields[i];
+	} else if (count == JOURNAL_FIELDS_WITHOUT_ACCESS) {
+		/* Written before the access field: the record has no accesses. */
+		for (i = 0; i < count; i++)
+			layout[i] = fields_without_access[i];
+	} else {
 		if (count > JOURNAL_FIELDS)
 			snprintf(why, why_size, "more than %d tab-separated fields", JOURNAL_FIELDS);
 		else
-			snprintf(why, why_size, "%zu tab-separated fields, expected %d", count,
-				 JOURNAL_FIELDS);
+			snprintf(why, why_size, "%zu tab-separated fields, expected %d (or %d)", count,
+				 JOURNAL_FIELDS, JOURNAL_FIELDS_WITHOUT_ACCESS);
 		return -EINVAL;
 	}
-	for (i = 0; i < JOURNAL_FIELDS && !err; i++) {
-		end = i + 1 < JOURNAL_FIELDS ? (size_t)(start[i + 1] - line) - 1 : len;
-		err = parse_field(&fields[i], start[i], end - (size_t)(start[i] - line), rec, why,
+	for (i = 0; i < count && !err; i++) {
+		end = i + 1 < count ? (size_t)(start[i + 1] - line) - 1 : len;
+		err = parse_field(layout[i], start[i], end - (size_t)(start[i] - line), rec, why,
 				  why_size);
 	}
 	if (err)

@@ -8,14 +8,23 @@
 #ifndef ACTGATE_JOURNAL_H
 #define ACTGATE_JOURNAL_H
 
+#include <linux/types.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actgate/abi.h"
+
 #define JOURNAL_FILE_NAME "decisions.log"
 #define JOURNAL_MAGIC_LINE "#actgate-journal 0"
-/* Fields per record line, the end mark included (docs/journal-format.md). */
-#define JOURNAL_FIELDS 20
+/*
+ * Fields per record line, the end mark included (docs/journal-format.md).
+ * Lines written before the access field was added have one less; readers
+ * take both.
+ */
+#define JOURNAL_FIELDS 21
+#define JOURNAL_FIELDS_WITHOUT_ACCESS 20
 /*
  * The last field of every record. A line cut short by a crash and later
  * completed by the writer's '\n' lacks it, so it is never mistaken for a
@@ -34,6 +43,7 @@ struct journal_record {
 	uint64_t cgroup_id;
 	uint32_t pid, tgid, ppid, uid;
 	uint32_t generation;
+	uint8_t access;       /* open: the enum actgate_access bits asked for; else 0 */
 	char comm[17];
 	/* Owned strings; never NULL after a read (empty when unknown). */
 	char *workload;   /* workload name */
@@ -41,7 +51,8 @@ struct journal_record {
 	char *labels;     /* "k=v,k=v" sorted by key */
 	char *policy;     /* policy name */
 	char *rule;       /* e.g. "ci-runner:exec.deny[0]" or "ci-runner:exec.default" */
-	char *target;     /* exec/open: path; connect: "1.2.3.4:443/tcp" or "[::1]:80/tcp" */
+	char *target;     /* exec/open: path; connect: "1.2.3.4:443/tcp", "[::1]:80/tcp" or
+			   * "unix:/run/x.sock" */
 };
 
 struct journal_writer {
@@ -126,16 +137,37 @@ int journal_format_line(const struct journal_record *r, char **line, size_t *len
 int journal_parse_line(const char *line, size_t len, struct journal_record *rec, char *why,
 		       size_t why_size);
 
+/*
+ * The target of a kernel decision record of size bytes, as the journal
+ * names it, into out (JOURNAL_TARGET_SIZE is always enough): exec and open
+ * the path (or "inode:MAJ:MIN:INO (path unavailable: ...)"); connect
+ * "1.2.3.4:443/tcp", "[::1]:80/udp" or, for a unix socket, "unix:/run/x.sock";
+ * tamper what was attempted ("signal 9 to actgated").
+ */
+#define JOURNAL_TARGET_SIZE (ACTGATE_PATH_BUF + 64)
+void journal_decision_target(const struct actgate_decision *rec, size_t size, char *out,
+			     size_t out_size);
+
 /* Names used in the journal, in replay output and on the command line. */
 const char *action_name(uint8_t action);   /* "exec", "open", "connect", "tamper", "?" */
 const char *verdict_name(uint8_t verdict); /* "allow", "deny" */
 const char *mode_name(uint8_t mode);       /* "enforce", "audit" */
 const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection",
 						    * "too-deep" */
+/*
+ * Access bits as names joined by ',' in the order read, write, create,
+ * exec-map ("read,write"; "" for none), into buf (ACCESS_NAMES_SIZE is
+ * always enough). Bits without a name make it fail: -EINVAL.
+ */
+#define ACCESS_NAMES_SIZE 32
+int access_names(uint8_t access, char *buf, size_t size);
+
 /* Reverse lookups: 0 on success, -EINVAL for an unknown name. */
 int action_from_name(const char *name, uint8_t *action);
 int verdict_from_name(const char *name, uint8_t *verdict);
 int mode_from_name(const char *name, uint8_t *mode);
 int reason_from_name(const char *name, uint8_t *reason);
+/* "read,write" -> bits; "" -> 0. Each name once; -EINVAL otherwise. */
+int access_from_names(const char *names, uint8_t *access);
 
 #endif /* ACTGATE_JOURNAL_H */

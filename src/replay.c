@@ -125,7 +125,7 @@ static int display_escape(struct scratch *s, const char *text, size_t *chars)
 	return 0;
 }
 
-enum { W_TIME = 24, W_WORKLOAD = 16, W_PID = 7, W_ACTION = 7, W_VERDICT = 12, W_TARGET = 32 };
+enum { W_TIME = 24, W_WORKLOAD = 16, W_PID = 7, W_ACTION = 16, W_VERDICT = 12, W_TARGET = 32 };
 
 /* One cell: the escaped text ("-" when empty), padded to width, two spaces after unless last. */
 static int put_cell(FILE *out, struct scratch *s, const char *text, int width, bool right,
@@ -155,13 +155,25 @@ static int print_header(FILE *out)
 	return 0;
 }
 
+/* The action, and for an open what it asked for: "open(read,write)". */
+static void format_action(const struct journal_record *rec, char *buf, size_t size)
+{
+	char names[ACCESS_NAMES_SIZE];
+
+	if (rec->access && !access_names(rec->access, names, sizeof(names)))
+		snprintf(buf, size, "%s(%s)", action_name(rec->action), names);
+	else
+		snprintf(buf, size, "%s", action_name(rec->action));
+}
+
 static int print_row(FILE *out, struct scratch *s, const struct journal_record *rec)
 {
-	char time[REPLAY_TIME_SIZE], pid[16], verdict[32];
+	char time[REPLAY_TIME_SIZE], pid[16], verdict[32], action[64];
 	int err;
 
 	replay_format_time(rec->time_ns, time);
 	snprintf(pid, sizeof(pid), "%u", rec->pid);
+	format_action(rec, action, sizeof(action));
 	/* "(audit)": the policy only watched; a "deny" here did not stop anything. */
 	snprintf(verdict, sizeof(verdict), "%s%s", verdict_name(rec->verdict),
 		 rec->mode == ACTGATE_MODE_AUDIT ? "(audit)" : "");
@@ -171,7 +183,7 @@ static int print_row(FILE *out, struct scratch *s, const struct journal_record *
 	if (!err)
 		err = put_cell(out, s, pid, W_PID, true, false);
 	if (!err)
-		err = put_cell(out, s, action_name(rec->action), W_ACTION, false, false);
+		err = put_cell(out, s, action, W_ACTION, false, false);
 	if (!err)
 		err = put_cell(out, s, verdict, W_VERDICT, false, false);
 	if (!err)
@@ -249,7 +261,7 @@ static const char *or_empty(const char *s)
 static int print_json(struct json_out *j, FILE *out, struct scratch *s,
 		      const struct journal_record *rec)
 {
-	char time[REPLAY_TIME_SIZE], comm[ACTGATE_COMM_LEN + 1];
+	char time[REPLAY_TIME_SIZE], comm[ACTGATE_COMM_LEN + 1], access[ACCESS_NAMES_SIZE];
 	int err;
 
 	replay_format_time(rec->time_ns, time);
@@ -272,6 +284,9 @@ static int print_json(struct json_out *j, FILE *out, struct scratch *s,
 	json_add_u64(j, "uid", rec->uid);
 	json_add_string(j, "comm", comm);
 	json_add_string(j, "target", or_empty(rec->target));
+	if (access_names(rec->access, access, sizeof(access)))
+		access[0] = '\0';
+	json_add_string(j, "access", access);
 	json_add_string(j, "rule", or_empty(rec->rule));
 	json_add_string(j, "policy", or_empty(rec->policy));
 	json_add_string(j, "principal", or_empty(rec->principal));

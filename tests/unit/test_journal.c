@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The version-0 journal: the exact line format, round trips, torn tails, bad input. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -23,6 +25,12 @@
 #include "journal.h"
 
 #define SAMPLE_LINE                                                                            \
+	"1795871657123456789\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\t" \
+	"ci-runner\talice@example.com\tenv=ci,team=infra\tci-runner\tci-runner:exec.deny[0]\t"   \
+	"/usr/bin/curl\t\t.\n"
+
+/* The same record as a line written before the access field (20 fields). */
+#define SAMPLE_LINE_WITHOUT_ACCESS                                                             \
 	"1795871657123456789\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\t" \
 	"ci-runner\talice@example.com\tenv=ci,team=infra\tci-runner\tci-runner:exec.deny[0]\t"   \
 	"/usr/bin/curl\t.\n"
@@ -112,6 +120,7 @@ static void hostile_record(struct journal_record *r)
 	r->policy = strdup("caf\xc3\xa9 \xff\xfe");
 	r->rule = strdup("\x1b[31mred\x1b[0m\r\n");
 	r->target = strdup("[::1]:80/tcp\t.");
+	r->access = ACTGATE_ACCESS_ALL;
 }
 
 static void assert_records_equal(const struct journal_record *a, const struct journal_record *b)
@@ -128,6 +137,7 @@ static void assert_records_equal(const struct journal_record *a, const struct jo
 	assert_int_equal(a->ppid, b->ppid);
 	assert_int_equal(a->uid, b->uid);
 	assert_int_equal(a->generation, b->generation);
+	assert_int_equal(a->access, b->access);
 	assert_string_equal(a->comm, b->comm);
 	assert_string_equal(a->workload ? a->workload : "", b->workload);
 	assert_string_equal(a->principal ? a->principal : "", b->principal);
@@ -265,7 +275,7 @@ static void test_format_line_exact(void **state)
 		      "4294967295\t4294967294\t0\t65534\t4294967295\t"
 		      "a\\tb\\\\c\\nd\\re\\x01\\x7ffghij\t"
 		      "w\\tw\\\\t\\nx\t\\\\\\\\\\\\x41\\\\\tk=v\\t1,k2=\\n\tcaf\xc3\xa9 \xff\xfe\t"
-		      "\\x1b[31mred\\x1b[0m\\r\\n\t[::1]:80/tcp\\t.\t.\n");
+		      "\\x1b[31mred\\x1b[0m\\r\\n\t[::1]:80/tcp\\t.\tread,write,create,exec-map\t.\n");
 	free(line);
 	journal_record_clear(&r);
 
@@ -273,7 +283,13 @@ static void test_format_line_exact(void **state)
 	memset(&r, 0, sizeof(r));
 	r.action = ACTGATE_ACTION_OPEN;
 	assert_int_equal(journal_format_line(&r, &line, &len), 0);
-	assert_string_equal(line, "0\topen\tallow\tenforce\tdefault\t0\t0\t0\t0\t0\t0\t0\t\t\t\t\t\t\t\t.\n");
+	assert_string_equal(line, "0\topen\tallow\tenforce\tdefault\t0\t0\t0\t0\t0\t0\t0\t\t\t\t\t\t\t\t\t.\n");
+	free(line);
+
+	/* Accesses in slot order, whatever order the bits were set in. */
+	r.access = ACTGATE_ACCESS_EXEC_MAP | ACTGATE_ACCESS_READ;
+	assert_int_equal(journal_format_line(&r, &line, &len), 0);
+	assert_non_null(strstr(line, "\tread,exec-map\t.\n"));
 	free(line);
 }
 
@@ -296,6 +312,9 @@ static void test_format_rejects_unnamed_enums(void **state)
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	r.mode = 0;
 	r.reason = ACTGATE_REASON_TOO_DEEP + 1;
+	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
+	r.reason = 0;
+	r.access = 0x10; /* no such access */
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	journal_record_clear(&r);
 }
@@ -522,12 +541,23 @@ static void test_malformed_lines_skipped(void **state)
 		const char *line;
 		const char *why;
 	} bad[] = {
-		{ "\n", "1 tab-separated fields, expected 20" },
-		{ "garbage\n", "1 tab-separated fields, expected 20" },
+		{ "\n", "1 tab-separated fields, expected 21 (or 20)" },
+		{ "garbage\n", "1 tab-separated fields, expected 21 (or 20)" },
 		{ "1\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
-		  "r\t/t\t.\textra\n", "more than 20 tab-separated fields" },
+		  "r\t/t\tread\t.\textra\n", "more than 21 tab-separated fields" },
 		{ "1\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
-		  "r\t/t\n", "19 tab-separated fields, expected 20" },
+		  "r\t/t\n", "19 tab-separated fields, expected 21 (or 20)" },
+		/* 21 fields: the access field is checked. */
+		{ "1\topen\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
+		  "r\t/t\t.\textra\n", "field access: unknown access name" },
+		{ "1\topen\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
+		  "r\t/t\treed\t.\n", "field access: unknown access name" },
+		{ "1\topen\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
+		  "r\t/t\tread,read\t.\n", "field access: unknown access name" },
+		{ "1\topen\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
+		  "r\t/t\tread,\t.\n", "field access: unknown access name" },
+		{ "1\topen\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
+		  "r\t/t\tread\t\n", "field end: not the end mark \".\"" },
 		{ "x1\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\tw\tp\tl\tpol\t"
 		  "r\t/t\t.\n", "field time_ns: not a decimal number in range" },
 		{ "18446744073709551616\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\t"
@@ -745,6 +775,135 @@ static void test_parse_line_direct(void **state)
 	assert_null(r.workload);
 }
 
+static void test_lines_without_access(void **state)
+{
+	const char *with = "1\topen\tdeny\tenforce\trule\t7\t1\t1\t1\t1\t0\t3\tcat\tw\t\t\tp\t"
+			   "p:open.deny[0]\t/etc/shadow\twrite,create\t.";
+	struct journal_record r = { 0 }, again = { 0 };
+	char why[128], *line;
+	size_t len;
+
+	(void)state;
+	/* Written before the access field: read as a record that asked for none. */
+	assert_int_equal(journal_parse_line(SAMPLE_LINE_WITHOUT_ACCESS,
+					    strlen(SAMPLE_LINE_WITHOUT_ACCESS) - 1, &r, why,
+					    sizeof(why)), 0);
+	assert_string_equal(r.target, "/usr/bin/curl");
+	assert_int_equal(r.access, 0);
+	/* Written again, it gains the (empty) field. */
+	assert_int_equal(journal_format_line(&r, &line, &len), 0);
+	assert_string_equal(line, SAMPLE_LINE);
+	free(line);
+	journal_record_clear(&r);
+
+	if (journal_parse_line(with, strlen(with), &r, why, sizeof(why)))
+		fail_msg("%s", why);
+	assert_int_equal(r.access, ACTGATE_ACCESS_WRITE | ACTGATE_ACCESS_CREATE);
+	assert_string_equal(r.target, "/etc/shadow");
+	assert_int_equal(journal_format_line(&r, &line, &len), 0);
+	assert_int_equal(journal_parse_line(line, len - 1, &again, why, sizeof(why)), 0);
+	assert_records_equal(&r, &again);
+	free(line);
+	journal_record_clear(&r);
+	journal_record_clear(&again);
+}
+
+/* A kernel record with a path of n bytes (NUL included), and its size. */
+static size_t decision_with_path(struct actgate_decision *d, uint8_t action, const char *path)
+{
+	size_t n = strlen(path) + 1;
+
+	memset(d, 0, sizeof(*d));
+	d->hdr.type = ACTGATE_RECORD_DECISION;
+	d->action = action;
+	d->path_len = (uint32_t)n;
+	memcpy(d->target_path, path, n);
+	return ACTGATE_DECISION_FIXED_SIZE + n;
+}
+
+static void test_decision_targets(void **state)
+{
+	static const uint8_t v4[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	char out[JOURNAL_TARGET_SIZE];
+	struct actgate_decision *d = calloc(1, sizeof(*d));
+	size_t size;
+
+	(void)state;
+	assert_non_null(d);
+	size = decision_with_path(d, ACTGATE_ACTION_OPEN, "/etc/shadow");
+	journal_decision_target(d, size, out, sizeof(out));
+	assert_string_equal(out, "/etc/shadow");
+	/* A path the record does not hold whole: the inode names the file. */
+	d->path_len = 4096;
+	d->dev = 8 << 20 | 1;
+	d->ino = 42;
+	d->path_error = -ENAMETOOLONG;
+	journal_decision_target(d, size, out, sizeof(out));
+	assert_string_equal(out, "inode:8:1:42 (path unavailable: File name too long)");
+
+	/* A unix socket: its path, marked as rules name it. */
+	size = decision_with_path(d, ACTGATE_ACTION_CONNECT, "/run/docker.sock");
+	d->family = AF_UNIX;
+	journal_decision_target(d, size, out, sizeof(out));
+	assert_string_equal(out, "unix:/run/docker.sock");
+	journal_decision_target(d, size, out, 8);
+	assert_string_equal(out, "unix:/r");
+
+	memset(d, 0, sizeof(*d));
+	d->action = ACTGATE_ACTION_CONNECT;
+	d->family = AF_INET;
+	memcpy(d->addr, v4, 16);
+	d->port = 443;
+	d->protocol = IPPROTO_TCP;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE, out, sizeof(out));
+	assert_string_equal(out, "10.0.0.1:443/tcp");
+	d->family = AF_INET6;
+	d->protocol = IPPROTO_UDP;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE, out, sizeof(out));
+	assert_string_equal(out, "10.0.0.1:443/udp"); /* IPv4-mapped */
+	memcpy(d->addr, v6, 16);
+	d->protocol = 132;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE, out, sizeof(out));
+	assert_string_equal(out, "[2001:db8::1]:443/proto132");
+
+	memset(d, 0, sizeof(*d));
+	d->action = ACTGATE_ACTION_TAMPER;
+	d->dev = ACTGATE_TAMPER_SIGNAL;
+	d->ino = 9;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE, out, sizeof(out));
+	assert_string_equal(out, "signal 9 to actgated");
+	free(d);
+}
+
+static void test_access_names(void **state)
+{
+	char buf[ACCESS_NAMES_SIZE];
+	uint8_t bits = 0x55;
+
+	(void)state;
+	assert_int_equal(access_names(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(access_names(ACTGATE_ACCESS_ALL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "read,write,create,exec-map");
+	assert_int_equal(access_names(ACTGATE_ACCESS_WRITE, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "write");
+	assert_int_equal(access_names(0x20, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(access_names(ACTGATE_ACCESS_ALL, buf, 8), -ENOSPC);
+
+	assert_int_equal(access_from_names("", &bits), 0);
+	assert_int_equal(bits, 0);
+	assert_int_equal(access_from_names("exec-map,read", &bits), 0);
+	assert_int_equal(bits, ACTGATE_ACCESS_EXEC_MAP | ACTGATE_ACCESS_READ);
+	bits = 0x55;
+	assert_int_equal(access_from_names("read,", &bits), -EINVAL);
+	assert_int_equal(access_from_names(",read", &bits), -EINVAL);
+	assert_int_equal(access_from_names("write,write", &bits), -EINVAL);
+	assert_int_equal(access_from_names("Read", &bits), -EINVAL);
+	assert_int_equal(access_from_names("read write", &bits), -EINVAL);
+	assert_int_equal(bits, 0x55);
+}
+
 static void test_deferred_batch_and_lost_count(void **state)
 {
 	struct fixture *fx = *state;
@@ -792,6 +951,9 @@ int main(void)
 		cmocka_unit_test(test_format_line_exact),
 		cmocka_unit_test(test_format_rejects_unnamed_enums),
 		cmocka_unit_test(test_parse_line_direct),
+		cmocka_unit_test(test_lines_without_access),
+		cmocka_unit_test(test_access_names),
+		cmocka_unit_test(test_decision_targets),
 		cmocka_unit_test_setup_teardown(test_writer_creates_dir_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),

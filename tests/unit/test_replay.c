@@ -84,6 +84,7 @@ static void make_records(struct journal_record r[4])
 	set(&r[1].policy, "web");
 	set(&r[1].rule, "web:open.default");
 	set(&r[1].target, "/etc/passwd");
+	r[1].access = ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE;
 
 	r[2].time_ns = 1795871659999999999ull;
 	r[2].action = ACTGATE_ACTION_CONNECT;
@@ -168,26 +169,26 @@ static int run(struct fixture *fx, const char *path, const struct replay_filter 
 }
 
 #define HEADER                                                                                   \
-	"TIME                      WORKLOAD              PID  ACTION   VERDICT       TARGET      " \
+	"TIME                      WORKLOAD              PID  ACTION            VERDICT       TARGET      " \
 	"                      RULE\n"
 #define ROW0                                                                                     \
-	"2026-11-28T13:14:17.123Z  ci-runner             100  exec     deny          /usr/bin/cur" \
+	"2026-11-28T13:14:17.123Z  ci-runner             100  exec              deny          /usr/bin/cur" \
 	"l                     ci-runner:exec.deny[0]\n"
 #define ROW1                                                                                     \
-	"2026-11-28T13:14:18.000Z  web-frontend-long-name-x  4194304  open     allow(audit)  /etc" \
+	"2026-11-28T13:14:18.000Z  web-frontend-long-name-x  4194304  open(read,write)  allow(audit)  /etc" \
 	"/passwd                       web:open.default\n"
 #define ROW2                                                                                     \
-	"2026-11-28T13:14:19.999Z  ci-runner               7  connect  deny(audit)   10.0.0.1:443" \
+	"2026-11-28T13:14:19.999Z  ci-runner               7  connect           deny(audit)   10.0.0.1:443" \
 	"/tcp                  -\n"
 #define ROW3                                                                                     \
-	"1970-01-01T00:00:00.000Z  -                       0  exec     allow         /tmp/evil\\x" \
+	"1970-01-01T00:00:00.000Z  -                       0  exec              allow         /tmp/evil\\x" \
 	"0aFAKE ROW\\x1b[2J\\\\    x\n"
 
 #define JSON0                                                                                    \
 	"{\"time\":\"2026-11-28T13:14:17.123Z\",\"time_ns\":1795871657123456789,\"action\":\"exec\"," \
 	"\"verdict\":\"deny\",\"enforced\":true,\"mode\":\"enforce\",\"reason\":\"rule\","          \
 	"\"workload\":\"ci-runner\",\"workload_id\":7,\"cgroup\":12345,\"pid\":100,\"tgid\":101,"   \
-	"\"ppid\":1,\"uid\":1000,\"comm\":\"curl\",\"target\":\"/usr/bin/curl\","                   \
+	"\"ppid\":1,\"uid\":1000,\"comm\":\"curl\",\"target\":\"/usr/bin/curl\",\"access\":\"\","     \
 	"\"rule\":\"ci-runner:exec.deny[0]\",\"policy\":\"ci-runner\","                            \
 	"\"principal\":\"alice@example.com\",\"labels\":{\"env\":\"ci\",\"team\":\"infra\"},"       \
 	"\"generation\":3}\n"
@@ -196,6 +197,7 @@ static int run(struct fixture *fx, const char *path, const struct replay_filter 
 	"\"verdict\":\"allow\",\"enforced\":false,\"mode\":\"audit\",\"reason\":\"default\","       \
 	"\"workload\":\"web-frontend-long-name-x\",\"workload_id\":8,\"cgroup\":2,\"pid\":4194304," \
 	"\"tgid\":4194304,\"ppid\":2,\"uid\":0,\"comm\":\"cat\",\"target\":\"/etc/passwd\","        \
+	"\"access\":\"read,write\","                                                              \
 	"\"rule\":\"web:open.default\",\"policy\":\"web\",\"principal\":\"\",\"labels\":{},"         \
 	"\"generation\":1}\n"
 #define JSON2                                                                                    \
@@ -203,7 +205,7 @@ static int run(struct fixture *fx, const char *path, const struct replay_filter 
 	"\"action\":\"connect\",\"verdict\":\"deny\",\"enforced\":false,\"mode\":\"audit\","         \
 	"\"reason\":\"rule\",\"workload\":\"ci-runner\",\"workload_id\":7,\"cgroup\":12345,"        \
 	"\"pid\":7,\"tgid\":7,\"ppid\":1,\"uid\":1000,\"comm\":\"nc\","                              \
-	"\"target\":\"10.0.0.1:443/tcp\",\"rule\":\"\",\"policy\":\"ci-runner\","                   \
+	"\"target\":\"10.0.0.1:443/tcp\",\"access\":\"\",\"rule\":\"\",\"policy\":\"ci-runner\","     \
 	"\"principal\":\"bob\",\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"\",\"d\":\"e=f\"},"       \
 	"\"generation\":4}\n"
 #define JSON3                                                                                    \
@@ -211,7 +213,7 @@ static int run(struct fixture *fx, const char *path, const struct replay_filter 
 	"\"verdict\":\"allow\",\"enforced\":true,\"mode\":\"enforce\",\"reason\":\"default\","      \
 	"\"workload\":\"\",\"workload_id\":0,\"cgroup\":0,\"pid\":0,\"tgid\":0,\"ppid\":0,"         \
 	"\"uid\":0,\"comm\":\"\\ufffd\",\"target\":\"/tmp/evil\\u000aFAKE ROW\\u001b[2J\\\\\","     \
-	"\"rule\":\"x\",\"policy\":\"\",\"principal\":\"\",\"labels\":{},\"generation\":0}\n"
+	"\"access\":\"\",\"rule\":\"x\",\"policy\":\"\",\"principal\":\"\",\"labels\":{},\"generation\":0}\n"
 
 static void test_format_time(void **state)
 {
@@ -334,7 +336,8 @@ static void test_skipped_lines_reported(void **state)
 	assert_int_equal(run(fx, fx->dir, NULL, true), 0);
 	assert_string_equal(fx->out, JSON0 JSON1 JSON2 JSON3);
 	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s:6: skipped a malformed line: 1 tab-separated fields, expected 20\n"
+		 "actgate: replay: %s:6: skipped a malformed line: 1 tab-separated fields, "
+		 "expected 21 (or 20)\n"
 		 "actgate: replay: %s:7: skipped a torn last line (no newline: its write was cut short)\n"
 		 "actgate: replay: %s: skipped 2 malformed or torn lines\n",
 		 fx->path, fx->path, fx->path);
