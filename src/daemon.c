@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <linux/types.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,71 +96,6 @@ static void refresh_clock_offset(struct daemon *d)
 
 /* ---- decision records -> journal ---- */
 
-static const char *protocol_name(uint8_t protocol)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		return "icmp";
-	}
-	return NULL;
-}
-
-static void format_connect_target(const struct actgate_decision *rec, char *out, size_t size)
-{
-	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	const char *proto = protocol_name(rec->protocol);
-	char addr[INET6_ADDRSTRLEN], proto_buf[16];
-
-	if (!proto) {
-		snprintf(proto_buf, sizeof(proto_buf), "proto%u", rec->protocol);
-		proto = proto_buf;
-	}
-	if (rec->family == AF_INET || memcmp(rec->addr, v4_mapped, 12) == 0) {
-		inet_ntop(AF_INET, &rec->addr[12], addr, sizeof(addr));
-		snprintf(out, size, "%s:%u/%s", addr, rec->port, proto);
-	} else {
-		inet_ntop(AF_INET6, rec->addr, addr, sizeof(addr));
-		snprintf(out, size, "[%s]:%u/%s", addr, rec->port, proto);
-	}
-}
-
-static void format_path_target(const struct actgate_decision *rec, size_t size, char *out,
-			       size_t out_size)
-{
-	size_t avail = size - ACTGATE_DECISION_FIXED_SIZE;
-
-	if (rec->path_len > 0 && rec->path_len <= avail &&
-	    memchr(rec->target_path, '\0', rec->path_len)) {
-		snprintf(out, out_size, "%s", rec->target_path);
-		return;
-	}
-	/* No readable path (bpf_d_path failed): the inode identity still names the file. */
-	snprintf(out, out_size, "inode:%u:%u:%llu (path unavailable: %s)", rec->dev >> 20,
-		 rec->dev & 0xfffff, (unsigned long long)rec->ino, strerror(-rec->path_error));
-}
-
-static void format_tamper_target(const struct actgate_decision *rec, char *out, size_t size)
-{
-	switch (rec->dev) {
-	case ACTGATE_TAMPER_SIGNAL:
-		snprintf(out, size, "signal %llu to actgated", (unsigned long long)rec->ino);
-		break;
-	case ACTGATE_TAMPER_PTRACE:
-		snprintf(out, size, "ptrace of actgated");
-		break;
-	case ACTGATE_TAMPER_BPF:
-		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
-		break;
-	default:
-		snprintf(out, size, "tamper kind %u", rec->dev);
-	}
-}
-
 /* The generation that made a record: the current one or the one before it. */
 static const struct generation *generation_of(const struct daemon *d, uint32_t generation)
 {
@@ -173,14 +106,22 @@ static const struct generation *generation_of(const struct daemon *d, uint32_t g
 	return NULL;
 }
 
-static const char *policy_name_of(const struct daemon *d, uint32_t policy_id)
+/*
+ * The policy a record names: the one whose rule or default decided; for a
+ * decision no rule made (no policy, orphan, too deep) the workload's
+ * policies, joined by ','.
+ */
+static void record_policy(const struct generation *g, const struct actgate_decision *rec,
+			  char *out, size_t size)
 {
-	const struct generation *g = generation_of(d, policy_id_generation(policy_id));
-	size_t index = policy_id_index(policy_id);
+	const char *name = g ? policy_image_rule_policy(&g->image, rec->rule_id) : NULL;
 
-	if (!g || index >= g->set.count)
-		return "";
-	return g->set.policies[index].name;
+	if (name)
+		snprintf(out, size, "%s", name);
+	else if (g)
+		policy_image_policy_names(&g->image, rec->policy_id, out, size);
+	else
+		out[0] = '\0';
 }
 
 static void count_unwritten(struct daemon *d, size_t records, int err);
@@ -191,9 +132,12 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	struct journal_record jr = { 0 };
 	const struct workload *w = workload_table_find_id(&d->workloads, rec->workload_id);
 	const struct generation *g = generation_of(d, rec->generation);
-	const char *rule = g ? policy_image_rule_name(&g->image, rec->rule_id) : NULL;
-	char target[ACTGATE_PATH_BUF + 64];
+	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
 	int err;
+
+	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
+		rule[0] = '\0';
+	record_policy(g, rec, policy, sizeof(policy));
 
 	jr.time_ns = (uint64_t)((int64_t)rec->hdr.time_boot_ns + d->boot_to_wall_ns);
 	jr.action = rec->action;
@@ -212,14 +156,10 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.workload = w ? w->name : "";
 	jr.principal = w ? w->principal : "";
 	jr.labels = w ? w->labels : "";
-	jr.policy = (char *)policy_name_of(d, rec->policy_id);
-	jr.rule = (char *)(rule ? rule : "");
-	if (rec->action == ACTGATE_ACTION_CONNECT)
-		format_connect_target(rec, target, sizeof(target));
-	else if (rec->action == ACTGATE_ACTION_TAMPER)
-		format_tamper_target(rec, target, sizeof(target));
-	else
-		format_path_target(rec, size, target, sizeof(target));
+	jr.policy = policy;
+	jr.rule = rule;
+	jr.access = rec->action == ACTGATE_ACTION_OPEN ? rec->access : 0;
+	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
 
 	/* Written in one batch per drain, by drain_records. */
@@ -312,6 +252,7 @@ static void handle_status(struct daemon *d, int fd)
 	json_add_bool(&j, "ok", true);
 	json_add_u64(&j, "generation", d->current.image.generation);
 	json_add_u64(&j, "policies", d->current.set.count);
+	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
 	json_add_u64(&j, "records_written", d->records_written);
 	json_add_u64(&j, "records_unwritten", d->records_unwritten);
@@ -323,37 +264,128 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_u64(&j, key, dropped[a]);
 	}
 	json_add_string(&j, "journal", d->journal.path);
+	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		const struct workload *w = &d->workloads.items[i];
+		char key[64];
+
+#define WORKLOAD_KEY(field) \
+	(snprintf(key, sizeof(key), "workload.%llu." field, (unsigned long long)w->id), key)
+		json_add_string(&j, WORKLOAD_KEY("name"), w->name);
+		json_add_string(&j, WORKLOAD_KEY("policies"), w->policies);
+		json_add_string(&j, WORKLOAD_KEY("labels"), w->labels);
+		json_add_string(&j, WORKLOAD_KEY("principal"), w->principal);
+		json_add_string(&j, WORKLOAD_KEY("cgroup"), w->cgroup_path);
+		json_add_u64(&j, WORKLOAD_KEY("policy_id"), w->policy_id);
+#undef WORKLOAD_KEY
+	}
 	reply(fd, &j);
 	json_out_free(&j);
 }
 
-/* Which single policy of g selects name; -ENOENT or -EEXIST otherwise, with why. */
-static int select_policy(const struct daemon *d, const struct generation *g, const char *name,
-			 uint32_t *policy_id, char *why, size_t why_size)
+/*
+ * The signals a workload sees. None yet: once the daemon keeps a signal
+ * store, its view for w goes here, and a change of it binds every workload
+ * again (bind_workload) and swaps those whose effective policy moved, as a
+ * reload does (bind_all, then swap_workloads).
+ */
+static const struct signal_view *workload_signals(const struct daemon *d, const struct workload *w)
 {
-	const struct policy *first = NULL;
+	static const struct signal_view none = { 0 };
 
-	for (size_t i = 0; i < g->set.count; i++) {
-		const struct policy *p = &g->set.policies[i];
+	(void)d;
+	(void)w;
+	return &none;
+}
 
-		if (!policy_selects(p, name))
+/* The first error of a compilation, as file:line:col: message. */
+static void first_error(const struct diag_list *diags, char *why, size_t why_size)
+{
+	for (size_t i = 0; i < diags->count; i++) {
+		const struct diag *e = &diags->items[i];
+
+		if (e->severity != DIAG_ERROR)
 			continue;
-		if (first) {
-			snprintf(why, why_size,
-				 "workload \"%s\" is selected by policies \"%s\" (%s) and \"%s\" "
-				 "(%s); a workload must be selected by exactly one policy",
-				 name, first->name, first->file, p->name, p->file);
-			return -EEXIST;
+		if (e->line)
+			snprintf(why, why_size, "%s:%u:%u: %s", e->file, e->line, e->col, e->message);
+		else
+			snprintf(why, why_size, "%s: %s", e->file, e->message);
+		return;
+	}
+	snprintf(why, why_size, "the policy cannot be compiled");
+}
+
+/*
+ * The effective policy of workload w in generation g: the composition of
+ * every policy that selects w, each with the overlays its signals make
+ * active. Compiled into g's image when no workload had that key yet; it is
+ * then written to the kernel (when write is set; a reload writes the whole
+ * image at once) before anything points at it. Returns 0 with *policy_id,
+ * or -errno with the reason in why.
+ */
+static int bind_workload(struct daemon *d, struct generation *g, const struct workload *w,
+			 bool write, uint32_t *policy_id, char *why, size_t why_size)
+{
+	struct workload_identity id = workload_identity_of(w);
+	struct policy_selection *sel = NULL;
+	struct diag_list diags = { 0 };
+	size_t count = 0, index;
+	bool added = false;
+	int err;
+
+	err = policy_selection_of(&g->set, &id, workload_signals(d, w), &sel, &count);
+	if (err == -ENOENT) {
+		snprintf(why, why_size,
+			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
+			 d->cfg->policy_dir, w->name, id.cgroup ? id.cgroup : "?", w->labels);
+		goto out;
+	}
+	if (err)
+		goto fail;
+	err = policy_image_effective(&g->image, sel, count, &index, &added, &diags);
+	if (err == -EINVAL) {
+		first_error(&diags, why, why_size);
+		goto out;
+	}
+	if (err == -ENOSPC) {
+		snprintf(why, why_size,
+			 "generation %u has no policy id left (%u effective policies); reload the "
+			 "policies to start a new one",
+			 g->image.generation, POLICY_MAX_PER_GENERATION);
+		goto out;
+	}
+	if (err)
+		goto fail;
+	if (added && write) {
+		err = enforcer_load_policy(&d->enforcer, &g->image, &g->image.policies[index]);
+		if (err) {
+			/* Not in the kernel whole: the next workload with this key tries again. */
+			enforcer_unload_policy(&d->enforcer, &g->image, &g->image.policies[index]);
+			policy_image_drop_last(&g->image);
+			goto fail;
 		}
-		first = p;
-		*policy_id = policy_id_of(g->image.generation, i);
 	}
-	if (!first) {
-		snprintf(why, why_size, "no policy in %s selects workload \"%s\"",
-			 d->cfg->policy_dir, name);
-		return -ENOENT;
-	}
-	return 0;
+	*policy_id = g->image.policies[index].policy_id;
+	goto out;
+fail:
+	snprintf(why, why_size, "cannot compile the policy of workload \"%s\": %s", w->name,
+		 strerror(-err));
+out:
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	free(sel);
+	return err;
+}
+
+/* The names of the policies of an effective policy, joined by ',' (malloc'd). */
+static char *policy_names(const struct generation *g, uint32_t policy_id)
+{
+	int n = policy_image_policy_names(&g->image, policy_id, NULL, 0);
+	char *names = n >= 0 ? malloc((size_t)n + 1) : NULL;
+
+	if (names)
+		policy_image_policy_names(&g->image, policy_id, names, (size_t)n + 1);
+	return names;
 }
 
 /* The file-system path of a cgroup path. */
@@ -427,7 +459,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	const char *name = json_msg_string(msg, "workload");
 	const char *principal = json_msg_string(msg, "principal");
 	struct workload w = { .owner_fd = fd };
-	char why[512], leaf[128], path[PATH_MAX], fs_path[PATH_MAX];
+	char why[1024], leaf[128], path[PATH_MAX], fs_path[PATH_MAX];
 	struct json_out j;
 	int err;
 
@@ -440,10 +472,6 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (select_policy(d, &d->current, name, &w.policy_id, why, sizeof(why))) {
-		reply_error(fd, "run: %s", why);
-		return;
-	}
 	if (parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		reply_error(fd, "run: %s", why);
 		return;
@@ -453,6 +481,24 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	if (snprintf(path, sizeof(path), "%s/%s", d->cfg->cgroup_parent, leaf) >= (int)sizeof(path) ||
 	    cgroup_fs_path(d, path, fs_path, sizeof(fs_path))) {
 		reply_error(fd, "run: cgroup path too long");
+		goto fail;
+	}
+	w.name = strdup(name);
+	w.principal = strdup(principal ? principal : "");
+	w.cgroup_path = strdup(path);
+	if (!w.name || !w.principal || !w.cgroup_path ||
+	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
+		reply_error(fd, "run: out of memory");
+		goto fail;
+	}
+	/* Selected by its name, labels and the cgroup it is about to get. */
+	if (bind_workload(d, &d->current, &w, true, &w.policy_id, why, sizeof(why))) {
+		reply_error(fd, "run: %s", why);
+		goto fail;
+	}
+	w.policies = policy_names(&d->current, w.policy_id);
+	if (!w.policies) {
+		reply_error(fd, "run: out of memory");
 		goto fail;
 	}
 	if (mkdir(fs_path, 0755) < 0) {
@@ -476,20 +522,13 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 			    strerror(-err));
 		goto fail_rmdir;
 	}
-	w.name = strdup(name);
-	w.principal = strdup(principal ? principal : "");
-	w.cgroup_path = strdup(path);
-	if (!w.name || !w.principal || !w.cgroup_path ||
-	    workload_table_add(&d->workloads, &w) < 0) {
+	if (workload_table_add(&d->workloads, &w) < 0) {
 		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
 		reply_error(fd, "run: out of memory");
-		free(w.name);
-		free(w.principal);
-		free(w.cgroup_path);
 		goto fail_rmdir;
 	}
-	log_info("run", "workload %s (id %llu, policy %s) in cgroup %s", name,
-		 (unsigned long long)w.id, policy_name_of(d, w.policy_id), path);
+	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
+		 (unsigned long long)w.id, w.policies, w.labels, path);
 
 	json_out_init(&j);
 	json_object_begin(&j);
@@ -497,14 +536,14 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_u64(&j, "workload_id", w.id);
 	json_add_string(&j, "cgroup", path);
 	json_add_string(&j, "cgroup_dir", fs_path);
-	json_add_string(&j, "policy", policy_name_of(d, w.policy_id));
+	json_add_string(&j, "policies", w.policies);
 	reply(fd, &j);
 	json_out_free(&j);
 	return;
 fail_rmdir:
 	rmdir(fs_path);
 fail:
-	free(w.labels);
+	workload_clear(&w);
 }
 
 static int daemon_reload(struct daemon *d, char **report);
@@ -848,19 +887,89 @@ static void unload_previous(struct daemon *d, bool wait)
 }
 
 /*
- * Reload: compile the policy directory as a new generation, write it next to
- * the running one, point every workload at its new policy (one atomic map
- * update each, so each workload sees the old policy or the new one, never a
- * mix), then retire the old generation. Anything that cannot be done leaves
- * the running generation as it was. report gets the diagnostics (malloc'd).
+ * Bind every live workload in generation g (see bind_workload), without
+ * writing anything to the kernel: ids[i] is the effective policy of
+ * workload i. On failure why names the workload.
+ */
+static int bind_all(struct daemon *d, struct generation *g, uint32_t *ids, char *why,
+		    size_t why_size)
+{
+	char reason[768];
+
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		const struct workload *w = &d->workloads.items[i];
+		int err = bind_workload(d, g, w, false, &ids[i], reason, sizeof(reason));
+
+		if (err) {
+			snprintf(why, why_size, "workload \"%s\" (id %llu): %s", w->name,
+				 (unsigned long long)w->id, reason);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Point every workload at its policy of ids (one atomic map update each,
+ * so each workload sees its old policy or its new one, never a mix). On
+ * failure those already moved are put back, and the workloads are as
+ * they were.
+ */
+static int swap_workloads(struct daemon *d, const struct generation *g, const uint32_t *ids)
+{
+	char **names = calloc(d->workloads.count + 1, sizeof(*names));
+	size_t i;
+	int err = 0;
+
+	for (i = 0; names && i < d->workloads.count; i++) {
+		names[i] = policy_names(g, ids[i]);
+		if (!names[i])
+			break;
+	}
+	if (!names || i < d->workloads.count) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < d->workloads.count; i++) {
+		struct workload *w = &d->workloads.items[i];
+
+		err = enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, ids[i]);
+		if (err) {
+			while (i-- > 0) {
+				w = &d->workloads.items[i];
+				enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, w->policy_id);
+			}
+			goto out;
+		}
+	}
+	for (i = 0; i < d->workloads.count; i++) {
+		struct workload *w = &d->workloads.items[i];
+
+		w->policy_id = ids[i];
+		free(w->policies);
+		w->policies = names[i];
+		names[i] = NULL;
+	}
+out:
+	for (i = 0; names && i < d->workloads.count; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
+/*
+ * Reload: compile the policy directory as a new generation, compile the
+ * effective policy of every live workload under it, write it next to the
+ * running one, point every workload at its new policy, then retire the old
+ * generation. Anything that cannot be done leaves the running generation as
+ * it was. report gets the diagnostics (malloc'd).
  */
 static int daemon_reload(struct daemon *d, char **report)
 {
 	struct generation next = { 0 };
-	uint32_t generation = d->current.image.generation % 0xffff + 1;
+	uint32_t generation = d->current.image.generation % POLICY_MAX_GENERATION + 1;
 	uint32_t *ids = NULL;
 	char why[1024];
-	size_t i;
 	int err;
 
 	*report = NULL;
@@ -873,37 +982,28 @@ static int daemon_reload(struct daemon *d, char **report)
 		err = -ENOMEM;
 		goto refuse;
 	}
-	for (i = 0; i < d->workloads.count; i++) {
-		err = select_policy(d, &next, d->workloads.items[i].name, &ids[i], why, sizeof(why));
-		if (err) {
+	err = bind_all(d, &next, ids, why, sizeof(why));
+	if (err) {
+		char *with = NULL;
+
+		if (asprintf(&with, "%sreload refused: %s; it is running now\n",
+			     *report ? *report : "", why) >= 0) {
 			free(*report);
-			if (asprintf(report, "reload refused: %s; it is running now\n", why) < 0)
-				*report = NULL;
-			log_error("policy", "reload refused: %s; it is running now", why);
-			goto refuse;
+			*report = with;
 		}
+		log_error("policy", "reload refused: %s; it is running now", why);
+		goto refuse;
 	}
 	err = enforcer_load_image(&d->enforcer, &next.image);
 	if (err) {
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
-	for (i = 0; i < d->workloads.count; i++) {
-		struct workload *w = &d->workloads.items[i];
-
-		err = enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, ids[i]);
-		if (err) {
-			/* Put back those already moved: the old generation is still loaded. */
-			while (i-- > 0) {
-				w = &d->workloads.items[i];
-				enforcer_add_workload(&d->enforcer, w->cgroup_id, w->id, w->policy_id);
-			}
-			enforcer_unload_image(&d->enforcer, &next.image);
-			goto refuse;
-		}
+	err = swap_workloads(d, &next, ids);
+	if (err) {
+		enforcer_unload_image(&d->enforcer, &next.image);
+		goto refuse;
 	}
-	for (i = 0; i < d->workloads.count; i++)
-		d->workloads.items[i].policy_id = ids[i];
 	free(ids);
 	/* Records decided under the generation before last are all drained by now. */
 	drain_records(d);
@@ -911,8 +1011,9 @@ static int daemon_reload(struct daemon *d, char **report)
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
-	log_info("policy", "generation %u: %zu policies from %s", generation, d->current.set.count,
-		 d->cfg->policy_dir);
+	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
+		 generation, d->current.set.count, d->cfg->policy_dir,
+		 d->current.image.policy_count, d->workloads.count);
 	return 0;
 refuse:
 	free(ids);
@@ -928,9 +1029,11 @@ int daemon_check_config(const struct daemon_config *cfg)
 	struct policy_image image = { 0 };
 	int err = load_policies(cfg, 1, &set, &image, NULL);
 
+	/* Counted for each policy alone: a workload's composed policy differs. */
 	if (!err)
-		printf("%s: %zu policies, %zu path rules, %zu connect prefixes: ok\n",
-		       cfg->policy_dir, set.count, image.path_count, image.net_count);
+		printf("%s: %zu policies, %zu path rules resolved, %zu connect prefixes: ok\n",
+		       cfg->policy_dir, set.count, image.checked_path_rules,
+		       image.checked_net_entries);
 	policy_image_free(&image);
 	policy_set_free(&set);
 	return err;

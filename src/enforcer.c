@@ -147,27 +147,32 @@ static int update(struct bpf_map *map, const void *key, const void *value, const
 	return err;
 }
 
-int enforcer_load_image(struct enforcer *e, const struct policy_image *img)
+int enforcer_load_policy(struct enforcer *e, const struct policy_image *img,
+			 const struct effective_policy *ep)
 {
 	size_t i;
 	int err;
 
-	for (i = 0; i < img->path_count; i++) {
+	for (i = ep->path_first; i < ep->path_first + ep->path_count; i++) {
 		err = update(e->skel->maps.path_rules, &img->paths[i].key, &img->paths[i].value,
 			     "a path rule");
 		if (err)
 			return err;
 	}
-	for (i = 0; i < img->net_count; i++) {
+	for (i = ep->net_first; i < ep->net_first + ep->net_count; i++) {
 		err = update(e->skel->maps.net_rules, &img->nets[i].key, &img->nets[i].value,
 			     "a connect rule");
 		if (err)
 			return err;
 	}
-	for (i = 0; i < img->policy_count; i++) {
-		uint32_t id = policy_id_of(img->generation, i);
+	return update(e->skel->maps.policies, &ep->policy_id, &ep->header, "a policy");
+}
 
-		err = update(e->skel->maps.policies, &id, &img->policies[i], "a policy");
+int enforcer_load_image(struct enforcer *e, const struct policy_image *img)
+{
+	for (size_t i = 0; i < img->policy_count; i++) {
+		int err = enforcer_load_policy(e, img, &img->policies[i]);
+
 		if (err)
 			return err;
 	}
@@ -183,20 +188,33 @@ static void delete_key(struct bpf_map *map, const void *key, const char *what)
 		log_warn("bpf", "cannot delete %s: %s", what, strerror(-err));
 }
 
+static void unload_rules(struct enforcer *e, const struct policy_image *img,
+			 const struct effective_policy *ep)
+{
+	size_t i;
+
+	for (i = ep->path_first; i < ep->path_first + ep->path_count; i++)
+		delete_key(e->skel->maps.path_rules, &img->paths[i].key, "a path rule");
+	for (i = ep->net_first; i < ep->net_first + ep->net_count; i++)
+		delete_key(e->skel->maps.net_rules, &img->nets[i].key, "a connect rule");
+}
+
+void enforcer_unload_policy(struct enforcer *e, const struct policy_image *img,
+			    const struct effective_policy *ep)
+{
+	delete_key(e->skel->maps.policies, &ep->policy_id, "a policy");
+	unload_rules(e, img, ep);
+}
+
 void enforcer_unload_image(struct enforcer *e, const struct policy_image *img)
 {
 	size_t i;
 
-	/* Headers first: from then on nothing reaches the rules. */
-	for (i = 0; i < img->policy_count; i++) {
-		uint32_t id = policy_id_of(img->generation, i);
-
-		delete_key(e->skel->maps.policies, &id, "a policy");
-	}
-	for (i = 0; i < img->path_count; i++)
-		delete_key(e->skel->maps.path_rules, &img->paths[i].key, "a path rule");
-	for (i = 0; i < img->net_count; i++)
-		delete_key(e->skel->maps.net_rules, &img->nets[i].key, "a connect rule");
+	/* Every header first: from then on nothing reaches any of the rules. */
+	for (i = 0; i < img->policy_count; i++)
+		delete_key(e->skel->maps.policies, &img->policies[i].policy_id, "a policy");
+	for (i = 0; i < img->policy_count; i++)
+		unload_rules(e, img, &img->policies[i]);
 }
 
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,

@@ -37,16 +37,24 @@ int enforcer_probe(char *why, size_t why_size);
 int enforcer_start(struct enforcer *e, record_handler_fn handler, void *handler_ctx, bool verbose);
 
 /*
- * Write a policy image: rules first, then the policy headers that make them
- * reachable, so that no lookup sees a header without its rules.
+ * Write one effective policy: its rules first, then the policy header that
+ * makes them reachable, so that no lookup sees a header without its rules.
  */
+int enforcer_load_policy(struct enforcer *e, const struct policy_image *img,
+			 const struct effective_policy *ep);
+
+/* Write every effective policy of an image, each as enforcer_load_policy does. */
 int enforcer_load_image(struct enforcer *e, const struct policy_image *img);
 
 /*
- * Remove an image's entries. Only once no program can still be using them:
- * a program that read the old header before the swap looks up its rules
- * after it (see the daemon's grace period).
+ * Remove an effective policy's entries, or an image's: the headers first,
+ * so that from then on nothing reaches the rules. Only once no program can
+ * still be using them: a program that read the old header before a swap
+ * looks up its rules after it (see the daemon's grace period). Entries
+ * already gone are fine (a failed load may have written part).
  */
+void enforcer_unload_policy(struct enforcer *e, const struct policy_image *img,
+			    const struct effective_policy *ep);
 void enforcer_unload_image(struct enforcer *e, const struct policy_image *img);
 
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,

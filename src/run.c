@@ -37,6 +37,10 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	json_add_string(j, "workload", o->workload);
 	if (o->principal)
 		json_add_string(j, "principal", o->principal);
+	if (o->label_count > LABELS_MAX) {
+		fprintf(stderr, "actgate: run: at most %d labels\n", LABELS_MAX);
+		return -EINVAL;
+	}
 	json_key_object_begin(j, "labels");
 	for (size_t i = 0; i < o->label_count; i++) {
 		const char *eq = strchr(o->labels[i], '=');
@@ -53,6 +57,13 @@ static int build_request(const struct run_options *o, struct json_out *j)
 		if (label_check(key, eq + 1, why, sizeof(why))) {
 			fprintf(stderr, "actgate: run: %s\n", why);
 			return -EINVAL;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (!strncmp(o->labels[k], o->labels[i], klen + 1)) {
+				fprintf(stderr, "actgate: run: --label %s: label %s is given twice\n",
+					o->labels[i], key);
+				return -EINVAL;
+			}
 		}
 		json_add_string(j, key, eq + 1);
 	}
@@ -120,9 +131,10 @@ int run_workload(const struct run_options *o)
 		goto out;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "actgate: workload %s (id %s) under policy %s in cgroup %s\n",
+		fprintf(stderr, "actgate: workload %s (id %s) under %s %s in cgroup %s\n",
 			o->workload, json_msg_string(&reply, "workload_id"),
-			json_msg_string(&reply, "policy"), json_msg_string(&reply, "cgroup"));
+			strchr(json_msg_string(&reply, "policies") ?: "", ',') ? "policies" : "policy",
+			json_msg_string(&reply, "policies"), json_msg_string(&reply, "cgroup"));
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		fprintf(stderr, "actgate: run: pipe: %s\n", strerror(errno));
 		goto out;

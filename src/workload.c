@@ -39,9 +39,11 @@ int label_check(const char *key, const char *value, char *why, size_t why_size)
 {
 	size_t klen = strlen(key), vlen = strlen(value);
 
-	if (klen == 0 || klen > LABEL_KEY_MAX || !all_chars_in(key, "._/-")) {
-		snprintf(why, why_size, "label key \"%s\": 1 to %d of letters, digits and ._/-", key,
-			 LABEL_KEY_MAX);
+	if (!policy_valid_label_key(key, klen)) {
+		snprintf(why, why_size,
+			 "label key \"%.64s%s\": 1 to %d of letters, digits and ._/-, starting with a "
+			 "letter or digit",
+			 key, klen > 64 ? "..." : "", LABEL_KEY_MAX);
 		return -EINVAL;
 	}
 	if (vlen > LABEL_VALUE_MAX) {
@@ -117,6 +119,50 @@ char *labels_add(const char *labels, const char *key, const char *value)
 	return out;
 }
 
+int labels_split(const char *labels, struct workload_label **list, size_t *count, char **text)
+{
+	size_t n = 0, cap = 1;
+	char *p, *pair;
+
+	*list = NULL;
+	*count = 0;
+	*text = strdup(labels);
+	for (const char *c = labels; *c; c++)
+		cap += *c == ',';
+	*list = calloc(cap, sizeof(**list));
+	if (!*text || !*list) {
+		free(*text);
+		free(*list);
+		*text = NULL;
+		*list = NULL;
+		return -ENOMEM;
+	}
+	for (p = *text; p && *p;) {
+		char *eq;
+
+		pair = strsep(&p, ",");
+		eq = strchr(pair, '=');
+		if (eq)
+			*eq++ = '\0';
+		if (!*pair)
+			continue;
+		(*list)[n++] = (struct workload_label){ .key = pair, .value = eq ? eq : "" };
+	}
+	*count = n;
+	return 0;
+}
+
+struct workload_identity workload_identity_of(const struct workload *w)
+{
+	/* Selectors take cgroup paths relative to the root, without the leading '/'. */
+	const char *cgroup = w->cgroup_path;
+
+	while (cgroup && *cgroup == '/')
+		cgroup++;
+	return (struct workload_identity){ .name = w->name, .cgroup = cgroup,
+					   .labels = w->label_list, .label_count = w->label_count };
+}
+
 int workload_table_add(struct workload_table *t, const struct workload *w)
 {
 	if (t->count == t->cap) {
@@ -155,19 +201,24 @@ struct workload *workload_table_find_cgroup(struct workload_table *t, const char
 	return best;
 }
 
-static void workload_free(struct workload *w)
+void workload_clear(struct workload *w)
 {
 	free(w->name);
 	free(w->principal);
 	free(w->labels);
+	free(w->label_list);
+	free(w->label_text);
 	free(w->cgroup_path);
+	free(w->policies);
+	memset(w, 0, sizeof(*w));
+	w->owner_fd = -1;
 }
 
 void workload_table_remove(struct workload_table *t, struct workload *w)
 {
 	size_t i = (size_t)(w - t->items);
 
-	workload_free(w);
+	workload_clear(w);
 	memmove(&t->items[i], &t->items[i + 1], (t->count - i - 1) * sizeof(*w));
 	t->count--;
 }
@@ -175,7 +226,7 @@ void workload_table_remove(struct workload_table *t, struct workload *w)
 void workload_table_free(struct workload_table *t)
 {
 	for (size_t i = 0; i < t->count; i++)
-		workload_free(&t->items[i]);
+		workload_clear(&t->items[i]);
 	free(t->items);
 	memset(t, 0, sizeof(*t));
 }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Workloads known to the daemon: a name, labels and the commissioning
- * principal, bound to one cgroup and one policy. Validation of the names a
- * client sends lives here too, so the CLI can check before it asks.
+ * principal, bound to one cgroup and to the effective policy of the
+ * policies that select it. Validation of the names a client sends lives
+ * here too, so the CLI can check before it asks.
  */
 #ifndef ACTGATE_WORKLOAD_H
 #define ACTGATE_WORKLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "policy.h"
 
 #define WORKLOAD_NAME_MAX 128
 #define LABEL_KEY_MAX 63
@@ -21,9 +24,14 @@ struct workload {
 	char *name;
 	char *principal;   /* "" when none */
 	char *labels;      /* canonical "k=v,k=v", sorted by key; "" when none */
-	char *cgroup_path; /* relative to the cgroup2 root */
+	/* The same labels split, for selectors: keys and values point into label_text. */
+	struct workload_label *label_list;
+	size_t label_count;
+	char *label_text;
+	char *cgroup_path; /* relative to the cgroup2 root, with a leading '/' */
 	uint64_t cgroup_id;
-	uint32_t policy_id;
+	uint32_t policy_id; /* its effective policy */
+	char *policies;    /* the names of the policies composing it, joined by ',' */
 	int owner_fd;      /* control connection of `actgate run`; -1 once it closed */
 };
 
@@ -36,8 +44,10 @@ struct workload_table {
 /*
  * Validators: 0, or -EINVAL with the reason in why.
  * Names: 1-128 of [A-Za-z0-9._:@+/-], starting with a letter or digit.
- * Label keys: 1-63 of [A-Za-z0-9._/-]; values: 0-255 printable bytes
- * without ',' or '='. Principals: 1-255 printable bytes.
+ * Label keys: [A-Za-z0-9][A-Za-z0-9._/-]*, at most 63 (as policy selectors
+ * name them); values: 0-255 printable bytes (no control characters; UTF-8
+ * is fine) without ',' or '=', which separate labels in the journal.
+ * Principals: 1-255 printable bytes.
  */
 int workload_name_check(const char *name, char *why, size_t why_size);
 int label_check(const char *key, const char *value, char *why, size_t why_size);
@@ -49,8 +59,19 @@ int principal_check(const char *principal, char *why, size_t why_size);
  */
 char *labels_add(const char *labels, const char *key, const char *value);
 
+/*
+ * Split a canonical label string into *list (count pairs) whose keys and
+ * values point into *text (both allocated; free them). 0 or -ENOMEM.
+ */
+int labels_split(const char *labels, struct workload_label **list, size_t *count, char **text);
+
+/* The identity policy selectors match: name, cgroup path (no leading '/'), labels. */
+struct workload_identity workload_identity_of(const struct workload *w);
+
 /* Add a workload (the table takes the strings' ownership only on success). */
 int workload_table_add(struct workload_table *t, const struct workload *w);
+/* Free a workload's strings (one not in a table) and zero it. */
+void workload_clear(struct workload *w);
 struct workload *workload_table_find_id(struct workload_table *t, uint64_t id);
 /* The workload whose cgroup is path or an ancestor of it (deepest), or NULL. */
 struct workload *workload_table_find_cgroup(struct workload_table *t, const char *cgroup_path);
