@@ -94,19 +94,60 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-/* zlib's CRC-32 (the ISO-HDLC one of gzip and PNG), over any length. */
+/*
+ * CRC-32C (Castagnoli: reflected polynomial 0x82f63b78, initial value and
+ * final xor 0xffffffff; crc32c("123456789") = 0xe3069283). Chosen over zlib's
+ * CRC-32 because x86-64 computes it in hardware (SSE4.2): every record is
+ * checked on every read, and this is several times faster there.
+ */
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+static bool crc32c_hw;
+
+static void crc32c_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc32c_table[i] = c;
+	}
+#if defined(__x86_64__)
+	crc32c_hw = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = crc;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (uint32_t)c;
+	for (; n; p++, n--)
+		crc = __builtin_ia32_crc32qi(crc, *p);
+	return crc;
+}
+#endif
+
 static uint32_t crc_of(const uint8_t *p, size_t n)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
+	uint32_t crc = 0xffffffffu;
 
-	while (n) {
-		uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
-
-		crc = crc32(crc, p, chunk);
-		p += chunk;
-		n -= chunk;
-	}
-	return (uint32_t)crc;
+	pthread_once(&crc32c_once, crc32c_init);
+#if defined(__x86_64__)
+	if (crc32c_hw)
+		return ~crc32c_sse42(crc, p, n);
+#endif
+	for (; n; p++, n--)
+		crc = crc32c_table[(crc ^ *p) & 0xff] ^ (crc >> 8);
+	return ~crc;
 }
 
 /* ---- names ---- */
@@ -1845,7 +1886,7 @@ static int compress_file(const struct jstore_options *o, int dirfd, uint64_t seq
 	}
 	memset(&z, 0, sizeof(z));
 	/* 15 + 16: a gzip stream, so that zcat and every language's gzip reader can read it. */
-	if (deflateInit2(&z, o->compress_level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&z, o->compress_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2415,7 +2456,7 @@ void jstore_options_init(struct jstore_options *o)
 	o->fsync_every_records = 1000;
 	o->fsync_every_ms = 100;
 	o->buffer_bytes = 64 * 1024;
-	o->compress_level = 6;
+	o->compress_level = 1;
 }
 
 static int read_id(const char *path, uint8_t id[16])

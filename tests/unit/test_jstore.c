@@ -399,6 +399,19 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* CRC-32C, bit by bit, as the format document defines it. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+	}
+	return ~c;
+}
+
 struct frame {
 	size_t off, len;
 	uint16_t type;
@@ -411,14 +424,14 @@ static size_t frames_of(const uint8_t *seg, size_t len, struct frame *out, size_
 	size_t off = HDR, n = 0;
 
 	assert_memory_equal(seg, "ACTGJRNL", 8);
-	assert_int_equal(le32(seg + 124), (uint32_t)crc32(0, seg, 124));
+	assert_int_equal(le32(seg + 124), crc32c(seg, 124));
 	while (off < len) {
 		uint32_t plen = le32(seg + off + 4);
 		size_t flen = OVERHEAD + plen;
 
 		assert_true(off + flen <= len);
 		assert_memory_equal(seg + off, "\xa7JR\xc5", 4);
-		assert_int_equal(le32(seg + off + flen - 4), (uint32_t)crc32(0, seg + off, flen - 4));
+		assert_int_equal(le32(seg + off + flen - 4), crc32c(seg + off, flen - 4));
 		assert_true(n < max);
 		out[n].off = off;
 		out[n].len = flen;
@@ -443,7 +456,7 @@ static size_t user_frame(const struct frame *f, size_t n, size_t k)
 
 static void fix_crc(uint8_t *seg, const struct frame *f)
 {
-	put32(seg + f->off + f->len - 4, (uint32_t)crc32(0, seg + f->off, f->len - 4));
+	put32(seg + f->off + f->len - 4, crc32c(seg + f->off, f->len - 4));
 }
 
 /* ---- tests ---- */
@@ -504,6 +517,7 @@ static void test_format_as_documented(void **state)
 	append_n(js, 10, 10);
 	assert_int_equal(jstore_close(js), 0);
 
+	assert_int_equal(crc32c((const uint8_t *)"123456789", 9), 0xe3069283); /* the CRC we check with */
 	files = segment_files(fx, &nfiles);
 	assert_int_equal(nfiles, 2);
 	assert_string_equal(strrchr(files[0], '/') + 1, "journal-0000000000000001.seg");
@@ -896,13 +910,13 @@ static void rewrite_chain(struct fixture *fx, char **files, size_t nfiles)
 		(void)fx;
 		if (have_prev) {
 			memcpy(seg + 72, prev, 32);
-			put32(seg + 124, (uint32_t)crc32(0, seg, 124));
+			put32(seg + 124, crc32c(seg, 124));
 		}
 		/* frames_of checks CRCs: fix them all first, where the edit broke one. */
 		for (size_t off = HDR; off < len;) {
 			size_t flen = OVERHEAD + le32(seg + off + 4);
 
-			put32(seg + off + flen - 4, (uint32_t)crc32(0, seg + off, flen - 4));
+			put32(seg + off + flen - 4, crc32c(seg + off, flen - 4));
 			off += flen;
 		}
 		n = frames_of(seg, len, f, 512);
@@ -945,6 +959,13 @@ static void test_rewritten_chain_without_key(void **state)
 	assert_int_equal(res.damage, JSTORE_DAMAGE_CHAIN);
 	assert_true(res.offset > v.f[r].off);
 	assert_int_equal(v.f[res.record_index].type, 0xff01);
+
+	/* The first segment's chain redone: the next header's hash of it tells. */
+	rewrite_chain(fx, v.files, 1);
+	assert_int_equal(verify_dir(fx, NULL, &res), -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_CHAIN);
+	assert_string_equal(res.segment, v.files[1]);
+	assert_int_equal(res.offset, 72);
 
 	/* The whole chain redone: without the key nothing but the HMAC can tell. */
 	rewrite_chain(fx, v.files, v.nfiles);
@@ -1548,6 +1569,83 @@ static void test_bad_input_refused(void **state)
 	}
 }
 
+/* The reader written in docs/journal-store.md, run against journals the writer made. */
+static void test_documented_python_reader(void **state)
+{
+	struct fixture *fx = *state;
+	const char *doc_rel = "docs/journal-store.md", *self = __FILE__;
+	char doc[512], script[256], cmd[1024], out[256];
+	struct jstore_verify_result res;
+	struct jstore_options o;
+	size_t root_len = strlen(self) - strlen("tests/unit/test_jstore.c");
+	struct victim v;
+	FILE *in, *py, *p;
+	bool inside = false;
+	char line[512];
+
+	if (system("python3 -c '' 2>/dev/null") != 0)
+		skip(); /* no Python here: nothing to run the documented reader with */
+	snprintf(doc, sizeof(doc), "%.*s%s", (int)root_len, self, doc_rel);
+	snprintf(script, sizeof(script), "%s/reader.py", fx->root);
+	in = fopen(doc, "re");
+	assert_non_null(in);
+	py = fopen(script, "we");
+	assert_non_null(py);
+	while (fgets(line, sizeof(line), in)) {
+		if (!strcmp(line, "```python\n"))
+			inside = true;
+		else if (inside && !strncmp(line, "```", 3))
+			break;
+		else if (inside)
+			fputs(line, py);
+	}
+	fclose(in);
+	fclose(py);
+	assert_true(inside);
+
+	/* Compressed segments, a crash and a resumed chain */
+	test_options(fx, &o);
+	o.compress_level = 6;
+	o.compress_inline = true;
+	{
+		struct jstore *js = open_store(&o);
+		struct snapshot crash;
+
+		append_n(js, 0, 120);
+		assert_int_equal(jstore_rotate(js), 0);
+		append_n(js, 120, 30);
+		assert_int_equal(jstore_sync(js), 0);
+		take_snapshot(fx, &crash);
+		assert_int_equal(jstore_close(js), 0);
+		restore_snapshot(fx, &crash);
+		free_snapshot(&crash);
+		js = open_store(&o);
+		append_n(js, 150, 10);
+		assert_int_equal(jstore_close(js), 0);
+	}
+	assert_int_equal(verify_dir(fx, &fx->k, &res), 0);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s %s 2>&1", script, fx->dir, fx->key);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	assert_int_equal(pclose(p), 0);
+	snprintf(line, sizeof(line), "intact: 160 records, %llu seals\n", (unsigned long long)res.seals);
+	assert_string_equal(out, line);
+
+	/* Plain segments, and a forged chain that it must refuse with the key */
+	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	make_victim(fx, &v, 40, 20);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s %s >/dev/null 2>&1", script, fx->dir, fx->key);
+	assert_int_equal(system(cmd), 0);
+	memcpy(v.seg + v.f[user_frame(v.f, v.n, 3)].off + 20 + 8, "exec allow", 10);
+	spit(v.files[0], v.seg, v.len);
+	rewrite_chain(fx, v.files, v.nfiles);
+	assert_int_not_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s >/dev/null 2>&1", script, fx->dir);
+	assert_int_equal(system(cmd), 0); /* without the key, the rewrite passes: as documented */
+	free_victim(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1573,6 +1671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seal_and_fsync_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffered_until_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_documented_python_reader, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
