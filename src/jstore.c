@@ -2257,7 +2257,46 @@ struct seg_scan {
 	uint8_t chain[32];
 };
 
-static int scan_segment(struct jstore *js, const char *path, bool want_chain, struct seg_scan *out)
+/*
+ * Just the start time from a segment's header, reading only its first bytes
+ * (a directory may hold hundreds of segments). 0 when the header is unreadable.
+ */
+static uint64_t segment_start_time(int dirfd, const char *name, bool gz)
+{
+	uint8_t in[4096], h[JSTORE_HEADER_SIZE];
+	size_t got = 0;
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, in, sizeof(in));
+	close(fd);
+	if (n <= 0)
+		return 0;
+	if (gz) {
+		z_stream z;
+
+		memset(&z, 0, sizeof(z));
+		if (inflateInit2(&z, 15 + 32) != Z_OK)
+			return 0;
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+		z.next_out = h;
+		z.avail_out = sizeof(h);
+		inflate(&z, Z_NO_FLUSH);
+		got = sizeof(h) - z.avail_out;
+		inflateEnd(&z);
+	} else {
+		got = (size_t)n < sizeof(h) ? (size_t)n : sizeof(h);
+		memcpy(h, in, got);
+	}
+	if (got < sizeof(h) || memcmp(h, header_magic, 8) || get_u32(h + 124) != crc_of(h, 124))
+		return 0;
+	return get_u64(h + 48);
+}
+
+static int scan_segment(struct jstore *js, const char *path, struct seg_scan *out)
 {
 	struct jstore_reader_options ro = { .include_internal = true };
 	struct jstore_reader *r;
@@ -2277,8 +2316,6 @@ static int scan_segment(struct jstore *js, const char *path, bool want_chain, st
 			out->header_whole = r->hdr_raw_len == JSTORE_HEADER_SIZE;
 			out->hdr = r->hdr;
 			out->hdr_ok = r->hdr_ok;
-			if (!want_chain)
-				goto out;
 			EVP_DigestInit_ex(js->scratch, js->md, NULL);
 			EVP_DigestUpdate(js->scratch, r->hdr_raw, r->hdr_raw_len);
 			break;
@@ -2312,7 +2349,6 @@ static int scan_segment(struct jstore *js, const char *path, bool want_chain, st
 			break;
 		}
 	}
-out:
 	jstore_reader_close(r);
 	return err;
 }
@@ -2380,9 +2416,8 @@ static int recover(struct jstore *js)
 		qsort(f, n, sizeof(*f), cmp_found);
 
 	for (size_t i = 0; i < n; i++) {
-		char plain[SEG_NAME_MAX], gz[SEG_NAME_MAX], path[PATH_MAX];
+		char plain[SEG_NAME_MAX], gz[SEG_NAME_MAX];
 		struct seginfo si = { .seq = f[i].seq };
-		struct seg_scan sc;
 		struct stat st;
 
 		seg_name(plain, sizeof(plain), f[i].seq, SEG_SUFFIX);
@@ -2404,11 +2439,7 @@ static int recover(struct jstore *js)
 			goto out;
 		}
 		si.bytes = (uint64_t)st.st_size;
-		snprintf(path, sizeof(path), "%s/%s", js->dir, f[i].plain ? plain : gz);
-		err = scan_segment(js, path, false, &sc);
-		if (err)
-			goto out;
-		si.first_time_ns = sc.hdr_ok ? sc.hdr.first_time_ns : 0;
+		si.first_time_ns = segment_start_time(js->dirfd, f[i].plain ? plain : gz, !f[i].plain);
 		err = push_seg(js, &si);
 		if (err)
 			goto out;
@@ -2423,7 +2454,7 @@ static int recover(struct jstore *js)
 		struct seg_scan sc;
 
 		segment_path(js, path, sizeof(path), last->seq, last->state == SEG_GZ ? GZ_SUFFIX : SEG_SUFFIX);
-		err = scan_segment(js, path, true, &sc);
+		err = scan_segment(js, path, &sc);
 		if (err)
 			goto out;
 		if (last->state == SEG_PLAIN && !sc.records && (!sc.header_whole || sc.torn) &&
