@@ -368,7 +368,7 @@ static int bind_workload(struct daemon *d, struct generation *g, const struct wo
 	*policy_id = g->image.policies[index].policy_id;
 	goto out;
 fail:
-	snprintf(why, why_size, "cannot compile the policy of workload \"%s\": %s", w->name,
+	snprintf(why, why_size, "cannot set up the policy of workload \"%s\": %s", w->name,
 		 strerror(-err));
 out:
 	diag_print(&diags, stderr);
