@@ -1496,9 +1496,10 @@ struct jstore {
 	struct seginfo *segs; /* oldest first; the active one last */
 	size_t n_segs, cap_segs;
 
-	/* The compression worker */
-	pthread_t worker;
-	bool worker_started, stop, busy;
+	/* The compression workers */
+	pthread_t workers[JSTORE_MAX_COMPRESS_THREADS];
+	unsigned n_workers, busy;
+	bool worker_started, stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t *jobs;
@@ -1996,11 +1997,11 @@ static void *compress_worker(void *arg)
 			break;
 		d.seq = js->jobs[0];
 		memmove(js->jobs, js->jobs + 1, --js->n_jobs * sizeof(*js->jobs));
-		js->busy = true;
+		js->busy++;
 		pthread_mutex_unlock(&js->mu);
 		d.err = compress_file(&js->o, js->dirfd, d.seq, &d.bytes);
 		pthread_mutex_lock(&js->mu);
-		js->busy = false;
+		js->busy--;
 		if (js->n_done < js->cap_done) {
 			js->done[js->n_done++] = d;
 			__atomic_store_n(&js->done_flag, 1, __ATOMIC_RELEASE);
@@ -2074,7 +2075,7 @@ static void schedule_compression(struct jstore *js)
 		pthread_mutex_lock(&js->mu);
 		/* Room for every result, so that the worker never has to drop one. */
 		if (js->n_jobs == js->cap_jobs ||
-		    js->n_done + js->n_jobs + (js->busy ? 1 : 0) + 1 >= js->cap_done) {
+		    js->n_done + js->n_jobs + js->busy + 1 >= js->cap_done) {
 			pthread_mutex_unlock(&js->mu);
 			break;
 		}
@@ -2518,6 +2519,7 @@ void jstore_options_init(struct jstore_options *o)
 	o->fsync_every_ms = 100;
 	o->buffer_bytes = 64 * 1024;
 	o->compress_level = 1;
+	o->compress_threads = 1;
 }
 
 static int read_id(const char *path, uint8_t id[16])
@@ -2576,7 +2578,8 @@ static void free_store(struct jstore *js)
 		js->stop = true;
 		pthread_cond_broadcast(&js->cv);
 		pthread_mutex_unlock(&js->mu);
-		pthread_join(js->worker, NULL);
+		for (unsigned i = 0; i < js->n_workers; i++)
+			pthread_join(js->workers[i], NULL);
 	}
 	pthread_mutex_destroy(&js->mu);
 	pthread_cond_destroy(&js->cv);
@@ -2662,8 +2665,16 @@ int jstore_open(struct jstore **out, const struct jstore_options *o)
 		goto fail;
 	}
 	if (js->o.compress_level && !js->o.compress_inline) {
-		if (pthread_create(&js->worker, NULL, compress_worker, js)) {
+		unsigned want = js->o.compress_threads ? js->o.compress_threads : 1;
+
+		if (want > JSTORE_MAX_COMPRESS_THREADS)
+			want = JSTORE_MAX_COMPRESS_THREADS;
+		while (js->n_workers < want &&
+		       !pthread_create(&js->workers[js->n_workers], NULL, compress_worker, js))
+			js->n_workers++;
+		if (!js->n_workers) {
 			err = -EAGAIN;
+			log_error(MODULE, "%s: cannot start a compression thread", js->dir);
 			goto fail;
 		}
 		js->worker_started = true;

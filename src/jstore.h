@@ -50,6 +50,8 @@
 /* Open-record flags */
 #define JSTORE_OPEN_UNCLEAN 0x1u /* the previous writer did not close the store */
 
+#define JSTORE_MAX_COMPRESS_THREADS 8
+
 #define JSTORE_KEY_MIN 16
 #define JSTORE_KEY_MAX 128
 
@@ -92,7 +94,10 @@ struct jstore_options {
 				       * fastest, ~31 bytes a decision; 6: ~24 at a third of the
 				       * speed); 0: keep them plain */
 	bool compress_inline;         /* compress in the caller's thread at rotation (default:
-				       * a worker thread does it) */
+				       * worker threads do it) */
+	unsigned compress_threads;    /* those workers (default 1, at most
+				       * JSTORE_MAX_COMPRESS_THREADS): compression, not the
+				       * appends, bounds a sustained rate */
 
 	/* For tests: a clock (ns of the given clock) and a write(2) stand-in. NULL: the real ones. */
 	uint64_t (*clock)(void *ctx, clockid_t which);
@@ -152,7 +157,7 @@ int jstore_rotate(struct jstore *js);
  */
 int jstore_tick(struct jstore *js);
 void jstore_stats(const struct jstore *js, struct jstore_stats *st);
-/* Block until the compression worker is idle (tests, shutdown). */
+/* Block until the compression workers are idle (tests, shutdown). */
 void jstore_wait_compressed(struct jstore *js);
 /*
  * Write what is queued, seal (STORE_CLOSE), sync, compress the last segment

@@ -10,8 +10,11 @@
  * system: fwrite of the same payloads (length-prefixed) to one file, then
  * fread of it. Never pass/fail on time.
  *
+ * Each figure is the best of BENCH_REPEAT runs (default 3): other work on a
+ * shared machine only ever makes a run slower.
+ *
  * BENCH_RECORDS (default 1000000) and BENCH_DIR (default /tmp) override;
- * BENCH_KEEP=1 keeps the files (the last journal is the gzip -6 one).
+ * BENCH_KEEP=1 keeps the files (the last journal is the gzip -1 one).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -200,7 +203,7 @@ struct run {
 };
 
 static int write_journal(const struct payloads *pl, const char *dir, const char *key, int level,
-			 uint32_t fsync_records, struct run *run)
+			 unsigned threads, uint32_t fsync_records, struct run *run)
 {
 	struct jstore_options o;
 	struct jstore_stats st;
@@ -212,6 +215,7 @@ static int write_journal(const struct payloads *pl, const char *dir, const char 
 	o.dir = dir;
 	o.key_path = key;
 	o.compress_level = level;
+	o.compress_threads = threads;
 	o.fsync_every_records = fsync_records;
 	o.fsync_every_ms = fsync_records ? 100 : 0;
 	jstore_host_ids(o.host_id, o.boot_id);
@@ -273,6 +277,27 @@ static double verify_journal(const char *dir, const struct jstore_key *key, size
 	return now() - t0;
 }
 
+/* Keep the fastest; a failure (negative) sticks. */
+static void best(double *keep, double t)
+{
+	if (t < 0 || *keep < 0)
+		*keep = -1;
+	else if (t < *keep)
+		*keep = t;
+}
+
+static void best_run(struct run *keep, const struct run *r, int i)
+{
+	if (i == 0 || r->total_s < keep->total_s) {
+		double append_s = i == 0 || r->append_s < keep->append_s ? r->append_s : keep->append_s;
+
+		*keep = *r;
+		keep->append_s = append_s;
+	} else if (r->append_s < keep->append_s) {
+		keep->append_s = r->append_s;
+	}
+}
+
 static void row(const char *what, size_t n, double s, double base_s)
 {
 	printf("  %-52s %11.0f %9.2f  %8.3f s\n", what, (double)n / s, base_s / s, s);
@@ -282,13 +307,16 @@ int main(void)
 {
 	const char *env_n = getenv("BENCH_RECORDS"), *env_dir = getenv("BENCH_DIR");
 	size_t n = env_n ? strtoull(env_n, NULL, 10) : 1000000;
+	int repeat = getenv("BENCH_REPEAT") ? atoi(getenv("BENCH_REPEAT")) : 3;
 	char root[4096], dir[4200], key_path[4200], base_path[4200];
 	struct payloads pl;
 	struct jstore_key key;
-	struct run gz6, gz1, plain, nosync;
-	double bw, br, r6, rplain, v6, vplain;
+	struct run gz6, gz1, gz1x2, plain, nosync;
+	double bw, br, r1, r6, rplain, v1, vplain;
 	int err;
 
+	if (repeat < 1)
+		repeat = 1;
 	snprintf(root, sizeof(root), "%s/actgate-bench-jstore-XXXXXX", env_dir ? env_dir : "/tmp");
 	if (!n || !mkdtemp(root) || make_payloads(&pl, n)) {
 		fprintf(stderr, "bench: cannot set up\n");
@@ -300,43 +328,61 @@ int main(void)
 	if (jstore_key_create(key_path) || jstore_key_load(key_path, NULL, &key))
 		return 1;
 
-	bw = baseline_write(&pl, base_path);
-	br = baseline_read(&pl, base_path);
-	err = write_journal(&pl, dir, key_path, 0, 1000, &plain);
-	rplain = err ? -1 : read_journal(dir, n);
-	vplain = err ? -1 : verify_journal(dir, &key, n);
-	err = err ? err : write_journal(&pl, dir, key_path, 0, 0, &nosync);
-	err = err ? err : write_journal(&pl, dir, key_path, 1, 1000, &gz1);
-	err = err ? err : write_journal(&pl, dir, key_path, 6, 1000, &gz6);
-	r6 = err ? -1 : read_journal(dir, n);
-	v6 = err ? -1 : verify_journal(dir, &key, n);
+	bw = br = r1 = r6 = rplain = v1 = vplain = 1e9;
+	err = 0;
+	for (int i = 0; i < repeat && !err; i++) {
+		struct run run;
+
+		best(&bw, baseline_write(&pl, base_path));
+		best(&br, baseline_read(&pl, base_path));
+		err = write_journal(&pl, dir, key_path, 0, 1, 1000, &run);
+		best_run(&plain, &run, i);
+		best(&rplain, err ? -1 : read_journal(dir, n));
+		best(&vplain, err ? -1 : verify_journal(dir, &key, n));
+		err = err ? err : write_journal(&pl, dir, key_path, 0, 1, 0, &run);
+		best_run(&nosync, &run, i);
+		err = err ? err : write_journal(&pl, dir, key_path, 6, 1, 1000, &run);
+		best_run(&gz6, &run, i);
+		best(&r6, err ? -1 : read_journal(dir, n));
+		err = err ? err : write_journal(&pl, dir, key_path, 1, 2, 1000, &run);
+		best_run(&gz1x2, &run, i);
+		err = err ? err : write_journal(&pl, dir, key_path, 1, 1, 1000, &run);
+		best_run(&gz1, &run, i);
+		best(&r1, err ? -1 : read_journal(dir, n));
+		best(&v1, err ? -1 : verify_journal(dir, &key, n));
+	}
 	if (getenv("BENCH_KEEP"))
 		fprintf(stderr, "bench: kept %s\n", root);
 	else
 		nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	if (err || bw < 0 || br < 0 || rplain < 0 || vplain < 0 || r6 < 0 || v6 < 0) {
+	if (err || bw < 0 || br < 0 || rplain < 0 || vplain < 0 || r1 < 0 || r6 < 0 || v1 < 0) {
 		fprintf(stderr, "bench: a run failed (%s)\n", err ? strerror(-err) : "see above");
 		return 1;
 	}
 
 	printf("%zu records, %.1f bytes of payload each on average; seal every 10000 records / "
-	       "1 s, 16 MiB segments\n",
-	       n, (double)pl.bytes / (double)n);
+	       "1 s, 16 MiB segments; best of %d\n",
+	       n, (double)pl.bytes / (double)n, repeat);
 	printf("  %-52s %11s %9s  %10s\n", "write", "records/s", "ratio", "time");
 	row("baseline: fwrite, one fdatasync at the end", n, bw, bw);
 	row("jstore, plain segments, no fsync", n, nosync.total_s, bw);
 	row("jstore, plain segments, fsync 1000 rec/100 ms", n, plain.total_s, bw);
-	row("jstore, gzip -1 worker, fsync 1000 rec/100 ms", n, gz1.total_s, bw);
-	row("jstore, gzip -6 worker, fsync 1000 rec/100 ms", n, gz6.total_s, bw);
+	row("jstore, gzip -1 (default), fsync 1000 rec/100 ms", n, gz1.total_s, bw);
+	row("  the same, appends only (compression still running)", n, gz1.append_s, bw);
+	row("jstore, gzip -1, 2 compression threads", n, gz1x2.total_s, bw);
+	row("jstore, gzip -6, fsync 1000 rec/100 ms", n, gz6.total_s, bw);
 	row("  the same, appends only (compression still running)", n, gz6.append_s, bw);
-	printf("  (fdatasyncs: %llu; seals: %llu; segments: %llu)\n", (unsigned long long)gz6.fsyncs,
-	       (unsigned long long)gz6.seals, (unsigned long long)gz6.segments);
+	printf("  (gzip -1: fdatasyncs %llu, seals %llu, segments %llu; the totals wait for the\n"
+	       "   compression worker, which is what limits a sustained rate)\n",
+	       (unsigned long long)gz1.fsyncs, (unsigned long long)gz1.seals,
+	       (unsigned long long)gz1.segments);
 	printf("  %-52s %11s %9s  %10s\n", "read", "records/s", "ratio", "time");
 	row("baseline: fread of the fwrite file", n, br, br);
 	row("jstore_read, plain segments", n, rplain, br);
+	row("jstore_read, gzip -1 segments", n, r1, br);
 	row("jstore_read, gzip -6 segments", n, r6, br);
 	row("jstore_verify with the key, plain segments", n, vplain, br);
-	row("jstore_verify with the key, gzip -6 segments", n, v6, br);
+	row("jstore_verify with the key, gzip -1 segments", n, v1, br);
 	printf("  %-52s %11s %9s\n", "bytes on disk per record", "bytes", "ratio");
 	printf("  %-52s %11.1f %9.2f\n", "baseline: payload + 2-byte length", (double)(pl.bytes + 2 * n) / (double)n, 1.0);
 	printf("  %-52s %11.1f %9.2f\n", "jstore, plain", (double)plain.plain_bytes / (double)n,
@@ -345,8 +391,9 @@ int main(void)
 	       (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)(pl.bytes + 2 * n));
 	printf("  %-52s %11.1f %9.2f\n", "jstore, gzip -6", (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n,
 	       (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)(pl.bytes + 2 * n));
-	printf("  (per million records: plain %.0f MB, gzip -6 %.1f MB)\n",
-	       (double)plain.plain_bytes / (double)n, (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n);
+	printf("  (per million records: plain %.0f MB, gzip -1 %.1f MB, gzip -6 %.1f MB)\n",
+	       (double)plain.plain_bytes / (double)n, (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)n,
+	       (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n);
 	free(pl.data);
 	free(pl.len);
 	return 0;

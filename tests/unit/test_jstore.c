@@ -1114,11 +1114,12 @@ static void test_compression_round_trip(void **state)
 	char **files;
 	struct jstore *js;
 
-	for (int threaded = 0; threaded < 2; threaded++) {
+	for (unsigned threads = 0; threads <= 3; threads++) {
 		test_options(fx, &o);
 		o.segment_max_bytes = 32768;
 		o.compress_level = 6;
-		o.compress_inline = !threaded;
+		o.compress_inline = !threads;
+		o.compress_threads = threads;
 		nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 		js = open_store(&o);
 		append_n(js, 0, 3000);
