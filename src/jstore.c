@@ -119,7 +119,8 @@ static void crc32c_init(void)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p, size_t n)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+							       size_t n)
 {
 	uint64_t c = crc;
 
@@ -278,10 +279,11 @@ int jstore_key_load(const char *path, const char *journal_dir, struct jstore_key
 			goto out;
 		}
 		if (path_inside(real_key, real_dir)) {
-			log_error(MODULE,
-				  "seal key %s: it is inside the journal directory %s: whoever can "
-				  "rewrite the journal could then forge its seals; keep it elsewhere",
-				  path, journal_dir);
+			log_error(
+				MODULE,
+				"seal key %s: it is inside the journal directory %s: whoever can "
+				"rewrite the journal could then forge its seals; keep it elsewhere",
+				path, journal_dir);
 			err = -EINVAL;
 			goto out;
 		}
@@ -518,7 +520,8 @@ struct jstore_reader {
 	int io_error;
 };
 
-static void rsay(const struct jstore_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rsay(const struct jstore_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void rsay(const struct jstore_reader *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -542,7 +545,8 @@ static struct event *push_event(struct jstore_reader *r, enum ev_kind kind)
 }
 
 static void push_damage(struct jstore_reader *r, enum jstore_damage kind, uint64_t offset,
-			uint64_t length, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+			uint64_t length, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 static void push_damage(struct jstore_reader *r, enum jstore_damage kind, uint64_t offset,
 			uint64_t length, const char *fmt, ...)
 {
@@ -583,7 +587,8 @@ static int open_source(struct jstore_reader *r, const char *path)
 		/* Compressed (and the plain file removed) since the directory was listed. */
 		size_t len = strlen(path);
 
-		if (len > strlen(SEG_SUFFIX) && !strcmp(path + len - strlen(SEG_SUFFIX), SEG_SUFFIX)) {
+		if (len > strlen(SEG_SUFFIX) &&
+		    !strcmp(path + len - strlen(SEG_SUFFIX), SEG_SUFFIX)) {
 			char *gz = malloc(len + 4);
 
 			if (!gz)
@@ -755,8 +760,9 @@ static int check_frame(struct jstore_reader *r, size_t *flen, char *why, size_t 
 		return FRAME_BAD;
 	}
 	if (len > JSTORE_MAX_PAYLOAD || type == 0 || flags != 0) {
-		snprintf(why, why_size, "impossible framing (length %" PRIu32 ", type %#x, flags %#x)",
-			 len, type, flags);
+		snprintf(why, why_size,
+			 "impossible framing (length %" PRIu32 ", type %#x, flags %#x)", len, type,
+			 flags);
 		return FRAME_BAD;
 	}
 	*flen = JSTORE_FRAME_OVERHEAD + (size_t)len;
@@ -764,13 +770,15 @@ static int check_frame(struct jstore_reader *r, size_t *flen, char *why, size_t 
 	if (avail < 0)
 		return (int)avail;
 	if ((size_t)avail < *flen) {
-		snprintf(why, why_size, "a record of %zu bytes cut short after %" PRId64, *flen, avail);
+		snprintf(why, why_size, "a record of %zu bytes cut short after %" PRId64, *flen,
+			 avail);
 		return FRAME_SHORT;
 	}
 	f = r->buf + r->start;
 	crc = get_u32(f + *flen - 4);
 	if (crc != crc_of(f, *flen - 4)) {
-		snprintf(why, why_size, "CRC mismatch in record %" PRIu64 " (type %#x, %" PRIu32 " bytes)",
+		snprintf(why, why_size,
+			 "CRC mismatch in record %" PRIu64 " (type %#x, %" PRIu32 " bytes)",
 			 get_u64(f + 12), type, len);
 		return FRAME_BAD_CRC;
 	}
@@ -803,7 +811,6 @@ static void end_damage(struct jstore_reader *r, uint64_t at, bool at_eof)
 static int step_header(struct jstore_reader *r)
 {
 	int64_t avail = ensure(r, JSTORE_HEADER_SIZE);
-	struct event *e;
 	const uint8_t *h;
 
 	if (avail < 0)
@@ -813,14 +820,15 @@ static int step_header(struct jstore_reader *r)
 	memset(&r->hdr, 0, sizeof(r->hdr));
 	r->hdr_ok = false;
 	r->stats.segments++;
-	e = push_event(r, EV_SEGMENT);
+	push_event(r, EV_SEGMENT);
 	if (r->hdr_raw_len < JSTORE_HEADER_SIZE) {
-		enum jstore_damage kind = r->gz && r->z_why[0]	 ? JSTORE_DAMAGE_COMPRESSION
-					  : r->last && !r->gz ? JSTORE_DAMAGE_TORN_TAIL
-							      : JSTORE_DAMAGE_HEADER;
+		enum jstore_damage kind = r->gz && r->z_why[0] ? JSTORE_DAMAGE_COMPRESSION
+					  : r->last && !r->gz  ? JSTORE_DAMAGE_TORN_TAIL
+							       : JSTORE_DAMAGE_HEADER;
 
-		push_damage(r, kind, 0, r->hdr_raw_len, "the segment header is cut short: %zu of %d bytes%s%s",
-			    r->hdr_raw_len, JSTORE_HEADER_SIZE, r->z_why[0] ? "; " : "", r->z_why);
+		push_damage(r, kind, 0, r->hdr_raw_len,
+			    "the segment header is cut short: %zu of %d bytes%s%s", r->hdr_raw_len,
+			    JSTORE_HEADER_SIZE, r->z_why[0] ? "; " : "", r->z_why);
 		r->z_reported = r->z_why[0] != '\0';
 		r->start = r->end;
 		r->state = RS_SEG_END;
@@ -838,14 +846,14 @@ static int step_header(struct jstore_reader *r)
 			    "segment header CRC mismatch; reading records anyway");
 	} else if (r->hdr.version != JSTORE_FORMAT_VERSION || r->hdr.size != JSTORE_HEADER_SIZE) {
 		/* An intact header of another version: its records may be framed differently. */
-		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
-			    "segment format version %u (header size %u): this actgate reads version %d",
-			    r->hdr.version, r->hdr.size, JSTORE_FORMAT_VERSION);
+		push_damage(
+			r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
+			"segment format version %u (header size %u): this actgate reads version %d",
+			r->hdr.version, r->hdr.size, JSTORE_FORMAT_VERSION);
 		r->state = RS_SKIP;
 	} else {
 		r->hdr_ok = true;
 	}
-	(void)e;
 	return 0;
 }
 
@@ -934,11 +942,8 @@ static int step(struct jstore_reader *r)
 		r->last = r->next_file + 1 == r->n_files;
 		err = open_source(r, r->files[r->next_file++]);
 		if (err) {
-			struct event *e;
-
 			close_source(r);
-			e = push_event(r, EV_SEGMENT);
-			(void)e;
+			push_event(r, EV_SEGMENT);
 			r->hdr_ok = false;
 			r->hdr_raw_len = 0;
 			memset(&r->hdr, 0, sizeof(r->hdr));
@@ -966,7 +971,8 @@ static int step(struct jstore_reader *r)
 	}
 	case RS_SEG_END:
 		if (r->gz && r->z_why[0] && !r->z_reported)
-			push_damage(r, JSTORE_DAMAGE_COMPRESSION, r->base + r->end, 0, "%s", r->z_why);
+			push_damage(r, JSTORE_DAMAGE_COMPRESSION, r->base + r->end, 0, "%s",
+				    r->z_why);
 		push_event(r, EV_SEGMENT_END);
 		r->state = RS_NEXT_SEGMENT;
 		return 0;
@@ -1157,8 +1163,8 @@ struct verifier {
 	uint8_t key_id[8];
 	EVP_MD *md;
 	EVP_MD_CTX *ctx, *scratch;
-	bool seg_open;          /* ctx hashes the current segment */
-	bool have_prev;         /* a segment was read before this one */
+	bool seg_open;  /* ctx hashes the current segment */
+	bool have_prev; /* a segment was read before this one */
 	bool prev_hdr_ok;
 	uint64_t prev_seq;
 	uint8_t prev_chain[32]; /* SHA-256 of the previous segment */
@@ -1168,7 +1174,7 @@ struct verifier {
 	uint64_t first_segment; /* its header's number; 0 when that header is damaged */
 	uint64_t first_kept;    /* the highest "first kept" of the retire records */
 	char first_path[4096];
-	/* Frames gathered for hashing: SHA-256 runs faster on large updates than on one per record. */
+	/* Frames gathered for hashing: SHA-256 runs faster on large updates than per record. */
 	uint8_t *hbuf;
 	size_t hlen;
 };
@@ -1228,7 +1234,8 @@ static void verify_segment_start(struct verifier *v)
 		snprintf(v->first_path, sizeof(v->first_path), "%s", r->path ? r->path : "");
 		if (r->hdr_ok && h->seq == 1 && memcmp(h->prev_chain, zero, 32))
 			note(v, JSTORE_DAMAGE_CHAIN, 56, 0,
-			     "segment 1 names a previous segment's hash: it is not the first segment");
+			     "segment 1 names a previous segment's hash: it is not the first "
+			     "segment");
 	} else if (r->hdr_ok && v->prev_hdr_ok) {
 		if (h->seq > v->prev_seq + 1)
 			note(v, JSTORE_DAMAGE_SEGMENT_MISSING, 0, 0,
@@ -1242,7 +1249,8 @@ static void verify_segment_start(struct verifier *v)
 			     h->seq, v->prev_seq);
 		else if (memcmp(h->prev_chain, v->prev_chain, 32))
 			note(v, JSTORE_DAMAGE_CHAIN, 72, 0,
-			     "the header's hash of segment %" PRIu64 " does not match that segment's "
+			     "the header's hash of segment %" PRIu64
+			     " does not match that segment's "
 			     "SHA-256: it was changed, or this segment does not follow it",
 			     v->prev_seq);
 	}
@@ -1270,26 +1278,28 @@ static void verify_seal(struct verifier *v, const struct event *e)
 
 	v->res->seals++;
 	if (jstore_decode_seal(payload, e->len, &seal)) {
-		note(v, JSTORE_DAMAGE_SEAL, e->offset, e->index, "a seal of %" PRIu32 " bytes (not %d)",
-		     e->len, SEAL_SIZE);
+		note(v, JSTORE_DAMAGE_SEAL, e->offset, e->index,
+		     "a seal of %" PRIu32 " bytes (not %d)", e->len, SEAL_SIZE);
 		return;
 	}
 	if (seal.sealed_seq + 1 != e->seq)
 		note(v, JSTORE_DAMAGE_SEAL, e->offset, e->index,
-		     "seal %" PRIu64 " says it covers up to record %" PRIu64, e->seq, seal.sealed_seq);
+		     "seal %" PRIu64 " says it covers up to record %" PRIu64, e->seq,
+		     seal.sealed_seq);
 	hash_flush(v);
 	if (digest_copy_final(v->scratch, v->ctx, head) == 0 && memcmp(head, seal.chain, 32))
 		note(v, JSTORE_DAMAGE_CHAIN, e->offset, e->index,
 		     "the segment up to seal %" PRIu64 " does not hash to the seal's chain value: "
-		     "a record before it (since the previous seal) was changed, removed or inserted",
+		     "a record before it (since the previous seal) was changed, removed or "
+		     "inserted",
 		     e->seq);
 	if (!v->key)
 		return;
 	v->res->seals_checked++;
 	if (memcmp(seal.key_id, v->key_id, 8)) {
 		note(v, JSTORE_DAMAGE_SEAL_KEY, e->offset, e->index,
-		     "seal %" PRIu64 " was made with another key (key id %02x%02x%02x%02x...)", e->seq,
-		     seal.key_id[0], seal.key_id[1], seal.key_id[2], seal.key_id[3]);
+		     "seal %" PRIu64 " was made with another key (key id %02x%02x%02x%02x...)",
+		     e->seq, seal.key_id[0], seal.key_id[1], seal.key_id[2], seal.key_id[3]);
 		return;
 	}
 	if (hmac_of(v->key, payload, SEAL_MAC_INPUT, mac) == 0 && CRYPTO_memcmp(mac, seal.hmac, 32))
@@ -1308,12 +1318,13 @@ static void verify_record(struct verifier *v, const struct event *e)
 	if (v->have_expected && e->seq != v->expected_seq) {
 		if (e->seq > v->expected_seq)
 			note(v, JSTORE_DAMAGE_SEQUENCE, e->offset, e->index,
-			     "record %" PRIu64 " follows record %" PRIu64 ": records %" PRIu64 "..%" PRIu64
-			     " are missing",
+			     "record %" PRIu64 " follows record %" PRIu64 ": records %" PRIu64
+			     "..%" PRIu64 " are missing",
 			     e->seq, v->expected_seq - 1, v->expected_seq, e->seq - 1);
 		else
 			note(v, JSTORE_DAMAGE_SEQUENCE, e->offset, e->index,
-			     "record %" PRIu64 " where %" PRIu64 " was next: a record is repeated or out "
+			     "record %" PRIu64 " where %" PRIu64
+			     " was next: a record is repeated or out "
 			     "of order",
 			     e->seq, v->expected_seq);
 	}
@@ -1332,7 +1343,8 @@ static void verify_record(struct verifier *v, const struct event *e)
 	} else if (e->type == JSTORE_TYPE_RETIRE) {
 		struct jstore_retire ret;
 
-		if (jstore_decode_retire(payload, e->len, &ret) == 0 && ret.first_kept_segment > v->first_kept) {
+		if (jstore_decode_retire(payload, e->len, &ret) == 0 &&
+		    ret.first_kept_segment > v->first_kept) {
 			v->first_kept = ret.first_kept_segment;
 			res->retired_segments += ret.segments;
 		}
@@ -1340,7 +1352,8 @@ static void verify_record(struct verifier *v, const struct event *e)
 		struct jstore_open_info info;
 
 		res->opens++;
-		if (jstore_decode_open(payload, e->len, &info) == 0 && (info.flags & JSTORE_OPEN_UNCLEAN))
+		if (jstore_decode_open(payload, e->len, &info) == 0 &&
+		    (info.flags & JSTORE_OPEN_UNCLEAN))
 			res->unclean_opens++;
 	}
 	if (e->type == JSTORE_TYPE_SEAL)
@@ -1405,7 +1418,8 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 			break;
 		}
 	}
-	if (!(flags & JSTORE_VERIFY_PARTIAL) && v.first_segment > 1 && v.first_kept < v.first_segment) {
+	if (!(flags & JSTORE_VERIFY_PARTIAL) && v.first_segment > 1 &&
+	    v.first_kept < v.first_segment) {
 		/* Reported where it is: before the first segment. */
 		if (!res->damages) {
 			res->damage = JSTORE_DAMAGE_SEGMENT_MISSING;
@@ -1413,7 +1427,8 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 			res->segment_seq = v.first_segment;
 			res->offset = res->record_index = res->record_seq = 0;
 			snprintf(res->message, sizeof(res->message),
-				 "the journal starts at segment %" PRIu64 ", and no retire record says "
+				 "the journal starts at segment %" PRIu64
+				 ", and no retire record says "
 				 "segments 1..%" PRIu64 " were removed by retention",
 				 v.first_segment, v.first_segment - 1);
 		}
@@ -1483,7 +1498,7 @@ struct jstore {
 	uint64_t buf_user, buf_seals, buf_gap;
 	bool buf_open; /* the OPEN record is queued */
 
-	struct wstate w, c; /* working and committed */
+	struct wstate w, c;   /* working and committed */
 	uint64_t unsynced;    /* caller records written since the last fdatasync */
 	uint64_t dirty_since; /* monotonic ns of the first of them (or of a queued one) */
 
@@ -1529,7 +1544,8 @@ static ssize_t do_write(const struct jstore_options *o, int fd, const void *p, s
 }
 
 /* Write all of p, or nothing: on failure the file is cut back to `size` (its size before). */
-static int write_all(const struct jstore_options *o, int fd, const uint8_t *p, size_t n, uint64_t size)
+static int write_all(const struct jstore_options *o, int fd, const uint8_t *p, size_t n,
+		     uint64_t size)
 {
 	size_t done = 0;
 
@@ -1542,7 +1558,7 @@ static int write_all(const struct jstore_options *o, int fd, const uint8_t *p, s
 		if (got <= 0) {
 			err = got < 0 ? -errno : -EIO;
 			if (done && ftruncate(fd, (off_t)size) < 0) {
-				/* Readers skip the partial frames as a damaged stretch; recovery cuts them. */
+				/* Readers skip the partial frame as damage; recovery cuts it. */
 			}
 			return err;
 		}
@@ -1666,7 +1682,8 @@ static void lose(struct jstore *js, uint64_t n, int err)
 	js->st.lost_unreported += n;
 }
 
-static void segment_path(const struct jstore *js, char *buf, size_t size, uint64_t seq, const char *suffix)
+static void segment_path(const struct jstore *js, char *buf, size_t size, uint64_t seq,
+			 const char *suffix)
 {
 	char name[SEG_NAME_MAX];
 
@@ -1683,8 +1700,10 @@ static void write_failed(struct jstore *js, int err, const char *what)
 		return;
 	js->failing = true;
 	segment_path(js, path, sizeof(path), js->seg_seq, SEG_SUFFIX);
-	log_error(MODULE, "%s: %s: %s; records that cannot be written are counted as lost until "
-		  "writing works again", path, what, strerror(-err));
+	log_error(MODULE,
+		  "%s: %s: %s; records that cannot be written are counted as lost until "
+		  "writing works again",
+		  path, what, strerror(-err));
 }
 
 static void write_works(struct jstore *js)
@@ -1693,8 +1712,10 @@ static void write_works(struct jstore *js)
 	if (!js->failing)
 		return;
 	js->failing = false;
-	log_info(MODULE, "%s: writing works again; %" PRIu64 " records were lost in all (a gap "
-		 "record says how many since the last one)", js->dir, js->st.lost);
+	log_info(MODULE,
+		 "%s: writing works again; %" PRIu64 " records were lost in all (a gap "
+		 "record says how many since the last one)",
+		 js->dir, js->st.lost);
 }
 
 /* Write the queued frames. On failure the file and the chain are as before, the records lost. */
@@ -1709,8 +1730,10 @@ static int commit(struct jstore *js)
 		EVP_MD_CTX_copy_ex(js->chain, js->committed);
 		js->w = js->c;
 		lose(js, js->buf_user, err);
-		if (js->buf_open)
-			js->open_pending = true; /* written with the next record that gets through */
+		if (js->buf_open) {
+			/* written with the next record that gets through */
+			js->open_pending = true;
+		}
 		js->len = js->hashed = 0;
 		js->buf_user = js->buf_seals = js->buf_gap = 0;
 		js->buf_open = false;
@@ -1886,8 +1909,9 @@ fail:
 	return err;
 }
 
-/* Compress segment seq to NAME.seg.gz (temporary name, fsync, rename), then remove the plain one. */
-static int compress_file(const struct jstore_options *o, int dirfd, uint64_t seq, uint64_t *gz_bytes)
+/* Compress segment seq to NAME.seg.gz (a temporary name, fsync, rename), then remove NAME.seg. */
+static int compress_file(const struct jstore_options *o, int dirfd, uint64_t seq,
+			 uint64_t *gz_bytes)
 {
 	char plain[SEG_NAME_MAX], gz[SEG_NAME_MAX], tmp[SEG_NAME_MAX + 1];
 	uint8_t *in = NULL, *out = NULL;
@@ -1917,7 +1941,8 @@ static int compress_file(const struct jstore_options *o, int dirfd, uint64_t seq
 	}
 	memset(&z, 0, sizeof(z));
 	/* 15 + 16: a gzip stream, so that zcat and every language's gzip reader can read it. */
-	if (deflateInit2(&z, o->compress_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&z, o->compress_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -2150,7 +2175,8 @@ static void retention(struct jstore *js)
 	if (js->fd < 0 || (!js->o.retain_max_bytes && !js->o.retain_max_age_ms))
 		return;
 	for (size_t i = 0; i < js->n_segs; i++)
-		total += js->segs[i].state == SEG_ACTIVE ? js->seg_bytes + js->len : js->segs[i].bytes;
+		total += js->segs[i].state == SEG_ACTIVE ? js->seg_bytes + js->len
+							 : js->segs[i].bytes;
 	now = now_ns(js, CLOCK_REALTIME);
 	max_age = js->o.retain_max_age_ms * 1000000ull;
 	/* Only a prefix: "the first segment kept" must describe what is gone. */
@@ -2158,7 +2184,8 @@ static void retention(struct jstore *js)
 		const struct seginfo *s = &js->segs[k];
 		/* A segment ends when the next one starts. */
 		uint64_t end = js->segs[k + 1].first_time_ns;
-		bool too_big = js->o.retain_max_bytes && total - removed_bytes > js->o.retain_max_bytes;
+		bool too_big =
+			js->o.retain_max_bytes && total - removed_bytes > js->o.retain_max_bytes;
 		bool too_old = max_age && end < now && now - end > max_age;
 
 		if ((s->state != SEG_PLAIN && s->state != SEG_GZ) || (!too_big && !too_old))
@@ -2184,7 +2211,8 @@ static void retention(struct jstore *js)
 
 		seg_name(name, sizeof(name), s->seq, s->state == SEG_GZ ? GZ_SUFFIX : SEG_SUFFIX);
 		if (unlinkat(js->dirfd, name, 0) < 0 && errno != ENOENT)
-			log_warn(MODULE, "%s/%s: cannot remove: %s", js->dir, name, strerror(errno));
+			log_warn(MODULE, "%s/%s: cannot remove: %s", js->dir, name,
+				 strerror(errno));
 	}
 	fsync_dir(js);
 	memmove(js->segs, js->segs + k, (js->n_segs - k) * sizeof(*js->segs));
@@ -2336,7 +2364,9 @@ static int scan_segment(struct jstore *js, const char *path, struct seg_scan *ou
 				out->torn_len = e->length;
 			} else {
 				out->damaged += e->length;
-				log_warn(MODULE, "%s: offset %" PRIu64 ": %s: %s (left for verify to report)",
+				log_warn(MODULE,
+					 "%s: offset %" PRIu64
+					 ": %s: %s (left for verify to report)",
 					 path, e->offset, jstore_damage_name(e->damage), e->why);
 			}
 			break;
@@ -2394,7 +2424,8 @@ static int recover(struct jstore *js)
 			;
 		if (i == n) {
 			if (n == cap) {
-				struct found *p = realloc(f, (cap = cap ? cap * 2 : 32) * sizeof(*f));
+				struct found *p =
+					realloc(f, (cap = cap ? cap * 2 : 32) * sizeof(*f));
 
 				if (!p) {
 					err = -ENOMEM;
@@ -2425,7 +2456,8 @@ static int recover(struct jstore *js)
 		seg_name(gz, sizeof(gz), f[i].seq, GZ_SUFFIX);
 		if (f[i].plain && f[i].gz) {
 			/* Stopped between the rename and the removal, or while writing the .gz. */
-			if (fstatat(js->dirfd, plain, &st, 0) == 0 && gz_complete(js->dirfd, gz, (uint64_t)st.st_size)) {
+			if (fstatat(js->dirfd, plain, &st, 0) == 0 &&
+			    gz_complete(js->dirfd, gz, (uint64_t)st.st_size)) {
 				unlinkat(js->dirfd, plain, 0);
 				f[i].plain = false;
 			} else {
@@ -2440,7 +2472,8 @@ static int recover(struct jstore *js)
 			goto out;
 		}
 		si.bytes = (uint64_t)st.st_size;
-		si.first_time_ns = segment_start_time(js->dirfd, f[i].plain ? plain : gz, !f[i].plain);
+		si.first_time_ns =
+			segment_start_time(js->dirfd, f[i].plain ? plain : gz, !f[i].plain);
 		err = push_seg(js, &si);
 		if (err)
 			goto out;
@@ -2454,14 +2487,17 @@ static int recover(struct jstore *js)
 		char path[PATH_MAX];
 		struct seg_scan sc;
 
-		segment_path(js, path, sizeof(path), last->seq, last->state == SEG_GZ ? GZ_SUFFIX : SEG_SUFFIX);
+		segment_path(js, path, sizeof(path), last->seq,
+			     last->state == SEG_GZ ? GZ_SUFFIX : SEG_SUFFIX);
 		err = scan_segment(js, path, &sc);
 		if (err)
 			goto out;
 		if (last->state == SEG_PLAIN && !sc.records && (!sc.header_whole || sc.torn) &&
 		    !sc.damaged) {
 			/* Stopped while starting this segment: it holds nothing. */
-			log_warn(MODULE, "%s: removing an unfinished segment (%" PRIu64 " bytes, no records)",
+			log_warn(MODULE,
+				 "%s: removing an unfinished segment (%" PRIu64
+				 " bytes, no records)",
 				 path, last->bytes);
 			if (unlink(path) < 0) {
 				err = -errno;
@@ -2476,10 +2512,12 @@ static int recover(struct jstore *js)
 		if (sc.torn && last->state == SEG_PLAIN) {
 			if (truncate(path, (off_t)sc.torn_at) < 0) {
 				err = -errno;
-				log_error(MODULE, "%s: cannot cut the torn tail: %s", path, strerror(-err));
+				log_error(MODULE, "%s: cannot cut the torn tail: %s", path,
+					  strerror(-err));
 				goto out;
 			}
-			log_warn(MODULE, "%s: cut a torn tail of %" PRIu64 " bytes at offset %" PRIu64
+			log_warn(MODULE,
+				 "%s: cut a torn tail of %" PRIu64 " bytes at offset %" PRIu64
 				 " (the writer stopped in the middle of a write)",
 				 path, sc.torn_len, sc.torn_at);
 			js->open_info.cut_bytes += sc.torn_len;
@@ -2491,7 +2529,9 @@ static int recover(struct jstore *js)
 					!(sc.last_seal_flags & JSTORE_SEAL_STORE_CLOSE);
 		js->seg_seq = last->seq;
 		memcpy(js->prev_chain, sc.chain, 32);
-		js->w.next_seq = sc.records ? sc.last_seq + 1 : sc.hdr_ok ? sc.hdr.first_record_seq : 1;
+		js->w.next_seq = sc.records  ? sc.last_seq + 1
+				 : sc.hdr_ok ? sc.hdr.first_record_seq
+					     : 1;
 		if (!js->w.next_seq)
 			js->w.next_seq = 1;
 		break;
@@ -2611,7 +2651,7 @@ int jstore_open(struct jstore **out, const struct jstore_options *o)
 	if (!o->dir || !o->key_path || o->compress_level < 0 || o->compress_level > 9 ||
 	    o->segment_max_bytes < JSTORE_HEADER_SIZE + 2 * (JSTORE_FRAME_OVERHEAD + SEAL_SIZE)) {
 		log_error(MODULE, "bad options: a directory, a key file, a compression level 0..9 "
-			  "and segments of at least 512 bytes are needed");
+				  "and segments of at least 512 bytes are needed");
 		return -EINVAL;
 	}
 	js = calloc(1, sizeof(*js));
@@ -2723,7 +2763,8 @@ int jstore_append(struct jstore *js, uint16_t type, const void *payload, size_t 
 	uint64_t now;
 	int err = 0;
 
-	if (type == 0 || type > JSTORE_TYPE_USER_MAX || len > JSTORE_MAX_PAYLOAD || (len && !payload))
+	if (type == 0 || type > JSTORE_TYPE_USER_MAX || len > JSTORE_MAX_PAYLOAD ||
+	    (len && !payload))
 		return -EINVAL;
 	now = now_ns(js, CLOCK_MONOTONIC);
 	if (js->fd >= 0 && rotation_due(js, now, JSTORE_FRAME_OVERHEAD + len))

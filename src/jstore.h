@@ -86,7 +86,7 @@ struct jstore_options {
 
 	uint32_t seal_every_records; /* a seal after this many records (default 10000) */
 	uint32_t seal_every_ms;      /* or when the last seal is this old (default 1000) */
-	uint32_t fsync_every_records; /* fdatasync after this many records (default 1000; 0: never) */
+	uint32_t fsync_every_records; /* fdatasync after this many records (default 1000; 0: no) */
 	uint32_t fsync_every_ms;      /* or this long after the first unsynced one (default 100) */
 	size_t buffer_bytes;          /* records are written when this much is queued (default
 				       * 64 KiB; 0: each append is written at once) */
@@ -99,7 +99,7 @@ struct jstore_options {
 				       * JSTORE_MAX_COMPRESS_THREADS): compression, not the
 				       * appends, bounds a sustained rate */
 
-	/* For tests: a clock (ns of the given clock) and a write(2) stand-in. NULL: the real ones. */
+	/* For tests: a clock (ns of the clock asked for) and a write(2) stand-in; NULL: the real */
 	uint64_t (*clock)(void *ctx, clockid_t which);
 	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
 	void *hook_ctx;
@@ -122,7 +122,7 @@ struct jstore;
 
 /* Defaults (see the fields); dir and key_path stay NULL, ids zero. */
 void jstore_options_init(struct jstore_options *o);
-/* This machine's /etc/machine-id and boot_id as 16 bytes each; -errno (ids zeroed) if unreadable. */
+/* This machine's /etc/machine-id and boot_id, 16 bytes each; -errno (ids zeroed) if unreadable */
 int jstore_host_ids(uint8_t host_id[16], uint8_t boot_id[16]);
 
 /*
@@ -214,12 +214,12 @@ enum jstore_damage {
 	JSTORE_INTACT = 0,
 	JSTORE_DAMAGE_IO,               /* a file could not be read */
 	JSTORE_DAMAGE_HEADER,           /* segment header: bad magic, version, size or CRC */
-	JSTORE_DAMAGE_FRAME,            /* bytes that are no frame: bad marker, length, type, flags */
+	JSTORE_DAMAGE_FRAME,            /* bytes that are no frame: marker, length, type, flags */
 	JSTORE_DAMAGE_CRC,              /* a well-formed frame whose CRC does not match */
 	JSTORE_DAMAGE_TORN_TAIL,        /* the last segment ends inside a record (a crash) */
 	JSTORE_DAMAGE_COMPRESSION,      /* a compressed segment is corrupt or cut short */
-	JSTORE_DAMAGE_SEQUENCE,         /* record numbers skip or repeat: removed, duplicated, reordered */
-	JSTORE_DAMAGE_CHAIN,            /* the SHA-256 chain does not match a seal or the next header */
+	JSTORE_DAMAGE_SEQUENCE,         /* numbers skip or repeat: removed, duplicated, reordered */
+	JSTORE_DAMAGE_CHAIN,            /* SHA-256 chain differs from a seal's or the next header's */
 	JSTORE_DAMAGE_SEGMENT_MISSING,  /* a segment (or several) is missing */
 	JSTORE_DAMAGE_SEGMENT_ORDER,    /* a segment repeats or comes out of order */
 	JSTORE_DAMAGE_SEAL,             /* a seal's HMAC (or its content) is wrong */
@@ -237,7 +237,7 @@ struct jstore_verify_result {
 	char segment[4096];     /* path of the segment holding it */
 	uint64_t segment_seq;
 	uint64_t offset;        /* in the segment's uncompressed bytes */
-	uint64_t record_index;  /* index among the segment's intact records of the record at or after it */
+	uint64_t record_index;  /* of the record at or after it, among the segment's intact ones */
 	uint64_t record_seq;    /* the sequence number expected there */
 	/* Totals */
 	uint64_t damages;       /* every damage found (each region, mismatch, ...) */

@@ -60,28 +60,36 @@ static size_t put_str(uint8_t *p, const char *s)
 /* One decision, encoded the way a daemon might: fixed fields, then short strings. */
 static size_t make_decision(uint8_t *p, uint64_t time_ns)
 {
-	static const char *const workloads[] = { "ci-runner", "build-42", "agent-tools", "nightly-etl",
-						 "deploy-bot" };
-	static const char *const comms[] = { "sh", "curl", "python3", "git", "make", "cc1", "node" };
-	static const char *const paths[] = { "/usr/bin/curl", "/usr/bin/git", "/etc/passwd",
-					     "/home/ci/.ssh/id_ed25519", "/usr/lib/x86_64-linux-gnu/libc.so.6",
-					     "/tmp/build/obj/main.o", "10.0.3.7:443/tcp", "/var/run/docker.sock",
-					     "/usr/bin/python3.11", "/srv/data/input.csv" };
+	static const char *const workloads[] = { "ci-runner", "build-42", "agent-tools",
+						 "nightly-etl", "deploy-bot" };
+	static const char *const comms[] = {
+		"sh", "curl", "python3", "git", "make", "cc1", "node"
+	};
+	static const char *const paths[] = { "/usr/bin/curl",
+					     "/usr/bin/git",
+					     "/etc/passwd",
+					     "/home/ci/.ssh/id_ed25519",
+					     "/usr/lib/x86_64-linux-gnu/libc.so.6",
+					     "/tmp/build/obj/main.o",
+					     "10.0.3.7:443/tcp",
+					     "/var/run/docker.sock",
+					     "/usr/bin/python3.11",
+					     "/srv/data/input.csv" };
 	uint32_t w = rnd(5), t = rnd(10), pid = 20000 + w * 1000 + rnd(300);
 	char rule[48], comm[16] = { 0 };
 	size_t o = 0;
 
 	memcpy(p + o, &time_ns, 8), o += 8;
-	p[o++] = (uint8_t)(t < 6 ? 1 : 3);           /* action */
-	p[o++] = (uint8_t)(rnd(10) == 0);            /* verdict */
-	p[o++] = 0;                                  /* mode */
-	p[o++] = (uint8_t)(rnd(3) ? 1 : 0);          /* reason */
-	memcpy(p + o, &pid, 4), o += 4;              /* pid */
-	memcpy(p + o, &pid, 4), o += 4;              /* tgid */
+	p[o++] = (uint8_t)(t < 6 ? 1 : 3);  /* action */
+	p[o++] = (uint8_t)(rnd(10) == 0);   /* verdict */
+	p[o++] = 0;                         /* mode */
+	p[o++] = (uint8_t)(rnd(3) ? 1 : 0); /* reason */
+	memcpy(p + o, &pid, 4), o += 4;     /* pid */
+	memcpy(p + o, &pid, 4), o += 4;     /* tgid */
 	pid = 20000 + w * 1000;
-	memcpy(p + o, &pid, 4), o += 4;              /* ppid */
+	memcpy(p + o, &pid, 4), o += 4; /* ppid */
 	pid = 1000 + w;
-	memcpy(p + o, &pid, 4), o += 4;              /* uid */
+	memcpy(p + o, &pid, 4), o += 4; /* uid */
 	{
 		uint64_t wid = 100 + w, cg = 4026531835ull + w * 17;
 		uint32_t gen = 7;
@@ -271,7 +279,8 @@ static double verify_journal(const char *dir, const struct jstore_key *key, size
 	double t0 = now();
 
 	if (jstore_verify(paths, 1, key, 0, &res) || res.user_records != expect) {
-		fprintf(stderr, "bench: verify: %s: %s\n", jstore_damage_name(res.damage), res.message);
+		fprintf(stderr, "bench: verify: %s: %s\n", jstore_damage_name(res.damage),
+			res.message);
 		return -1;
 	}
 	return now() - t0;
@@ -289,7 +298,8 @@ static void best(double *keep, double t)
 static void best_run(struct run *keep, const struct run *r, int i)
 {
 	if (i == 0 || r->total_s < keep->total_s) {
-		double append_s = i == 0 || r->append_s < keep->append_s ? r->append_s : keep->append_s;
+		double append_s =
+			i == 0 || r->append_s < keep->append_s ? r->append_s : keep->append_s;
 
 		*keep = *r;
 		keep->append_s = append_s;
@@ -384,15 +394,19 @@ int main(void)
 	row("jstore_verify with the key, plain segments", n, vplain, br);
 	row("jstore_verify with the key, gzip -1 segments", n, v1, br);
 	printf("  %-52s %11s %9s\n", "bytes on disk per record", "bytes", "ratio");
-	printf("  %-52s %11.1f %9.2f\n", "baseline: payload + 2-byte length", (double)(pl.bytes + 2 * n) / (double)n, 1.0);
+	printf("  %-52s %11.1f %9.2f\n", "baseline: payload + 2-byte length",
+	       (double)(pl.bytes + 2 * n) / (double)n, 1.0);
 	printf("  %-52s %11.1f %9.2f\n", "jstore, plain", (double)plain.plain_bytes / (double)n,
 	       (double)plain.plain_bytes / (double)(pl.bytes + 2 * n));
-	printf("  %-52s %11.1f %9.2f\n", "jstore, gzip -1", (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)n,
+	printf("  %-52s %11.1f %9.2f\n", "jstore, gzip -1",
+	       (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)n,
 	       (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)(pl.bytes + 2 * n));
-	printf("  %-52s %11.1f %9.2f\n", "jstore, gzip -6", (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n,
+	printf("  %-52s %11.1f %9.2f\n", "jstore, gzip -6",
+	       (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n,
 	       (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)(pl.bytes + 2 * n));
 	printf("  (per million records: plain %.0f MB, gzip -1 %.1f MB, gzip -6 %.1f MB)\n",
-	       (double)plain.plain_bytes / (double)n, (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)n,
+	       (double)plain.plain_bytes / (double)n,
+	       (double)(gz1.gz_bytes + gz1.plain_bytes) / (double)n,
 	       (double)(gz6.gz_bytes + gz6.plain_bytes) / (double)n);
 	free(pl.data);
 	free(pl.len);

@@ -150,8 +150,8 @@ static void make_payload(uint32_t i, uint8_t p[PAYLOAD_LEN])
 	memset(p, 0, PAYLOAD_LEN);
 	memcpy(p, "TST1", 4);
 	memcpy(p + 4, &i, 4);
-	snprintf((char *)p + 8, PAYLOAD_LEN - 8, "exec deny ci-runner-%u pid=%u /usr/bin/tool%u", i % 7,
-		 1000 + i, i % 13);
+	snprintf((char *)p + 8, PAYLOAD_LEN - 8, "exec deny ci-runner-%u pid=%u /usr/bin/tool%u",
+		 i % 7, 1000 + i, i % 13);
 }
 
 static struct jstore *open_store(const struct jstore_options *o)
@@ -246,7 +246,8 @@ static void assert_ids_except(const uint32_t *ids, size_t n_ids, uint32_t total,
 	assert_int_equal(k, n_ids);
 }
 
-static int verify_dir(struct fixture *fx, const struct jstore_key *key, struct jstore_verify_result *res)
+static int verify_dir(struct fixture *fx, const struct jstore_key *key,
+		      struct jstore_verify_result *res)
 {
 	const char *paths[] = { fx->dir };
 
@@ -259,8 +260,9 @@ static void assert_intact(struct fixture *fx)
 	int ret = verify_dir(fx, &fx->k, &res);
 
 	if (ret)
-		fprintf(stderr, "verify: %s: %s at %s offset %llu\n", jstore_damage_name(res.damage),
-			res.message, res.segment, (unsigned long long)res.offset);
+		fprintf(stderr, "verify: %s: %s at %s offset %llu\n",
+			jstore_damage_name(res.damage), res.message, res.segment,
+			(unsigned long long)res.offset);
 	assert_int_equal(ret, 0);
 	assert_int_equal(res.damages, 0);
 	assert_int_equal(res.damage, JSTORE_INTACT);
@@ -517,13 +519,14 @@ static void test_format_as_documented(void **state)
 	append_n(js, 10, 10);
 	assert_int_equal(jstore_close(js), 0);
 
-	assert_int_equal(crc32c((const uint8_t *)"123456789", 9), 0xe3069283); /* the CRC we check with */
+	assert_int_equal(crc32c((const uint8_t *)"123456789", 9),
+			 0xe3069283); /* the CRC we check with */
 	files = segment_files(fx, &nfiles);
 	assert_int_equal(nfiles, 2);
 	assert_string_equal(strrchr(files[0], '/') + 1, "journal-0000000000000001.seg");
 	a = slurp(files[0], &alen);
 	b = slurp(files[1], &blen);
-	assert_int_equal(a[8] | a[9] << 8, 1);    /* version */
+	assert_int_equal(a[8] | a[9] << 8, 1);     /* version */
 	assert_int_equal(a[10] | a[11] << 8, 128); /* header size */
 	assert_memory_equal(a + 16, "\x11\x11\x11\x11", 4);
 	assert_memory_equal(a + 32, "\x22\x22\x22\x22", 4);
@@ -632,7 +635,8 @@ struct victim {
 	size_t n;
 };
 
-static void make_victim(struct fixture *fx, struct victim *v, uint32_t records, uint32_t per_segment)
+static void make_victim(struct fixture *fx, struct victim *v, uint32_t records,
+			uint32_t per_segment)
 {
 	struct jstore_options o;
 	struct jstore *js;
@@ -741,7 +745,8 @@ static void test_removed_record(void **state)
 
 	make_victim(fx, &v, 40, 40);
 	r = user_frame(v.f, v.n, 10);
-	memmove(v.seg + v.f[r].off, v.seg + v.f[r].off + v.f[r].len, v.len - v.f[r].off - v.f[r].len);
+	memmove(v.seg + v.f[r].off, v.seg + v.f[r].off + v.f[r].len,
+		v.len - v.f[r].off - v.f[r].len);
 	spit(v.files[0], v.seg, v.len - v.f[r].len);
 	assert_int_equal(verify_dir(fx, &fx->k, &res), -EBADMSG);
 	assert_int_equal(res.damage, JSTORE_DAMAGE_SEQUENCE);
@@ -1052,7 +1057,8 @@ static void test_retention_by_size_and_age(void **state)
 
 	test_options(fx, &o);
 	o.segment_max_bytes = 8192;
-	o.retain_max_bytes = 16000; /* ~4 segments of 8 KiB compressed to ~1 KiB, and the open one */
+	o.retain_max_bytes =
+		16000; /* ~4 segments of 8 KiB compressed to ~1 KiB, and the open one */
 	o.compress_level = 1;
 	o.compress_inline = true;
 	js = open_store(&o);
@@ -1422,7 +1428,7 @@ static void test_reopen_after_crash(void **state)
 
 		snprintf(tmp, sizeof(tmp), "%s/.journal-0000000000000002.seg.gz.tmp", fx->dir);
 		spit(tmp, junk, sizeof(junk));
-		/* And one cut between the rename and the removal of the plain file: a partial .gz. */
+		/* And a partial .gz, as if cut between the rename and the removal of the plain one */
 		snprintf(tmp, sizeof(tmp), "%s/journal-0000000000000002.seg.gz", fx->dir);
 		spit(tmp, junk, sizeof(junk));
 	}
@@ -1572,7 +1578,8 @@ static void test_bad_input_refused(void **state)
 		struct jstore_verify_result res;
 
 		assert_int_equal(jstore_verify(paths, 1, NULL, 0, &res), -EBADMSG);
-		assert_int_equal(res.damage, JSTORE_DAMAGE_TORN_TAIL); /* 32 bytes: less than a header */
+		assert_int_equal(res.damage,
+				 JSTORE_DAMAGE_TORN_TAIL); /* 32 bytes: less than a header */
 	}
 }
 
@@ -1636,7 +1643,8 @@ static void test_documented_python_reader(void **state)
 	assert_non_null(p);
 	assert_non_null(fgets(out, sizeof(out), p));
 	assert_int_equal(pclose(p), 0);
-	snprintf(line, sizeof(line), "intact: 160 records, %llu seals\n", (unsigned long long)res.seals);
+	snprintf(line, sizeof(line), "intact: 160 records, %llu seals\n",
+		 (unsigned long long)res.seals);
 	assert_string_equal(out, line);
 
 	/* Plain segments, and a forged chain that it must refuse with the key */
