@@ -173,6 +173,7 @@ struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
 	struct dentry *d;
+	struct super_block *sb; /* whose s_dev is key.dev: read again only when it changes */
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
@@ -215,6 +216,8 @@ static long walk_step(__u32 index, void *data)
 	struct dentry *d = w->d, *parent;
 	struct mount *mnt = w->mnt, *parent_mnt;
 	struct actgate_path_value *pv;
+	struct super_block *sb;
+	struct inode *inode;
 
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent)
@@ -232,13 +235,37 @@ static long walk_step(__u32 index, void *data)
 		w->mnt = parent_mnt;
 	}
 	w->d = parent;
-	w->key.dev = BPF_CORE_READ(parent, d_inode, i_sb, s_dev);
-	w->key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	/* Each probe read costs ~100 instructions: read the inode once, s_dev on a new sb only. */
+	inode = BPF_CORE_READ(parent, d_inode);
+	sb = BPF_CORE_READ(inode, i_sb);
+	if (sb != w->sb) {
+		w->sb = sb;
+		w->key.dev = BPF_CORE_READ(sb, s_dev);
+	}
+	w->key.ino = BPF_CORE_READ(inode, i_ino);
 	pv = bpf_map_lookup_elem(&path_rules, &w->key);
 	if (!pv)
 		return 0;
 	take_slots(w, pv);
 	return w->need == 0;
+}
+
+/* The directory a new name is created in, or the file itself. */
+static __always_inline struct dentry *target_dentry(struct dentry *dentry, int new_entry)
+{
+	return new_entry ? BPF_CORE_READ(dentry, d_parent) : dentry;
+}
+
+/* The inode identity of dentry, as path_rules keys hold it. */
+static __always_inline struct super_block *inode_identity(struct dentry *dentry, __u32 *dev,
+							  __u64 *ino)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+
+	*dev = BPF_CORE_READ(sb, s_dev);
+	*ino = BPF_CORE_READ(inode, i_ino);
+	return sb;
 }
 
 /*
@@ -278,20 +305,19 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       struct verdict *v)
 {
 	struct path_walk w = {};
-	struct dentry *start = dentry;
+	struct dentry *start;
 	int best = -1, rank, walked = 0, s;
 
-	if (new_entry)
-		start = BPF_CORE_READ(dentry, d_parent);
-	w.key.policy_id = policy_id;
-	w.key.action = action;
-	w.key.dev = BPF_CORE_READ(start, d_inode, i_sb, s_dev);
-	w.key.ino = BPF_CORE_READ(start, d_inode, i_ino);
-	*dev_out = w.key.dev;
-	*ino_out = w.key.ino;
 	w.need = asked & ACTGATE_ACCESS_ALL;
 
+	/* Without rules the defaults decide: not even the target's identity is read. */
 	if (ap->has_rules) {
+		start = target_dentry(dentry, new_entry);
+		w.key.policy_id = policy_id;
+		w.key.action = action;
+		w.sb = inode_identity(start, &w.key.dev, &w.key.ino);
+		*dev_out = w.key.dev;
+		*ino_out = w.key.ino;
 		if (!new_entry)
 			lookup_slots(&w, ACTGATE_PATH_EXACT);
 		if (w.need)
@@ -551,27 +577,28 @@ struct path_decision {
 	struct verdict v;
 	__u64 workload_id;
 	__u32 policy_id;
-	__u32 dev;
+	__u32 dev;    /* the target's identity, once read (ino 0: not yet) */
 	__u64 ino;
+	struct dentry *dentry;
+	int new_entry;
 };
 
 /*
- * Decide an action on (mnt, dentry) for the current task. Returns 0 when the
- * task is not governed (nothing to decide), 1 with pd filled otherwise.
- * Ungoverned tasks pay only the cgroup lookup.
+ * Decide an action on (mnt, dentry) for a governed task: the caller has
+ * filled pd->g with governing_workload() first, so that ungoverned tasks
+ * pay for nothing but the cgroup lookup (not even reading the target).
  */
-static __always_inline int decide_path(__u8 action, struct vfsmount *mnt, struct dentry *dentry,
-				       __u8 asked, int new_entry, struct path_decision *pd)
+static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struct dentry *dentry,
+					__u8 asked, int new_entry, struct path_decision *pd)
 {
-	if (!governing_workload(&pd->g))
-		return 0;
 	pd->dev = 0;
 	pd->ino = 0;
+	pd->dentry = dentry;
+	pd->new_entry = new_entry;
 	pd->pol = governing_policy(&pd->g, &pd->policy_id, &pd->workload_id, &pd->v);
 	if (pd->pol)
 		match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked,
 			   new_entry, &pd->dev, &pd->ino, &pd->v);
-	return 1;
 }
 
 /* The record of a path decision, with everything but the readable path; NULL if not wanted. */
@@ -588,6 +615,9 @@ static __always_inline struct actgate_decision *begin_path_record(__u8 action, _
 		rec->access = access;
 		rec->dev = pd->dev;
 		rec->ino = pd->ino;
+		if (!pd->ino)
+			inode_identity(target_dentry(pd->dentry, pd->new_entry), &rec->dev,
+				       &rec->ino);
 	}
 	return rec;
 }
@@ -595,15 +625,17 @@ static __always_inline struct actgate_decision *begin_path_record(__u8 action, _
 /*
  * The whole decision for an exec or open of file, in a hook where
  * bpf_d_path is allowed: match, record, and return the hook's verdict.
+ * file is the hook's own argument (a trusted pointer): its fields are read
+ * with plain loads, cheaper than probe reads.
  */
 static __always_inline int check_file(__u8 action, struct file *file, __u8 asked)
 {
 	struct path_decision pd = {};
 	struct actgate_decision *rec;
 
-	if (!decide_path(action, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
-			 asked, 0, &pd))
+	if (!governing_workload(&pd.g))
 		return 0;
+	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */

@@ -27,8 +27,9 @@ int BPF_PROG(check_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	fmode = BPF_CORE_READ(file, f_mode);
-	flags = BPF_CORE_READ(file, f_flags);
+	/* Plain loads from the hook's trusted argument: no helper calls. */
+	fmode = file->f_mode;
+	flags = file->f_flags;
 	if (fmode & FMODE_READ)
 		asked |= ACTGATE_ACCESS_READ;
 	if (fmode & FMODE_WRITE) {
@@ -62,9 +63,10 @@ int BPF_PROG(check_create, const struct path *dir, struct dentry *dentry, umode_
 
 	if (ret)
 		return ret;
-	mnt = BPF_CORE_READ(dir, mnt);
-	if (!decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_CREATE, 1, &pd))
+	if (!governing_workload(&pd.g))
 		return 0;
+	mnt = dir->mnt;
+	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_CREATE, 1, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_CREATE, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
@@ -111,13 +113,14 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 		return ret;
 	if (!(prot & PROT_EXEC))
 		return 0;
-	file = BPF_CORE_READ(vma, vm_file);
-	if (!file || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+	file = vma->vm_file;
+	if (!file || (vma->vm_flags & VM_EXEC))
+		return 0;
+	if (!governing_workload(&pd.g))
 		return 0;
 	mnt = BPF_CORE_READ(file, f_path.mnt);
 	dentry = BPF_CORE_READ(file, f_path.dentry);
-	if (!decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, &pd))
-		return 0;
+	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);

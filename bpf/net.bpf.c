@@ -181,13 +181,14 @@ static __always_inline int check_unix_peer(struct sock *peer)
 	__u64 len;
 	long n;
 
+	if (!governing_workload(&pd.g))
+		return 0;
 	/* container_of(peer, struct unix_sock, sk): sk is the first member. */
 	dentry = BPF_CORE_READ(u, path.dentry);
 	if (!dentry)
 		return 0;
 	mnt = BPF_CORE_READ(u, path.mnt);
-	if (!decide_path(ACTGATE_ACTION_CONNECT, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, &pd))
-		return 0;
+	decide_path(ACTGATE_ACTION_CONNECT, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_CONNECT, 0, &pd);
 	if (!rec)
 		return verdict_errno(&pd.v);

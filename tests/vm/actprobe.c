@@ -37,7 +37,8 @@
  *                                   with openat (mkdirat first for create: no
  *                                   path is ever longer than a name), then
  *                                   create or open the file "file" there
- *   actprobe openloop PATH N        N times open+close PATH; prints the
+ *   actprobe openloop PATH N [FLAGS]   N times open+close PATH (FLAGS as for
+ *                                   open; default r); prints the
  *                                   CLOCK_MONOTONIC ns per iteration (guest
  *                                   instructions under qemu -icount shift=0)
  *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
@@ -453,16 +454,17 @@ static long long mono_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int probe_openloop(const char *path, const char *count_text)
+static int probe_openloop(const char *path, const char *count_text, const char *mode)
 {
+	int flags = open_flags(mode);
 	long n = atol(count_text);
 	long long t0;
 
-	if (n <= 0)
+	if (n <= 0 || flags < 0)
 		return 2;
 	t0 = mono_ns();
 	for (long i = 0; i < n; i++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = open(path, flags | O_CLOEXEC);
 
 		if (fd < 0)
 			return report(errno);
@@ -524,8 +526,8 @@ int main(int argc, char **argv)
 		return probe_batch();
 	if (argc == 5 && strcmp(argv[1], "sendto") == 0)
 		return probe_sendto(argv[2], argv[3], argv[4]);
-	if (argc == 4 && strcmp(argv[1], "openloop") == 0)
-		return probe_openloop(argv[2], argv[3]);
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "openloop") == 0)
+		return probe_openloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
@@ -559,6 +561,6 @@ int main(int argc, char **argv)
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
-			"       openloop PATH N | mkfiles DIR N | bpf | ptrace PID\n");
+			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID\n");
 	return 2;
 }
