@@ -219,7 +219,7 @@ enum jstore_damage {
 	JSTORE_DAMAGE_TORN_TAIL,        /* the last segment ends inside a record (a crash) */
 	JSTORE_DAMAGE_COMPRESSION,      /* a compressed segment is corrupt or cut short */
 	JSTORE_DAMAGE_SEQUENCE,         /* numbers skip or repeat: removed, duplicated, reordered */
-	JSTORE_DAMAGE_CHAIN,            /* SHA-256 differs from a seal's or from the next header's */
+	JSTORE_DAMAGE_CHAIN,            /* SHA-256 differs from a seal's or the next header's */
 	JSTORE_DAMAGE_SEGMENT_MISSING,  /* a segment (or several) is missing */
 	JSTORE_DAMAGE_SEGMENT_ORDER,    /* a segment repeats or comes out of order */
 	JSTORE_DAMAGE_SEAL,             /* a seal's HMAC (or its content) is wrong */
