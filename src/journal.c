@@ -669,6 +669,7 @@ void journal_record_clear(struct journal_record *rec)
 	free(rec->policy);
 	free(rec->rule);
 	free(rec->target);
+	free(rec->signals);
 	memset(rec, 0, sizeof(*rec));
 }
 

@@ -53,6 +53,14 @@ struct journal_record {
 	char *rule;       /* e.g. "ci-runner:exec.deny[0]" or "ci-runner:exec.default" */
 	char *target;     /* exec/open: path; connect: "1.2.3.4:443/tcp", "[::1]:80/tcp" or
 			   * "unix:/run/x.sock" */
+	/*
+	 * What the daemon knew of signals when the verdict was made (issue 4):
+	 * the signal store's generation, and the signals the deciding policy
+	 * read, "name=value,name=value" sorted by name. Owned; NULL when the
+	 * journal did not record them (the version-0 line format never does).
+	 */
+	uint64_t signal_generation;
+	char *signals;
 };
 
 struct journal_writer {
