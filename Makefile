@@ -168,7 +168,8 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BINS) $(VM_HEL
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal
-$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/yamltree.c src/diag.c
+$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/policy_sections.c src/policy_select.c \
+	src/policy_target.c src/yamltree.c src/diag.c
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c src/json.c
 $(BUILD)/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/json.c
 $(FUZZ_BINS):
