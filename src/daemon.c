@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "json.h"
 #include "log.h"
+#include "pathwatch.h"
 #include "policy.h"
 #include "workload.h"
 
@@ -40,6 +41,14 @@
  * that still lets reloads follow each other quickly.
  */
 #define UNLOAD_GRACE_NS 250000000LL
+/*
+ * After a change on the way to a rule's path, wait this long for more
+ * before checking the paths again: a rename over a file comes with a
+ * create and a move, a package upgrade with hundreds.
+ */
+#define PATH_SETTLE_NS 50000000LL
+/* What inotify cannot see is found by checking every rule's path this often. */
+#define PATH_CHECK_INTERVAL_MS 10000
 
 struct client {
 	int fd;
@@ -47,8 +56,15 @@ struct client {
 	size_t len;
 };
 
-/* A loaded policy: the set as written and the image compiled from it. */
+/*
+ * A loaded policy: the files' bytes as they were read, the set parsed from
+ * them and the image compiled from it. The bytes are kept so that a rule
+ * path that comes to resolve differently is compiled again from the same
+ * policy, without taking edits made to the files since (those wait for a
+ * reload).
+ */
 struct generation {
+	struct policy_sources sources;
 	struct policy_set set;
 	struct policy_image image;
 };
@@ -67,6 +83,9 @@ struct daemon {
 	struct enforcer enforcer;
 	struct journal_writer journal;
 	struct workload_table workloads;
+	struct path_watch paths;
+	int64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
+	bool path_rewatch;        /* and to watch their ways again (something changed there) */
 	char cgroup_mount[PATH_MAX];
 	int epoll_fd;
 	int listen_fd;
@@ -828,21 +847,27 @@ static void notify_ready(void)
 }
 
 /*
- * Parse, validate and compile as generation. Every diagnostic is printed to
- * stderr (the daemon's log) and, when report is given, also kept there for a
- * client (malloc'd text).
+ * Read (unless g->sources already holds the files' bytes), parse, validate
+ * and compile the policy directory as generation into g. Every diagnostic
+ * is printed to stderr (the daemon's log) and, when report is given, also
+ * kept there for a client (malloc'd text). On failure g's set and image are
+ * empty; its sources stay as they were given.
  */
 static int load_policies(const struct daemon_config *cfg, uint32_t generation,
-			 struct policy_set *set, struct policy_image *image, char **report)
+			 struct generation *g, char **report)
 {
 	struct diag_list diags = { 0 };
 	size_t report_len = 0;
 	FILE *mem;
-	int err;
+	int err = 0;
 
-	err = policy_load_dir(cfg->policy_dir, set, &diags);
+	if (!g->sources.count)
+		err = policy_sources_read_dir(cfg->policy_dir, &g->sources, &diags);
 	if (!err)
-		err = policy_compile(set, generation, resolve_path_stat, NULL, image, &diags);
+		err = policy_load_sources(&g->sources, &g->set, &diags);
+	if (!err)
+		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
+				     &diags);
 	diag_print(&diags, stderr);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);
@@ -852,7 +877,7 @@ static int load_policies(const struct daemon_config *cfg, uint32_t generation,
 	if (err) {
 		log_error("policy", "%s: refusing a policy that cannot be enforced as written",
 			  cfg->policy_dir);
-		policy_set_free(set);
+		policy_set_free(&g->set);
 	}
 	return err;
 }
@@ -861,6 +886,7 @@ static void generation_free(struct generation *g)
 {
 	policy_image_free(&g->image);
 	policy_set_free(&g->set);
+	policy_sources_free(&g->sources);
 }
 
 /* Take the replaced generation's rules out of the kernel once its grace is over. */
@@ -958,13 +984,31 @@ out:
 }
 
 /*
- * Reload: compile the policy directory as a new generation, compile the
- * effective policy of every live workload under it, write it next to the
- * running one, point every workload at its new policy, then retire the old
- * generation. Anything that cannot be done leaves the running generation as
- * it was. report gets the diagnostics (malloc'd).
+ * Watch the ways to the current generation's rule paths, then check them
+ * at once: a change between the compilation and the watch has no event.
  */
-static int daemon_reload(struct daemon *d, char **report)
+static void follow_paths(struct daemon *d)
+{
+	char changed[PATH_MAX];
+
+	if (path_watch_set(&d->paths, &d->current.image)) {
+		d->path_rewatch = true; /* logged; try again at the next check */
+	} else if (path_watch_stale(&d->paths, changed, sizeof(changed)) == 0) {
+		return;
+	}
+	d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+}
+
+/*
+ * Compile a new generation, compile the effective policy of every live
+ * workload under it, write it next to the running one, point every
+ * workload at its new policy, then retire the old generation. From the
+ * policy directory as it is now (a reload) or, with same_sources, from the
+ * bytes the running generation was compiled from (a rule's path resolves
+ * differently). Anything that cannot be done leaves the running generation
+ * as it was. report gets the diagnostics (malloc'd).
+ */
+static int switch_generation(struct daemon *d, bool same_sources, char **report)
 {
 	struct generation next = { 0 };
 	uint32_t generation = d->current.image.generation % POLICY_MAX_GENERATION + 1;
@@ -974,9 +1018,22 @@ static int daemon_reload(struct daemon *d, char **report)
 
 	*report = NULL;
 	unload_previous(d, true);
-	err = load_policies(d->cfg, generation, &next.set, &next.image, report);
+	/* Moved, not copied: the generation being replaced needs its set and image only. */
+	if (same_sources) {
+		next.sources = d->current.sources;
+		d->current.sources = (struct policy_sources){ 0 };
+	}
+	err = load_policies(d->cfg, generation, &next, report);
 	if (err)
-		return err;
+		goto refuse;
+	if (same_sources) {
+		err = policy_image_follow(&next.image, &d->current.image);
+		if (err) {
+			log_error("paths", "cannot carry generation %u's files into the next one: %s",
+				  d->current.image.generation, strerror(-err));
+			goto refuse;
+		}
+	}
 	ids = calloc(d->workloads.count + 1, sizeof(*ids));
 	if (!ids) {
 		err = -ENOMEM;
@@ -1014,28 +1071,63 @@ static int daemon_reload(struct daemon *d, char **report)
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
+	follow_paths(d);
 	return 0;
 refuse:
 	free(ids);
+	if (same_sources) {
+		d->current.sources = next.sources;
+		next.sources = (struct policy_sources){ 0 };
+	}
 	generation_free(&next);
 	log_error("policy", "reload failed; generation %u stays in force",
 		  d->current.image.generation);
 	return err ? err : -EINVAL;
 }
 
+static int daemon_reload(struct daemon *d, char **report)
+{
+	return switch_generation(d, false, report);
+}
+
+/*
+ * A change on the way to some rule's path: when a path now resolves to
+ * another file (or to one at all, or to none), compile the running policy
+ * again so that its rules hold for the file that is there now.
+ */
+static void check_paths(struct daemon *d)
+{
+	char changed[PATH_MAX], *report = NULL;
+
+	d->path_check_at_ns = 0;
+	if (!path_watch_stale(&d->paths, changed, sizeof(changed))) {
+		/* Directories may have appeared on the way to missing paths: watch them too. */
+		if (d->path_rewatch)
+			follow_paths(d);
+		d->path_rewatch = false;
+		return;
+	}
+	d->path_rewatch = false;
+	log_info("paths", "%s resolves to another file now: compiling generation %u's policy "
+		 "again", changed, d->current.image.generation);
+	if (switch_generation(d, true, &report)) {
+		/* Logged; the running generation still names the old file. Try again later. */
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+	}
+	free(report);
+}
+
 int daemon_check_config(const struct daemon_config *cfg)
 {
-	struct policy_set set = { 0 };
-	struct policy_image image = { 0 };
-	int err = load_policies(cfg, 1, &set, &image, NULL);
+	struct generation g = { 0 };
+	int err = load_policies(cfg, 1, &g, NULL);
 
 	/* Counted for each policy alone: a workload's composed policy differs. */
 	if (!err)
 		printf("%s: %zu policies, %zu path rules resolved, %zu connect prefixes: ok\n",
-		       cfg->policy_dir, set.count, image.checked_path_rules,
-		       image.checked_net_entries);
-	policy_image_free(&image);
-	policy_set_free(&set);
+		       cfg->policy_dir, g.set.count, g.image.checked_path_rules,
+		       g.image.checked_net_entries);
+	generation_free(&g);
 	return err;
 }
 
@@ -1063,6 +1155,12 @@ static int setup_loop(struct daemon *d)
 	ev.data.u64 = 3;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0)
 		return -errno;
+	ev.data.u64 = 4;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.inotify_fd, &ev) < 0)
+		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLPRI, .data.u64 = 5 };
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.mounts_fd, &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -1083,9 +1181,18 @@ static void handle_signal(struct daemon *d)
 	}
 }
 
+/* Check the rule paths once things settle; after a change on their way, watch it again. */
+static void check_paths_soon(struct daemon *d, bool changed)
+{
+	if (!d->path_check_at_ns)
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+	d->path_rewatch |= changed;
+}
+
 static int serve(struct daemon *d)
 {
 	int64_t next_sweep_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t next_path_check_ns = next_sweep_ns + PATH_CHECK_INTERVAL_MS * 1000000LL;
 	struct epoll_event events[16];
 
 	while (!d->stopping) {
@@ -1106,6 +1213,10 @@ static int serve(struct daemon *d)
 				handle_signal(d);
 			else if (tag == 3)
 				accept_client(d);
+			else if (tag == 4 && path_watch_read_events(&d->paths))
+				check_paths_soon(d, true);
+			else if (tag == 5)
+				check_paths_soon(d, true); /* a mount or unmount */
 			else if (tag >= 1000 && d->clients[tag - 1000].fd >= 0)
 				client_readable(d, &d->clients[tag - 1000]);
 		}
@@ -1114,6 +1225,13 @@ static int serve(struct daemon *d)
 			sweep_workloads(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
+		if (clock_ns(CLOCK_MONOTONIC) >= next_path_check_ns) {
+			check_paths_soon(d, false);
+			next_path_check_ns =
+				clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+		}
+		if (d->path_check_at_ns && clock_ns(CLOCK_MONOTONIC) >= d->path_check_at_ns)
+			check_paths(d);
 		unload_previous(d, false);
 	}
 	return 0;
@@ -1141,13 +1259,14 @@ int daemon_run(const struct daemon_config *cfg)
 		return -ENOMEM;
 	d->cfg = cfg;
 	d->epoll_fd = d->listen_fd = d->signal_fd = -1;
+	d->paths.inotify_fd = d->paths.mounts_fd = -1;
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	/* Ids unique across daemon restarts without state: start from the clock. */
 	d->next_workload_id = (uint64_t)time(NULL) << 16;
 	refresh_clock_offset(d);
 
-	err = load_policies(cfg, 1, &d->current.set, &d->current.image, NULL);
+	err = load_policies(cfg, 1, &d->current, NULL);
 	if (err)
 		goto out;
 	err = enforcer_probe(why, sizeof(why));
@@ -1182,6 +1301,10 @@ int daemon_run(const struct daemon_config *cfg)
 	err = enforcer_load_image(&d->enforcer, &d->current.image);
 	if (err)
 		goto out;
+	err = path_watch_open(&d->paths);
+	if (err)
+		goto out;
+	follow_paths(d);
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -1212,6 +1335,7 @@ out:
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
 	release_all(d);
+	path_watch_close(&d->paths);
 	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
