@@ -14,8 +14,8 @@
  * before (compile.h, policy_image_follow): following a path never weakens a
  * rule, so a workload that moves files around gains nothing by it.
  *
- * What inotify cannot see (a directory it cannot watch, a file system
- * changed from elsewhere) is still found by a periodic check. Functions
+ * Where inotify cannot watch a directory (too many watches), the daemon
+ * checks every path periodically instead. Functions
  * return 0 or -errno; errors are logged once, prefixed "paths: ".
  */
 #ifndef ACTGATE_PATHWATCH_H
