@@ -176,6 +176,11 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	uint64_t x = 0;
 	unsigned shift = 0;
 
+	/* Most keys and values are one byte: the scan of a journal is bound by this. */
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		return 1;
+	}
 	for (const uint8_t *q = *p; q < end; q++, shift += 7) {
 		uint64_t bits = *q & 0x7f;
 
@@ -207,8 +212,9 @@ int jrecord_decode_view(const void *payload, size_t len, struct journal_record *
 			struct jrecord_buf *arena, char *why, size_t why_size)
 {
 	const uint8_t *p = payload, *end = p + len;
-	const uint8_t *text[N_FIELDS] = { 0 };
-	uint64_t text_len[N_FIELDS] = { 0 }, num[N_FIELDS] = { 0 };
+	/* Filled where seen has the field's bit; the rest is never read (no zeroing per record). */
+	const uint8_t *text[N_FIELDS];
+	uint64_t text_len[N_FIELDS], num[N_FIELDS];
 	uint32_t seen = 0;
 	char *out;
 	int err;
@@ -273,6 +279,13 @@ int jrecord_decode_view(const void *payload, size_t len, struct journal_record *
 	for (unsigned f = JF_TIME_NS; f <= JF_REASON; f++)
 		if (!(seen & (1u << f)))
 			return bad(why, why_size, "field %u (%s) missing", f, field_name(f));
+	for (unsigned f = 1; f < N_FIELDS; f++) {
+		if (seen & (1u << f))
+			continue;
+		num[f] = 0;
+		text[f] = NULL;
+		text_len[f] = 0;
+	}
 	rec->time_ns = num[JF_TIME_NS];
 	rec->action = (uint8_t)num[JF_ACTION];
 	rec->verdict = (uint8_t)num[JF_VERDICT];

@@ -134,6 +134,18 @@ static void write_with_sink(struct fixture *fx, uint32_t n)
 	assert_int_equal(jsink_close(s), 0);
 }
 
+/* Fresh output streams into fx->out and fx->err. */
+static void open_streams(struct fixture *fx, FILE **out, FILE **err)
+{
+	free(fx->out);
+	free(fx->err);
+	fx->out = fx->err = NULL;
+	*out = open_memstream(&fx->out, &fx->out_len);
+	*err = open_memstream(&fx->err, &fx->err_len);
+	assert_non_null(*out);
+	assert_non_null(*err);
+}
+
 static int replay(struct fixture *fx, const struct replay_options *o)
 {
 	FILE *out, *err;
@@ -142,8 +154,7 @@ static int replay(struct fixture *fx, const struct replay_options *o)
 	free(fx->out);
 	free(fx->err);
 	fx->out = fx->err = NULL;
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
+	open_streams(fx, &out, &err);
 	assert_non_null(out);
 	assert_non_null(err);
 	ret = replay_execute(o, out, err);
@@ -359,10 +370,7 @@ static void test_what_if(void **state)
 			 "  open: {default: allow, deny: [/etc/shadow]}\n"
 			 "  connect: {default: allow}\n");
 	assert_int_equal(policy_load_dir(fx->policies, &set, &diags), 0);
-	free(fx->out);
-	free(fx->err);
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
+	open_streams(fx, &out, &err);
 	assert_int_equal(replay_what_if(&o, &set, false, &t, out, err), 0);
 	fclose(out);
 	fclose(err);
@@ -374,8 +382,7 @@ static void test_what_if(void **state)
 	assert_non_null(strstr(fx->out, "deny->allow   /usr/bin/curl                     ci2:exec.default\n"));
 	assert_non_null(strstr(fx->out, "allow->deny   /usr/bin/git                      ci2:exec.deny[0]\n"));
 	assert_non_null(strstr(fx->out, "what-if: 10 decisions: 2 would change (1 allow->deny, 1 deny->allow), 3 the same, 5 not decided again"));
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
+	open_streams(fx, &out, &err);
 	assert_int_equal(replay_what_if(&o, &set, true, &t, out, err), 0);
 	fclose(out);
 	fclose(err);
@@ -398,10 +405,7 @@ static void test_export(void **state)
 	FILE *out, *err;
 
 	write_with_sink(fx, 5);
-	free(fx->out);
-	free(fx->err);
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
+	open_streams(fx, &out, &err);
 	assert_int_equal(export_run(&o, EXPORT_OCSF, out, err), 0);
 	fclose(out);
 	fclose(err);
@@ -422,8 +426,7 @@ static void test_export(void **state)
 	assert_non_null(strstr(fx->out, "\"dst_endpoint\":{\"ip\":\"10.0.0.1\",\"port\":443},"
 					"\"connection_info\":{\"protocol_name\":\"tcp\"}"));
 	f.action = ACTGATE_ACTION_OPEN;
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
+	open_streams(fx, &out, &err);
 	assert_int_equal(export_run(&o, EXPORT_JSONL, out, err), 0);
 	fclose(out);
 	fclose(err);
