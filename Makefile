@@ -155,11 +155,13 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BINS) $(VM_HELPERS)
+bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_jstore
+	$(Q)echo '== decision journal: write, filtered replay, what-if, bytes on disk, natively'
+	$(Q)$(BUILD)/bench/bench_journal
 	$(Q)echo '== kernel-side cost in the VM ($(VMTEST_KERNEL), qemu -icount)'
 	$(Q)VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-lookup.sh

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "enforcer.h"
 #include "journal.h"
+#include "jsink.h"
 #include "json.h"
 #include "log.h"
 #include "pathwatch.h"
@@ -81,7 +82,7 @@ struct daemon {
 	struct generation previous;
 	int64_t previous_unload_at_ns; /* 0: not in the kernel */
 	struct enforcer enforcer;
-	struct journal_writer journal;
+	struct jsink *journal;
 	struct workload_table workloads;
 	struct path_watch paths;
 	int64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
@@ -93,8 +94,6 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
-	uint64_t records_written;
-	uint64_t records_unwritten; /* decided in the kernel but not journaled */
 	bool stopping;
 };
 
@@ -143,8 +142,6 @@ static void record_policy(const struct generation *g, const struct actgate_decis
 		out[0] = '\0';
 }
 
-static void count_unwritten(struct daemon *d, size_t records, int err);
-
 static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -152,7 +149,6 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	const struct workload *w = workload_table_find_id(&d->workloads, rec->workload_id);
 	const struct generation *g = generation_of(d, rec->generation);
 	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
-	int err;
 
 	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
 		rule[0] = '\0';
@@ -181,33 +177,16 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
 
-	/* Written in one batch per drain, by drain_records. */
-	err = journal_append_deferred(&d->journal, &jr);
-	if (err)
-		count_unwritten(d, 1, err);
+	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
+	jsink_append(d->journal, &jr);
 	return 0;
-}
-
-/* Enforcement goes on; the loss is counted, reported by `actgate status`, logged once. */
-static void count_unwritten(struct daemon *d, size_t records, int err)
-{
-	if (d->records_unwritten == 0)
-		log_error("journal", "cannot append to %s: %s", d->journal.path, strerror(-err));
-	d->records_unwritten += records;
 }
 
 /* Take every waiting record from the kernel and write them to the journal at once. */
 static void drain_records(struct daemon *d)
 {
-	size_t pending, lost;
-	int err;
-
 	enforcer_drain(&d->enforcer);
-	pending = d->journal.pending_records;
-	err = journal_flush(&d->journal, &lost);
-	if (err)
-		count_unwritten(d, lost, err);
-	d->records_written += pending - lost;
+	jsink_flush(d->journal);
 }
 
 /* ---- control socket ---- */
@@ -273,8 +252,7 @@ static void handle_status(struct daemon *d, int fd)
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
-	json_add_u64(&j, "records_written", d->records_written);
-	json_add_u64(&j, "records_unwritten", d->records_unwritten);
+	jsink_status(d->journal, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
 	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
 		char key[32];
@@ -282,7 +260,6 @@ static void handle_status(struct daemon *d, int fd)
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
 	}
-	json_add_string(&j, "journal", d->journal.path);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		const struct workload *w = &d->workloads.items[i];
@@ -1221,6 +1198,7 @@ static int serve(struct daemon *d)
 				client_readable(d, &d->clients[tag - 1000]);
 		}
 		drain_records(d);
+		jsink_tick(d->journal);
 		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
 			sweep_workloads(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
@@ -1291,11 +1269,12 @@ int daemon_run(const struct daemon_config *cfg)
 			  strerror(-err));
 		goto out;
 	}
-	err = journal_writer_open(&d->journal, cfg->journal_dir);
-	if (err) {
-		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
+	err = jsink_open(&d->journal, &(struct jsink_config){
+		.dir = cfg->journal_dir, .key_path = cfg->journal_key,
+		.fsync_every_records = cfg->fsync_every_records,
+		.fsync_every_ms = cfg->fsync_every_ms });
+	if (err)
 		goto out;
-	}
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
@@ -1316,12 +1295,17 @@ int daemon_run(const struct daemon_config *cfg)
 		goto out;
 	}
 	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s",
-		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path);
+		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path);
 	notify_ready();
 	err = serve(d);
 	drain_records(d);
-	log_info("daemon", "stopping: %llu records journaled, %llu not written",
-		 (unsigned long long)d->records_written, (unsigned long long)d->records_unwritten);
+	{
+		uint64_t written, lost;
+
+		jsink_counts(d->journal, &written, &lost);
+		log_info("daemon", "stopping: %llu records journaled, %llu not written",
+			 (unsigned long long)written, (unsigned long long)lost);
+	}
 out:
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -1341,7 +1325,7 @@ out:
 		enforcer_stop(&d->enforcer);
 	release_all(d);
 	path_watch_close(&d->paths);
-	journal_writer_close(&d->journal);
+	jsink_close(d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);
