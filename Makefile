@@ -168,7 +168,7 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 
 # libFuzzer needs clang; each target links the parser sources it exercises.
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Itests/fuzz
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal \
 	$(BUILD)/fuzz/fuzz_caep
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/policy_sections.c src/policy_select.c \

@@ -22,14 +22,7 @@
 #include "diag.h"
 #include "duration.h"
 #include "signals.h"
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                    \
-		}                                                                   \
-	} while (0)
+#include "fuzz_check.h"
 
 static size_t error_count(const struct diag_list *diags)
 {
