@@ -1108,17 +1108,21 @@ int daemon_check_config(const struct daemon_config *cfg)
 	return err;
 }
 
+/* The signals the event loop takes through a signalfd. */
+static void handled_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
 static int setup_loop(struct daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
+	handled_signals(&mask);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->epoll_fd < 0)
@@ -1234,9 +1238,18 @@ static void release_all(struct daemon *d)
 int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon *d;
+	sigset_t mask;
 	char why[512];
 	int err;
 
+	/*
+	 * Blocked before any thread starts (the journal's compression
+	 * workers): a thread that has them unblocked would take SIGHUP's
+	 * default action, and the daemon would die instead of reloading.
+	 */
+	handled_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
