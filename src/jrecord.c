@@ -298,7 +298,7 @@ int jrecord_decode_view(const void *payload, size_t len, struct journal_record *
 		return bad(why, why_size, "field 3 (verdict): unknown verdict %u", rec->verdict);
 	if (!strcmp(mode_name(rec->mode), "?"))
 		return bad(why, why_size, "field 4 (mode): unknown mode %u", rec->mode);
-	if (rec->access & ~ACTGATE_ACCESS_ALL)
+	if (rec->access & ~ACTGATE_ACCESS_RECORDED)
 		return bad(why, why_size, "field 13 (access): unknown bits 0x%x", rec->access);
 	rec->workload_id = num[JF_WORKLOAD_ID];
 	rec->cgroup_id = num[JF_CGROUP_ID];

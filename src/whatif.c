@@ -85,7 +85,8 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 			return WHATIF_SKIPPED;
 		}
 		a.path = rec->target;
-		a.access = rec->access;
+		/* A link or rename asked for these accesses of the file: decided as they are. */
+		a.access = rec->access & ACTGATE_ACCESS_ALL;
 	} else {
 		snprintf(why, why_size, "not an action policies decide");
 		return WHATIF_SKIPPED;
