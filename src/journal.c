@@ -48,6 +48,7 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_ORPHAN] = "orphan",
 	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
 	[ACTGATE_REASON_TOO_DEEP] = "too-deep",
+	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 };
 
 /*

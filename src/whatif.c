@@ -69,6 +69,7 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 	case ACTGATE_REASON_ORPHAN:
 	case ACTGATE_REASON_NO_POLICY:
 	case ACTGATE_REASON_SELF_PROTECTION:
+	case ACTGATE_REASON_DISCONNECTED: /* no path to decide by */
 		snprintf(why, why_size, "decided outside the policy (reason %u)", rec->reason);
 		return WHATIF_SKIPPED;
 	}

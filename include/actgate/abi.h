@@ -91,6 +91,12 @@ enum actgate_reason {
 	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
 	ACTGATE_REASON_TOO_DEEP = 5,  /* more ancestors than the walk's bound: denied */
 	ACTGATE_REASON_REVOKED = 6,   /* reserved for revocation (signals) */
+	/*
+	 * Under directory rules, a file reached without its directories (a
+	 * disconnected dentry: open_by_handle_at of a file whose directories
+	 * are not cached): denied, the rules above it cannot be seen.
+	 */
+	ACTGATE_REASON_DISCONNECTED = 10,
 };
 
 enum actgate_record_type {
