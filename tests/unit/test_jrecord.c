@@ -283,6 +283,28 @@ static void test_cuts_and_flips(void **state)
 	jrecord_buf_free(&b);
 }
 
+static void test_peek(void **state)
+{
+	static const uint8_t reordered[] = { 1, 0x04, 1, 0x02, 1, 0x06, 0, 0x08, 0, 0x0a, 0 };
+	struct journal_record r = sample();
+	struct jrecord_buf b = { 0 };
+	struct jrecord_head h;
+
+	(void)state;
+	assert_int_equal(jrecord_encode(&r, &b), 0);
+	assert_int_equal(jrecord_peek(b.p, b.len, &h), 1);
+	assert_true(h.time_ns == r.time_ns);
+	assert_int_equal(h.action, r.action);
+	assert_int_equal(h.verdict, r.verdict);
+	/* Cut inside the first fields, or another order: no answer, decode it all. */
+	assert_int_equal(jrecord_peek(b.p, 4, &h), 0);
+	assert_int_equal(jrecord_peek(b.p, 0, &h), 0);
+	assert_int_equal(jrecord_peek(reordered, sizeof(reordered), &h), 0);
+	b.p[0] = 2;
+	assert_int_equal(jrecord_peek(b.p, b.len, &h), 0);
+	jrecord_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_unknown_fields_skipped),
 		cmocka_unit_test(test_cuts_and_flips),
+		cmocka_unit_test(test_peek),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
