@@ -25,7 +25,9 @@
 #include "journal.h"
 #include "json.h"
 #include "log.h"
+#include "pins.h"
 #include "policy.h"
+#include "state.h"
 #include "workload.h"
 
 #define CONTROL_LINE_MAX (64 * 1024)
@@ -76,6 +78,9 @@ struct daemon {
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
 	uint64_t records_written;
 	uint64_t records_unwritten; /* decided in the kernel but not journaled */
+	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
+	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
+	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
 	bool stopping;
 };
 
@@ -189,6 +194,49 @@ static void drain_records(struct daemon *d)
 	if (err)
 		count_unwritten(d, lost, err);
 	d->records_written += pending - lost;
+	/*
+	 * Only now does the kernel get the space back: a daemon killed before
+	 * this line leaves the records to the next one, which journals them.
+	 * Records that could not be written are counted, not kept: the ring
+	 * buffer must not fill up behind a full disk.
+	 */
+	enforcer_commit(&d->enforcer);
+}
+
+/*
+ * Write the state file (src/state.h). A failure is logged and enforcement
+ * goes on; what it costs is named in the message.
+ */
+static void save_state(struct daemon *d)
+{
+	char why[1024];
+
+	if (state_save(d->cfg->state_dir, d->current.image.generation, d->next_workload_id,
+		       d->dropped_seen, &d->workloads, why, sizeof(why)))
+		log_error("state", "%s: a daemon restarted now would not know every workload", why);
+}
+
+/* Log and save the drop counts when they have grown: the ring buffer was full. */
+static void check_dropped(struct daemon *d)
+{
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t more = 0;
+
+	if (enforcer_dropped(&d->enforcer, now))
+		return;
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+		more += now[a] - d->dropped_seen[a];
+	if (!more)
+		return;
+	log_warn("bpf",
+		 "ring buffer full: %llu more records dropped (in all: exec %llu, open %llu, "
+		 "connect %llu, tamper %llu)",
+		 (unsigned long long)more, (unsigned long long)now[ACTGATE_ACTION_EXEC],
+		 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+		 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+		 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+	memcpy(d->dropped_seen, now, sizeof(now));
+	save_state(d);
 }
 
 /* ---- control socket ---- */
@@ -263,7 +311,11 @@ static void handle_status(struct daemon *d, int fd)
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
 	}
+	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
 	json_add_string(&j, "journal", d->journal.path);
+	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
+	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
+	json_add_string(&j, "state_dir", d->cfg->state_dir);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		const struct workload *w = &d->workloads.items[i];
@@ -527,6 +579,8 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: out of memory");
 		goto fail_rmdir;
 	}
+	/* Before the reply: a workload whose command runs is one a restart knows. */
+	save_state(d);
 	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, path);
 
@@ -656,6 +710,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
  */
 static void sweep_workloads(struct daemon *d)
 {
+	bool removed = false;
+
 	for (size_t i = 0; i < d->workloads.count;) {
 		struct workload *w = &d->workloads.items[i];
 		char fs_path[PATH_MAX];
@@ -672,7 +728,10 @@ static void sweep_workloads(struct daemon *d)
 		}
 		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
 		workload_table_remove(&d->workloads, w);
+		removed = true;
 	}
+	if (removed)
+		save_state(d);
 }
 
 static void client_close(struct daemon *d, struct client *c)
@@ -1011,6 +1070,7 @@ static int daemon_reload(struct daemon *d, char **report)
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	save_state(d);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
@@ -1112,6 +1172,7 @@ static int serve(struct daemon *d)
 		drain_records(d);
 		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
 			sweep_workloads(d);
+			check_dropped(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		unload_previous(d, false);
@@ -1119,15 +1180,144 @@ static int serve(struct daemon *d)
 	return 0;
 }
 
-/* Remove every workload we created; their cgroups stay if still populated. */
-static void release_all(struct daemon *d)
+/*
+ * Is workload w still what the state file says: its cgroup there, with the
+ * same id (a cgroup removed and made again under the same path is another
+ * one)? And does the kernel still govern it?
+ */
+static bool workload_alive(const struct daemon *d, const struct workload *w,
+			   const uint64_t *kernel_ids, size_t kernel_count)
 {
-	for (size_t i = 0; i < d->workloads.count; i++) {
-		char fs_path[PATH_MAX];
+	char fs_path[PATH_MAX];
+	uint64_t id = 0;
+	bool in_kernel = false;
 
-		if (!cgroup_fs_path(d, d->workloads.items[i].cgroup_path, fs_path, sizeof(fs_path)))
-			cgroup_remove_tree(fs_path);
+	for (size_t i = 0; i < kernel_count; i++)
+		in_kernel |= kernel_ids[i] == w->cgroup_id;
+	return in_kernel && !cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) &&
+	       !cgroup_id_at(fs_path, &id) && id == w->cgroup_id;
+}
+
+/*
+ * Reconcile the kernel's workloads with the state: a workload whose cgroup
+ * went while no daemon ran is swept; a kernel entry the state does not know
+ * (a daemon killed between registering a workload and saving it, before its
+ * `actgate run` got an answer, so before anything ran in it) goes too.
+ */
+static int reconcile_workloads(struct daemon *d)
+{
+	uint64_t *ids = NULL;
+	size_t count = 0;
+	int err = enforcer_workload_cgroups(&d->enforcer, &ids, &count);
+
+	if (err) {
+		log_error("bpf", "cannot list the adopted workloads: %s", strerror(-err));
+		return err;
 	}
+	for (size_t i = 0; i < d->workloads.count;) {
+		struct workload *w = &d->workloads.items[i];
+
+		if (workload_alive(d, w, ids, count)) {
+			i++;
+			continue;
+		}
+		log_info("state", "workload %s (id %llu): its cgroup %s went while no daemon ran; "
+				  "removed",
+			 w->name, (unsigned long long)w->id, w->cgroup_path);
+		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
+		workload_table_remove(&d->workloads, w);
+	}
+	for (size_t k = 0; k < count; k++) {
+		bool known = false;
+
+		for (size_t i = 0; i < d->workloads.count; i++)
+			known |= d->workloads.items[i].cgroup_id == ids[k];
+		if (known)
+			continue;
+		log_warn("state", "cgroup %llu is governed in the kernel but not in the state file; "
+				  "removed",
+			 (unsigned long long)ids[k]);
+		enforcer_remove_workload(&d->enforcer, ids[k]);
+	}
+	free(ids);
+	return 0;
+}
+
+/*
+ * Take over from a daemon that died or stopped: its workloads from the state
+ * file, the records its ring buffer kept, the drops it missed; then the
+ * policy on disk as the next generation, like a reload, and the older
+ * generations out of the maps. Until the reload succeeds the adopted maps
+ * go on enforcing the generation the previous daemon left, so a failure here
+ * (logged) stops this daemon but never enforcement.
+ */
+static int adopt_pins(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct daemon_state st;
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	char why[1024], *report = NULL;
+	long purged;
+	int err;
+
+	err = state_load(cfg->state_dir, &st, why, sizeof(why));
+	if (err) {
+		log_error("state", "%s. The pins at %s keep enforcing what they held, unjournaled. "
+				   "%s; or stop enforcement with `actgate detach --pin-dir %s`",
+			  why, cfg->pin_dir,
+			  err == -ENOENT ? "Start actgated with the --state-dir the pins were made with"
+					 : "Repair or restore the file",
+			  cfg->pin_dir);
+		return err;
+	}
+	workload_table_free(&d->workloads);
+	d->workloads = st.workloads;
+	d->next_workload_id = st.next_workload_id;
+	memcpy(d->dropped_seen, st.dropped, sizeof(d->dropped_seen));
+	/* The generation the maps hold; its image died with the previous daemon. */
+	generation_free(&d->current);
+	d->current.image.generation = st.generation;
+	log_info("state", "adopting %s: generation %u, %zu workloads", cfg->pin_dir, st.generation,
+		 d->workloads.count);
+
+	/* What the kernel recorded while no daemon ran, named by the adopted workloads. */
+	drain_records(d);
+	if (!enforcer_dropped(&d->enforcer, now)) {
+		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+			d->dropped_while_down += now[a] - d->dropped_seen[a];
+		if (d->dropped_while_down)
+			log_warn("bpf",
+				 "%llu records dropped while no daemon ran: the ring buffer was full "
+				 "(in all: exec %llu, open %llu, connect %llu, tamper %llu)",
+				 (unsigned long long)d->dropped_while_down,
+				 (unsigned long long)now[ACTGATE_ACTION_EXEC],
+				 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+				 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+				 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+		memcpy(d->dropped_seen, now, sizeof(now));
+	}
+	log_info("journal", "%llu records journaled from the adopted ring buffer",
+		 (unsigned long long)d->records_written);
+
+	err = reconcile_workloads(d);
+	if (err)
+		return err;
+	err = daemon_reload(d, &report);
+	free(report);
+	if (err) {
+		log_error("policy", "the policy in %s cannot replace generation %u, which the pins "
+				    "keep enforcing; fix it and start actgated again",
+			  cfg->policy_dir, st.generation);
+		return err;
+	}
+	/* Past the grace period no program still reads an old header. */
+	unload_previous(d, true);
+	purged = enforcer_purge_generations(&d->enforcer, d->current.image.generation);
+	if (purged < 0)
+		return (int)purged;
+	log_info("policy", "removed %ld entries of older generations", purged);
+	save_state(d);
+	return 0;
 }
 
 int daemon_run(const struct daemon_config *cfg)
@@ -1176,10 +1366,22 @@ int daemon_run(const struct daemon_config *cfg)
 	err = listen_control(d);
 	if (err)
 		goto out;
-	err = enforcer_start(&d->enforcer, on_record, d, cfg->verbose);
+	{
+		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
+						.events_bytes = cfg->events_bytes,
+						.verbose = cfg->verbose };
+
+		err = enforcer_start(&d->enforcer, &ecfg, on_record, d);
+	}
 	if (err)
 		goto out;
-	err = enforcer_load_image(&d->enforcer, &d->current.image);
+	if (d->enforcer.adopted) {
+		err = adopt_pins(d);
+	} else {
+		err = enforcer_load_image(&d->enforcer, &d->current.image);
+		if (!err)
+			save_state(d);
+	}
 	if (err)
 		goto out;
 	err = setup_loop(d);
@@ -1187,13 +1389,20 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
 		goto out;
 	}
-	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s",
-		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path);
+	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s; pins %s (%s)",
+		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path,
+		 cfg->pin_dir, d->enforcer.adopted ? "adopted" : "created");
 	notify_ready();
 	err = serve(d);
 	drain_records(d);
-	log_info("daemon", "stopping: %llu records journaled, %llu not written",
-		 (unsigned long long)d->records_written, (unsigned long long)d->records_unwritten);
+	check_dropped(d);
+	save_state(d);
+	/* No daemon to protect from now on; the pins keep enforcing. */
+	enforcer_set_daemon(&d->enforcer, 0);
+	log_info("daemon", "stopping: %llu records journaled, %llu not written; enforcement "
+			   "goes on from the pins in %s (`actgate detach` ends it)",
+		 (unsigned long long)d->records_written, (unsigned long long)d->records_unwritten,
+		 cfg->pin_dir);
 out:
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -1211,7 +1420,6 @@ out:
 		close(d->epoll_fd);
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
-	release_all(d);
 	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
