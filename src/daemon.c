@@ -81,6 +81,9 @@ struct daemon {
 	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
 	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
 	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
+	/* The rule names of the generation an adopted set held (its image is gone). */
+	struct rule_names adopted_names;
+	uint32_t names_generation; /* the generation whose names are saved */
 	bool stopping;
 };
 
@@ -143,6 +146,17 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
 		rule[0] = '\0';
 	record_policy(g, rec, policy, sizeof(policy));
+	if (rec->generation && rec->generation == d->adopted_names.generation) {
+		/* Decided under the generation the previous daemon left. */
+		const struct rule_names *n = &d->adopted_names;
+
+		if (rec->rule_id < n->count && n->rule[rec->rule_id]) {
+			snprintf(rule, sizeof(rule), "%s", n->rule[rec->rule_id]);
+			snprintf(policy, sizeof(policy), "%s", n->policy[rec->rule_id]);
+		} else if (!policy[0] && w) {
+			snprintf(policy, sizeof(policy), "%s", w->policies);
+		}
+	}
 
 	jr.time_ns = (uint64_t)((int64_t)rec->hdr.time_boot_ns + d->boot_to_wall_ns);
 	jr.action = rec->action;
@@ -211,6 +225,15 @@ static void save_state(struct daemon *d)
 {
 	char why[1024];
 
+	/* The names first: a state file naming a generation has its names on disk. */
+	if (d->current.image.rule_count && d->names_generation != d->current.image.generation) {
+		if (state_save_names(d->cfg->state_dir, &d->current.image, why, sizeof(why)))
+			log_error("state", "%s: records a restarted daemon journals for generation %u "
+					   "would not name their rule",
+				  why, d->current.image.generation);
+		else
+			d->names_generation = d->current.image.generation;
+	}
 	if (state_save(d->cfg->state_dir, d->current.image.generation, d->next_workload_id,
 		       d->dropped_seen, &d->workloads, why, sizeof(why)))
 		log_error("state", "%s: a daemon restarted now would not know every workload", why);
@@ -1270,6 +1293,16 @@ static int adopt_pins(struct daemon *d)
 			  cfg->pin_dir);
 		return err;
 	}
+	err = state_load_names(cfg->state_dir, &d->adopted_names, why, sizeof(why));
+	if (!err && d->adopted_names.generation != st.generation) {
+		snprintf(why, sizeof(why), "the names file is of generation %u",
+			 d->adopted_names.generation);
+		rule_names_free(&d->adopted_names);
+		err = -ESTALE;
+	}
+	if (err)
+		log_warn("state", "%s: records of generation %u journaled now do not name their rule",
+			 why, st.generation);
 	workload_table_free(&d->workloads);
 	d->workloads = st.workloads;
 	d->next_workload_id = st.next_workload_id;
@@ -1424,6 +1457,7 @@ out:
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);
+	rule_names_free(&d->adopted_names);
 	free(d);
 	return err;
 }

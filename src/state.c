@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <linux/types.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -46,18 +47,15 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
-	       const uint64_t dropped[ACTGATE_ACTION_COUNT], const struct workload_table *workloads,
-	       char *why, size_t why_size)
+/* Replace dir/name by text: a temporary file, synced, renamed into place. */
+static int write_atomic(const char *dir, const char *name, const char *text, size_t len,
+			char *why, size_t why_size)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = NULL;
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	int fd = -1, dfd = -1, err;
 
-	if (state_path(dir, STATE_FILE_NAME, path, sizeof(path)) ||
-	    state_path(dir, STATE_FILE_NAME ".tmp", tmp, sizeof(tmp))) {
+	if (state_path(dir, name, path, sizeof(path)) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(why, why_size, "state directory %s: path too long", dir);
 		return -ENAMETOOLONG;
 	}
@@ -66,6 +64,48 @@ int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
 		snprintf(why, why_size, "cannot create %s: %s", dir, strerror(-err));
 		return err;
 	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot create %s: %s", tmp, strerror(-err));
+		goto out;
+	}
+	err = write_all(fd, text, len);
+	/* Synced before the rename: after a crash the name holds the old file or the whole new one. */
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (err) {
+		snprintf(why, why_size, "cannot write %s: %s", tmp, strerror(-err));
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot rename %s to %s: %s", tmp, path, strerror(-err));
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd); /* the rename itself; failing here leaves a good file either way */
+out:
+	if (fd >= 0) {
+		close(fd);
+		if (err)
+			unlink(tmp);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return err;
+}
+
+int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
+	       const uint64_t dropped[ACTGATE_ACTION_COUNT], const struct workload_table *workloads,
+	       char *why, size_t why_size)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = NULL;
+	int err;
+
 	mem = open_memstream(&text, &len);
 	if (!mem) {
 		err = -errno;
@@ -99,36 +139,7 @@ int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(why, why_size, "cannot create %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	err = write_all(fd, text, len);
-	/* Synced before the rename: after a crash the name holds the old file or the whole new one. */
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (err) {
-		snprintf(why, why_size, "cannot write %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		err = -errno;
-		snprintf(why, why_size, "cannot rename %s to %s: %s", tmp, path, strerror(-err));
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd); /* the rename itself; failing here leaves a good file either way */
-out:
-	if (fd >= 0) {
-		close(fd);
-		if (err)
-			unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
+	err = write_atomic(dir, STATE_FILE_NAME, text, len, why, why_size);
 	free(text);
 	return err;
 }
@@ -470,13 +481,188 @@ out:
 
 int state_remove(const char *dir)
 {
+	static const char *const names[] = { STATE_FILE_NAME, STATE_NAMES_FILE_NAME };
 	char path[PATH_MAX];
 
-	if (state_path(dir, STATE_FILE_NAME, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (state_path(dir, names[i], path, sizeof(path)))
+			return -ENAMETOOLONG;
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+	}
 	return 0;
+}
+
+int state_save_names(const char *dir, const struct policy_image *img, char *why, size_t why_size)
+{
+	char *text = NULL, rule[512];
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int err;
+
+	if (!mem) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	fprintf(mem, STATE_NAMES_MAGIC "\ngeneration\t%" PRIu32 "\nrules\t%zu\n", img->generation,
+		img->rule_count);
+	for (uint32_t id = 1; id < img->rule_count; id++) {
+		const char *policy = policy_image_rule_policy(img, id);
+
+		if (!policy || policy_image_rule_name(img, id, rule, sizeof(rule)))
+			continue;
+		if (!plain(policy) || !plain(rule))
+			continue; /* not representable; validated names never are */
+		fprintf(mem, "%" PRIu32 "\t%s\t%s\n", id, policy, rule);
+	}
+	fprintf(mem, "end\n");
+	if (fclose(mem) != 0 || !text) {
+		free(text);
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	err = write_atomic(dir, STATE_NAMES_FILE_NAME, text, len, why, why_size);
+	free(text);
+	return err;
+}
+
+int state_parse_names(const char *text, size_t len, const char *name, struct rule_names *out,
+		      char *why, size_t why_size)
+{
+	char *copy = NULL, *line, *next, *f[4], reason[256] = "";
+	unsigned long line_no = 0;
+	uint64_t v, count = 0, last = 0;
+	bool ended = false;
+	int err = -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || text[len - 1] != '\n' || memchr(text, '\0', len)) {
+		snprintf(why, why_size, "%s: not a complete names file", name);
+		return -EINVAL;
+	}
+	copy = strndup(text, len);
+	if (!copy) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	for (line = copy; *line; line = next) {
+		size_t n;
+
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		line_no++;
+		if (ended) {
+			snprintf(reason, sizeof(reason), "text after \"end\"");
+			goto out;
+		}
+		if (line_no == 1) {
+			if (strcmp(line, STATE_NAMES_MAGIC) != 0) {
+				snprintf(reason, sizeof(reason), "not an actgate names file");
+				goto out;
+			}
+			continue;
+		}
+		n = split_tabs(line, f, 3);
+		if (line_no == 2) {
+			if (n != 2 || strcmp(f[0], "generation") || parse_u64(f[1], &v) || v == 0 ||
+			    v > POLICY_MAX_GENERATION) {
+				snprintf(reason, sizeof(reason), "expected \"generation\" and a generation");
+				goto out;
+			}
+			out->generation = (uint32_t)v;
+		} else if (line_no == 3) {
+			if (n != 2 || strcmp(f[0], "rules") || parse_u64(f[1], &count) ||
+			    count > (1u << 24)) {
+				snprintf(reason, sizeof(reason), "expected \"rules\" and a count");
+				goto out;
+			}
+			out->policy = calloc((size_t)count + 1, sizeof(*out->policy));
+			out->rule = calloc((size_t)count + 1, sizeof(*out->rule));
+			if (!out->policy || !out->rule) {
+				err = -ENOMEM;
+				snprintf(reason, sizeof(reason), "out of memory");
+				goto out;
+			}
+			out->count = (size_t)count;
+		} else if (n == 1 && strcmp(f[0], "end") == 0) {
+			ended = true;
+		} else {
+			if (n != 3 || parse_u64(f[0], &v) || v == 0 || v >= count || v <= last || !f[1][0] ||
+			    !f[2][0]) {
+				snprintf(reason, sizeof(reason),
+					 "expected an increasing rule id below %" PRIu64
+					 ", a policy and a rule name",
+					 count);
+				goto out;
+			}
+			last = v;
+			out->policy[v] = strdup(f[1]);
+			out->rule[v] = strdup(f[2]);
+			if (!out->policy[v] || !out->rule[v]) {
+				err = -ENOMEM;
+				snprintf(reason, sizeof(reason), "out of memory");
+				goto out;
+			}
+		}
+	}
+	if (!ended) {
+		snprintf(reason, sizeof(reason), "the file ends before \"end\"");
+		goto out;
+	}
+	err = 0;
+out:
+	if (err) {
+		snprintf(why, why_size, "%s:%lu: %s", name, line_no, reason);
+		rule_names_free(out);
+	}
+	free(copy);
+	return err;
+}
+
+int state_load_names(const char *dir, struct rule_names *out, char *why, size_t why_size)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (state_path(dir, STATE_NAMES_FILE_NAME, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		snprintf(why, why_size, "%s: %s", path, strerror(-err));
+		return err;
+	}
+	{
+		FILE *mem = open_memstream(&text, &len);
+		char buf[65536];
+		size_t n;
+
+		if (!mem) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && len < STATE_MAX_BYTES)
+			fwrite(buf, 1, n, mem);
+		fclose(mem);
+	}
+	fclose(f);
+	err = text ? state_parse_names(text, len, path, out, why, why_size) : -ENOMEM;
+	free(text);
+	return err;
+}
+
+void rule_names_free(struct rule_names *n)
+{
+	for (size_t i = 0; i <= n->count && n->policy; i++)
+		free(n->policy[i]);
+	for (size_t i = 0; i <= n->count && n->rule; i++)
+		free(n->rule[i]);
+	free(n->policy);
+	free(n->rule);
+	memset(n, 0, sizeof(*n));
 }
 
 void state_free(struct daemon_state *st)

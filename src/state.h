@@ -29,6 +29,17 @@
 #define DEFAULT_STATE_DIR "/var/lib/actgate"
 #define STATE_FILE_NAME "state"
 #define STATE_MAGIC "actgate-state 1"
+/*
+ * STATE_DIR/names: the rule names of the generation in force, so that the
+ * records it decided and the next daemon journals name their rule:
+ *   actgate-names 1
+ *   generation G
+ *   rules N                    (ids below N)
+ *   ID POLICY RULE             (increasing ids)
+ *   end
+ */
+#define STATE_NAMES_FILE_NAME "names"
+#define STATE_NAMES_MAGIC "actgate-names 1"
 
 struct daemon_state {
 	uint32_t generation; /* the policy generation the workloads point at */
@@ -61,5 +72,23 @@ int state_parse(const char *text, size_t len, const char *name, struct daemon_st
 int state_remove(const char *dir);
 
 void state_free(struct daemon_state *st);
+
+struct policy_image;
+
+/* One generation's rule names: policy[id] and rule[id], NULL when id has none. */
+struct rule_names {
+	uint32_t generation;
+	size_t count; /* ids below count */
+	char **policy;
+	char **rule;
+};
+
+/* Write img's rule names (as state_save writes, atomically). 0 or -errno, why. */
+int state_save_names(const char *dir, const struct policy_image *img, char *why, size_t why_size);
+/* Read them back: 0, -ENOENT, or -EINVAL with "PATH:LINE: what" in why. */
+int state_load_names(const char *dir, struct rule_names *out, char *why, size_t why_size);
+int state_parse_names(const char *text, size_t len, const char *name, struct rule_names *out,
+		      char *why, size_t why_size);
+void rule_names_free(struct rule_names *n);
 
 #endif /* ACTGATE_STATE_H */

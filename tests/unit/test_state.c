@@ -148,11 +148,48 @@ static void test_refusals(void **unused)
 		       "S:6: workload 7 (cgroup 9) is there twice");
 }
 
+static void expect_names_refused(const char *text, const char *what)
+{
+	struct rule_names n;
+	char why[512] = "";
+
+	if (state_parse_names(text, strlen(text), "N", &n, why, sizeof(why)) != -EINVAL)
+		fail_msg("accepted: %s", text);
+	if (!strstr(why, what))
+		fail_msg("\"%s\" does not say \"%s\" for: %s", why, what, text);
+}
+
+static void test_names(void **unused)
+{
+	const char *good = "actgate-names 1\ngeneration\t4\nrules\t5\n"
+			   "1\tci\tci:exec.default\n3\tci\tci:open.deny[0]\nend\n";
+	struct rule_names n;
+	char why[256];
+
+	(void)unused;
+	assert_int_equal(state_parse_names(good, strlen(good), "N", &n, why, sizeof(why)), 0);
+	assert_int_equal(n.generation, 4);
+	assert_int_equal(n.count, 5);
+	assert_string_equal(n.rule[3], "ci:open.deny[0]");
+	assert_string_equal(n.policy[1], "ci");
+	assert_null(n.rule[2]);
+	rule_names_free(&n);
+
+	expect_names_refused("actgate-names 2\n", "N:1: not an actgate names file");
+	expect_names_refused("actgate-names 1\ngeneration\t4\nrules\t5\n3\tci\tx\n1\tci\ty\nend\n",
+			     "N:5: expected an increasing rule id");
+	expect_names_refused("actgate-names 1\ngeneration\t4\nrules\t5\n5\tci\tx\nend\n",
+			     "N:4:");
+	expect_names_refused("actgate-names 1\ngeneration\t4\nrules\t5\n", "ends before");
+	expect_names_refused("actgate-names 1\ngeneration\t4\nrules\t5\nend", "not a complete");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

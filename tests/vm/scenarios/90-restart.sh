@@ -143,6 +143,10 @@ gen=$(status_field generation)
 expect_eq "$gen" 2 "the generation after adoption (the policy swapped in like a reload)"
 expect_record '"workload":"storm:one"' '"verdict":"deny"' "\"target\":\"$T/files/secret\"" \
 	'"generation":1'
+# Every storm record is decided by a rule, also those of generation 1 that
+# the second daemon journaled: each names its rule and policy.
+unnamed=$(replay_json --workload storm:one | grep -e '"rule":""' -e '"policy":""')
+[ -z "$unnamed" ] || fail "records of storm:one without a rule or policy name: $unnamed"
 
 # A second daemon, even on another socket, is refused: the pins are held.
 actgated --policy-dir "$POLICIES" --journal-dir "$T/journal2" --socket "$T/second.sock" \
