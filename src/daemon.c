@@ -1081,14 +1081,19 @@ static int daemon_reload(struct daemon *d, char **report)
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
+	/*
+	 * Records decided under the generation before last are all in the ring
+	 * buffer by now: journal them while it still has its names. Before the
+	 * swap, not after: a record of the new generation drained before it is
+	 * current would find no names.
+	 */
+	drain_records(d);
 	err = swap_workloads(d, &next, ids);
 	if (err) {
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
 	free(ids);
-	/* Records decided under the generation before last are all drained by now. */
-	drain_records(d);
 	generation_free(&d->previous);
 	d->previous = d->current;
 	d->current = next;
@@ -1393,6 +1398,11 @@ int daemon_run(const struct daemon_config *cfg)
 	err = journal_writer_open(&d->journal, cfg->journal_dir);
 	if (err) {
 		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
+		goto out;
+	}
+	err = state_check_dir(cfg->state_dir, why, sizeof(why));
+	if (err) {
+		log_error("state", "%s: a restarted daemon could not take over", why);
 		goto out;
 	}
 	/* Before attaching: a second daemon must fail before it enforces anything. */

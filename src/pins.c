@@ -51,6 +51,21 @@ int pins_check_bpffs(const char *dir, char *why, size_t why_size)
 			 where);
 		return -EXDEV;
 	}
+	if (where == dir) {
+		struct stat self, up;
+		char dotdot[PATH_MAX + 4];
+
+		/* The bpffs root holds other programs' pins too: a detach would remove them. */
+		snprintf(dotdot, sizeof(dotdot), "%s/..", dir);
+		if (stat(dir, &self) == 0 && stat(dotdot, &up) == 0 &&
+		    (self.st_dev != up.st_dev || self.st_ino == up.st_ino)) {
+			snprintf(why, why_size,
+				 "%s is the root of a bpffs mount: give a directory below it, such as "
+				 "%s/actgate",
+				 dir, strcmp(dir, "/") ? dir : "");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -117,6 +132,8 @@ static int clear_at(int fd, const char *shown, char *why, size_t why_size)
 		close(dup_fd);
 		return -errno;
 	}
+	/* The duplicate shares its position with fd, which an earlier pass moved. */
+	rewinddir(d);
 	while ((de = readdir(d))) {
 		int err = 0;
 
@@ -146,8 +163,42 @@ static int clear_at(int fd, const char *shown, char *why, size_t why_size)
 	return first;
 }
 
+/* What a pin directory may hold at its top; anything else is not ours to remove. */
+static bool ours(const char *name)
+{
+	return strcmp(name, PINS_META) == 0 || strcmp(name, PINS_MAPS) == 0 ||
+	       strcmp(name, PINS_LINKS) == 0;
+}
+
 int pins_clear(int dir_fd, char *why, size_t why_size)
 {
+	struct dirent *de;
+	int dup_fd = dup(dir_fd), err = 0;
+	DIR *d;
+
+	if (dup_fd < 0)
+		return -errno;
+	d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return -errno;
+	}
+	/* The duplicate shares its position with fd, which an earlier pass moved. */
+	rewinddir(d);
+	/* Check everything before removing anything. */
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !ours(de->d_name)) {
+			snprintf(why, why_size,
+				 "the pin directory holds \"%s\", which is not actgate's: refusing to "
+				 "remove anything there (give actgate a directory of its own)",
+				 de->d_name);
+			err = -ENOTEMPTY;
+			break;
+		}
+	}
+	closedir(d);
+	if (err)
+		return err;
 	return clear_at(dir_fd, "pin directory", why, why_size);
 }
 

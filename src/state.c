@@ -97,6 +97,31 @@ out:
 	return err;
 }
 
+int state_check_dir(const char *dir, char *why, size_t why_size)
+{
+	char probe[PATH_MAX];
+	int fd, err;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		snprintf(why, why_size, "cannot create %s: %s", dir, strerror(-err));
+		return err;
+	}
+	if (state_path(dir, STATE_FILE_NAME ".probe", probe, sizeof(probe))) {
+		snprintf(why, why_size, "state directory %s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot write in %s: %s", dir, strerror(-err));
+		return err;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
 int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
 	       const uint64_t dropped[ACTGATE_ACTION_COUNT], const struct workload_table *workloads,
 	       char *why, size_t why_size)

@@ -49,6 +49,13 @@ struct daemon_state {
 };
 
 /*
+ * Can the state be written in dir (created if missing)? Checked before the
+ * daemon enforces anything: a daemon that could not hand over to the next
+ * one must not start. 0 or -errno, why.
+ */
+int state_check_dir(const char *dir, char *why, size_t why_size);
+
+/*
  * Write the state atomically into dir (created, mode 0700, if missing).
  * workloads is borrowed. 0 or -errno, with the reason in why.
  */

@@ -29,6 +29,17 @@ refused_start() {
 
 refused_start "a pin directory off the bpffs" "/tmp is not on a bpffs" --pin-dir /tmp/pins
 [ ! -e /tmp/pins ] || fail "a pin directory was made off the bpffs"
+refused_start "the bpffs root as pin directory" "/sys/fs/bpf is the root of a bpffs mount" \
+	--pin-dir /sys/fs/bpf
+mkdir /sys/fs/bpf/foreign
+ln -s elsewhere /sys/fs/bpf/foreign/theirs
+refused_start "a pin directory with another's pins" '"theirs", which is not actgate'"'"'s' \
+	--pin-dir /sys/fs/bpf/foreign
+[ -L /sys/fs/bpf/foreign/theirs ] || fail "a foreign pin was removed"
+rm -r /sys/fs/bpf/foreign
+refused_start "a state directory that cannot be written" "/proc/actgate-state" \
+	--state-dir /proc/actgate-state
+[ ! -e "$PINS" ] || fail "pins were made although the state could not be written"
 
 start_daemon
 in_workload ci:held sh -c "while [ ! -e $T/stop ]; do sleep 0.1; done" &
