@@ -49,7 +49,15 @@ cg=$(actgate status | sed -n 's/^workload\.[0-9]*\.cgroup: \(.*ci_held.*\)/\1/p'
 probe_held() {
 	sh -c "echo \$\$ >/sys/fs/cgroup$cg/cgroup.procs && exec actprobe open $T/secret"
 }
+# A second workload whose cgroup goes while no daemon runs.
+in_workload ci:gone sh -c "while [ ! -e $T/gone-stop ]; do sleep 0.1; done" &
+GONE=$!
+wait_for 100 "the second workload did not start" sh -c "actgate status | grep -q ci:gone"
+gone_cg=$(actgate status | sed -n 's/^workload\.[0-9]*\.cgroup: \(.*ci_gone.*\)/\1/p')
 stop_daemon
+touch "$T/gone-stop"
+wait "$GONE"
+rmdir "/sys/fs/cgroup$gone_cg" || fail "cannot remove $gone_cg"
 expect_probe EPERM probe_held
 
 # An incomplete set: a link is missing.
@@ -77,8 +85,11 @@ cp "$T/state.saved" "$STATE"
 
 # Back in good order, the pins are adopted and the workload known again.
 start_daemon
-grep -q "adopting $PINS: generation 1, 1 workloads" "$T/actgated.log" ||
+grep -q "adopting $PINS: generation 1, 2 workloads" "$T/actgated.log" ||
 	fail "not adopted: $(cat "$T/actgated.log")"
+grep -q "workload ci:gone (id [0-9]*): its cgroup $gone_cg went while no daemon ran; removed" \
+	"$T/actgated.log" || fail "the gone workload was not swept: $(cat "$T/actgated.log")"
+actgate status | grep -q "ci:gone" && fail "the gone workload is still known: $(actgate status)"
 actgate status | grep -q "ci:held" || fail "the workload was not adopted: $(actgate status)"
 touch "$T/stop"
 wait "$HELD"
