@@ -12,6 +12,7 @@
 
 #include "actgate/abi.h"
 #include "client.h"
+#include "cmd_journal.h"
 #include "compile.h"
 #include "daemon.h"
 #include "journal.h"
@@ -158,87 +159,6 @@ static int cmd_run(int argc, char **argv)
 	ret = run_workload(&o);
 	free(o.labels);
 	return ret;
-}
-
-/* ---- replay ---- */
-
-static void replay_usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: actgate replay [--journal-dir DIR] [--json] [--workload GLOB]\n"
-		"                      [--action exec|open|connect|tamper] [--verdict allow|deny]\n"
-		"                      [JOURNAL]\n"
-		"Print recorded decisions, oldest first, as a table or as JSON lines.\n"
-		"JOURNAL is a journal directory or a decisions.log file (copied journals work\n"
-		"too); without it, --journal-dir or " DEFAULT_JOURNAL_DIR " is read.\n"
-		"\n"
-		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
-		"      --json              one JSON object per line (fields: docs/journal-format.md)\n"
-		"  -w, --workload GLOB     only workloads whose name matches GLOB\n"
-		"  -a, --action A          only exec, open, connect or tamper decisions\n"
-		"  -V, --verdict V         only allow or deny decisions\n"
-		"  -h, --help              show this help\n"
-		"\n"
-		"Exit status: 0 on success (also with no matching record), 1 when the journal\n"
-		"cannot be read, 2 on usage errors.\n");
-}
-
-static int cmd_replay(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "journal-dir", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "workload", required_argument, NULL, 'w' },
-		{ "action", required_argument, NULL, 'a' },
-		{ "verdict", required_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct replay_filter filter = { .action = -1, .verdict = -1 };
-	const char *journal = NULL;
-	bool json = false;
-	uint8_t value;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "j:w:a:V:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			journal = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'w':
-			filter.workload_glob = optarg;
-			break;
-		case 'a':
-			if (action_from_name(optarg, &value))
-				return usage_error("replay", "--action %s: expected exec, open, connect or tamper",
-						   optarg);
-			filter.action = value;
-			break;
-		case 'V':
-			if (verdict_from_name(optarg, &value))
-				return usage_error("replay", "--verdict %s: expected allow or deny", optarg);
-			filter.verdict = value;
-			break;
-		case 'h':
-			replay_usage(stdout);
-			return 0;
-		default:
-			replay_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		if (journal || argc - optind > 1)
-			return usage_error("replay", "give one journal, as --journal-dir or as %s",
-					   "JOURNAL");
-		journal = argv[optind];
-	}
-	if (!journal)
-		journal = DEFAULT_JOURNAL_DIR;
-	return replay_run(journal, &filter, json, stdout, stderr) ? EXIT_FAIL : 0;
 }
 
 /* ---- policy ---- */
@@ -685,7 +605,9 @@ static int cmd_detach(int argc, char **argv)
 
 static const struct verb verbs[] = {
 	{ "run", cmd_run, "run a command as a governed workload" },
-	{ "replay", cmd_replay, "print recorded decisions" },
+	{ "replay", cmd_replay, "print recorded decisions (filters, stats, tree, what-if)" },
+	{ "verify", cmd_verify, "check a journal for damage and tampering" },
+	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 	{ "detach", cmd_detach, "stop enforcement: remove the pinned programs and maps" },

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "jsink.h"
 #include "pins.h"
 #include "state.h"
 
@@ -26,6 +27,11 @@ static void usage(FILE *out)
 		"\n"
 		"  --policy-dir DIR     policy files (*.yaml, *.yml) [" DEFAULT_POLICY_DIR "]\n"
 		"  --journal-dir DIR    decision journal [" DEFAULT_JOURNAL_DIR "]\n"
+		"  --journal-key FILE   the journal's seal key, outside the journal directory;\n"
+		"                       created (32 random bytes, mode 0600) when missing\n"
+		"                       [" DEFAULT_JOURNAL_KEY "]\n"
+		"  --fsync-every N      fdatasync the journal after N records [1000]\n"
+		"  --fsync-interval MS  ... or MS ms after the first unsynced record [100]\n"
 		"  --socket PATH        control socket [" DEFAULT_SOCKET_PATH "]\n"
 		"  --cgroup-parent PATH cgroup (under the cgroup2 root) in which `actgate run`\n"
 		"                       workloads are created [" DEFAULT_CGROUP_PARENT "]\n"
@@ -50,8 +56,8 @@ static int parse_ring_size(const char *arg, uint64_t *out)
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (errno || *end || arg[0] < '1' || arg[0] > '9' || v < (unsigned long long)sysconf(_SC_PAGESIZE) ||
-	    v > (1ull << 30) || (v & (v - 1))) {
+	if (errno || *end || arg[0] < '1' || arg[0] > '9' ||
+	    v < (unsigned long long)sysconf(_SC_PAGESIZE) || v > (1ull << 30) || (v & (v - 1))) {
 		fprintf(stderr,
 			"actgated: --ring-buffer-size %s: a power of 2 from the page size (%ld) to "
 			"1073741824\n",
@@ -59,6 +65,23 @@ static int parse_ring_size(const char *arg, uint64_t *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* A whole number 1..UINT32_MAX for a flag; -1 after saying why. */
+static int parse_u32_flag(const char *flag, const char *arg, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 || v > UINT32_MAX) {
+		fprintf(stderr, "actgated: %s %s: expected a whole number from 1 to %u\n", flag, arg,
+			UINT32_MAX);
+		return -1;
+	}
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -80,6 +103,9 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "policy-dir", required_argument, NULL, 'p' },
 		{ "journal-dir", required_argument, NULL, 'j' },
+		{ "journal-key", required_argument, NULL, 'k' },
+		{ "fsync-every", required_argument, NULL, 'F' },
+		{ "fsync-interval", required_argument, NULL, 'I' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-parent", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'P' },
@@ -93,6 +119,7 @@ int main(int argc, char **argv)
 	struct daemon_config cfg = {
 		.policy_dir = DEFAULT_POLICY_DIR,
 		.journal_dir = DEFAULT_JOURNAL_DIR,
+		.journal_key = DEFAULT_JOURNAL_KEY,
 		.socket_path = DEFAULT_SOCKET_PATH,
 		.cgroup_parent = DEFAULT_CGROUP_PARENT,
 		.pin_dir = DEFAULT_PIN_DIR,
@@ -107,6 +134,17 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			cfg.journal_dir = optarg;
+			break;
+		case 'k':
+			cfg.journal_key = optarg;
+			break;
+		case 'F':
+			if (parse_u32_flag("--fsync-every", optarg, &cfg.fsync_every_records))
+				return EXIT_USAGE;
+			break;
+		case 'I':
+			if (parse_u32_flag("--fsync-interval", optarg, &cfg.fsync_every_ms))
+				return EXIT_USAGE;
 			break;
 		case 's':
 			cfg.socket_path = optarg;

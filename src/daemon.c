@@ -23,8 +23,10 @@
 #include "daemon.h"
 #include "enforcer.h"
 #include "journal.h"
+#include "jsink.h"
 #include "json.h"
 #include "log.h"
+#include "pathwatch.h"
 #include "pins.h"
 #include "policy.h"
 #include "state.h"
@@ -42,6 +44,14 @@
  * that still lets reloads follow each other quickly.
  */
 #define UNLOAD_GRACE_NS 250000000LL
+/*
+ * After a change on the way to a rule's path, wait this long for more
+ * before checking the paths again: a rename over a file comes with a
+ * create and a move, a package upgrade with hundreds.
+ */
+#define PATH_SETTLE_NS 50000000LL
+/* Where inotify cannot watch, every deny rule's path is checked this often. */
+#define PATH_CHECK_INTERVAL_MS 10000
 
 struct client {
 	int fd;
@@ -49,8 +59,15 @@ struct client {
 	size_t len;
 };
 
-/* A loaded policy: the set as written and the image compiled from it. */
+/*
+ * A loaded policy: the files' bytes as they were read, the set parsed from
+ * them and the image compiled from it. The bytes are kept so that a rule
+ * path that comes to resolve differently is compiled again from the same
+ * policy, without taking edits made to the files since (those wait for a
+ * reload).
+ */
 struct generation {
+	struct policy_sources sources;
 	struct policy_set set;
 	struct policy_image image;
 };
@@ -67,8 +84,11 @@ struct daemon {
 	struct generation previous;
 	int64_t previous_unload_at_ns; /* 0: not in the kernel */
 	struct enforcer enforcer;
-	struct journal_writer journal;
+	struct jsink *journal;
 	struct workload_table workloads;
+	struct path_watch paths;
+	int64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
+	bool path_rewatch;        /* and to watch their ways again (something changed there) */
 	char cgroup_mount[PATH_MAX];
 	int epoll_fd;
 	int listen_fd;
@@ -76,8 +96,6 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
-	uint64_t records_written;
-	uint64_t records_unwritten; /* decided in the kernel but not journaled */
 	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
 	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
 	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
@@ -132,8 +150,6 @@ static void record_policy(const struct generation *g, const struct actgate_decis
 		out[0] = '\0';
 }
 
-static void count_unwritten(struct daemon *d, size_t records, int err);
-
 static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -141,7 +157,6 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	const struct workload *w = workload_table_find_id(&d->workloads, rec->workload_id);
 	const struct generation *g = generation_of(d, rec->generation);
 	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
-	int err;
 
 	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
 		rule[0] = '\0';
@@ -181,38 +196,21 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
 
-	/* Written in one batch per drain, by drain_records. */
-	err = journal_append_deferred(&d->journal, &jr);
-	if (err)
-		count_unwritten(d, 1, err);
+	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
+	jsink_append(d->journal, &jr);
 	return 0;
-}
-
-/* Enforcement goes on; the loss is counted, reported by `actgate status`, logged once. */
-static void count_unwritten(struct daemon *d, size_t records, int err)
-{
-	if (d->records_unwritten == 0)
-		log_error("journal", "cannot append to %s: %s", d->journal.path, strerror(-err));
-	d->records_unwritten += records;
 }
 
 /* Take every waiting record from the kernel and write them to the journal at once. */
 static void drain_records(struct daemon *d)
 {
-	size_t pending, lost;
-	int err;
-
 	enforcer_drain(&d->enforcer);
-	pending = d->journal.pending_records;
-	err = journal_flush(&d->journal, &lost);
-	if (err)
-		count_unwritten(d, lost, err);
-	d->records_written += pending - lost;
+	jsink_flush(d->journal);
 	/*
 	 * Only now does the kernel get the space back: a daemon killed before
 	 * this line leaves the records to the next one, which journals them.
-	 * Records that could not be written are counted, not kept: the ring
-	 * buffer must not fill up behind a full disk.
+	 * Records that could not be written are counted (by the store), not
+	 * kept: the ring buffer must not fill up behind a full disk.
 	 */
 	enforcer_commit(&d->enforcer);
 }
@@ -325,8 +323,7 @@ static void handle_status(struct daemon *d, int fd)
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
-	json_add_u64(&j, "records_written", d->records_written);
-	json_add_u64(&j, "records_unwritten", d->records_unwritten);
+	jsink_status(d->journal, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
 	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
 		char key[32];
@@ -335,7 +332,6 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_u64(&j, key, dropped[a]);
 	}
 	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
-	json_add_string(&j, "journal", d->journal.path);
 	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
 	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
 	json_add_string(&j, "state_dir", d->cfg->state_dir);
@@ -910,21 +906,27 @@ static void notify_ready(void)
 }
 
 /*
- * Parse, validate and compile as generation. Every diagnostic is printed to
- * stderr (the daemon's log) and, when report is given, also kept there for a
- * client (malloc'd text).
+ * Read (unless g->sources already holds the files' bytes), parse, validate
+ * and compile the policy directory as generation into g. Every diagnostic
+ * is printed to stderr (the daemon's log) and, when report is given, also
+ * kept there for a client (malloc'd text). On failure g's set and image are
+ * empty; its sources stay as they were given.
  */
 static int load_policies(const struct daemon_config *cfg, uint32_t generation,
-			 struct policy_set *set, struct policy_image *image, char **report)
+			 struct generation *g, char **report)
 {
 	struct diag_list diags = { 0 };
 	size_t report_len = 0;
 	FILE *mem;
-	int err;
+	int err = 0;
 
-	err = policy_load_dir(cfg->policy_dir, set, &diags);
+	if (!g->sources.count)
+		err = policy_sources_read_dir(cfg->policy_dir, &g->sources, &diags);
 	if (!err)
-		err = policy_compile(set, generation, resolve_path_stat, NULL, image, &diags);
+		err = policy_load_sources(&g->sources, &g->set, &diags);
+	if (!err)
+		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
+				     &diags);
 	diag_print(&diags, stderr);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);
@@ -934,7 +936,7 @@ static int load_policies(const struct daemon_config *cfg, uint32_t generation,
 	if (err) {
 		log_error("policy", "%s: refusing a policy that cannot be enforced as written",
 			  cfg->policy_dir);
-		policy_set_free(set);
+		policy_set_free(&g->set);
 	}
 	return err;
 }
@@ -943,6 +945,7 @@ static void generation_free(struct generation *g)
 {
 	policy_image_free(&g->image);
 	policy_set_free(&g->set);
+	policy_sources_free(&g->sources);
 }
 
 /* Take the replaced generation's rules out of the kernel once its grace is over. */
@@ -1040,13 +1043,31 @@ out:
 }
 
 /*
- * Reload: compile the policy directory as a new generation, compile the
- * effective policy of every live workload under it, write it next to the
- * running one, point every workload at its new policy, then retire the old
- * generation. Anything that cannot be done leaves the running generation as
- * it was. report gets the diagnostics (malloc'd).
+ * Watch the ways to the current generation's rule paths, then check them
+ * at once: a change between the compilation and the watch has no event.
  */
-static int daemon_reload(struct daemon *d, char **report)
+static void follow_paths(struct daemon *d)
+{
+	char changed[PATH_MAX];
+
+	if (path_watch_set(&d->paths, &d->current.image)) {
+		d->path_rewatch = true; /* logged; try again at the next check */
+	} else if (path_watch_stale(&d->paths, changed, sizeof(changed)) == 0) {
+		return;
+	}
+	d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+}
+
+/*
+ * Compile a new generation, compile the effective policy of every live
+ * workload under it, write it next to the running one, point every
+ * workload at its new policy, then retire the old generation. From the
+ * policy directory as it is now (a reload) or, with same_sources, from the
+ * bytes the running generation was compiled from (a rule's path resolves
+ * differently). Anything that cannot be done leaves the running generation
+ * as it was. report gets the diagnostics (malloc'd).
+ */
+static int switch_generation(struct daemon *d, bool same_sources, char **report)
 {
 	struct generation next = { 0 };
 	uint32_t generation = d->current.image.generation % POLICY_MAX_GENERATION + 1;
@@ -1056,9 +1077,22 @@ static int daemon_reload(struct daemon *d, char **report)
 
 	*report = NULL;
 	unload_previous(d, true);
-	err = load_policies(d->cfg, generation, &next.set, &next.image, report);
+	/* Moved, not copied: the generation being replaced needs its set and image only. */
+	if (same_sources) {
+		next.sources = d->current.sources;
+		d->current.sources = (struct policy_sources){ 0 };
+	}
+	err = load_policies(d->cfg, generation, &next, report);
 	if (err)
-		return err;
+		goto refuse;
+	if (same_sources) {
+		err = policy_image_follow(&next.image, &d->current.image);
+		if (err) {
+			log_error("paths", "cannot carry generation %u's files into the next one: %s",
+				  d->current.image.generation, strerror(-err));
+			goto refuse;
+		}
+	}
 	ids = calloc(d->workloads.count + 1, sizeof(*ids));
 	if (!ids) {
 		err = -ENOMEM;
@@ -1102,28 +1136,63 @@ static int daemon_reload(struct daemon *d, char **report)
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
+	follow_paths(d);
 	return 0;
 refuse:
 	free(ids);
+	if (same_sources) {
+		d->current.sources = next.sources;
+		next.sources = (struct policy_sources){ 0 };
+	}
 	generation_free(&next);
 	log_error("policy", "reload failed; generation %u stays in force",
 		  d->current.image.generation);
 	return err ? err : -EINVAL;
 }
 
+static int daemon_reload(struct daemon *d, char **report)
+{
+	return switch_generation(d, false, report);
+}
+
+/*
+ * A change on the way to some rule's path: when a path now resolves to
+ * another file (or to one at all, or to none), compile the running policy
+ * again so that its rules hold for the file that is there now.
+ */
+static void check_paths(struct daemon *d)
+{
+	char changed[PATH_MAX], *report = NULL;
+
+	d->path_check_at_ns = 0;
+	if (!path_watch_stale(&d->paths, changed, sizeof(changed))) {
+		/* Directories may have appeared on the way to missing paths: watch them too. */
+		if (d->path_rewatch)
+			follow_paths(d);
+		d->path_rewatch = false;
+		return;
+	}
+	d->path_rewatch = false;
+	log_info("paths", "%s resolves to another file now: compiling generation %u's policy "
+		 "again", changed, d->current.image.generation);
+	if (switch_generation(d, true, &report)) {
+		/* Logged; the running generation still names the old file. Try again later. */
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+	}
+	free(report);
+}
+
 int daemon_check_config(const struct daemon_config *cfg)
 {
-	struct policy_set set = { 0 };
-	struct policy_image image = { 0 };
-	int err = load_policies(cfg, 1, &set, &image, NULL);
+	struct generation g = { 0 };
+	int err = load_policies(cfg, 1, &g, NULL);
 
 	/* Counted for each policy alone: a workload's composed policy differs. */
 	if (!err)
 		printf("%s: %zu policies, %zu path rules resolved, %zu connect prefixes: ok\n",
-		       cfg->policy_dir, set.count, image.checked_path_rules,
-		       image.checked_net_entries);
-	policy_image_free(&image);
-	policy_set_free(&set);
+		       cfg->policy_dir, g.set.count, g.image.checked_path_rules,
+		       g.image.checked_net_entries);
+	generation_free(&g);
 	return err;
 }
 
@@ -1151,6 +1220,12 @@ static int setup_loop(struct daemon *d)
 	ev.data.u64 = 3;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0)
 		return -errno;
+	ev.data.u64 = 4;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.inotify_fd, &ev) < 0)
+		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLPRI, .data.u64 = 5 };
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.mounts_fd, &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -1171,9 +1246,18 @@ static void handle_signal(struct daemon *d)
 	}
 }
 
+/* Check the rule paths once things settle; after a change on their way, watch it again. */
+static void check_paths_soon(struct daemon *d, bool changed)
+{
+	if (!d->path_check_at_ns)
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+	d->path_rewatch |= changed;
+}
+
 static int serve(struct daemon *d)
 {
 	int64_t next_sweep_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t next_path_check_ns = next_sweep_ns + PATH_CHECK_INTERVAL_MS * 1000000LL;
 	struct epoll_event events[16];
 
 	while (!d->stopping) {
@@ -1194,15 +1278,32 @@ static int serve(struct daemon *d)
 				handle_signal(d);
 			else if (tag == 3)
 				accept_client(d);
+			else if (tag == 4 && path_watch_read_events(&d->paths))
+				check_paths_soon(d, true);
+			else if (tag == 5)
+				check_paths_soon(d, true); /* a mount or unmount */
 			else if (tag >= 1000 && d->clients[tag - 1000].fd >= 0)
 				client_readable(d, &d->clients[tag - 1000]);
 		}
 		drain_records(d);
+		jsink_tick(d->journal);
 		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
 			sweep_workloads(d);
 			check_dropped(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
+		/*
+		 * Only where inotify could not watch: a stat of every deny
+		 * rule's path is not free with 100,000 rules.
+		 */
+		if (clock_ns(CLOCK_MONOTONIC) >= next_path_check_ns) {
+			if (d->paths.unwatched)
+				check_paths_soon(d, false);
+			next_path_check_ns =
+				clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+		}
+		if (d->path_check_at_ns && clock_ns(CLOCK_MONOTONIC) >= d->path_check_at_ns)
+			check_paths(d);
 		unload_previous(d, false);
 	}
 	return 0;
@@ -1284,6 +1385,7 @@ static int adopt_pins(struct daemon *d)
 	const struct daemon_config *cfg = d->cfg;
 	struct daemon_state st;
 	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t written_before = 0, written = 0, lost = 0;
 	char why[1024], *report = NULL;
 	long purged;
 	int err;
@@ -1319,7 +1421,9 @@ static int adopt_pins(struct daemon *d)
 		 d->workloads.count);
 
 	/* What the kernel recorded while no daemon ran, named by the adopted workloads. */
+	jsink_counts(d->journal, &written_before, &lost);
 	drain_records(d);
+	jsink_counts(d->journal, &written, &lost);
 	if (!enforcer_dropped(&d->enforcer, now)) {
 		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
 			d->dropped_while_down += now[a] - d->dropped_seen[a];
@@ -1335,7 +1439,7 @@ static int adopt_pins(struct daemon *d)
 		memcpy(d->dropped_seen, now, sizeof(now));
 	}
 	log_info("journal", "%llu records journaled from the adopted ring buffer",
-		 (unsigned long long)d->records_written);
+		 (unsigned long long)(written - written_before));
 
 	err = reconcile_workloads(d);
 	if (err)
@@ -1369,13 +1473,14 @@ int daemon_run(const struct daemon_config *cfg)
 		return -ENOMEM;
 	d->cfg = cfg;
 	d->epoll_fd = d->listen_fd = d->signal_fd = -1;
+	d->paths.inotify_fd = d->paths.mounts_fd = -1;
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	/* Ids unique across daemon restarts without state: start from the clock. */
 	d->next_workload_id = (uint64_t)time(NULL) << 16;
 	refresh_clock_offset(d);
 
-	err = load_policies(cfg, 1, &d->current.set, &d->current.image, NULL);
+	err = load_policies(cfg, 1, &d->current, NULL);
 	if (err)
 		goto out;
 	err = enforcer_probe(why, sizeof(why));
@@ -1395,16 +1500,21 @@ int daemon_run(const struct daemon_config *cfg)
 			  strerror(-err));
 		goto out;
 	}
-	err = journal_writer_open(&d->journal, cfg->journal_dir);
-	if (err) {
-		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
+	err = jsink_open(&d->journal, &(struct jsink_config){
+		.dir = cfg->journal_dir, .key_path = cfg->journal_key,
+		.fsync_every_records = cfg->fsync_every_records,
+		.fsync_every_ms = cfg->fsync_every_ms });
+	if (err)
 		goto out;
-	}
 	err = state_check_dir(cfg->state_dir, why, sizeof(why));
 	if (err) {
 		log_error("state", "%s: a restarted daemon could not take over", why);
 		goto out;
 	}
+	/* Before adoption, whose reload follows the new generation's paths. */
+	err = path_watch_open(&d->paths);
+	if (err)
+		goto out;
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
@@ -1427,13 +1537,14 @@ int daemon_run(const struct daemon_config *cfg)
 	}
 	if (err)
 		goto out;
+	follow_paths(d);
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
 		goto out;
 	}
 	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s; pins %s (%s)",
-		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path,
+		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path,
 		 cfg->pin_dir, d->enforcer.adopted ? "adopted" : "created");
 	notify_ready();
 	err = serve(d);
@@ -1442,10 +1553,14 @@ int daemon_run(const struct daemon_config *cfg)
 	save_state(d);
 	/* No daemon to protect from now on; the pins keep enforcing. */
 	enforcer_set_daemon(&d->enforcer, 0);
-	log_info("daemon", "stopping: %llu records journaled, %llu not written; enforcement "
-			   "goes on from the pins in %s (`actgate detach` ends it)",
-		 (unsigned long long)d->records_written, (unsigned long long)d->records_unwritten,
-		 cfg->pin_dir);
+	{
+		uint64_t written, lost;
+
+		jsink_counts(d->journal, &written, &lost);
+		log_info("daemon", "stopping: %llu records journaled, %llu not written; enforcement "
+				   "goes on from the pins in %s (`actgate detach` ends it)",
+			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
+	}
 out:
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -1463,7 +1578,8 @@ out:
 		close(d->epoll_fd);
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
-	journal_writer_close(&d->journal);
+	path_watch_close(&d->paths);
+	jsink_close(d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);

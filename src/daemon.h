@@ -14,6 +14,9 @@
 struct daemon_config {
 	const char *policy_dir;
 	const char *journal_dir;
+	const char *journal_key;      /* seal key, outside journal_dir (NULL: DEFAULT_JOURNAL_KEY) */
+	uint32_t fsync_every_records; /* journal fsync policy; 0: the store's default */
+	uint32_t fsync_every_ms;
 	const char *socket_path;
 	const char *cgroup_parent; /* cgroup path under which workloads are created */
 	const char *pin_dir;       /* bpffs directory of the pinned programs and maps */
