@@ -8,7 +8,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "pins.h"
 
@@ -202,8 +205,72 @@ int pins_clear(int dir_fd, char *why, size_t why_size)
 	return clear_at(dir_fd, "pin directory", why, why_size);
 }
 
+#define DETACH_WAIT_MS 5000
+
+/* The ids of the programs the pinned links hold (at most max; *count of them). */
+static void linked_programs(const char *dir, __u32 *ids, size_t max, size_t *count)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	*count = 0;
+	if (pins_path(dir, NULL, PINS_LINKS, path, sizeof(path)) || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d)) && *count < max) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		char link[PATH_MAX];
+		int fd;
+
+		if (de->d_name[0] == '.' || pins_path(dir, PINS_LINKS, de->d_name, link, sizeof(link)))
+			continue;
+		fd = bpf_obj_get(link);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.prog_id)
+			ids[(*count)++] = info.prog_id;
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * Wait until every program is gone. The kernel frees a link whose last
+ * reference went in a work item (always since 6.x; 6.1 only in atomic
+ * context), and detaches its program there before dropping the program:
+ * a program id that no longer resolves is a program no longer attached.
+ */
+static int wait_detached(const __u32 *ids, size_t count, char *why, size_t why_size)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
+	for (int waited = 0; waited < DETACH_WAIT_MS; waited += 10) {
+		size_t left = 0;
+
+		for (size_t i = 0; i < count; i++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				left++;
+			}
+		}
+		if (!left)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	snprintf(why, why_size,
+		 "the pins are removed, but programs are still attached after %d ms: does another "
+		 "process hold their links? (bpftool link show)",
+		 DETACH_WAIT_MS);
+	return -EBUSY;
+}
+
 int pins_detach(const char *dir, char *why, size_t why_size)
 {
+	__u32 ids[128];
+	size_t count = 0;
 	struct stat st;
 	int fd = -1, err;
 
@@ -228,7 +295,11 @@ int pins_detach(const char *dir, char *why, size_t why_size)
 				 dir);
 		goto out;
 	}
+	linked_programs(dir, ids, sizeof(ids) / sizeof(ids[0]), &count);
 	err = pins_clear(fd, why, why_size);
+	if (err)
+		goto out;
+	err = wait_detached(ids, count, why, why_size);
 	if (err)
 		goto out;
 	if (rmdir(dir) < 0) {
