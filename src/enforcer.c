@@ -86,18 +86,21 @@ static void hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
 static int write_meta(struct enforcer *e)
 {
 	__u32 zero = 0;
-	int err = bpf_map__update_elem(e->skel->maps.meta, &zero, sizeof(zero), &e->meta,
-				       sizeof(e->meta), BPF_ANY);
 
-	if (err)
-		log_error("bpf", "cannot write the meta map: %s", strerror(-err));
-	return err;
+	return bpf_map__update_elem(e->skel->maps.meta, &zero, sizeof(zero), &e->meta,
+				    sizeof(e->meta), BPF_ANY);
 }
 
 int enforcer_set_daemon(struct enforcer *e, uint32_t tgid)
 {
+	int err;
+
 	e->meta.daemon_tgid = tgid;
-	return write_meta(e);
+	err = write_meta(e);
+	if (err)
+		log_error("bpf", "cannot name pid %u as the daemon to protect in the meta map: %s",
+			  tgid, strerror(-err));
+	return err;
 }
 
 /* Map the ring buffer: the consumer page read-write, the producer page and data read-only. */
