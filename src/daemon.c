@@ -27,7 +27,9 @@
 #include "json.h"
 #include "log.h"
 #include "pathwatch.h"
+#include "pins.h"
 #include "policy.h"
+#include "state.h"
 #include "workload.h"
 
 #define CONTROL_LINE_MAX (64 * 1024)
@@ -94,6 +96,12 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
+	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
+	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
+	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
+	/* The rule names of the generation an adopted set held (its image is gone). */
+	struct rule_names adopted_names;
+	uint32_t names_generation; /* the generation whose names are saved */
 	bool stopping;
 };
 
@@ -153,6 +161,17 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
 		rule[0] = '\0';
 	record_policy(g, rec, policy, sizeof(policy));
+	if (rec->generation && rec->generation == d->adopted_names.generation) {
+		/* Decided under the generation the previous daemon left. */
+		const struct rule_names *n = &d->adopted_names;
+
+		if (rec->rule_id < n->count && n->rule[rec->rule_id]) {
+			snprintf(rule, sizeof(rule), "%s", n->rule[rec->rule_id]);
+			snprintf(policy, sizeof(policy), "%s", n->policy[rec->rule_id]);
+		} else if (!policy[0] && w) {
+			snprintf(policy, sizeof(policy), "%s", w->policies);
+		}
+	}
 
 	jr.time_ns = (uint64_t)((int64_t)rec->hdr.time_boot_ns + d->boot_to_wall_ns);
 	jr.action = rec->action;
@@ -187,6 +206,58 @@ static void drain_records(struct daemon *d)
 {
 	enforcer_drain(&d->enforcer);
 	jsink_flush(d->journal);
+	/*
+	 * Only now does the kernel get the space back: a daemon killed before
+	 * this line leaves the records to the next one, which journals them.
+	 * Records that could not be written are counted (by the store), not
+	 * kept: the ring buffer must not fill up behind a full disk.
+	 */
+	enforcer_commit(&d->enforcer);
+}
+
+/*
+ * Write the state file (src/state.h). A failure is logged and enforcement
+ * goes on; what it costs is named in the message.
+ */
+static void save_state(struct daemon *d)
+{
+	char why[1024];
+
+	/* The names first: a state file naming a generation has its names on disk. */
+	if (d->current.image.rule_count && d->names_generation != d->current.image.generation) {
+		if (state_save_names(d->cfg->state_dir, &d->current.image, why, sizeof(why)))
+			log_error("state", "%s: records a restarted daemon journals for generation %u "
+					   "would not name their rule",
+				  why, d->current.image.generation);
+		else
+			d->names_generation = d->current.image.generation;
+	}
+	if (state_save(d->cfg->state_dir, d->current.image.generation, d->next_workload_id,
+		       d->dropped_seen, &d->workloads, why, sizeof(why)))
+		log_error("state", "%s: a daemon restarted now would not know every workload", why);
+}
+
+/* Log and save the drop counts when they have grown: the ring buffer was full. */
+static void check_dropped(struct daemon *d)
+{
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t more = 0;
+
+	if (enforcer_dropped(&d->enforcer, now))
+		return;
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+		more += now[a] - d->dropped_seen[a];
+	if (!more)
+		return;
+	log_warn("bpf",
+		 "ring buffer full: %llu more records dropped (in all: exec %llu, open %llu, "
+		 "connect %llu, tamper %llu)",
+		 (unsigned long long)more, (unsigned long long)now[ACTGATE_ACTION_EXEC],
+		 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+		 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+		 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+	memcpy(d->dropped_seen, now, sizeof(now));
+	save_state(d);
 }
 
 /* ---- control socket ---- */
@@ -260,6 +331,10 @@ static void handle_status(struct daemon *d, int fd)
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
 	}
+	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
+	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
+	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
+	json_add_string(&j, "state_dir", d->cfg->state_dir);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		const struct workload *w = &d->workloads.items[i];
@@ -523,6 +598,8 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: out of memory");
 		goto fail_rmdir;
 	}
+	/* Before the reply: a workload whose command runs is one a restart knows. */
+	save_state(d);
 	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, path);
 
@@ -652,6 +729,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
  */
 static void sweep_workloads(struct daemon *d)
 {
+	bool removed = false;
+
 	for (size_t i = 0; i < d->workloads.count;) {
 		struct workload *w = &d->workloads.items[i];
 		char fs_path[PATH_MAX];
@@ -668,7 +747,10 @@ static void sweep_workloads(struct daemon *d)
 		}
 		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
 		workload_table_remove(&d->workloads, w);
+		removed = true;
 	}
+	if (removed)
+		save_state(d);
 }
 
 static void client_close(struct daemon *d, struct client *c)
@@ -1033,18 +1115,24 @@ static int switch_generation(struct daemon *d, bool same_sources, char **report)
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
+	/*
+	 * Records decided under the generation before last are all in the ring
+	 * buffer by now: journal them while it still has its names. Before the
+	 * swap, not after: a record of the new generation drained before it is
+	 * current would find no names.
+	 */
+	drain_records(d);
 	err = swap_workloads(d, &next, ids);
 	if (err) {
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
 	free(ids);
-	/* Records decided under the generation before last are all drained by now. */
-	drain_records(d);
 	generation_free(&d->previous);
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	save_state(d);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
@@ -1205,6 +1293,7 @@ static int serve(struct daemon *d)
 		jsink_tick(d->journal);
 		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
 			sweep_workloads(d);
+			check_dropped(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		/*
@@ -1224,15 +1313,157 @@ static int serve(struct daemon *d)
 	return 0;
 }
 
-/* Remove every workload we created; their cgroups stay if still populated. */
-static void release_all(struct daemon *d)
+/*
+ * Is workload w still what the state file says: its cgroup there, with the
+ * same id (a cgroup removed and made again under the same path is another
+ * one)? And does the kernel still govern it?
+ */
+static bool workload_alive(const struct daemon *d, const struct workload *w,
+			   const uint64_t *kernel_ids, size_t kernel_count)
 {
-	for (size_t i = 0; i < d->workloads.count; i++) {
-		char fs_path[PATH_MAX];
+	char fs_path[PATH_MAX];
+	uint64_t id = 0;
+	bool in_kernel = false;
 
-		if (!cgroup_fs_path(d, d->workloads.items[i].cgroup_path, fs_path, sizeof(fs_path)))
-			cgroup_remove_tree(fs_path);
+	for (size_t i = 0; i < kernel_count; i++)
+		in_kernel |= kernel_ids[i] == w->cgroup_id;
+	return in_kernel && !cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) &&
+	       !cgroup_id_at(fs_path, &id) && id == w->cgroup_id;
+}
+
+/*
+ * Reconcile the kernel's workloads with the state: a workload whose cgroup
+ * went while no daemon ran is swept; a kernel entry the state does not know
+ * (a daemon killed between registering a workload and saving it, before its
+ * `actgate run` got an answer, so before anything ran in it) goes too.
+ */
+static int reconcile_workloads(struct daemon *d)
+{
+	uint64_t *ids = NULL;
+	size_t count = 0;
+	int err = enforcer_workload_cgroups(&d->enforcer, &ids, &count);
+
+	if (err) {
+		log_error("bpf", "cannot list the adopted workloads: %s", strerror(-err));
+		return err;
 	}
+	for (size_t i = 0; i < d->workloads.count;) {
+		struct workload *w = &d->workloads.items[i];
+
+		if (workload_alive(d, w, ids, count)) {
+			i++;
+			continue;
+		}
+		log_info("state", "workload %s (id %llu): its cgroup %s went while no daemon ran; "
+				  "removed",
+			 w->name, (unsigned long long)w->id, w->cgroup_path);
+		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
+		workload_table_remove(&d->workloads, w);
+	}
+	for (size_t k = 0; k < count; k++) {
+		bool known = false;
+
+		for (size_t i = 0; i < d->workloads.count; i++)
+			known |= d->workloads.items[i].cgroup_id == ids[k];
+		if (known)
+			continue;
+		log_warn("state", "cgroup %llu is governed in the kernel but not in the state file; "
+				  "removed",
+			 (unsigned long long)ids[k]);
+		enforcer_remove_workload(&d->enforcer, ids[k]);
+	}
+	free(ids);
+	return 0;
+}
+
+/*
+ * Take over from a daemon that died or stopped: its workloads from the state
+ * file, the records its ring buffer kept, the drops it missed; then the
+ * policy on disk as the next generation, like a reload, and the older
+ * generations out of the maps. Until the reload succeeds the adopted maps
+ * go on enforcing the generation the previous daemon left, so a failure here
+ * (logged) stops this daemon but never enforcement.
+ */
+static int adopt_pins(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct daemon_state st;
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t written_before = 0, written = 0, lost = 0;
+	char why[1024], *report = NULL;
+	long purged;
+	int err;
+
+	err = state_load(cfg->state_dir, &st, why, sizeof(why));
+	if (err) {
+		log_error("state", "%s. The pins at %s keep enforcing what they held, unjournaled. "
+				   "%s; or stop enforcement with `actgate detach --pin-dir %s`",
+			  why, cfg->pin_dir,
+			  err == -ENOENT ? "Start actgated with the --state-dir the pins were made with"
+					 : "Repair or restore the file",
+			  cfg->pin_dir);
+		return err;
+	}
+	err = state_load_names(cfg->state_dir, &d->adopted_names, why, sizeof(why));
+	if (!err && d->adopted_names.generation != st.generation) {
+		snprintf(why, sizeof(why), "the names file is of generation %u",
+			 d->adopted_names.generation);
+		rule_names_free(&d->adopted_names);
+		err = -ESTALE;
+	}
+	if (err)
+		log_warn("state", "%s: records of generation %u journaled now do not name their rule",
+			 why, st.generation);
+	workload_table_free(&d->workloads);
+	d->workloads = st.workloads;
+	d->next_workload_id = st.next_workload_id;
+	memcpy(d->dropped_seen, st.dropped, sizeof(d->dropped_seen));
+	/* The generation the maps hold; its image died with the previous daemon. */
+	generation_free(&d->current);
+	d->current.image.generation = st.generation;
+	log_info("state", "adopting %s: generation %u, %zu workloads", cfg->pin_dir, st.generation,
+		 d->workloads.count);
+
+	/* What the kernel recorded while no daemon ran, named by the adopted workloads. */
+	jsink_counts(d->journal, &written_before, &lost);
+	drain_records(d);
+	jsink_counts(d->journal, &written, &lost);
+	if (!enforcer_dropped(&d->enforcer, now)) {
+		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+			d->dropped_while_down += now[a] - d->dropped_seen[a];
+		if (d->dropped_while_down)
+			log_warn("bpf",
+				 "%llu records dropped while no daemon ran: the ring buffer was full "
+				 "(in all: exec %llu, open %llu, connect %llu, tamper %llu)",
+				 (unsigned long long)d->dropped_while_down,
+				 (unsigned long long)now[ACTGATE_ACTION_EXEC],
+				 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+				 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+				 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+		memcpy(d->dropped_seen, now, sizeof(now));
+	}
+	log_info("journal", "%llu records journaled from the adopted ring buffer",
+		 (unsigned long long)(written - written_before));
+
+	err = reconcile_workloads(d);
+	if (err)
+		return err;
+	err = daemon_reload(d, &report);
+	free(report);
+	if (err) {
+		log_error("policy", "the policy in %s cannot replace generation %u, which the pins "
+				    "keep enforcing; fix it and start actgated again",
+			  cfg->policy_dir, st.generation);
+		return err;
+	}
+	/* Past the grace period no program still reads an old header. */
+	unload_previous(d, true);
+	purged = enforcer_purge_generations(&d->enforcer, d->current.image.generation);
+	if (purged < 0)
+		return (int)purged;
+	log_info("policy", "removed %ld entries of older generations", purged);
+	save_state(d);
+	return 0;
 }
 
 int daemon_run(const struct daemon_config *cfg)
@@ -1288,17 +1519,35 @@ int daemon_run(const struct daemon_config *cfg)
 		.fsync_every_ms = cfg->fsync_every_ms });
 	if (err)
 		goto out;
+	err = state_check_dir(cfg->state_dir, why, sizeof(why));
+	if (err) {
+		log_error("state", "%s: a restarted daemon could not take over", why);
+		goto out;
+	}
+	/* Before adoption, whose reload follows the new generation's paths. */
+	err = path_watch_open(&d->paths);
+	if (err)
+		goto out;
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
 		goto out;
-	err = enforcer_start(&d->enforcer, on_record, d, cfg->verbose);
+	{
+		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
+						.events_bytes = cfg->events_bytes,
+						.verbose = cfg->verbose };
+
+		err = enforcer_start(&d->enforcer, &ecfg, on_record, d);
+	}
 	if (err)
 		goto out;
-	err = enforcer_load_image(&d->enforcer, &d->current.image);
-	if (err)
-		goto out;
-	err = path_watch_open(&d->paths);
+	if (d->enforcer.adopted) {
+		err = adopt_pins(d);
+	} else {
+		err = enforcer_load_image(&d->enforcer, &d->current.image);
+		if (!err)
+			save_state(d);
+	}
 	if (err)
 		goto out;
 	follow_paths(d);
@@ -1307,17 +1556,23 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
 		goto out;
 	}
-	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s",
-		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path);
+	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s; pins %s (%s)",
+		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path,
+		 cfg->pin_dir, d->enforcer.adopted ? "adopted" : "created");
 	notify_ready();
 	err = serve(d);
 	drain_records(d);
+	check_dropped(d);
+	save_state(d);
+	/* No daemon to protect from now on; the pins keep enforcing. */
+	enforcer_set_daemon(&d->enforcer, 0);
 	{
 		uint64_t written, lost;
 
 		jsink_counts(d->journal, &written, &lost);
-		log_info("daemon", "stopping: %llu records journaled, %llu not written",
-			 (unsigned long long)written, (unsigned long long)lost);
+		log_info("daemon", "stopping: %llu records journaled, %llu not written; enforcement "
+				   "goes on from the pins in %s (`actgate detach` ends it)",
+			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
 	}
 out:
 	if (d->listen_fd >= 0) {
@@ -1336,12 +1591,12 @@ out:
 		close(d->epoll_fd);
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
-	release_all(d);
 	path_watch_close(&d->paths);
 	jsink_close(d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);
+	rule_names_free(&d->adopted_names);
 	free(d);
 	return err;
 }

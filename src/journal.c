@@ -222,8 +222,19 @@ static void format_connect_target(const struct actgate_decision *rec, size_t rec
 	}
 }
 
-static void format_tamper_target(const struct actgate_decision *rec, char *out, size_t size)
+static void format_tamper_target(const struct actgate_decision *rec, size_t rec_size, char *out,
+				 size_t size)
 {
+	static const char *const pin_ops[] = { [ACTGATE_PIN_UNLINK] = "unlink",
+					       [ACTGATE_PIN_RMDIR] = "rmdir",
+					       [ACTGATE_PIN_RENAME] = "rename",
+					       [ACTGATE_PIN_UMOUNT] = "umount" };
+	size_t avail = rec_size - ACTGATE_DECISION_FIXED_SIZE;
+	const char *name = rec->path_len > 0 && rec->path_len <= avail &&
+					   memchr(rec->target_path, '\0', rec->path_len)
+				   ? rec->target_path
+				   : "?";
+
 	switch (rec->dev) {
 	case ACTGATE_TAMPER_SIGNAL:
 		snprintf(out, size, "signal %llu to actgated", (unsigned long long)rec->ino);
@@ -233,6 +244,15 @@ static void format_tamper_target(const struct actgate_decision *rec, char *out, 
 		break;
 	case ACTGATE_TAMPER_BPF:
 		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
+		break;
+	case ACTGATE_TAMPER_PINS:
+		if (rec->ino == ACTGATE_PIN_UMOUNT)
+			snprintf(out, size, "umount of the bpffs at %s", name);
+		else if (rec->ino < sizeof(pin_ops) / sizeof(pin_ops[0]) && pin_ops[rec->ino])
+			snprintf(out, size, "%s of %s on the bpffs", pin_ops[rec->ino], name);
+		else
+			snprintf(out, size, "bpffs operation %llu on %s", (unsigned long long)rec->ino,
+				 name);
 		break;
 	default:
 		snprintf(out, size, "tamper kind %u", rec->dev);
@@ -245,7 +265,7 @@ void journal_decision_target(const struct actgate_decision *rec, size_t size, ch
 	if (rec->action == ACTGATE_ACTION_CONNECT)
 		format_connect_target(rec, size, out, out_size);
 	else if (rec->action == ACTGATE_ACTION_TAMPER)
-		format_tamper_target(rec, out, out_size);
+		format_tamper_target(rec, size, out, out_size);
 	else
 		format_path_target(rec, size, out, out_size);
 }
