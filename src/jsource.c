@@ -37,6 +37,7 @@ struct jsource {
 	struct jrecord_table *table;
 	uint64_t table_segment;
 	char *table_path;
+	const char *table_seen; /* the reader's pointer for it: the quick test per record */
 	struct jsource_stats st;
 	/* Following: where the last store record was. */
 	uint64_t last_seq, last_segment;
@@ -201,6 +202,7 @@ static void close_current(struct jsource *s)
 		s->st.damaged_regions += rs.damaged_regions;
 		jstore_reader_close(s->store);
 		s->store = NULL;
+		s->table_seen = NULL; /* its paths are gone; a new reader's may reuse the memory */
 	}
 	s->cur_open = false;
 }
@@ -236,6 +238,9 @@ static int open_current(struct jsource *s)
 /* A new segment (or file) starts a new string table. */
 static int track_segment(struct jsource *s, const struct jstore_record *jr)
 {
+	if (jr->segment == s->table_seen && jr->segment_seq == s->table_segment)
+		return 0;
+	s->table_seen = jr->segment;
 	if (s->table_path && jr->segment_seq == s->table_segment && !strcmp(jr->segment, s->table_path))
 		return 0;
 	jrecord_table_reset(s->table);
