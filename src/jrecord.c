@@ -87,6 +87,7 @@ struct dict_entry {
 
 struct jrecord_dict {
 	struct jrecord_buf defs; /* the definitions of the record being encoded */
+	uint32_t last[32];       /* by field: the id it had last, tried before the hash */
 	uint32_t *slots; /* entry index + 1; 0: free */
 	struct dict_entry *ent;
 	uint32_t n;
@@ -116,6 +117,7 @@ void jrecord_dict_reset(struct jrecord_dict *d)
 	if (!d->n)
 		return;
 	memset(d->slots, 0, DICT_SLOTS * sizeof(*d->slots));
+	memset(d->last, 0, sizeof(d->last));
 	d->n = 0;
 	d->bytes_len = 0;
 }
@@ -200,9 +202,18 @@ static int put_text_dict(struct jrecord_buf *b, struct jrecord_dict *d, struct j
 	int err;
 
 	if (d && n >= DICT_MIN_LEN) {
-		err = dict_id(d, s, n, strings, &id);
-		if (err)
-			return err;
+		uint32_t last = d->last[field];
+		const struct dict_entry *e = last ? &d->ent[last - 1] : NULL;
+
+		/* A workload's decisions come in runs: most texts are the ones its last had. */
+		if (e && e->len == n && !memcmp(d->bytes + e->off, s, n)) {
+			id = last;
+		} else {
+			err = dict_id(d, s, n, strings, &id);
+			if (err)
+				return err;
+			d->last[field] = id;
+		}
 	}
 	if (id) {
 		put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);

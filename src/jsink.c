@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,15 +137,16 @@ out:
  * may have gone with it), means the dictionary starts again; and the
  * segment is rotated here when it is full or old.
  */
-static void prepare(struct jsink *s)
+static void prepare(struct jsink *s, bool check_age)
 {
 	struct jstore_stats st;
 
 	jstore_stats(s->js, &st);
+	/* The age only from the tick (every drain interval): no clock read per record. */
 	if (st.segment_seq && s->segment_appends > 0 &&
 	    (st.segment_bytes + RECORD_ROOM > s->segment_max_bytes ||
 	     jrecord_dict_count(s->dict) >= JRECORD_STRINGS_MAX ||
-	     mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS)) {
+	     (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS))) {
 		(void)jstore_rotate(s->js); /* a failure is counted and logged by the store */
 		jstore_stats(s->js, &st);
 	}
@@ -165,7 +167,7 @@ void jsink_append(struct jsink *s, const struct journal_record *r)
 
 	if (!s)
 		return;
-	prepare(s);
+	prepare(s, false);
 	err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets the dictionary on failure */
 	if (err) {
 		if (!s->unencodable++)
@@ -194,7 +196,7 @@ void jsink_tick(struct jsink *s)
 		return;
 	(void)jstore_tick(s->js);
 	/* An idle journal still rotates by age. */
-	prepare(s);
+	prepare(s, true);
 }
 
 void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
