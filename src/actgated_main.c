@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* actgated: command line, then the daemon. */
+#include <linux/types.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "jsink.h"
+#include "pins.h"
+#include "state.h"
 
 #define EXIT_USAGE 2
 
@@ -17,7 +21,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: actgated [OPTION]...\n"
 		"Load the policies, attach the BPF LSM programs and journal every decision of\n"
-		"governed workloads until stopped (SIGTERM or SIGINT).\n"
+		"governed workloads until stopped (SIGTERM or SIGINT). The programs and maps\n"
+		"are pinned: they keep enforcing when actgated stops or dies, and the next\n"
+		"actgated adopts them (`actgate detach` stops enforcement).\n"
 		"\n"
 		"  --policy-dir DIR     policy files (*.yaml, *.yml) [" DEFAULT_POLICY_DIR "]\n"
 		"  --journal-dir DIR    decision journal [" DEFAULT_JOURNAL_DIR "]\n"
@@ -29,12 +35,37 @@ static void usage(FILE *out)
 		"  --socket PATH        control socket [" DEFAULT_SOCKET_PATH "]\n"
 		"  --cgroup-parent PATH cgroup (under the cgroup2 root) in which `actgate run`\n"
 		"                       workloads are created [" DEFAULT_CGROUP_PARENT "]\n"
+		"  --pin-dir DIR        where the programs and maps are pinned, on a bpffs\n"
+		"                       [" DEFAULT_PIN_DIR "]\n"
+		"  --state-dir DIR      the daemon's state, kept for the next one [" DEFAULT_STATE_DIR "]\n"
+		"  --ring-buffer-size BYTES  size of the decision ring buffer when the pins are\n"
+		"                       made: a power of 2 from 4096 [16777216]; for tests\n"
 		"  --check-config       validate the policies and options, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"Exit status: 0 after a clean stop or a good --check-config; 1 when it cannot\n"
 		"start (the reason is logged; it never runs without enforcing); 2 on usage errors.\n");
+}
+
+/* A ring buffer size the kernel takes: a power of 2, a multiple of the page size. */
+static int parse_ring_size(const char *arg, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || *end || arg[0] < '1' || arg[0] > '9' ||
+	    v < (unsigned long long)sysconf(_SC_PAGESIZE) || v > (1ull << 30) || (v & (v - 1))) {
+		fprintf(stderr,
+			"actgated: --ring-buffer-size %s: a power of 2 from the page size (%ld) to "
+			"1073741824\n",
+			arg, sysconf(_SC_PAGESIZE));
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 /* A whole number 1..UINT32_MAX for a flag; -1 after saying why. */
@@ -77,6 +108,9 @@ int main(int argc, char **argv)
 		{ "fsync-interval", required_argument, NULL, 'I' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-parent", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "ring-buffer-size", required_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,6 +122,8 @@ int main(int argc, char **argv)
 		.journal_key = DEFAULT_JOURNAL_KEY,
 		.socket_path = DEFAULT_SOCKET_PATH,
 		.cgroup_parent = DEFAULT_CGROUP_PARENT,
+		.pin_dir = DEFAULT_PIN_DIR,
+		.state_dir = DEFAULT_STATE_DIR,
 	};
 	int opt, check_only = 0;
 
@@ -116,6 +152,16 @@ int main(int argc, char **argv)
 		case 'c':
 			cfg.cgroup_parent = optarg;
 			break;
+		case 'P':
+			cfg.pin_dir = optarg;
+			break;
+		case 'S':
+			cfg.state_dir = optarg;
+			break;
+		case 'R':
+			if (parse_ring_size(optarg, &cfg.events_bytes))
+				return EXIT_USAGE;
+			break;
 		case 'C':
 			check_only = 1;
 			break;
@@ -137,6 +183,10 @@ int main(int argc, char **argv)
 	}
 	if (check_cgroup_parent(cfg.cgroup_parent))
 		return EXIT_USAGE;
+	if (cfg.pin_dir[0] != '/' || cfg.state_dir[0] != '/') {
+		fprintf(stderr, "actgated: --pin-dir and --state-dir take absolute paths\n");
+		return EXIT_USAGE;
+	}
 	if (check_only)
 		return daemon_check_config(&cfg) ? 1 : 0;
 	return daemon_run(&cfg) ? 1 : 0;

@@ -236,7 +236,7 @@ static int encode(const struct journal_record *r, struct jrecord_dict *d, struct
 	if (strings)
 		strings->len = 0;
 	if (!strcmp(action_name(r->action), "?") || !strcmp(verdict_name(r->verdict), "?") ||
-	    !strcmp(mode_name(r->mode), "?") || (r->access & ~ACTGATE_ACCESS_ALL) ||
+	    !strcmp(mode_name(r->mode), "?") || (r->access & ~ACTGATE_ACCESS_RECORDED) ||
 	    strnlen(r->comm, sizeof(r->comm)) > ACTGATE_COMM_LEN)
 		return -EINVAL;
 	comm_len = strnlen(r->comm, sizeof(r->comm));
@@ -651,7 +651,7 @@ int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *
 		return bad(why, why_size, "field 3 (verdict): unknown verdict %u", rec->verdict);
 	if (!strcmp(mode_name(rec->mode), "?"))
 		return bad(why, why_size, "field 4 (mode): unknown mode %u", rec->mode);
-	if (rec->access & ~ACTGATE_ACCESS_ALL)
+	if (rec->access & ~ACTGATE_ACCESS_RECORDED)
 		return bad(why, why_size, "field 13 (access): unknown bits 0x%x", rec->access);
 	rec->workload_id = num[JF_WORKLOAD_ID];
 	rec->cgroup_id = num[JF_CGROUP_ID];
