@@ -1196,17 +1196,28 @@ int daemon_check_config(const struct daemon_config *cfg)
 	return err;
 }
 
+static void loop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
+static int block_loop_signals(void)
+{
+	sigset_t mask;
+
+	loop_signals(&mask);
+	return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
 static int setup_loop(struct daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
+	loop_signals(&mask);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->epoll_fd < 0)
@@ -1498,6 +1509,17 @@ int daemon_run(const struct daemon_config *cfg)
 	if (err) {
 		log_error("cgroup", "cannot create %s%s: %s", d->cgroup_mount, cfg->cgroup_parent,
 			  strerror(-err));
+		goto out;
+	}
+	/*
+	 * Block the signals the loop reads from its signalfd before the journal
+	 * store starts its compression threads: a thread inherits its mask, and
+	 * a process signal goes to any thread that does not block it, whose
+	 * default action (SIGHUP, SIGTERM) would end the whole daemon.
+	 */
+	err = block_loop_signals();
+	if (err) {
+		log_error("daemon", "cannot block signals: %s", strerror(-err));
 		goto out;
 	}
 	err = jsink_open(&d->journal, &(struct jsink_config){
