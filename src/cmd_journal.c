@@ -41,14 +41,14 @@ static int usage_error(const char *verb, const char *fmt, const char *arg)
 	"  -w, --workload GLOB     only workloads whose name matches GLOB\n"                       \
 	"  -a, --action A          only exec, open, connect or tamper decisions\n"                 \
 	"  -V, --verdict V         only allow or deny decisions\n"                                 \
-	"      --since T           only decisions at or after T: RFC 3339 (2026-11-28T13:00:00Z,\n" \
-	"                          with an offset or Z), a date (2026-11-28), or a time back\n"    \
-	"                          from now (90s, 30m, 2h, 1d)\n"                                  \
+	"      --since T           only decisions at or after T: RFC 3339 with Z or an\n"          \
+	"                          offset (2026-11-28T13:00:00Z), a date (2026-11-28),\n"          \
+	"                          or a time back from now (90s, 30m, 2h, 1d)\n"                   \
 	"      --until T           only decisions before T (the same forms)\n"                     \
 	"      --principal P       only workloads commissioned by P (--delegated-by)\n"            \
 	"      --label K=V         only workloads with this label (repeatable: all must hold)\n"  \
 	"      --rule GLOB         only decisions by a rule whose name matches GLOB\n"             \
-	"                          (ci:exec.deny[0], ci:open.default; '[' needs a '\\\\')\n"        \
+	"                          (ci:exec.deny\\[0\\], ci:open.*: a '[' needs a '\\')\n"        \
 	"      --target GLOB       only targets matching GLOB ('*' also matches '/')\n"           \
 	"      --pid N             only the thread or process N\n"
 
@@ -359,7 +359,8 @@ out:
 static void verify_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: actgate verify [--key FILE] [--partial] [--json] [JOURNAL]...\n"
+		"Usage: actgate verify [--journal-dir DIR] [--key FILE | --no-key] [--partial]\n"
+		"                      [--json] [JOURNAL]...\n"
 		"Check a journal for damage and tampering: every record's framing and CRC, the\n"
 		"record numbering, the SHA-256 chain within and across segments, and, with the\n"
 		"seal key, every seal's HMAC (a rewritten chain is found only with the key).\n"

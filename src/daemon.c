@@ -1196,7 +1196,8 @@ int daemon_check_config(const struct daemon_config *cfg)
 	return err;
 }
 
-static void loop_signals(sigset_t *mask)
+/* The signals the event loop takes through a signalfd. */
+static void handled_signals(sigset_t *mask)
 {
 	sigemptyset(mask);
 	sigaddset(mask, SIGTERM);
@@ -1204,20 +1205,12 @@ static void loop_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
-static int block_loop_signals(void)
-{
-	sigset_t mask;
-
-	loop_signals(&mask);
-	return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
-}
-
 static int setup_loop(struct daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	loop_signals(&mask);
+	handled_signals(&mask);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->epoll_fd < 0)
@@ -1476,9 +1469,18 @@ static int adopt_pins(struct daemon *d)
 int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon *d;
+	sigset_t mask;
 	char why[512];
 	int err;
 
+	/*
+	 * Blocked before any thread starts (the journal's compression
+	 * workers): a thread that has them unblocked would take SIGHUP's
+	 * default action, and the daemon would die instead of reloading.
+	 */
+	handled_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -1509,17 +1511,6 @@ int daemon_run(const struct daemon_config *cfg)
 	if (err) {
 		log_error("cgroup", "cannot create %s%s: %s", d->cgroup_mount, cfg->cgroup_parent,
 			  strerror(-err));
-		goto out;
-	}
-	/*
-	 * Block the signals the loop reads from its signalfd before the journal
-	 * store starts its compression threads: a thread inherits its mask, and
-	 * a process signal goes to any thread that does not block it, whose
-	 * default action (SIGHUP, SIGTERM) would end the whole daemon.
-	 */
-	err = block_loop_signals();
-	if (err) {
-		log_error("daemon", "cannot block signals: %s", strerror(-err));
 		goto out;
 	}
 	err = jsink_open(&d->journal, &(struct jsink_config){

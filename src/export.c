@@ -176,7 +176,7 @@ static void add_ocsf(struct json_out *j, const struct journal_record *rec)
 
 int export_run(const struct replay_options *o, enum export_format format, FILE *out, FILE *err)
 {
-	struct jsource_options so = { .err = err, .prefix = "actgate: export" };
+	struct jsource_options so = { .err = err, .prefix = "actgate: export", .prefilter = o->filter };
 	struct jsource *src = NULL;
 	struct journal_record rec;
 	struct json_out j;

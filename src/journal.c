@@ -48,12 +48,18 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_ORPHAN] = "orphan",
 	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
 	[ACTGATE_REASON_TOO_DEEP] = "too-deep",
+	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 };
 
-/* In slot order: bit i is 1 << i (enum actgate_access). */
-static const char *const access_names_by_slot[ACTGATE_ACCESS_SLOTS] = {
-	"read", "write", "create", "exec-map",
+/*
+ * In bit order: bit i is 1 << i (enum actgate_access): the slots, then
+ * "link", which says a link or rename asked for the others.
+ */
+#define ACCESS_NAMED_BITS (ACTGATE_ACCESS_SLOTS + 1)
+static const char *const access_names_by_slot[ACCESS_NAMED_BITS] = {
+	"read", "write", "create", "exec-map", "link",
 };
+_Static_assert(ACTGATE_ACCESS_LINK == 1 << ACTGATE_ACCESS_SLOTS, "link follows the slots");
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -121,9 +127,9 @@ int access_names(uint8_t access, char *buf, size_t size)
 
 	if (size)
 		buf[0] = '\0';
-	if (access & ~ACTGATE_ACCESS_ALL)
+	if (access & ~ACTGATE_ACCESS_RECORDED)
 		return -EINVAL;
-	for (unsigned i = 0; i < ACTGATE_ACCESS_SLOTS; i++) {
+	for (unsigned i = 0; i < ACCESS_NAMED_BITS; i++) {
 		if (!(access & (1u << i)))
 			continue;
 		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
@@ -141,11 +147,11 @@ int access_from_names(const char *names, uint8_t *access)
 		size_t len = strcspn(p, ",");
 		unsigned i;
 
-		for (i = 0; i < ACTGATE_ACCESS_SLOTS; i++)
+		for (i = 0; i < ACCESS_NAMED_BITS; i++)
 			if (strlen(access_names_by_slot[i]) == len &&
 			    !memcmp(access_names_by_slot[i], p, len))
 				break;
-		if (i == ACTGATE_ACCESS_SLOTS || (bits & (1u << i)))
+		if (i == ACCESS_NAMED_BITS || (bits & (1u << i)))
 			return -EINVAL;
 		bits |= (uint8_t)(1u << i);
 		p += len;

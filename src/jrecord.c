@@ -51,75 +51,82 @@ static void put_varint(struct jrecord_buf *b, uint64_t v)
 	b->p[b->len++] = (uint8_t)v;
 }
 
-static int put_uint(struct jrecord_buf *b, unsigned field, uint64_t v, bool always)
+/* The buffer is reserved once per record, for the worst case (jrecord_encode). */
+static void put_uint(struct jrecord_buf *b, unsigned field, uint64_t v, bool always)
 {
-	int err;
-
 	if (!v && !always)
-		return 0;
-	err = buf_reserve(b, 12);
-	if (err)
-		return err;
+		return;
 	put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);
 	put_varint(b, v);
-	return 0;
 }
 
-static int put_text(struct jrecord_buf *b, unsigned field, const char *s, bool always)
+static void put_text(struct jrecord_buf *b, unsigned field, const char *s, size_t n, bool always)
 {
-	size_t n = s ? strlen(s) : 0;
-	int err;
-
 	if (!n && !always)
-		return 0;
-	err = buf_reserve(b, 12 + n);
-	if (err)
-		return err;
+		return;
 	put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_BYTES);
 	put_varint(b, n);
 	memcpy(b->p + b->len, s ? s : "", n);
 	b->len += n;
-	return 0;
+}
+
+static size_t len_of(const char *s)
+{
+	return s ? strlen(s) : 0;
 }
 
 int jrecord_encode(const struct journal_record *r, struct jrecord_buf *b)
 {
-	char names[ACCESS_NAMES_SIZE];
+	size_t comm_len, text_len[7], need;
 	int err;
 
 	b->len = 0;
 	if (!strcmp(action_name(r->action), "?") || !strcmp(verdict_name(r->verdict), "?") ||
-	    !strcmp(mode_name(r->mode), "?") || access_names(r->access, names, sizeof(names)) ||
+	    !strcmp(mode_name(r->mode), "?") || (r->access & ~ACTGATE_ACCESS_ALL) ||
 	    strnlen(r->comm, sizeof(r->comm)) > ACTGATE_COMM_LEN)
 		return -EINVAL;
-	err = buf_reserve(b, 1);
+	comm_len = strnlen(r->comm, sizeof(r->comm));
+	text_len[0] = len_of(r->workload);
+	text_len[1] = len_of(r->principal);
+	text_len[2] = len_of(r->labels);
+	text_len[3] = len_of(r->policy);
+	text_len[4] = len_of(r->rule);
+	text_len[5] = len_of(r->target);
+	text_len[6] = len_of(r->signals);
+	/* The version, 15 numbers and 8 texts, each key and varint at most 2 + 10 bytes. */
+	need = 1 + 24 * 12 + comm_len;
+	for (size_t i = 0; i < 7; i++)
+		need += text_len[i];
+	err = buf_reserve(b, need);
 	if (err)
 		return err;
 	b->p[b->len++] = JRECORD_VERSION;
 	/* Fields in number order: a stable byte layout that compresses well. */
-	err = put_uint(b, JF_TIME_NS, r->time_ns, true) ?:
-	      put_uint(b, JF_ACTION, r->action, true) ?:
-	      put_uint(b, JF_VERDICT, r->verdict, true) ?:
-	      put_uint(b, JF_MODE, r->mode, true) ?:
-	      put_uint(b, JF_REASON, r->reason, true) ?:
-	      put_uint(b, JF_WORKLOAD_ID, r->workload_id, false) ?:
-	      put_uint(b, JF_CGROUP_ID, r->cgroup_id, false) ?:
-	      put_uint(b, JF_PID, r->pid, false) ?:
-	      (r->tgid != r->pid ? put_uint(b, JF_TGID, r->tgid, true) : 0) ?:
-	      put_uint(b, JF_PPID, r->ppid, false) ?:
-	      put_uint(b, JF_UID, r->uid, false) ?:
-	      put_uint(b, JF_GENERATION, r->generation, false) ?:
-	      put_uint(b, JF_ACCESS, r->access, false) ?:
-	      put_uint(b, JF_SIGNAL_GENERATION, r->signal_generation, false) ?:
-	      put_text(b, JF_COMM, r->comm, false) ?:
-	      put_text(b, JF_WORKLOAD, r->workload, false) ?:
-	      put_text(b, JF_PRINCIPAL, r->principal, false) ?:
-	      put_text(b, JF_LABELS, r->labels, false) ?:
-	      put_text(b, JF_POLICY, r->policy, false) ?:
-	      put_text(b, JF_RULE, r->rule, false) ?:
-	      put_text(b, JF_TARGET, r->target, false) ?:
-	      (r->signals ? put_text(b, JF_SIGNALS, r->signals, true) : 0);
-	return err;
+	put_uint(b, JF_TIME_NS, r->time_ns, true);
+	put_uint(b, JF_ACTION, r->action, true);
+	put_uint(b, JF_VERDICT, r->verdict, true);
+	put_uint(b, JF_MODE, r->mode, true);
+	put_uint(b, JF_REASON, r->reason, true);
+	put_uint(b, JF_WORKLOAD_ID, r->workload_id, false);
+	put_uint(b, JF_CGROUP_ID, r->cgroup_id, false);
+	put_uint(b, JF_PID, r->pid, false);
+	if (r->tgid != r->pid)
+		put_uint(b, JF_TGID, r->tgid, true);
+	put_uint(b, JF_PPID, r->ppid, false);
+	put_uint(b, JF_UID, r->uid, false);
+	put_uint(b, JF_GENERATION, r->generation, false);
+	put_uint(b, JF_ACCESS, r->access, false);
+	put_uint(b, JF_SIGNAL_GENERATION, r->signal_generation, false);
+	put_text(b, JF_COMM, r->comm, comm_len, false);
+	put_text(b, JF_WORKLOAD, r->workload, text_len[0], false);
+	put_text(b, JF_PRINCIPAL, r->principal, text_len[1], false);
+	put_text(b, JF_LABELS, r->labels, text_len[2], false);
+	put_text(b, JF_POLICY, r->policy, text_len[3], false);
+	put_text(b, JF_RULE, r->rule, text_len[4], false);
+	put_text(b, JF_TARGET, r->target, text_len[5], false);
+	if (r->signals)
+		put_text(b, JF_SIGNALS, r->signals, text_len[6], true);
+	return 0;
 }
 
 /* ---- decoding ---- */
@@ -298,7 +305,7 @@ int jrecord_decode_view(const void *payload, size_t len, struct journal_record *
 		return bad(why, why_size, "field 3 (verdict): unknown verdict %u", rec->verdict);
 	if (!strcmp(mode_name(rec->mode), "?"))
 		return bad(why, why_size, "field 4 (mode): unknown mode %u", rec->mode);
-	if (rec->access & ~ACTGATE_ACCESS_ALL)
+	if (rec->access & ~ACTGATE_ACCESS_RECORDED)
 		return bad(why, why_size, "field 13 (access): unknown bits 0x%x", rec->access);
 	rec->workload_id = num[JF_WORKLOAD_ID];
 	rec->cgroup_id = num[JF_CGROUP_ID];
@@ -368,4 +375,28 @@ int jrecord_decode(const void *payload, size_t len, struct journal_record *rec, 
 out:
 	jrecord_buf_free(&arena);
 	return err;
+}
+
+int jrecord_peek(const void *payload, size_t len, struct jrecord_head *h)
+{
+	const uint8_t *p = payload, *end = p + len;
+
+	if (len < 1 || p[0] != JRECORD_VERSION)
+		return 0;
+	p++;
+	/* Fields 1, 2, 3 first, as the writer orders them; anything else: decode it all. */
+	for (unsigned f = JF_TIME_NS; f <= JF_VERDICT; f++) {
+		uint64_t key, v;
+
+		if (get_varint(&p, end, &key) != 1 || key != ((uint64_t)f << 1 | JRECORD_WIRE_VARINT) ||
+		    get_varint(&p, end, &v) != 1 || v > fields[f].max)
+			return 0;
+		if (f == JF_TIME_NS)
+			h->time_ns = v;
+		else if (f == JF_ACTION)
+			h->action = (uint8_t)v;
+		else
+			h->verdict = (uint8_t)v;
+	}
+	return 1;
 }

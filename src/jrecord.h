@@ -80,4 +80,16 @@ int jrecord_decode(const void *payload, size_t len, struct journal_record *rec, 
 int jrecord_decode_view(const void *payload, size_t len, struct journal_record *rec,
 			struct jrecord_buf *arena, char *why, size_t why_size);
 
+/*
+ * The first fields of a payload, for a scan that filters on them without
+ * decoding the rest. 1 when the payload starts with fields 1, 2 and 3 in
+ * order (as the writer writes them), 0 otherwise (then decode it fully: it
+ * may still be well-formed, or malformed and worth reporting).
+ */
+struct jrecord_head {
+	uint64_t time_ns;
+	uint8_t action, verdict;
+};
+int jrecord_peek(const void *payload, size_t len, struct jrecord_head *h);
+
 #endif /* ACTGATE_JRECORD_H */

@@ -234,7 +234,19 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 	s->last_seq = jr->seq;
 	s->last_segment = jr->segment_seq;
 	if (jr->type == JRECORD_TYPE_DECISION) {
-		int err = jrecord_decode_view(jr->payload, jr->len, rec, &s->arena, why, sizeof(why));
+		const struct replay_filter *f = s->o.prefilter;
+		struct jrecord_head h;
+		int err;
+
+		if (f && jrecord_peek(jr->payload, jr->len, &h) &&
+		    ((f->since_ns && h.time_ns < f->since_ns) ||
+		     (f->until_ns && h.time_ns >= f->until_ns) ||
+		     (f->action >= 0 && h.action != f->action) ||
+		     (f->verdict >= 0 && h.verdict != f->verdict))) {
+			s->st.prefiltered++;
+			return 0;
+		}
+		err = jrecord_decode_view(jr->payload, jr->len, rec, &s->arena, why, sizeof(why));
 
 		if (err == -ENOMEM)
 			return err;

@@ -19,6 +19,8 @@
 
 #include "journal.h"
 
+struct replay_filter;
+
 struct jsource_options {
 	FILE *err;          /* where damage, gaps and failures are reported; NULL: nowhere */
 	const char *prefix; /* "actgate: replay" */
@@ -31,10 +33,17 @@ struct jsource_options {
 	bool follow;
 	unsigned poll_ms;
 	volatile int *stop; /* following ends when *stop becomes non-zero */
+	/*
+	 * Decisions whose time, action or verdict this filter excludes are
+	 * skipped without decoding the rest (a scan's cost is mostly decoding);
+	 * a malformed one among them then goes unreported. NULL: decode all.
+	 */
+	const struct replay_filter *prefilter;
 };
 
 struct jsource_stats {
 	uint64_t records;   /* decisions returned */
+	uint64_t prefiltered; /* decisions the prefilter excluded, not decoded */
 	uint64_t malformed; /* intact frames whose decision payload was refused */
 	uint64_t lost;      /* decisions the writer could not write, from gap records */
 	uint64_t damaged_regions;

@@ -465,6 +465,7 @@ static int open_source(const struct replay_options *o, FILE *err, struct jsource
 {
 	struct jsource_options so = {
 		.err = err, .prefix = "actgate: replay", .follow = o->follow, .stop = o->stop,
+		.prefilter = o->filter,
 	};
 
 	return jsource_open(src, o->paths, o->n_paths, &so);

@@ -82,7 +82,14 @@ enum actgate_access {
 	ACTGATE_ACCESS_EXEC_MAP = 1 << 3, /* mapping the file executable (mmap PROT_EXEC) */
 	ACTGATE_ACCESS_WHOLE = 1 << 0,    /* the one slot of exec and unix connect */
 	ACTGATE_ACCESS_ALL = 0xf,
+	/*
+	 * Records only, never a slot: the accesses were asked by a hard link
+	 * or a rename of the file (bpf/file.bpf.c, check_link and
+	 * check_rename), not by an open.
+	 */
+	ACTGATE_ACCESS_LINK = 1 << 4,
 };
+#define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
 #define ACTGATE_ACCESS_SLOTS 4 /* slot i decides access 1 << i */
 
 /* Why a verdict was reached. */
@@ -94,6 +101,12 @@ enum actgate_reason {
 	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
 	ACTGATE_REASON_TOO_DEEP = 5,  /* more ancestors than the walk's bound: denied */
 	ACTGATE_REASON_REVOKED = 6,   /* reserved for revocation (signals) */
+	/*
+	 * Under directory rules, a file reached without its directories (a
+	 * disconnected dentry: open_by_handle_at of a file whose directories
+	 * are not cached): denied, the rules above it cannot be seen.
+	 */
+	ACTGATE_REASON_DISCONNECTED = 10,
 };
 
 enum actgate_record_type {

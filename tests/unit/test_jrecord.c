@@ -192,7 +192,7 @@ static void test_malformed(void **state)
 		{ "action none", { 1, 0x02, 1, 0x04, 0, 0x06, 0, 0x08, 0, 0x0a, 0 }, 11, "unknown action 0" },
 		{ "verdict", { 1, 0x02, 1, 0x04, 1, 0x06, 2, 0x08, 0, 0x0a, 0 }, 11, "unknown verdict 2" },
 		{ "mode", { 1, 0x02, 1, 0x04, 1, 0x06, 0, 0x08, 5, 0x0a, 0 }, 11, "unknown mode 5" },
-		{ "access", { 1, REQ, 0x1a, 0x10 }, 13, "unknown bits 0x10" },
+		{ "access", { 1, REQ, 0x1a, 0x20 }, 13, "unknown bits 0x20" },
 		{ "length past end", { 1, REQ, 0x2d, 5, 'a', 'b' }, 15, "past the end" },
 		{ "NUL", { 1, REQ, 0x2d, 3, 'a', 0, 'b' }, 16, "NUL" },
 		{ "comm too long",
@@ -283,6 +283,28 @@ static void test_cuts_and_flips(void **state)
 	jrecord_buf_free(&b);
 }
 
+static void test_peek(void **state)
+{
+	static const uint8_t reordered[] = { 1, 0x04, 1, 0x02, 1, 0x06, 0, 0x08, 0, 0x0a, 0 };
+	struct journal_record r = sample();
+	struct jrecord_buf b = { 0 };
+	struct jrecord_head h;
+
+	(void)state;
+	assert_int_equal(jrecord_encode(&r, &b), 0);
+	assert_int_equal(jrecord_peek(b.p, b.len, &h), 1);
+	assert_true(h.time_ns == r.time_ns);
+	assert_int_equal(h.action, r.action);
+	assert_int_equal(h.verdict, r.verdict);
+	/* Cut inside the first fields, or another order: no answer, decode it all. */
+	assert_int_equal(jrecord_peek(b.p, 4, &h), 0);
+	assert_int_equal(jrecord_peek(b.p, 0, &h), 0);
+	assert_int_equal(jrecord_peek(reordered, sizeof(reordered), &h), 0);
+	b.p[0] = 2;
+	assert_int_equal(jrecord_peek(b.p, b.len, &h), 0);
+	jrecord_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_unknown_fields_skipped),
 		cmocka_unit_test(test_cuts_and_flips),
+		cmocka_unit_test(test_peek),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

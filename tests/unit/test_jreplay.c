@@ -9,10 +9,12 @@
  * chain rewritten without the key, compression, retention) are in
  * test_jstore.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -205,6 +207,46 @@ static void test_sink_round_trip(void **state)
 	/* A second writer (the restarted daemon) continues the same journal. */
 	write_with_sink(fx, 10);
 	assert_int_equal(json_lines(fx, NULL), 20);
+}
+
+/* The store's worker threads block every signal: the daemon's signalfd must get them all. */
+static void test_workers_take_no_signal(void **state)
+{
+	struct fixture *fx = *state;
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key };
+	struct dirent *de;
+	size_t others = 0;
+	struct jsink *s;
+	DIR *d;
+
+	assert_int_equal(jsink_open(&s, &cfg), 0);
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char path[300], line[256];
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long mask;
+
+			if (sscanf(line, "SigBlk: %llx", &mask) != 1)
+				continue;
+			others++;
+			assert_true(mask & (1ull << (SIGTERM - 1)));
+			assert_true(mask & (1ull << (SIGHUP - 1)));
+			assert_true(mask & (1ull << (SIGINT - 1)));
+		}
+		fclose(f);
+	}
+	closedir(d);
+	assert_true(others >= 1); /* the compression worker */
+	assert_int_equal(jsink_close(s), 0);
 }
 
 static void test_filters(void **state)
@@ -799,6 +841,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sink_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workers_take_no_signal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),

@@ -92,9 +92,19 @@ expect_eq "$(actgate export --format jsonl --verdict deny "$JOURNAL" | wc -l)" \
 	"$(replay_json --verdict deny | wc -l)" "jsonl export of the denials"
 
 stop_daemon
+grep -q "daemon: stopping: " "$T/actgated.log" || fail "actgated did not stop cleanly on SIGTERM"
+# A restarted daemon continues the same journal, after a clean close.
+start_daemon --journal-key "$T/journal.key"
+actgate run --quiet --workload ci:test -- actprobe open "$T/secret" >/dev/null
+expect_record '"workload":"ci:test"' "\"target\":\"$T/secret\"" '"verdict":"deny"'
+expect_eq "$(replay_json --target "$T/secret" | wc -l)" 3 "denials after the restart"
+stop_daemon
 actgate verify --key "$T/journal.key" "$JOURNAL" >"$T/verify"
 expect_eq "$?" 0 "verify of the intact journal ($(cat "$T/verify"))"
 grep -q "seals checked with the key" "$T/verify" || fail "verify: $(cat "$T/verify")"
+grep -q "did not close" "$T/verify" && fail "a stop was not clean: $(cat "$T/verify")"
+note "$(tr '\n' ' ' <"$T/verify")"
+all=$(replay_json | wc -l)
 
 # A damaged copy: one byte flipped in the middle of the first segment.
 mkdir "$T/copy"
