@@ -17,6 +17,7 @@
 #include "journal.h"
 
 #define JRECORD_TYPE_DECISION 1 /* the jstore record type of a decision */
+#define JRECORD_STRINGS_MAX 65536u /* string ids per segment: 1..JRECORD_STRINGS_MAX */
 #define JRECORD_VERSION 1       /* first payload byte */
 /* Longest text field accepted on decode: a path buffer plus room to spare. */
 #define JRECORD_MAX_TEXT 65536u
@@ -37,6 +38,7 @@ enum jrecord_field {
 	JF_GENERATION = 12,
 	JF_ACCESS = 13,
 	JF_SIGNAL_GENERATION = 14,
+	JF_STRINGS = 15, /* string definitions; only ever the first field */
 	JF_COMM = 16,
 	JF_WORKLOAD = 17,
 	JF_PRINCIPAL = 18,
@@ -79,6 +81,51 @@ int jrecord_decode(const void *payload, size_t len, struct journal_record *rec, 
  */
 int jrecord_decode_view(const void *payload, size_t len, struct journal_record *rec,
 			struct jrecord_buf *arena, char *why, size_t why_size);
+
+/*
+ * Per-segment string table. A text field may be a varint instead of bytes:
+ * the id of a string defined earlier in the same segment. Definitions
+ * travel in the decision that first uses them, as its first field (15,
+ * bytes: entries of varint id, varint length, bytes). The writer side
+ * (jrecord_dict) must be reset whenever a new segment starts or a write was
+ * lost (a definition may be gone with it).
+ */
+struct jrecord_dict;
+int jrecord_dict_new(struct jrecord_dict **out);
+void jrecord_dict_reset(struct jrecord_dict *d);
+size_t jrecord_dict_count(const struct jrecord_dict *d);
+void jrecord_dict_free(struct jrecord_dict *d);
+/*
+ * jrecord_encode with texts of 3 bytes or more by reference to d, the new
+ * ones defined in the payload. A full table (JRECORD_STRINGS_MAX) leaves the
+ * rest inline. On an error d is reset (it may hold what was never written).
+ */
+int jrecord_encode_dict(const struct journal_record *r, struct jrecord_dict *d,
+			struct jrecord_buf *b);
+
+/* The reader side: what a segment's decisions defined so far. */
+struct jrecord_table;
+int jrecord_table_new(struct jrecord_table **out);
+void jrecord_table_reset(struct jrecord_table *t);
+void jrecord_table_free(struct jrecord_table *t);
+/*
+ * Take in the definitions of a payload without decoding the rest (a record
+ * a scan skips must still define its strings): 0 (also when it has none),
+ * -EINVAL (why), -ENOMEM.
+ */
+int jrecord_table_feed(struct jrecord_table *t, const void *payload, size_t len, char *why,
+		       size_t why_size);
+/*
+ * jrecord_decode_view taking in the payload's definitions and resolving
+ * references through t (NULL: definitions are skipped and a reference is
+ * malformed). A reference to an id t does not hold (its definition was
+ * damaged, or is in a part of the segment not read) is no error: the text
+ * reads "<lost string N>" and *unresolved counts it, so that the rest of an
+ * intact record is still returned.
+ */
+int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *t,
+			 struct journal_record *rec, struct jrecord_buf *arena,
+			 unsigned *unresolved, char *why, size_t why_size);
 
 /*
  * The first fields of a payload, for a scan that filters on them without

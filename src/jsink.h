@@ -26,6 +26,7 @@ struct jsink_config {
 	/* The store's fsync policy; 0 keeps the store's default (docs/journal-store.md). */
 	uint32_t fsync_every_records;
 	uint32_t fsync_every_ms;
+	uint64_t segment_max_bytes; /* rotate before a segment passes this; 0: 16 MiB */
 };
 
 struct jsink;

@@ -33,6 +33,11 @@ struct jsource {
 	struct journal_record v0rec;
 	struct jstore_reader *store;
 	struct jrecord_buf arena;
+	/* The strings defined so far in the segment being read. */
+	struct jrecord_table *table;
+	uint64_t table_segment;
+	char *table_path;
+	const char *table_seen; /* the reader's pointer for it: the quick test per record */
 	struct jsource_stats st;
 	/* Following: where the last store record was. */
 	uint64_t last_seq, last_segment;
@@ -127,6 +132,11 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
+	err = jrecord_table_new(&s->table);
+	if (err) {
+		free(s);
+		return err;
+	}
 	s->o = *o;
 	if (!s->o.prefix)
 		s->o.prefix = "actgate";
@@ -192,6 +202,7 @@ static void close_current(struct jsource *s)
 		s->st.damaged_regions += rs.damaged_regions;
 		jstore_reader_close(s->store);
 		s->store = NULL;
+		s->table_seen = NULL; /* its paths are gone; a new reader's may reuse the memory */
 	}
 	s->cur_open = false;
 }
@@ -224,6 +235,21 @@ static int open_current(struct jsource *s)
 	return err;
 }
 
+/* A new segment (or file) starts a new string table. */
+static int track_segment(struct jsource *s, const struct jstore_record *jr)
+{
+	if (jr->segment == s->table_seen && jr->segment_seq == s->table_segment)
+		return 0;
+	s->table_seen = jr->segment;
+	if (s->table_path && jr->segment_seq == s->table_segment && !strcmp(jr->segment, s->table_path))
+		return 0;
+	jrecord_table_reset(s->table);
+	free(s->table_path);
+	s->table_path = strdup(jr->segment);
+	s->table_segment = jr->segment_seq;
+	return s->table_path ? 0 : -ENOMEM;
+}
+
 /* A store record: a decision (1), a gap reported (0: read on), or another record skipped (0). */
 static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 			     struct journal_record *rec)
@@ -238,6 +264,7 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 		struct jrecord_head h;
 		int err;
 
+		/* A record with definitions never passes the peek: it is always decoded. */
 		if (f && jrecord_peek(jr->payload, jr->len, &h) &&
 		    ((f->since_ns && h.time_ns < f->since_ns) ||
 		     (f->until_ns && h.time_ns >= f->until_ns) ||
@@ -246,8 +273,10 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 			s->st.prefiltered++;
 			return 0;
 		}
-		err = jrecord_decode_view(jr->payload, jr->len, rec, &s->arena, why, sizeof(why));
+		unsigned unresolved;
 
+		err = jrecord_decode_table(jr->payload, jr->len, s->table, rec, &s->arena, &unresolved,
+					   why, sizeof(why));
 		if (err == -ENOMEM)
 			return err;
 		if (err) {
@@ -255,6 +284,12 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 			say(s, "%s: record %" PRIu64 " (offset %" PRIu64 "): skipped a malformed decision: %s",
 			    jr->segment, jr->seq, jr->offset, why);
 			return 0;
+		}
+		if (unresolved) {
+			s->st.unresolved++;
+			say(s, "%s: record %" PRIu64 " (offset %" PRIu64 "): %u of its texts are lost "
+			    "(their definition, earlier in the segment, is damaged or was not read)",
+			    jr->segment, jr->seq, jr->offset, unresolved);
 		}
 		s->st.records++;
 		return 1;
@@ -379,8 +414,16 @@ int jsource_next(struct jsource *s, struct journal_record *rec)
 			struct jstore_record jr;
 
 			while ((ret = jstore_read(s->store, &jr)) > 0) {
-				if (s->following && jr.seq <= s->last_seq)
+				ret = track_segment(s, &jr);
+				if (ret < 0)
+					break;
+				if (s->following && jr.seq <= s->last_seq) {
+					/* Returned before; its definitions are needed again. */
+					if (jr.type == JRECORD_TYPE_DECISION)
+						(void)jrecord_table_feed(s->table, jr.payload, jr.len,
+									 NULL, 0);
 					continue;
+				}
 				ret = take_store_record(s, &jr, rec);
 				if (ret)
 					break;
@@ -410,5 +453,7 @@ void jsource_close(struct jsource *s)
 		free(s->items[i].path);
 	free(s->items);
 	jrecord_buf_free(&s->arena);
+	jrecord_table_free(s->table);
+	free(s->table_path);
 	free(s);
 }

@@ -45,6 +45,7 @@ struct jsource_stats {
 	uint64_t records;   /* decisions returned */
 	uint64_t prefiltered; /* decisions the prefilter excluded, not decoded */
 	uint64_t malformed; /* intact frames whose decision payload was refused */
+	uint64_t unresolved; /* decisions returned with texts whose definition was lost */
 	uint64_t lost;      /* decisions the writer could not write, from gap records */
 	uint64_t damaged_regions;
 };

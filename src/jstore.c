@@ -2870,6 +2870,7 @@ void jstore_stats(const struct jstore *js, struct jstore_stats *st)
 	st->buffered = js->buf_user;
 	st->next_seq = js->w.next_seq;
 	st->segment_seq = js->fd >= 0 ? js->seg_seq : 0;
+	st->segment_bytes = js->fd >= 0 ? js->seg_bytes + js->len : 0;
 }
 
 int jstore_close(struct jstore *js)

@@ -112,6 +112,7 @@ struct jstore_stats {
 	uint64_t lost_unreported; /* of those, not yet announced by a gap record */
 	uint64_t seals, gaps, fsyncs;
 	uint64_t segment_seq;     /* the segment being written (0: none open, after a failure) */
+	uint64_t segment_bytes;   /* its size, with what is queued (0: none open) */
 	uint64_t next_seq;        /* sequence number of the next record */
 	uint64_t segments_compressed, segments_removed, bytes_removed;
 	uint64_t recovered_bytes_cut; /* torn tail cut off when this writer opened the store */

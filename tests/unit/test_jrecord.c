@@ -305,6 +305,122 @@ static void test_peek(void **state)
 	jrecord_buf_free(&b);
 }
 
+/* Decode p with table t into a record that owns nothing (arena kept by the caller). */
+static int decode_t(struct jrecord_buf *b, struct jrecord_table *t, struct journal_record *out,
+		    struct jrecord_buf *arena, unsigned *unresolved, char *why)
+{
+	return jrecord_decode_table(b->p, b->len, t, out, arena, unresolved, why, 160);
+}
+
+static void test_string_table(void **state)
+{
+	struct journal_record r = sample(), out;
+	struct jrecord_buf b1 = { 0 }, b2 = { 0 }, arena = { 0 };
+	struct jrecord_dict *d;
+	struct jrecord_table *t;
+	unsigned unresolved;
+	char why[160] = "";
+
+	(void)state;
+	assert_int_equal(jrecord_dict_new(&d), 0);
+	assert_int_equal(jrecord_table_new(&t), 0);
+	/* The first record defines its strings (field 15, first), the second refers to them. */
+	assert_int_equal(jrecord_encode_dict(&r, d, &b1), 0);
+	assert_int_equal(b1.p[1], JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
+	r.pid = 4242;
+	assert_int_equal(jrecord_encode_dict(&r, d, &b2), 0);
+	assert_int_not_equal(b2.p[1], JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
+	assert_true(b2.len < 64); /* every text of 3 bytes or more by a 2-byte reference */
+	assert_int_equal(jrecord_dict_count(d), 7); /* "sh" stays inline: too short */
+	assert_int_equal(decode_t(&b1, t, &out, &arena, &unresolved, why), 0);
+	assert_int_equal(unresolved, 0);
+	r.pid = 100;
+	assert_same(&r, &out);
+	assert_int_equal(decode_t(&b2, t, &out, &arena, &unresolved, why), 0);
+	r.pid = 4242;
+	assert_same(&r, &out);
+	/* Without the first record (damaged, or another segment): returned, the texts lost. */
+	jrecord_table_reset(t);
+	assert_int_equal(decode_t(&b2, t, &out, &arena, &unresolved, why), 0);
+	assert_int_equal(unresolved, 7);
+	assert_int_equal(out.pid, 4242);
+	assert_string_equal(out.workload, "<lost string 1>");
+	assert_string_equal(out.target, "<lost string 6>");
+	assert_string_equal(out.comm, "sh");
+	/* A definition fed without decoding (a scan that skipped the record) counts too. */
+	assert_int_equal(jrecord_table_feed(t, b1.p, b1.len, why, sizeof(why)), 0);
+	assert_int_equal(decode_t(&b2, t, &out, &arena, &unresolved, why), 0);
+	assert_int_equal(unresolved, 0);
+	assert_string_equal(out.workload, "ci-runner");
+	/* The same definitions again (a repeated record) are fine; different ones are refused. */
+	assert_int_equal(decode_t(&b1, t, &out, &arena, &unresolved, why), 0);
+	{
+		struct journal_record other = sample();
+		struct jrecord_dict *d2;
+		struct jrecord_buf b3 = { 0 };
+
+		assert_int_equal(jrecord_dict_new(&d2), 0);
+		other.workload = "someone-else";
+		assert_int_equal(jrecord_encode_dict(&other, d2, &b3), 0);
+		assert_int_equal(decode_t(&b3, t, &out, &arena, &unresolved, why), -EINVAL);
+		assert_non_null(strstr(why, "string 1 defined twice in this segment, differently"));
+		/* ... and the first definition stays. */
+		assert_int_equal(decode_t(&b2, t, &out, &arena, &unresolved, why), 0);
+		assert_string_equal(out.workload, "ci-runner");
+		jrecord_dict_free(d2);
+		jrecord_buf_free(&b3);
+	}
+	/* References without a table are malformed; definitions without one are skipped. */
+	assert_int_equal(jrecord_decode_view(b2.p, b2.len, &out, &arena, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "a string reference without a string table"));
+	/* After a reset the dictionary defines again. */
+	jrecord_dict_reset(d);
+	assert_int_equal(jrecord_encode_dict(&r, d, &b2), 0);
+	assert_int_equal(b2.p[1], JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
+	jrecord_dict_free(d);
+	jrecord_table_free(t);
+	jrecord_buf_free(&b1);
+	jrecord_buf_free(&b2);
+	jrecord_buf_free(&arena);
+}
+
+static void test_string_table_malformed(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "strings not first", { 1, REQ, 0x1f, 3, 1, 1, 'a' }, 16, "not the first field" },
+		{ "strings as varint", { 1, 0x1e, 1, REQ }, 13, "(strings): wrong wire type" },
+		{ "id 0", { 1, 0x1f, 3, 0, 1, 'a', REQ }, 16, "id 0 out of range" },
+		{ "id too big", { 1, 0x1f, 5, 0x81, 0x80, 0x04, 1, 'a', REQ }, 18, "id 65537 out of range" },
+		{ "entry cut", { 1, 0x1f, 1, 1, REQ }, 14, "entry cut short" },
+		{ "string past end", { 1, 0x1f, 3, 1, 5, 'a', REQ }, 16, "past the end" },
+		{ "NUL", { 1, 0x1f, 4, 1, 2, 'a', 0, REQ }, 17, "holds a NUL" },
+		{ "ref 0", { 1, REQ, 0x2c, 0 }, 13, "string id 0 out of range" },
+		{ "ref too big", { 1, REQ, 0x2c, 0x81, 0x80, 0x04 }, 15, "string id 65537 out of range" },
+		{ "long comm", { 1, 0x1f, 20, 1, 18, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				 'a', 'a', 'a', 'a', 'a', 'a', 'a', REQ, 0x20, 1 }, 35,
+		  "string 1 has 18 bytes, at most 16" },
+	};
+	struct jrecord_buf arena = { 0 };
+	struct journal_record rec;
+	struct jrecord_table *t;
+
+	(void)state;
+	assert_int_equal(jrecord_table_new(&t), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[160] = "";
+		int err;
+
+		jrecord_table_reset(t);
+		err = jrecord_decode_table(cases[i].bytes, cases[i].len, t, &rec, &arena, NULL, why,
+					   sizeof(why));
+		if (err != -EINVAL || !strstr(why, cases[i].why))
+			fail_msg("%s: got %d, why '%s', expected '%s'", cases[i].what, err, why,
+				 cases[i].why);
+	}
+	jrecord_table_free(t);
+	jrecord_buf_free(&arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +431,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_fields_skipped),
 		cmocka_unit_test(test_cuts_and_flips),
 		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_string_table),
+		cmocka_unit_test(test_string_table_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -529,9 +529,11 @@ static char *write_plain(struct fixture *fx, uint32_t n, uint32_t per_segment, b
 {
 	struct jstore_options o;
 	struct jrecord_buf b = { 0 };
+	struct jrecord_dict *d;
 	struct jstore *js;
 	char *seg = NULL;
 
+	assert_int_equal(jrecord_dict_new(&d), 0);
 	assert_int_equal(jstore_key_create(fx->key), 0);
 	jstore_options_init(&o);
 	o.dir = fx->dir;
@@ -543,9 +545,12 @@ static char *write_plain(struct fixture *fx, uint32_t n, uint32_t per_segment, b
 	for (uint32_t i = 0; i < n; i++) {
 		struct journal_record r = decision(i);
 
-		if (i && per_segment && i % per_segment == 0)
+		/* As the daemon's sink does: strings by reference, defined anew per segment. */
+		if (i && per_segment && i % per_segment == 0) {
 			assert_int_equal(jstore_rotate(js), 0);
-		assert_int_equal(jrecord_encode(&r, &b), 0);
+			jrecord_dict_reset(d);
+		}
+		assert_int_equal(jrecord_encode_dict(&r, d, &b), 0);
 		assert_int_equal(jstore_append(js, JRECORD_TYPE_DECISION, b.p, b.len), 0);
 	}
 	assert_int_equal(jstore_sync(js), 0);
@@ -563,6 +568,7 @@ static char *write_plain(struct fixture *fx, uint32_t n, uint32_t per_segment, b
 		free(crash);
 	}
 	jrecord_buf_free(&b);
+	jrecord_dict_free(d);
 	return seg;
 }
 
@@ -716,6 +722,72 @@ static void test_damaged_decisions(void **state)
 	free(seg);
 }
 
+/* The decision that defines the strings is damaged: the later ones come back, their texts lost. */
+static void test_damaged_definitions(void **state)
+{
+	struct fixture *fx = *state;
+	const int missing[] = { 0, -1 };
+	struct frame f[64];
+	size_t len, n, k;
+	uint8_t *p;
+	char *seg;
+
+	seg = write_plain(fx, 12, 0, true);
+	p = slurp(seg, &len);
+	n = frames_of(p, len, f, 64);
+	for (k = 0; k < n && f[k].type != JRECORD_TYPE_DECISION; k++)
+		;
+	assert_int_equal(p[f[k].off + 21], JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
+	p[f[k].off + 30] ^= 0x01;
+	spit(seg, p, len);
+	expect_replay(fx, 12, missing, 0);
+	assert_non_null(strstr(fx->out, "\"workload\":\"<lost string 1>\""));
+	assert_non_null(strstr(fx->err, "of its texts are lost"));
+	/* Decisions 5.. define what decisions 0..4 did not use: those texts are whole. */
+	assert_int_equal(verify(fx, true), JSTORE_DAMAGE_CRC);
+	free(p);
+	free(seg);
+}
+
+/* The sink rotates, and every segment defines its own strings: a segment reads alone. */
+static void test_sink_rotation(void **state)
+{
+	struct fixture *fx = *state;
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key,
+				    .segment_max_bytes = 512 << 10 };
+	const char *paths[1];
+	struct replay_options o = { .paths = paths, .n_paths = 1, .output = REPLAY_JSON };
+	char path[256];
+	struct jsink *s;
+	size_t lines;
+
+	assert_int_equal(jsink_open(&s, &cfg), 0);
+	for (uint32_t i = 0; i < 30000; i++) {
+		struct journal_record r = decision(i);
+		char target[64];
+
+		snprintf(target, sizeof(target), "/srv/file-%u", i % 3000); /* many strings */
+		r.target = target;
+		jsink_append(s, &r);
+		if (i % 256 == 255)
+			jsink_flush(s);
+	}
+	assert_int_equal(jsink_close(s), 0);
+	snprintf(path, sizeof(path), "%s/journal-%016x.seg.gz", fx->dir, 3);
+	assert_int_equal(access(path, R_OK), 0); /* at least three segments */
+	paths[0] = path;
+	assert_int_equal(replay(fx, &o), 0);
+	lines = count_lines(fx->out);
+	assert_true(lines > 1000);
+	assert_string_equal(fx->err, "");
+	assert_null(strstr(fx->out, "<lost string"));
+	assert_non_null(strstr(fx->out, "\"target\":\"/srv/file-"));
+	paths[0] = fx->dir;
+	assert_int_equal(json_lines(fx, NULL), 30000);
+	assert_string_equal(fx->err, "");
+	assert_int_equal(verify(fx, true), JSTORE_INTACT);
+}
+
 static void test_removed_segment(void **state)
 {
 	struct fixture *fx = *state;
@@ -850,6 +922,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_decisions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_definitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_across_rotation, setup, teardown),

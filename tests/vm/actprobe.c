@@ -43,6 +43,9 @@
  *                                   instructions under qemu -icount shift=0)
  *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
+ *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
+ *                                   the value at key 0 (a u32 key) to BYTE and
+ *                                   print the byte it held (tests of damaged pins)
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
 #include <arpa/inet.h>
@@ -508,6 +511,51 @@ static int probe_bpf(void)
 	return report(0);
 }
 
+static int map_poke(const char *pin, const char *offset_text, const char *byte_text)
+{
+	struct bpf_map_info info;
+	unsigned char value[4096];
+	union bpf_attr attr;
+	unsigned long offset = strtoul(offset_text, NULL, 0);
+	unsigned long byte = strtoul(byte_text, NULL, 0);
+	__u32 key = 0;
+	long fd;
+	int old;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (__u64)(unsigned long)pin;
+	fd = syscall(SYS_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (fd < 0)
+		return report(errno);
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (__u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (__u64)(unsigned long)&info;
+	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
+		return report(errno);
+	if (info.key_size != sizeof(key) || info.value_size > sizeof(value) ||
+	    offset >= info.value_size || byte > 255) {
+		fprintf(stderr, "actprobe: map-poke: key %u bytes, value %u bytes: offset %lu or byte "
+				"%lu out of range\n",
+			info.key_size, info.value_size, offset, byte);
+		return 2;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (__u32)fd;
+	attr.key = (__u64)(unsigned long)&key;
+	attr.value = (__u64)(unsigned long)value;
+	if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) < 0)
+		return report(errno);
+	old = value[offset];
+	value[offset] = (unsigned char)byte;
+	if (syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &attr, sizeof(attr)) < 0)
+		return report(errno);
+	close((int)fd);
+	printf("%d\n", old);
+	return 0;
+}
+
 static int probe_ptrace(const char *pid_text)
 {
 	pid_t pid = (pid_t)atoi(pid_text);
@@ -522,6 +570,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
 		return probe_bpf();
+	if (argc == 5 && strcmp(argv[1], "map-poke") == 0)
+		return map_poke(argv[2], argv[3], argv[4]);
 	if (argc == 2 && strcmp(argv[1], "batch") == 0)
 		return probe_batch();
 	if (argc == 5 && strcmp(argv[1], "sendto") == 0)
@@ -561,6 +611,7 @@ int main(int argc, char **argv)
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
-			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID\n");
+			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"
+			"       map-poke PIN OFFSET BYTE\n");
 	return 2;
 }

@@ -124,7 +124,11 @@ storm_round() {
 	up_at=$(answers)
 	check_answers 1 "$up_at"
 	note "answers $down_at..$up_at came while no daemon ran: denials held"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	start_daemon "$@"
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	note "adopting start answered after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s" \
+		"($(sed -n 's/.*journal: \([0-9]*\) records journaled from the adopted.*/\1/p' "$T/actgated.log") records from the pinned ring buffer)"
 	grep -q "adopting $PIN_DIR" "$T/actgated.log" || fail "the new daemon did not adopt the pins"
 	expect_eq "$(status_field pins)" adopted "status: pins"
 	wait_answers $((up_at + 100))
@@ -133,7 +137,10 @@ storm_round() {
 	check_answers 1 "$(answers)"
 }
 
+t0=$(cut -d' ' -f1 /proc/uptime)
 start_daemon
+t1=$(cut -d' ' -f1 /proc/uptime)
+note "fresh start (load, attach, pin) answered after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 expect_eq "$(status_field pins)" created "status: pins of the first daemon"
 storm_round storm:one 300
 account

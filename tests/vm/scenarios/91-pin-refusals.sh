@@ -83,6 +83,18 @@ grep -q "keep enforcing" "$T/refused.log" || fail "no word on enforcement: $(cat
 expect_probe EPERM probe_held
 cp "$T/state.saved" "$STATE"
 
+# Pins of another ABI version, or of another BPF build (struct actgate_meta:
+# abi_version at byte 0, build_id from byte 24).
+abi=$(actprobe map-poke "$PINS/meta" 0 99) || fail "cannot change the meta map"
+refused_start "pins of another ABI version" \
+	"the pins were made by an actgated of ABI version 99; this one is version $abi"
+actprobe map-poke "$PINS/meta" 0 "$abi" >/dev/null
+b=$(actprobe map-poke "$PINS/meta" 24 0)
+[ "$b" != 0 ] || actprobe map-poke "$PINS/meta" 24 1 >/dev/null
+refused_start "pins of another BPF build" "the pinned programs are another BPF build"
+actprobe map-poke "$PINS/meta" 24 "$b" >/dev/null
+expect_probe EPERM probe_held
+
 # Back in good order, the pins are adopted and the workload known again.
 start_daemon
 grep -q "adopting $PINS: generation 1, 2 workloads" "$T/actgated.log" ||
