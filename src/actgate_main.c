@@ -12,8 +12,11 @@
 
 #include "actgate/abi.h"
 #include "client.h"
+#include "cmd_grant.h"
+#include "cmd_signal.h"
 #include "compile.h"
 #include "daemon.h"
+#include "duration.h"
 #include "journal.h"
 #include "json.h"
 #include "policy.h"
@@ -76,7 +79,7 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
-		"                   [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"                   [--ttl DURATION] [--socket PATH] [--quiet] -- CMD [ARG]...\n"
 		"Run CMD as the governed workload NAME: actgated creates a cgroup for it and\n"
 		"binds it to every policy whose selector matches it (its name, its labels, its\n"
 		"cgroup; they compose, the strictest decision wins); CMD and everything it\n"
@@ -89,6 +92,9 @@ static void run_usage(FILE *out)
 		"                             from a letter or digit, at most 63; V: at most\n"
 		"                             255 printable bytes without ',' or '=')\n"
 		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -t, --ttl DURATION         the workload's grant ends after this long (90s, 5m,\n"
+		"                             2h, 1d): from then on every action of it is denied\n"
+		"                             in the kernel (reason expired)\n"
 		"  -s, --socket PATH          actgated's control socket [$" SOCKET_ENV
 		" or " DEFAULT_SOCKET_PATH "]\n"
 		"  -q, --quiet                no note about the workload on stderr\n"
@@ -105,6 +111,7 @@ static int cmd_run(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "ttl", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -112,13 +119,14 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct run_options o = { 0 };
 	const char *socket_flag = NULL;
+	char why[256] = "";
 	int opt, ret;
 
 	o.labels = calloc((size_t)argc, sizeof(*o.labels));
 	if (!o.labels)
 		return RUN_EXIT_FAILED;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
-	while ((opt = getopt_long(argc, argv, "+w:l:d:s:qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+w:l:d:t:s:qh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			o.workload = optarg;
@@ -128,6 +136,15 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			o.principal = optarg;
+			break;
+		case 't':
+			if (duration_parse(optarg, &o.ttl_ns, why, sizeof(why)) ||
+			    o.ttl_ns < 1000000) {
+				free(o.labels);
+				fprintf(stderr, "actgate: run: --ttl %s: %s\nTry 'actgate run --help'.\n",
+					optarg, o.ttl_ns < 1000000 && !why[0] ? "at least 1ms" : why);
+				return RUN_EXIT_FAILED;
+			}
 			break;
 		case 's':
 			socket_flag = optarg;
@@ -614,6 +631,9 @@ static const struct verb verbs[] = {
 	{ "replay", cmd_replay, "print recorded decisions" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
+	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },
+	{ "grant", cmd_grant, "a time-bound exception for a running workload" },
+	{ "revoke", cmd_revoke, "deny everything a workload or a principal's workloads do" },
 };
 
 static void usage(FILE *out)

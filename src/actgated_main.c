@@ -20,6 +20,10 @@ static void usage(FILE *out)
 		"  --socket PATH        control socket [" DEFAULT_SOCKET_PATH "]\n"
 		"  --cgroup-parent PATH cgroup (under the cgroup2 root) in which `actgate run`\n"
 		"                       workloads are created [" DEFAULT_CGROUP_PARENT "]\n"
+		"  --socket-group GROUP members of GROUP may use the control socket too (it is\n"
+		"                       root:GROUP, mode 0660) [root alone]\n"
+		"  --spool-dir DIR      CAEP event tokens (JSON) dropped into DIR are applied and\n"
+		"                       removed; refused ones move to DIR/rejected [none]\n"
 		"  --check-config       validate the policies and options, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
@@ -48,6 +52,8 @@ int main(int argc, char **argv)
 		{ "journal-dir", required_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-parent", required_argument, NULL, 'c' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "spool-dir", required_argument, NULL, 'S' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -74,6 +80,12 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.cgroup_parent = optarg;
+			break;
+		case 'g':
+			cfg.socket_group = optarg;
+			break;
+		case 'S':
+			cfg.spool_dir = optarg;
 			break;
 		case 'C':
 			check_only = 1;

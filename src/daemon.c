@@ -20,6 +20,8 @@
 #include "actgate/abi.h"
 #include "cgroup.h"
 #include "compile.h"
+#include "control_peer.h"
+#include "control_signals.h"
 #include "daemon.h"
 #include "enforcer.h"
 #include "journal.h"
@@ -74,8 +76,10 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
+	gid_t socket_gid;        /* --socket-group; 0: root alone */
 	uint64_t records_written;
 	uint64_t records_unwritten; /* decided in the kernel but not journaled */
+	struct sigctl sig; /* signals, revocations, grants (control_signals.c) */
 	bool stopping;
 };
 
@@ -114,7 +118,10 @@ static const struct generation *generation_of(const struct daemon *d, uint32_t g
 static void record_policy(const struct generation *g, const struct actgate_decision *rec,
 			  char *out, size_t size)
 {
-	const char *name = g ? policy_image_rule_policy(&g->image, rec->rule_id) : NULL;
+	/* A grant's id is not a rule id: the workload's policies are named. */
+	bool by_rule = rec->reason != ACTGATE_REASON_GRANT &&
+		       rec->reason != ACTGATE_REASON_GRANT_EXPIRED;
+	const char *name = g && by_rule ? policy_image_rule_policy(&g->image, rec->rule_id) : NULL;
 
 	if (name)
 		snprintf(out, size, "%s", name);
@@ -135,7 +142,8 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
 	int err;
 
-	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
+	if (!sigctl_grant_rule(&d->sig, rec, rule, sizeof(rule)) &&
+	    (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule))))
 		rule[0] = '\0';
 	record_policy(g, rec, policy, sizeof(policy));
 
@@ -161,6 +169,8 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.access = rec->action == ACTGATE_ACTION_OPEN ? rec->access : 0;
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
+	jr.signal_generation = rec->signal_generation;
+	jr.signals = sigctl_record_signals(&d->sig, rec);
 
 	/* Written in one batch per drain, by drain_records. */
 	err = journal_append_deferred(&d->journal, &jr);
@@ -283,20 +293,6 @@ static void handle_status(struct daemon *d, int fd)
 	json_out_free(&j);
 }
 
-/*
- * The signals a workload sees. None yet: once the daemon keeps a signal
- * store, its view for w goes here, and a change of it binds every workload
- * again (bind_workload) and swaps those whose effective policy moved, as a
- * reload does (bind_all, then swap_workloads).
- */
-static const struct signal_view *workload_signals(const struct daemon *d, const struct workload *w)
-{
-	static const struct signal_view none = { 0 };
-
-	(void)d;
-	(void)w;
-	return &none;
-}
 
 /* The first error of a compilation, as file:line:col: message. */
 static void first_error(const struct diag_list *diags, char *why, size_t why_size)
@@ -328,12 +324,17 @@ static int bind_workload(struct daemon *d, struct generation *g, const struct wo
 {
 	struct workload_identity id = workload_identity_of(w);
 	struct policy_selection *sel = NULL;
+	struct signal_view signals = { 0 };
 	struct diag_list diags = { 0 };
 	size_t count = 0, index;
 	bool added = false;
 	int err;
 
-	err = policy_selection_of(&g->set, &id, workload_signals(d, w), &sel, &count);
+	/* The signals w sees: a change of them binds every workload again (rebind_signals). */
+	err = sigctl_view(&d->sig, w, &signals);
+	if (err)
+		goto fail;
+	err = policy_selection_of(&g->set, &id, &signals, &sel, &count);
 	if (err == -ENOENT) {
 		snprintf(why, why_size,
 			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
@@ -373,6 +374,7 @@ fail:
 out:
 	diag_print(&diags, stderr);
 	diag_list_free(&diags);
+	free((void *)signals.values);
 	free(sel);
 	return err;
 }
@@ -461,6 +463,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	struct workload w = { .owner_fd = fd };
 	char why[1024], leaf[128], path[PATH_MAX], fs_path[PATH_MAX];
 	struct json_out j;
+	uint64_t ttl_ns;
 	int err;
 
 	if (!name) {
@@ -472,7 +475,8 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
+	if (sigctl_check_run(&d->sig, msg, name, principal, &ttl_ns, why, sizeof(why)) ||
+	    parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		reply_error(fd, "run: %s", why);
 		return;
 	}
@@ -522,6 +526,13 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 			    strerror(-err));
 		goto fail_rmdir;
 	}
+	/* Its expiry (--ttl) too is in the kernel before the reply. */
+	err = sigctl_workload_started(&d->sig, &w, ttl_ns);
+	if (err) {
+		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
+		reply_error(fd, "run: cannot set the workload's time to live: %s", strerror(-err));
+		goto fail_rmdir;
+	}
 	if (workload_table_add(&d->workloads, &w) < 0) {
 		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
 		reply_error(fd, "run: out of memory");
@@ -568,7 +579,11 @@ static void handle_reload(struct daemon *d, int fd)
 	free(report);
 }
 
-/* Refuse peers that are not root or that run inside a governed workload. */
+/*
+ * Refuse peers that are not root (or of --socket-group), and peers inside a
+ * governed workload: by their cgroup, and by the kernel's mark, which a
+ * governed task keeps even after it moved to another cgroup.
+ */
 static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 {
 	struct ucred cred;
@@ -578,9 +593,11 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	if (cred.uid != 0) {
-		snprintf(why, why_size, "permission denied: control requests need uid 0 (peer uid %u)",
-			 cred.uid);
+	if (cred.uid != 0 && !(d->socket_gid && control_peer_in_group(cred.pid, cred.gid,
+								      d->socket_gid))) {
+		snprintf(why, why_size,
+			 "permission denied: control requests need uid 0%s (peer uid %u)",
+			 d->socket_gid ? " or the socket's group" : "", cred.uid);
 		return -EPERM;
 	}
 	err = cgroup_of_pid(cred.pid, path, sizeof(path));
@@ -596,13 +613,21 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 			 path);
 		return -EPERM;
 	}
+	err = enforcer_task_governed(&d->enforcer, cred.pid);
+	if (err) {
+		snprintf(why, why_size, "permission denied: %s",
+			 err > 0 ? "the request comes from a governed workload's process"
+				 : "cannot tell whether the peer is governed");
+		return -EPERM;
+	}
 	return 0;
 }
 
 /* A key a verb does not know is refused: a misspelt option must not pass unnoticed. */
 static int check_keys(const struct json_msg *msg, const char *verb, char *why, size_t why_size)
 {
-	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", NULL };
+	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", "ttl_ms",
+						NULL };
 	static const char *const verb_only[] = { "verb", NULL };
 	const char *const *allowed = strcmp(verb, "run") == 0 ? run_keys : verb_only;
 
@@ -637,6 +662,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	verb = json_msg_string(&msg, "verb");
 	if (!verb)
 		reply_error(fd, "malformed request: \"verb\" (a string) is required");
+	else if (sigctl_handles(verb))
+		sigctl_handle(&d->sig, fd, verb, &msg); /* checks its own keys */
 	else if (check_keys(&msg, verb, why, sizeof(why)))
 		reply_error(fd, "malformed request: %s", why);
 	else if (strcmp(verb, "status") == 0)
@@ -646,7 +673,9 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	else if (strcmp(verb, "reload") == 0)
 		handle_reload(d, fd);
 	else
-		reply_error(fd, "unknown verb \"%s\" (known: reload, run, status)", verb);
+		reply_error(fd, "unknown verb \"%s\" (known: grant, grant-list, grant-remove, reload, "
+			    "revoke, revoke-list, run, signal-clear, signal-ingest, signal-list, "
+			    "signal-set, status)", verb);
 	json_msg_free(&msg);
 }
 
@@ -794,8 +823,9 @@ static int listen_control(struct daemon *d)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 64) < 0) {
+	/* root:GROUP 0660 before listen(): nobody else can connect in between. */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    chown(path, 0, d->socket_gid) < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
 		err = -errno;
 		log_error("control", "cannot listen on %s: %s", path, strerror(-err));
 		close(fd);
@@ -1011,6 +1041,7 @@ static int daemon_reload(struct daemon *d, char **report)
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	sigctl_bound(&d->sig);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
@@ -1021,6 +1052,51 @@ refuse:
 	log_error("policy", "reload failed; generation %u stays in force",
 		  d->current.image.generation);
 	return err ? err : -EINVAL;
+}
+
+/*
+ * The signals changed: bind every workload again in the current generation
+ * (new effective policies are compiled and written before anything points
+ * at them) and point each at its policy with one map update, as a reload
+ * does. Each entry is stamped with the store's new generation.
+ */
+static int rebind_signals(void *ctx, char *why, size_t why_size)
+{
+	struct daemon *d = ctx;
+	uint64_t before = d->enforcer.signal_generation;
+	uint32_t *ids = calloc(d->workloads.count + 1, sizeof(*ids));
+	int err;
+
+	if (!ids) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		const struct workload *w = &d->workloads.items[i];
+		char reason[768];
+
+		err = bind_workload(d, &d->current, w, true, &ids[i], reason, sizeof(reason));
+		if (err) {
+			snprintf(why, why_size, "workload \"%s\" (id %llu): %s", w->name,
+				 (unsigned long long)w->id, reason);
+			goto out;
+		}
+	}
+	d->enforcer.signal_generation = d->sig.store.generation;
+	err = swap_workloads(d, &d->current, ids);
+	if (err) {
+		d->enforcer.signal_generation = before;
+		snprintf(why, why_size, "cannot point the workloads at their policies: %s",
+			 strerror(-err));
+	}
+out:
+	free(ids);
+	return err;
+}
+
+static const struct policy_set *current_set(void *ctx)
+{
+	return &((struct daemon *)ctx)->current.set;
 }
 
 int daemon_check_config(const struct daemon_config *cfg)
@@ -1090,7 +1166,8 @@ static int serve(struct daemon *d)
 
 	while (!d->stopping) {
 		/* Records wake us only in bulk (see bpf/common.h): drain on a short timer too. */
-		int n = epoll_wait(d->epoll_fd, events, 16, ACTGATE_DRAIN_INTERVAL_MS);
+		int n = epoll_wait(d->epoll_fd, events, 16,
+				   sigctl_timeout_ms(&d->sig, ACTGATE_DRAIN_INTERVAL_MS));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1115,6 +1192,7 @@ static int serve(struct daemon *d)
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		unload_previous(d, false);
+		sigctl_tick(&d->sig);
 	}
 	return 0;
 }
@@ -1172,6 +1250,13 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
 		goto out;
 	}
+	if (cfg->socket_group) {
+		err = control_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
+		if (err) {
+			log_error("control", "--socket-group %s: %s", cfg->socket_group, why);
+			goto out;
+		}
+	}
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
@@ -1182,6 +1267,15 @@ int daemon_run(const struct daemon_config *cfg)
 	err = enforcer_load_image(&d->enforcer, &d->current.image);
 	if (err)
 		goto out;
+	{
+		struct sigctl_host host = { .ctx = d, .workloads = &d->workloads,
+					    .enforcer = &d->enforcer, .policy_set = current_set,
+					    .rebind = rebind_signals };
+
+		err = sigctl_init(&d->sig, &host, cfg->spool_dir);
+		if (err)
+			goto out;
+	}
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -1212,6 +1306,7 @@ out:
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
 	release_all(d);
+	sigctl_free(&d->sig);
 	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);

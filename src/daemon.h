@@ -15,6 +15,8 @@ struct daemon_config {
 	const char *journal_dir;
 	const char *socket_path;
 	const char *cgroup_parent; /* cgroup path under which workloads are created */
+	const char *socket_group;  /* NULL: root alone may use the control socket */
+	const char *spool_dir;     /* CAEP event files dropped here are ingested; NULL: none */
 	bool verbose;
 };
 

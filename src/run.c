@@ -37,6 +37,8 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	json_add_string(j, "workload", o->workload);
 	if (o->principal)
 		json_add_string(j, "principal", o->principal);
+	if (o->ttl_ns)
+		json_add_u64(j, "ttl_ms", o->ttl_ns / 1000000);
 	if (o->label_count > LABELS_MAX) {
 		fprintf(stderr, "actgate: run: at most %d labels\n", LABELS_MAX);
 		return -EINVAL;
