@@ -100,6 +100,12 @@ static void run_usage(FILE *out)
 		"  -q, --quiet                no note about the workload on stderr\n"
 		"  -h, --help                 show this help\n"
 		"\n"
+		"In a CI job (GITHUB_ACTIONS=true or GITLAB_CI=true) the job's context becomes\n"
+		"labels ci.system, ci.repository, ci.run-id and ci.job (GITHUB_REPOSITORY,\n"
+		"GITHUB_RUN_ID, GITHUB_JOB; CI_PROJECT_PATH, CI_PIPELINE_ID, CI_JOB_ID), unless\n"
+		"given with --label, and the principal github:ACTOR or gitlab:LOGIN\n"
+		"(GITHUB_ACTOR, GITLAB_USER_LOGIN) unless --delegated-by is given.\n"
+		"\n"
 		"Exit status: CMD's status (128+N if killed by signal N); 125 if actgate could\n"
 		"not set the workload up; 126 if CMD could not be executed (for example denied\n"
 		"by the policy); 127 if CMD was not found.\n");

@@ -249,7 +249,7 @@ void sigctl_bound(struct sigctl *s)
 		remember(s, &s->host.workloads->items[i]);
 }
 
-char *sigctl_record_signals(const struct sigctl *s, const struct actgate_decision *rec)
+static char *find_binding(const struct sigctl *s, uint64_t workload_id, uint64_t generation)
 {
 	/* Newest first: a record is most likely about the latest binding. */
 	for (size_t k = 1; k <= SIGCTL_BINDINGS; k++) {
@@ -258,11 +258,22 @@ char *sigctl_record_signals(const struct sigctl *s, const struct actgate_decisio
 
 		if (!b->signals)
 			break;
-		if (b->workload_id == rec->workload_id && b->generation == rec->signal_generation)
+		if (b->workload_id == workload_id && b->generation == generation)
 			return b->signals;
 	}
 	return NULL;
 }
+
+const char *sigctl_workload_signals(const struct sigctl *s, uint64_t workload_id)
+{
+	return find_binding(s, workload_id, s->store.generation);
+}
+
+char *sigctl_record_signals(const struct sigctl *s, const struct actgate_decision *rec)
+{
+	return find_binding(s, rec->workload_id, rec->signal_generation);
+}
+
 
 bool sigctl_grant_rule(const struct sigctl *s, const struct actgate_decision *rec, char *rule,
 		       size_t size)

@@ -110,6 +110,8 @@ void sigctl_bound(struct sigctl *s);
  * a decision a grant made, its name ("grant:ID") into rule: true then.
  */
 char *sigctl_record_signals(const struct sigctl *s, const struct actgate_decision *rec);
+/* The signals w's policies read under the current generation ("" when none; NULL: unknown). */
+const char *sigctl_workload_signals(const struct sigctl *s, uint64_t workload_id);
 bool sigctl_grant_rule(const struct sigctl *s, const struct actgate_decision *rec, char *rule,
 		       size_t size);
 

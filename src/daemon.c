@@ -274,6 +274,7 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_u64(&j, key, dropped[a]);
 	}
 	json_add_string(&j, "journal", d->journal.path);
+	json_add_u64(&j, "signal_generation", d->sig.store.generation);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		const struct workload *w = &d->workloads.items[i];
@@ -287,6 +288,7 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_string(&j, WORKLOAD_KEY("principal"), w->principal);
 		json_add_string(&j, WORKLOAD_KEY("cgroup"), w->cgroup_path);
 		json_add_u64(&j, WORKLOAD_KEY("policy_id"), w->policy_id);
+		json_add_string(&j, WORKLOAD_KEY("signals"), sigctl_workload_signals(&d->sig, w->id));
 #undef WORKLOAD_KEY
 	}
 	reply(fd, &j);

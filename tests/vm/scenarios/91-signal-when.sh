@@ -19,31 +19,19 @@ spec:
 YAML
 start_daemon
 
-cat >"$T/worker.sh" <<SH
-while [ ! -e "$T/stop" ]; do
-	if [ -e "$T/go" ]; then
-		rm -f "$T/go"
-		actprobe exec "$T/bin/tool" true >"$T/result.tmp" 2>/dev/null
-		mv "$T/result.tmp" "$T/result"
-	fi
-	sleep 0.05
-done
-SH
-actgate run --quiet --workload agent:1 --delegated-by bob -- sh "$T/worker.sh" &
-ask() {
-	rm -f "$T/result"
-	touch "$T/go"
-	wait_for 150 "the worker did not answer within 15 s" test -e "$T/result"
-	cat "$T/result"
-}
+start_batch a 3 4 --workload agent:1 --delegated-by bob
+ask() { batch_ask 3 4 "exec $T/bin/tool"; }
 expect_eq "$(ask)" ok "no signal yet"
 
 actgate signal set --principal bob risk=high || fail "signal set"
 expect_eq "$(ask)" EPERM "risk=high on the workload's principal"
 expect_record '"workload":"agent:1"' '"verdict":"deny"' '"rule":"risky:exec.when[0].deny[0]"'
 actgate signal list | grep -q "principal.*bob.*risk.*high" || fail "signal list: $(actgate signal list)"
-gen=$(actgate signal list --json >/dev/null; actgate status --json | tr ',' '\n' | grep -c .)
-note "status lines: $gen"
+# The workload is bound under the store's generation, with the values its policy read.
+actgate status --json | grep -q '"workload\.[0-9]*\.signals":"risk=high"' ||
+	fail "status: $(actgate status --json)"
+gen=$(actgate signal list --json >/dev/null; actgate status --json | sed -n 's/.*"signal_generation":\([0-9]*\).*/\1/p')
+expect_eq "$gen" 1 "signal generation after one change"
 
 # A workload-scoped value wins over the principal's.
 actgate signal set --workload agent:1 risk=low || fail "signal set workload"
@@ -88,5 +76,4 @@ JSON
 actgate signal ingest "$T/risk.json" >/dev/null || fail "ingest risk"
 expect_eq "$(ask)" EPERM "risk=high from CAEP on the workload"
 
-touch "$T/stop"
-wait
+exec 3>&-

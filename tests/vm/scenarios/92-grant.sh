@@ -70,7 +70,7 @@ actgate grant ci:job --exec "$T/bin/tool" --ttl 1h --reason "before revoke" >/de
 expect_eq "$(ask | cut -d' ' -f1)" ok "granted"
 actgate revoke ci:job >/dev/null || fail "revoke"
 expect_eq "$(ask)" "EPERM EPERM EPERM" "revoked despite the grant"
-expect_record '"workload":"ci:job"' '"action":"exec"' '"reason":"revoked"'
+expect_record '"workload":"ci:job"' "\"target\":\"$T/bin/tool\"" '"reason":"revoked"'
 
 # Bad grants: refused, exit 1 (daemon) or 2 (usage), and nothing is added.
 before=$(actgate grant --list --json | wc -l)
@@ -92,4 +92,3 @@ expect_eq "$?" 2 "two targets"
 expect_eq "$(actgate grant --list --json | wc -l)" "$before" "grants after refused requests"
 
 exec 3>&-
-wait
