@@ -24,6 +24,11 @@ static void usage(FILE *out)
 		"                       root:GROUP, mode 0660) [root alone]\n"
 		"  --spool-dir DIR      CAEP event tokens (JSON) dropped into DIR are applied and\n"
 		"                       removed; refused ones move to DIR/rejected [none]\n"
+		"  --watch-cgroup PATH  govern the cgroups below PATH (a cgroup path, repeatable,\n"
+		"                       at most 16): systemd units (systemd:NAME.service) and\n"
+		"                       containers (container:ID, labels runtime, pod-uid) are\n"
+		"                       found as they appear; until then, and for what nothing\n"
+		"                       identifies, the policy selecting unidentified:PATH\n"
 		"  --check-config       validate the policies and options, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
@@ -32,14 +37,14 @@ static void usage(FILE *out)
 		"start (the reason is logged; it never runs without enforcing); 2 on usage errors.\n");
 }
 
-static int check_cgroup_parent(const char *path)
+static int check_cgroup_parent(const char *path, const char *flag)
 {
 	if (path[0] != '/' || strstr(path, "//") || strstr(path, "/../") || strstr(path, "/./") ||
 	    strcmp(path, "/") == 0 || path[strlen(path) - 1] == '/') {
 		fprintf(stderr,
-			"actgated: --cgroup-parent %s: an absolute cgroup path below the root "
+			"actgated: %s %s: an absolute cgroup path below the root "
 			"such as /actgate\n",
-			path);
+			flag, path);
 		return -1;
 	}
 	return 0;
@@ -54,6 +59,7 @@ int main(int argc, char **argv)
 		{ "cgroup-parent", required_argument, NULL, 'c' },
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "spool-dir", required_argument, NULL, 'S' },
+		{ "watch-cgroup", required_argument, NULL, 'W' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -65,6 +71,8 @@ int main(int argc, char **argv)
 		.socket_path = DEFAULT_SOCKET_PATH,
 		.cgroup_parent = DEFAULT_CGROUP_PARENT,
 	};
+	const char *watch[16];
+	size_t watch_count = 0;
 	int opt, check_only = 0;
 
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
@@ -87,6 +95,15 @@ int main(int argc, char **argv)
 		case 'S':
 			cfg.spool_dir = optarg;
 			break;
+		case 'W':
+			if (check_cgroup_parent(optarg, "--watch-cgroup"))
+				return EXIT_USAGE;
+			if (watch_count == 16) {
+				fprintf(stderr, "actgated: --watch-cgroup: at most 16\n");
+				return EXIT_USAGE;
+			}
+			watch[watch_count++] = optarg;
+			break;
 		case 'C':
 			check_only = 1;
 			break;
@@ -106,8 +123,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (check_cgroup_parent(cfg.cgroup_parent))
+	if (check_cgroup_parent(cfg.cgroup_parent, "--cgroup-parent"))
 		return EXIT_USAGE;
+	cfg.watch_cgroups = watch;
+	cfg.watch_count = watch_count;
 	if (check_only)
 		return daemon_check_config(&cfg) ? 1 : 0;
 	return daemon_run(&cfg) ? 1 : 0;

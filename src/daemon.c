@@ -23,6 +23,7 @@
 #include "control_peer.h"
 #include "control_signals.h"
 #include "daemon.h"
+#include "discovery.h"
 #include "enforcer.h"
 #include "journal.h"
 #include "json.h"
@@ -80,6 +81,7 @@ struct daemon {
 	uint64_t records_written;
 	uint64_t records_unwritten; /* decided in the kernel but not journaled */
 	struct sigctl sig; /* signals, revocations, grants (control_signals.c) */
+	struct discovery discovery; /* units and containers under --watch-cgroup roots */
 	bool stopping;
 };
 
@@ -691,6 +693,18 @@ static void sweep_workloads(struct daemon *d)
 		struct workload *w = &d->workloads.items[i];
 		char fs_path[PATH_MAX];
 
+		if (w->discovered) {
+			/* Not ours to remove: it goes once its runtime removed the cgroup. */
+			if (!cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) &&
+			    access(fs_path, F_OK) < 0 && errno == ENOENT) {
+				log_info("discovery", "%s (%s) is gone", w->name, w->cgroup_path);
+				enforcer_remove_workload(&d->enforcer, w->cgroup_id);
+				workload_table_remove(&d->workloads, w);
+				continue;
+			}
+			i++;
+			continue;
+		}
 		if (w->owner_fd >= 0) {
 			i++;
 			continue;
@@ -1096,6 +1110,142 @@ out:
 	return err;
 }
 
+/*
+ * A workload the daemon did not start (discovery.h): a watched root, or a
+ * unit or container found below one. Governed in the kernel before this
+ * returns. -ENOENT when no policy selects it (why says), else -errno.
+ */
+static int add_discovered(struct daemon *d, const char *name, const char *labels,
+			  const char *cgroup_path, char *why, size_t why_size)
+{
+	struct workload w = { .owner_fd = -1, .discovered = true };
+	char fs_path[PATH_MAX];
+	int err = -ENOMEM;
+
+	w.id = d->next_workload_id++;
+	w.name = strdup(name);
+	w.principal = strdup("");
+	w.labels = strdup(labels);
+	w.cgroup_path = strdup(cgroup_path);
+	if (!w.name || !w.principal || !w.labels || !w.cgroup_path ||
+	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
+		snprintf(why, why_size, "out of memory");
+		goto fail;
+	}
+	err = cgroup_fs_path(d, cgroup_path, fs_path, sizeof(fs_path));
+	if (!err)
+		err = cgroup_id_at(fs_path, &w.cgroup_id);
+	if (err) {
+		snprintf(why, why_size, "cannot read the id of cgroup %s: %s", cgroup_path,
+			 strerror(-err));
+		goto fail;
+	}
+	err = bind_workload(d, &d->current, &w, true, &w.policy_id, why, why_size);
+	if (err)
+		goto fail;
+	w.policies = policy_names(&d->current, w.policy_id);
+	if (!w.policies) {
+		err = -ENOMEM;
+		snprintf(why, why_size, "out of memory");
+		goto fail;
+	}
+	err = enforcer_add_workload(&d->enforcer, w.cgroup_id, w.id, w.policy_id);
+	if (!err)
+		err = sigctl_workload_started(&d->sig, &w, 0);
+	if (!err) {
+		err = workload_table_add(&d->workloads, &w);
+		if (err)
+			enforcer_remove_workload(&d->enforcer, w.cgroup_id);
+	}
+	if (err) {
+		snprintf(why, why_size, "cannot register it in the kernel: %s", strerror(-err));
+		goto fail;
+	}
+	log_info("discovery", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
+		 (unsigned long long)w.id, w.policies, w.labels, cgroup_path);
+	return 0;
+fail:
+	workload_clear(&w);
+	return err;
+}
+
+static bool discovery_known(void *ctx, const char *cgroup_path)
+{
+	struct daemon *d = ctx;
+
+	for (size_t i = 0; i < d->workloads.count; i++)
+		if (!strcmp(d->workloads.items[i].cgroup_path, cgroup_path))
+			return true;
+	return false;
+}
+
+static int discovery_found(void *ctx, const char *cgroup_path, const struct cgroup_identity *id)
+{
+	struct daemon *d = ctx;
+	char *labels = strdup(""), why[1024];
+	int err;
+
+	for (size_t i = 0; labels && i < id->label_count; i++) {
+		char *next = labels_add(labels, id->labels[i].key, id->labels[i].value);
+
+		free(labels);
+		labels = next;
+	}
+	if (!labels)
+		return -ENOMEM;
+	err = add_discovered(d, id->name, labels, cgroup_path, why, sizeof(why));
+	if (err && err != -ENOENT)
+		log_error("discovery", "%s (%s): %s", cgroup_path, id->name, why);
+	free(labels);
+	return err;
+}
+
+/*
+ * Each watched root becomes the workload "unidentified:ROOT", so that the
+ * kernel governs every cgroup below it from its first action, before a
+ * scan identifies it. A root no policy selects, or one that holds actgated
+ * itself, refuses the start: never a watched root that is not policed.
+ */
+static int watch_roots(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct discovery_host host = { .ctx = d, .cgroup_mount = d->cgroup_mount,
+				       .known = discovery_known, .found = discovery_found };
+	char own[PATH_MAX], name[WORKLOAD_NAME_MAX + 64], why[1024];
+	int err;
+
+	if (!cfg->watch_count)
+		return 0;
+	err = cgroup_of_pid(getpid(), own, sizeof(own));
+	if (err) {
+		log_error("discovery", "cannot read actgated's own cgroup: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < cfg->watch_count; i++) {
+		const char *root = cfg->watch_cgroups[i];
+
+		if (cgroup_path_within(own, root)) {
+			log_error("discovery",
+				  "--watch-cgroup %s: actgated runs in %s, below it, and would govern "
+				  "itself; run it in a cgroup of its own (Slice= in its unit)",
+				  root, own);
+			return -EINVAL;
+		}
+		discovery_root_name(root, name, sizeof(name));
+		err = add_discovered(d, name, "", root, why, sizeof(why));
+		if (err) {
+			log_error("discovery", "--watch-cgroup %s: %s%s", root, why,
+				  err == -ENOENT ? " (write a policy selecting it: the default for "
+						   "cgroups not identified yet)" : "");
+			return err;
+		}
+	}
+	discovery_init(&d->discovery, &host, cfg->watch_cgroups, cfg->watch_count);
+	/* Before ready: what is already there is identified before we say we enforce. */
+	discovery_tick(&d->discovery);
+	return 0;
+}
+
 static const struct policy_set *current_set(void *ctx)
 {
 	return &((struct daemon *)ctx)->current.set;
@@ -1195,6 +1345,7 @@ static int serve(struct daemon *d)
 		}
 		unload_previous(d, false);
 		sigctl_tick(&d->sig);
+		discovery_tick(&d->discovery);
 	}
 	return 0;
 }
@@ -1205,6 +1356,8 @@ static void release_all(struct daemon *d)
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		char fs_path[PATH_MAX];
 
+		if (d->workloads.items[i].discovered)
+			continue;
 		if (!cgroup_fs_path(d, d->workloads.items[i].cgroup_path, fs_path, sizeof(fs_path)))
 			cgroup_remove_tree(fs_path);
 	}
@@ -1278,6 +1431,9 @@ int daemon_run(const struct daemon_config *cfg)
 		if (err)
 			goto out;
 	}
+	err = watch_roots(d);
+	if (err)
+		goto out;
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -1309,6 +1465,7 @@ out:
 		enforcer_stop(&d->enforcer);
 	release_all(d);
 	sigctl_free(&d->sig);
+	discovery_free(&d->discovery);
 	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);

@@ -17,6 +17,8 @@ struct daemon_config {
 	const char *cgroup_parent; /* cgroup path under which workloads are created */
 	const char *socket_group;  /* NULL: root alone may use the control socket */
 	const char *spool_dir;     /* CAEP event files dropped here are ingested; NULL: none */
+	const char *const *watch_cgroups; /* cgroup paths scanned for units and containers */
+	size_t watch_count;
 	bool verbose;
 };
 
