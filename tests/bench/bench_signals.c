@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +30,13 @@
 enum mode { IDLE = 0, UNTIL_DENY = 1, UNTIL_OK = 2, COUNT = 3, STOP = 4 };
 
 #define BASE_OPS 2000
+
+/*
+ * The child tells us it went idle through this pipe, so that we wait in
+ * read(2) instead of spinning: with one CPU a spinning parent would take
+ * the CPU from the child it waits for.
+ */
+static int idle_pipe[2];
 
 struct shared {
 	volatile int mode;
@@ -43,6 +51,15 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void went_idle(struct shared *sh)
+{
+	char c = 1;
+
+	sh->mode = IDLE;
+	if (write(idle_pipe[1], &c, 1) != 1)
+		_exit(98);
 }
 
 static void child_loop(struct shared *sh, const char *file)
@@ -67,7 +84,7 @@ static void child_loop(struct shared *sh, const char *file)
 					close(fd);
 				sh->base_ns[i] = now_ns() - t;
 			}
-			sh->mode = IDLE;
+			went_idle(sh);
 			continue;
 		}
 		sh->loops++;
@@ -75,10 +92,10 @@ static void child_loop(struct shared *sh, const char *file)
 		if (fd >= 0) {
 			close(fd);
 			if (m == UNTIL_OK)
-				sh->mode = IDLE;
+				went_idle(sh);
 		} else if (errno == EPERM && m == UNTIL_DENY) {
 			sh->deny_ns = now_ns();
-			sh->mode = IDLE;
+			went_idle(sh);
 		}
 	}
 }
@@ -157,13 +174,13 @@ static void stop_workload(struct shared *sh, struct workload *w)
 
 static void wait_idle(struct shared *sh)
 {
-	uint64_t until = now_ns() + 10000000000ull;
+	struct pollfd p = { .fd = idle_pipe[0], .events = POLLIN };
+	char c;
 
-	while (sh->mode != IDLE) {
-		if (now_ns() > until) {
-			fprintf(stderr, "bench_signals: the workload did not answer within 10 s\n");
-			exit(1);
-		}
+	(void)sh;
+	if (poll(&p, 1, 10000) != 1 || read(idle_pipe[0], &c, 1) != 1) {
+		fprintf(stderr, "bench_signals: the workload did not answer within 10 s\n");
+		exit(1);
 	}
 }
 
@@ -176,6 +193,9 @@ static void wait_probing(struct shared *sh)
 	uint64_t start = sh->loops, until = now_ns() + 10000000000ull;
 
 	while (sh->loops < start + 3) {
+		struct timespec nap = { 0, 200000 };
+
+		nanosleep(&nap, NULL); /* not spinning: the child needs the CPU */
 		if (now_ns() > until) {
 			fprintf(stderr, "bench_signals: the workload did not start probing\n");
 			exit(1);
@@ -221,7 +241,7 @@ int main(int argc, char **argv)
 	sig = calloc(trials, sizeof(*sig));
 	rev_reply = calloc(trials, sizeof(*rev_reply));
 	sig_reply = calloc(trials, sizeof(*sig_reply));
-	if (sh == MAP_FAILED || !rev || !sig || !rev_reply || !sig_reply)
+	if (sh == MAP_FAILED || !rev || !sig || !rev_reply || !sig_reply || pipe(idle_pipe) < 0)
 		return 1;
 
 	/* Signal changes: one workload, the overlay flipped on and off. */
