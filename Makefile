@@ -165,7 +165,7 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 	$(Q)VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-lookup.sh
 	$(Q)echo '== revocation and signal change to the first denied action, in the VM ($(VMTEST_KERNEL), TCG)'
-	$(Q)VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
+	$(Q)VMTEST_SCENARIO_TIMEOUT=1200 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-signals.sh
 
 # libFuzzer needs clang; each target links the parser sources it exercises.

@@ -15,6 +15,7 @@
 #include "maps.h"
 
 #define EPERM 1
+#define FMODE_EXEC 0x20 /* include/linux/fs.h: opened by execve (or uselib) */
 #define ENOMEM 12
 #define ENAMETOOLONG 36
 
@@ -189,6 +190,16 @@ static __always_inline struct actgate_policy *governing_policy(const struct gove
 	if (!pol)
 		fail_closed(v, ACTGATE_REASON_NO_POLICY);
 	return pol;
+}
+
+/* Is every action of the task's workload denied (revoked, or its time is up)? */
+static __always_inline int workload_denied_whole(const struct governance *g)
+{
+	if (!g->wl)
+		return 0;
+	if (g->flags & ACTGATE_WORKLOAD_REVOKED)
+		return 1;
+	return g->expires_boot_ns && bpf_ktime_get_boot_ns() >= g->expires_boot_ns;
 }
 
 /* Time-bound grants: they need struct governance and struct verdict above. */
@@ -678,6 +689,16 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	struct actgate_decision *rec;
 
 	if (!governing_workload(&pd.g))
+		return 0;
+	/*
+	 * execve opens its binary (FMODE_EXEC) before bprm_check_security: for a
+	 * revoked or expired workload, which is denied everything, leave the
+	 * denial to that hook, so that the record says exec, as it was.
+	 * bprm_check_security always follows that open in execve (uselib(2)
+	 * maps what it opened, which mmap_file decides).
+	 */
+	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP &&
+	    (file->f_mode & FMODE_EXEC) && workload_denied_whole(&pd.g))
 		return 0;
 	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);

@@ -16,7 +16,7 @@ static __always_inline int refuse_tamper(__u8 kind, __u64 detail)
 {
 	struct verdict v = {};
 	struct actgate_decision *rec;
-	struct governance g;
+	struct governance g = {};
 	__u64 workload_id = 0;
 	__u32 policy_id = 0;
 
@@ -31,6 +31,7 @@ static __always_inline int refuse_tamper(__u8 kind, __u64 detail)
 	if (rec) {
 		rec->dev = kind;
 		rec->ino = detail;
+		rec->signal_generation = g.signal_generation;
 		submit_record(rec);
 	}
 	return -EPERM;

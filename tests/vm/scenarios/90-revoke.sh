@@ -48,10 +48,8 @@ note "$out"
 echo "$out" | grep -q "revoked: 1 running" || fail "revoke output: $out"
 expect_eq "$(ask 3 4)" "EPERM EPERM EPERM" "victim after the revocation (same running shell)"
 expect_eq "$(ask 5 6)" "ok ok ok" "bystander after"
-# execve opens the binary first, and that open is denied already: the
-# record names the binary (action open, or exec when the open was allowed).
-expect_record '"workload":"ci:victim"' "\"target\":\"$T/bin/tool\"" '"verdict":"deny"' \
-	'"reason":"revoked"'
+expect_record '"workload":"ci:victim"' '"action":"exec"' "\"target\":\"$T/bin/tool\"" \
+	'"verdict":"deny"' '"reason":"revoked"'
 expect_record '"workload":"ci:victim"' '"action":"open"' '"verdict":"deny"' '"reason":"revoked"'
 expect_record '"workload":"ci:victim"' '"action":"connect"' '"verdict":"deny"' '"reason":"revoked"'
 

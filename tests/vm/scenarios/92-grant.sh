@@ -70,7 +70,8 @@ actgate grant ci:job --exec "$T/bin/tool" --ttl 1h --reason "before revoke" >/de
 expect_eq "$(ask | cut -d' ' -f1)" ok "granted"
 actgate revoke ci:job >/dev/null || fail "revoke"
 expect_eq "$(ask)" "EPERM EPERM EPERM" "revoked despite the grant"
-expect_record '"workload":"ci:job"' "\"target\":\"$T/bin/tool\"" '"reason":"revoked"'
+expect_record '"workload":"ci:job"' '"action":"exec"' "\"target\":\"$T/bin/tool\"" \
+	'"reason":"revoked"'
 
 # Bad grants: refused, exit 1 (daemon) or 2 (usage), and nothing is added.
 before=$(actgate grant --list --json | wc -l)
