@@ -15,7 +15,13 @@
 #include "maps.h"
 
 #define EPERM 1
-#define FMODE_EXEC 0x20 /* include/linux/fs.h: opened by execve (or uselib) */
+/*
+ * include/linux/fs.h: a file execve (or uselib) opened. 6.1 keeps it only in
+ * f_flags (__FMODE_EXEC, an open flag no open(2) can pass); newer kernels
+ * also set FMODE_EXEC in f_mode.
+ */
+#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20
 #define ENOMEM 12
 #define ENAMETOOLONG 36
 
@@ -698,7 +704,8 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	 * maps what it opened, which mmap_file decides).
 	 */
 	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP &&
-	    (file->f_mode & FMODE_EXEC) && workload_denied_whole(&pd.g))
+	    ((file->f_mode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC)) &&
+	    workload_denied_whole(&pd.g))
 		return 0;
 	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);

@@ -150,7 +150,10 @@ start_batch() {
 	shift 3
 	mkfifo "$T/$id.in" "$T/$id.out"
 	actgate run --quiet "$@" -- actprobe batch <"$T/$id.in" >"$T/$id.out" &
-	eval "exec $wfd>\"\$T/\$id.in\" $rfd<\"\$T/\$id.out\""
+	# Opening a fifo blocks until the other end opens; a signal (SIGCHLD of
+	# an earlier batch ending) interrupts it: open again.
+	until eval "exec $wfd>\"\$T/\$id.in\"" 2>/dev/null; do :; done
+	until eval "exec $rfd<\"\$T/\$id.out\"" 2>/dev/null; do :; done
 }
 
 batch_ask() {

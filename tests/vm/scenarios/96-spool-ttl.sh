@@ -38,7 +38,7 @@ actgate signal list | grep -q "carol@example.com.*risk.*high.*caep https://idp.e
 
 printf '{"iss": "x", "jti": "2", "iat": 1, "events": {"bogus": {}}}\n' >"$SPOOL/bad.json"
 wait_for 100 "the bad spool file was not moved aside" test -e "$SPOOL/rejected/bad.json"
-grep -q "spool: $SPOOL/bad.json: refused, moved to $SPOOL/rejected: $SPOOL/bad.json:1:" \
+grep -q "spool: error: $SPOOL/bad.json: refused, moved to $SPOOL/rejected: $SPOOL/bad.json:1:" \
 	"$T/actgated.log" || fail "log: $(tail -n 5 "$T/actgated.log")"
 expect_eq "$(actgate signal list --json | wc -l)" 1 "signals after the bad file"
 
