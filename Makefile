@@ -155,12 +155,14 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_signals \
-	$(BINS) $(VM_HELPERS)
+bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
+	$(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_jstore
+	$(Q)echo '== decision journal: write, filtered replay, what-if, bytes on disk, natively'
+	$(Q)$(BUILD)/bench/bench_journal
 	$(Q)echo '== kernel-side cost in the VM ($(VMTEST_KERNEL), qemu -icount)'
 	$(Q)VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-lookup.sh
@@ -170,21 +172,29 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 
 # libFuzzer needs clang; each target links the parser sources it exercises.
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal
-$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/yamltree.c src/diag.c
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Itests/fuzz
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal \
+	$(BUILD)/fuzz/fuzz_caep
+$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/policy_sections.c src/policy_select.c \
+	src/policy_target.c src/yamltree.c src/diag.c
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c src/json.c
 $(BUILD)/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/json.c
+$(BUILD)/fuzz/fuzz_caep: tests/fuzz/fuzz_caep.c src/caep.c src/signals.c src/duration.c src/policy.c \
+	src/policy_sections.c src/policy_select.c src/policy_target.c src/yamltree.c src/diag.c
 $(FUZZ_BINS):
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $^ -lyaml -o $@
 
+# Seeds: policies/ for every target, plus tests/fuzz/seeds/NAME/ for fuzz_NAME.
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
-		mkdir -p $(BUILD)/fuzz/corpus-$${f##*/} && \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-$${f##*/} \
-			policies/ 2>&1 | tail -n 2 || exit 1; \
+		n=$${f##*/fuzz_}; seeds=policies/; \
+		[ ! -d tests/fuzz/seeds/$$n ] || seeds="$$seeds tests/fuzz/seeds/$$n"; \
+		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+		mkdir -p $(BUILD)/fuzz/corpus-fuzz_$$n && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-fuzz_$$n \
+			$$seeds 2>&1 | tail -n 2 || exit 1; \
 	done
 
 install: $(BINS)

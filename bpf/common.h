@@ -24,6 +24,9 @@
 #define __FMODE_EXEC 0x20
 #define ENOMEM 12
 #define ENAMETOOLONG 36
+/* include/linux/dcache.h and fs.h: stable flag values, not in BTF. */
+#define DCACHE_DISCONNECTED 0x20
+#define SB_NOUSER (1u << 31)
 
 /*
  * The decision that answers an action: the verdict with the mode and record
@@ -229,6 +232,7 @@ struct path_walk {
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
+	__u8 disconnected; /* reached a dentry whose directories the kernel does not know */
 };
 
 /* Take from one entry every slot still needed that it decides. */
@@ -275,6 +279,21 @@ static long walk_step(__u32 index, void *data)
 	if (!parent)
 		return 1; /* unreadable: not at the root, so it fails closed */
 	if (parent == d) {
+		/*
+		 * A file opened by handle (open_by_handle_at) whose directories
+		 * are not in the dcache gets a disconnected dentry: it is its
+		 * own parent, so the rules above it cannot be seen and the walk
+		 * stops short of the root, failing closed. Pseudo files (pipes,
+		 * sockets, anonymous inodes: SB_NOUSER) have no directories to
+		 * see, and older kernels marked them disconnected too
+		 * (d_alloc_pseudo): their walk ends at the root of their
+		 * internal mount, as before.
+		 */
+		if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
+		    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
+			w->disconnected = 1;
+			return 1;
+		}
 		/* Root of this mount: continue at the mount point in the parent mount. */
 		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
 		if (!parent_mnt)
@@ -383,7 +402,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		}
 	}
 	if (w.need && walked && !w.at_root) {
-		fail_closed(v, ACTGATE_REASON_TOO_DEEP);
+		fail_closed(v, w.disconnected ? ACTGATE_REASON_DISCONNECTED : ACTGATE_REASON_TOO_DEEP);
 		return;
 	}
 	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {

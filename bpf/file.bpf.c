@@ -11,6 +11,7 @@
 #define O_TRUNC 00001000
 #define PROT_EXEC 0x4
 #define VM_EXEC 0x4
+#define RENAME_EXCHANGE (1 << 1)
 
 /*
  * file_open runs before the open completes, and before an O_TRUNC open
@@ -127,4 +128,79 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 		submit_record(rec);
 	}
 	return verdict_errno(&pd.v);
+}
+
+/*
+ * Giving a file (or a directory) another name: what a subtree rule covers
+ * is what lies under its directory, so a hard link or a rename elsewhere
+ * would take the file out from under a rule that denies reading or writing
+ * it, and the file would then be read or written under its new name. A
+ * governed task may give a file another name only where it may open it for
+ * reading and writing; and the new name is a creation in its directory, or,
+ * over an existing file, a write that truncates it. Denying exec or
+ * exec-map needs no such care: a file that can be read can be copied.
+ *
+ * One record says what decided: the first denial, else the new name's
+ * decision; its accesses carry ACTGATE_ACCESS_LINK. bpf_d_path is refused
+ * in these hooks, so the path is built from the dentry.
+ */
+static __always_inline int check_new_name(struct vfsmount *old_mnt, struct dentry *old_dentry,
+					  struct vfsmount *new_mnt, struct dentry *new_dentry)
+{
+	__u8 asked = ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE;
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+	struct vfsmount *mnt = old_mnt;
+	struct dentry *dentry = old_dentry;
+	int replaced;
+
+	if (!governing_workload(&pd.g))
+		return 0;
+	decide_path(ACTGATE_ACTION_OPEN, old_mnt, old_dentry, asked, 0, &pd);
+	if (pd.v.verdict != ACTGATE_VERDICT_DENY) {
+		/* A negative dentry is a new name; a positive one is a file replaced. */
+		replaced = BPF_CORE_READ(new_dentry, d_inode) != NULL;
+		asked = replaced ? ACTGATE_ACCESS_WRITE | ACTGATE_ACCESS_CREATE
+				 : ACTGATE_ACCESS_CREATE;
+		mnt = new_mnt;
+		dentry = new_dentry;
+		decide_path(ACTGATE_ACTION_OPEN, new_mnt, new_dentry, asked, !replaced, &pd);
+	}
+	rec = begin_path_record(ACTGATE_ACTION_OPEN, asked | ACTGATE_ACCESS_LINK, &pd);
+	if (rec) {
+		record_dentry_path(rec, mnt, dentry);
+		submit_record(rec);
+	}
+	return verdict_errno(&pd.v);
+}
+
+/* link(2): a hard link never crosses a mount, so both names are on new_dir's. */
+SEC("lsm/path_link")
+int BPF_PROG(check_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *mnt;
+
+	if (ret)
+		return ret;
+	mnt = BPF_CORE_READ(new_dir, mnt);
+	return check_new_name(mnt, old_dentry, mnt, new_dentry);
+}
+
+/* rename(2), renameat2(2); RENAME_EXCHANGE gives both files a new name. */
+SEC("lsm/path_rename")
+int BPF_PROG(check_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct vfsmount *old_mnt, *new_mnt;
+	int err;
+
+	if (ret)
+		return ret;
+	old_mnt = BPF_CORE_READ(old_dir, mnt);
+	new_mnt = BPF_CORE_READ(new_dir, mnt);
+	err = check_new_name(old_mnt, old_dentry, new_mnt, new_dentry);
+	if (err || !(flags & RENAME_EXCHANGE))
+		return err;
+	return check_new_name(new_mnt, new_dentry, old_mnt, old_dentry);
 }

@@ -131,4 +131,17 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_path_names);
 } path_names SEC(".maps");
 
+/*
+ * What the pinned set is (struct actgate_meta): its ABI, its BPF build, and
+ * the daemon that self-protection guards now. A map rather than a const
+ * volatile: the programs outlive the daemon that loaded them, and the next
+ * daemon, with another pid, adopts them without loading them again.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct actgate_meta);
+} meta SEC(".maps");
+
 #endif /* ACTGATE_BPF_MAPS_H */

@@ -30,8 +30,11 @@ echo
 actgate policy check policies || exit 1
 
 echo "== starting actgated"
+# Pins and state of its own, removed at the end: the demo leaves nothing
+# enforcing behind it (a real actgated keeps enforcing after it stops).
 actgated --policy-dir policies --journal-dir journal --socket "$SOCK" \
-	--cgroup-parent /actgate-demo >actgated.log 2>&1 &
+	--cgroup-parent /actgate-demo --pin-dir /sys/fs/bpf/actgate-demo --state-dir "$DEMO/state" \
+	>actgated.log 2>&1 &
 daemon=$!
 i=0
 until actgate status >/dev/null 2>&1; do
@@ -51,6 +54,7 @@ cleanup() {
 	kill $listener 2>/dev/null
 	kill -TERM $daemon 2>/dev/null
 	wait $daemon 2>/dev/null
+	actgate detach --pin-dir /sys/fs/bpf/actgate-demo --state-dir "$DEMO/state" >/dev/null
 }
 trap cleanup EXIT
 

@@ -14,15 +14,18 @@
 #include "client.h"
 #include "cmd_grant.h"
 #include "cmd_signal.h"
+#include "cmd_journal.h"
 #include "compile.h"
 #include "daemon.h"
 #include "duration.h"
 #include "journal.h"
 #include "json.h"
+#include "pins.h"
 #include "policy.h"
 #include "policytest.h"
 #include "replay.h"
 #include "run.h"
+#include "state.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -179,87 +182,6 @@ static int cmd_run(int argc, char **argv)
 	ret = run_workload(&o);
 	free(o.labels);
 	return ret;
-}
-
-/* ---- replay ---- */
-
-static void replay_usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: actgate replay [--journal-dir DIR] [--json] [--workload GLOB]\n"
-		"                      [--action exec|open|connect|tamper] [--verdict allow|deny]\n"
-		"                      [JOURNAL]\n"
-		"Print recorded decisions, oldest first, as a table or as JSON lines.\n"
-		"JOURNAL is a journal directory or a decisions.log file (copied journals work\n"
-		"too); without it, --journal-dir or " DEFAULT_JOURNAL_DIR " is read.\n"
-		"\n"
-		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
-		"      --json              one JSON object per line (fields: docs/journal-format.md)\n"
-		"  -w, --workload GLOB     only workloads whose name matches GLOB\n"
-		"  -a, --action A          only exec, open, connect or tamper decisions\n"
-		"  -V, --verdict V         only allow or deny decisions\n"
-		"  -h, --help              show this help\n"
-		"\n"
-		"Exit status: 0 on success (also with no matching record), 1 when the journal\n"
-		"cannot be read, 2 on usage errors.\n");
-}
-
-static int cmd_replay(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "journal-dir", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "workload", required_argument, NULL, 'w' },
-		{ "action", required_argument, NULL, 'a' },
-		{ "verdict", required_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct replay_filter filter = { .action = -1, .verdict = -1 };
-	const char *journal = NULL;
-	bool json = false;
-	uint8_t value;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "j:w:a:V:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			journal = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'w':
-			filter.workload_glob = optarg;
-			break;
-		case 'a':
-			if (action_from_name(optarg, &value))
-				return usage_error("replay", "--action %s: expected exec, open, connect or tamper",
-						   optarg);
-			filter.action = value;
-			break;
-		case 'V':
-			if (verdict_from_name(optarg, &value))
-				return usage_error("replay", "--verdict %s: expected allow or deny", optarg);
-			filter.verdict = value;
-			break;
-		case 'h':
-			replay_usage(stdout);
-			return 0;
-		default:
-			replay_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		if (journal || argc - optind > 1)
-			return usage_error("replay", "give one journal, as --journal-dir or as %s",
-					   "JOURNAL");
-		journal = argv[optind];
-	}
-	if (!journal)
-		journal = DEFAULT_JOURNAL_DIR;
-	return replay_run(journal, &filter, json, stdout, stderr) ? EXIT_FAIL : 0;
 }
 
 /* ---- policy ---- */
@@ -630,16 +552,91 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/* ---- detach ---- */
+
+static void detach_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate detach [--pin-dir DIR] [--state-dir DIR]\n"
+		"Stop enforcement: remove the pinned BPF programs and maps that keep\n"
+		"enforcing while no actgated runs, and the daemon's state. Refused while an\n"
+		"actgated runs on those pins: stop it first. Workloads still running are no\n"
+		"longer governed afterwards; the next actgated starts afresh.\n"
+		"\n"
+		"  --pin-dir DIR     the pin directory on the bpffs [" DEFAULT_PIN_DIR "]\n"
+		"  --state-dir DIR   actgated's state directory [" DEFAULT_STATE_DIR "]\n"
+		"  -h, --help        show this help\n"
+		"\n"
+		"Exit status: 0 when nothing is pinned any more (also when nothing was), 1 when\n"
+		"an actgated runs or the pins could not be removed, 2 on usage errors.\n");
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *pin_dir = DEFAULT_PIN_DIR, *state_dir = DEFAULT_STATE_DIR;
+	char why[1024];
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'P':
+			pin_dir = optarg;
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return 0;
+		default:
+			detach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("detach", "unexpected argument '%s'", argv[optind]);
+	if (pin_dir[0] != '/')
+		return usage_error("detach", "--pin-dir %s: an absolute path is needed", pin_dir);
+	if (state_dir[0] != '/')
+		return usage_error("detach", "--state-dir %s: an absolute path is needed", state_dir);
+	err = pins_detach(pin_dir, why, sizeof(why));
+	if (err == -ENOENT) {
+		printf("actgate: detach: %s\n", why);
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, "actgate: detach: %s\n", why);
+		return EXIT_FAIL;
+	}
+	err = state_remove(state_dir);
+	if (err)
+		fprintf(stderr, "actgate: detach: cannot remove the state in %s: %s\n", state_dir,
+			strerror(-err));
+	printf("actgate: detach: removed the pins at %s: nothing is enforced until actgated "
+	       "starts again\n",
+	       pin_dir);
+	return 0;
+}
+
 /* ---- main ---- */
 
 static const struct verb verbs[] = {
 	{ "run", cmd_run, "run a command as a governed workload" },
-	{ "replay", cmd_replay, "print recorded decisions" },
+	{ "replay", cmd_replay, "print recorded decisions (filters, stats, tree, what-if)" },
+	{ "verify", cmd_verify, "check a journal for damage and tampering" },
+	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },
 	{ "grant", cmd_grant, "a time-bound exception for a running workload" },
 	{ "revoke", cmd_revoke, "deny everything a workload or a principal's workloads do" },
+	{ "detach", cmd_detach, "stop enforcement: remove the pinned programs and maps" },
 };
 
 static void usage(FILE *out)

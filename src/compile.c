@@ -166,8 +166,12 @@ static int resolve_rule(const struct policy *p, uint8_t action, const struct pat
 	if (err == -ENOENT) {
 		err = diag_add(diags, DIAG_WARNING, p->file, r->pos.line, r->pos.col,
 			       "%s: %s%s%s: no such file or directory: the rule matches nothing "
-			       "until the path exists and the policy is loaded again",
-			       where, unix_prefix, r->path, slash);
+			       "until the path exists%s",
+			       where, unix_prefix, r->path, slash,
+			       r->verdict == ACTGATE_VERDICT_DENY
+				       ? " (actgated follows deny rules' paths)"
+				       : " and the policy is loaded again (allow rules do not follow "
+					 "their paths)");
 		return err;
 	}
 	if (err) {
@@ -279,6 +283,109 @@ static int resolve_all(struct policy_image *img, path_resolver_fn resolve, void 
 		}
 	}
 	return 0;
+}
+
+int policy_image_for_each_path(const struct policy_image *img, image_path_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < img->set_count; i++) {
+		for (size_t a = 0; a < ARRAY_SIZE(path_actions); a++) {
+			struct section_view s = section_of(&img->set_policies[i], path_actions[a]);
+			const struct resolved_rule *r =
+				&img->resolved[img->bases[i].resolved[path_actions[a]]];
+
+			for (size_t k = 0; k < s.path_count; k++) {
+				int err = fn(&s.paths[k], &r[k], ctx);
+
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The identities a deny rule keeps: its file now, and every one of prev's. */
+static int follow_deny(struct resolved_rule *next, const struct resolved_rule *prev,
+		       struct path_identity **out, size_t *out_count)
+{
+	size_t max = prev->earlier_count + 1, n = 0;
+	struct path_identity *ids = calloc(max, sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < prev->earlier_count; i++)
+		if (!(next->found && next->dev == prev->earlier[i].dev &&
+		      next->ino == prev->earlier[i].ino))
+			ids[n++] = prev->earlier[i];
+	if (prev->found && !(next->found && next->dev == prev->dev && next->ino == prev->ino))
+		ids[n++] = (struct path_identity){ .dev = prev->dev, .ino = prev->ino };
+	*out = ids;
+	*out_count = n;
+	return 0;
+}
+
+int policy_image_follow(struct policy_image *next, const struct policy_image *prev)
+{
+	struct path_identity **earlier = NULL;
+	size_t *counts = NULL, r;
+	int err = 0;
+
+	if (next->set_count != prev->set_count || next->resolved_count != prev->resolved_count ||
+	    next->policy_count)
+		return -EINVAL;
+	earlier = calloc(next->resolved_count + 1, sizeof(*earlier));
+	counts = calloc(next->resolved_count + 1, sizeof(*counts));
+	if (!earlier || !counts) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Everything is prepared first, so that a failure leaves next as it was. */
+	for (size_t i = 0; i < next->set_count && !err; i++) {
+		for (size_t a = 0; a < ARRAY_SIZE(path_actions) && !err; a++) {
+			struct section_view s = section_of(&next->set_policies[i], path_actions[a]);
+			size_t first = next->bases[i].resolved[path_actions[a]];
+
+			if (first != prev->bases[i].resolved[path_actions[a]]) {
+				err = -EINVAL;
+				break;
+			}
+			for (size_t k = 0; k < s.path_count && !err; k++) {
+				if (s.paths[k].verdict == ACTGATE_VERDICT_DENY)
+					err = follow_deny(&next->resolved[first + k],
+							  &prev->resolved[first + k],
+							  &earlier[first + k], &counts[first + k]);
+			}
+		}
+	}
+	if (err)
+		goto out;
+	for (size_t i = 0; i < next->set_count; i++) {
+		for (size_t a = 0; a < ARRAY_SIZE(path_actions); a++) {
+			struct section_view s = section_of(&next->set_policies[i], path_actions[a]);
+			size_t first = next->bases[i].resolved[path_actions[a]];
+
+			for (size_t k = 0; k < s.path_count; k++) {
+				struct resolved_rule *nr = &next->resolved[first + k];
+
+				if (s.paths[k].verdict != ACTGATE_VERDICT_DENY) {
+					nr->found = prev->resolved[first + k].found;
+					nr->dev = prev->resolved[first + k].dev;
+					nr->ino = prev->resolved[first + k].ino;
+					continue;
+				}
+				free(nr->earlier);
+				nr->earlier = earlier[first + k];
+				nr->earlier_count = counts[first + k];
+				earlier[first + k] = NULL;
+			}
+		}
+	}
+out:
+	for (r = 0; earlier && r < next->resolved_count; r++)
+		free(earlier[r]);
+	free(earlier);
+	free(counts);
+	return err;
 }
 
 /* ---- decisions and how they compose ---- */
@@ -448,6 +555,7 @@ struct path_item {
 	uint32_t order; /* the rule's position in its section: ties go to the earlier */
 	const struct path_rule *rule;
 	uint32_t rule_id;
+	bool earlier; /* a file the rule's path named before (policy_image_follow) */
 };
 
 static int compare_location(const struct path_item *x, const struct path_item *y)
@@ -560,8 +668,14 @@ static int path_index_build(const struct build *b, uint8_t action, struct path_i
 	size_t total = 0, n = 0;
 
 	memset(ix, 0, sizeof(*ix));
-	for (uint32_t pos = 0; pos < b->count; pos++)
-		total += section_of(policy_at(b, pos), action).path_count;
+	for (uint32_t pos = 0; pos < b->count; pos++) {
+		struct section_view s = section_of(policy_at(b, pos), action);
+		const struct resolved_rule *res =
+			&b->img->resolved[b->img->bases[b->sel[pos].index].resolved[action]];
+
+		for (size_t k = 0; k < s.path_count; k++)
+			total += 1 + res[k].earlier_count;
+	}
 	if (total == 0)
 		return 0;
 	ix->items = calloc(total, sizeof(*ix->items));
@@ -577,14 +691,23 @@ static int path_index_build(const struct build *b, uint8_t action, struct path_i
 		for (size_t k = 0; k < s.path_count; k++) {
 			const struct path_rule *r = &s.paths[k];
 
-			if (!res[k].found || !policy_overlay_in_force(r->overlay, b->sel[pos].active[action]))
+			if (!policy_overlay_in_force(r->overlay, b->sel[pos].active[action]))
 				continue;
-			ix->items[n++] = (struct path_item){
-				.dev = res[k].dev, .ino = res[k].ino,
-				.kind = r->subtree ? ACTGATE_PATH_SUBTREE : ACTGATE_PATH_EXACT,
-				.pos = pos, .order = (uint32_t)k, .rule = r,
-				.rule_id = rule_id_of_path(b, pos, action, k),
-			};
+			if (res[k].found)
+				ix->items[n++] = (struct path_item){
+					.dev = res[k].dev, .ino = res[k].ino,
+					.kind = r->subtree ? ACTGATE_PATH_SUBTREE : ACTGATE_PATH_EXACT,
+					.pos = pos, .order = (uint32_t)k, .rule = r,
+					.rule_id = rule_id_of_path(b, pos, action, k),
+				};
+			for (size_t e = 0; e < res[k].earlier_count; e++)
+				ix->items[n++] = (struct path_item){
+					.dev = res[k].earlier[e].dev, .ino = res[k].earlier[e].ino,
+					.kind = r->subtree ? ACTGATE_PATH_SUBTREE : ACTGATE_PATH_EXACT,
+					.pos = pos, .order = (uint32_t)k, .rule = r,
+					.rule_id = rule_id_of_path(b, pos, action, k),
+					.earlier = true,
+				};
 		}
 	}
 	ix->item_count = n;
@@ -593,7 +716,11 @@ static int path_index_build(const struct build *b, uint8_t action, struct path_i
 		if (i == 0 || compare_location(&ix->items[i - 1], &ix->items[i]))
 			ix->locations[ix->location_count++] = (struct location){ .first = i };
 		ix->locations[ix->location_count - 1].count++;
-		if (ix->items[i].kind == ACTGATE_PATH_SUBTREE)
+		/*
+		 * Directories above other rules are found by name: the file a
+		 * subtree rule's path names now, not one it named before.
+		 */
+		if (ix->items[i].kind == ACTGATE_PATH_SUBTREE && !ix->items[i].earlier)
 			ix->names[ix->name_count++] = (struct path_name){
 				.path = ix->items[i].rule->path,
 				.len = strlen(ix->items[i].rule->path),
@@ -1473,6 +1600,8 @@ void policy_image_free(struct policy_image *img)
 	free(img->policies);
 	free(img->bases);
 	free(img->rules);
+	for (size_t i = 0; img->resolved && i < img->resolved_count; i++)
+		free(img->resolved[i].earlier);
 	free(img->resolved);
 	free(img->paths);
 	free(img->nets);

@@ -97,11 +97,24 @@ struct image_rule {
 	uint32_t index;   /* position in its list */
 };
 
+/* A file's identity as the kernel keys it. */
+struct path_identity {
+	uint32_t dev;
+	uint64_t ino;
+};
+
 /* Where one rule's path landed when the image was made. */
 struct resolved_rule {
 	uint32_t dev;
 	uint64_t ino;
 	bool found; /* false: the path did not exist (warned); the rule matches nothing */
+	/*
+	 * Deny rules only: the files the path named in earlier generations
+	 * compiled from the same policy (policy_image_follow), still denied
+	 * wherever they are now (malloc'd).
+	 */
+	struct path_identity *earlier;
+	size_t earlier_count;
 };
 
 /* Per policy of the set: where its rule ids and resolved paths start. */
@@ -158,8 +171,9 @@ int resolve_path_stat(const char *path, struct resolved_path *out, void *ctx);
  * Make img generation `generation` of set: give every rule and default an
  * id, resolve every path, and compile each policy alone (its base, and with
  * every overlay in force) to report what cannot be enforced. A path that
- * does not exist is a warning (the rule matches nothing until it exists and
- * the policy is loaded again); an error: a path that cannot be resolved
+ * does not exist is a warning (the rule matches nothing until it exists:
+ * the daemon follows deny rules' paths, allow rules wait for a reload); an
+ * error: a path that cannot be resolved
  * otherwise, a subtree rule on a file that is not a directory, a unix rule
  * on a file that is not a socket, a path under /proc/PID, /proc/self or
  * /proc/thread-self (the daemon would resolve its own files), more port
@@ -218,6 +232,29 @@ int net_rule_contains(const struct net_rule *r, const uint8_t addr[16], unsigned
  * the earlier rule (a and b are elements of one policy's rules array).
  */
 int net_rule_more_specific(const struct net_rule *a, const struct net_rule *b);
+
+/*
+ * Every path rule of the image's set with where it resolved (exec, open,
+ * connect's unix rules; base and overlay rules), in set order; fn's first
+ * non-zero return stops the walk and is returned.
+ */
+typedef int (*image_path_fn)(const struct path_rule *rule, const struct resolved_rule *r,
+			     void *ctx);
+int policy_image_for_each_path(const struct policy_image *img, image_path_fn fn, void *ctx);
+
+/*
+ * next was just compiled from the very policy that made prev (the same
+ * files' bytes), because some rule's path now resolves to another file.
+ * Following the path must never weaken a rule, whoever moved the files: a
+ * deny rule covers the file its path names now and every file it named
+ * before (the file moved out of the way is still the protected one); an
+ * allow rule keeps the file it named (a denied file renamed onto an
+ * allowed path stays denied). Only a reload, which resolves every path
+ * afresh, lets go of earlier files. Call it before any effective policy is
+ * compiled into next. 0, -EINVAL when the images do not come from one
+ * policy, or -ENOMEM (next is unchanged then).
+ */
+int policy_image_follow(struct policy_image *next, const struct policy_image *prev);
 
 void policy_image_free(struct policy_image *img);
 

@@ -26,9 +26,13 @@
 #include "discovery.h"
 #include "enforcer.h"
 #include "journal.h"
+#include "jsink.h"
 #include "json.h"
 #include "log.h"
+#include "pathwatch.h"
+#include "pins.h"
 #include "policy.h"
+#include "state.h"
 #include "workload.h"
 
 #define CONTROL_LINE_MAX (64 * 1024)
@@ -43,6 +47,14 @@
  * that still lets reloads follow each other quickly.
  */
 #define UNLOAD_GRACE_NS 250000000LL
+/*
+ * After a change on the way to a rule's path, wait this long for more
+ * before checking the paths again: a rename over a file comes with a
+ * create and a move, a package upgrade with hundreds.
+ */
+#define PATH_SETTLE_NS 50000000LL
+/* Where inotify cannot watch, every deny rule's path is checked this often. */
+#define PATH_CHECK_INTERVAL_MS 10000
 
 struct client {
 	int fd;
@@ -50,8 +62,15 @@ struct client {
 	size_t len;
 };
 
-/* A loaded policy: the set as written and the image compiled from it. */
+/*
+ * A loaded policy: the files' bytes as they were read, the set parsed from
+ * them and the image compiled from it. The bytes are kept so that a rule
+ * path that comes to resolve differently is compiled again from the same
+ * policy, without taking edits made to the files since (those wait for a
+ * reload).
+ */
 struct generation {
+	struct policy_sources sources;
 	struct policy_set set;
 	struct policy_image image;
 };
@@ -68,8 +87,11 @@ struct daemon {
 	struct generation previous;
 	int64_t previous_unload_at_ns; /* 0: not in the kernel */
 	struct enforcer enforcer;
-	struct journal_writer journal;
+	struct jsink *journal;
 	struct workload_table workloads;
+	struct path_watch paths;
+	int64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
+	bool path_rewatch;        /* and to watch their ways again (something changed there) */
 	char cgroup_mount[PATH_MAX];
 	int epoll_fd;
 	int listen_fd;
@@ -78,10 +100,14 @@ struct daemon {
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
 	gid_t socket_gid;        /* --socket-group; 0: root alone */
-	uint64_t records_written;
-	uint64_t records_unwritten; /* decided in the kernel but not journaled */
 	struct sigctl sig; /* signals, revocations, grants (control_signals.c) */
 	struct discovery discovery; /* units and containers under --watch-cgroup roots */
+	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
+	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
+	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
+	/* The rule names of the generation an adopted set held (its image is gone). */
+	struct rule_names adopted_names;
+	uint32_t names_generation; /* the generation whose names are saved */
 	bool stopping;
 };
 
@@ -133,8 +159,6 @@ static void record_policy(const struct generation *g, const struct actgate_decis
 		out[0] = '\0';
 }
 
-static void count_unwritten(struct daemon *d, size_t records, int err);
-
 static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -142,12 +166,23 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	const struct workload *w = workload_table_find_id(&d->workloads, rec->workload_id);
 	const struct generation *g = generation_of(d, rec->generation);
 	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
-	int err;
 
-	if (!sigctl_grant_rule(&d->sig, rec, rule, sizeof(rule)) &&
-	    (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule))))
+	bool by_grant = sigctl_grant_rule(&d->sig, rec, rule, sizeof(rule));
+
+	if (!by_grant && (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule))))
 		rule[0] = '\0';
 	record_policy(g, rec, policy, sizeof(policy));
+	if (!by_grant && rec->generation && rec->generation == d->adopted_names.generation) {
+		/* Decided under the generation the previous daemon left. */
+		const struct rule_names *n = &d->adopted_names;
+
+		if (rec->rule_id < n->count && n->rule[rec->rule_id]) {
+			snprintf(rule, sizeof(rule), "%s", n->rule[rec->rule_id]);
+			snprintf(policy, sizeof(policy), "%s", n->policy[rec->rule_id]);
+		} else if (!policy[0] && w) {
+			snprintf(policy, sizeof(policy), "%s", w->policies);
+		}
+	}
 
 	jr.time_ns = (uint64_t)((int64_t)rec->hdr.time_boot_ns + d->boot_to_wall_ns);
 	jr.action = rec->action;
@@ -174,33 +209,68 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.signal_generation = rec->signal_generation;
 	jr.signals = sigctl_record_signals(&d->sig, rec);
 
-	/* Written in one batch per drain, by drain_records. */
-	err = journal_append_deferred(&d->journal, &jr);
-	if (err)
-		count_unwritten(d, 1, err);
+	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
+	jsink_append(d->journal, &jr);
 	return 0;
-}
-
-/* Enforcement goes on; the loss is counted, reported by `actgate status`, logged once. */
-static void count_unwritten(struct daemon *d, size_t records, int err)
-{
-	if (d->records_unwritten == 0)
-		log_error("journal", "cannot append to %s: %s", d->journal.path, strerror(-err));
-	d->records_unwritten += records;
 }
 
 /* Take every waiting record from the kernel and write them to the journal at once. */
 static void drain_records(struct daemon *d)
 {
-	size_t pending, lost;
-	int err;
-
 	enforcer_drain(&d->enforcer);
-	pending = d->journal.pending_records;
-	err = journal_flush(&d->journal, &lost);
-	if (err)
-		count_unwritten(d, lost, err);
-	d->records_written += pending - lost;
+	jsink_flush(d->journal);
+	/*
+	 * Only now does the kernel get the space back: a daemon killed before
+	 * this line leaves the records to the next one, which journals them.
+	 * Records that could not be written are counted (by the store), not
+	 * kept: the ring buffer must not fill up behind a full disk.
+	 */
+	enforcer_commit(&d->enforcer);
+}
+
+/*
+ * Write the state file (src/state.h). A failure is logged and enforcement
+ * goes on; what it costs is named in the message.
+ */
+static void save_state(struct daemon *d)
+{
+	char why[1024];
+
+	/* The names first: a state file naming a generation has its names on disk. */
+	if (d->current.image.rule_count && d->names_generation != d->current.image.generation) {
+		if (state_save_names(d->cfg->state_dir, &d->current.image, why, sizeof(why)))
+			log_error("state", "%s: records a restarted daemon journals for generation %u "
+					   "would not name their rule",
+				  why, d->current.image.generation);
+		else
+			d->names_generation = d->current.image.generation;
+	}
+	if (state_save(d->cfg->state_dir, d->current.image.generation, d->next_workload_id,
+		       d->dropped_seen, &d->workloads, why, sizeof(why)))
+		log_error("state", "%s: a daemon restarted now would not know every workload", why);
+}
+
+/* Log and save the drop counts when they have grown: the ring buffer was full. */
+static void check_dropped(struct daemon *d)
+{
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t more = 0;
+
+	if (enforcer_dropped(&d->enforcer, now))
+		return;
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+		more += now[a] - d->dropped_seen[a];
+	if (!more)
+		return;
+	log_warn("bpf",
+		 "ring buffer full: %llu more records dropped (in all: exec %llu, open %llu, "
+		 "connect %llu, tamper %llu)",
+		 (unsigned long long)more, (unsigned long long)now[ACTGATE_ACTION_EXEC],
+		 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+		 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+		 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+	memcpy(d->dropped_seen, now, sizeof(now));
+	save_state(d);
 }
 
 /* ---- control socket ---- */
@@ -266,8 +336,7 @@ static void handle_status(struct daemon *d, int fd)
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
-	json_add_u64(&j, "records_written", d->records_written);
-	json_add_u64(&j, "records_unwritten", d->records_unwritten);
+	jsink_status(d->journal, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
 	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
 		char key[32];
@@ -275,8 +344,11 @@ static void handle_status(struct daemon *d, int fd)
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
 	}
-	json_add_string(&j, "journal", d->journal.path);
 	json_add_u64(&j, "signal_generation", d->sig.store.generation);
+	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
+	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
+	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
+	json_add_string(&j, "state_dir", d->cfg->state_dir);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {
 		const struct workload *w = &d->workloads.items[i];
@@ -542,6 +614,8 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: out of memory");
 		goto fail_rmdir;
 	}
+	/* Before the reply: a workload whose command runs is one a restart knows. */
+	save_state(d);
 	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, path);
 
@@ -689,6 +763,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
  */
 static void sweep_workloads(struct daemon *d)
 {
+	bool removed = false;
+
 	for (size_t i = 0; i < d->workloads.count;) {
 		struct workload *w = &d->workloads.items[i];
 		char fs_path[PATH_MAX];
@@ -700,6 +776,7 @@ static void sweep_workloads(struct daemon *d)
 				log_info("discovery", "%s (%s) is gone", w->name, w->cgroup_path);
 				enforcer_remove_workload(&d->enforcer, w->cgroup_id);
 				workload_table_remove(&d->workloads, w);
+				removed = true;
 				continue;
 			}
 			i++;
@@ -717,7 +794,10 @@ static void sweep_workloads(struct daemon *d)
 		}
 		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
 		workload_table_remove(&d->workloads, w);
+		removed = true;
 	}
+	if (removed)
+		save_state(d);
 }
 
 static void client_close(struct daemon *d, struct client *c)
@@ -874,21 +954,27 @@ static void notify_ready(void)
 }
 
 /*
- * Parse, validate and compile as generation. Every diagnostic is printed to
- * stderr (the daemon's log) and, when report is given, also kept there for a
- * client (malloc'd text).
+ * Read (unless g->sources already holds the files' bytes), parse, validate
+ * and compile the policy directory as generation into g. Every diagnostic
+ * is printed to stderr (the daemon's log) and, when report is given, also
+ * kept there for a client (malloc'd text). On failure g's set and image are
+ * empty; its sources stay as they were given.
  */
 static int load_policies(const struct daemon_config *cfg, uint32_t generation,
-			 struct policy_set *set, struct policy_image *image, char **report)
+			 struct generation *g, char **report)
 {
 	struct diag_list diags = { 0 };
 	size_t report_len = 0;
 	FILE *mem;
-	int err;
+	int err = 0;
 
-	err = policy_load_dir(cfg->policy_dir, set, &diags);
+	if (!g->sources.count)
+		err = policy_sources_read_dir(cfg->policy_dir, &g->sources, &diags);
 	if (!err)
-		err = policy_compile(set, generation, resolve_path_stat, NULL, image, &diags);
+		err = policy_load_sources(&g->sources, &g->set, &diags);
+	if (!err)
+		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
+				     &diags);
 	diag_print(&diags, stderr);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);
@@ -898,7 +984,7 @@ static int load_policies(const struct daemon_config *cfg, uint32_t generation,
 	if (err) {
 		log_error("policy", "%s: refusing a policy that cannot be enforced as written",
 			  cfg->policy_dir);
-		policy_set_free(set);
+		policy_set_free(&g->set);
 	}
 	return err;
 }
@@ -907,6 +993,7 @@ static void generation_free(struct generation *g)
 {
 	policy_image_free(&g->image);
 	policy_set_free(&g->set);
+	policy_sources_free(&g->sources);
 }
 
 /* Take the replaced generation's rules out of the kernel once its grace is over. */
@@ -1004,13 +1091,31 @@ out:
 }
 
 /*
- * Reload: compile the policy directory as a new generation, compile the
- * effective policy of every live workload under it, write it next to the
- * running one, point every workload at its new policy, then retire the old
- * generation. Anything that cannot be done leaves the running generation as
- * it was. report gets the diagnostics (malloc'd).
+ * Watch the ways to the current generation's rule paths, then check them
+ * at once: a change between the compilation and the watch has no event.
  */
-static int daemon_reload(struct daemon *d, char **report)
+static void follow_paths(struct daemon *d)
+{
+	char changed[PATH_MAX];
+
+	if (path_watch_set(&d->paths, &d->current.image)) {
+		d->path_rewatch = true; /* logged; try again at the next check */
+	} else if (path_watch_stale(&d->paths, changed, sizeof(changed)) == 0) {
+		return;
+	}
+	d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+}
+
+/*
+ * Compile a new generation, compile the effective policy of every live
+ * workload under it, write it next to the running one, point every
+ * workload at its new policy, then retire the old generation. From the
+ * policy directory as it is now (a reload) or, with same_sources, from the
+ * bytes the running generation was compiled from (a rule's path resolves
+ * differently). Anything that cannot be done leaves the running generation
+ * as it was. report gets the diagnostics (malloc'd).
+ */
+static int switch_generation(struct daemon *d, bool same_sources, char **report)
 {
 	struct generation next = { 0 };
 	uint32_t generation = d->current.image.generation % POLICY_MAX_GENERATION + 1;
@@ -1020,9 +1125,22 @@ static int daemon_reload(struct daemon *d, char **report)
 
 	*report = NULL;
 	unload_previous(d, true);
-	err = load_policies(d->cfg, generation, &next.set, &next.image, report);
+	/* Moved, not copied: the generation being replaced needs its set and image only. */
+	if (same_sources) {
+		next.sources = d->current.sources;
+		d->current.sources = (struct policy_sources){ 0 };
+	}
+	err = load_policies(d->cfg, generation, &next, report);
 	if (err)
-		return err;
+		goto refuse;
+	if (same_sources) {
+		err = policy_image_follow(&next.image, &d->current.image);
+		if (err) {
+			log_error("paths", "cannot carry generation %u's files into the next one: %s",
+				  d->current.image.generation, strerror(-err));
+			goto refuse;
+		}
+	}
 	ids = calloc(d->workloads.count + 1, sizeof(*ids));
 	if (!ids) {
 		err = -ENOMEM;
@@ -1045,25 +1163,36 @@ static int daemon_reload(struct daemon *d, char **report)
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
+	/*
+	 * Records decided under the generation before last are all in the ring
+	 * buffer by now: journal them while it still has its names. Before the
+	 * swap, not after: a record of the new generation drained before it is
+	 * current would find no names.
+	 */
+	drain_records(d);
 	err = swap_workloads(d, &next, ids);
 	if (err) {
 		enforcer_unload_image(&d->enforcer, &next.image);
 		goto refuse;
 	}
 	free(ids);
-	/* Records decided under the generation before last are all drained by now. */
-	drain_records(d);
 	generation_free(&d->previous);
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
 	sigctl_bound(&d->sig);
+	save_state(d);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
+	follow_paths(d);
 	return 0;
 refuse:
 	free(ids);
+	if (same_sources) {
+		d->current.sources = next.sources;
+		next.sources = (struct policy_sources){ 0 };
+	}
 	generation_free(&next);
 	log_error("policy", "reload failed; generation %u stays in force",
 		  d->current.image.generation);
@@ -1163,6 +1292,7 @@ static int add_discovered(struct daemon *d, const char *name, const char *labels
 	}
 	log_info("discovery", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, cgroup_path);
+	save_state(d); /* a restarted daemon adopts it (mark_discovered) */
 	return 0;
 fail:
 	workload_clear(&w);
@@ -1201,6 +1331,34 @@ static int discovery_found(void *ctx, const char *cgroup_path, const struct cgro
 }
 
 /*
+ * Workloads adopted from the previous daemon's state that discovery made:
+ * a watched root under its root name, or a unit or container below one
+ * under the name its path gives. The state file does not say so; the
+ * names do, and their cgroups must never be removed by the sweep.
+ */
+static void mark_discovered(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	char name[WORKLOAD_NAME_MAX + 64];
+
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		struct workload *w = &d->workloads.items[i];
+		struct cgroup_identity id;
+
+		for (size_t r = 0; r < cfg->watch_count && !w->discovered; r++) {
+			const char *root = cfg->watch_cgroups[r];
+
+			discovery_root_name(root, name, sizeof(name));
+			if (!strcmp(w->cgroup_path, root))
+				w->discovered = !strcmp(w->name, name);
+			else if (cgroup_path_within(w->cgroup_path, root) &&
+				 !identity_parse_cgroup(w->cgroup_path, &id) && id.kind != IDENTITY_NONE)
+				w->discovered = !strcmp(w->name, id.name);
+		}
+	}
+}
+
+/*
  * Each watched root becomes the workload "unidentified:ROOT", so that the
  * kernel governs every cgroup below it from its first action, before a
  * scan identifies it. A root no policy selects, or one that holds actgated
@@ -1216,6 +1374,7 @@ static int watch_roots(struct daemon *d)
 
 	if (!cfg->watch_count)
 		return 0;
+	mark_discovered(d);
 	err = cgroup_of_pid(getpid(), own, sizeof(own));
 	if (err) {
 		log_error("discovery", "cannot read actgated's own cgroup: %s", strerror(-err));
@@ -1232,6 +1391,8 @@ static int watch_roots(struct daemon *d)
 			return -EINVAL;
 		}
 		discovery_root_name(root, name, sizeof(name));
+		if (discovery_known(d, root))
+			continue; /* adopted from the previous daemon (mark_discovered) */
 		err = add_discovered(d, name, "", root, why, sizeof(why));
 		if (err) {
 			log_error("discovery", "--watch-cgroup %s: %s%s", root, why,
@@ -1251,20 +1412,59 @@ static const struct policy_set *current_set(void *ctx)
 	return &((struct daemon *)ctx)->current.set;
 }
 
+static int daemon_reload(struct daemon *d, char **report)
+{
+	return switch_generation(d, false, report);
+}
+
+/*
+ * A change on the way to some rule's path: when a path now resolves to
+ * another file (or to one at all, or to none), compile the running policy
+ * again so that its rules hold for the file that is there now.
+ */
+static void check_paths(struct daemon *d)
+{
+	char changed[PATH_MAX], *report = NULL;
+
+	d->path_check_at_ns = 0;
+	if (!path_watch_stale(&d->paths, changed, sizeof(changed))) {
+		/* Directories may have appeared on the way to missing paths: watch them too. */
+		if (d->path_rewatch)
+			follow_paths(d);
+		d->path_rewatch = false;
+		return;
+	}
+	d->path_rewatch = false;
+	log_info("paths", "%s resolves to another file now: compiling generation %u's policy "
+		 "again", changed, d->current.image.generation);
+	if (switch_generation(d, true, &report)) {
+		/* Logged; the running generation still names the old file. Try again later. */
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+	}
+	free(report);
+}
+
 int daemon_check_config(const struct daemon_config *cfg)
 {
-	struct policy_set set = { 0 };
-	struct policy_image image = { 0 };
-	int err = load_policies(cfg, 1, &set, &image, NULL);
+	struct generation g = { 0 };
+	int err = load_policies(cfg, 1, &g, NULL);
 
 	/* Counted for each policy alone: a workload's composed policy differs. */
 	if (!err)
 		printf("%s: %zu policies, %zu path rules resolved, %zu connect prefixes: ok\n",
-		       cfg->policy_dir, set.count, image.checked_path_rules,
-		       image.checked_net_entries);
-	policy_image_free(&image);
-	policy_set_free(&set);
+		       cfg->policy_dir, g.set.count, g.image.checked_path_rules,
+		       g.image.checked_net_entries);
+	generation_free(&g);
 	return err;
+}
+
+/* The signals the event loop takes through a signalfd. */
+static void handled_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
 }
 
 static int setup_loop(struct daemon *d)
@@ -1272,12 +1472,7 @@ static int setup_loop(struct daemon *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
+	handled_signals(&mask);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->epoll_fd < 0)
@@ -1290,6 +1485,12 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	ev.data.u64 = 3;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0)
+		return -errno;
+	ev.data.u64 = 4;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.inotify_fd, &ev) < 0)
+		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLPRI, .data.u64 = 5 };
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.mounts_fd, &ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -1311,9 +1512,18 @@ static void handle_signal(struct daemon *d)
 	}
 }
 
+/* Check the rule paths once things settle; after a change on their way, watch it again. */
+static void check_paths_soon(struct daemon *d, bool changed)
+{
+	if (!d->path_check_at_ns)
+		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+	d->path_rewatch |= changed;
+}
+
 static int serve(struct daemon *d)
 {
 	int64_t next_sweep_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t next_path_check_ns = next_sweep_ns + PATH_CHECK_INTERVAL_MS * 1000000LL;
 	struct epoll_event events[16];
 
 	while (!d->stopping) {
@@ -1335,14 +1545,32 @@ static int serve(struct daemon *d)
 				handle_signal(d);
 			else if (tag == 3)
 				accept_client(d);
+			else if (tag == 4 && path_watch_read_events(&d->paths))
+				check_paths_soon(d, true);
+			else if (tag == 5)
+				check_paths_soon(d, true); /* a mount or unmount */
 			else if (tag >= 1000 && d->clients[tag - 1000].fd >= 0)
 				client_readable(d, &d->clients[tag - 1000]);
 		}
 		drain_records(d);
+		jsink_tick(d->journal);
 		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
 			sweep_workloads(d);
+			check_dropped(d);
 			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
 		}
+		/*
+		 * Only where inotify could not watch: a stat of every deny
+		 * rule's path is not free with 100,000 rules.
+		 */
+		if (clock_ns(CLOCK_MONOTONIC) >= next_path_check_ns) {
+			if (d->paths.unwatched)
+				check_paths_soon(d, false);
+			next_path_check_ns =
+				clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+		}
+		if (d->path_check_at_ns && clock_ns(CLOCK_MONOTONIC) >= d->path_check_at_ns)
+			check_paths(d);
 		unload_previous(d, false);
 		sigctl_tick(&d->sig);
 		discovery_tick(&d->discovery);
@@ -1350,37 +1578,187 @@ static int serve(struct daemon *d)
 	return 0;
 }
 
-/* Remove every workload we created; their cgroups stay if still populated. */
-static void release_all(struct daemon *d)
+/*
+ * Is workload w still what the state file says: its cgroup there, with the
+ * same id (a cgroup removed and made again under the same path is another
+ * one)? And does the kernel still govern it?
+ */
+static bool workload_alive(const struct daemon *d, const struct workload *w,
+			   const uint64_t *kernel_ids, size_t kernel_count)
 {
-	for (size_t i = 0; i < d->workloads.count; i++) {
-		char fs_path[PATH_MAX];
+	char fs_path[PATH_MAX];
+	uint64_t id = 0;
+	bool in_kernel = false;
 
-		if (d->workloads.items[i].discovered)
-			continue;
-		if (!cgroup_fs_path(d, d->workloads.items[i].cgroup_path, fs_path, sizeof(fs_path)))
-			cgroup_remove_tree(fs_path);
+	for (size_t i = 0; i < kernel_count; i++)
+		in_kernel |= kernel_ids[i] == w->cgroup_id;
+	return in_kernel && !cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) &&
+	       !cgroup_id_at(fs_path, &id) && id == w->cgroup_id;
+}
+
+/*
+ * Reconcile the kernel's workloads with the state: a workload whose cgroup
+ * went while no daemon ran is swept; a kernel entry the state does not know
+ * (a daemon killed between registering a workload and saving it, before its
+ * `actgate run` got an answer, so before anything ran in it) goes too.
+ */
+static int reconcile_workloads(struct daemon *d)
+{
+	uint64_t *ids = NULL;
+	size_t count = 0;
+	int err = enforcer_workload_cgroups(&d->enforcer, &ids, &count);
+
+	if (err) {
+		log_error("bpf", "cannot list the adopted workloads: %s", strerror(-err));
+		return err;
 	}
+	for (size_t i = 0; i < d->workloads.count;) {
+		struct workload *w = &d->workloads.items[i];
+
+		if (workload_alive(d, w, ids, count)) {
+			i++;
+			continue;
+		}
+		log_info("state", "workload %s (id %llu): its cgroup %s went while no daemon ran; "
+				  "removed",
+			 w->name, (unsigned long long)w->id, w->cgroup_path);
+		enforcer_remove_workload(&d->enforcer, w->cgroup_id);
+		workload_table_remove(&d->workloads, w);
+	}
+	for (size_t k = 0; k < count; k++) {
+		bool known = false;
+
+		for (size_t i = 0; i < d->workloads.count; i++)
+			known |= d->workloads.items[i].cgroup_id == ids[k];
+		if (known)
+			continue;
+		log_warn("state", "cgroup %llu is governed in the kernel but not in the state file; "
+				  "removed",
+			 (unsigned long long)ids[k]);
+		enforcer_remove_workload(&d->enforcer, ids[k]);
+	}
+	free(ids);
+	return 0;
+}
+
+/*
+ * Take over from a daemon that died or stopped: its workloads from the state
+ * file, the records its ring buffer kept, the drops it missed; then the
+ * policy on disk as the next generation, like a reload, and the older
+ * generations out of the maps. Until the reload succeeds the adopted maps
+ * go on enforcing the generation the previous daemon left, so a failure here
+ * (logged) stops this daemon but never enforcement.
+ */
+static int adopt_pins(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct daemon_state st;
+	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t written_before = 0, written = 0, lost = 0;
+	char why[1024], *report = NULL;
+	long purged;
+	int err;
+
+	err = state_load(cfg->state_dir, &st, why, sizeof(why));
+	if (err) {
+		log_error("state", "%s. The pins at %s keep enforcing what they held, unjournaled. "
+				   "%s; or stop enforcement with `actgate detach --pin-dir %s`",
+			  why, cfg->pin_dir,
+			  err == -ENOENT ? "Start actgated with the --state-dir the pins were made with"
+					 : "Repair or restore the file",
+			  cfg->pin_dir);
+		return err;
+	}
+	err = state_load_names(cfg->state_dir, &d->adopted_names, why, sizeof(why));
+	if (!err && d->adopted_names.generation != st.generation) {
+		snprintf(why, sizeof(why), "the names file is of generation %u",
+			 d->adopted_names.generation);
+		rule_names_free(&d->adopted_names);
+		err = -ESTALE;
+	}
+	if (err)
+		log_warn("state", "%s: records of generation %u journaled now do not name their rule",
+			 why, st.generation);
+	workload_table_free(&d->workloads);
+	d->workloads = st.workloads;
+	d->next_workload_id = st.next_workload_id;
+	memcpy(d->dropped_seen, st.dropped, sizeof(d->dropped_seen));
+	/* The generation the maps hold; its image died with the previous daemon. */
+	generation_free(&d->current);
+	d->current.image.generation = st.generation;
+	log_info("state", "adopting %s: generation %u, %zu workloads", cfg->pin_dir, st.generation,
+		 d->workloads.count);
+
+	/* What the kernel recorded while no daemon ran, named by the adopted workloads. */
+	jsink_counts(d->journal, &written_before, &lost);
+	drain_records(d);
+	jsink_counts(d->journal, &written, &lost);
+	if (!enforcer_dropped(&d->enforcer, now)) {
+		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+			d->dropped_while_down += now[a] - d->dropped_seen[a];
+		if (d->dropped_while_down)
+			log_warn("bpf",
+				 "%llu records dropped while no daemon ran: the ring buffer was full "
+				 "(in all: exec %llu, open %llu, connect %llu, tamper %llu)",
+				 (unsigned long long)d->dropped_while_down,
+				 (unsigned long long)now[ACTGATE_ACTION_EXEC],
+				 (unsigned long long)now[ACTGATE_ACTION_OPEN],
+				 (unsigned long long)now[ACTGATE_ACTION_CONNECT],
+				 (unsigned long long)now[ACTGATE_ACTION_TAMPER]);
+		memcpy(d->dropped_seen, now, sizeof(now));
+	}
+	log_info("journal", "%llu records journaled from the adopted ring buffer",
+		 (unsigned long long)(written - written_before));
+
+	err = reconcile_workloads(d);
+	if (err)
+		return err;
+	err = daemon_reload(d, &report);
+	free(report);
+	if (err) {
+		log_error("policy", "the policy in %s cannot replace generation %u, which the pins "
+				    "keep enforcing; fix it and start actgated again",
+			  cfg->policy_dir, st.generation);
+		return err;
+	}
+	/* Past the grace period no program still reads an old header. */
+	unload_previous(d, true);
+	purged = enforcer_purge_generations(&d->enforcer, d->current.image.generation);
+	if (purged < 0)
+		return (int)purged;
+	log_info("policy", "removed %ld entries of older generations", purged);
+	save_state(d);
+	return 0;
 }
 
 int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon *d;
+	sigset_t mask;
 	char why[512];
 	int err;
 
+	/*
+	 * Blocked before any thread starts (the journal's compression
+	 * workers): a thread that has them unblocked would take SIGHUP's
+	 * default action, and the daemon would die instead of reloading.
+	 */
+	handled_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->cfg = cfg;
 	d->epoll_fd = d->listen_fd = d->signal_fd = -1;
+	d->paths.inotify_fd = d->paths.mounts_fd = -1;
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	/* Ids unique across daemon restarts without state: start from the clock. */
 	d->next_workload_id = (uint64_t)time(NULL) << 16;
 	refresh_clock_offset(d);
 
-	err = load_policies(cfg, 1, &d->current.set, &d->current.image, NULL);
+	err = load_policies(cfg, 1, &d->current, NULL);
 	if (err)
 		goto out;
 	err = enforcer_probe(why, sizeof(why));
@@ -1400,9 +1778,15 @@ int daemon_run(const struct daemon_config *cfg)
 			  strerror(-err));
 		goto out;
 	}
-	err = journal_writer_open(&d->journal, cfg->journal_dir);
+	err = jsink_open(&d->journal, &(struct jsink_config){
+		.dir = cfg->journal_dir, .key_path = cfg->journal_key,
+		.fsync_every_records = cfg->fsync_every_records,
+		.fsync_every_ms = cfg->fsync_every_ms });
+	if (err)
+		goto out;
+	err = state_check_dir(cfg->state_dir, why, sizeof(why));
 	if (err) {
-		log_error("journal", "cannot open %s: %s", cfg->journal_dir, strerror(-err));
+		log_error("state", "%s: a restarted daemon could not take over", why);
 		goto out;
 	}
 	if (cfg->socket_group) {
@@ -1412,16 +1796,33 @@ int daemon_run(const struct daemon_config *cfg)
 			goto out;
 		}
 	}
+	/* Before adoption, whose reload follows the new generation's paths. */
+	err = path_watch_open(&d->paths);
+	if (err)
+		goto out;
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
 		goto out;
-	err = enforcer_start(&d->enforcer, on_record, d, cfg->verbose);
+	{
+		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
+						.events_bytes = cfg->events_bytes,
+						.verbose = cfg->verbose };
+
+		err = enforcer_start(&d->enforcer, &ecfg, on_record, d);
+	}
 	if (err)
 		goto out;
-	err = enforcer_load_image(&d->enforcer, &d->current.image);
+	if (d->enforcer.adopted) {
+		err = adopt_pins(d);
+	} else {
+		err = enforcer_load_image(&d->enforcer, &d->current.image);
+		if (!err)
+			save_state(d);
+	}
 	if (err)
 		goto out;
+	follow_paths(d);
 	{
 		struct sigctl_host host = { .ctx = d, .workloads = &d->workloads,
 					    .enforcer = &d->enforcer, .policy_set = current_set,
@@ -1430,6 +1831,7 @@ int daemon_run(const struct daemon_config *cfg)
 		err = sigctl_init(&d->sig, &host, cfg->spool_dir);
 		if (err)
 			goto out;
+		sigctl_bound(&d->sig); /* adopted workloads too */
 	}
 	err = watch_roots(d);
 	if (err)
@@ -1439,13 +1841,24 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
 		goto out;
 	}
-	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s",
-		 d->current.set.count, cfg->policy_dir, d->journal.path, cfg->socket_path);
+	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s; pins %s (%s)",
+		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path,
+		 cfg->pin_dir, d->enforcer.adopted ? "adopted" : "created");
 	notify_ready();
 	err = serve(d);
 	drain_records(d);
-	log_info("daemon", "stopping: %llu records journaled, %llu not written",
-		 (unsigned long long)d->records_written, (unsigned long long)d->records_unwritten);
+	check_dropped(d);
+	save_state(d);
+	/* No daemon to protect from now on; the pins keep enforcing. */
+	enforcer_set_daemon(&d->enforcer, 0);
+	{
+		uint64_t written, lost;
+
+		jsink_counts(d->journal, &written, &lost);
+		log_info("daemon", "stopping: %llu records journaled, %llu not written; enforcement "
+				   "goes on from the pins in %s (`actgate detach` ends it)",
+			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
+	}
 out:
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -1463,13 +1876,14 @@ out:
 		close(d->epoll_fd);
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
-	release_all(d);
+	path_watch_close(&d->paths);
+	jsink_close(d->journal);
 	sigctl_free(&d->sig);
 	discovery_free(&d->discovery);
-	journal_writer_close(&d->journal);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);
+	rule_names_free(&d->adopted_names);
 	free(d);
 	return err;
 }

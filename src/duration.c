@@ -17,42 +17,83 @@ static const struct unit {
 	{ "s", SEC },             { "ms", MS },        { "", SEC },
 };
 
+/* The unit that text starts with (the longest name that matches), or NULL. */
+static const struct unit *unit_at(const char *text, size_t *len)
+{
+	const struct unit *best = NULL;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++) {
+		size_t n = strlen(units[i].name);
+
+		if (strncmp(text, units[i].name, n) == 0 && (!best || n > *len)) {
+			best = &units[i];
+			*len = n;
+		}
+	}
+	return best;
+}
+
+/*
+ * Terms in decreasing units ("1h30m", as duration_format writes them, so
+ * that what a message prints can be typed back); a bare number is seconds
+ * and stands alone.
+ */
 int duration_parse(const char *text, uint64_t *ns, char *why, size_t why_size)
 {
+	const struct unit *prev = NULL;
 	const char *p = text;
-	uint64_t value = 0;
+	uint64_t total = 0;
 
 	if (!text || !*text) {
 		snprintf(why, why_size, "empty duration; write a number and a unit, like 30s or 5m");
 		return -EINVAL;
 	}
-	if (!isdigit((unsigned char)*p)) {
-		snprintf(why, why_size, "\"%.32s\": a duration starts with a number, like 30s or 5m",
-			 text);
+	while (*p) {
+		const struct unit *u;
+		uint64_t value = 0;
+		size_t len = 0;
+
+		if (!isdigit((unsigned char)*p)) {
+			snprintf(why, why_size,
+				 prev ? "\"%.32s\": unknown unit \"%.8s\"; use ms, s, m, h or d"
+				      : "\"%.32s\": a duration starts with a number, like 30s or 5m",
+				 text, p);
+			return -EINVAL;
+		}
+		for (; isdigit((unsigned char)*p); p++) {
+			value = value * 10 + (uint64_t)(*p - '0');
+			if (value > DURATION_MAX_NS)
+				goto too_long;
+		}
+		u = *p ? unit_at(p, &len) : (prev ? NULL : &units[sizeof(units) / sizeof(units[0]) - 1]);
+		if (!u) {
+			snprintf(why, why_size,
+				 *p ? "\"%.32s\": unknown unit \"%.8s\"; use ms, s, m, h or d"
+				    : "\"%.32s\": the last number has no unit%s",
+				 text, *p ? p : "");
+			return -EINVAL;
+		}
+		if (prev && u->ns >= prev->ns) {
+			snprintf(why, why_size,
+				 "\"%.32s\": units must go from the largest to the smallest, each once, "
+				 "like 1h30m",
+				 text);
+			return -EINVAL;
+		}
+		p += len;
+		if (value > DURATION_MAX_NS / u->ns || total + value * u->ns > DURATION_MAX_NS)
+			goto too_long;
+		total += value * u->ns;
+		prev = u;
+	}
+	if (total == 0) {
+		snprintf(why, why_size, "\"%.32s\": a duration must be more than zero", text);
 		return -EINVAL;
 	}
-	for (; isdigit((unsigned char)*p); p++) {
-		value = value * 10 + (uint64_t)(*p - '0');
-		if (value > DURATION_MAX_NS) {
-			snprintf(why, why_size, "\"%.32s\" is too long; at most 366d", text);
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].name))
-			continue;
-		if (value == 0) {
-			snprintf(why, why_size, "\"%.32s\": a duration must be more than zero", text);
-			return -EINVAL;
-		}
-		if (value > DURATION_MAX_NS / units[i].ns) {
-			snprintf(why, why_size, "\"%.32s\" is too long; at most 366d", text);
-			return -EINVAL;
-		}
-		*ns = value * units[i].ns;
-		return 0;
-	}
-	snprintf(why, why_size, "\"%.32s\": unknown unit \"%.8s\"; use ms, s, m, h or d", text, p);
+	*ns = total;
+	return 0;
+too_long:
+	snprintf(why, why_size, "\"%.32s\" is too long; at most 366d", text);
 	return -EINVAL;
 }
 

@@ -10,8 +10,11 @@
 
 /*
  * A positive whole number followed by a unit: ms, s, m, h or d (a bare
- * number is seconds). Returns 0 with *ns set, or -EINVAL with the reason in
- * why: empty, no number, an unknown unit, zero, or more than DURATION_MAX_NS.
+ * number is seconds), or several such terms from the largest unit to the
+ * smallest, each unit once ("1h30m", "1m30s": what duration_format prints).
+ * Returns 0 with *ns set, or -EINVAL with the reason in why: empty, no
+ * number, an unknown unit, units out of order, zero, or more than
+ * DURATION_MAX_NS.
  */
 int duration_parse(const char *text, uint64_t *ns, char *why, size_t why_size);
 

@@ -52,12 +52,18 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_EXPIRED] = "expired",
 	[ACTGATE_REASON_GRANT] = "grant",
 	[ACTGATE_REASON_GRANT_EXPIRED] = "grant-expired",
+	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 };
 
-/* In slot order: bit i is 1 << i (enum actgate_access). */
-static const char *const access_names_by_slot[ACTGATE_ACCESS_SLOTS] = {
-	"read", "write", "create", "exec-map",
+/*
+ * In bit order: bit i is 1 << i (enum actgate_access): the slots, then
+ * "link", which says a link or rename asked for the others.
+ */
+#define ACCESS_NAMED_BITS (ACTGATE_ACCESS_SLOTS + 1)
+static const char *const access_names_by_slot[ACCESS_NAMED_BITS] = {
+	"read", "write", "create", "exec-map", "link",
 };
+_Static_assert(ACTGATE_ACCESS_LINK == 1 << ACTGATE_ACCESS_SLOTS, "link follows the slots");
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -125,9 +131,9 @@ int access_names(uint8_t access, char *buf, size_t size)
 
 	if (size)
 		buf[0] = '\0';
-	if (access & ~ACTGATE_ACCESS_ALL)
+	if (access & ~ACTGATE_ACCESS_RECORDED)
 		return -EINVAL;
-	for (unsigned i = 0; i < ACTGATE_ACCESS_SLOTS; i++) {
+	for (unsigned i = 0; i < ACCESS_NAMED_BITS; i++) {
 		if (!(access & (1u << i)))
 			continue;
 		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
@@ -145,11 +151,11 @@ int access_from_names(const char *names, uint8_t *access)
 		size_t len = strcspn(p, ",");
 		unsigned i;
 
-		for (i = 0; i < ACTGATE_ACCESS_SLOTS; i++)
+		for (i = 0; i < ACCESS_NAMED_BITS; i++)
 			if (strlen(access_names_by_slot[i]) == len &&
 			    !memcmp(access_names_by_slot[i], p, len))
 				break;
-		if (i == ACTGATE_ACCESS_SLOTS || (bits & (1u << i)))
+		if (i == ACCESS_NAMED_BITS || (bits & (1u << i)))
 			return -EINVAL;
 		bits |= (uint8_t)(1u << i);
 		p += len;
@@ -220,8 +226,19 @@ static void format_connect_target(const struct actgate_decision *rec, size_t rec
 	}
 }
 
-static void format_tamper_target(const struct actgate_decision *rec, char *out, size_t size)
+static void format_tamper_target(const struct actgate_decision *rec, size_t rec_size, char *out,
+				 size_t size)
 {
+	static const char *const pin_ops[] = { [ACTGATE_PIN_UNLINK] = "unlink",
+					       [ACTGATE_PIN_RMDIR] = "rmdir",
+					       [ACTGATE_PIN_RENAME] = "rename",
+					       [ACTGATE_PIN_UMOUNT] = "umount" };
+	size_t avail = rec_size - ACTGATE_DECISION_FIXED_SIZE;
+	const char *name = rec->path_len > 0 && rec->path_len <= avail &&
+					   memchr(rec->target_path, '\0', rec->path_len)
+				   ? rec->target_path
+				   : "?";
+
 	switch (rec->dev) {
 	case ACTGATE_TAMPER_SIGNAL:
 		snprintf(out, size, "signal %llu to actgated", (unsigned long long)rec->ino);
@@ -231,6 +248,15 @@ static void format_tamper_target(const struct actgate_decision *rec, char *out, 
 		break;
 	case ACTGATE_TAMPER_BPF:
 		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
+		break;
+	case ACTGATE_TAMPER_PINS:
+		if (rec->ino == ACTGATE_PIN_UMOUNT)
+			snprintf(out, size, "umount of the bpffs at %s", name);
+		else if (rec->ino < sizeof(pin_ops) / sizeof(pin_ops[0]) && pin_ops[rec->ino])
+			snprintf(out, size, "%s of %s on the bpffs", pin_ops[rec->ino], name);
+		else
+			snprintf(out, size, "bpffs operation %llu on %s", (unsigned long long)rec->ino,
+				 name);
 		break;
 	default:
 		snprintf(out, size, "tamper kind %u", rec->dev);
@@ -243,7 +269,7 @@ void journal_decision_target(const struct actgate_decision *rec, size_t size, ch
 	if (rec->action == ACTGATE_ACTION_CONNECT)
 		format_connect_target(rec, size, out, out_size);
 	else if (rec->action == ACTGATE_ACTION_TAMPER)
-		format_tamper_target(rec, out, out_size);
+		format_tamper_target(rec, size, out, out_size);
 	else
 		format_path_target(rec, size, out, out_size);
 }

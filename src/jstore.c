@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2707,11 +2708,22 @@ int jstore_open(struct jstore **out, const struct jstore_options *o)
 	if (js->o.compress_level && !js->o.compress_inline) {
 		unsigned want = js->o.compress_threads ? js->o.compress_threads : 1;
 
+		sigset_t all, old;
+
 		if (want > JSTORE_MAX_COMPRESS_THREADS)
 			want = JSTORE_MAX_COMPRESS_THREADS;
+		/*
+		 * The workers take no signal: a caller that blocks its signals later
+		 * to read them from a signalfd (the daemon) would otherwise see
+		 * SIGTERM or SIGHUP delivered to a worker, whose default action
+		 * ends the process.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		while (js->n_workers < want &&
 		       !pthread_create(&js->workers[js->n_workers], NULL, compress_worker, js))
 			js->n_workers++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (!js->n_workers) {
 			err = -EAGAIN;
 			log_error(MODULE, "%s: cannot start a compression thread", js->dir);

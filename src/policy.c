@@ -507,13 +507,25 @@ static bool is_policy_file(const char *name)
 	return ytree_has_suffix(name, ".yaml") || ytree_has_suffix(name, ".yml");
 }
 
-int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *diags)
+static int source_add(struct policy_sources *src, char *name, char *text, size_t len)
+{
+	struct policy_source *items = realloc(src->items, (src->count + 1) * sizeof(*items));
+
+	if (!items)
+		return -ENOMEM;
+	src->items = items;
+	src->items[src->count++] = (struct policy_source){ .name = name, .text = text, .len = len };
+	return 0;
+}
+
+int policy_sources_read_dir(const char *dir, struct policy_sources *src, struct diag_list *diags)
 {
 	char **names = NULL;
 	size_t count = 0;
 	DIR *d = NULL;
 	int err = 0;
 
+	*src = (struct policy_sources){ 0 };
 	d = opendir(dir);
 	if (!d) {
 		err = -errno;
@@ -539,17 +551,30 @@ int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *d
 		goto cleanup;
 	}
 
-	/* Every file is read, so that one run reports every file's errors. */
+	/* Every file is read, so that one run reports every file that cannot be. */
 	for (size_t i = 0; i < count; i++) {
-		char *path;
+		char *path = NULL, *text = NULL;
+		size_t len = 0;
 		int ret;
 
 		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		ret = policy_parse_file(path, set, diags);
-		free(path);
+		/* One byte past the limit is read, so that policy_parse_buffer sees "too long". */
+		ret = ytree_read_file(path, &text, &len);
+		if (ret) {
+			if (diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read policy file: %s",
+				     strerror(-ret)))
+				ret = -ENOMEM;
+			free(path);
+		} else {
+			ret = source_add(src, path, text, len);
+			if (ret) {
+				free(path);
+				free(text);
+			}
+		}
 		if (ret == -ENOMEM) {
 			err = ret;
 			goto cleanup;
@@ -557,19 +582,62 @@ int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *d
 		if (ret && !err)
 			err = ret;
 	}
-	{
-		int ret = policy_set_validate(set, diags);
-
-		if (ret && !err)
-			err = ret;
-	}
 
 cleanup:
 	if (err)
-		policy_set_free(set);
+		policy_sources_free(src);
 	ytree_free_names(names, count);
 	if (d)
 		closedir(d);
+	return err;
+}
+
+int policy_load_sources(const struct policy_sources *src, struct policy_set *set,
+			struct diag_list *diags)
+{
+	int err = 0, ret;
+
+	/* Every file is parsed, so that one run reports every file's errors. */
+	for (size_t i = 0; i < src->count; i++) {
+		ret = policy_parse_buffer(src->items[i].name, src->items[i].text, src->items[i].len,
+					  set, diags);
+		if (ret == -ENOMEM) {
+			err = ret;
+			goto cleanup;
+		}
+		if (ret && !err)
+			err = ret;
+	}
+	ret = policy_set_validate(set, diags);
+	if (ret && !err)
+		err = ret;
+cleanup:
+	if (err)
+		policy_set_free(set);
+	return err;
+}
+
+void policy_sources_free(struct policy_sources *src)
+{
+	for (size_t i = 0; i < src->count; i++) {
+		free(src->items[i].name);
+		free(src->items[i].text);
+	}
+	free(src->items);
+	*src = (struct policy_sources){ 0 };
+}
+
+int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *diags)
+{
+	struct policy_sources src;
+	int err = policy_sources_read_dir(dir, &src, diags);
+
+	if (err) {
+		policy_set_free(set);
+		return err;
+	}
+	err = policy_load_sources(&src, set, diags);
+	policy_sources_free(&src);
 	return err;
 }
 

@@ -206,6 +206,30 @@ int policy_set_validate(const struct policy_set *set, struct diag_list *diags);
 int policy_load_dir(const char *dir, struct policy_set *set, struct diag_list *diags);
 
 /*
+ * The same in two steps, for a daemon that compiles one directory's
+ * policies again later without reading it again (the files may have been
+ * edited since; only `actgate policy reload` takes edits): read the files'
+ * bytes (sorted by name; -ENOENT when there is none, -errno when one cannot
+ * be read, each reported in diags), then parse and validate them (same
+ * convention as policy_load_dir). Names are the files' paths.
+ */
+struct policy_source {
+	char *name;
+	char *text;
+	size_t len;
+};
+
+struct policy_sources {
+	struct policy_source *items;
+	size_t count;
+};
+
+int policy_sources_read_dir(const char *dir, struct policy_sources *src, struct diag_list *diags);
+int policy_load_sources(const struct policy_sources *src, struct policy_set *set,
+			struct diag_list *diags);
+void policy_sources_free(struct policy_sources *src);
+
+/*
  * A rule's name as records and tests show it: "POLICY:SECTION.LIST[INDEX]"
  * (LIST is allow or deny), "POLICY:SECTION.default" for a section's default,
  * and inside an overlay "POLICY:SECTION.when[K].LIST[INDEX]" and

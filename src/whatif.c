@@ -69,6 +69,7 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 	case ACTGATE_REASON_ORPHAN:
 	case ACTGATE_REASON_NO_POLICY:
 	case ACTGATE_REASON_SELF_PROTECTION:
+	case ACTGATE_REASON_DISCONNECTED: /* no path to decide by */
 		snprintf(why, why_size, "decided outside the policy (reason %u)", rec->reason);
 		return WHATIF_SKIPPED;
 	}
@@ -85,7 +86,8 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 			return WHATIF_SKIPPED;
 		}
 		a.path = rec->target;
-		a.access = rec->access;
+		/* A link or rename asked for these accesses of the file: decided as they are. */
+		a.access = rec->access & ACTGATE_ACCESS_ALL;
 	} else {
 		snprintf(why, why_size, "not an action policies decide");
 		return WHATIF_SKIPPED;

@@ -40,6 +40,16 @@ enum actgate_tamper {
 	ACTGATE_TAMPER_SIGNAL = 1, /* a signal to actgated; ino: the signal number */
 	ACTGATE_TAMPER_PTRACE = 2, /* ptrace or /proc/PID/mem access to actgated */
 	ACTGATE_TAMPER_BPF = 3,    /* the bpf() system call; ino: the command */
+	ACTGATE_TAMPER_PINS = 4,   /* removing, renaming or unmounting on the bpffs (the
+				    * pins); ino: enum actgate_pin_op; target_path: the
+				    * name (unlink, rmdir, rename) or the mount point */
+};
+
+enum actgate_pin_op {
+	ACTGATE_PIN_UNLINK = 1,
+	ACTGATE_PIN_RMDIR = 2,
+	ACTGATE_PIN_RENAME = 3,
+	ACTGATE_PIN_UMOUNT = 4,
 };
 
 enum actgate_verdict {
@@ -72,7 +82,14 @@ enum actgate_access {
 	ACTGATE_ACCESS_EXEC_MAP = 1 << 3, /* mapping the file executable (mmap PROT_EXEC) */
 	ACTGATE_ACCESS_WHOLE = 1 << 0,    /* the one slot of exec and unix connect */
 	ACTGATE_ACCESS_ALL = 0xf,
+	/*
+	 * Records only, never a slot: the accesses were asked by a hard link
+	 * or a rename of the file (bpf/file.bpf.c, check_link and
+	 * check_rename), not by an open.
+	 */
+	ACTGATE_ACCESS_LINK = 1 << 4,
 };
+#define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
 #define ACTGATE_ACCESS_SLOTS 4 /* slot i decides access 1 << i */
 
 /* Why a verdict was reached. */
@@ -88,6 +105,12 @@ enum actgate_reason {
 	ACTGATE_REASON_GRANT = 8,     /* allowed by a time-bound grant; rule_id is the grant id */
 	ACTGATE_REASON_GRANT_EXPIRED = 9, /* denied; a grant for it existed but has expired
 					   * (rule_id is the grant id) */
+	/*
+	 * Under directory rules, a file reached without its directories (a
+	 * disconnected dentry: open_by_handle_at of a file whose directories
+	 * are not cached): denied, the rules above it cannot be seen.
+	 */
+	ACTGATE_REASON_DISCONNECTED = 10,
 };
 
 enum actgate_record_type {
@@ -309,5 +332,21 @@ struct actgate_decision {
 _Static_assert(sizeof(struct actgate_decision) == 136 + ACTGATE_PATH_BUF, "actgate_decision layout");
 
 #define ACTGATE_DECISION_FIXED_SIZE (sizeof(struct actgate_decision) - ACTGATE_PATH_BUF)
+
+/*
+ * meta: one entry describing the pinned set (src/pins.h). Written by the
+ * daemon that creates the pins and checked by every daemon that adopts
+ * them: programs and maps of another ABI or another BPF build are never
+ * mixed with ours. The programs read only daemon_tgid.
+ */
+#define ACTGATE_BUILD_ID_LEN 32 /* SHA-256 of the BPF object */
+struct actgate_meta {
+	__u32 abi_version;  /* ACTGATE_ABI_VERSION of the build that pinned */
+	__u32 daemon_tgid;  /* the actgated self-protection guards; 0: none running */
+	__u64 created_ns;   /* CLOCK_REALTIME when the pins were made */
+	__u64 events_bytes; /* the ring buffer's size */
+	__u8 build_id[ACTGATE_BUILD_ID_LEN];
+};
+_Static_assert(sizeof(struct actgate_meta) == 56, "actgate_meta layout");
 
 #endif /* ACTGATE_ABI_H */

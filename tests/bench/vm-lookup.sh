@@ -41,9 +41,12 @@ start() {
 	done
 }
 
+# A stopped daemon leaves its pins enforcing: detach, so that each start is
+# a fresh one and a baseline is measured without programs.
 stop() {
 	kill -TERM $DAEMON
 	wait $DAEMON 2>/dev/null
+	actgate detach >/dev/null || exit 1
 }
 
 row() { # label instructions

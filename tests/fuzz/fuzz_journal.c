@@ -28,14 +28,7 @@
 #include "actgate/abi.h"
 
 #include "journal.h"
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                    \
-		}                                                                   \
-	} while (0)
+#include "fuzz_check.h"
 
 static void check_equal(const struct journal_record *a, const struct journal_record *b)
 {

@@ -19,14 +19,7 @@
 #include <string.h>
 
 #include "json.h"
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                    \
-		}                                                                   \
-	} while (0)
+#include "fuzz_check.h"
 
 static void write_msg(const struct json_msg *msg, struct json_out *j)
 {

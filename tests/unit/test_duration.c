@@ -22,7 +22,8 @@ static void test_parse(void **state)
 	} good[] = {
 		{ "90", 90 * SEC },	  { "90s", 90 * SEC },	     { "5m", 300 * SEC },
 		{ "2h", 7200 * SEC },	  { "1d", 86400 * SEC },     { "250ms", 250000000 },
-		{ "366d", 366 * 86400 * SEC },
+		{ "366d", 366 * 86400 * SEC }, { "1h30m", 5400 * SEC },  { "2d1s", 172801 * SEC },
+		{ "1m30s", 90 * SEC },	  { "1s500ms", 1500000000 }, { "0h5m", 300 * SEC },
 	};
 	static const struct {
 		const char *text;
@@ -34,7 +35,12 @@ static void test_parse(void **state)
 		{ "0s", "\"0s\": a duration must be more than zero" },
 		{ "5 m", "\"5 m\": unknown unit \" m\"; use ms, s, m, h or d" },
 		{ "5y", "\"5y\": unknown unit \"y\"; use ms, s, m, h or d" },
-		{ "1h30m", "\"1h30m\": unknown unit \"h30m\"; use ms, s, m, h or d" },
+		{ "1h30", "\"1h30\": the last number has no unit" },
+		{ "30m1h", "\"30m1h\": units must go from the largest to the smallest, each once, like 1h30m" },
+		{ "1m1m", "\"1m1m\": units must go from the largest to the smallest, each once, like 1h30m" },
+		{ "1h-5m", "\"1h-5m\": unknown unit \"-5m\"; use ms, s, m, h or d" },
+		{ "0h0m", "\"0h0m\": a duration must be more than zero" },
+		{ "366d1s", "\"366d1s\" is too long; at most 366d" },
 		{ "367d", "\"367d\" is too long; at most 366d" },
 		{ "99999999999999999999999", "\"99999999999999999999999\" is too long; at most 366d" },
 	};

@@ -235,7 +235,8 @@ static void test_names(void **state)
 	assert_string_equal(reason_name(ACTGATE_REASON_EXPIRED), "expired");
 	assert_string_equal(reason_name(ACTGATE_REASON_GRANT), "grant");
 	assert_string_equal(reason_name(ACTGATE_REASON_GRANT_EXPIRED), "grant-expired");
-	assert_string_equal(reason_name(ACTGATE_REASON_GRANT_EXPIRED + 1), "?");
+	assert_string_equal(reason_name(ACTGATE_REASON_DISCONNECTED), "disconnected");
+	assert_string_equal(reason_name(ACTGATE_REASON_DISCONNECTED + 1), "?");
 	assert_string_equal(action_name(ACTGATE_ACTION_TAMPER), "tamper");
 
 	assert_int_equal(action_from_name("connect", &v), 0);
@@ -315,10 +316,10 @@ static void test_format_rejects_unnamed_enums(void **state)
 	r.mode = 2;
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	r.mode = 0;
-	r.reason = ACTGATE_REASON_GRANT_EXPIRED + 1;
+	r.reason = ACTGATE_REASON_DISCONNECTED + 1;
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	r.reason = 0;
-	r.access = 0x10; /* no such access */
+	r.access = 0x20; /* no such access */
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	journal_record_clear(&r);
 }
@@ -893,6 +894,11 @@ static void test_access_names(void **state)
 	assert_int_equal(access_names(ACTGATE_ACCESS_WRITE, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "write");
 	assert_int_equal(access_names(0x20, buf, sizeof(buf)), -EINVAL);
+	/* What a link or rename asks: the longest list there is, and it fits. */
+	assert_int_equal(access_names(ACTGATE_ACCESS_RECORDED, buf, ACCESS_NAMES_SIZE), 0);
+	assert_string_equal(buf, "read,write,create,exec-map,link");
+	assert_int_equal(access_from_names("read,write,link", &bits), 0);
+	assert_int_equal(bits, ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE | ACTGATE_ACCESS_LINK);
 	assert_int_equal(access_names(ACTGATE_ACCESS_ALL, buf, 8), -ENOSPC);
 
 	assert_int_equal(access_from_names("", &bits), 0);

@@ -358,12 +358,13 @@ static void test_failures(void **state)
 	assert_string_equal(fx->err, expect);
 	assert_string_equal(fx->out, "");
 
-	/* A directory without a journal names the file it looked for. */
+	/* A directory without a journal says what it looked for. */
 	snprintf(path, sizeof(path), "%s/empty", fx->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(run(fx, path, NULL, false), -ENOENT);
 	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s/decisions.log: No such file or directory\n", path);
+		 "actgate: replay: %s: no journal here (no journal-*.seg files, no decisions.log)\n",
+		 path);
 	assert_string_equal(fx->err, expect);
 
 	snprintf(path, sizeof(path), "%s/passwd", fx->dir);
@@ -373,8 +374,8 @@ static void test_failures(void **state)
 	fclose(full);
 	assert_int_equal(run(fx, path, NULL, true), -EINVAL);
 	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s: not an actgate journal (its first line is not "
-		 "\"#actgate-journal 0\")\n", path);
+		 "actgate: replay: %s: not an actgate journal (neither a journal segment nor a "
+		 "version-0 decisions.log)\n", path);
 	assert_string_equal(fx->err, expect);
 	assert_string_equal(fx->out, "");
 
@@ -388,7 +389,7 @@ static void test_failures(void **state)
 	fclose(full);
 	fclose(err);
 	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s: writing the output: No space left on device\n", fx->dir);
+		 "actgate: replay: writing the output: No space left on device\n");
 	assert_string_equal(said, expect);
 	free(said);
 }

@@ -32,6 +32,10 @@ mount --bind "$T/private" "$T/bound"
 expect_probe EPERM in_workload job-1 actprobe open "$T/bound/a/b/c/key"
 umount "$T/bound"
 
+# Files without directories (a pipe, through /proc/self/fd) are decided by
+# the default: their walk ends at the root of their internal mount.
+expect_probe ok sh -c "echo hi | actgate run --quiet --workload job-1 -- actprobe open /proc/self/fd/0"
+
 expect_record '"action":"open"' '"verdict":"deny"' "\"target\":\"$T/secret\"" \
 	'"rule":"files:open.deny[0]"' '"workload":"job-1"'
 expect_record '"action":"open"' '"verdict":"deny"' "\"target\":\"$T/private/a/b/c/key\"" \

@@ -1,7 +1,8 @@
 # Hot reload: a running workload sees the new policy at its next action; a bad
 # policy, or one that would leave a running workload unselected, is refused
 # and the running policy stays; SIGHUP reloads too; and during 100 reloads
-# between two policies that agree on two files, no action gets another verdict.
+# between two policies that agree on a loop of opens, execs and connects, no
+# action gets another verdict.
 . /actgate/lib.sh
 
 copy_binary tool-a
@@ -73,13 +74,16 @@ expect_record '"verdict":"deny"' "\"target\":\"$T/bin/tool-a\"" '"generation":3'
 touch "$T/stop"
 wait $WORKER
 
-# 100 reloads between two policies that both deny f1 and allow f2, one with
-# exact rules and one with a subtree rule and an exception, under a workload
-# that opens both in a loop: every answer must be EPERM for f1 and ok for f2.
+# 100 reloads between two policies that agree on every action a workload
+# takes in a loop, one written with exact rules and allowing defaults, the
+# other with subtree rules, exceptions and denying defaults: open f1 EPERM,
+# f2 ok; exec tool-a EPERM, tool-b ok; connect 127.0.0.1:7001 ok,
+# 127.0.0.2:7001 EPERM. Any other answer is a verdict neither policy gives.
 mkdir -p "$T/files"
 echo 1 >"$T/files/f1"
 echo 2 >"$T/files/f2"
 rm -f "$T/stop"
+listen_on 127.0.0.1 7001
 policy_exact() {
 	cat >"$POLICIES/p.yaml" <<YAML
 apiVersion: actgate.dev/v1
@@ -88,6 +92,8 @@ metadata: {name: live}
 spec:
   selector: {workloads: ["ci:*"]}
   open: {default: allow, deny: [$T/files/f1]}
+  exec: {default: allow, deny: [$T/bin/tool-a]}
+  connect: {default: allow, deny: ["127.0.0.2"]}
 YAML
 }
 policy_subtree() {
@@ -98,14 +104,18 @@ metadata: {name: live}
 spec:
   selector: {workloads: ["ci:*"]}
   open: {default: deny, allow: [/, $T/files/f2], deny: [$T/files/]}
+  exec: {default: deny, allow: [/, $T/bin/tool-b], deny: [$T/bin/]}
+  connect: {default: deny, allow: ["127.0.0.0/8:7001"], deny: ["127.0.0.2/32"]}
 YAML
 }
+EXPECTED="EPERM ok EPERM ok ok EPERM"
 cat >"$T/looper.sh" <<SH
 n=0
 while [ ! -e "$T/stop" ]; do
-	a=\$(actprobe open "$T/files/f1")
-	b=\$(actprobe open "$T/files/f2")
-	[ "\$a \$b" = "EPERM ok" ] || echo "\$a \$b" >>"$T/wrong"
+	got="\$(actprobe open "$T/files/f1") \$(actprobe open "$T/files/f2")"
+	got="\$got \$(actprobe exec "$T/bin/tool-a" true 2>/dev/null) \$(actprobe exec "$T/bin/tool-b" true 2>/dev/null)"
+	got="\$got \$(actprobe connect 127.0.0.1 7001) \$(actprobe connect 127.0.0.2 7001)"
+	[ "\$got" = "$EXPECTED" ] || echo "\$got" >>"$T/wrong"
 	n=\$((n + 1))
 	echo \$n >"$T/rounds"
 done
@@ -122,7 +132,7 @@ while [ $r -lt 100 ]; do
 done
 touch "$T/stop"
 wait $LOOPER
-[ ! -e "$T/wrong" ] || fail "verdicts neither policy gives, during reloads: $(sort "$T/wrong" | uniq -c)"
+[ ! -e "$T/wrong" ] || fail "verdicts neither policy gives ($EXPECTED expected), during reloads: $(sort "$T/wrong" | uniq -c)"
 rounds=$(cat "$T/rounds")
 [ "$rounds" -gt 0 ] || fail "the looping workload made no round"
-note "$rounds rounds of opens across 100 reloads, all EPERM for f1 and ok for f2"
+note "$rounds rounds of open, exec and connect across 100 reloads, each as both policies decide"

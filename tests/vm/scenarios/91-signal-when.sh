@@ -1,7 +1,7 @@
 # A signal flips a `when:` overlay: the next action of a running workload
 # sees it, without a reload; clearing it (or its time to live running out)
-# flips it back; the workload's binding carries the signal generation and
-# the values its policy read; bad signals are refused and change nothing.
+# flips it back; each decision record carries the signal generation and the
+# values its policy read; bad signals are refused and change nothing.
 . /actgate/lib.sh
 
 copy_binary tool
@@ -25,7 +25,8 @@ expect_eq "$(ask)" ok "no signal yet"
 
 actgate signal set --principal bob risk=high || fail "signal set"
 expect_eq "$(ask)" EPERM "risk=high on the workload's principal"
-expect_record '"workload":"agent:1"' '"verdict":"deny"' '"rule":"risky:exec.when[0].deny[0]"'
+expect_record '"workload":"agent:1"' '"verdict":"deny"' '"rule":"risky:exec.when[0].deny[0]"' \
+	'"signal_generation":1' '"signals":"risk=high"'
 actgate signal list | grep -q "principal.*bob.*risk.*high" || fail "signal list: $(actgate signal list)"
 # The workload is bound under the store's generation, with the values its policy read.
 actgate status --json | grep -q '"workload\.[0-9]*\.signals":"risk=high"' ||
@@ -36,6 +37,8 @@ expect_eq "$gen" 1 "signal generation after one change"
 # A workload-scoped value wins over the principal's.
 actgate signal set --workload agent:1 risk=low || fail "signal set workload"
 expect_eq "$(ask)" ok "risk=low on the workload itself"
+expect_record '"workload":"agent:1"' '"verdict":"allow"' '"signal_generation":2' \
+	'"signals":"risk=low"'
 actgate signal clear --workload agent:1 risk || fail "signal clear"
 expect_eq "$(ask)" EPERM "back to the principal's risk=high"
 actgate signal clear --principal bob risk || fail "signal clear principal"
