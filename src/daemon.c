@@ -1800,6 +1800,16 @@ int daemon_run(const struct daemon_config *cfg)
 	err = path_watch_open(&d->paths);
 	if (err)
 		goto out;
+	{
+		/* Before adoption: its reload binds workloads, which reads the signals. */
+		struct sigctl_host host = { .ctx = d, .workloads = &d->workloads,
+					    .enforcer = &d->enforcer, .policy_set = current_set,
+					    .rebind = rebind_signals };
+
+		err = sigctl_init(&d->sig, &host, cfg->spool_dir);
+		if (err)
+			goto out;
+	}
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
@@ -1823,16 +1833,7 @@ int daemon_run(const struct daemon_config *cfg)
 	if (err)
 		goto out;
 	follow_paths(d);
-	{
-		struct sigctl_host host = { .ctx = d, .workloads = &d->workloads,
-					    .enforcer = &d->enforcer, .policy_set = current_set,
-					    .rebind = rebind_signals };
-
-		err = sigctl_init(&d->sig, &host, cfg->spool_dir);
-		if (err)
-			goto out;
-		sigctl_bound(&d->sig); /* adopted workloads too */
-	}
+	sigctl_bound(&d->sig); /* adopted workloads too */
 	err = watch_roots(d);
 	if (err)
 		goto out;

@@ -150,10 +150,9 @@ start_batch() {
 	shift 3
 	mkfifo "$T/$id.in" "$T/$id.out"
 	actgate run --quiet "$@" -- actprobe batch <"$T/$id.in" >"$T/$id.out" &
-	# Opening a fifo blocks until the other end opens; a signal (SIGCHLD of
-	# an earlier batch ending) interrupts it: open again.
-	until eval "exec $wfd>\"\$T/\$id.in\"" 2>/dev/null; do :; done
-	until eval "exec $rfd<\"\$T/\$id.out\"" 2>/dev/null; do :; done
+	# Read-write opens of the fifos do not block (a blocking open can be
+	# interrupted by SIGCHLD, and a failed exec redirection ends the shell).
+	eval "exec $wfd<>\"\$T/\$id.in\" $rfd<>\"\$T/\$id.out\""
 }
 
 batch_ask() {

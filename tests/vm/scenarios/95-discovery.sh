@@ -64,8 +64,10 @@ wait_for 100 "systemd:web.service was not discovered" sh -c "actgate status | gr
 rmdir "$ROOT$C"
 wait_for 100 "container:$ID stayed after its cgroup was removed" sh -c "! actgate status | grep -q 'name: container:$ID'"
 
-# A watched root no policy selects refuses the start.
+# A watched root no policy selects refuses the start (of a daemon on fresh
+# pins: one adopting these would refuse the policy for the same reason).
 stop_daemon
+actgate detach >"$T/detach.out" 2>&1 || fail "detach: $(cat "$T/detach.out")"
 mkdir -p "$T/p2" "$ROOT/nowhere-selected"
 cat >"$T/p2/p.yaml" <<YAML
 apiVersion: actgate.dev/v1
