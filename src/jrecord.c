@@ -82,7 +82,7 @@ int jrecord_encode(const struct journal_record *r, struct jrecord_buf *b)
 
 	b->len = 0;
 	if (!strcmp(action_name(r->action), "?") || !strcmp(verdict_name(r->verdict), "?") ||
-	    !strcmp(mode_name(r->mode), "?") || (r->access & ~ACTGATE_ACCESS_ALL) ||
+	    !strcmp(mode_name(r->mode), "?") || (r->access & ~ACTGATE_ACCESS_RECORDED) ||
 	    strnlen(r->comm, sizeof(r->comm)) > ACTGATE_COMM_LEN)
 		return -EINVAL;
 	comm_len = strnlen(r->comm, sizeof(r->comm));

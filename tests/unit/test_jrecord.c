@@ -112,7 +112,7 @@ static void test_round_trip(void **state)
 	r.pid = r.ppid = r.uid = r.generation = UINT32_MAX;
 	r.tgid = 0;
 	r.signal_generation = UINT64_MAX;
-	r.access = ACTGATE_ACCESS_ALL;
+	r.access = ACTGATE_ACCESS_RECORDED; /* every access, and link */
 	r.reason = 255;
 	strcpy(r.comm, "0123456789abcdef");
 	r.target = "/tmp/a\tb\nc\x1b[31m\xff";

@@ -40,14 +40,14 @@ Options:
   --scenarios DIRS   space-separated scenario directories (may be repeated)
   --only GLOB        run only scenarios whose name (file name without .sh)
                      matches GLOB, e.g. '1*' or '00-vm-sane'
-  --timeout S        whole-VM timeout in seconds (default: $VMTEST_TIMEOUT or 1200)
+  --timeout S        whole-VM timeout in seconds (default: $VMTEST_TIMEOUT or 3600)
   --demo SCRIPT      demo mode: run only SCRIPT (cwd /actgate/demo, which also
                      holds lib.sh and every path in $VMTEST_DEMO_FILES), its
                      output streamed live; run.sh exits with its status
   -h, --help         this text
 
 Environment:
-  VMTEST_TIMEOUT           whole-VM timeout, seconds (default 1200)
+  VMTEST_TIMEOUT           whole-VM timeout, seconds (default 3600: the whole suite under TCG, on a busy machine)
   VMTEST_SCENARIO_TIMEOUT  per-scenario timeout, seconds (default 180)
   VMTEST_CACHE             kernel cache (default ~/.cache/actgate/vm)
   VMTEST_DEMO_FILES        demo mode: files/dirs copied under /actgate/demo/
@@ -64,7 +64,7 @@ BUILD_DIR/vm/<kernel>/console.log.
 EOF
 }
 
-kernel='' build='' only='' demo='' timeout=${VMTEST_TIMEOUT:-1200}
+kernel='' build='' only='' demo='' timeout=${VMTEST_TIMEOUT:-3600}
 scenario_dirs=()
 need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs an argument (see --help)"; }
 while [[ $# -gt 0 ]]; do
