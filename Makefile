@@ -155,7 +155,8 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal $(BINS) $(VM_HELPERS)
+bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
+	$(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
@@ -165,6 +166,9 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 	$(Q)echo '== kernel-side cost in the VM ($(VMTEST_KERNEL), qemu -icount)'
 	$(Q)VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-lookup.sh
+	$(Q)echo '== revocation and signal change to the first denied action, in the VM ($(VMTEST_KERNEL), TCG)'
+	$(Q)VMTEST_SCENARIO_TIMEOUT=1200 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
+		--build $(BUILD) --demo tests/bench/vm-signals.sh
 
 # libFuzzer needs clang; each target links the parser sources it exercises.
 FUZZ_SECONDS ?= 30

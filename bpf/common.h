@@ -15,6 +15,13 @@
 #include "maps.h"
 
 #define EPERM 1
+/*
+ * include/linux/fs.h: a file execve (or uselib) opened. 6.1 keeps it only in
+ * f_flags (__FMODE_EXEC, an open flag no open(2) can pass); newer kernels
+ * also set FMODE_EXEC in f_mode.
+ */
+#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20
 #define ENOMEM 12
 #define ENAMETOOLONG 36
 /* include/linux/dcache.h and fs.h: stable flag values, not in BTF. */
@@ -105,7 +112,27 @@ static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __
 struct governance {
 	struct actgate_workload *wl; /* NULL: an orphan (its workload is gone) */
 	__u64 cgroup_id;             /* the task's own cgroup, for the record */
+	/*
+	 * Copied from *wl once: the daemon may replace the entry while the
+	 * action is decided, and one action must see one version of it.
+	 */
+	__u64 workload_id;
+	__u64 expires_boot_ns;
+	__u64 signal_generation;
+	__u32 flags;
 };
+
+static __always_inline void copy_workload(struct governance *g)
+{
+	struct actgate_workload *wl = g->wl;
+
+	if (!wl)
+		return;
+	g->workload_id = wl->workload_id;
+	g->expires_boot_ns = wl->expires_boot_ns;
+	g->signal_generation = wl->signal_generation;
+	g->flags = wl->flags;
+}
 
 /*
  * A task's mark, when it has one, wins over its cgroup: a task cannot leave
@@ -124,11 +151,13 @@ static __always_inline int governing_workload(struct governance *g)
 	if (mark) {
 		key = mark->workload_cgroup_id;
 		g->wl = bpf_map_lookup_elem(&workloads, &key);
+		copy_workload(g);
 		return 1;
 	}
 	g->wl = workload_by_cgroup(g->cgroup_id, &key);
 	if (!g->wl)
 		return 0;
+	copy_workload(g);
 	mark = bpf_task_storage_get(&task_marks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (mark)
 		mark->workload_cgroup_id = key;
@@ -137,8 +166,10 @@ static __always_inline int governing_workload(struct governance *g)
 
 /*
  * The policy of a governed task. NULL, with a fail-closed verdict in v, when
- * it cannot be found. *policy_id and *workload_id are set whenever the
- * workload exists.
+ * it cannot be found, or when the workload is revoked or its time is up:
+ * those are checked before anything else, so no rule, audit mode or grant
+ * lifts them. *policy_id and *workload_id are set whenever the workload
+ * exists.
  */
 static __always_inline struct actgate_policy *governing_policy(const struct governance *g,
 							       __u32 *policy_id,
@@ -155,12 +186,33 @@ static __always_inline struct actgate_policy *governing_policy(const struct gove
 		return NULL;
 	}
 	*policy_id = wl->policy_id;
-	*workload_id = wl->workload_id;
+	*workload_id = g->workload_id;
+	if (g->flags & ACTGATE_WORKLOAD_REVOKED) {
+		fail_closed(v, ACTGATE_REASON_REVOKED);
+		return NULL;
+	}
+	if (g->expires_boot_ns && bpf_ktime_get_boot_ns() >= g->expires_boot_ns) {
+		fail_closed(v, ACTGATE_REASON_EXPIRED);
+		return NULL;
+	}
 	pol = bpf_map_lookup_elem(&policies, policy_id);
 	if (!pol)
 		fail_closed(v, ACTGATE_REASON_NO_POLICY);
 	return pol;
 }
+
+/* Is every action of the task's workload denied (revoked, or its time is up)? */
+static __always_inline int workload_denied_whole(const struct governance *g)
+{
+	if (!g->wl)
+		return 0;
+	if (g->flags & ACTGATE_WORKLOAD_REVOKED)
+		return 1;
+	return g->expires_boot_ns && bpf_ktime_get_boot_ns() >= g->expires_boot_ns;
+}
+
+/* Time-bound grants: they need struct governance and struct verdict above. */
+#include "grant.h"
 
 /* The default of an action without accesses (exec, connect): slot 0. */
 static __always_inline void decide_default(const struct actgate_action_policy *ap, struct verdict *v)
@@ -421,6 +473,7 @@ begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	__builtin_memset(rec->addr, 0, sizeof(rec->addr));
 	rec->dev = 0;
 	rec->ino = 0;
+	rec->signal_generation = 0; /* the caller sets the workload's */
 	rec->path_len = 0;
 	return rec;
 }
@@ -615,9 +668,16 @@ static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struc
 	pd->dentry = dentry;
 	pd->new_entry = new_entry;
 	pd->pol = governing_policy(&pd->g, &pd->policy_id, &pd->workload_id, &pd->v);
-	if (pd->pol)
-		match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked,
-			   new_entry, &pd->dev, &pd->ino, &pd->v);
+	if (!pd->pol)
+		return;
+	match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked, new_entry,
+		   &pd->dev, &pd->ino, &pd->v);
+	/* A name about to be created has no inode for a grant to name. */
+	if (new_entry || !grant_may_lift(&pd->g, &pd->v))
+		return;
+	if (!pd->ino)
+		inode_identity(dentry, &pd->dev, &pd->ino);
+	apply_inode_grant(&pd->g, action, pd->dev, pd->ino, &pd->v);
 }
 
 /* The record of a path decision, with everything but the readable path; NULL if not wanted. */
@@ -632,6 +692,7 @@ static __always_inline struct actgate_decision *begin_path_record(__u8 action, _
 			   &pd->v);
 	if (rec) {
 		rec->access = access;
+		rec->signal_generation = pd->g.signal_generation;
 		rec->dev = pd->dev;
 		rec->ino = pd->ino;
 		if (!pd->ino)
@@ -653,6 +714,17 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	struct actgate_decision *rec;
 
 	if (!governing_workload(&pd.g))
+		return 0;
+	/*
+	 * execve opens its binary (FMODE_EXEC) before bprm_check_security: for a
+	 * revoked or expired workload, which is denied everything, leave the
+	 * denial to that hook, so that the record says exec, as it was.
+	 * bprm_check_security always follows that open in execve (uselib(2)
+	 * maps what it opened, which mmap_file decides).
+	 */
+	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP &&
+	    ((file->f_mode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC)) &&
+	    workload_denied_whole(&pd.g))
 		return 0;
 	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);

@@ -20,6 +20,7 @@
 #define ACTGATE_MAX_POLICIES 4096
 #define ACTGATE_MAX_PATH_RULES 262144
 #define ACTGATE_MAX_NET_RULES 65536
+#define ACTGATE_MAX_GRANTS 16384
 #define ACTGATE_EVENTS_BYTES (16 << 20)
 
 /* cgroup id -> governing workload (covers the cgroup's whole subtree). */
@@ -57,6 +58,19 @@ ACTGATE_MAP struct {
 	__type(key, struct actgate_net_key);
 	__type(value, struct actgate_net_rules);
 } net_rules SEC(".maps");
+
+/*
+ * (workload id, action, target) -> a time-bound grant (see abi.h). A hash,
+ * not an LPM trie: grants name one file or one address, and hash maps are
+ * usable from every hook on 6.1.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_GRANTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_grant_key);
+	__type(value, struct actgate_grant);
+} grants SEC(".maps");
 
 /*
  * Governance follows the task, not only its cgroup: a task that ever acted

@@ -73,7 +73,7 @@ struct sockaddr_in6_min {
 static __always_inline int check_destination(struct socket *sock, struct sockaddr *address,
 					     int addrlen)
 {
-	struct governance g;
+	struct governance g = {};
 	struct actgate_policy *pol;
 	struct actgate_decision *rec;
 	struct verdict v = {};
@@ -122,11 +122,14 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
 		    !match_net(policy_id, addr, port, protocol, &v)))
 		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
+	if (pol)
+		apply_net_grant(&g, addr, port, &v);
 
 	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
 					      policy_id, pol, &v)
 			       : NULL;
 	if (rec) {
+		rec->signal_generation = g.signal_generation;
 		rec->family = family;
 		rec->port = port;
 		rec->protocol = protocol;

@@ -30,7 +30,7 @@ static __always_inline struct actgate_decision *tamper_record(__u8 kind, __u64 d
 {
 	struct verdict v = {};
 	struct actgate_decision *rec;
-	struct governance g;
+	struct governance g = {};
 	__u64 workload_id = 0;
 	__u32 policy_id = 0;
 
@@ -46,6 +46,7 @@ static __always_inline struct actgate_decision *tamper_record(__u8 kind, __u64 d
 	if (rec) {
 		rec->dev = kind;
 		rec->ino = detail;
+		rec->signal_generation = g.signal_generation;
 	}
 	return rec;
 }

@@ -12,9 +12,12 @@
 
 #include "actgate/abi.h"
 #include "client.h"
+#include "cmd_grant.h"
+#include "cmd_signal.h"
 #include "cmd_journal.h"
 #include "compile.h"
 #include "daemon.h"
+#include "duration.h"
 #include "journal.h"
 #include "json.h"
 #include "pins.h"
@@ -79,7 +82,7 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
-		"                   [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"                   [--ttl DURATION] [--socket PATH] [--quiet] -- CMD [ARG]...\n"
 		"Run CMD as the governed workload NAME: actgated creates a cgroup for it and\n"
 		"binds it to every policy whose selector matches it (its name, its labels, its\n"
 		"cgroup; they compose, the strictest decision wins); CMD and everything it\n"
@@ -92,10 +95,19 @@ static void run_usage(FILE *out)
 		"                             from a letter or digit, at most 63; V: at most\n"
 		"                             255 printable bytes without ',' or '=')\n"
 		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -t, --ttl DURATION         the workload's grant ends after this long (90s, 5m,\n"
+		"                             2h, 1d): from then on every action of it is denied\n"
+		"                             in the kernel (reason expired)\n"
 		"  -s, --socket PATH          actgated's control socket [$" SOCKET_ENV
 		" or " DEFAULT_SOCKET_PATH "]\n"
 		"  -q, --quiet                no note about the workload on stderr\n"
 		"  -h, --help                 show this help\n"
+		"\n"
+		"In a CI job (GITHUB_ACTIONS=true or GITLAB_CI=true) the job's context becomes\n"
+		"labels ci.system, ci.repository, ci.run-id and ci.job (GITHUB_REPOSITORY,\n"
+		"GITHUB_RUN_ID, GITHUB_JOB; CI_PROJECT_PATH, CI_PIPELINE_ID, CI_JOB_ID), unless\n"
+		"given with --label, and the principal github:ACTOR or gitlab:LOGIN\n"
+		"(GITHUB_ACTOR, GITLAB_USER_LOGIN) unless --delegated-by is given.\n"
 		"\n"
 		"Exit status: CMD's status (128+N if killed by signal N); 125 if actgate could\n"
 		"not set the workload up; 126 if CMD could not be executed (for example denied\n"
@@ -108,6 +120,7 @@ static int cmd_run(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "ttl", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,13 +128,14 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct run_options o = { 0 };
 	const char *socket_flag = NULL;
+	char why[256] = "";
 	int opt, ret;
 
 	o.labels = calloc((size_t)argc, sizeof(*o.labels));
 	if (!o.labels)
 		return RUN_EXIT_FAILED;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
-	while ((opt = getopt_long(argc, argv, "+w:l:d:s:qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+w:l:d:t:s:qh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			o.workload = optarg;
@@ -131,6 +145,15 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			o.principal = optarg;
+			break;
+		case 't':
+			if (duration_parse(optarg, &o.ttl_ns, why, sizeof(why)) ||
+			    o.ttl_ns < 1000000) {
+				free(o.labels);
+				fprintf(stderr, "actgate: run: --ttl %s: %s\nTry 'actgate run --help'.\n",
+					optarg, o.ttl_ns < 1000000 && !why[0] ? "at least 1ms" : why);
+				return RUN_EXIT_FAILED;
+			}
 			break;
 		case 's':
 			socket_flag = optarg;
@@ -610,6 +633,9 @@ static const struct verb verbs[] = {
 	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
+	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },
+	{ "grant", cmd_grant, "a time-bound exception for a running workload" },
+	{ "revoke", cmd_revoke, "deny everything a workload or a principal's workloads do" },
 	{ "detach", cmd_detach, "stop enforcement: remove the pinned programs and maps" },
 };
 

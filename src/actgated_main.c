@@ -35,6 +35,15 @@ static void usage(FILE *out)
 		"  --socket PATH        control socket [" DEFAULT_SOCKET_PATH "]\n"
 		"  --cgroup-parent PATH cgroup (under the cgroup2 root) in which `actgate run`\n"
 		"                       workloads are created [" DEFAULT_CGROUP_PARENT "]\n"
+		"  --socket-group GROUP members of GROUP may use the control socket too (it is\n"
+		"                       root:GROUP, mode 0660) [root alone]\n"
+		"  --spool-dir DIR      CAEP event tokens (JSON) dropped into DIR are applied and\n"
+		"                       removed; refused ones move to DIR/rejected [none]\n"
+		"  --watch-cgroup PATH  govern the cgroups below PATH (a cgroup path, repeatable,\n"
+		"                       at most 16): systemd units (systemd:NAME.service) and\n"
+		"                       containers (container:ID, labels runtime, pod-uid) are\n"
+		"                       found as they appear; until then, and for what nothing\n"
+		"                       identifies, the policy selecting unidentified:PATH\n"
 		"  --pin-dir DIR        where the programs and maps are pinned, on a bpffs\n"
 		"                       [" DEFAULT_PIN_DIR "]\n"
 		"  --state-dir DIR      the daemon's state, kept for the next one [" DEFAULT_STATE_DIR "]\n"
@@ -85,14 +94,14 @@ static int parse_u32_flag(const char *flag, const char *arg, uint32_t *out)
 	return 0;
 }
 
-static int check_cgroup_parent(const char *path)
+static int check_cgroup_parent(const char *path, const char *flag)
 {
 	if (path[0] != '/' || strstr(path, "//") || strstr(path, "/../") || strstr(path, "/./") ||
 	    strcmp(path, "/") == 0 || path[strlen(path) - 1] == '/') {
 		fprintf(stderr,
-			"actgated: --cgroup-parent %s: an absolute cgroup path below the root "
+			"actgated: %s %s: an absolute cgroup path below the root "
 			"such as /actgate\n",
-			path);
+			flag, path);
 		return -1;
 	}
 	return 0;
@@ -108,6 +117,9 @@ int main(int argc, char **argv)
 		{ "fsync-interval", required_argument, NULL, 'I' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-parent", required_argument, NULL, 'c' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "spool-dir", required_argument, NULL, 'D' },
+		{ "watch-cgroup", required_argument, NULL, 'W' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "ring-buffer-size", required_argument, NULL, 'R' },
@@ -125,6 +137,8 @@ int main(int argc, char **argv)
 		.pin_dir = DEFAULT_PIN_DIR,
 		.state_dir = DEFAULT_STATE_DIR,
 	};
+	const char *watch[16];
+	size_t watch_count = 0;
 	int opt, check_only = 0;
 
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
@@ -151,6 +165,21 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.cgroup_parent = optarg;
+			break;
+		case 'g':
+			cfg.socket_group = optarg;
+			break;
+		case 'D':
+			cfg.spool_dir = optarg;
+			break;
+		case 'W':
+			if (check_cgroup_parent(optarg, "--watch-cgroup"))
+				return EXIT_USAGE;
+			if (watch_count == 16) {
+				fprintf(stderr, "actgated: --watch-cgroup: at most 16\n");
+				return EXIT_USAGE;
+			}
+			watch[watch_count++] = optarg;
 			break;
 		case 'P':
 			cfg.pin_dir = optarg;
@@ -181,8 +210,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (check_cgroup_parent(cfg.cgroup_parent))
+	if (check_cgroup_parent(cfg.cgroup_parent, "--cgroup-parent"))
 		return EXIT_USAGE;
+	cfg.watch_cgroups = watch;
+	cfg.watch_count = watch_count;
 	if (cfg.pin_dir[0] != '/' || cfg.state_dir[0] != '/') {
 		fprintf(stderr, "actgated: --pin-dir and --state-dir take absolute paths\n");
 		return EXIT_USAGE;

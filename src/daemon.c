@@ -20,7 +20,10 @@
 #include "actgate/abi.h"
 #include "cgroup.h"
 #include "compile.h"
+#include "control_peer.h"
+#include "control_signals.h"
 #include "daemon.h"
+#include "discovery.h"
 #include "enforcer.h"
 #include "journal.h"
 #include "jsink.h"
@@ -96,6 +99,9 @@ struct daemon {
 	struct client clients[MAX_CLIENTS];
 	uint64_t next_workload_id;
 	int64_t boot_to_wall_ns; /* add to a boot-clock time to get wall-clock time */
+	gid_t socket_gid;        /* --socket-group; 0: root alone */
+	struct sigctl sig; /* signals, revocations, grants (control_signals.c) */
+	struct discovery discovery; /* units and containers under --watch-cgroup roots */
 	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
 	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
 	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
@@ -140,7 +146,10 @@ static const struct generation *generation_of(const struct daemon *d, uint32_t g
 static void record_policy(const struct generation *g, const struct actgate_decision *rec,
 			  char *out, size_t size)
 {
-	const char *name = g ? policy_image_rule_policy(&g->image, rec->rule_id) : NULL;
+	/* A grant's id is not a rule id: the workload's policies are named. */
+	bool by_rule = rec->reason != ACTGATE_REASON_GRANT &&
+		       rec->reason != ACTGATE_REASON_GRANT_EXPIRED;
+	const char *name = g && by_rule ? policy_image_rule_policy(&g->image, rec->rule_id) : NULL;
 
 	if (name)
 		snprintf(out, size, "%s", name);
@@ -158,10 +167,12 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	const struct generation *g = generation_of(d, rec->generation);
 	char target[JOURNAL_TARGET_SIZE], rule[256], policy[1024];
 
-	if (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule)))
+	bool by_grant = sigctl_grant_rule(&d->sig, rec, rule, sizeof(rule));
+
+	if (!by_grant && (!g || policy_image_rule_name(&g->image, rec->rule_id, rule, sizeof(rule))))
 		rule[0] = '\0';
 	record_policy(g, rec, policy, sizeof(policy));
-	if (rec->generation && rec->generation == d->adopted_names.generation) {
+	if (!by_grant && rec->generation && rec->generation == d->adopted_names.generation) {
 		/* Decided under the generation the previous daemon left. */
 		const struct rule_names *n = &d->adopted_names;
 
@@ -195,6 +206,8 @@ static int on_record(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.access = rec->action == ACTGATE_ACTION_OPEN ? rec->access : 0;
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
+	jr.signal_generation = rec->signal_generation;
+	jr.signals = sigctl_record_signals(&d->sig, rec);
 
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
 	jsink_append(d->journal, &jr);
@@ -331,6 +344,7 @@ static void handle_status(struct daemon *d, int fd)
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
 	}
+	json_add_u64(&j, "signal_generation", d->sig.store.generation);
 	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
 	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
 	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
@@ -348,26 +362,13 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_string(&j, WORKLOAD_KEY("principal"), w->principal);
 		json_add_string(&j, WORKLOAD_KEY("cgroup"), w->cgroup_path);
 		json_add_u64(&j, WORKLOAD_KEY("policy_id"), w->policy_id);
+		json_add_string(&j, WORKLOAD_KEY("signals"), sigctl_workload_signals(&d->sig, w->id));
 #undef WORKLOAD_KEY
 	}
 	reply(fd, &j);
 	json_out_free(&j);
 }
 
-/*
- * The signals a workload sees. None yet: once the daemon keeps a signal
- * store, its view for w goes here, and a change of it binds every workload
- * again (bind_workload) and swaps those whose effective policy moved, as a
- * reload does (bind_all, then swap_workloads).
- */
-static const struct signal_view *workload_signals(const struct daemon *d, const struct workload *w)
-{
-	static const struct signal_view none = { 0 };
-
-	(void)d;
-	(void)w;
-	return &none;
-}
 
 /* The first error of a compilation, as file:line:col: message. */
 static void first_error(const struct diag_list *diags, char *why, size_t why_size)
@@ -399,12 +400,17 @@ static int bind_workload(struct daemon *d, struct generation *g, const struct wo
 {
 	struct workload_identity id = workload_identity_of(w);
 	struct policy_selection *sel = NULL;
+	struct signal_view signals = { 0 };
 	struct diag_list diags = { 0 };
 	size_t count = 0, index;
 	bool added = false;
 	int err;
 
-	err = policy_selection_of(&g->set, &id, workload_signals(d, w), &sel, &count);
+	/* The signals w sees: a change of them binds every workload again (rebind_signals). */
+	err = sigctl_view(&d->sig, w, &signals);
+	if (err)
+		goto fail;
+	err = policy_selection_of(&g->set, &id, &signals, &sel, &count);
 	if (err == -ENOENT) {
 		snprintf(why, why_size,
 			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
@@ -444,6 +450,7 @@ fail:
 out:
 	diag_print(&diags, stderr);
 	diag_list_free(&diags);
+	free((void *)signals.values);
 	free(sel);
 	return err;
 }
@@ -532,6 +539,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	struct workload w = { .owner_fd = fd };
 	char why[1024], leaf[128], path[PATH_MAX], fs_path[PATH_MAX];
 	struct json_out j;
+	uint64_t ttl_ns;
 	int err;
 
 	if (!name) {
@@ -543,7 +551,8 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
+	if (sigctl_check_run(&d->sig, msg, name, principal, &ttl_ns, why, sizeof(why)) ||
+	    parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		reply_error(fd, "run: %s", why);
 		return;
 	}
@@ -591,6 +600,13 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	if (err) {
 		reply_error(fd, "run: cannot register the workload in the kernel: %s",
 			    strerror(-err));
+		goto fail_rmdir;
+	}
+	/* Its expiry (--ttl) too is in the kernel before the reply. */
+	err = sigctl_workload_started(&d->sig, &w, ttl_ns);
+	if (err) {
+		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
+		reply_error(fd, "run: cannot set the workload's time to live: %s", strerror(-err));
 		goto fail_rmdir;
 	}
 	if (workload_table_add(&d->workloads, &w) < 0) {
@@ -641,7 +657,11 @@ static void handle_reload(struct daemon *d, int fd)
 	free(report);
 }
 
-/* Refuse peers that are not root or that run inside a governed workload. */
+/*
+ * Refuse peers that are not root (or of --socket-group), and peers inside a
+ * governed workload: by their cgroup, and by the kernel's mark, which a
+ * governed task keeps even after it moved to another cgroup.
+ */
 static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 {
 	struct ucred cred;
@@ -651,9 +671,11 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	if (cred.uid != 0) {
-		snprintf(why, why_size, "permission denied: control requests need uid 0 (peer uid %u)",
-			 cred.uid);
+	if (cred.uid != 0 && !(d->socket_gid && control_peer_in_group(cred.pid, cred.gid,
+								      d->socket_gid))) {
+		snprintf(why, why_size,
+			 "permission denied: control requests need uid 0%s (peer uid %u)",
+			 d->socket_gid ? " or the socket's group" : "", cred.uid);
 		return -EPERM;
 	}
 	err = cgroup_of_pid(cred.pid, path, sizeof(path));
@@ -669,13 +691,21 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 			 path);
 		return -EPERM;
 	}
+	err = enforcer_task_governed(&d->enforcer, cred.pid);
+	if (err) {
+		snprintf(why, why_size, "permission denied: %s",
+			 err > 0 ? "the request comes from a governed workload's process"
+				 : "cannot tell whether the peer is governed");
+		return -EPERM;
+	}
 	return 0;
 }
 
 /* A key a verb does not know is refused: a misspelt option must not pass unnoticed. */
 static int check_keys(const struct json_msg *msg, const char *verb, char *why, size_t why_size)
 {
-	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", NULL };
+	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", "ttl_ms",
+						NULL };
 	static const char *const verb_only[] = { "verb", NULL };
 	const char *const *allowed = strcmp(verb, "run") == 0 ? run_keys : verb_only;
 
@@ -710,6 +740,8 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	verb = json_msg_string(&msg, "verb");
 	if (!verb)
 		reply_error(fd, "malformed request: \"verb\" (a string) is required");
+	else if (sigctl_handles(verb))
+		sigctl_handle(&d->sig, fd, verb, &msg); /* checks its own keys */
 	else if (check_keys(&msg, verb, why, sizeof(why)))
 		reply_error(fd, "malformed request: %s", why);
 	else if (strcmp(verb, "status") == 0)
@@ -719,7 +751,9 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	else if (strcmp(verb, "reload") == 0)
 		handle_reload(d, fd);
 	else
-		reply_error(fd, "unknown verb \"%s\" (known: reload, run, status)", verb);
+		reply_error(fd, "unknown verb \"%s\" (known: grant, grant-list, grant-remove, reload, "
+			    "revoke, revoke-list, run, signal-clear, signal-ingest, signal-list, "
+			    "signal-set, status)", verb);
 	json_msg_free(&msg);
 }
 
@@ -735,6 +769,19 @@ static void sweep_workloads(struct daemon *d)
 		struct workload *w = &d->workloads.items[i];
 		char fs_path[PATH_MAX];
 
+		if (w->discovered) {
+			/* Not ours to remove: it goes once its runtime removed the cgroup. */
+			if (!cgroup_fs_path(d, w->cgroup_path, fs_path, sizeof(fs_path)) &&
+			    access(fs_path, F_OK) < 0 && errno == ENOENT) {
+				log_info("discovery", "%s (%s) is gone", w->name, w->cgroup_path);
+				enforcer_remove_workload(&d->enforcer, w->cgroup_id);
+				workload_table_remove(&d->workloads, w);
+				removed = true;
+				continue;
+			}
+			i++;
+			continue;
+		}
 		if (w->owner_fd >= 0) {
 			i++;
 			continue;
@@ -872,8 +919,9 @@ static int listen_control(struct daemon *d)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 64) < 0) {
+	/* root:GROUP 0660 before listen(): nobody else can connect in between. */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    chown(path, 0, d->socket_gid) < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
 		err = -errno;
 		log_error("control", "cannot listen on %s: %s", path, strerror(-err));
 		close(fd);
@@ -1132,6 +1180,7 @@ static int switch_generation(struct daemon *d, bool same_sources, char **report)
 	d->previous = d->current;
 	d->current = next;
 	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	sigctl_bound(&d->sig);
 	save_state(d);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
 		 generation, d->current.set.count, d->cfg->policy_dir,
@@ -1148,6 +1197,219 @@ refuse:
 	log_error("policy", "reload failed; generation %u stays in force",
 		  d->current.image.generation);
 	return err ? err : -EINVAL;
+}
+
+/*
+ * The signals changed: bind every workload again in the current generation
+ * (new effective policies are compiled and written before anything points
+ * at them) and point each at its policy with one map update, as a reload
+ * does. Each entry is stamped with the store's new generation.
+ */
+static int rebind_signals(void *ctx, char *why, size_t why_size)
+{
+	struct daemon *d = ctx;
+	uint64_t before = d->enforcer.signal_generation;
+	uint32_t *ids = calloc(d->workloads.count + 1, sizeof(*ids));
+	int err;
+
+	if (!ids) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		const struct workload *w = &d->workloads.items[i];
+		char reason[768];
+
+		err = bind_workload(d, &d->current, w, true, &ids[i], reason, sizeof(reason));
+		if (err) {
+			snprintf(why, why_size, "workload \"%s\" (id %llu): %s", w->name,
+				 (unsigned long long)w->id, reason);
+			goto out;
+		}
+	}
+	d->enforcer.signal_generation = d->sig.store.generation;
+	err = swap_workloads(d, &d->current, ids);
+	if (err) {
+		d->enforcer.signal_generation = before;
+		snprintf(why, why_size, "cannot point the workloads at their policies: %s",
+			 strerror(-err));
+	}
+out:
+	free(ids);
+	return err;
+}
+
+/*
+ * A workload the daemon did not start (discovery.h): a watched root, or a
+ * unit or container found below one. Governed in the kernel before this
+ * returns. -ENOENT when no policy selects it (why says), else -errno.
+ */
+static int add_discovered(struct daemon *d, const char *name, const char *labels,
+			  const char *cgroup_path, char *why, size_t why_size)
+{
+	struct workload w = { .owner_fd = -1, .discovered = true };
+	char fs_path[PATH_MAX];
+	int err = -ENOMEM;
+
+	w.id = d->next_workload_id++;
+	w.name = strdup(name);
+	w.principal = strdup("");
+	w.labels = strdup(labels);
+	w.cgroup_path = strdup(cgroup_path);
+	if (!w.name || !w.principal || !w.labels || !w.cgroup_path ||
+	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
+		snprintf(why, why_size, "out of memory");
+		goto fail;
+	}
+	err = cgroup_fs_path(d, cgroup_path, fs_path, sizeof(fs_path));
+	if (!err)
+		err = cgroup_id_at(fs_path, &w.cgroup_id);
+	if (err) {
+		snprintf(why, why_size, "cannot read the id of cgroup %s: %s", cgroup_path,
+			 strerror(-err));
+		goto fail;
+	}
+	err = bind_workload(d, &d->current, &w, true, &w.policy_id, why, why_size);
+	if (err)
+		goto fail;
+	w.policies = policy_names(&d->current, w.policy_id);
+	if (!w.policies) {
+		err = -ENOMEM;
+		snprintf(why, why_size, "out of memory");
+		goto fail;
+	}
+	err = enforcer_add_workload(&d->enforcer, w.cgroup_id, w.id, w.policy_id);
+	if (!err)
+		err = sigctl_workload_started(&d->sig, &w, 0);
+	if (!err) {
+		err = workload_table_add(&d->workloads, &w);
+		if (err)
+			enforcer_remove_workload(&d->enforcer, w.cgroup_id);
+	}
+	if (err) {
+		snprintf(why, why_size, "cannot register it in the kernel: %s", strerror(-err));
+		goto fail;
+	}
+	log_info("discovery", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
+		 (unsigned long long)w.id, w.policies, w.labels, cgroup_path);
+	save_state(d); /* a restarted daemon adopts it (mark_discovered) */
+	return 0;
+fail:
+	workload_clear(&w);
+	return err;
+}
+
+static bool discovery_known(void *ctx, const char *cgroup_path)
+{
+	struct daemon *d = ctx;
+
+	for (size_t i = 0; i < d->workloads.count; i++)
+		if (!strcmp(d->workloads.items[i].cgroup_path, cgroup_path))
+			return true;
+	return false;
+}
+
+static int discovery_found(void *ctx, const char *cgroup_path, const struct cgroup_identity *id)
+{
+	struct daemon *d = ctx;
+	char *labels = strdup(""), why[1024];
+	int err;
+
+	for (size_t i = 0; labels && i < id->label_count; i++) {
+		char *next = labels_add(labels, id->labels[i].key, id->labels[i].value);
+
+		free(labels);
+		labels = next;
+	}
+	if (!labels)
+		return -ENOMEM;
+	err = add_discovered(d, id->name, labels, cgroup_path, why, sizeof(why));
+	if (err && err != -ENOENT)
+		log_error("discovery", "%s (%s): %s", cgroup_path, id->name, why);
+	free(labels);
+	return err;
+}
+
+/*
+ * Workloads adopted from the previous daemon's state that discovery made:
+ * a watched root under its root name, or a unit or container below one
+ * under the name its path gives. The state file does not say so; the
+ * names do, and their cgroups must never be removed by the sweep.
+ */
+static void mark_discovered(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	char name[WORKLOAD_NAME_MAX + 64];
+
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		struct workload *w = &d->workloads.items[i];
+		struct cgroup_identity id;
+
+		for (size_t r = 0; r < cfg->watch_count && !w->discovered; r++) {
+			const char *root = cfg->watch_cgroups[r];
+
+			discovery_root_name(root, name, sizeof(name));
+			if (!strcmp(w->cgroup_path, root))
+				w->discovered = !strcmp(w->name, name);
+			else if (cgroup_path_within(w->cgroup_path, root) &&
+				 !identity_parse_cgroup(w->cgroup_path, &id) && id.kind != IDENTITY_NONE)
+				w->discovered = !strcmp(w->name, id.name);
+		}
+	}
+}
+
+/*
+ * Each watched root becomes the workload "unidentified:ROOT", so that the
+ * kernel governs every cgroup below it from its first action, before a
+ * scan identifies it. A root no policy selects, or one that holds actgated
+ * itself, refuses the start: never a watched root that is not policed.
+ */
+static int watch_roots(struct daemon *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct discovery_host host = { .ctx = d, .cgroup_mount = d->cgroup_mount,
+				       .known = discovery_known, .found = discovery_found };
+	char own[PATH_MAX], name[WORKLOAD_NAME_MAX + 64], why[1024];
+	int err;
+
+	if (!cfg->watch_count)
+		return 0;
+	mark_discovered(d);
+	err = cgroup_of_pid(getpid(), own, sizeof(own));
+	if (err) {
+		log_error("discovery", "cannot read actgated's own cgroup: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < cfg->watch_count; i++) {
+		const char *root = cfg->watch_cgroups[i];
+
+		if (cgroup_path_within(own, root)) {
+			log_error("discovery",
+				  "--watch-cgroup %s: actgated runs in %s, below it, and would govern "
+				  "itself; run it in a cgroup of its own (Slice= in its unit)",
+				  root, own);
+			return -EINVAL;
+		}
+		discovery_root_name(root, name, sizeof(name));
+		if (discovery_known(d, root))
+			continue; /* adopted from the previous daemon (mark_discovered) */
+		err = add_discovered(d, name, "", root, why, sizeof(why));
+		if (err) {
+			log_error("discovery", "--watch-cgroup %s: %s%s", root, why,
+				  err == -ENOENT ? " (write a policy selecting it: the default for "
+						   "cgroups not identified yet)" : "");
+			return err;
+		}
+	}
+	discovery_init(&d->discovery, &host, cfg->watch_cgroups, cfg->watch_count);
+	/* Before ready: what is already there is identified before we say we enforce. */
+	discovery_tick(&d->discovery);
+	return 0;
+}
+
+static const struct policy_set *current_set(void *ctx)
+{
+	return &((struct daemon *)ctx)->current.set;
 }
 
 static int daemon_reload(struct daemon *d, char **report)
@@ -1266,7 +1528,8 @@ static int serve(struct daemon *d)
 
 	while (!d->stopping) {
 		/* Records wake us only in bulk (see bpf/common.h): drain on a short timer too. */
-		int n = epoll_wait(d->epoll_fd, events, 16, ACTGATE_DRAIN_INTERVAL_MS);
+		int n = epoll_wait(d->epoll_fd, events, 16,
+				   sigctl_timeout_ms(&d->sig, ACTGATE_DRAIN_INTERVAL_MS));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1309,6 +1572,8 @@ static int serve(struct daemon *d)
 		if (d->path_check_at_ns && clock_ns(CLOCK_MONOTONIC) >= d->path_check_at_ns)
 			check_paths(d);
 		unload_previous(d, false);
+		sigctl_tick(&d->sig);
+		discovery_tick(&d->discovery);
 	}
 	return 0;
 }
@@ -1524,10 +1789,27 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("state", "%s: a restarted daemon could not take over", why);
 		goto out;
 	}
+	if (cfg->socket_group) {
+		err = control_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
+		if (err) {
+			log_error("control", "--socket-group %s: %s", cfg->socket_group, why);
+			goto out;
+		}
+	}
 	/* Before adoption, whose reload follows the new generation's paths. */
 	err = path_watch_open(&d->paths);
 	if (err)
 		goto out;
+	{
+		/* Before adoption: its reload binds workloads, which reads the signals. */
+		struct sigctl_host host = { .ctx = d, .workloads = &d->workloads,
+					    .enforcer = &d->enforcer, .policy_set = current_set,
+					    .rebind = rebind_signals };
+
+		err = sigctl_init(&d->sig, &host, cfg->spool_dir);
+		if (err)
+			goto out;
+	}
 	/* Before attaching: a second daemon must fail before it enforces anything. */
 	err = listen_control(d);
 	if (err)
@@ -1551,6 +1833,10 @@ int daemon_run(const struct daemon_config *cfg)
 	if (err)
 		goto out;
 	follow_paths(d);
+	sigctl_bound(&d->sig); /* adopted workloads too */
+	err = watch_roots(d);
+	if (err)
+		goto out;
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -1593,6 +1879,8 @@ out:
 		enforcer_stop(&d->enforcer);
 	path_watch_close(&d->paths);
 	jsink_close(d->journal);
+	sigctl_free(&d->sig);
+	discovery_free(&d->discovery);
 	workload_table_free(&d->workloads);
 	generation_free(&d->current);
 	generation_free(&d->previous);

@@ -19,6 +19,10 @@ struct daemon_config {
 	uint32_t fsync_every_ms;
 	const char *socket_path;
 	const char *cgroup_parent; /* cgroup path under which workloads are created */
+	const char *socket_group;  /* NULL: root alone may use the control socket */
+	const char *spool_dir;     /* CAEP event files dropped here are ingested; NULL: none */
+	const char *const *watch_cgroups; /* cgroup paths scanned for units and containers */
+	size_t watch_count;
 	const char *pin_dir;       /* bpffs directory of the pinned programs and maps */
 	const char *state_dir;     /* the daemon's own state (src/state.h) */
 	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */

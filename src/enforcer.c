@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -672,9 +673,59 @@ void enforcer_unload_image(struct enforcer *e, const struct policy_image *img)
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
 			  uint32_t policy_id)
 {
-	struct actgate_workload wl = { .workload_id = workload_id, .policy_id = policy_id };
+	struct actgate_workload wl = { 0 };
 
+	/* Only the daemon writes this map, so reading then writing is not a race. */
+	if (enforcer_get_workload(e, cgroup_id, &wl))
+		memset(&wl, 0, sizeof(wl));
+	wl.workload_id = workload_id;
+	wl.policy_id = policy_id;
+	wl.signal_generation = e->signal_generation;
 	return update(e->skel->maps.workloads, &cgroup_id, &wl, "a workload");
+}
+
+int enforcer_get_workload(const struct enforcer *e, uint64_t cgroup_id, struct actgate_workload *wl)
+{
+	return bpf_map__lookup_elem(e->skel->maps.workloads, &cgroup_id, sizeof(cgroup_id), wl,
+				    sizeof(*wl), 0);
+}
+
+int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct actgate_workload *wl)
+{
+	return update(e->skel->maps.workloads, &cgroup_id, wl, "a workload");
+}
+
+int enforcer_task_governed(const struct enforcer *e, int pid)
+{
+	struct actgate_task_mark mark;
+	/* Task storage maps are keyed by a pidfd from userspace. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), err;
+
+	if (pidfd < 0)
+		return -errno;
+	err = bpf_map__lookup_elem(e->skel->maps.task_marks, &pidfd, sizeof(pidfd), &mark,
+				   sizeof(mark), 0);
+	close(pidfd);
+	if (err == -ENOENT)
+		return 0;
+	return err ? err : 1;
+}
+
+int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
+		       const struct actgate_grant *grant)
+{
+	return update(e->skel->maps.grants, key, grant, "a grant");
+}
+
+int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key)
+{
+	int err = bpf_map__delete_elem(e->skel->maps.grants, key, sizeof(*key), 0);
+
+	if (err && err != -ENOENT) {
+		log_error("bpf", "cannot remove a grant: %s", strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id)

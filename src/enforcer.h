@@ -56,6 +56,12 @@ struct enforcer {
 	uint64_t read_pos; /* records up to here have been handed over */
 	record_handler_fn handler;
 	void *handler_ctx;
+	/*
+	 * The signal store's generation that enforcer_add_workload stamps into
+	 * the entries it writes (decision records carry it): the caller sets
+	 * it before pointing workloads at policies chosen under it.
+	 */
+	uint64_t signal_generation;
 };
 
 /*
@@ -108,8 +114,27 @@ void enforcer_unload_image(struct enforcer *e, const struct policy_image *img);
  */
 long enforcer_purge_generations(struct enforcer *e, uint32_t keep);
 
+/*
+ * Point a workload at a policy (one map update: an action sees the old
+ * entry or the new one). An existing entry keeps its flags (revoked,
+ * grants) and expiry; the signal generation is e->signal_generation.
+ */
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
 			  uint32_t policy_id);
+/* A workload's whole entry: read it, and write it back changed (one update). */
+int enforcer_get_workload(const struct enforcer *e, uint64_t cgroup_id, struct actgate_workload *wl);
+int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct actgate_workload *wl);
+
+/*
+ * Does the kernel count task pid as governed (it carries a workload mark,
+ * wherever its cgroup is now)? 1, 0, or -errno (the task is gone, ...).
+ */
+int enforcer_task_governed(const struct enforcer *e, int pid);
+
+/* Time-bound grants (bpf/grant.h): add or replace one, remove one (gone is fine). */
+int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
+		       const struct actgate_grant *grant);
+int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key);
 int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id);
 
 /* The cgroup ids in the workloads map (*ids malloc'd), for reconciliation. */

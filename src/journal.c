@@ -48,6 +48,10 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_ORPHAN] = "orphan",
 	[ACTGATE_REASON_SELF_PROTECTION] = "self-protection",
 	[ACTGATE_REASON_TOO_DEEP] = "too-deep",
+	[ACTGATE_REASON_REVOKED] = "revoked",
+	[ACTGATE_REASON_EXPIRED] = "expired",
+	[ACTGATE_REASON_GRANT] = "grant",
+	[ACTGATE_REASON_GRANT_EXPIRED] = "grant-expired",
 	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 };
 

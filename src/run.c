@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "identity.h"
 #include "run.h"
 #include "workload.h"
 
@@ -22,8 +24,46 @@ static void forward_signal(int sig)
 		kill(forward_to, sig);
 }
 
+static const char *env_lookup(const char *name, void *ctx)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* Was label key given with --label? */
+static bool label_given(const struct run_options *o, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < o->label_count; i++)
+		if (!strncmp(o->labels[i], key, n) && o->labels[i][n] == '=')
+			return true;
+	return false;
+}
+
+/*
+ * The CI job's context (identity.h) as labels ci.system, ci.repository,
+ * ci.run-id and ci.job, each unless given with --label.
+ */
+static void add_ci_labels(const struct run_options *o, const struct ci_context *ci,
+			  struct json_out *j)
+{
+	const struct {
+		const char *key, *value;
+	} labels[] = { { "ci.system", ci->system },
+		       { "ci.repository", ci->repository },
+		       { "ci.run-id", ci->run_id },
+		       { "ci.job", ci->job } };
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (labels[i].value && !label_given(o, labels[i].key))
+			json_add_string(j, labels[i].key, labels[i].value);
+}
+
 static int build_request(const struct run_options *o, struct json_out *j)
 {
+	struct ci_context ci;
+	const char *principal;
 	char why[256];
 
 	if (workload_name_check(o->workload, why, sizeof(why)) ||
@@ -31,12 +71,21 @@ static int build_request(const struct run_options *o, struct json_out *j)
 		fprintf(stderr, "actgate: run: %s\n", why);
 		return -EINVAL;
 	}
+	/* A CI variable that cannot be a label refuses the run: never a job labelled wrong. */
+	if (identity_ci_context(env_lookup, NULL, &ci, why, sizeof(why))) {
+		fprintf(stderr, "actgate: run: CI context: %s\n", why);
+		return -EINVAL;
+	}
+	/* --delegated-by wins over the CI actor. */
+	principal = o->principal ? o->principal : ci.principal[0] ? ci.principal : NULL;
 	json_out_init(j);
 	json_object_begin(j);
 	json_add_string(j, "verb", "run");
 	json_add_string(j, "workload", o->workload);
-	if (o->principal)
-		json_add_string(j, "principal", o->principal);
+	if (principal)
+		json_add_string(j, "principal", principal);
+	if (o->ttl_ns)
+		json_add_u64(j, "ttl_ms", o->ttl_ns / 1000000);
 	if (o->label_count > LABELS_MAX) {
 		fprintf(stderr, "actgate: run: at most %d labels\n", LABELS_MAX);
 		return -EINVAL;
@@ -67,6 +116,11 @@ static int build_request(const struct run_options *o, struct json_out *j)
 		}
 		json_add_string(j, key, eq + 1);
 	}
+	if (o->label_count + 4 > LABELS_MAX && ci.system) {
+		fprintf(stderr, "actgate: run: at most %d labels, CI labels included\n", LABELS_MAX);
+		return -EINVAL;
+	}
+	add_ci_labels(o, &ci, j);
 	json_object_end(j);
 	json_object_end(j);
 	return 0;

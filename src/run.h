@@ -4,6 +4,7 @@
 #define ACTGATE_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses of `actgate run` itself, as env(1) and timeout(1) use them. */
 #define RUN_EXIT_FAILED 125     /* actgate could not set the workload up */
@@ -18,6 +19,7 @@ struct run_options {
 	size_t label_count;
 	char **argv;            /* CMD and its arguments, NULL-terminated */
 	int quiet;              /* no note about the workload on stderr */
+	uint64_t ttl_ns;        /* the workload's time to live (--ttl); 0: none */
 };
 
 /* Returns CMD's exit status (128 + N when killed by signal N) or one of the above. */

@@ -8,6 +8,7 @@
 #ifndef ACTGATE_WORKLOAD_H
 #define ACTGATE_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ struct workload {
 	uint32_t policy_id; /* its effective policy */
 	char *policies;    /* the names of the policies composing it, joined by ',' */
 	int owner_fd;      /* control connection of `actgate run`; -1 once it closed */
+	bool discovered;   /* found under a watched root (discovery.h): its cgroup is not ours */
 };
 
 struct workload_table {

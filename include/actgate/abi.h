@@ -12,7 +12,7 @@
 #define ACTGATE_ABI_H
 
 /* Bumped on any change to a layout below; travels in every record. */
-#define ACTGATE_ABI_VERSION 2
+#define ACTGATE_ABI_VERSION 3
 
 /* Bounds shared by both sides. */
 #define ACTGATE_MAX_CGROUP_DEPTH 64    /* ancestor levels examined per action */
@@ -100,7 +100,11 @@ enum actgate_reason {
 	ACTGATE_REASON_ORPHAN = 3,    /* a task of a workload that no longer exists: denied */
 	ACTGATE_REASON_SELF_PROTECTION = 4, /* an attempt on actgate itself: denied */
 	ACTGATE_REASON_TOO_DEEP = 5,  /* more ancestors than the walk's bound: denied */
-	ACTGATE_REASON_REVOKED = 6,   /* reserved for revocation (signals) */
+	ACTGATE_REASON_REVOKED = 6,   /* the workload (or its principal) is revoked: denied */
+	ACTGATE_REASON_EXPIRED = 7,   /* the workload's time (`actgate run --ttl`) is up: denied */
+	ACTGATE_REASON_GRANT = 8,     /* allowed by a time-bound grant; rule_id is the grant id */
+	ACTGATE_REASON_GRANT_EXPIRED = 9, /* denied; a grant for it existed but has expired
+					   * (rule_id is the grant id) */
 	/*
 	 * Under directory rules, a file reached without its directories (a
 	 * disconnected dentry: open_by_handle_at of a file whose directories
@@ -119,16 +123,64 @@ enum actgate_path_kind {
 	ACTGATE_PATH_SUBTREE = 2, /* the directory and everything below it */
 };
 
+/* actgate_workload.flags */
+enum actgate_workload_flags {
+	/*
+	 * Revoked: every action is denied (reason revoked), enforced and
+	 * recorded whatever the policy's mode, before anything else is looked
+	 * at: no rule, audit mode or grant lifts it.
+	 */
+	ACTGATE_WORKLOAD_REVOKED = 1 << 0,
+	/* Grants exist for this workload: look them up when its policy denies. */
+	ACTGATE_WORKLOAD_HAS_GRANTS = 1 << 1,
+};
+
 /*
  * workloads: cgroup id -> the workload governing that cgroup and every
  * descendant cgroup (the programs walk ancestors; the deepest entry wins).
+ * The whole value is written with one map update, so an action sees the
+ * policy and the signal generation it was compiled under together.
  */
 struct actgate_workload {
 	__u64 workload_id;
 	__u32 policy_id;
+	__u32 flags;              /* enum actgate_workload_flags */
+	__u64 expires_boot_ns;    /* 0: never; else every action from then on is denied
+				   * (reason expired), compared with bpf_ktime_get_boot_ns() */
+	__u64 signal_generation;  /* of the signal store the policy was chosen under */
+};
+_Static_assert(sizeof(struct actgate_workload) == 32, "actgate_workload layout");
+
+/*
+ * grants: (workload id, action, target) -> a time-bound exception. A grant
+ * turns a deny of the workload's policy into an allow until expires_boot_ns
+ * (bpf_ktime_get_boot_ns()): the kernel compares, so a grant ends on time
+ * whether or not the daemon runs. Exec and open grants (and unix-socket
+ * connects) name a file by inode identity (dev in the kernel's encoding);
+ * IP connect grants an address, with port 0 for every port.
+ */
+enum actgate_grant_kind {
+	ACTGATE_GRANT_INODE = 1, /* dev, ino */
+	ACTGATE_GRANT_NET = 2,   /* addr (IPv4 as ::ffff:a.b.c.d), port */
+};
+
+struct actgate_grant_key {
+	__u64 workload_id;
+	__u8 action; /* enum actgate_action */
+	__u8 kind;   /* enum actgate_grant_kind */
+	__u16 port;  /* NET: host order; 0: any port */
+	__u32 dev;   /* INODE */
+	__u64 ino;   /* INODE */
+	__u8 addr[16]; /* NET */
+};
+_Static_assert(sizeof(struct actgate_grant_key) == 40, "actgate_grant_key layout");
+
+struct actgate_grant {
+	__u64 expires_boot_ns;
+	__u32 grant_id; /* names the grant in records (rule_id) */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct actgate_workload) == 16, "actgate_workload layout");
+_Static_assert(sizeof(struct actgate_grant) == 16, "actgate_grant layout");
 
 /* task_marks: the workload a task belongs to, wherever its cgroup is now. */
 struct actgate_task_mark {
@@ -251,7 +303,7 @@ struct actgate_decision {
 	__u64 cgroup_id;
 	__u64 workload_id;
 	__u32 policy_id;
-	__u32 rule_id;      /* 0 when reason is not ACTGATE_REASON_RULE */
+	__u32 rule_id;      /* the rule (reason rule), the grant (grant, grant-expired); else 0 */
 	__u32 generation;   /* policy generation that decided */
 	__u32 pid;          /* thread id */
 	__u32 tgid;         /* process id */
@@ -274,9 +326,10 @@ struct actgate_decision {
 	__u32 dev;
 	__u32 path_len;
 	__u64 ino;
+	__u64 signal_generation; /* the workload's, when it was decided (0: no signal yet) */
 	char target_path[ACTGATE_PATH_BUF];
 };
-_Static_assert(sizeof(struct actgate_decision) == 128 + ACTGATE_PATH_BUF, "actgate_decision layout");
+_Static_assert(sizeof(struct actgate_decision) == 136 + ACTGATE_PATH_BUF, "actgate_decision layout");
 
 #define ACTGATE_DECISION_FIXED_SIZE (sizeof(struct actgate_decision) - ACTGATE_PATH_BUF)
 

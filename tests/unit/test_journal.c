@@ -231,7 +231,12 @@ static void test_names(void **state)
 	assert_string_equal(reason_name(ACTGATE_REASON_ORPHAN), "orphan");
 	assert_string_equal(reason_name(ACTGATE_REASON_SELF_PROTECTION), "self-protection");
 	assert_string_equal(reason_name(ACTGATE_REASON_TOO_DEEP), "too-deep");
-	assert_string_equal(reason_name(ACTGATE_REASON_TOO_DEEP + 1), "?");
+	assert_string_equal(reason_name(ACTGATE_REASON_REVOKED), "revoked");
+	assert_string_equal(reason_name(ACTGATE_REASON_EXPIRED), "expired");
+	assert_string_equal(reason_name(ACTGATE_REASON_GRANT), "grant");
+	assert_string_equal(reason_name(ACTGATE_REASON_GRANT_EXPIRED), "grant-expired");
+	assert_string_equal(reason_name(ACTGATE_REASON_DISCONNECTED), "disconnected");
+	assert_string_equal(reason_name(ACTGATE_REASON_DISCONNECTED + 1), "?");
 	assert_string_equal(action_name(ACTGATE_ACTION_TAMPER), "tamper");
 
 	assert_int_equal(action_from_name("connect", &v), 0);
@@ -311,7 +316,7 @@ static void test_format_rejects_unnamed_enums(void **state)
 	r.mode = 2;
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	r.mode = 0;
-	r.reason = ACTGATE_REASON_TOO_DEEP + 1;
+	r.reason = ACTGATE_REASON_DISCONNECTED + 1;
 	assert_int_equal(journal_format_line(&r, &line, &len), -EINVAL);
 	r.reason = 0;
 	r.access = 0x20; /* no such access */

@@ -140,3 +140,23 @@ cleanup() {
 	[ -z "${LISTENERS:-}" ] || kill $LISTENERS 2>/dev/null
 }
 trap cleanup EXIT
+
+# start_batch ID WRITE-FD READ-FD RUN-ARGS...: `actprobe batch` as a workload
+# (actgate run RUN-ARGS -- actprobe batch) that keeps its stdin and stdout
+# (fifos opened outside the workload) whatever it is later denied; then
+# `batch_ask WRITE-FD READ-FD LINE` sends one probe line and prints its answer.
+start_batch() {
+	id=$1 wfd=$2 rfd=$3
+	shift 3
+	mkfifo "$T/$id.in" "$T/$id.out"
+	actgate run --quiet "$@" -- actprobe batch <"$T/$id.in" >"$T/$id.out" &
+	# Read-write opens of the fifos do not block (a blocking open can be
+	# interrupted by SIGCHLD, and a failed exec redirection ends the shell).
+	eval "exec $wfd<>\"\$T/\$id.in\" $rfd<>\"\$T/\$id.out\""
+}
+
+batch_ask() {
+	echo "$3" >&"$1"
+	read -r answer <&"$2" || fail "the batch workload stopped answering ($3)"
+	echo "$answer"
+}

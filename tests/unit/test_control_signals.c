@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The daemon's signal, revocation and grant verbs (control_signals.c),
+ * driven through a socketpair with a fake daemon: every malformed request
+ * gets an error and changes nothing; a change the daemon cannot carry into
+ * the kernel is undone.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control_signals.h"
+
+struct fake {
+	struct policy_set set;
+	struct workload_table workloads;
+	int rebinds;
+	int fail_rebind; /* the next rebinds fail */
+};
+
+static const struct policy_set *fake_set(void *ctx)
+{
+	return &((struct fake *)ctx)->set;
+}
+
+static int fake_rebind(void *ctx, char *why, size_t why_size)
+{
+	struct fake *f = ctx;
+
+	f->rebinds++;
+	if (f->fail_rebind) {
+		f->fail_rebind--;
+		snprintf(why, why_size, "the kernel said no");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+struct env {
+	struct fake fake;
+	struct sigctl s;
+	int fds[2];
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct sigctl_host host;
+
+	assert_non_null(e);
+	host = (struct sigctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
+				     .enforcer = NULL, .policy_set = fake_set,
+				     .rebind = fake_rebind };
+	assert_int_equal(sigctl_init(&e->s, &host, NULL), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, e->fds), 0);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	sigctl_free(&e->s);
+	close(e->fds[0]);
+	close(e->fds[1]);
+	free(e);
+	return 0;
+}
+
+/* Send one request line; return the reply line (static buffer). */
+static const char *ask(struct env *e, const char *line)
+{
+	static char reply[8192];
+	struct json_msg msg = { 0 };
+	const char *verb;
+	char why[256];
+	ssize_t n;
+
+	assert_int_equal(json_msg_parse(line, strlen(line), &msg, why, sizeof(why)), 0);
+	verb = json_msg_string(&msg, "verb");
+	assert_non_null(verb);
+	assert_true(sigctl_handles(verb));
+	sigctl_handle(&e->s, e->fds[0], verb, &msg);
+	json_msg_free(&msg);
+	n = recv(e->fds[1], reply, sizeof(reply) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	reply[n] = '\0';
+	return reply;
+}
+
+static void expect_error(struct env *e, const char *line, const char *fragment)
+{
+	const char *r = ask(e, line);
+
+	if (!strstr(r, "\"ok\":false") || !strstr(r, fragment))
+		fail_msg("%s -> %s (wanted an error with \"%s\")", line, r, fragment);
+}
+
+static void test_malformed_requests_change_nothing(void **state)
+{
+	static const struct {
+		const char *line, *fragment;
+	} bad[] = {
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\"}", "\\\"value\\\" (strings) are required" },
+		{ "{\"verb\":\"signal-set\",\"value\":\"high\"}", "are required" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"Risk\",\"value\":\"high\"}",
+		  "is not a valid signal name" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"\"}", "the value must be" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"a\\u0001b\"}",
+		  "control character" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\",\"bogus\":\"1\"}",
+		  "unknown key \\\"bogus\\\"" },
+		{ "{\"verb\":\"signal-set\",\"scope\":\"planet\",\"name\":\"risk\",\"value\":\"h\"}",
+		  "unknown scope" },
+		{ "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"name\":\"risk\",\"value\":\"h\"}",
+		  "the principal must be" },
+		{ "{\"verb\":\"signal-set\",\"subject\":\"bob\",\"name\":\"risk\",\"value\":\"h\"}",
+		  "a host signal has no subject" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"h\",\"ttl_ms\":0}",
+		  "ttl_ms: 0 ms" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"h\",\"ttl_ms\":\"-5\"}",
+		  "not a whole number" },
+		{ "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"h\",\"ttl_ms\":99999999999999}",
+		  "must be 1 to" },
+		{ "{\"verb\":\"signal-set\",\"name\":{\"a\":\"b\"},\"value\":\"h\"}", "are required" },
+		{ "{\"verb\":\"signal-clear\"}", "\\\"name\\\" (a string) is required" },
+		{ "{\"verb\":\"signal-clear\",\"name\":\"9x\"}", "is not a valid signal name" },
+		{ "{\"verb\":\"signal-list\",\"x\":\"1\"}", "unknown key" },
+		{ "{\"verb\":\"signal-ingest\"}", "\\\"token\\\"" },
+		{ "{\"verb\":\"signal-ingest\",\"token\":\"not json\"}", "refused, nothing changed" },
+		{ "{\"verb\":\"signal-ingest\",\"token\":\"{\\\"iss\\\":\\\"x\\\",\\\"jti\\\":\\\"1\\\",\\\"iat\\\":1,\\\"events\\\":{\\\"bogus\\\":{}}}\"}",
+		  "<token>:1:" },
+		{ "{\"verb\":\"revoke\"}", "give one of" },
+		{ "{\"verb\":\"revoke\",\"workload\":\"a\",\"principal\":\"b\"}", "give one of" },
+		{ "{\"verb\":\"revoke\",\"workload\":\"bad name!\"}", "revoke: " },
+		{ "{\"verb\":\"revoke\",\"principal\":\"bob\",\"reason\":\"\"}", "the reason must be" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\"}", "are required" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\",\"action\":\"fly\",\"target\":\"/bin/sh\",\"ttl_ms\":1000,\"reason\":\"r\"}",
+		  "unknown action" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\",\"action\":\"exec\",\"target\":\"bin/sh\",\"ttl_ms\":1000,\"reason\":\"r\"}",
+		  "path must be absolute" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\",\"action\":\"exec\",\"target\":\"/bin/sh\",\"ttl_ms\":0,\"reason\":\"r\"}",
+		  "0 ms" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\",\"action\":\"connect\",\"target\":\"10.0.0.0/8\",\"ttl_ms\":1000,\"reason\":\"r\"}",
+		  "one address" },
+		{ "{\"verb\":\"grant\",\"workload\":\"ci:x\",\"action\":\"connect\",\"target\":\"10.0.0.1\",\"ttl_ms\":1000,\"reason\":\"r\"}",
+		  "no running workload is named" },
+		{ "{\"verb\":\"grant-remove\"}", "must be a grant id" },
+		{ "{\"verb\":\"grant-remove\",\"id\":\"x\"}", "must be a grant id" },
+		{ "{\"verb\":\"grant-remove\",\"id\":\"7\"}", "no grant 7" },
+		{ "{\"verb\":\"grant-list\",\"id\":\"7\"}", "unknown key" },
+		{ "{\"verb\":\"revoke-list\",\"id\":\"7\"}", "unknown key" },
+	};
+	struct env *e = *state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(e, bad[i].line, bad[i].fragment);
+	assert_int_equal(e->s.store.count, 0);
+	assert_int_equal(e->s.store.generation, 0);
+	assert_int_equal(e->s.grant_count, 0);
+	assert_int_equal(e->s.revoked_count, 0);
+	assert_int_equal(e->fake.rebinds, 0);
+}
+
+static void test_set_clear_list(void **state)
+{
+	struct env *e = *state;
+	const char *r;
+
+	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+		   "\"name\":\"risk\",\"value\":\"high\",\"ttl_ms\":60000}");
+	assert_non_null(strstr(r, "\"ok\":true"));
+	assert_non_null(strstr(r, "\"generation\":1"));
+	assert_int_equal(e->fake.rebinds, 1);
+	/* The same value again: nothing a policy sees changed, no rebind. */
+	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+		   "\"name\":\"risk\",\"value\":\"high\"}");
+	assert_non_null(strstr(r, "\"changed\":false"));
+	assert_int_equal(e->fake.rebinds, 1);
+	r = ask(e, "{\"verb\":\"signal-list\"}");
+	assert_non_null(strstr(r, "\"signal.0\":{\"scope\":\"principal\",\"subject\":\"bob\","
+				  "\"name\":\"risk\",\"value\":\"high\""));
+	r = ask(e, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
+		   "\"name\":\"risk\"}");
+	assert_non_null(strstr(r, "\"changed\":true"));
+	assert_int_equal(e->s.store.count, 0);
+	assert_int_equal(e->fake.rebinds, 2);
+	r = ask(e, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
+	assert_non_null(strstr(r, "\"changed\":false"));
+}
+
+static void test_refused_by_the_kernel_changes_nothing(void **state)
+{
+	struct env *e = *state;
+
+	ask(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"low\"}");
+	e->fake.fail_rebind = 1;
+	expect_error(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
+		     "refused, nothing changed: the kernel said no");
+	assert_int_equal(e->s.store.count, 1);
+	assert_string_equal(e->s.store.items[0].value, "low");
+	/* The generation moved on (1 -> 2 tried -> 3 restored): never reused. */
+	assert_int_equal(e->s.store.generation, 3);
+	assert_int_equal(e->fake.rebinds, 3); /* the set, the failed one, the restore */
+}
+
+static void test_ingest_whole_or_nothing(void **state)
+{
+	static const char token[] =
+		"{\"verb\":\"signal-ingest\",\"token\":\"{\\\"iss\\\":\\\"https://idp\\\","
+		"\\\"jti\\\":\\\"1\\\",\\\"iat\\\":1,\\\"sub_id\\\":{\\\"format\\\":\\\"email\\\","
+		"\\\"email\\\":\\\"a@b.c\\\"},\\\"events\\\":{\\\"https://schemas.openid.net/"
+		"secevent/caep/event-type/risk-level-change\\\":{\\\"current_level\\\":\\\"HIGH\\\"},"
+		"\\\"https://schemas.openid.net/secevent/caep/event-type/session-revoked\\\":{}}}\"}";
+	struct env *e = *state;
+	const char *r;
+
+	e->fake.fail_rebind = 1;
+	expect_error(e, token, "refused, nothing changed");
+	assert_int_equal(e->s.store.count, 0);
+	assert_int_equal(e->s.revoked_count, 0);
+	r = ask(e, token);
+	assert_non_null(strstr(r, "\"ok\":true"));
+	assert_int_equal(e->s.store.count, 1);
+	assert_string_equal(e->s.store.items[0].value, "high");
+	assert_string_equal(e->s.store.items[0].source, "caep https://idp");
+	assert_int_equal(e->s.revoked_count, 1);
+	assert_string_equal(e->s.revoked[0].subject, "a@b.c");
+}
+
+static void test_revoked_runs_refused_and_ttl(void **state)
+{
+	struct env *e = *state;
+	struct json_msg msg = { 0 };
+	uint64_t ttl = 1;
+	char why[256];
+
+	ask(e, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
+	static const char run[] = "{\"verb\":\"run\",\"ttl_ms\":2500}";
+	static const char bad_ttl[] = "{\"verb\":\"run\",\"ttl_ms\":\"soon\"}";
+
+	assert_int_equal(json_msg_parse(run, strlen(run), &msg, why, sizeof(why)), 0);
+	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "alice", &ttl, why, sizeof(why)),
+			 0);
+	assert_int_equal(ttl, 2500000000ull);
+	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "mallory", &ttl, why, sizeof(why)),
+			 -EPERM);
+	assert_string_equal(why, "principal \"mallory\" is revoked (stolen laptop)");
+	json_msg_free(&msg);
+	assert_int_equal(json_msg_parse(bad_ttl, strlen(bad_ttl), &msg, why, sizeof(why)), 0);
+	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", NULL, &ttl, why, sizeof(why)),
+			 -EINVAL);
+	json_msg_free(&msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_malformed_requests_change_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_set_clear_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_by_the_kernel_changes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_whole_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_runs_refused_and_ttl, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
