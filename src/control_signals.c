@@ -621,23 +621,6 @@ static int apply_caep(struct sigctl *s, const struct caep_set *set, size_t *revo
 	return 0;
 }
 
-/* The first error of a CAEP parse, as file:line:col: message. */
-static void caep_first_error(const struct diag_list *diags, char *why, size_t why_size)
-{
-	for (size_t i = 0; i < diags->count; i++) {
-		const struct diag *e = &diags->items[i];
-
-		if (e->severity != DIAG_ERROR)
-			continue;
-		if (e->line)
-			snprintf(why, why_size, "%s:%u:%u: %s", e->file, e->line, e->col, e->message);
-		else
-			snprintf(why, why_size, "%s: %s", e->file, e->message);
-		return;
-	}
-	snprintf(why, why_size, "the event token is not valid");
-}
-
 static int ingest_text(struct sigctl *s, const char *name, const char *text, size_t len,
 		       size_t *effects, size_t *revoked, char *why, size_t why_size)
 {
@@ -646,7 +629,7 @@ static int ingest_text(struct sigctl *s, const char *name, const char *text, siz
 	int err = caep_parse(name, text, len, &set, &diags);
 
 	if (err) {
-		caep_first_error(&diags, why, why_size);
+		diag_first_error(&diags, "the event token is not valid", why, why_size);
 		goto out;
 	}
 	*effects = set.count;

@@ -370,23 +370,6 @@ static void handle_status(struct daemon *d, int fd)
 }
 
 
-/* The first error of a compilation, as file:line:col: message. */
-static void first_error(const struct diag_list *diags, char *why, size_t why_size)
-{
-	for (size_t i = 0; i < diags->count; i++) {
-		const struct diag *e = &diags->items[i];
-
-		if (e->severity != DIAG_ERROR)
-			continue;
-		if (e->line)
-			snprintf(why, why_size, "%s:%u:%u: %s", e->file, e->line, e->col, e->message);
-		else
-			snprintf(why, why_size, "%s: %s", e->file, e->message);
-		return;
-	}
-	snprintf(why, why_size, "the policy cannot be compiled");
-}
-
 /*
  * The effective policy of workload w in generation g: the composition of
  * every policy that selects w, each with the overlays its signals make
@@ -421,7 +404,7 @@ static int bind_workload(struct daemon *d, struct generation *g, const struct wo
 		goto fail;
 	err = policy_image_effective(&g->image, sel, count, &index, &added, &diags);
 	if (err == -EINVAL) {
-		first_error(&diags, why, why_size);
+		diag_first_error(&diags, "the policy cannot be compiled", why, why_size);
 		goto out;
 	}
 	if (err == -ENOSPC) {

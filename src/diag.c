@@ -112,3 +112,20 @@ void diag_list_free(struct diag_list *list)
 	free(list->items);
 	*list = (struct diag_list){ 0 };
 }
+
+void diag_first_error(const struct diag_list *list, const char *fallback, char *why,
+		      size_t why_size)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct diag *e = &list->items[i];
+
+		if (e->severity != DIAG_ERROR)
+			continue;
+		if (e->line)
+			snprintf(why, why_size, "%s:%u:%u: %s", e->file, e->line, e->col, e->message);
+		else
+			snprintf(why, why_size, "%s: %s", e->file, e->message);
+		return;
+	}
+	snprintf(why, why_size, "%s", fallback);
+}

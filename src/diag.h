@@ -42,6 +42,13 @@ int diag_sort(struct diag_list *list, size_t from);
 /* Print every diagnostic as "file:line:col: error: message\n". */
 void diag_print(const struct diag_list *list, FILE *out);
 
+/*
+ * The first error of the list, as "file:line:col: message" (or "file:
+ * message" without a position), into why; fallback when it holds none.
+ */
+void diag_first_error(const struct diag_list *list, const char *fallback, char *why,
+		      size_t why_size);
+
 void diag_list_free(struct diag_list *list);
 
 #endif /* ACTGATE_DIAG_H */
