@@ -121,7 +121,7 @@ $(BUILD)/actgate: $(BUILD)/obj/actgate_main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard src/*.h)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard src/*.h) $(wildcard tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_tree.h"
+
 #include <linux/types.h>
 #include "actgate/abi.h"
 
@@ -40,14 +42,6 @@ struct fixture {
 	char path[128]; /* dir/decisions.log */
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -67,7 +61,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx);
 	return 0;
 }

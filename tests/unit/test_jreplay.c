@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "test_tree.h"
+
 #include <linux/types.h>
 #include "actgate/abi.h"
 
@@ -50,14 +52,6 @@ struct fixture {
 	size_t out_len, err_len;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -78,8 +72,8 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	nftw(fx->keydir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
+	remove_tree(fx->keydir);
 	free(fx->out);
 	free(fx->err);
 	free(fx);

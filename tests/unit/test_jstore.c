@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "test_tree.h"
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -87,14 +89,6 @@ static ssize_t fake_write(void *ctx, int fd, const void *buf, size_t len)
 	return n;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -122,7 +116,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	nftw(fx->root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->root);
 	free(fx);
 	return 0;
 }
@@ -362,7 +356,7 @@ static void take_snapshot(struct fixture *fx, struct snapshot *s)
 /* Make the directory hold exactly the snapshot. */
 static void restore_snapshot(struct fixture *fx, const struct snapshot *s)
 {
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	assert_int_equal(mkdir(fx->dir, 0750), 0);
 	for (size_t i = 0; i < s->n; i++) {
 		char path[256];
@@ -1126,7 +1120,7 @@ static void test_compression_round_trip(void **state)
 		o.compress_level = 6;
 		o.compress_inline = !threads;
 		o.compress_threads = threads;
-		nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		remove_tree(fx->dir);
 		js = open_store(&o);
 		append_n(js, 0, 3000);
 		jstore_wait_compressed(js);
@@ -1648,7 +1642,7 @@ static void test_documented_python_reader(void **state)
 	assert_string_equal(out, line);
 
 	/* Plain segments, and a forged chain that it must refuse with the key */
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	make_victim(fx, &v, 40, 20);
 	snprintf(cmd, sizeof(cmd), "python3 %s %s %s >/dev/null 2>&1", script, fx->dir, fx->key);
 	assert_int_equal(system(cmd), 0);

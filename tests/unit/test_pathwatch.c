@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_tree.h"
+
 #include "compile.h"
 #include "pathwatch.h"
 #include "policy.h"
@@ -120,13 +122,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
-
 	path_watch_close(&f->pw);
 	policy_image_free(&f->img);
 	policy_set_free(&f->set);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-	assert_int_equal(system(cmd), 0);
+	remove_tree(f->root);
 	free(f);
 	return 0;
 }

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_tree.h"
+
 #include "actgate/abi.h"
 #include "policytest.h"
 
@@ -81,21 +83,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	int err = fchdir(fx->old_cwd);
 
 	close(fx->old_cwd);
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx);
 	return err;
 }

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test_tree.h"
+
 #include <linux/types.h>
 #include "actgate/abi.h"
 
@@ -27,14 +29,6 @@ struct fixture {
 	char *err;
 	size_t err_len;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void set(char **field, const char *value)
 {
@@ -142,7 +136,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx->dir);
 	free(fx->out);
 	free(fx->err);
 	free(fx);
