@@ -37,7 +37,9 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
-BPF_ARCH  := x86
+# The target architecture's name as the kernel's headers spell it (bpf_tracing.h).
+BPF_ARCH  ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+		-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -Iinclude -Ibpf -I$(BUILD)
 
@@ -46,9 +48,13 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(BUILD)/bpf/maps.bpf.o $(filter-out $(BUILD)/bpf/maps.bpf.o,$(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)))
 SKEL      := $(BUILD)/actgate.skel.h
 
-MAIN_SRCS := src/actgated_main.c src/actgate_main.c
-LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*.c))
+# src/ is layered in folders (docs/architecture.md); every .c outside the two
+# mains goes into the library.
+MAIN_SRCS := src/daemon/main.c src/cli/main.c
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+# Header dependencies as the compiler saw them (-MMD -MP), not a hand list.
+DEP_FLAGS  = -MMD -MP -MF $(@:.o=.d)
 LIB       := $(BUILD)/libactgate.a
 BINS      := $(BUILD)/actgated $(BUILD)/actgate
 
@@ -88,10 +94,10 @@ $(BUILD)/vmlinux.h:
 		echo "actgate: build: $(VMLINUX_BTF) is missing: the build needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF) or VMLINUX_BTF=FILE" >&2; exit 1; fi
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include/actgate/abi.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(BUILD)/actgate.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK-BPF,$@)
@@ -102,29 +108,29 @@ $(SKEL): $(BUILD)/actgate.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name actgate_bpf > $@
 
 # The skeleton embeds the BPF object: the loader is rebuilt when it changes.
-$(BUILD)/obj/enforcer.o: $(SKEL)
+$(BUILD)/obj/kernel/enforcer.o: $(SKEL)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/actgate/abi.h | $(SKEL)
+$(BUILD)/obj/%.o: src/%.c | $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEP_FLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/actgated: $(BUILD)/obj/actgated_main.o $(LIB)
+$(BUILD)/actgated: $(BUILD)/obj/daemon/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/actgate: $(BUILD)/obj/actgate_main.o $(LIB)
+$(BUILD)/actgate: $(BUILD)/obj/cli/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard src/*.h) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/actprobe: tests/vm/actprobe.c
 	$(call msg,CC,$@)
@@ -134,6 +140,7 @@ $(BUILD)/tests/actprobe: tests/vm/actprobe.c
 unit: $(UNIT_BINS) $(BUILD)/actgate
 	$(Q)./tests/unit/run.sh $(UNIT_BINS)
 	$(Q)./tests/unit/check-docs.sh $(BUILD)/actgate
+	$(Q)./tests/unit/check-layers.sh src
 
 VMTEST_KERNEL ?= 6.1
 VMTEST_SCENARIOS ?=
@@ -170,21 +177,30 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 	$(Q)VMTEST_SCENARIO_TIMEOUT=1200 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) \
 		--build $(BUILD) --demo tests/bench/vm-signals.sh
 
-# libFuzzer needs clang; each target links the parser sources it exercises.
+# libFuzzer needs clang. The targets link one library built from the same
+# sources as libactgate.a, instrumented for coverage and the sanitizers, so a
+# target never misses a source its parser came to need.
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Itests/fuzz
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_journal \
-	$(BUILD)/fuzz/fuzz_caep
-$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/policy_sections.c src/policy_select.c \
-	src/policy_target.c src/yamltree.c src/diag.c
-$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c src/json.c
-$(BUILD)/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/json.c
-$(BUILD)/fuzz/fuzz_caep: tests/fuzz/fuzz_caep.c src/caep.c src/signals.c src/duration.c src/policy.c \
-	src/policy_sections.c src/policy_select.c src/policy_target.c src/yamltree.c src/diag.c
-$(FUZZ_BINS):
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB  := $(BUILD)/fuzz/libactgate-fuzz.a
+FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/obj/kernel/enforcer.o: $(SKEL)
+$(BUILD)/fuzz/obj/%.o: src/%.c | $(SKEL)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(DEP_FLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $^ -lyaml -o $@
+	$(Q)$(CLANG) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d \
+		$< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 # Seeds: policies/ for every target, plus tests/fuzz/seeds/NAME/ for fuzz_NAME.
 fuzz: $(FUZZ_BINS)
@@ -211,3 +227,6 @@ install: $(BINS)
 
 clean:
 	rm -rf $(BUILD)
+
+# The dependency files the compilers wrote (-MMD -MP).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

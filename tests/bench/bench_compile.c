@@ -25,9 +25,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "compile.h"
-#include "diag.h"
-#include "policy.h"
+#include "policy/compile.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "util/diag.h"
 
 static int fake_resolve(const char *path, struct resolved_path *out, void *ctx)
 {

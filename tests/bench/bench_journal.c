@@ -40,14 +40,15 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "diag.h"
-#include "jrecord.h"
-#include "jsink.h"
-#include "jsource.h"
-#include "jstore.h"
-#include "policy.h"
-#include "replay.h"
-#include "whatif.h"
+#include "cli/replay.h"
+#include "cli/whatif.h"
+#include "journal/record.h"
+#include "journal/sink.h"
+#include "journal/source.h"
+#include "journal/store.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "util/diag.h"
 
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
 
@@ -334,7 +335,7 @@ static double inflate_only(const char *dir)
 static double scan(const char *dir, const struct policy_set *set, bool filtered, size_t *seen,
 		   size_t *matched, size_t *changed)
 {
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 	struct jsource_options so = { .err = stderr, .prefix = "bench", .prefilter = &f };
 	const char *paths[] = { dir };
 	struct journal_record rec;
@@ -351,7 +352,7 @@ static double scan(const char *dir, const struct policy_set *set, bool filtered,
 		return -1;
 	while ((ret = jsource_next(src, &rec)) > 0) {
 		(*seen)++;
-		if (!replay_filter_match(&f, &rec))
+		if (!jquery_match(&f, &rec))
 			continue;
 		(*matched)++;
 		if (set) {

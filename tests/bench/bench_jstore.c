@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jstore.h"
+#include "journal/store.h"
 
 #define MAX_PAYLOAD 160
 

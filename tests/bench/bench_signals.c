@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "json.h"
+#include "cli/client.h"
+#include "util/json.h"
 
 enum mode { IDLE = 0, UNTIL_DENY = 1, UNTIL_OK = 2, COUNT = 3, STOP = 4 };
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caep.h"
-#include "diag.h"
-#include "duration.h"
-#include "signals.h"
+#include "signals/caep.h"
+#include "signals/store.h"
+#include "util/diag.h"
+#include "util/duration.h"
 #include "fuzz_check.h"
 
 static size_t error_count(const struct diag_list *diags)

@@ -27,7 +27,7 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "journal.h"
+#include "journal/v0.h"
 #include "fuzz_check.h"
 
 static void check_equal(const struct journal_record *a, const struct journal_record *b)

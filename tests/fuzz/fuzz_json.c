@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "util/json.h"
 #include "fuzz_check.h"
 
 static void write_msg(const struct json_msg *msg, struct json_out *j)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "caep.h"
+#include "signals/caep.h"
 
 #define EV(name) "\"https://schemas.openid.net/secevent/caep/event-type/" name "\""
 #define HEAD "{\"iss\": \"https://idp.example.com\", \"jti\": \"e1\", \"iat\": 1700000000,\n"

@@ -19,9 +19,10 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "evaluate.h"
-#include "policy.h"
+#include "policy/compile.h"
+#include "policy/evaluate.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
 
 /* ---- the fake file system ---- */
 
@@ -803,7 +804,7 @@ static void add_port_rules(struct policy *p, unsigned first, unsigned n, uint8_t
 		r->record = p->record;
 		r->overlay = POLICY_BASE;
 		r->index = (unsigned)p->connect.count;
-		r->pos = (struct policy_pos){ 6, 3 };
+		r->pos = (struct source_pos){ 6, 3 };
 		p->connect.count++;
 	}
 }

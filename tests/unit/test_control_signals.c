@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "control_signals.h"
+#include "daemon/control_signals.h"
 
 struct fake {
 	struct policy_set set;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "duration.h"
+#include "util/duration.h"
 
 #define SEC 1000000000ull
 

@@ -13,8 +13,9 @@
 #include <cmocka.h>
 
 #include "actgate/abi.h"
-#include "evaluate.h"
-#include "policy.h"
+#include "policy/evaluate.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
 
 static const char *const policy_text =
 	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: ci}\n"

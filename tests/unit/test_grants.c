@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "control_peer.h"
-#include "grants.h"
+#include "daemon/peer.h"
+#include "signals/grants.h"
 
 /* A file system of three files: /usr/bin/tool, /etc/secret (a regular file), /run/s.sock, /etc. */
 static int fake_resolve(const char *path, struct resolved_path *out, void *ctx)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "identity.h"
+#include "identity/identity.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define UID_ "1234abcd-5678-90ef-1234-567890abcdef"

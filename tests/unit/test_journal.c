@@ -24,7 +24,7 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "journal.h"
+#include "journal/v0.h"
 
 #define SAMPLE_LINE                                                                            \
 	"1795871657123456789\texec\tdeny\tenforce\trule\t7\t12345\t100\t101\t1\t1000\t3\tcurl\t" \

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "jrecord.h"
+#include "journal/record.h"
 
 static struct journal_record sample(void)
 {

@@ -31,15 +31,16 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "export.h"
-#include "jrecord.h"
-#include "jsink.h"
-#include "jsource.h"
-#include "jstore.h"
-#include "policy.h"
-#include "diag.h"
-#include "replay.h"
-#include "whatif.h"
+#include "cli/export.h"
+#include "cli/replay.h"
+#include "cli/whatif.h"
+#include "journal/record.h"
+#include "journal/sink.h"
+#include "journal/source.h"
+#include "journal/store.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "util/diag.h"
 
 #define T0 1795871657000000000ull /* 2026-11-28T13:14:17Z */
 
@@ -168,7 +169,7 @@ static size_t count_lines(const char *s)
 	return n;
 }
 
-static size_t json_lines(struct fixture *fx, const struct replay_filter *f)
+static size_t json_lines(struct fixture *fx, const struct jquery_filter *f)
 {
 	const char *paths[] = { fx->dir };
 	struct replay_options o = { .paths = paths, .n_paths = 1, .filter = f,
@@ -246,7 +247,7 @@ static void test_workers_take_no_signal(void **state)
 static void test_filters(void **state)
 {
 	struct fixture *fx = *state;
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 	const char *team_b[] = { "team=b" }, *both[] = { "team=b", "env=ci" }, *none[] = { "team" };
 
 	write_with_sink(fx, 20);
@@ -255,12 +256,12 @@ static void test_filters(void **state)
 	assert_int_equal(json_lines(fx, &f), 15);
 	f.until_ns = T0 + 10000000000ull;
 	assert_int_equal(json_lines(fx, &f), 5);
-	f = REPLAY_FILTER_ANY;
+	f = JQUERY_FILTER_ANY;
 	f.principal = "bob";
 	assert_int_equal(json_lines(fx, &f), 10);
 	f.principal = "bo";
 	assert_int_equal(json_lines(fx, &f), 0);
-	f = REPLAY_FILTER_ANY;
+	f = JQUERY_FILTER_ANY;
 	f.labels = team_b;
 	f.n_labels = 1;
 	assert_int_equal(json_lines(fx, &f), 10);
@@ -270,13 +271,13 @@ static void test_filters(void **state)
 	f.labels = none; /* "team" alone means an empty value: no record has it */
 	f.n_labels = 1;
 	assert_int_equal(json_lines(fx, &f), 0);
-	f = REPLAY_FILTER_ANY;
+	f = JQUERY_FILTER_ANY;
 	f.rule_glob = "ci:*.deny\\[*\\]";
 	assert_int_equal(json_lines(fx, &f), 8);
-	f = REPLAY_FILTER_ANY;
+	f = JQUERY_FILTER_ANY;
 	f.target_glob = "/usr/bin/*";
 	assert_int_equal(json_lines(fx, &f), 8);
-	f = REPLAY_FILTER_ANY;
+	f = JQUERY_FILTER_ANY;
 	f.pid = 1003;
 	assert_int_equal(json_lines(fx, &f), 4);
 	assert_null(strstr(fx->out, "\"pid\":1002"));
@@ -291,30 +292,30 @@ static void test_parse_time(void **state)
 	uint64_t ns;
 
 	(void)state;
-	assert_int_equal(replay_parse_time("2026-11-28T13:14:17Z", 0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("2026-11-28T13:14:17Z", 0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0);
-	assert_int_equal(replay_parse_time("2026-11-28t13:14:17.25z", 0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("2026-11-28t13:14:17.25z", 0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0 + 250000000ull);
-	assert_int_equal(replay_parse_time("2026-11-28T14:14:17+01:00", 0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("2026-11-28T14:14:17+01:00", 0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0);
-	assert_int_equal(replay_parse_time("2026-11-28T12:44:17.000000001-00:30", 0, &ns, why,
+	assert_int_equal(jquery_parse_time("2026-11-28T12:44:17.000000001-00:30", 0, &ns, why,
 					   sizeof(why)), 0);
 	assert_true(ns == T0 + 1);
-	assert_int_equal(replay_parse_time("2026-11-28", 0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("2026-11-28", 0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0 - (13 * 3600 + 14 * 60 + 17) * 1000000000ull);
-	assert_int_equal(replay_parse_time("2h", T0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("2h", T0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0 - 7200000000000ull);
-	assert_int_equal(replay_parse_time("30m", T0, &ns, why, sizeof(why)), 0);
+	assert_int_equal(jquery_parse_time("30m", T0, &ns, why, sizeof(why)), 0);
 	assert_true(ns == T0 - 1800000000000ull);
-	assert_int_equal(replay_parse_time("2026-11-28T13:14:17", 0, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("2026-11-28T13:14:17", 0, &ns, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "offset"));
-	assert_int_equal(replay_parse_time("2026-02-31T00:00:00Z", 0, &ns, why, sizeof(why)), -EINVAL);
-	assert_int_equal(replay_parse_time("2026-11-28T25:00:00Z", 0, &ns, why, sizeof(why)), -EINVAL);
-	assert_int_equal(replay_parse_time("yesterday", 0, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("2026-02-31T00:00:00Z", 0, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("2026-11-28T25:00:00Z", 0, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("yesterday", 0, &ns, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "RFC 3339"));
-	assert_int_equal(replay_parse_time("2x", T0, &ns, why, sizeof(why)), -EINVAL);
-	assert_int_equal(replay_parse_time("2h", 1000, &ns, why, sizeof(why)), -EINVAL);
-	assert_int_equal(replay_parse_time("2026-11-28T13:14:17Zjunk", 0, &ns, why, sizeof(why)),
+	assert_int_equal(jquery_parse_time("2x", T0, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("2h", 1000, &ns, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jquery_parse_time("2026-11-28T13:14:17Zjunk", 0, &ns, why, sizeof(why)),
 			 -EINVAL);
 }
 
@@ -436,7 +437,7 @@ static void test_export(void **state)
 {
 	struct fixture *fx = *state;
 	const char *paths[] = { fx->dir };
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 	struct replay_options o = { .paths = paths, .n_paths = 1, .filter = &f };
 	FILE *out, *err;
 

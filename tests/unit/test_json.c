@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "util/json.h"
 
 /* The text of a one-member object {"k": value}, NUL-terminated. */
 static char *write_one(const char *value)

@@ -29,7 +29,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "jstore.h"
+#include "journal/store.h"
 
 #define PAYLOAD_LEN 120
 

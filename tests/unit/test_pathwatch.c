@@ -21,9 +21,10 @@
 
 #include "test_tree.h"
 
-#include "compile.h"
-#include "pathwatch.h"
-#include "policy.h"
+#include "daemon/pathwatch.h"
+#include "policy/compile.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
 
 struct fixture {
 	char root[64];

@@ -21,7 +21,8 @@
 #include <linux/types.h>
 
 #include "actgate/abi.h"
-#include "policy.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
 
 /* Five lines; spec keys written after it start on line 6, column 3. */
 #define HEAD                                   \
@@ -1338,9 +1339,9 @@ static void test_cgroup_and_label_selectors(void **state)
 		     "spec: {selector: {labels: {}}}\n",
 		     "t.yaml:4:27: error: spec.selector.labels: the mapping is empty; name at least "
 		     "one label\n");
-	assert_true(policy_valid_label_key("ci.repo/name-1_x", 16));
-	assert_false(policy_valid_label_key("", 0));
-	assert_false(policy_valid_label_key("a b", 3));
+	assert_true(label_key_valid("ci.repo/name-1_x", 16));
+	assert_false(label_key_valid("", 0));
+	assert_false(label_key_valid("a b", 3));
 }
 
 static void test_diag_print(void **state)

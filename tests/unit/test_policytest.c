@@ -22,7 +22,7 @@
 #include "test_tree.h"
 
 #include "actgate/abi.h"
-#include "policytest.h"
+#include "policy/policytest.h"
 
 /* A policy with a port range, IPv6, subtree rules, and an audit policy beside it. */
 static const char *const policy_yaml =

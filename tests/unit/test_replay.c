@@ -18,8 +18,8 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
-#include "journal.h"
-#include "replay.h"
+#include "cli/replay.h"
+#include "journal/v0.h"
 
 struct fixture {
 	char dir[64];
@@ -144,7 +144,7 @@ static int teardown(void **state)
 }
 
 /* Run replay on path with f; output and messages land in fx->out and fx->err. */
-static int run(struct fixture *fx, const char *path, const struct replay_filter *f, bool json)
+static int run(struct fixture *fx, const char *path, const struct jquery_filter *f, bool json)
 {
 	FILE *out, *err;
 	int ret;
@@ -211,54 +211,54 @@ static int run(struct fixture *fx, const char *path, const struct replay_filter 
 
 static void test_format_time(void **state)
 {
-	char buf[REPLAY_TIME_SIZE];
+	char buf[JQUERY_TIME_SIZE];
 
 	(void)state;
-	replay_format_time(1795871657123456789ull, buf);
+	jquery_format_time(1795871657123456789ull, buf);
 	assert_string_equal(buf, "2026-11-28T13:14:17.123Z");
-	replay_format_time(0, buf);
+	jquery_format_time(0, buf);
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-	replay_format_time(1999999999ull, buf);
+	jquery_format_time(1999999999ull, buf);
 	assert_string_equal(buf, "1970-01-01T00:00:01.999Z");
-	replay_format_time(UINT64_MAX, buf);
+	jquery_format_time(UINT64_MAX, buf);
 	assert_string_equal(buf, "2554-07-21T23:34:33.709Z");
 }
 
 static void test_filter_match(void **state)
 {
 	struct journal_record r[4];
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 	int i;
 
 	(void)state;
 	make_records(r);
 	for (i = 0; i < 4; i++) {
-		assert_true(replay_filter_match(NULL, &r[i]));
-		assert_true(replay_filter_match(&f, &r[i]));
+		assert_true(jquery_match(NULL, &r[i]));
+		assert_true(jquery_match(&f, &r[i]));
 	}
 	f.workload_glob = "ci-*";
-	assert_true(replay_filter_match(&f, &r[0]));
-	assert_false(replay_filter_match(&f, &r[1]));
-	assert_true(replay_filter_match(&f, &r[2]));
-	assert_false(replay_filter_match(&f, &r[3])); /* no workload */
+	assert_true(jquery_match(&f, &r[0]));
+	assert_false(jquery_match(&f, &r[1]));
+	assert_true(jquery_match(&f, &r[2]));
+	assert_false(jquery_match(&f, &r[3])); /* no workload */
 	f.workload_glob = "*";
-	assert_true(replay_filter_match(&f, &r[3]));
+	assert_true(jquery_match(&f, &r[3]));
 	f.workload_glob = "web-[a-f]*-x";
-	assert_true(replay_filter_match(&f, &r[1]));
+	assert_true(jquery_match(&f, &r[1]));
 	f.workload_glob = "ci-runne";
-	assert_false(replay_filter_match(&f, &r[0]));
+	assert_false(jquery_match(&f, &r[0]));
 	f.workload_glob = NULL;
 	f.action = ACTGATE_ACTION_CONNECT;
-	assert_false(replay_filter_match(&f, &r[0]));
-	assert_true(replay_filter_match(&f, &r[2]));
+	assert_false(jquery_match(&f, &r[0]));
+	assert_true(jquery_match(&f, &r[2]));
 	f.action = -1;
 	f.verdict = ACTGATE_VERDICT_ALLOW;
-	assert_false(replay_filter_match(&f, &r[0]));
-	assert_true(replay_filter_match(&f, &r[1]));
-	assert_false(replay_filter_match(&f, &r[2]));
-	assert_true(replay_filter_match(&f, &r[3]));
+	assert_false(jquery_match(&f, &r[0]));
+	assert_true(jquery_match(&f, &r[1]));
+	assert_false(jquery_match(&f, &r[2]));
+	assert_true(jquery_match(&f, &r[3]));
 	f.workload_glob = "ci-*";
-	assert_false(replay_filter_match(&f, &r[1]));
+	assert_false(jquery_match(&f, &r[1]));
 	for (i = 0; i < 4; i++)
 		journal_record_clear(&r[i]);
 }
@@ -284,7 +284,7 @@ static void test_json(void **state)
 static void test_filters_in_output(void **state)
 {
 	struct fixture *fx = *state;
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 
 	f.workload_glob = "ci-*";
 	assert_int_equal(run(fx, fx->dir, &f, false), 0);
@@ -392,7 +392,7 @@ static void test_many_records_stream(void **state)
 {
 	struct fixture *fx = *state;
 	struct journal_record r[4];
-	struct replay_filter f = REPLAY_FILTER_ANY;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
 	struct journal_writer w;
 	char *p;
 	int i, lines = 0;

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "signals.h"
+#include "signals/store.h"
 
 #define SEC 1000000000ull
 

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "state.h"
+#include "kernel/state.h"
+#include "policy/compile.h"
 
 static void add_workload(struct workload_table *t, uint64_t id, uint64_t cgroup_id,
 			 uint32_t policy_id, const char *name, const char *principal,

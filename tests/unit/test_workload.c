@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "workload.h"
+#include "identity/workload.h"
 
 static void expect_label(const char *key, const char *value, int err, const char *why_has)
 {

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * `actgate signal`: set, clear and list signals over the control socket, and
+ * ingest CAEP events (checked here first, and again by the daemon, which
+ * applies a token whole or not at all).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/signal.h"
+#include "signals/caep.h"
+#include "signals/store.h"
+#include "util/duration.h"
+#include "util/json.h"
+#include "util/yamltree.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static void signal_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate signal set   [SCOPE] NAME=VALUE [--ttl DURATION]\n"
+		"       actgate signal clear [SCOPE] NAME\n"
+		"       actgate signal list  [--json]\n"
+		"       actgate signal ingest [--dry-run] FILE|-\n"
+		"\n"
+		"Signals are facts that policies' `when:` overlays react to (docs/signals.md).\n"
+		"\n"
+		"SCOPE (default --host):\n"
+		"  --host               every workload of this host\n"
+		"  --principal NAME     every workload commissioned by NAME\n"
+		"  --workload NAME      one workload\n"
+		"\n"
+		"Options:\n"
+		"  --ttl DURATION       the signal ends after this long (250ms, 90s, 5m, 2h, 1d)\n"
+		"  --dry-run            ingest: check the event token and print what it would do\n"
+		"  --json               list: one JSON object per signal\n"
+		"  --socket PATH        the control socket (default $" SOCKET_ENV
+		", else /run/actgate/actgate.sock)\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"ingest takes the payload of a Security Event Token (JSON) with CAEP events:\n"
+		"session-revoked revokes its subject; credential-change, assurance-level-change,\n"
+		"device-compliance-change and risk-level-change set the signals credential,\n"
+		"assurance, device-compliance and risk.\n"
+		"\n"
+		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "actgate: signal: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'actgate signal --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* Send a request, print the daemon's refusal; 0 or EXIT_FAIL. */
+static int send_request(const char *socket_flag, struct json_out *req, struct json_msg *reply)
+{
+	char why[4096];
+	int fd, err;
+
+	if (req->error) {
+		fprintf(stderr, "actgate: signal: %s\n", strerror(-req->error));
+		return EXIT_FAIL;
+	}
+	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
+		fprintf(stderr, "actgate: signal: %s\n", why);
+		return EXIT_FAIL;
+	}
+	err = control_request(fd, req, reply, why, sizeof(why));
+	close(fd);
+	if (err) {
+		fprintf(stderr, "actgate: signal: %s\n", why);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+struct signal_args {
+	const char *socket_flag;
+	enum signal_scope scope;
+	const char *subject;
+	uint64_t ttl_ns;
+	bool ttl_given;
+	bool dry_run;
+	bool json;
+};
+
+/* Options shared by the subcommands; which are allowed depends on the subcommand. */
+static int parse_options(int argc, char **argv, const char *allowed, struct signal_args *a)
+{
+	static const struct option options[] = {
+		{ "host", no_argument, NULL, 'H' },
+		{ "principal", required_argument, NULL, 'p' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt, scopes = 0;
+	char why[256];
+
+	*a = (struct signal_args){ .scope = SIGNAL_HOST };
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (opt != 'h' && opt != '?' && !strchr(allowed, opt)) {
+			fprintf(stderr, "actgate: signal %s: %s does not apply here\n", argv[0],
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		switch (opt) {
+		case 'H':
+			a->scope = SIGNAL_HOST;
+			scopes++;
+			break;
+		case 'p':
+		case 'w':
+			a->scope = opt == 'p' ? SIGNAL_PRINCIPAL : SIGNAL_WORKLOAD;
+			a->subject = optarg;
+			scopes++;
+			break;
+		case 't':
+			if (duration_parse(optarg, &a->ttl_ns, why, sizeof(why)))
+				return usage_error("--ttl: %s", why);
+			a->ttl_given = true;
+			break;
+		case 'n':
+			a->dry_run = true;
+			break;
+		case 'J':
+			a->json = true;
+			break;
+		case 's':
+			a->socket_flag = optarg;
+			break;
+		case 'h':
+			signal_usage(stdout);
+			return -1;
+		default:
+			signal_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (scopes > 1)
+		return usage_error("%s", "give one scope: --host, --principal or --workload");
+	return 0;
+}
+
+static void add_scope(struct json_out *req, const struct signal_args *a)
+{
+	json_add_string(req, "scope", signal_scope_name(a->scope));
+	if (a->subject)
+		json_add_string(req, "subject", a->subject);
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct json_msg reply = { 0 };
+	struct signal_args a;
+	struct json_out req;
+	char *name, *eq, why[512];
+	int ret = parse_options(argc, argv, "Hpwts", &a);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (optind + 1 != argc)
+		return usage_error("%s", "set takes one NAME=VALUE");
+	name = argv[optind];
+	eq = strchr(name, '=');
+	if (!eq)
+		return usage_error("'%s': expected NAME=VALUE", name);
+	*eq = '\0';
+	if (signal_check(a.scope, a.subject, name, eq + 1, NULL, why, sizeof(why)))
+		return usage_error("%s", why);
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", "signal-set");
+	add_scope(&req, &a);
+	json_add_string(&req, "name", name);
+	json_add_string(&req, "value", eq + 1);
+	if (a.ttl_given)
+		json_add_u64(&req, "ttl_ms", a.ttl_ns / 1000000);
+	json_object_end(&req);
+	ret = send_request(a.socket_flag, &req, &reply);
+	json_out_free(&req);
+	json_msg_free(&reply);
+	return ret;
+}
+
+static int cmd_clear(int argc, char **argv)
+{
+	struct json_msg reply = { 0 };
+	struct signal_args a;
+	struct json_out req;
+	char why[512];
+	int ret = parse_options(argc, argv, "Hpws", &a);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (optind + 1 != argc)
+		return usage_error("%s", "clear takes one NAME");
+	if (signal_check(a.scope, a.subject, argv[optind], NULL, NULL, why, sizeof(why)))
+		return usage_error("%s", why);
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", "signal-clear");
+	add_scope(&req, &a);
+	json_add_string(&req, "name", argv[optind]);
+	json_object_end(&req);
+	ret = send_request(a.socket_flag, &req, &reply);
+	json_out_free(&req);
+	json_msg_free(&reply);
+	return ret;
+}
+
+static const char *member(const struct json_member *obj, const char *key)
+{
+	for (size_t i = 0; i < obj->member_count; i++)
+		if (!strcmp(obj->members[i].key, key))
+			return obj->members[i].value;
+	return NULL;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	static const char *const fields[] = { "scope", "subject", "name", "value", "expires_in_ms",
+					      "source" };
+	struct json_msg reply = { 0 };
+	struct signal_args a;
+	struct json_out req;
+	int ret = parse_options(argc, argv, "Js", &a);
+	size_t shown = 0;
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", "signal-list");
+	json_object_end(&req);
+	ret = send_request(a.socket_flag, &req, &reply);
+	json_out_free(&req);
+	if (ret)
+		goto cleanup;
+	if (!a.json)
+		printf("%-9s %-24s %-20s %-16s %-10s %s\n", "SCOPE", "SUBJECT", "NAME", "VALUE",
+		       "EXPIRES", "SOURCE");
+	/* The daemon sends each signal as an object "signal.N" of strings. */
+	for (size_t i = 0; i < reply.count; i++) {
+		const struct json_member *m = &reply.members[i];
+		const char *v;
+
+		if (m->type != JSON_OBJECT || strncmp(m->key, "signal.", 7))
+			continue;
+		shown++;
+		if (a.json) {
+			struct json_out out;
+
+			json_out_init(&out);
+			json_object_begin(&out);
+			for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+				json_add_string(&out, fields[f], member(m, fields[f]));
+			json_object_end(&out);
+			json_out_write_line(&out, stdout);
+			json_out_free(&out);
+			continue;
+		}
+		v = member(m, "expires_in_ms");
+		printf("%-9s %-24s %-20s %-16s %-10s %s\n", member(m, "scope") ?: "?",
+		       member(m, "subject") ?: "-", member(m, "name") ?: "?",
+		       member(m, "value") ?: "?", v ? v : "never", member(m, "source") ?: "");
+	}
+	if (!a.json && !shown)
+		printf("(no signal set)\n");
+cleanup:
+	json_msg_free(&reply);
+	return ret;
+}
+
+/* Read all of FILE or standard input ("-"), up to YTREE_MAX_BYTES and one past. */
+static int read_input(const char *path, char **text, size_t *len)
+{
+	size_t cap = 0;
+	FILE *f;
+
+	if (strcmp(path, "-"))
+		return ytree_read_file(path, text, len);
+	f = stdin;
+	*text = NULL;
+	*len = 0;
+	for (;;) {
+		size_t n;
+
+		if (*len + 4096 + 1 > cap) {
+			char *grown = realloc(*text, cap = *len + 65536);
+
+			if (!grown)
+				return -ENOMEM;
+			*text = grown;
+		}
+		n = fread(*text + *len, 1, cap - *len - 1, f);
+		*len += n;
+		if (n == 0 || *len > YTREE_MAX_BYTES)
+			break;
+	}
+	(*text)[*len] = '\0';
+	return ferror(f) ? -EIO : 0;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	struct json_msg reply = { 0 };
+	struct diag_list diags = { 0 };
+	struct caep_set set = { 0 };
+	struct signal_args a;
+	struct json_out req;
+	char *text = NULL, line[1024];
+	size_t len = 0;
+	int ret = parse_options(argc, argv, "ns", &a), err;
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (optind + 1 != argc)
+		return usage_error("%s", "ingest takes one FILE (or - for standard input)");
+	err = read_input(argv[optind], &text, &len);
+	if (err) {
+		fprintf(stderr, "actgate: signal ingest: %s: %s\n", argv[optind], strerror(-err));
+		ret = EXIT_FAIL;
+		goto cleanup;
+	}
+	err = caep_parse(strcmp(argv[optind], "-") ? argv[optind] : "<stdin>", text, len, &set,
+			 &diags);
+	diag_print(&diags, stderr);
+	if (err) {
+		ret = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (len > JSON_MSG_MAX / 2 && !a.dry_run) {
+		/* Tokens are a few KiB; the control socket takes 64 KiB a message. */
+		fprintf(stderr, "actgate: signal ingest: %s: %zu bytes is too large for one event "
+			"token (at most %d)\n", argv[optind], len, JSON_MSG_MAX / 2);
+		ret = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (a.dry_run) {
+		for (size_t i = 0; i < set.count; i++) {
+			caep_effect_describe(&set.effects[i], line, sizeof(line));
+			printf("%s\n", line);
+		}
+		goto cleanup;
+	}
+	/* The token itself: the daemon checks it again and applies it whole. */
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", "signal-ingest");
+	json_add_string(&req, "token", text);
+	json_object_end(&req);
+	ret = send_request(a.socket_flag, &req, &reply);
+	json_out_free(&req);
+	if (!ret)
+		for (size_t i = 0; i < set.count; i++) {
+			caep_effect_describe(&set.effects[i], line, sizeof(line));
+			printf("%s\n", line);
+		}
+
+cleanup:
+	json_msg_free(&reply);
+	caep_set_free(&set);
+	diag_list_free(&diags);
+	free(text);
+	return ret;
+}
+
+int cmd_signal(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} subs[] = { { "set", cmd_set }, { "clear", cmd_clear }, { "list", cmd_list },
+		     { "ingest", cmd_ingest } };
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		signal_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown subcommand '%s' (known: set, clear, list, ingest)", argv[1]);
+}

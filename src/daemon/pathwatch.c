@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "daemon/pathwatch.h"
+#include "util/log.h"
+
+/*
+ * A name appearing, going or being renamed in a watched directory, and the
+ * directory itself going: everything that changes where a path leads.
+ * Content changes (IN_MODIFY) keep the inode, so they do not matter.
+ */
+#define WATCH_MASK                                                                      \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | \
+	 IN_ONLYDIR)
+
+/* One directory entry on the way to a rule's path. */
+struct way_step {
+	char *dir;
+	char *name;
+};
+
+struct way {
+	struct way_step *steps;
+	size_t count;
+	size_t cap;
+};
+
+int path_watch_open(struct path_watch *pw)
+{
+	int err;
+
+	*pw = (struct path_watch){ .inotify_fd = -1, .mounts_fd = -1 };
+	pw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (pw->inotify_fd < 0) {
+		err = -errno;
+		log_error("paths", "cannot start inotify: %s", strerror(-err));
+		return err;
+	}
+	pw->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (pw->mounts_fd < 0) {
+		err = -errno;
+		log_error("paths", "cannot open /proc/self/mountinfo: %s", strerror(-err));
+		close(pw->inotify_fd);
+		pw->inotify_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void forget(struct path_watch *pw)
+{
+	for (size_t i = 0; i < pw->dir_count; i++) {
+		struct watched_dir *d = &pw->dirs[i];
+
+		if (d->wd >= 0)
+			inotify_rm_watch(pw->inotify_fd, d->wd);
+		for (size_t k = 0; k < d->name_count; k++)
+			free(d->names[k]);
+		free(d->names);
+		free(d->path);
+	}
+	free(pw->dirs);
+	pw->dirs = NULL;
+	pw->dir_count = 0;
+	for (size_t i = 0; i < pw->path_count; i++)
+		free(pw->paths[i].path);
+	free(pw->paths);
+	pw->paths = NULL;
+	pw->path_count = 0;
+	pw->unwatched = 0;
+}
+
+static int way_add(struct way *w, const char *path, size_t dir_len, const char *name,
+		   size_t name_len)
+{
+	struct way_step step;
+
+	if (w->count == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct way_step *steps = realloc(w->steps, cap * sizeof(*steps));
+
+		if (!steps)
+			return -ENOMEM;
+		w->steps = steps;
+		w->cap = cap;
+	}
+	/* The root's entries are named from "/"; every other directory without a trailing '/'. */
+	step.dir = strndup(path, dir_len ? dir_len : 1);
+	step.name = strndup(name, name_len);
+	if (!step.dir || !step.name) {
+		free(step.dir);
+		free(step.name);
+		return -ENOMEM;
+	}
+	w->steps[w->count++] = step;
+	return 0;
+}
+
+/* Every (directory, name) of an absolute, normalised path: "/a/b" gives ("/", a), ("/a", b). */
+static int add_way(struct way *w, const char *path)
+{
+	const char *p = path;
+
+	while (*p == '/') {
+		const char *name = p + 1, *end = strchrnul(name, '/');
+		int err;
+
+		if (end == name)
+			break;
+		err = way_add(w, path, (size_t)(p - path), name, (size_t)(end - name));
+		if (err)
+			return err;
+		p = end;
+	}
+	return 0;
+}
+
+/*
+ * The way through symlinks: the real path of the deepest part of path that
+ * exists, then the rest as written. NULL when it is path itself (no
+ * symlink on the way) or cannot be made.
+ */
+static char *real_way(const char *path)
+{
+	char prefix[PATH_MAX], real[PATH_MAX], *slash, *out = NULL;
+	size_t plen;
+
+	if (snprintf(prefix, sizeof(prefix), "%s", path) >= (int)sizeof(prefix))
+		return NULL;
+	while (!realpath(prefix, real)) {
+		slash = strrchr(prefix, '/');
+		if (!slash || slash == prefix)
+			return NULL;
+		*slash = '\0';
+	}
+	plen = strlen(prefix);
+	if (asprintf(&out, "%s%s", strcmp(real, "/") ? real : "", path + plen) < 0)
+		return NULL;
+	if (strcmp(out, path) == 0 || out[0] != '/') {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+struct collect_ctx {
+	struct path_watch *pw;
+	struct way *way;
+	size_t path_cap;
+};
+
+static int collect(const struct path_rule *rule, const struct resolved_rule *r, void *data)
+{
+	struct collect_ctx *c = data;
+	struct path_watch *pw = c->pw;
+	const char *path = rule->path;
+	char *real;
+	int err;
+
+	/* Only deny rules follow their paths (policy_image_follow says why). */
+	if (rule->verdict != ACTGATE_VERDICT_DENY)
+		return 0;
+	if (pw->path_count == c->path_cap) {
+		size_t cap = c->path_cap ? 2 * c->path_cap : 64;
+		struct watched_path *paths = realloc(pw->paths, cap * sizeof(*paths));
+
+		if (!paths)
+			return -ENOMEM;
+		pw->paths = paths;
+		c->path_cap = cap;
+	}
+	pw->paths[pw->path_count].path = strdup(path);
+	if (!pw->paths[pw->path_count].path)
+		return -ENOMEM;
+	pw->paths[pw->path_count++].at = *r;
+	err = add_way(c->way, path);
+	if (err)
+		return err;
+	real = real_way(path);
+	if (real) {
+		err = add_way(c->way, real);
+		free(real);
+	}
+	return err;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+	const struct way_step *x = a, *y = b;
+	int c = strcmp(x->dir, y->dir);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int dir_wd_cmp(const void *a, const void *b)
+{
+	const struct watched_dir *x = a, *y = b;
+
+	return (x->wd > y->wd) - (x->wd < y->wd);
+}
+
+/* Group the sorted steps by directory and watch each directory once. */
+static int watch_dirs(struct path_watch *pw, struct way *w)
+{
+	size_t i = 0;
+
+	pw->dirs = calloc(w->count ? w->count : 1, sizeof(*pw->dirs));
+	if (!pw->dirs)
+		return -ENOMEM;
+	while (i < w->count) {
+		struct watched_dir *d = &pw->dirs[pw->dir_count];
+		size_t j = i, n = 0;
+
+		while (j < w->count && strcmp(w->steps[j].dir, w->steps[i].dir) == 0)
+			j++;
+		d->wd = inotify_add_watch(pw->inotify_fd, w->steps[i].dir, WATCH_MASK);
+		/*
+		 * A directory that does not exist (yet) needs no watch: its
+		 * parent's watch sees it appear, and the watches are set again.
+		 */
+		if (d->wd < 0) {
+			if (errno != ENOENT && errno != ENOTDIR) {
+				if (pw->unwatched++ == 0)
+					log_warn("paths",
+						 "cannot watch %s: %s; changes there are found by the "
+						 "periodic check only",
+						 w->steps[i].dir, strerror(errno));
+			}
+			i = j;
+			continue;
+		}
+		d->names = calloc(j - i, sizeof(*d->names));
+		if (!d->names)
+			return -ENOMEM;
+		d->path = w->steps[i].dir;
+		w->steps[i].dir = NULL;
+		for (size_t k = i; k < j; k++) {
+			/* Sorted: a name repeats only next to itself. */
+			if (n && strcmp(d->names[n - 1], w->steps[k].name) == 0)
+				continue;
+			d->names[n++] = w->steps[k].name;
+			w->steps[k].name = NULL;
+		}
+		d->name_count = n;
+		pw->dir_count++;
+		i = j;
+	}
+	/* Events name their watch descriptor: keep the directories sorted by it. */
+	qsort(pw->dirs, pw->dir_count, sizeof(*pw->dirs), dir_wd_cmp);
+	if (pw->unwatched > 1)
+		log_warn("paths", "%zu directories on the way to rule paths are not watched",
+			 pw->unwatched);
+	return 0;
+}
+
+int path_watch_set(struct path_watch *pw, const struct policy_image *img)
+{
+	struct way way = { 0 };
+	struct collect_ctx c = { .pw = pw, .way = &way };
+	int err;
+
+	forget(pw);
+	err = policy_image_for_each_path(img, collect, &c);
+	if (!err) {
+		qsort(way.steps, way.count, sizeof(*way.steps), step_cmp);
+		err = watch_dirs(pw, &way);
+	}
+	for (size_t i = 0; i < way.count; i++) {
+		free(way.steps[i].dir);
+		free(way.steps[i].name);
+	}
+	free(way.steps);
+	if (err) {
+		log_error("paths", "cannot follow rule paths: %s", strerror(-err));
+		forget(pw);
+	}
+	return err;
+}
+
+static int name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* Does an event of watch wd about name (NULL: the directory itself) matter? */
+static bool event_matters(const struct path_watch *pw, int wd, const char *name)
+{
+	struct watched_dir key = { .wd = wd };
+	const struct watched_dir *d =
+		bsearch(&key, pw->dirs, pw->dir_count, sizeof(*pw->dirs), dir_wd_cmp);
+
+	if (!d)
+		return false; /* a watch of an earlier set, removed since */
+	/* The same directory reached by two paths (a bind mount) shares one watch. */
+	while (d > pw->dirs && d[-1].wd == wd)
+		d--;
+	for (; d < pw->dirs + pw->dir_count && d->wd == wd; d++) {
+		if (!name || bsearch(name, d->names, d->name_count, sizeof(*d->names), name_cmp))
+			return true;
+	}
+	return false;
+}
+
+int path_watch_read_events(struct path_watch *pw)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int matters = 0;
+
+	for (;;) {
+		ssize_t n = read(pw->inotify_fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & IN_Q_OVERFLOW)
+				matters = 1; /* events were lost: check everything */
+			else if (ev->mask & IN_IGNORED)
+				matters |= event_matters(pw, ev->wd, NULL);
+			else
+				matters |= event_matters(pw, ev->wd,
+							 (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ||
+									 !ev->len
+								 ? NULL
+								 : ev->name);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return matters;
+}
+
+int path_watch_stale(const struct path_watch *pw, char *changed, size_t size)
+{
+	for (size_t i = 0; i < pw->path_count; i++) {
+		const struct watched_path *wp = &pw->paths[i];
+		struct resolved_path now;
+		bool found = resolve_path_stat(wp->path, &now, NULL) == 0;
+
+		if (found != wp->at.found ||
+		    (found && (now.dev != wp->at.dev || now.ino != wp->at.ino))) {
+			snprintf(changed, size, "%s", wp->path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void path_watch_close(struct path_watch *pw)
+{
+	forget(pw);
+	if (pw->inotify_fd >= 0)
+		close(pw->inotify_fd);
+	if (pw->mounts_fd >= 0)
+		close(pw->mounts_fd);
+	pw->inotify_fd = pw->mounts_fd = -1;
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/peer.h"
+
+int control_group_resolve(const char *name, gid_t *gid, char *why, size_t why_size)
+{
+	struct group *g;
+	char *end;
+	unsigned long n;
+
+	if (!name || !name[0]) {
+		snprintf(why, why_size, "empty group name");
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && !*end && !errno && n < (gid_t)-1) {
+		*gid = (gid_t)n;
+		return 0;
+	}
+	g = getgrnam(name);
+	if (!g) {
+		snprintf(why, why_size, "no group named \"%.64s\"", name);
+		return -ENOENT;
+	}
+	*gid = g->gr_gid;
+	return 0;
+}
+
+bool control_status_has_group(const char *status, gid_t gid)
+{
+	const char *line = strstr(status, "\nGroups:");
+
+	if (!line)
+		return false;
+	line += strlen("\nGroups:");
+	while (*line && *line != '\n') {
+		char *end;
+		unsigned long n;
+
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line < '0' || *line > '9')
+			break;
+		n = strtoul(line, &end, 10);
+		if (n == gid)
+			return true;
+		line = end;
+	}
+	return false;
+}
+
+bool control_peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
+{
+	char path[64], buf[8192];
+	size_t n;
+	FILE *f;
+
+	if (peer_gid == gid)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	buf[0] = '\n';
+	n = fread(buf + 1, 1, sizeof(buf) - 2, f);
+	fclose(f);
+	buf[n + 1] = '\0';
+	return control_status_has_group(buf, gid);
+}

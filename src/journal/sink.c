@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal/record.h"
+#include "journal/sink.h"
+#include "journal/store.h"
+#include "util/log.h"
+
+#define MODULE "journal"
+
+/*
+ * The sink rotates segments itself (the store's own size and age limits are
+ * off): strings are defined per segment (jrecord.h), and the dictionary must
+ * start again exactly when a segment does, which only the one who rotates
+ * knows before encoding the next decision.
+ */
+#define SEGMENT_MAX_BYTES (16ull << 20)
+#define SEGMENT_MAX_AGE_NS (3600ull * 1000000000ull)
+/* Room for one more decision with all its definitions: the check is made before encoding. */
+#define RECORD_ROOM (256u << 10)
+
+struct jsink {
+	struct jstore *js;
+	struct jrecord_buf buf;
+	struct jrecord_dict *dict;
+	uint64_t dict_segment; /* the segment the dictionary's definitions are in */
+	uint64_t dict_lost;    /* the store's loss count when it was checked */
+	uint64_t segment_started_ns; /* monotonic */
+	uint64_t segment_max_bytes;
+	uint64_t segment_appends; /* decisions appended to the segment: an empty one never rotates */
+	char *dir;
+	char *key_path;
+	uint64_t unencodable; /* records the encoder refused (a bug, never expected) */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* mkdir -p for the key's directory: 0700 for the last component, so only root reads it. */
+static int make_key_dir(const char *key_path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", key_path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int jsink_open(struct jsink **out, const struct jsink_config *cfg)
+{
+	struct jstore_options o;
+	struct jsink *s;
+	int err;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dir = strdup(cfg->dir);
+	s->key_path = strdup(cfg->key_path ? cfg->key_path : DEFAULT_JOURNAL_KEY);
+	if (!s->dir || !s->key_path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (access(s->key_path, F_OK) < 0 && errno == ENOENT) {
+		err = make_key_dir(s->key_path);
+		if (err) {
+			log_error(MODULE, "seal key %s: cannot create its directory: %s", s->key_path,
+				  strerror(-err));
+			goto out;
+		}
+		err = jstore_key_create(s->key_path); /* logs its failures */
+		if (err)
+			goto out;
+		log_info(MODULE, "created the seal key %s", s->key_path);
+	}
+	s->segment_max_bytes = cfg->segment_max_bytes ? cfg->segment_max_bytes : SEGMENT_MAX_BYTES;
+	if (s->segment_max_bytes < 2 * RECORD_ROOM)
+		s->segment_max_bytes = 2 * RECORD_ROOM;
+	err = jrecord_dict_new(&s->dict);
+	if (err)
+		goto out;
+	jstore_options_init(&o);
+	o.dir = s->dir;
+	o.key_path = s->key_path;
+	o.segment_max_bytes = UINT64_MAX; /* rotated here: see SEGMENT_MAX_BYTES */
+	o.segment_max_age_ms = 0;
+	if (cfg->fsync_every_records)
+		o.fsync_every_records = cfg->fsync_every_records;
+	if (cfg->fsync_every_ms)
+		o.fsync_every_ms = cfg->fsync_every_ms;
+	/* Unknown ids only leave the header fields zero: not worth refusing to start. */
+	jstore_host_ids(o.host_id, o.boot_id);
+	err = jstore_open(&s->js, &o); /* logs its failures */
+	s->segment_started_ns = mono_ns();
+out:
+	if (err) {
+		jrecord_dict_free(s->dict);
+		free(s->dir);
+		free(s->key_path);
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * Before a decision is encoded: a new segment, or a write lost (a definition
+ * may have gone with it), means the dictionary starts again; and the
+ * segment is rotated here when it is full or old.
+ */
+static void prepare(struct jsink *s, bool check_age)
+{
+	struct jstore_stats st;
+
+	jstore_stats(s->js, &st);
+	/* The age only from the tick (every drain interval): no clock read per record. */
+	if (st.segment_seq && s->segment_appends > 0 &&
+	    (st.segment_bytes + RECORD_ROOM > s->segment_max_bytes ||
+	     jrecord_dict_count(s->dict) >= JRECORD_STRINGS_MAX ||
+	     (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS))) {
+		(void)jstore_rotate(s->js); /* a failure is counted and logged by the store */
+		jstore_stats(s->js, &st);
+	}
+	if (st.segment_seq != s->dict_segment || st.lost != s->dict_lost) {
+		if (st.segment_seq != s->dict_segment) {
+			s->segment_started_ns = mono_ns();
+			s->segment_appends = 0;
+		}
+		jrecord_dict_reset(s->dict);
+		s->dict_segment = st.segment_seq;
+		s->dict_lost = st.lost;
+	}
+}
+
+void jsink_append(struct jsink *s, const struct journal_record *r)
+{
+	int err;
+
+	if (!s)
+		return;
+	prepare(s, false);
+	err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets the dictionary on failure */
+	if (err) {
+		if (!s->unencodable++)
+			log_error(MODULE, "a decision could not be encoded (action %u, verdict %u): %s",
+				  r->action, r->verdict, strerror(-err));
+		return;
+	}
+	/*
+	 * A failed write is counted as lost and logged by the store itself; the
+	 * definitions it held are gone too, which the next prepare() sees.
+	 */
+	(void)jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
+	s->segment_appends++;
+}
+
+void jsink_flush(struct jsink *s)
+{
+	if (!s)
+		return;
+	(void)jstore_flush(s->js);
+}
+
+void jsink_tick(struct jsink *s)
+{
+	if (!s)
+		return;
+	(void)jstore_tick(s->js);
+	/* An idle journal still rotates by age. */
+	prepare(s, true);
+}
+
+void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
+{
+	struct jstore_stats st;
+
+	jstore_stats(s->js, &st);
+	*written = st.records;
+	*lost = st.lost + s->unencodable;
+}
+
+void jsink_status(const struct jsink *s, struct json_out *j)
+{
+	struct jstore_stats st;
+
+	jstore_stats(s->js, &st);
+	json_add_u64(j, "records_written", st.records);
+	/* Decided in the kernel (and enforced) but not in the journal. */
+	json_add_u64(j, "records_unwritten", st.lost + s->unencodable);
+	json_add_u64(j, "journal_lost_unreported", st.lost_unreported);
+	json_add_string(j, "journal_error", st.last_error ? strerror(-st.last_error) : "");
+	json_add_u64(j, "journal_gaps", st.gaps);
+	json_add_u64(j, "journal_segment", st.segment_seq);
+	json_add_u64(j, "journal_next_seq", st.next_seq);
+	json_add_u64(j, "journal_seals", st.seals);
+	json_add_string(j, "journal", s->dir);
+	json_add_string(j, "journal_key", s->key_path);
+}
+
+const char *jsink_dir(const struct jsink *s)
+{
+	return s->dir;
+}
+
+int jsink_close(struct jsink *s)
+{
+	int err;
+
+	if (!s)
+		return 0;
+	err = jstore_close(s->js);
+	jrecord_buf_free(&s->buf);
+	jrecord_dict_free(s->dict);
+	free(s->dir);
+	free(s->key_path);
+	free(s);
+	return err;
+}

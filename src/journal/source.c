@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal/query.h"
+#include "journal/record.h"
+#include "journal/source.h"
+#include "journal/store.h"
+
+enum item_kind { ITEM_V0, ITEM_STORE };
+
+struct item {
+	enum item_kind kind;
+	char *path;
+	bool is_dir;
+};
+
+struct jsource {
+	struct jsource_options o;
+	struct item *items;
+	size_t n_items, cur;
+	bool cur_open;
+	struct journal_reader v0;
+	struct journal_record v0rec;
+	struct jstore_reader *store;
+	struct jrecord_buf arena;
+	/* The strings defined so far in the segment being read. */
+	struct jrecord_table *table;
+	uint64_t table_segment;
+	char *table_path;
+	const char *table_seen; /* the reader's pointer for it: the quick test per record */
+	struct jsource_stats st;
+	/* Following: where the last store record was. */
+	uint64_t last_seq, last_segment;
+	bool following;
+};
+
+static void say(const struct jsource *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct jsource *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->o.err)
+		return;
+	fprintf(s->o.err, "%s: ", s->o.prefix);
+	va_start(ap, fmt);
+	vfprintf(s->o.err, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->o.err);
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool dir_has_segments(const char *dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = !strncmp(de->d_name, "journal-", 8) && strstr(de->d_name, ".seg");
+	closedir(d);
+	return found;
+}
+
+static int add_item(struct jsource *s, enum item_kind kind, const char *path, bool is_dir)
+{
+	struct item *bigger = realloc(s->items, (s->n_items + 1) * sizeof(*s->items));
+
+	if (!bigger)
+		return -ENOMEM;
+	s->items = bigger;
+	s->items[s->n_items] = (struct item){ kind, strdup(path), is_dir };
+	if (!s->items[s->n_items].path)
+		return -ENOMEM;
+	s->n_items++;
+	return 0;
+}
+
+/* A file's kind by its first bytes: a segment (or its gzip), or a version-0 log. */
+static int classify_file(struct jsource *s, const char *path, enum item_kind *kind)
+{
+	static const char magic_line[] = JOURNAL_MAGIC_LINE "\n";
+	char head[sizeof(magic_line)] = { 0 };
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0) {
+		err = -errno;
+		say(s, "%s: %s", path, strerror(-err));
+		return err;
+	}
+	n = read(fd, head, sizeof(head) - 1);
+	if (n < 0) {
+		err = -errno;
+		say(s, "%s: %s", path, strerror(-err));
+	} else if ((n >= 8 && !memcmp(head, "ACTGJRNL", 8)) ||
+		   (n >= 2 && (uint8_t)head[0] == 0x1f && (uint8_t)head[1] == 0x8b)) {
+		*kind = ITEM_STORE;
+	} else if (!memcmp(head, magic_line, (size_t)n) || !strncmp(head, "#actgate-journal ", 17)) {
+		/* Also an empty file and a cut first line: the version-0 reader decides. */
+		*kind = ITEM_V0;
+	} else {
+		say(s, "%s: not an actgate journal (neither a journal segment nor a version-0 "
+		       "decisions.log)", path);
+		err = -EINVAL;
+	}
+	close(fd);
+	return err;
+}
+
+int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
+		 const struct jsource_options *o)
+{
+	struct jsource *s = calloc(1, sizeof(*s));
+	int err = 0;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	err = jrecord_table_new(&s->table);
+	if (err) {
+		free(s);
+		return err;
+	}
+	s->o = *o;
+	if (!s->o.prefix)
+		s->o.prefix = "actgate";
+	if (!s->o.poll_ms)
+		s->o.poll_ms = 250;
+	for (size_t i = 0; i < n_paths && !err; i++) {
+		struct stat st;
+		enum item_kind kind = ITEM_V0;
+
+		if (stat(paths[i], &st) < 0) {
+			err = -errno;
+			say(s, "%s: %s", paths[i], strerror(-err));
+		} else if (S_ISDIR(st.st_mode)) {
+			char v0[4096];
+			bool has_v0, has_segments = dir_has_segments(paths[i]);
+
+			snprintf(v0, sizeof(v0), "%s/%s", paths[i], JOURNAL_FILE_NAME);
+			has_v0 = access(v0, F_OK) == 0;
+			if (!has_v0 && !has_segments && !(o->follow && i + 1 == n_paths)) {
+				say(s, "%s: no journal here (no journal-*.seg files, no %s)", paths[i],
+				    JOURNAL_FILE_NAME);
+				err = -ENOENT;
+			}
+			if (!err && has_v0)
+				err = add_item(s, ITEM_V0, v0, false);
+			/* Followed, an empty directory is a journal that has not started yet. */
+			if (!err && (has_segments || (o->follow && i + 1 == n_paths)))
+				err = add_item(s, ITEM_STORE, paths[i], true);
+		} else if (o->follow && i + 1 == n_paths) {
+			say(s, "%s: --follow needs a journal directory, not a file", paths[i]);
+			err = -EINVAL;
+		} else {
+			err = classify_file(s, paths[i], &kind);
+			if (!err)
+				err = add_item(s, kind, paths[i], false);
+		}
+	}
+	if (err == -ENOMEM)
+		say(s, "%s", strerror(ENOMEM));
+	if (err) {
+		jsource_close(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+static void close_current(struct jsource *s)
+{
+	if (!s->cur_open)
+		return;
+	if (s->items[s->cur].kind == ITEM_V0) {
+		if (s->v0.skipped)
+			say(s, "%s: skipped %lu malformed or torn line%s", s->v0.path, s->v0.skipped,
+			    s->v0.skipped == 1 ? "" : "s");
+		s->st.malformed += s->v0.skipped;
+		journal_reader_close(&s->v0);
+		journal_record_clear(&s->v0rec);
+	} else if (s->store) {
+		struct jstore_reader_stats rs;
+
+		jstore_reader_stats(s->store, &rs);
+		s->st.damaged_regions += rs.damaged_regions;
+		jstore_reader_close(s->store);
+		s->store = NULL;
+		s->table_seen = NULL; /* its paths are gone; a new reader's may reuse the memory */
+	}
+	s->cur_open = false;
+}
+
+static int open_store(struct jsource *s, const char *const *paths, size_t n, bool quiet)
+{
+	struct jstore_reader_options ro = {
+		.include_internal = true,
+		.log = quiet ? NULL : s->o.err,
+		.prefix = s->o.prefix,
+	};
+
+	return jstore_reader_open(&s->store, paths, n, &ro);
+}
+
+static int open_current(struct jsource *s)
+{
+	const struct item *it = &s->items[s->cur];
+	int err;
+
+	if (it->kind == ITEM_V0) {
+		err = journal_reader_open_err(&s->v0, it->path, s->o.err, s->o.prefix);
+	} else {
+		const char *p = it->path;
+
+		err = open_store(s, &p, 1, false);
+	}
+	if (!err)
+		s->cur_open = true;
+	return err;
+}
+
+/* A new segment (or file) starts a new string table. */
+static int track_segment(struct jsource *s, const struct jstore_record *jr)
+{
+	if (jr->segment == s->table_seen && jr->segment_seq == s->table_segment)
+		return 0;
+	s->table_seen = jr->segment;
+	if (s->table_path && jr->segment_seq == s->table_segment && !strcmp(jr->segment, s->table_path))
+		return 0;
+	jrecord_table_reset(s->table);
+	free(s->table_path);
+	s->table_path = strdup(jr->segment);
+	s->table_segment = jr->segment_seq;
+	return s->table_path ? 0 : -ENOMEM;
+}
+
+/* A store record: a decision (1), a gap reported (0: read on), or another record skipped (0). */
+static int take_store_record(struct jsource *s, const struct jstore_record *jr,
+			     struct journal_record *rec)
+{
+	char why[160], t1[JQUERY_TIME_SIZE], t2[JQUERY_TIME_SIZE];
+	struct jstore_gap gap;
+
+	s->last_seq = jr->seq;
+	s->last_segment = jr->segment_seq;
+	if (jr->type == JRECORD_TYPE_DECISION) {
+		const struct jquery_filter *f = s->o.prefilter;
+		struct jrecord_head h;
+		int err;
+
+		/* A record with definitions never passes the peek: it is always decoded. */
+		if (f && jrecord_peek(jr->payload, jr->len, &h) &&
+		    ((f->since_ns && h.time_ns < f->since_ns) ||
+		     (f->until_ns && h.time_ns >= f->until_ns) ||
+		     (f->action >= 0 && h.action != f->action) ||
+		     (f->verdict >= 0 && h.verdict != f->verdict))) {
+			s->st.prefiltered++;
+			return 0;
+		}
+		unsigned unresolved;
+
+		err = jrecord_decode_table(jr->payload, jr->len, s->table, rec, &s->arena, &unresolved,
+					   why, sizeof(why));
+		if (err == -ENOMEM)
+			return err;
+		if (err) {
+			s->st.malformed++;
+			say(s, "%s: record %" PRIu64 " (offset %" PRIu64 "): skipped a malformed decision: %s",
+			    jr->segment, jr->seq, jr->offset, why);
+			return 0;
+		}
+		if (unresolved) {
+			s->st.unresolved++;
+			say(s, "%s: record %" PRIu64 " (offset %" PRIu64 "): %u of its texts are lost "
+			    "(their definition, earlier in the segment, is damaged or was not read)",
+			    jr->segment, jr->seq, jr->offset, unresolved);
+		}
+		s->st.records++;
+		return 1;
+	}
+	if (jr->type == JSTORE_TYPE_GAP && !jstore_decode_gap(jr->payload, jr->len, &gap)) {
+		s->st.lost += gap.lost;
+		jquery_format_time(gap.first_lost_ns, t1);
+		jquery_format_time(gap.last_lost_ns, t2);
+		say(s, "%s: %" PRIu64 " decision%s lost from %s to %s: the journal could not be written (%s)",
+		    jr->segment, gap.lost, gap.lost == 1 ? "" : "s", t1, t2, strerror((int)gap.error));
+	}
+	return 0;
+}
+
+/* Sleep a poll interval; false when asked to stop. */
+static bool follow_wait(struct jsource *s)
+{
+	if (s->o.stop && *s->o.stop)
+		return false;
+	poll(NULL, 0, (int)s->o.poll_ms);
+	return !(s->o.stop && *s->o.stop);
+}
+
+/*
+ * Following: open the segments from the last one read on (by name, so that
+ * a rotation in between is found; the plain file if it is still there, else
+ * its gzip). Records already returned are skipped by sequence number.
+ */
+static int follow_reopen(struct jsource *s)
+{
+	const char *dir = s->items[s->n_items - 1].path;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int err = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		unsigned long long seg;
+		char tail[8] = "";
+
+		if (sscanf(de->d_name, "journal-%16llx.%7s", &seg, tail) != 2 ||
+		    strlen(de->d_name) < 8 + 16 + 4 || (strcmp(tail, "seg") && strcmp(tail, "seg.gz")) ||
+		    seg < s->last_segment)
+			continue;
+		if (n == cap) {
+			char **bigger = realloc(names, (cap = cap ? 2 * cap : 8) * sizeof(*names));
+
+			if (!bigger) {
+				err = -ENOMEM;
+				break;
+			}
+			names = bigger;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!err && n) {
+		/* Sorted, "x.seg" before "x.seg.gz"; keep one file per segment. */
+		size_t kept = 0;
+
+		qsort(names, n, sizeof(*names), strcmp_ptr);
+		for (size_t i = 0; i < n; i++) {
+			if (kept && !strncmp(names[i], names[kept - 1], strlen(names[kept - 1]))) {
+				free(names[i]);
+				continue;
+			}
+			names[kept++] = names[i];
+		}
+		n = kept;
+		err = open_store(s, (const char *const *)names, n, true);
+		if (!err)
+			s->cur_open = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	/* A file compressed and removed between the listing and the open: next round. */
+	return err == -ENOENT ? 0 : err;
+}
+
+int jsource_next(struct jsource *s, struct journal_record *rec)
+{
+	for (;;) {
+		int ret;
+
+		if (s->cur >= s->n_items) {
+			if (!s->o.follow || !s->n_items ||
+			    s->items[s->n_items - 1].kind != ITEM_STORE)
+				return 0;
+			/* Follow: poll the last directory again from where we are. */
+			s->following = true;
+			s->cur = s->n_items - 1;
+			if (!follow_wait(s))
+				return 0;
+			ret = follow_reopen(s);
+			if (ret < 0)
+				return ret;
+			if (!s->cur_open) {
+				s->cur = s->n_items;
+				continue;
+			}
+		} else if (!s->cur_open) {
+			ret = open_current(s);
+			if (ret)
+				return ret;
+		}
+		if (s->items[s->cur].kind == ITEM_V0) {
+			ret = journal_read(&s->v0, &s->v0rec);
+			if (ret > 0) {
+				*rec = s->v0rec;
+				s->st.records++;
+				return 1;
+			}
+		} else {
+			struct jstore_record jr;
+
+			while ((ret = jstore_read(s->store, &jr)) > 0) {
+				ret = track_segment(s, &jr);
+				if (ret < 0)
+					break;
+				if (s->following && jr.seq <= s->last_seq) {
+					/* Returned before; its definitions are needed again. */
+					if (jr.type == JRECORD_TYPE_DECISION)
+						(void)jrecord_table_feed(s->table, jr.payload, jr.len,
+									 NULL, 0);
+					continue;
+				}
+				ret = take_store_record(s, &jr, rec);
+				if (ret)
+					break;
+			}
+			if (ret > 0)
+				return 1;
+		}
+		if (ret < 0)
+			return ret;
+		close_current(s);
+		s->cur++;
+	}
+}
+
+void jsource_stats(const struct jsource *s, struct jsource_stats *st)
+{
+	*st = s->st;
+}
+
+void jsource_close(struct jsource *s)
+{
+	if (!s)
+		return;
+	if (s->cur < s->n_items)
+		close_current(s);
+	for (size_t i = 0; i < s->n_items; i++)
+		free(s->items[i].path);
+	free(s->items);
+	jrecord_buf_free(&s->arena);
+	jrecord_table_free(s->table);
+	free(s->table_path);
+	free(s);
+}

@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#include <linux/types.h>
+#include <endian.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <openssl/evp.h>
+
+#include "actgate.skel.h"
+#include "kernel/enforcer.h"
+#include "kernel/pins.h"
+#include "policy/compile.h"
+#include "util/log.h"
+
+#define LSM_LIST_PATH "/sys/kernel/security/lsm"
+
+/*
+ * libbpf's print callback takes no context pointer, so verbosity has to live
+ * in a file-scope variable; it is set once, before the first libbpf call.
+ */
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int enforcer_probe(char *why, size_t why_size)
+{
+	char lsms[512] = "";
+	size_t n;
+	FILE *f;
+
+	f = fopen(LSM_LIST_PATH, "re");
+	if (!f) {
+		snprintf(why, why_size, "%s: %s (is securityfs mounted?)", LSM_LIST_PATH,
+			 strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	n = fread(lsms, 1, sizeof(lsms) - 1, f);
+	fclose(f);
+	lsms[n] = '\0';
+	/* The list is comma-separated, e.g. "lockdown,capability,landlock,bpf". */
+	for (char *save = NULL, *tok = strtok_r(lsms, ",\n", &save); tok;
+	     tok = strtok_r(NULL, ",\n", &save)) {
+		if (strcmp(tok, "bpf") == 0)
+			return 0;
+	}
+	snprintf(why, why_size,
+		 "the BPF LSM is not active (active: %s); boot with lsm=...,bpf on the kernel "
+		 "command line",
+		 lsms[0] ? lsms : "none");
+	return -EOPNOTSUPP;
+}
+
+/* The BPF build's identity: SHA-256 of the object the skeleton embeds. */
+static int build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
+{
+	unsigned int len = 0;
+	size_t size = 0;
+	const void *elf = actgate_bpf__elf_bytes(&size);
+
+	if (!EVP_Digest(elf, size, out, &len, EVP_sha256(), NULL) || len != ACTGATE_BUILD_ID_LEN)
+		return -EIO;
+	return 0;
+}
+
+static void hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
+{
+	for (int i = 0; i < 6; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+static int write_meta(struct enforcer *e)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(e->skel->maps.meta, &zero, sizeof(zero), &e->meta,
+				    sizeof(e->meta), BPF_ANY);
+}
+
+int enforcer_set_daemon(struct enforcer *e, uint32_t tgid)
+{
+	int err;
+
+	e->meta.daemon_tgid = tgid;
+	err = write_meta(e);
+	if (err)
+		log_error("bpf", "cannot name pid %u as the daemon to protect in the meta map: %s",
+			  tgid, strerror(-err));
+	return err;
+}
+
+/* Map the ring buffer: the consumer page read-write, the producer page and data read-only. */
+static int map_events(struct enforcer *e)
+{
+	struct bpf_map *map = e->skel->maps.events;
+	void *p;
+
+	e->events_fd = bpf_map__fd(map);
+	e->events_size = bpf_map__max_entries(map);
+	e->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	p = mmap(NULL, e->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, e->events_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	e->consumer_pos = p;
+	/* The data pages are mapped twice in a row, so a record that wraps reads whole. */
+	p = mmap(NULL, e->page_size + 2 * e->events_size, PROT_READ, MAP_SHARED, e->events_fd,
+		 (off_t)e->page_size);
+	if (p == MAP_FAILED)
+		goto fail;
+	e->producer_pos = p;
+	e->data = (uint8_t *)p + e->page_size;
+	e->read_pos = __atomic_load_n(e->consumer_pos, __ATOMIC_ACQUIRE);
+	return 0;
+fail:
+	log_error("bpf", "cannot map the events ring buffer: %s", strerror(errno));
+	return -errno;
+}
+
+static void unmap_events(struct enforcer *e)
+{
+	if (e->consumer_pos)
+		munmap(e->consumer_pos, e->page_size);
+	if (e->producer_pos)
+		munmap(e->producer_pos, e->page_size + 2 * e->events_size);
+	e->consumer_pos = e->producer_pos = NULL;
+	e->data = NULL;
+}
+
+/* Does a pinned map have the shape our object expects? */
+static int check_pinned_map(const struct bpf_map *map, int fd, const char *path, bool any_size,
+			    char *why, size_t why_size)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		snprintf(why, why_size, "%.400s is not a BPF map", path);
+		return -EPROTO;
+	}
+	if (info.type != (__u32)bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    (!any_size && info.max_entries != bpf_map__max_entries(map)) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		snprintf(why, why_size,
+			 "%.400s does not have this build's layout (type %u, key %u, value %u, %u "
+			 "entries, flags %#x; expected %u, %u, %u, %u, %#x)",
+			 path, info.type, info.key_size, info.value_size, info.max_entries,
+			 info.map_flags, bpf_map__type(map), bpf_map__key_size(map),
+			 bpf_map__value_size(map), bpf_map__max_entries(map), bpf_map__map_flags(map));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Is the pinned link at path a live LSM link of a program named like prog? */
+static int check_pinned_link(const struct bpf_program *prog, const char *path, char *why,
+			     size_t why_size)
+{
+	struct bpf_link_info link = { 0 };
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = sizeof(link), plen = sizeof(pi);
+	int fd, pfd = -1, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_size, "%.400s: %s", path, strerror(-err));
+		return err == -ENOENT ? -EPROTO : err;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &link, &len) || link.type != BPF_LINK_TYPE_TRACING) {
+		snprintf(why, why_size, "%.400s is not an LSM program link", path);
+		err = -EPROTO;
+		goto out;
+	}
+	pfd = bpf_prog_get_fd_by_id(link.prog_id);
+	if (pfd < 0 || bpf_obj_get_info_by_fd(pfd, &pi, &plen)) {
+		snprintf(why, why_size, "%.400s: its program cannot be read: %s", path, strerror(errno));
+		err = -EPROTO;
+		goto out;
+	}
+	/* The kernel keeps the first BPF_OBJ_NAME_LEN - 1 bytes of a program's name. */
+	if (strncmp(pi.name, bpf_program__name(prog), sizeof(pi.name) - 1) != 0) {
+		snprintf(why, why_size, "%.400s links program \"%s\", not %s", path, pi.name,
+			 bpf_program__name(prog));
+		err = -EPROTO;
+	}
+out:
+	if (pfd >= 0)
+		close(pfd);
+	close(fd);
+	return err;
+}
+
+/*
+ * Adopt the pin set: the meta map first (ABI, build), then every map (reused
+ * in place of the object's, so the object is never loaded) and every link.
+ */
+static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *why,
+		 size_t why_size)
+{
+	__u8 ours[ACTGATE_BUILD_ID_LEN];
+	char path[PATH_MAX], theirs_hex[13], ours_hex[13];
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	__u32 zero = 0;
+	int fd, err;
+
+	err = build_id(ours);
+	if (err) {
+		snprintf(why, why_size, "cannot hash the BPF object");
+		return err;
+	}
+	bpf_object__for_each_map(map, e->skel->obj) {
+		bool is_meta = map == e->skel->maps.meta;
+
+		err = pins_path(cfg->pin_dir, is_meta ? NULL : PINS_MAPS, bpf_map__name(map), path,
+				sizeof(path));
+		if (err) {
+			snprintf(why, why_size, "pin directory %.400s: path too long", cfg->pin_dir);
+			return err;
+		}
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			snprintf(why, why_size, "%.400s: %s", path, strerror(-err));
+			return err == -ENOENT ? -EPROTO : err;
+		}
+		/* The ring buffer's size is chosen when the pins are made (--ring-buffer-size). */
+		err = check_pinned_map(map, fd, path, map == e->skel->maps.events, why, why_size);
+		if (!err) {
+			err = bpf_map__reuse_fd(map, fd);
+			if (err)
+				snprintf(why, why_size, "cannot reuse %.400s: %s", path, strerror(-err));
+		}
+		close(fd);
+		if (err)
+			return err;
+		if (is_meta) {
+			err = bpf_map__lookup_elem(map, &zero, sizeof(zero), &e->meta, sizeof(e->meta), 0);
+			if (err) {
+				snprintf(why, why_size, "cannot read %.400s: %s", path, strerror(-err));
+				return err;
+			}
+			if (e->meta.abi_version != ACTGATE_ABI_VERSION) {
+				snprintf(why, why_size,
+					 "the pins were made by an actgated of ABI version %u; this one "
+					 "is version %u",
+					 e->meta.abi_version, ACTGATE_ABI_VERSION);
+				return -EPROTO;
+			}
+			if (memcmp(e->meta.build_id, ours, sizeof(ours)) != 0) {
+				hex12(e->meta.build_id, theirs_hex);
+				hex12(ours, ours_hex);
+				snprintf(why, why_size,
+					 "the pinned programs are another BPF build (%s; this actgated "
+					 "carries %s)",
+					 theirs_hex, ours_hex);
+				return -EPROTO;
+			}
+		}
+	}
+	bpf_object__for_each_program(prog, e->skel->obj) {
+		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
+				sizeof(path));
+		if (!err)
+			err = check_pinned_link(prog, path, why, why_size);
+		if (err)
+			return err;
+	}
+	if (cfg->events_bytes && cfg->events_bytes != e->meta.events_bytes)
+		log_warn("bpf",
+			 "--ring-buffer-size %llu does not apply: the adopted ring buffer keeps its "
+			 "%llu bytes",
+			 (unsigned long long)cfg->events_bytes,
+			 (unsigned long long)e->meta.events_bytes);
+	return 0;
+}
+
+/* Load, attach, then pin every map and link; the meta map last, which completes the set. */
+static int create(struct enforcer *e, const struct enforcer_config *cfg, char *why,
+		  size_t why_size)
+{
+	/* The object's own size (bpf/maps.h) unless asked otherwise. */
+	uint64_t events_bytes = cfg->events_bytes ? cfg->events_bytes
+						  : bpf_map__max_entries(e->skel->maps.events);
+	char path[PATH_MAX];
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	struct timespec now;
+	int err;
+
+	err = bpf_map__set_max_entries(e->skel->maps.events, (__u32)events_bytes);
+	if (err) {
+		snprintf(why, why_size, "ring buffer size %llu: %s", (unsigned long long)events_bytes,
+			 strerror(-err));
+		return err;
+	}
+	err = actgate_bpf__load(e->skel);
+	if (err) {
+		snprintf(why, why_size,
+			 "cannot load the BPF programs: %s (run with --verbose for the verifier log)",
+			 strerror(-err));
+		return err;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	e->meta.abi_version = ACTGATE_ABI_VERSION;
+	e->meta.daemon_tgid = (__u32)getpid();
+	e->meta.created_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	e->meta.events_bytes = events_bytes;
+	err = build_id(e->meta.build_id);
+	if (err) {
+		snprintf(why, why_size, "cannot hash the BPF object");
+		return err;
+	}
+	/* Before the first attach: self-protection guards this process from the start. */
+	err = write_meta(e);
+	if (err) {
+		snprintf(why, why_size, "cannot write the meta map: %s", strerror(-err));
+		return err;
+	}
+	if (mkdirat(e->pin_fd, PINS_MAPS, 0700) < 0 || mkdirat(e->pin_fd, PINS_LINKS, 0700) < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot create %s/{maps,links}: %s", cfg->pin_dir,
+			 strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, e->skel->obj) {
+		struct bpf_link *link;
+
+		if (e->link_count == ENFORCER_MAX_PROGRAMS) {
+			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
+			return -E2BIG;
+		}
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
+				 strerror(-err));
+			return err;
+		}
+		e->links[e->link_count++] = link;
+		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
+				sizeof(path));
+		if (!err)
+			err = bpf_link__pin(link, path);
+		if (err) {
+			snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	bpf_object__for_each_map(map, e->skel->obj) {
+		if (map == e->skel->maps.meta)
+			continue;
+		err = pins_path(cfg->pin_dir, PINS_MAPS, bpf_map__name(map), path, sizeof(path));
+		if (!err)
+			err = bpf_map__pin(map, path);
+		if (err) {
+			snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	err = pins_path(cfg->pin_dir, NULL, PINS_META, path, sizeof(path));
+	if (!err)
+		err = bpf_map__pin(e->skel->maps.meta, path);
+	if (err)
+		snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
+	return err;
+}
+
+int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
+		   record_handler_fn handler, void *handler_ctx)
+{
+	char why[1024] = "";
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->pin_fd = -1;
+	e->events_fd = -1;
+	e->handler = handler;
+	e->handler_ctx = handler_ctx;
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+
+	err = pins_check_bpffs(cfg->pin_dir, why, sizeof(why));
+	if (err) {
+		log_error("bpf", "%s", why);
+		goto fail;
+	}
+	err = pins_lock(cfg->pin_dir, &e->pin_fd, why, sizeof(why));
+	if (err) {
+		log_error("bpf", "%s", why);
+		goto fail;
+	}
+	e->skel = actgate_bpf__open();
+	if (!e->skel) {
+		err = -errno;
+		log_error("bpf", "cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	if (pins_complete(cfg->pin_dir)) {
+		err = adopt(e, cfg, why, sizeof(why));
+		if (err) {
+			log_error("bpf",
+				  "cannot adopt the pins at %s: %s. They stay, and keep enforcing "
+				  "what they held. To replace them, stop enforcement with `actgate "
+				  "detach --pin-dir %s` (nothing is enforced until actgated starts "
+				  "again), then start actgated",
+				  cfg->pin_dir, why, cfg->pin_dir);
+			goto fail;
+		}
+		e->adopted = true;
+		err = enforcer_set_daemon(e, (uint32_t)getpid());
+		if (err)
+			goto fail;
+	} else {
+		/* A set whose creation never finished (no meta pin) is not ours to keep. */
+		err = pins_clear(e->pin_fd, why, sizeof(why));
+		if (err) {
+			log_error("bpf", "cannot remove an unfinished pin set in %s: %s",
+				  cfg->pin_dir, why);
+			goto fail;
+		}
+		err = create(e, cfg, why, sizeof(why));
+		if (err) {
+			log_error("bpf", "%s", why);
+			/* Unpinned, the links go with this process: nothing stays attached. */
+			pins_clear(e->pin_fd, why, sizeof(why));
+			goto fail;
+		}
+	}
+	err = map_events(e);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	enforcer_stop(e);
+	return err;
+}
+
+/* Delete keys collected from map (key_size bytes each); those already gone are fine. */
+static long delete_keys(struct bpf_map *map, const uint8_t *keys, size_t count, size_t key_size)
+{
+	long removed = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		int err = bpf_map__delete_elem(map, keys + i * key_size, key_size, 0);
+
+		if (!err)
+			removed++;
+		else if (err != -ENOENT)
+			return err;
+	}
+	return removed;
+}
+
+/*
+ * The keys of map for which stale(key) holds. Collected before any is
+ * deleted: deleting while walking a hash map with get_next_key may restart
+ * the walk from the first key.
+ */
+static int collect_keys(struct bpf_map *map, bool (*stale)(const void *key, uint32_t keep),
+			uint32_t keep, uint8_t **keys, size_t *count)
+{
+	size_t key_size = bpf_map__key_size(map), cap = 0;
+	uint8_t cur[64], next[64];
+	bool first = true;
+	int err;
+
+	*keys = NULL;
+	*count = 0;
+	if (key_size > sizeof(cur))
+		return -E2BIG;
+	for (;;) {
+		err = bpf_map__get_next_key(map, first ? NULL : cur, next, key_size);
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		first = false;
+		memcpy(cur, next, key_size);
+		if (!stale(cur, keep))
+			continue;
+		if (*count == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			uint8_t *n = realloc(*keys, ncap * key_size);
+
+			if (!n)
+				return -ENOMEM;
+			*keys = n;
+			cap = ncap;
+		}
+		memcpy(*keys + *count * key_size, cur, key_size);
+		(*count)++;
+	}
+}
+
+static uint32_t generation_of_id(uint32_t policy_id)
+{
+	return policy_id_generation(policy_id);
+}
+
+static bool stale_policy(const void *key, uint32_t keep)
+{
+	uint32_t id;
+
+	memcpy(&id, key, sizeof(id));
+	return generation_of_id(id) != keep;
+}
+
+static bool stale_path(const void *key, uint32_t keep)
+{
+	const struct actgate_path_key *k = key;
+
+	return generation_of_id(k->policy_id) != keep;
+}
+
+static bool stale_net(const void *key, uint32_t keep)
+{
+	const struct actgate_net_key *k = key;
+
+	/* Big-endian in the key: LPM matches bytes from the first one. */
+	return generation_of_id(be32toh(k->policy_id)) != keep;
+}
+
+long enforcer_purge_generations(struct enforcer *e, uint32_t keep)
+{
+	struct {
+		struct bpf_map *map;
+		bool (*stale)(const void *key, uint32_t keep);
+	} order[] = {
+		/* Headers first: from then on nothing reaches the rules. */
+		{ e->skel->maps.policies, stale_policy },
+		{ e->skel->maps.path_rules, stale_path },
+		{ e->skel->maps.net_rules, stale_net },
+	};
+	long total = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		uint8_t *keys = NULL;
+		size_t count = 0;
+		long n;
+		int err = collect_keys(order[i].map, order[i].stale, keep, &keys, &count);
+
+		n = err ? err : delete_keys(order[i].map, keys, count, bpf_map__key_size(order[i].map));
+		free(keys);
+		if (n < 0) {
+			log_error("bpf", "cannot remove old entries of %s: %s",
+				  bpf_map__name(order[i].map), strerror((int)-n));
+			return n;
+		}
+		total += n;
+	}
+	return total;
+}
+
+static bool any_key(const void *key, uint32_t keep)
+{
+	(void)key;
+	(void)keep;
+	return true;
+}
+
+int enforcer_workload_cgroups(struct enforcer *e, uint64_t **ids, size_t *count)
+{
+	uint8_t *keys = NULL;
+	int err = collect_keys(e->skel->maps.workloads, any_key, 0, &keys, count);
+
+	if (err) {
+		free(keys);
+		*ids = NULL;
+		*count = 0;
+		return err;
+	}
+	*ids = (uint64_t *)keys;
+	return 0;
+}
+
+static int update(struct bpf_map *map, const void *key, const void *value, const char *what)
+{
+	int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), value,
+				       bpf_map__value_size(map), BPF_ANY);
+
+	if (err)
+		log_error("bpf", "cannot write %s: %s", what, strerror(-err));
+	return err;
+}
+
+int enforcer_load_policy(struct enforcer *e, const struct policy_image *img,
+			 const struct effective_policy *ep)
+{
+	size_t i;
+	int err;
+
+	for (i = ep->path_first; i < ep->path_first + ep->path_count; i++) {
+		err = update(e->skel->maps.path_rules, &img->paths[i].key, &img->paths[i].value,
+			     "a path rule");
+		if (err)
+			return err;
+	}
+	for (i = ep->net_first; i < ep->net_first + ep->net_count; i++) {
+		err = update(e->skel->maps.net_rules, &img->nets[i].key, &img->nets[i].value,
+			     "a connect rule");
+		if (err)
+			return err;
+	}
+	return update(e->skel->maps.policies, &ep->policy_id, &ep->header, "a policy");
+}
+
+int enforcer_load_image(struct enforcer *e, const struct policy_image *img)
+{
+	for (size_t i = 0; i < img->policy_count; i++) {
+		int err = enforcer_load_policy(e, img, &img->policies[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Deleting what is already gone is fine: a failed load may have written part. */
+static void delete_key(struct bpf_map *map, const void *key, const char *what)
+{
+	int err = bpf_map__delete_elem(map, key, bpf_map__key_size(map), 0);
+
+	if (err && err != -ENOENT)
+		log_warn("bpf", "cannot delete %s: %s", what, strerror(-err));
+}
+
+static void unload_rules(struct enforcer *e, const struct policy_image *img,
+			 const struct effective_policy *ep)
+{
+	size_t i;
+
+	for (i = ep->path_first; i < ep->path_first + ep->path_count; i++)
+		delete_key(e->skel->maps.path_rules, &img->paths[i].key, "a path rule");
+	for (i = ep->net_first; i < ep->net_first + ep->net_count; i++)
+		delete_key(e->skel->maps.net_rules, &img->nets[i].key, "a connect rule");
+}
+
+void enforcer_unload_policy(struct enforcer *e, const struct policy_image *img,
+			    const struct effective_policy *ep)
+{
+	delete_key(e->skel->maps.policies, &ep->policy_id, "a policy");
+	unload_rules(e, img, ep);
+}
+
+void enforcer_unload_image(struct enforcer *e, const struct policy_image *img)
+{
+	size_t i;
+
+	/* Every header first: from then on nothing reaches any of the rules. */
+	for (i = 0; i < img->policy_count; i++)
+		delete_key(e->skel->maps.policies, &img->policies[i].policy_id, "a policy");
+	for (i = 0; i < img->policy_count; i++)
+		unload_rules(e, img, &img->policies[i]);
+}
+
+int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
+			  uint32_t policy_id)
+{
+	struct actgate_workload wl = { 0 };
+
+	/* Only the daemon writes this map, so reading then writing is not a race. */
+	if (enforcer_get_workload(e, cgroup_id, &wl))
+		memset(&wl, 0, sizeof(wl));
+	wl.workload_id = workload_id;
+	wl.policy_id = policy_id;
+	wl.signal_generation = e->signal_generation;
+	return update(e->skel->maps.workloads, &cgroup_id, &wl, "a workload");
+}
+
+int enforcer_get_workload(const struct enforcer *e, uint64_t cgroup_id, struct actgate_workload *wl)
+{
+	return bpf_map__lookup_elem(e->skel->maps.workloads, &cgroup_id, sizeof(cgroup_id), wl,
+				    sizeof(*wl), 0);
+}
+
+int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct actgate_workload *wl)
+{
+	return update(e->skel->maps.workloads, &cgroup_id, wl, "a workload");
+}
+
+int enforcer_task_governed(const struct enforcer *e, int pid)
+{
+	struct actgate_task_mark mark;
+	/* Task storage maps are keyed by a pidfd from userspace. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), err;
+
+	if (pidfd < 0)
+		return -errno;
+	err = bpf_map__lookup_elem(e->skel->maps.task_marks, &pidfd, sizeof(pidfd), &mark,
+				   sizeof(mark), 0);
+	close(pidfd);
+	if (err == -ENOENT)
+		return 0;
+	return err ? err : 1;
+}
+
+int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
+		       const struct actgate_grant *grant)
+{
+	return update(e->skel->maps.grants, key, grant, "a grant");
+}
+
+int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key)
+{
+	int err = bpf_map__delete_elem(e->skel->maps.grants, key, sizeof(*key), 0);
+
+	if (err && err != -ENOENT) {
+		log_error("bpf", "cannot remove a grant: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id)
+{
+	int err = bpf_map__delete_elem(e->skel->maps.workloads, &cgroup_id, sizeof(cgroup_id), 0);
+
+	if (err && err != -ENOENT) {
+		log_error("bpf", "cannot remove workload of cgroup %llu: %s",
+			  (unsigned long long)cgroup_id, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int enforcer_events_fd(const struct enforcer *e)
+{
+	return e->events_fd;
+}
+
+/* A record's length word: busy while the program writes it, discarded if it gave up. */
+#define RINGBUF_BUSY_BIT (1u << 31)
+#define RINGBUF_DISCARD_BIT (1u << 30)
+#define RINGBUF_HDR_SZ 8
+
+int enforcer_drain(struct enforcer *e)
+{
+	uint64_t prod;
+	int handled = 0;
+
+	/* The same protocol as libbpf's ringbuf_process_ring, without moving the consumer. */
+	for (;;) {
+		bool progress = false;
+
+		prod = __atomic_load_n(e->producer_pos, __ATOMIC_ACQUIRE);
+		while (e->read_pos < prod) {
+			const uint8_t *hdr = e->data + (e->read_pos & (e->events_size - 1));
+			uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+			uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
+			const struct actgate_decision *rec = (const void *)(hdr + RINGBUF_HDR_SZ);
+
+			if (len & RINGBUF_BUSY_BIT)
+				return handled; /* being written: the next drain takes it */
+			progress = true;
+			e->read_pos += ((uint64_t)size + RINGBUF_HDR_SZ + 7) / 8 * 8;
+			if (len & RINGBUF_DISCARD_BIT)
+				continue;
+			if (size < ACTGATE_DECISION_FIXED_SIZE ||
+			    rec->hdr.abi_version != ACTGATE_ABI_VERSION ||
+			    rec->hdr.type != ACTGATE_RECORD_DECISION) {
+				log_warn("bpf", "skipping a record of %u bytes with an unknown layout",
+					 size);
+				continue;
+			}
+			handled++;
+			if (e->handler(rec, size, e->handler_ctx))
+				return handled;
+		}
+		if (!progress)
+			return handled;
+	}
+}
+
+void enforcer_commit(struct enforcer *e)
+{
+	__atomic_store_n(e->consumer_pos, e->read_pos, __ATOMIC_RELEASE);
+}
+
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *per_cpu;
+	uint32_t action;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus < 0 ? ncpus : -EINVAL;
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	for (action = 0; action < ACTGATE_ACTION_COUNT; action++) {
+		dropped[action] = 0;
+		err = bpf_map__lookup_elem(e->skel->maps.dropped, &action, sizeof(action), per_cpu,
+					   sizeof(*per_cpu) * (size_t)ncpus, 0);
+		if (err)
+			break;
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			dropped[action] += per_cpu[cpu];
+	}
+	free(per_cpu);
+	return err;
+}
+
+void enforcer_stop(struct enforcer *e)
+{
+	unmap_events(e);
+	/* Closing a pinned link's descriptor leaves it attached: the pin holds it. */
+	for (size_t i = 0; i < e->link_count; i++)
+		bpf_link__destroy(e->links[i]);
+	actgate_bpf__destroy(e->skel);
+	if (e->pin_fd >= 0)
+		close(e->pin_fd);
+	memset(e, 0, sizeof(*e));
+	e->pin_fd = -1;
+	e->events_fd = -1;
+}

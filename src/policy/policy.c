@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The policy model's lifetime: freeing what the parser built (policy.h). */
+#include <stdlib.h>
+
+#include "policy/policy.h"
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_path_rules(struct path_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rules[i].path);
+	free(rules);
+}
+
+static void free_overlays(struct policy_overlay *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < o[i].condition_count; j++) {
+			free(o[i].conditions[j].name);
+			free_strings(o[i].conditions[j].values, o[i].conditions[j].value_count);
+		}
+		free(o[i].conditions);
+	}
+	free(o);
+}
+
+void policy_free(struct policy *p)
+{
+	struct policy_selector *sel = &p->selector;
+
+	free(p->name);
+	free(p->file);
+	free_strings(sel->workload_globs, sel->workload_glob_count);
+	free_strings(sel->cgroup_globs, sel->cgroup_glob_count);
+	for (size_t i = 0; i < sel->label_count; i++) {
+		free(sel->labels[i].key);
+		free(sel->labels[i].glob);
+	}
+	free(sel->labels);
+	free_path_rules(p->exec.rules, p->exec.count);
+	free_overlays(p->exec.overlays, p->exec.overlay_count);
+	free_path_rules(p->open.rules, p->open.count);
+	free_overlays(p->open.overlays, p->open.overlay_count);
+	for (size_t i = 0; i < p->connect.count; i++)
+		free(p->connect.rules[i].text);
+	free(p->connect.rules);
+	free_path_rules(p->connect.unix_rules, p->connect.unix_count);
+	free_overlays(p->connect.overlays, p->connect.overlay_count);
+	*p = (struct policy){ 0 };
+}
+
+void policy_set_free(struct policy_set *set)
+{
+	for (size_t i = 0; i < set->count; i++)
+		policy_free(&set->policies[i]);
+	free(set->policies);
+	*set = (struct policy_set){ 0 };
+}

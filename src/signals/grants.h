@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Time-bound grants, the parts that need no daemon: what a grant's target
+ * names in the kernel (bpf/grant.h) and the checks of the values a client
+ * sends. A grant names one file (exec, open, a unix socket for connect) by
+ * its inode identity, or one IP address with one port or every port.
+ */
+#ifndef ACTGATE_GRANTS_H
+#define ACTGATE_GRANTS_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actgate/abi.h"
+#include "policy/compile.h"
+
+#define GRANT_REASON_MAX 255
+
+struct grant_target {
+	uint8_t action;                /* enum actgate_action */
+	struct actgate_grant_key key;  /* all but workload_id */
+	char text[160 + 4096];         /* normalised, for lists and records */
+};
+
+/* "exec", "open", "connect" -> enum actgate_action; -EINVAL otherwise. */
+int grant_action_parse(const char *name, uint8_t *action);
+
+/*
+ * Parse and resolve a grant's target for action: exec and open an absolute
+ * path to an existing file (exec: a regular file; no directory: a grant
+ * names one file, not a subtree), connect "ADDR", "ADDR:PORT", "[V6]:PORT"
+ * (one address, no prefix; no port: every port) or "unix:/PATH" (an
+ * existing socket). Paths are resolved through resolve (symlinks
+ * followed: the grant is for the file they lead to). Returns 0, or -EINVAL
+ * / -ENOENT / -errno with the reason in why.
+ */
+int grant_target_parse(uint8_t action, const char *text, path_resolver_fn resolve,
+		       void *resolve_ctx, struct grant_target *out, char *why, size_t why_size);
+
+/*
+ * A whole number of milliseconds as the control protocol carries it (the
+ * decimal text of a JSON number), 1 to max_ms: *ns. -EINVAL with why.
+ */
+int grant_parse_ms(const char *text, uint64_t max_ms, uint64_t *ns, char *why, size_t why_size);
+
+/* A grant's or revocation's reason: 1 to GRANT_REASON_MAX printable bytes. */
+int grant_reason_check(const char *reason, char *why, size_t why_size);
+
+#endif /* ACTGATE_GRANTS_H */
