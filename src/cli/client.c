@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "util/io.h"
 #include "util/paths.h"
 
 #define REPLY_MAX (64 * 1024)
@@ -47,22 +48,6 @@ int control_connect(const char *socket_path, int *fd_out, char *why, size_t why_
 		return err;
 	}
 	*fd_out = fd;
-	return 0;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "journal/store.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/json.h"
 #include "util/paths.h"
@@ -89,14 +90,6 @@ struct filter_state {
 	const char **labels;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* 1: taken, 0: not a filter option, EXIT_USAGE after saying why. */
 static int filter_option(const char *verb, int opt, const char *arg, struct filter_state *fs)
 {
@@ -121,7 +114,7 @@ static int filter_option(const char *verb, int opt, const char *arg, struct filt
 		return 1;
 	case OPT_SINCE:
 	case OPT_UNTIL:
-		if (jquery_parse_time(arg, now_ns(), &ns, why, sizeof(why))) {
+		if (jquery_parse_time(arg, wall_ns(), &ns, why, sizeof(why))) {
 			snprintf(msg, sizeof(msg), "%s %s: %s", opt == OPT_SINCE ? "--since" : "--until",
 				 arg, why);
 			return usage_error(verb, "%s", msg);

@@ -22,7 +22,9 @@
 #include "policy/compile.h"
 #include "signals/caep.h"
 #include "signals/grants.h"
+#include "util/clock.h"
 #include "util/duration.h"
+#include "util/io.h"
 #include "util/log.h"
 
 /* An expired grant stays in the kernel this long, so denials name it (grant-expired). */
@@ -30,33 +32,15 @@
 #define SPOOL_SCAN_NS (200ull * 1000000ull)
 #define SPOOL_FILE_MAX (JSON_MSG_MAX / 2)
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- replies ---- */
 
 static void send_line(int fd, struct json_out *j)
 {
-	size_t off = 0;
-
 	json_object_end(j);
 	if (j->error || !j->buf)
 		return;
-	while (off < j->len) {
-		ssize_t n = send(fd, j->buf + off, j->len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		off += (size_t)n;
-	}
-	send(fd, "\n", 1, MSG_NOSIGNAL);
+	if (send_all(fd, j->buf, j->len) == 0)
+		send_all(fd, "\n", 1);
 }
 
 static void reply_err(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -33,6 +33,8 @@
 #include "policy/compile.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
+#include "util/clock.h"
+#include "util/io.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -91,7 +93,7 @@ struct daemon {
 	struct jsink *journal;
 	struct workload_table workloads;
 	struct path_watch paths;
-	int64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
+	uint64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
 	bool path_rewatch;        /* and to watch their ways again (something changed there) */
 	char cgroup_mount[PATH_MAX];
 	int epoll_fd;
@@ -114,17 +116,9 @@ struct daemon {
 
 /* ---- time ---- */
 
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void refresh_clock_offset(struct daemon *d)
 {
-	d->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	d->boot_to_wall_ns = (int64_t)(wall_ns() - boot_ns());
 }
 
 /* ---- decision records -> journal ---- */
@@ -278,30 +272,16 @@ static void check_dropped(struct daemon *d)
 
 static int reply(int fd, struct json_out *j)
 {
+	int err;
+
 	json_object_end(j);
 	if (j->error)
 		return j->error;
 	/* One line per reply; the client reads up to '\n'. */
 	if (!j->buf)
 		return -EINVAL;
-	{
-		size_t off = 0, len = j->len;
-		char nl = '\n';
-
-		while (off < len) {
-			ssize_t n = send(fd, j->buf + off, len - off, MSG_NOSIGNAL);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			off += (size_t)n;
-		}
-		if (send(fd, &nl, 1, MSG_NOSIGNAL) < 0)
-			return -errno;
-	}
-	return 0;
+	err = send_all(fd, j->buf, j->len);
+	return err ? err : send_all(fd, "\n", 1);
 }
 
 static int reply_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -987,7 +967,7 @@ static void unload_previous(struct daemon *d, bool wait)
 
 	if (!d->previous_unload_at_ns)
 		return;
-	now = clock_ns(CLOCK_MONOTONIC);
+	now = mono_ns();
 	if (now < d->previous_unload_at_ns) {
 		struct timespec ts;
 		int64_t left = d->previous_unload_at_ns - now;
@@ -1087,7 +1067,7 @@ static void follow_paths(struct daemon *d)
 	} else if (path_watch_stale(&d->paths, changed, sizeof(changed)) == 0) {
 		return;
 	}
-	d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+	d->path_check_at_ns = mono_ns() + PATH_SETTLE_NS;
 }
 
 /*
@@ -1163,7 +1143,7 @@ static int switch_generation(struct daemon *d, bool same_sources, char **report)
 	generation_free(&d->previous);
 	d->previous = d->current;
 	d->current = next;
-	d->previous_unload_at_ns = clock_ns(CLOCK_MONOTONIC) + UNLOAD_GRACE_NS;
+	d->previous_unload_at_ns = mono_ns() + UNLOAD_GRACE_NS;
 	sigctl_bound(&d->sig);
 	save_state(d);
 	log_info("policy", "generation %u: %zu policies from %s, %zu effective for %zu workloads",
@@ -1423,7 +1403,7 @@ static void check_paths(struct daemon *d)
 		 "again", changed, d->current.image.generation);
 	if (switch_generation(d, true, &report)) {
 		/* Logged; the running generation still names the old file. Try again later. */
-		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+		d->path_check_at_ns = mono_ns() + PATH_CHECK_INTERVAL_MS * 1000000LL;
 	}
 	free(report);
 }
@@ -1500,14 +1480,14 @@ static void handle_signal(struct daemon *d)
 static void check_paths_soon(struct daemon *d, bool changed)
 {
 	if (!d->path_check_at_ns)
-		d->path_check_at_ns = clock_ns(CLOCK_MONOTONIC) + PATH_SETTLE_NS;
+		d->path_check_at_ns = mono_ns() + PATH_SETTLE_NS;
 	d->path_rewatch |= changed;
 }
 
 static int serve(struct daemon *d)
 {
-	int64_t next_sweep_ns = clock_ns(CLOCK_MONOTONIC);
-	int64_t next_path_check_ns = next_sweep_ns + PATH_CHECK_INTERVAL_MS * 1000000LL;
+	uint64_t next_sweep_ns = mono_ns();
+	uint64_t next_path_check_ns = next_sweep_ns + PATH_CHECK_INTERVAL_MS * 1000000LL;
 	struct epoll_event events[16];
 
 	while (!d->stopping) {
@@ -1538,22 +1518,22 @@ static int serve(struct daemon *d)
 		}
 		drain_records(d);
 		jsink_tick(d->journal);
-		if (clock_ns(CLOCK_MONOTONIC) >= next_sweep_ns) {
+		if (mono_ns() >= next_sweep_ns) {
 			sweep_workloads(d);
 			check_dropped(d);
-			next_sweep_ns = clock_ns(CLOCK_MONOTONIC) + SWEEP_INTERVAL_MS * 1000000LL;
+			next_sweep_ns = mono_ns() + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		/*
 		 * Only where inotify could not watch: a stat of every deny
 		 * rule's path is not free with 100,000 rules.
 		 */
-		if (clock_ns(CLOCK_MONOTONIC) >= next_path_check_ns) {
+		if (mono_ns() >= next_path_check_ns) {
 			if (d->paths.unwatched)
 				check_paths_soon(d, false);
 			next_path_check_ns =
-				clock_ns(CLOCK_MONOTONIC) + PATH_CHECK_INTERVAL_MS * 1000000LL;
+				mono_ns() + PATH_CHECK_INTERVAL_MS * 1000000LL;
 		}
-		if (d->path_check_at_ns && clock_ns(CLOCK_MONOTONIC) >= d->path_check_at_ns)
+		if (d->path_check_at_ns && mono_ns() >= d->path_check_at_ns)
 			check_paths(d);
 		unload_previous(d, false);
 		sigctl_tick(&d->sig);

@@ -8,17 +8,10 @@
 #include <time.h>
 
 #include "daemon/discovery.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define SCAN_INTERVAL_NS (250ull * 1000000ull)
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void discovery_root_name(const char *root, char *out, size_t size)
 {

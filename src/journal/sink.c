@@ -11,6 +11,7 @@
 #include "journal/record.h"
 #include "journal/sink.h"
 #include "journal/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define MODULE "journal"
@@ -39,14 +40,6 @@ struct jsink {
 	char *key_path;
 	uint64_t unencodable; /* records the encoder refused (a bug, never expected) */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* mkdir -p for the key's directory: 0700 for the last component, so only root reads it. */
 static int make_key_dir(const char *key_path)

@@ -29,6 +29,8 @@
 #include <zlib.h>
 
 #include "journal/store.h"
+#include "util/clock.h"
+#include "util/io.h"
 #include "util/log.h"
 
 #define MODULE "journal"
@@ -317,7 +319,6 @@ out:
 int jstore_key_create(const char *path)
 {
 	uint8_t bytes[32];
-	size_t done = 0;
 	int fd, err = 0;
 
 	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
@@ -331,17 +332,7 @@ int jstore_key_create(const char *path)
 		log_error(MODULE, "seal key %s: %s", path, strerror(-err));
 		goto out;
 	}
-	while (done < sizeof(bytes)) {
-		ssize_t n = write(fd, bytes + done, sizeof(bytes) - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
+	err = write_all(fd, bytes, sizeof(bytes), NULL);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	close(fd);
@@ -1529,12 +1520,9 @@ struct jstore {
 
 static uint64_t now_ns(const struct jstore *js, clockid_t which)
 {
-	struct timespec ts;
-
 	if (js->o.clock)
 		return js->o.clock(js->o.hook_ctx, which);
-	clock_gettime(which, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(which);
 }
 
 static ssize_t do_write(const struct jstore_options *o, int fd, const void *p, size_t n)
@@ -1544,9 +1532,13 @@ static ssize_t do_write(const struct jstore_options *o, int fd, const void *p, s
 	return write(fd, p, n);
 }
 
-/* Write all of p, or nothing: on failure the file is cut back to `size` (its size before). */
-static int write_all(const struct jstore_options *o, int fd, const uint8_t *p, size_t n,
-		     uint64_t size)
+/*
+ * Write all of p, or nothing: on failure the file is cut back to `size` (its
+ * size before). Its own loop rather than util/io.h's, because every write goes
+ * through the fault-injection hook (jstore_options.write) the tests use.
+ */
+static int write_or_cut(const struct jstore_options *o, int fd, const uint8_t *p, size_t n,
+			uint64_t size)
 {
 	size_t done = 0;
 
@@ -1726,7 +1718,7 @@ static int commit(struct jstore *js)
 
 	if (!js->len)
 		return 0;
-	err = write_all(&js->o, js->fd, js->buf, js->len, js->seg_bytes);
+	err = write_or_cut(&js->o, js->fd, js->buf, js->len, js->seg_bytes);
 	if (err) {
 		EVP_MD_CTX_copy_ex(js->chain, js->committed);
 		js->w = js->c;
@@ -1872,7 +1864,7 @@ static int open_next_segment(struct jstore *js)
 		err = -errno;
 		goto fail;
 	}
-	err = write_all(&js->o, fd, raw, sizeof(raw), 0);
+	err = write_or_cut(&js->o, fd, raw, sizeof(raw), 0);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (!err)
@@ -1973,7 +1965,7 @@ static int compress_file(const struct jstore_options *o, int dirfd, uint64_t seq
 				goto out;
 			}
 			produced = READ_CHUNK - z.avail_out;
-			err = write_all(o, fout, out, produced, written);
+			err = write_or_cut(o, fout, out, produced, written);
 			if (err)
 				goto out;
 			written += produced;

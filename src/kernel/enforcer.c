@@ -21,6 +21,7 @@
 #include "kernel/enforcer.h"
 #include "kernel/pins.h"
 #include "policy/compile.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define LSM_LIST_PATH "/sys/kernel/security/lsm"
@@ -301,7 +302,6 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 	char path[PATH_MAX];
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	struct timespec now;
 	int err;
 
 	err = bpf_map__set_max_entries(e->skel->maps.events, (__u32)events_bytes);
@@ -317,10 +317,9 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 			 strerror(-err));
 		return err;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
 	e->meta.abi_version = ACTGATE_ABI_VERSION;
 	e->meta.daemon_tgid = (__u32)getpid();
-	e->meta.created_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	e->meta.created_ns = wall_ns();
 	e->meta.events_bytes = events_bytes;
 	err = build_id(e->meta.build_id);
 	if (err) {

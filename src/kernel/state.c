@@ -14,6 +14,7 @@
 
 #include "kernel/state.h"
 #include "policy/compile.h"
+#include "util/io.h"
 
 #define STATE_MAX_BYTES (64u << 20)
 #define WORKLOAD_FIELDS 9 /* "workload" and eight values */
@@ -29,22 +30,6 @@ static int state_path(const char *dir, const char *name, char *out, size_t size)
 static int plain(const char *s)
 {
 	return s && !strpbrk(s, "\t\n\r");
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Replace dir/name by text: a temporary file, synced, renamed into place. */
@@ -70,7 +55,7 @@ static int write_atomic(const char *dir, const char *name, const char *text, siz
 		snprintf(why, why_size, "cannot create %s: %s", tmp, strerror(-err));
 		goto out;
 	}
-	err = write_all(fd, text, len);
+	err = write_all(fd, text, len, NULL);
 	/* Synced before the rename: after a crash the name holds the old file or the whole new one. */
 	if (!err && fsync(fd) < 0)
 		err = -errno;
@@ -455,7 +440,6 @@ int state_load(const char *dir, struct daemon_state *st, char *why, size_t why_s
 {
 	char path[PATH_MAX], *text = NULL;
 	struct stat sb;
-	ssize_t n;
 	size_t got = 0;
 	int fd, err;
 
@@ -487,15 +471,10 @@ int state_load(const char *dir, struct daemon_state *st, char *why, size_t why_s
 		snprintf(why, why_size, "out of memory");
 		goto out;
 	}
-	while (got < (size_t)sb.st_size && (n = read(fd, text + got, (size_t)sb.st_size - got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			snprintf(why, why_size, "%s: %s", path, strerror(-err));
-			goto out;
-		}
-		got += (size_t)n;
+	err = read_full(fd, text, (size_t)sb.st_size, &got);
+	if (err) {
+		snprintf(why, why_size, "%s: %s", path, strerror(-err));
+		goto out;
 	}
 	err = state_parse(text, got, path, st, why, why_size);
 out:

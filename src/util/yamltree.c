@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "util/io.h"
 #include "util/yamltree.h"
 
 #define error_at(ctx, pos, ...) ytree_report(ctx, DIAG_ERROR, pos, __VA_ARGS__)
@@ -533,19 +534,10 @@ int ytree_read_file(const char *path, char **text, size_t *len)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (n <= max) {
-		ssize_t got = read(fd, buf + n, max + 1 - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
+	/* One byte past max tells a file that is too long from one that just fits. */
+	err = read_full(fd, buf, max + 1, &n);
+	if (err)
+		goto cleanup;
 	buf[n] = '\0';
 	*text = buf;
 	*len = n;
