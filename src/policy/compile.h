@@ -11,6 +11,11 @@
  * demand as workloads with a new key (selected policies, active overlays)
  * appear. Paths are resolved to inode identity through a resolver, so that
  * tests can supply their own file system.
+ *
+ * The compiler is cut along its steps: compile-image.c (rule ids, resolved
+ * paths, names), compile-effective.c (policy_compile and effective
+ * policies), compile-paths.c and compile-net.c (path and IP rules), with
+ * compile-internal.h between them.
  */
 #ifndef ACTGATE_COMPILE_H
 #define ACTGATE_COMPILE_H
