@@ -2,10 +2,11 @@
 /*
  * Policy tests: YAML files of kind PolicyTest that name policy files and
  * list actions with the verdict each should get (docs/policy-tests.md).
- * Parsing checks a test file the way policy.c checks a policy, with every
- * problem reported as file:line:col; running decides each case with the
- * userspace evaluator (evaluate.h), the kernel's precedence, and reports each
- * case that did not get what it expected, saying what decided instead.
+ * Parsing (policytest-parse.c) checks a test file the way parse.c checks a
+ * policy, with every problem reported as file:line:col; running
+ * (policytest.c) decides each case with the userspace evaluator
+ * (evaluate.h), the kernel's precedence, and reports each case that did not
+ * get what it expected, saying what decided instead.
  */
 #ifndef ACTGATE_POLICYTEST_H
 #define ACTGATE_POLICYTEST_H
