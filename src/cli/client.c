@@ -13,7 +13,7 @@
 
 #define REPLY_MAX (64 * 1024)
 
-const char *control_socket_path(const char *flag_value)
+const char *client_socket_path(const char *flag_value)
 {
 	const char *env = getenv(SOCKET_ENV);
 
@@ -24,7 +24,7 @@ const char *control_socket_path(const char *flag_value)
 	return DEFAULT_SOCKET_PATH;
 }
 
-int control_connect(const char *socket_path, int *fd_out, char *why, size_t why_size)
+int client_connect(const char *socket_path, int *fd_out, char *why, size_t why_size)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd, err;
@@ -94,8 +94,8 @@ static int read_line(int fd, char **line, size_t *len)
 	return 0;
 }
 
-int control_request(int fd, struct json_out *request, struct json_msg *reply, char *why,
-		    size_t why_size)
+int client_request(int fd, struct json_out *request, struct json_msg *reply, char *why,
+		   size_t why_size)
 {
 	const char *ok, *error;
 	char *line = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The CLI's side of the control socket: one JSON object per line each way. */
-#ifndef ACTGATE_CLIENT_H
-#define ACTGATE_CLIENT_H
+#ifndef ACTGATE_CLI_CLIENT_H
+#define ACTGATE_CLI_CLIENT_H
 
 #include <stddef.h>
 
@@ -10,10 +10,10 @@
 #define SOCKET_ENV "ACTGATE_SOCKET"
 
 /* The socket path: the flag's value, else $ACTGATE_SOCKET, else the default. */
-const char *control_socket_path(const char *flag_value);
+const char *client_socket_path(const char *flag_value);
 
 /* Connect; -errno with a message in why (e.g. "is actgated running?"). */
-int control_connect(const char *socket_path, int *fd, char *why, size_t why_size);
+int client_connect(const char *socket_path, int *fd, char *why, size_t why_size);
 
 /*
  * Send one request and read one reply. Returns 0 when the reply says ok,
@@ -21,7 +21,7 @@ int control_connect(const char *socket_path, int *fd, char *why, size_t why_size
  * -errno for transport failures (described in why). reply is filled in
  * both of the first two cases; free it with json_msg_free.
  */
-int control_request(int fd, struct json_out *request, struct json_msg *reply, char *why,
-		    size_t why_size);
+int client_request(int fd, struct json_out *request, struct json_msg *reply, char *why,
+		   size_t why_size);
 
-#endif /* ACTGATE_CLIENT_H */
+#endif /* ACTGATE_CLI_CLIENT_H */

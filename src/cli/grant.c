@@ -95,11 +95,11 @@ static int send_request(const char *verb, const char *socket_flag, struct json_o
 		fprintf(stderr, "actgate: %s: %s\n", verb, strerror(-req->error));
 		return EXIT_FAIL;
 	}
-	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
+	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
 		fprintf(stderr, "actgate: %s: %s\n", verb, why);
 		return EXIT_FAIL;
 	}
-	err = control_request(fd, req, reply, why, sizeof(why));
+	err = client_request(fd, req, reply, why, sizeof(why));
 	close(fd);
 	if (err) {
 		fprintf(stderr, "actgate: %s: %s\n", verb, why);

@@ -55,7 +55,7 @@ static int request_verb(const char *cmd, const char *socket_flag, const char *ve
 	char why[4096];
 	int fd, err;
 
-	if (control_connect(control_socket_path(socket_flag), &fd, why, sizeof(why))) {
+	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
 		fprintf(stderr, "actgate: %s: %s\n", cmd, why);
 		return EXIT_FAIL;
 	}
@@ -63,7 +63,7 @@ static int request_verb(const char *cmd, const char *socket_flag, const char *ve
 	json_object_begin(&req);
 	json_add_string(&req, "verb", verb);
 	json_object_end(&req);
-	err = control_request(fd, &req, reply, why, sizeof(why));
+	err = client_request(fd, &req, reply, why, sizeof(why));
 	json_out_free(&req);
 	close(fd);
 	if (err) {
@@ -178,7 +178,7 @@ static int cmd_run(int argc, char **argv)
 			!o.workload ? "--workload NAME is required" : "no command given after --");
 		return RUN_EXIT_FAILED;
 	}
-	o.socket_path = control_socket_path(socket_flag);
+	o.socket_path = client_socket_path(socket_flag);
 	o.argv = &argv[optind];
 	ret = run_workload(&o);
 	free(o.labels);

@@ -171,11 +171,11 @@ int run_workload(const struct run_options *o)
 
 	if (build_request(o, &req))
 		goto out;
-	if (control_connect(o->socket_path, &fd, why, sizeof(why))) {
+	if (client_connect(o->socket_path, &fd, why, sizeof(why))) {
 		fprintf(stderr, "actgate: run: cannot reach actgated: %s\n", why);
 		goto out;
 	}
-	if (control_request(fd, &req, &reply, why, sizeof(why))) {
+	if (client_request(fd, &req, &reply, why, sizeof(why))) {
 		fprintf(stderr, "actgate: run: %s\n", why);
 		goto out;
 	}

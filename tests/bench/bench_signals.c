@@ -107,7 +107,7 @@ static void request(int fd, struct json_out *req)
 	char why[1024];
 
 	json_object_end(req);
-	if (control_request(fd, req, &reply, why, sizeof(why))) {
+	if (client_request(fd, req, &reply, why, sizeof(why))) {
 		fprintf(stderr, "bench_signals: %s\n", why);
 		exit(1);
 	}
@@ -119,7 +119,7 @@ static int connect_or_die(void)
 	char why[512];
 	int fd;
 
-	if (control_connect(control_socket_path(NULL), &fd, why, sizeof(why))) {
+	if (client_connect(client_socket_path(NULL), &fd, why, sizeof(why))) {
 		fprintf(stderr, "bench_signals: %s\n", why);
 		exit(1);
 	}
@@ -145,7 +145,7 @@ static void start_workload(const char *name, struct shared *sh, const char *file
 	json_add_string(&req, "verb", "run");
 	json_add_string(&req, "workload", name);
 	json_object_end(&req);
-	if (control_request(w->conn, &req, &reply, why, sizeof(why)) ||
+	if (client_request(w->conn, &req, &reply, why, sizeof(why)) ||
 	    !(dir = json_msg_string(&reply, "cgroup_dir"))) {
 		fprintf(stderr, "bench_signals: run %s: %s\n", name, why);
 		exit(1);
