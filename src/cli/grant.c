@@ -317,7 +317,7 @@ int cmd_revoke(int argc, char **argv)
 	} else {
 		if ((optind < argc) == (principal != NULL) || optind + 1 < argc)
 			return usage_error("revoke", "%s", "give one WORKLOAD or --principal P");
-		if (principal && principal_check(principal, why, sizeof(why)))
+		if (principal && workload_principal_check(principal, why, sizeof(why)))
 			return usage_error("revoke", "--principal: %s", why);
 		if (!principal && workload_name_check(argv[optind], why, sizeof(why)))
 			return usage_error("revoke", "%s", why);

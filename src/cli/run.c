@@ -67,7 +67,7 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	char why[256];
 
 	if (workload_name_check(o->workload, why, sizeof(why)) ||
-	    (o->principal && principal_check(o->principal, why, sizeof(why)))) {
+	    (o->principal && workload_principal_check(o->principal, why, sizeof(why)))) {
 		fprintf(stderr, "actgate: run: %s\n", why);
 		return -EINVAL;
 	}
@@ -103,7 +103,7 @@ static int build_request(const struct run_options *o, struct json_out *j)
 		}
 		memcpy(key, o->labels[i], klen);
 		key[klen] = '\0';
-		if (label_check(key, eq + 1, why, sizeof(why))) {
+		if (workload_label_check(key, eq + 1, why, sizeof(why))) {
 			fprintf(stderr, "actgate: run: %s\n", why);
 			return -EINVAL;
 		}

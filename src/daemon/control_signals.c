@@ -682,7 +682,7 @@ static void handle_revoke(struct sigctl *s, int fd, const struct json_msg *msg)
 	}
 	scope = workload ? SIGNAL_WORKLOAD : SIGNAL_PRINCIPAL;
 	if ((workload && workload_name_check(workload, why, sizeof(why))) ||
-	    (principal && principal_check(principal, why, sizeof(why))) ||
+	    (principal && workload_principal_check(principal, why, sizeof(why))) ||
 	    (reason && grant_reason_check(reason, why, sizeof(why)))) {
 		reply_err(fd, "revoke: %s", why);
 		return;

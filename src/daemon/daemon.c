@@ -480,11 +480,11 @@ static int parse_labels(const struct json_member *m, char **labels, char *why, s
 			free(acc);
 			return -EINVAL;
 		}
-		if (label_check(l->key, l->value, why, why_size)) {
+		if (workload_label_check(l->key, l->value, why, why_size)) {
 			free(acc);
 			return -EINVAL;
 		}
-		next = labels_add(acc, l->key, l->value);
+		next = workload_labels_add(acc, l->key, l->value);
 		free(acc);
 		if (!next) {
 			snprintf(why, why_size, "label %s given twice", l->key);
@@ -511,7 +511,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 		return;
 	}
 	if (workload_name_check(name, why, sizeof(why)) ||
-	    (principal && principal_check(principal, why, sizeof(why)))) {
+	    (principal && workload_principal_check(principal, why, sizeof(why)))) {
 		reply_error(fd, "run: %s", why);
 		return;
 	}
@@ -531,7 +531,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	w.principal = strdup(principal ? principal : "");
 	w.cgroup_path = strdup(path);
 	if (!w.name || !w.principal || !w.cgroup_path ||
-	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
+	    workload_labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
 		reply_error(fd, "run: out of memory");
 		goto fail;
 	}
@@ -1221,7 +1221,7 @@ static int add_discovered(struct daemon *d, const char *name, const char *labels
 	w.labels = strdup(labels);
 	w.cgroup_path = strdup(cgroup_path);
 	if (!w.name || !w.principal || !w.labels || !w.cgroup_path ||
-	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
+	    workload_labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
 		snprintf(why, why_size, "out of memory");
 		goto fail;
 	}
@@ -1280,7 +1280,7 @@ static int discovery_found(void *ctx, const char *cgroup_path, const struct cgro
 	int err;
 
 	for (size_t i = 0; labels && i < id->label_count; i++) {
-		char *next = labels_add(labels, id->labels[i].key, id->labels[i].value);
+		char *next = workload_labels_add(labels, id->labels[i].key, id->labels[i].value);
 
 		free(labels);
 		labels = next;

@@ -191,7 +191,7 @@ static int check(const char *var, const char *value, char *why, size_t why_size)
 {
 	char reason[256];
 
-	if (value && label_check("ci.value", value, reason, sizeof(reason))) {
+	if (value && workload_label_check("ci.value", value, reason, sizeof(reason))) {
 		snprintf(why, why_size, "$%s: %s", var, reason);
 		return -EINVAL;
 	}
@@ -230,7 +230,7 @@ int identity_ci_context(env_lookup_fn lookup, void *ctx, struct ci_context *out,
 		if (out->actor) {
 			snprintf(out->principal, sizeof(out->principal), "%s:%s", out->system,
 				 out->actor);
-			if (principal_check(out->principal, reason, sizeof(reason))) {
+			if (workload_principal_check(out->principal, reason, sizeof(reason))) {
 				snprintf(why, why_size, "$%s: %s", systems[i].actor, reason);
 				return -EINVAL;
 			}

@@ -35,7 +35,7 @@ int workload_name_check(const char *name, char *why, size_t why_size)
 	return 0;
 }
 
-bool label_key_valid(const char *s, size_t len)
+bool workload_label_key_valid(const char *s, size_t len)
 {
 	if (len == 0 || len > 63 || !isalnum((unsigned char)s[0]))
 		return false;
@@ -46,11 +46,11 @@ bool label_key_valid(const char *s, size_t len)
 	return true;
 }
 
-int label_check(const char *key, const char *value, char *why, size_t why_size)
+int workload_label_check(const char *key, const char *value, char *why, size_t why_size)
 {
 	size_t klen = strlen(key), vlen = strlen(value);
 
-	if (!label_key_valid(key, klen)) {
+	if (!workload_label_key_valid(key, klen)) {
 		snprintf(why, why_size,
 			 "label key \"%.64s%s\": 1 to %d of letters, digits and ._/-, starting with a "
 			 "letter or digit",
@@ -74,7 +74,7 @@ int label_check(const char *key, const char *value, char *why, size_t why_size)
 	return 0;
 }
 
-int principal_check(const char *principal, char *why, size_t why_size)
+int workload_principal_check(const char *principal, char *why, size_t why_size)
 {
 	size_t len = strlen(principal);
 
@@ -91,7 +91,7 @@ int principal_check(const char *principal, char *why, size_t why_size)
 	return 0;
 }
 
-char *labels_add(const char *labels, const char *key, const char *value)
+char *workload_labels_add(const char *labels, const char *key, const char *value)
 {
 	size_t klen = strlen(key), total = strlen(labels) + klen + strlen(value) + 3;
 	const char *p = labels, *insert_at = NULL;
@@ -130,7 +130,8 @@ char *labels_add(const char *labels, const char *key, const char *value)
 	return out;
 }
 
-int labels_split(const char *labels, struct workload_label **list, size_t *count, char **text)
+int workload_labels_split(const char *labels, struct workload_label **list, size_t *count,
+			  char **text)
 {
 	size_t n = 0, cap = 1;
 	char *p, *pair;

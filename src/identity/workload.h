@@ -65,23 +65,24 @@ struct workload_table {
  * Principals: 1-255 printable bytes.
  */
 /* Is this a valid label key: [A-Za-z0-9]([A-Za-z0-9._/-]*), at most 63? */
-bool label_key_valid(const char *s, size_t len);
+bool workload_label_key_valid(const char *s, size_t len);
 
 int workload_name_check(const char *name, char *why, size_t why_size);
-int label_check(const char *key, const char *value, char *why, size_t why_size);
-int principal_check(const char *principal, char *why, size_t why_size);
+int workload_label_check(const char *key, const char *value, char *why, size_t why_size);
+int workload_principal_check(const char *principal, char *why, size_t why_size);
 
 /*
  * Add "k=v" to a canonical label string (sorted, unique keys). Returns a new
  * string or NULL with errno set (EINVAL for a duplicate key).
  */
-char *labels_add(const char *labels, const char *key, const char *value);
+char *workload_labels_add(const char *labels, const char *key, const char *value);
 
 /*
  * Split a canonical label string into *list (count pairs) whose keys and
  * values point into *text (both allocated; free them). 0 or -ENOMEM.
  */
-int labels_split(const char *labels, struct workload_label **list, size_t *count, char **text);
+int workload_labels_split(const char *labels, struct workload_label **list, size_t *count,
+			  char **text);
 
 /* The identity policy selectors match: name, cgroup path (no leading '/'), labels. */
 struct workload_identity workload_identity_of(const struct workload *w);

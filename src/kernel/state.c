@@ -186,7 +186,7 @@ static int check_labels(const char *labels, char *why, size_t why_size)
 	struct workload_label *list = NULL;
 	char *text = NULL, *acc = NULL;
 	size_t count = 0;
-	int err = labels_split(labels, &list, &count, &text);
+	int err = workload_labels_split(labels, &list, &count, &text);
 
 	if (err) {
 		snprintf(why, why_size, "out of memory");
@@ -196,11 +196,11 @@ static int check_labels(const char *labels, char *why, size_t why_size)
 	for (size_t i = 0; acc && i < count; i++) {
 		char *next;
 
-		if (label_check(list[i].key, list[i].value, why, why_size)) {
+		if (workload_label_check(list[i].key, list[i].value, why, why_size)) {
 			err = -EINVAL;
 			goto out;
 		}
-		next = labels_add(acc, list[i].key, list[i].value);
+		next = workload_labels_add(acc, list[i].key, list[i].value);
 		free(acc);
 		acc = next;
 	}
@@ -263,7 +263,7 @@ static int parse_workload(char **f, uint32_t generation, struct workload *w, cha
 		return -EINVAL;
 	}
 	if (workload_name_check(f[4], why, why_size) ||
-	    (f[5][0] && principal_check(f[5], why, why_size)) || check_labels(f[6], why, why_size) ||
+	    (f[5][0] && workload_principal_check(f[5], why, why_size)) || check_labels(f[6], why, why_size) ||
 	    check_cgroup_path(f[7], why, why_size))
 		return -EINVAL;
 	if (!f[8][0]) {
@@ -282,7 +282,7 @@ static int parse_workload(char **f, uint32_t generation, struct workload *w, cha
 	w->cgroup_path = strdup(f[7]);
 	w->policies = strdup(f[8]);
 	if (!w->name || !w->principal || !w->labels || !w->cgroup_path || !w->policies ||
-	    labels_split(w->labels, &w->label_list, &w->label_count, &w->label_text)) {
+	    workload_labels_split(w->labels, &w->label_list, &w->label_count, &w->label_text)) {
 		workload_clear(w);
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;

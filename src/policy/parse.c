@@ -156,7 +156,7 @@ static void parse_label_selector(struct ytree_ctx *ctx, const struct ynode *map,
 
 		if (!ytree_expect_string(ctx, k, where))
 			continue;
-		if (!label_key_valid(k->text, k->len)) {
+		if (!workload_label_key_valid(k->text, k->len)) {
 			error_at(ctx, k->pos,
 				 "%s: %s is not a valid label key: letters, digits, '.', '_', '/' and "
 				 "'-', starting with a letter or digit, at most 63 characters",

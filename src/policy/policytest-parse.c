@@ -342,7 +342,7 @@ static bool parse_string_map(struct test_ctx *ctx, const struct ynode *map, cons
 
 		if (!expect_text(ctx, k, where))
 			continue;
-		if (labels && !label_key_valid(k->text, k->len)) {
+		if (labels && !workload_label_key_valid(k->text, k->len)) {
 			error_at(ctx, k->pos, "%s: %s is not a valid label key", where,
 				 ytree_quote(&q, k->text, k->len));
 			continue;

@@ -1339,9 +1339,9 @@ static void test_cgroup_and_label_selectors(void **state)
 		     "spec: {selector: {labels: {}}}\n",
 		     "t.yaml:4:27: error: spec.selector.labels: the mapping is empty; name at least "
 		     "one label\n");
-	assert_true(label_key_valid("ci.repo/name-1_x", 16));
-	assert_false(label_key_valid("", 0));
-	assert_false(label_key_valid("a b", 3));
+	assert_true(workload_label_key_valid("ci.repo/name-1_x", 16));
+	assert_false(workload_label_key_valid("", 0));
+	assert_false(workload_label_key_valid("a b", 3));
 }
 
 static void test_diag_print(void **state)

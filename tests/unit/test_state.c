@@ -33,7 +33,7 @@ static void add_workload(struct workload_table *t, uint64_t id, uint64_t cgroup_
 	w.labels = strdup(labels);
 	w.cgroup_path = strdup(cgroup);
 	w.policies = strdup(policies);
-	assert_int_equal(labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text), 0);
+	assert_int_equal(workload_labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text), 0);
 	assert_int_equal(workload_table_add(t, &w), 0);
 }
 

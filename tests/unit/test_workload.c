@@ -16,7 +16,7 @@ static void expect_label(const char *key, const char *value, int err, const char
 {
 	char why[256] = "";
 
-	if (label_check(key, value, why, sizeof(why)) != err)
+	if (workload_label_check(key, value, why, sizeof(why)) != err)
 		fail_msg("label %s=%s: expected %d (%s)", key, value, err, why);
 	if (why_has && !strstr(why, why_has))
 		fail_msg("label %s=%s: \"%s\" does not say \"%s\"", key, value, why, why_has);
@@ -74,18 +74,18 @@ static void test_labels_canonical_and_split(void **state)
 	size_t count = 99;
 
 	(void)state;
-	a = labels_add("", "team", "build");
+	a = workload_labels_add("", "team", "build");
 	assert_non_null(a);
-	b = labels_add(a, "repo", "org/x");
+	b = workload_labels_add(a, "repo", "org/x");
 	assert_non_null(b);
-	c = labels_add(b, "z", "");
+	c = workload_labels_add(b, "z", "");
 	assert_non_null(c);
 	assert_string_equal(c, "repo=org/x,team=build,z=");
 	errno = 0;
-	assert_null(labels_add(c, "team", "web"));
+	assert_null(workload_labels_add(c, "team", "web"));
 	assert_int_equal(errno, EINVAL);
 
-	assert_int_equal(labels_split(c, &list, &count, &text), 0);
+	assert_int_equal(workload_labels_split(c, &list, &count, &text), 0);
 	assert_int_equal(count, 3);
 	assert_string_equal(list[0].key, "repo");
 	assert_string_equal(list[0].value, "org/x");
@@ -96,7 +96,7 @@ static void test_labels_canonical_and_split(void **state)
 	free(list);
 	free(text);
 
-	assert_int_equal(labels_split("", &list, &count, &text), 0);
+	assert_int_equal(workload_labels_split("", &list, &count, &text), 0);
 	assert_int_equal(count, 0);
 	free(list);
 	free(text);
