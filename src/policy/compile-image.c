@@ -339,7 +339,7 @@ int policy_image_rule_name(const struct policy_image *img, uint32_t rule_id, cha
 	if (rule_id == 0 || rule_id >= img->rule_count)
 		return -ENOENT;
 	r = &img->rules[rule_id];
-	rule_name_format(buf, size, img->set_policies[r->policy].name, r->action, r->overlay,
+	policy_rule_name(buf, size, img->set_policies[r->policy].name, r->action, r->overlay,
 			 r->verdict, r->index);
 	return 0;
 }

@@ -93,7 +93,7 @@ struct effective_policy {
 	size_t net_first, net_count;
 };
 
-/* What a rule id names (see rule_name_format). */
+/* What a rule id names (see policy_rule_name). */
 struct image_rule {
 	uint32_t policy;  /* index in the set */
 	uint8_t action;   /* the section */

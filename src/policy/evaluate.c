@@ -224,7 +224,7 @@ static void fill_result(const struct decision *d, uint8_t action, uint8_t access
 	r->reason = d->reason;
 	r->access = action == ACTGATE_ACTION_OPEN ? access : 0;
 	r->policy = d->policy->name;
-	rule_name_format(r->rule, sizeof(r->rule), d->policy->name, action, d->overlay, d->list,
+	policy_rule_name(r->rule, sizeof(r->rule), d->policy->name, action, d->overlay, d->list,
 			 d->index);
 }
 

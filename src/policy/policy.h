@@ -167,7 +167,7 @@ struct signal_view {
  * tests all name rules through this. Returns what snprintf returns.
  */
 #define RULE_DEFAULT (-1)
-int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
+int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
 		     int verdict, unsigned index);
 
 

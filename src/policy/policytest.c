@@ -38,7 +38,7 @@ static const char *find_path_rule(const struct policy *p, uint8_t action,
 	for (size_t i = 0; i < count; i++) {
 		const struct path_rule *pr = &rules[i];
 
-		rule_name_format(each, sizeof(each), p->name, action, pr->overlay, pr->verdict,
+		policy_rule_name(each, sizeof(each), p->name, action, pr->overlay, pr->verdict,
 				 pr->index);
 		if (!strcmp(each, name))
 			return path_rule_text(pr, prefix, buf, size);
@@ -62,7 +62,7 @@ static const char *rule_text(const struct policy_set *set, const struct eval_res
 		for (size_t i = 0; i < p->connect.count; i++) {
 			const struct net_rule *n = &p->connect.rules[i];
 
-			rule_name_format(name, sizeof(name), p->name, action, n->overlay, n->verdict,
+			policy_rule_name(name, sizeof(name), p->name, action, n->overlay, n->verdict,
 					 n->index);
 			if (!strcmp(name, r->rule))
 				return n->text;

@@ -143,7 +143,7 @@ static const char *section_name(uint8_t action)
 	return "?";
 }
 
-int rule_name_format(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
+int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
 		     int verdict, unsigned index)
 {
 	char scope[32] = "";

@@ -813,12 +813,12 @@ static void test_overlays(void **state)
 	assert_false(policy_overlay_in_force(1, 1));
 	assert_true(policy_overlay_in_force(1, 2));
 
-	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_CONNECT, 0, ACTGATE_VERDICT_ALLOW,
+	policy_rule_name(name, sizeof(name), "p", ACTGATE_ACTION_CONNECT, 0, ACTGATE_VERDICT_ALLOW,
 			 0);
 	assert_string_equal(name, "p:connect.when[0].allow[0]");
-	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_OPEN, 2, RULE_DEFAULT, 0);
+	policy_rule_name(name, sizeof(name), "p", ACTGATE_ACTION_OPEN, 2, RULE_DEFAULT, 0);
 	assert_string_equal(name, "p:open.when[2].default");
-	rule_name_format(name, sizeof(name), "p", ACTGATE_ACTION_EXEC, POLICY_BASE,
+	policy_rule_name(name, sizeof(name), "p", ACTGATE_ACTION_EXEC, POLICY_BASE,
 			 ACTGATE_VERDICT_DENY, 3);
 	assert_string_equal(name, "p:exec.deny[3]");
 	parsed_free(&p);
