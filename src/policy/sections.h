@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Inside the policy parser: policy.c reads documents and selectors, and
- * hands each section to policy_sections.c. Errors go to ctx as
+ * Inside the policy parser: parse.c reads documents and selectors, and
+ * hands each section to sections.c. Errors go to ctx as
  * "file:line:col: ..."; the parsed rules land in the section (also when
  * some were refused: the caller drops a document with any error).
  */

@@ -6,8 +6,8 @@
  * signal_view); every change bumps the store's generation, which decision
  * records carry. The store holds no clock: callers pass the time.
  */
-#ifndef ACTGATE_SIGNALS_H
-#define ACTGATE_SIGNALS_H
+#ifndef ACTGATE_SIGNALS_STORE_H
+#define ACTGATE_SIGNALS_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,4 +88,4 @@ int signal_store_view(const struct signal_store *st, const char *workload, const
 
 void signal_store_free(struct signal_store *st);
 
-#endif /* ACTGATE_SIGNALS_H */
+#endif /* ACTGATE_SIGNALS_STORE_H */
