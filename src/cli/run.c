@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +15,8 @@
 #include "cli/run.h"
 #include "identity/identity.h"
 #include "identity/workload.h"
+#include "util/duration.h"
+#include "util/paths.h"
 
 /* The child's pid, for the forwarding handler: signal handlers take no context. */
 static volatile pid_t forward_to;
@@ -234,5 +237,113 @@ out:
 		close(pipefd[1]);
 	json_msg_free(&reply);
 	json_out_free(&req);
+	return ret;
+}
+
+/* ---- the verb ---- */
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
+		"                   [--ttl DURATION] [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"Run CMD as the governed workload NAME: actgated creates a cgroup for it and\n"
+		"binds it to every policy whose selector matches it (its name, its labels, its\n"
+		"cgroup; they compose, the strictest decision wins); CMD and everything it\n"
+		"starts is policed and recorded from its first action. A workload no policy\n"
+		"selects is refused.\n"
+		"\n"
+		"  -w, --workload NAME        workload name (letters, digits, ._:@+/-)\n"
+		"  -l, --label K=V            a label, for selectors and recorded with every\n"
+		"                             decision (repeatable; K: letters, digits, ._/-,\n"
+		"                             from a letter or digit, at most 63; V: at most\n"
+		"                             255 printable bytes without ',' or '=')\n"
+		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -t, --ttl DURATION         the workload's grant ends after this long (90s, 5m,\n"
+		"                             2h, 1d): from then on every action of it is denied\n"
+		"                             in the kernel (reason expired)\n"
+		"  -s, --socket PATH          actgated's control socket [$" SOCKET_ENV
+		" or " DEFAULT_SOCKET_PATH "]\n"
+		"  -q, --quiet                no note about the workload on stderr\n"
+		"  -h, --help                 show this help\n"
+		"\n"
+		"In a CI job (GITHUB_ACTIONS=true or GITLAB_CI=true) the job's context becomes\n"
+		"labels ci.system, ci.repository, ci.run-id and ci.job (GITHUB_REPOSITORY,\n"
+		"GITHUB_RUN_ID, GITHUB_JOB; CI_PROJECT_PATH, CI_PIPELINE_ID, CI_JOB_ID), unless\n"
+		"given with --label, and the principal github:ACTOR or gitlab:LOGIN\n"
+		"(GITHUB_ACTOR, GITLAB_USER_LOGIN) unless --delegated-by is given.\n"
+		"\n"
+		"Exit status: CMD's status (128+N if killed by signal N); 125 if actgate could\n"
+		"not set the workload up; 126 if CMD could not be executed (for example denied\n"
+		"by the policy); 127 if CMD was not found.\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_options o = { 0 };
+	const char *socket_flag = NULL;
+	char why[256] = "";
+	int opt, ret;
+
+	o.labels = calloc((size_t)argc, sizeof(*o.labels));
+	if (!o.labels)
+		return RUN_EXIT_FAILED;
+	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
+	while ((opt = getopt_long(argc, argv, "+w:l:d:t:s:qh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			o.workload = optarg;
+			break;
+		case 'l':
+			o.labels[o.label_count++] = optarg;
+			break;
+		case 'd':
+			o.principal = optarg;
+			break;
+		case 't':
+			if (duration_parse(optarg, &o.ttl_ns, why, sizeof(why)) ||
+			    o.ttl_ns < 1000000) {
+				free(o.labels);
+				fprintf(stderr, "actgate: run: --ttl %s: %s\nTry 'actgate run --help'.\n",
+					optarg, o.ttl_ns < 1000000 && !why[0] ? "at least 1ms" : why);
+				return RUN_EXIT_FAILED;
+			}
+			break;
+		case 's':
+			socket_flag = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			free(o.labels);
+			return 0;
+		default:
+			free(o.labels);
+			run_usage(stderr);
+			return RUN_EXIT_FAILED;
+		}
+	}
+	if (!o.workload || optind >= argc) {
+		free(o.labels);
+		fprintf(stderr, "actgate: run: %s\nTry 'actgate run --help'.\n",
+			!o.workload ? "--workload NAME is required" : "no command given after --");
+		return RUN_EXIT_FAILED;
+	}
+	o.socket_path = client_socket_path(socket_flag);
+	o.argv = &argv[optind];
+	ret = run_workload(&o);
+	free(o.labels);
 	return ret;
 }

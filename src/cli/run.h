@@ -25,4 +25,7 @@ struct run_options {
 /* Returns CMD's exit status (128 + N when killed by signal N) or one of the above. */
 int run_workload(const struct run_options *o);
 
+/* `actgate run ...`: argv[0] is "run". Returns what run_workload returns, or RUN_EXIT_FAILED. */
+int cmd_run(int argc, char **argv);
+
 #endif /* ACTGATE_RUN_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/common.h"
+
+int cli_usage_error(const char *verb, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "actgate: %s: ", verb);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'actgate %s --help'.\n", verb);
+	return EXIT_USAGE;
+}
+
+int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
+		     struct json_msg *reply)
+{
+	struct json_out req;
+	char why[4096];
+	int fd, err;
+
+	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
+		fprintf(stderr, "actgate: %s: %s\n", cmd, why);
+		return EXIT_FAIL;
+	}
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", verb);
+	json_object_end(&req);
+	err = client_request(fd, &req, reply, why, sizeof(why));
+	json_out_free(&req);
+	close(fd);
+	if (err) {
+		/* Multi-line reasons (policy diagnostics) are printed as they are. */
+		if (strchr(why, '\n'))
+			fprintf(stderr, "%s", why);
+		else
+			fprintf(stderr, "actgate: %s: %s\n", cmd, why);
+		return EXIT_FAIL;
+	}
+	return 0;
+}

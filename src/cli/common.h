@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What the CLI's verbs share: exit statuses, usage errors, a request that names only a verb. */
+#ifndef ACTGATE_CLI_COMMON_H
+#define ACTGATE_CLI_COMMON_H
+
+#include "util/json.h"
+
+/* The exit statuses every verb documents (actgate run has its own: run.h). */
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+/*
+ * Print "actgate: VERB: " fmt (with arg) and a pointer to VERB's --help on
+ * stderr; returns EXIT_USAGE.
+ */
+int cli_usage_error(const char *verb, const char *fmt, const char *arg);
+
+/*
+ * Send {"verb": verb} to actgated's control socket (socket_flag: --socket,
+ * or NULL). Returns 0 with reply filled, or EXIT_FAIL after printing why as
+ * cmd's error (multi-line reasons, policy diagnostics, as they are).
+ */
+int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
+		     struct json_msg *reply);
+
+#endif /* ACTGATE_CLI_COMMON_H */
