@@ -12,14 +12,12 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "cli/common.h"
 #include "cli/grant.h"
 #include "identity/workload.h"
 #include "signals/grants.h"
 #include "util/duration.h"
 #include "util/json.h"
-
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 
 static void grant_usage(FILE *out)
 {
@@ -74,14 +72,6 @@ static void revoke_usage(FILE *out)
 		"  -h, --help           this help\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
-}
-
-static int usage_error(const char *verb, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "actgate: %s: ", verb);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'actgate %s --help'.\n", verb);
-	return EXIT_USAGE;
 }
 
 static int send_request(const char *verb, const char *socket_flag, struct json_out *req,
@@ -190,7 +180,7 @@ int cmd_grant(int argc, char **argv)
 			break;
 		case 't':
 			if (duration_parse(optarg, &ttl_ns, why, sizeof(why)))
-				return usage_error("grant", "--ttl: %s", why);
+				return cli_usage_error("grant", "--ttl: %s", why);
 			break;
 		case 'r':
 			reason = optarg;
@@ -217,25 +207,27 @@ int cmd_grant(int argc, char **argv)
 	}
 	if (list || remove_id) {
 		if (list && remove_id)
-			return usage_error("grant", "%s", "--list and --remove go alone");
+			return cli_usage_error("grant", "%s", "--list and --remove go alone");
 		if (targets || ttl_ns || reason || optind != argc)
-			return usage_error("grant", "%s",
-					   "--list and --remove take no workload, target, --ttl or --reason");
+			return cli_usage_error(
+				"grant", "%s",
+				"--list and --remove take no workload, target, --ttl or --reason");
 	} else {
 		if (optind + 1 != argc)
-			return usage_error("grant", "%s", "give one WORKLOAD");
+			return cli_usage_error("grant", "%s", "give one WORKLOAD");
 		if (workload_name_check(argv[optind], why, sizeof(why)))
-			return usage_error("grant", "%s", why);
+			return cli_usage_error("grant", "%s", why);
 		if (targets != 1)
-			return usage_error("grant", "%s", "give one of --exec, --open and --connect");
+			return cli_usage_error("grant", "%s",
+					       "give one of --exec, --open and --connect");
 		if (!ttl_ns)
-			return usage_error("grant", "%s", "--ttl DURATION is required");
+			return cli_usage_error("grant", "%s", "--ttl DURATION is required");
 		if (ttl_ns < 1000000)
-			return usage_error("grant", "%s", "--ttl: at least 1ms");
+			return cli_usage_error("grant", "%s", "--ttl: at least 1ms");
 		if (!reason)
-			return usage_error("grant", "%s", "--reason TEXT is required");
+			return cli_usage_error("grant", "%s", "--reason TEXT is required");
 		if (grant_reason_check(reason, why, sizeof(why)))
-			return usage_error("grant", "--reason: %s", why);
+			return cli_usage_error("grant", "--reason: %s", why);
 	}
 	json_out_init(&req);
 	json_object_begin(&req);
@@ -313,16 +305,17 @@ int cmd_revoke(int argc, char **argv)
 	}
 	if (list) {
 		if (principal || reason || optind != argc)
-			return usage_error("revoke", "%s", "--list goes alone");
+			return cli_usage_error("revoke", "%s", "--list goes alone");
 	} else {
 		if ((optind < argc) == (principal != NULL) || optind + 1 < argc)
-			return usage_error("revoke", "%s", "give one WORKLOAD or --principal P");
+			return cli_usage_error("revoke", "%s",
+					       "give one WORKLOAD or --principal P");
 		if (principal && workload_principal_check(principal, why, sizeof(why)))
-			return usage_error("revoke", "--principal: %s", why);
+			return cli_usage_error("revoke", "--principal: %s", why);
 		if (!principal && workload_name_check(argv[optind], why, sizeof(why)))
-			return usage_error("revoke", "%s", why);
+			return cli_usage_error("revoke", "%s", why);
 		if (reason && grant_reason_check(reason, why, sizeof(why)))
-			return usage_error("revoke", "--reason: %s", why);
+			return cli_usage_error("revoke", "--reason: %s", why);
 	}
 	json_out_init(&req);
 	json_object_begin(&req);

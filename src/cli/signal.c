@@ -12,15 +12,13 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "cli/common.h"
 #include "cli/signal.h"
 #include "signals/caep.h"
 #include "signals/store.h"
 #include "util/duration.h"
 #include "util/json.h"
 #include "util/yamltree.h"
-
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 
 static void signal_usage(FILE *out)
 {
@@ -51,14 +49,6 @@ static void signal_usage(FILE *out)
 		"assurance, device-compliance and risk.\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "actgate: signal: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'actgate signal --help'.\n");
-	return EXIT_USAGE;
 }
 
 /* Send a request, print the daemon's refusal; 0 or EXIT_FAIL. */
@@ -132,7 +122,7 @@ static int parse_options(int argc, char **argv, const char *allowed, struct sign
 			break;
 		case 't':
 			if (duration_parse(optarg, &a->ttl_ns, why, sizeof(why)))
-				return usage_error("--ttl: %s", why);
+				return cli_usage_error("signal", "--ttl: %s", why);
 			a->ttl_given = true;
 			break;
 		case 'n':
@@ -153,7 +143,8 @@ static int parse_options(int argc, char **argv, const char *allowed, struct sign
 		}
 	}
 	if (scopes > 1)
-		return usage_error("%s", "give one scope: --host, --principal or --workload");
+		return cli_usage_error("signal", "%s",
+				       "give one scope: --host, --principal or --workload");
 	return 0;
 }
 
@@ -175,14 +166,14 @@ static int cmd_set(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (optind + 1 != argc)
-		return usage_error("%s", "set takes one NAME=VALUE");
+		return cli_usage_error("signal", "%s", "set takes one NAME=VALUE");
 	name = argv[optind];
 	eq = strchr(name, '=');
 	if (!eq)
-		return usage_error("'%s': expected NAME=VALUE", name);
+		return cli_usage_error("signal", "'%s': expected NAME=VALUE", name);
 	*eq = '\0';
 	if (signal_check(a.scope, a.subject, name, eq + 1, NULL, why, sizeof(why)))
-		return usage_error("%s", why);
+		return cli_usage_error("signal", "%s", why);
 	json_out_init(&req);
 	json_object_begin(&req);
 	json_add_string(&req, "verb", "signal-set");
@@ -209,9 +200,9 @@ static int cmd_clear(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (optind + 1 != argc)
-		return usage_error("%s", "clear takes one NAME");
+		return cli_usage_error("signal", "%s", "clear takes one NAME");
 	if (signal_check(a.scope, a.subject, argv[optind], NULL, NULL, why, sizeof(why)))
-		return usage_error("%s", why);
+		return cli_usage_error("signal", "%s", why);
 	json_out_init(&req);
 	json_object_begin(&req);
 	json_add_string(&req, "verb", "signal-clear");
@@ -245,7 +236,7 @@ static int cmd_list(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (optind != argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("signal", "unexpected argument '%s'", argv[optind]);
 	json_out_init(&req);
 	json_object_begin(&req);
 	json_add_string(&req, "verb", "signal-list");
@@ -333,7 +324,8 @@ static int cmd_ingest(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (optind + 1 != argc)
-		return usage_error("%s", "ingest takes one FILE (or - for standard input)");
+		return cli_usage_error("signal", "%s",
+				       "ingest takes one FILE (or - for standard input)");
 	err = read_input(argv[optind], &text, &len);
 	if (err) {
 		fprintf(stderr, "actgate: signal ingest: %s: %s\n", argv[optind], strerror(-err));
@@ -398,5 +390,6 @@ int cmd_signal(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
 			return subs[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown subcommand '%s' (known: set, clear, list, ingest)", argv[1]);
+	return cli_usage_error("signal", "unknown subcommand '%s' (known: set, clear, list, ingest)",
+			       argv[1]);
 }
