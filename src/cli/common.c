@@ -14,23 +14,21 @@ int cli_usage_error(const char *verb, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
-		     struct json_msg *reply)
+int cli_request(const char *cmd, const char *socket_flag, struct json_out *req,
+		struct json_msg *reply)
 {
-	struct json_out req;
 	char why[4096];
 	int fd, err;
 
+	if (req->error) {
+		fprintf(stderr, "actgate: %s: %s\n", cmd, strerror(-req->error));
+		return EXIT_FAIL;
+	}
 	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
 		fprintf(stderr, "actgate: %s: %s\n", cmd, why);
 		return EXIT_FAIL;
 	}
-	json_out_init(&req);
-	json_object_begin(&req);
-	json_add_string(&req, "verb", verb);
-	json_object_end(&req);
-	err = client_request(fd, &req, reply, why, sizeof(why));
-	json_out_free(&req);
+	err = client_request(fd, req, reply, why, sizeof(why));
 	close(fd);
 	if (err) {
 		/* Multi-line reasons (policy diagnostics) are printed as they are. */
@@ -41,4 +39,19 @@ int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
 		return EXIT_FAIL;
 	}
 	return 0;
+}
+
+int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
+		     struct json_msg *reply)
+{
+	struct json_out req;
+	int ret;
+
+	json_out_init(&req);
+	json_object_begin(&req);
+	json_add_string(&req, "verb", verb);
+	json_object_end(&req);
+	ret = cli_request(cmd, socket_flag, &req, reply);
+	json_out_free(&req);
+	return ret;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* What the CLI's verbs share: exit statuses, usage errors, a request that names only a verb. */
+/* What the CLI's verbs share: exit statuses, usage errors, a request to actgated. */
 #ifndef ACTGATE_CLI_COMMON_H
 #define ACTGATE_CLI_COMMON_H
 
@@ -16,10 +16,16 @@
 int cli_usage_error(const char *verb, const char *fmt, const char *arg);
 
 /*
- * Send {"verb": verb} to actgated's control socket (socket_flag: --socket,
- * or NULL). Returns 0 with reply filled, or EXIT_FAIL after printing why as
- * cmd's error (multi-line reasons, policy diagnostics, as they are).
+ * Send the request req (a whole object) to actgated's control socket
+ * (socket_flag: --socket, or NULL) and read its reply. Returns 0 with reply
+ * filled, or EXIT_FAIL after printing why as cmd's error ("actgate: CMD:
+ * ..."; multi-line reasons, policy diagnostics, as they are). Free reply
+ * either way.
  */
+int cli_request(const char *cmd, const char *socket_flag, struct json_out *req,
+		struct json_msg *reply);
+
+/* The same for a request that names only a verb: {"verb": verb}. */
 int cli_request_verb(const char *cmd, const char *socket_flag, const char *verb,
 		     struct json_msg *reply);
 

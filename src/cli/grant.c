@@ -74,30 +74,6 @@ static void revoke_usage(FILE *out)
 		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
 }
 
-static int send_request(const char *verb, const char *socket_flag, struct json_out *req,
-			struct json_msg *reply)
-{
-	char why[4096];
-	int fd, err;
-
-	json_object_end(req);
-	if (req->error) {
-		fprintf(stderr, "actgate: %s: %s\n", verb, strerror(-req->error));
-		return EXIT_FAIL;
-	}
-	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
-		fprintf(stderr, "actgate: %s: %s\n", verb, why);
-		return EXIT_FAIL;
-	}
-	err = client_request(fd, req, reply, why, sizeof(why));
-	close(fd);
-	if (err) {
-		fprintf(stderr, "actgate: %s: %s\n", verb, why);
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
 static const char *member(const struct json_member *obj, const char *key)
 {
 	for (size_t i = 0; i < obj->member_count; i++)
@@ -243,7 +219,8 @@ int cmd_grant(int argc, char **argv)
 		json_add_u64(&req, "ttl_ms", ttl_ns / 1000000);
 		json_add_string(&req, "reason", reason);
 	}
-	ret = send_request("grant", socket_flag, &req, &reply);
+	json_object_end(&req);
+	ret = cli_request("grant", socket_flag, &req, &reply);
 	json_out_free(&req);
 	if (ret)
 		goto out;
@@ -328,7 +305,8 @@ int cmd_revoke(int argc, char **argv)
 		if (reason)
 			json_add_string(&req, "reason", reason);
 	}
-	ret = send_request("revoke", socket_flag, &req, &reply);
+	json_object_end(&req);
+	ret = cli_request("revoke", socket_flag, &req, &reply);
 	json_out_free(&req);
 	if (ret)
 		goto out;

@@ -51,29 +51,6 @@ static void signal_usage(FILE *out)
 		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
 }
 
-/* Send a request, print the daemon's refusal; 0 or EXIT_FAIL. */
-static int send_request(const char *socket_flag, struct json_out *req, struct json_msg *reply)
-{
-	char why[4096];
-	int fd, err;
-
-	if (req->error) {
-		fprintf(stderr, "actgate: signal: %s\n", strerror(-req->error));
-		return EXIT_FAIL;
-	}
-	if (client_connect(client_socket_path(socket_flag), &fd, why, sizeof(why))) {
-		fprintf(stderr, "actgate: signal: %s\n", why);
-		return EXIT_FAIL;
-	}
-	err = client_request(fd, req, reply, why, sizeof(why));
-	close(fd);
-	if (err) {
-		fprintf(stderr, "actgate: signal: %s\n", why);
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
 struct signal_args {
 	const char *socket_flag;
 	enum signal_scope scope;
@@ -183,7 +160,7 @@ static int cmd_set(int argc, char **argv)
 	if (a.ttl_given)
 		json_add_u64(&req, "ttl_ms", a.ttl_ns / 1000000);
 	json_object_end(&req);
-	ret = send_request(a.socket_flag, &req, &reply);
+	ret = cli_request("signal", a.socket_flag, &req, &reply);
 	json_out_free(&req);
 	json_msg_free(&reply);
 	return ret;
@@ -209,7 +186,7 @@ static int cmd_clear(int argc, char **argv)
 	add_scope(&req, &a);
 	json_add_string(&req, "name", argv[optind]);
 	json_object_end(&req);
-	ret = send_request(a.socket_flag, &req, &reply);
+	ret = cli_request("signal", a.socket_flag, &req, &reply);
 	json_out_free(&req);
 	json_msg_free(&reply);
 	return ret;
@@ -241,7 +218,7 @@ static int cmd_list(int argc, char **argv)
 	json_object_begin(&req);
 	json_add_string(&req, "verb", "signal-list");
 	json_object_end(&req);
-	ret = send_request(a.socket_flag, &req, &reply);
+	ret = cli_request("signal", a.socket_flag, &req, &reply);
 	json_out_free(&req);
 	if (ret)
 		goto cleanup;
@@ -359,7 +336,7 @@ static int cmd_ingest(int argc, char **argv)
 	json_add_string(&req, "verb", "signal-ingest");
 	json_add_string(&req, "token", text);
 	json_object_end(&req);
-	ret = send_request(a.socket_flag, &req, &reply);
+	ret = cli_request("signal", a.socket_flag, &req, &reply);
 	json_out_free(&req);
 	if (!ret)
 		for (size_t i = 0; i < set.count; i++) {
