@@ -164,10 +164,20 @@ struct rule_ref {
 	uint8_t verdict;
 	uint8_t access;           /* accesses covered; address rules: 1 */
 	bool subtree;
-	const void *key;          /* equal keys (and subtree flags) name the same target */
+	const void *key;          /* equal keys (and subtree flags) name the same target:
+				   * the path; address rules' is net_key (ref_key) */
 	size_t key_len;
 	uint8_t net_key[16 + 1 + 2 + 2 + 1]; /* address, prefix length, ports, protocol */
 };
+
+/*
+ * An address rule's key lives in its ref, and refs move when their array
+ * grows: it is found through the ref, never kept as a pointer into it.
+ */
+static const void *ref_key(const struct rule_ref *r)
+{
+	return r->kind == 2 ? r->net_key : r->key;
+}
 
 static int rule_ref_cmp(const void *a, const void *b, void *arg)
 {
@@ -184,7 +194,7 @@ static int rule_ref_cmp(const void *a, const void *b, void *arg)
 		return x->subtree ? 1 : -1;
 	if (x->key_len != y->key_len)
 		return x->key_len < y->key_len ? -1 : 1;
-	c = memcmp(x->key, y->key, x->key_len);
+	c = memcmp(ref_key(x), ref_key(y), x->key_len);
 	if (c)
 		return c;
 	return ia < ib ? -1 : ia > ib; /* then as written */
@@ -193,7 +203,7 @@ static int rule_ref_cmp(const void *a, const void *b, void *arg)
 static bool rule_ref_same(const struct rule_ref *x, const struct rule_ref *y)
 {
 	return x->scope == y->scope && x->kind == y->kind && x->subtree == y->subtree &&
-	       x->key_len == y->key_len && !memcmp(x->key, y->key, x->key_len);
+	       x->key_len == y->key_len && !memcmp(ref_key(x), ref_key(y), x->key_len);
 }
 
 /* Messages show the other rule's text too when it was written differently. */
@@ -444,7 +454,6 @@ static void keep_net_rule(struct ytree_ctx *ctx, struct section_build *b, const 
 	ref->net_key[19] = (uint8_t)(r->port_hi >> 8);
 	ref->net_key[20] = (uint8_t)r->port_hi;
 	ref->net_key[21] = r->protocol;
-	ref->key = ref->net_key;
 	ref->key_len = sizeof(ref->net_key);
 }
 

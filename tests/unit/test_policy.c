@@ -567,6 +567,43 @@ static void test_duplicate_rules(void **state)
 	}
 }
 
+/*
+ * Many address rules: their duplicate check must see each rule's own key
+ * while the list grows (it once read keys through pointers into the moved
+ * array, and refused valid lists of a few hundred rules).
+ */
+static void test_many_net_rules(void **state)
+{
+	const size_t n = 1000;
+	size_t cap = sizeof(HEAD) + 64 + (n + 1) * 32, off = 0;
+	char *text = malloc(cap), *out;
+	struct parsed p = { 0 };
+
+	(void)state;
+	assert_non_null(text);
+	off += (size_t)snprintf(text + off, cap - off, "%s  connect:\n    allow:\n", HEAD);
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, cap - off, "      - \"10.0.%zu.%zu:%zu\"\n", i >> 8,
+					i & 0xff, 1 + i);
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.diags.count, 0);
+	assert_int_equal(p.set.policies[0].connect.count, n);
+	parsed_free(&p);
+
+	/* One more, the same as the 700th: one error, naming that one. */
+	snprintf(text + off, cap - off, "      - \"10.0.2.187:700\"\n");
+	parse(&p, text);
+	out = printed(&p.diags);
+	assert_string_equal(out, "t.yaml:1008:9: error: spec.connect.allow[1000]: duplicate rule: "
+				 "\"10.0.2.187:700\" is the same as spec.connect.allow[699] "
+				 "(line 707)\n");
+	assert_int_equal(p.ret, -EINVAL);
+	free(out);
+	parsed_free(&p);
+	free(text);
+}
+
 static void test_warnings(void **state)
 {
 	static const char text[] = HEAD
@@ -1560,6 +1597,7 @@ int main(void)
 		cmocka_unit_test(test_net_targets),
 		cmocka_unit_test(test_net_errors_in_file),
 		cmocka_unit_test(test_duplicate_rules),
+		cmocka_unit_test(test_many_net_rules),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_contradictions),
 		cmocka_unit_test(test_rule_mappings),
