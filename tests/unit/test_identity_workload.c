@@ -44,6 +44,10 @@ static void test_label_keys(void **state)
 	long_key[LABEL_KEY_MAX] = 'k';
 	long_key[LABEL_KEY_MAX + 1] = '\0';
 	expect_label(long_key, "v", -EINVAL, "1 to 63");
+	/* The key check alone, as the policy parser uses it on selectors. */
+	assert_true(workload_label_key_valid("ci.repo/name-1_x", 16));
+	assert_false(workload_label_key_valid("", 0));
+	assert_false(workload_label_key_valid("a b", 3));
 }
 
 static void test_label_values(void **state)
