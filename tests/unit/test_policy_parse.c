@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "test_policy.h"
+#include "test_tree.h"
 
 #include "actgate/abi.h"
 
@@ -603,22 +604,9 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
-static void remove_tree(const char *dir, const char *const names[], size_t n)
-{
-	char path[512];
-
-	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
-		rmdir(path);
-	}
-	rmdir(dir);
-}
-
 static void test_parse_file(void **state)
 {
 	char dir[] = "/tmp/actgate-test-XXXXXX";
-	static const char *const names[] = { "a.yaml" };
 	struct parsed p = { 0 };
 	char path[512], *out;
 
@@ -639,14 +627,12 @@ static void test_parse_file(void **state)
 	free(out);
 	assert_int_equal(policy_parse_file(dir, &p.set, &p.diags), -EISDIR);
 	parsed_free(&p);
-	remove_tree(dir, names, 1);
+	remove_tree(dir);
 }
 
 static void test_load_dir(void **state)
 {
 	char dir[] = "/tmp/actgate-test-XXXXXX";
-	static const char *const names[] = { "20-b.yml", "10-a.yaml", "notes.txt", ".hidden.yaml",
-					     "30-c.yaml", "sub.yaml", "sub" };
 	struct parsed p = { 0 };
 	char path[512], *out;
 
@@ -698,9 +684,7 @@ static void test_load_dir(void **state)
 	assert_int_equal(p.diags.errors, 4);
 	diag_list_free(&p.diags);
 
-	snprintf(path, sizeof(path), "%s/sub/x.yaml", dir);
-	unlink(path);
-	remove_tree(dir, names, sizeof(names) / sizeof(names[0]));
+	remove_tree(dir);
 
 	/* A missing directory is named. */
 	assert_int_equal(policy_load_dir(dir, &p.set, &p.diags), -ENOENT);
