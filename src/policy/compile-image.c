@@ -5,7 +5,6 @@
  * named before), and the names records give them.
  */
 #include <linux/types.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,29 +49,6 @@ static void rule_where(char *buf, size_t size, uint8_t action, int overlay, uint
 /* ---- the image: rule ids and resolved paths ---- */
 
 /*
- * Paths whose inodes are a process's own (/proc/self/..., /proc/1234/...):
- * resolved by the daemon, they name the daemon's files, never a workload's.
- * The parser refuses them too; rules made outside a policy file reach here.
- */
-static bool names_own_process(const char *path)
-{
-	const char *rest;
-
-	if (strncmp(path, "/proc/", 6))
-		return false;
-	rest = path + 6;
-	if (!strncmp(rest, "self", 4) && (rest[4] == '/' || !rest[4]))
-		return true;
-	if (!strncmp(rest, "thread-self", 11) && (rest[11] == '/' || !rest[11]))
-		return true;
-	if (!isdigit((unsigned char)*rest))
-		return false;
-	while (isdigit((unsigned char)*rest))
-		rest++;
-	return *rest == '/' || !*rest;
-}
-
-/*
  * Resolve one rule's path into *out. Returns 0 (also for a path that does
  * not exist: warned, out->found false), 1 after reporting an error, or
  * -ENOMEM.
@@ -88,7 +64,8 @@ static int resolve_rule(const struct policy *p, uint8_t action, const struct pat
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (names_own_process(r->path)) {
+	/* The parser refuses them too; rules made outside a policy file reach here. */
+	if (policy_path_names_own_process(r->path)) {
 		rule_where(where, sizeof(where), action, r->overlay, r->verdict, r->index);
 		err = diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
 			       "%s: %s%s%s names a process's own /proc files; the daemon resolves "

@@ -226,6 +226,13 @@ int policy_parse_path_target(const char *text, size_t len, struct path_rule *rul
 			     size_t err_size);
 
 /*
+ * Does a (normalised) path name a process's own /proc files (/proc/self/...,
+ * /proc/thread-self/..., /proc/1234/...)? Resolved by the daemon, such a path
+ * names the daemon's files, never a workload's: rules on them are refused.
+ */
+bool policy_path_names_own_process(const char *path);
+
+/*
  * One connect target as a policy would hold it ("10.0.0.0/8:443",
  * "[::1]:8080"): fills addr, prefix_len, port_lo and port_hi, nothing else.
  * Returns 0 or -EINVAL with a message in err.

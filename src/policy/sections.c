@@ -5,7 +5,6 @@
  * their `when:` overlays, and the checks across rules of one section
  * (duplicates, contradictions). docs/policy.md describes what is checked.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -342,28 +341,6 @@ static struct rule_ref *new_ref(struct ytree_ctx *ctx, struct section_build *b)
 	return &b->refs[b->ref_count++];
 }
 
-/*
- * Paths whose inodes are a process's own (/proc/self/..., /proc/1234/...):
- * resolved by the daemon, they name the daemon's files, never the workload's.
- */
-static bool names_own_process(const char *path)
-{
-	const char *rest;
-
-	if (strncmp(path, "/proc/", 6))
-		return false;
-	rest = path + 6;
-	if (!strncmp(rest, "self", 4) && (rest[4] == '/' || !rest[4]))
-		return true;
-	if (!strncmp(rest, "thread-self", 11) && (rest[11] == '/' || !rest[11]))
-		return true;
-	if (!isdigit((unsigned char)*rest))
-		return false;
-	while (isdigit((unsigned char)*rest))
-		rest++;
-	return *rest == '/' || !*rest;
-}
-
 /* A path target (text, len) into r; false (reported) when it is not one. */
 static bool parse_path_rule(struct ytree_ctx *ctx, const struct ynode *n, const char *text,
 			    size_t len, const char *what, struct path_rule *r)
@@ -378,7 +355,7 @@ static bool parse_path_rule(struct ytree_ctx *ctx, const struct ynode *n, const 
 		error_at(ctx, n->pos, "%s: %s: %s", what, err, ytree_quote(&q, n->text, n->len));
 		return false;
 	}
-	if (names_own_process(r->path)) {
+	if (policy_path_names_own_process(r->path)) {
 		error_at(ctx, n->pos,
 			 "%s: %s names a process's own /proc files; the daemon resolves rules to "
 			 "files when it loads them, so this would name the daemon's own and never "

@@ -86,6 +86,24 @@ cleanup:
 	return ret;
 }
 
+bool policy_path_names_own_process(const char *path)
+{
+	const char *rest;
+
+	if (strncmp(path, "/proc/", 6))
+		return false;
+	rest = path + 6;
+	if (!strncmp(rest, "self", 4) && (rest[4] == '/' || !rest[4]))
+		return true;
+	if (!strncmp(rest, "thread-self", 11) && (rest[11] == '/' || !rest[11]))
+		return true;
+	if (!isdigit((unsigned char)*rest))
+		return false;
+	while (isdigit((unsigned char)*rest))
+		rest++;
+	return *rest == '/' || !*rest;
+}
+
 static bool looks_like_hostname(const char *s)
 {
 	bool letter = false;
