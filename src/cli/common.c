@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What the CLI's verbs share (common.h). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

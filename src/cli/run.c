@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * `actgate run`: CMD as a governed workload in a cgroup of its own (run.h):
+ * the request to actgated, the child that joins the cgroup, and the verb's
+ * options.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
