@@ -40,6 +40,8 @@ while IFS= read -r file; do
 		continue
 	fi
 	module=${rel%.*}
+	# A module cut into files shares a private X-internal.h: it is X's own.
+	module=${module%-internal}
 	echo "$module $module" >> "$edges"
 	while IFS= read -r inc; do
 		case "$inc" in
@@ -61,6 +63,7 @@ while IFS= read -r file; do
 			bad=1
 		fi
 		target=${inc%.h}
+		target=${target%-internal}
 		[ "$target" = "$module" ] || echo "$module $target" >> "$edges"
 	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
 done < <(find "$src" -name '*.[ch]' | sort)
