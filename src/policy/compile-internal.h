@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Inside the compiler (compile.h): what its parts share. compile-image.c
- * gives every rule an id and resolves the paths; compile-effective.c makes
+ * gives every rule an id and resolves the paths; compile.c makes
  * images and composes effective policies out of the decisions below, with
  * compile-paths.c for path rules and compile-net.c for IP rules. The small
  * helpers are inline because they run in the compiler's inner loops.

@@ -13,7 +13,7 @@
  * tests can supply their own file system.
  *
  * The compiler is cut along its steps: compile-image.c (rule ids, resolved
- * paths, names), compile-effective.c (policy_compile and effective
+ * paths, names), compile.c (policy_compile and effective
  * policies), compile-paths.c and compile-net.c (path and IP rules), with
  * compile-internal.h between them.
  */
