@@ -64,9 +64,28 @@ static void copy_printable(char *dst, size_t size, const char *src)
 	dst[o] = '\0';
 }
 
+struct source_pos json_doc_pos(const struct json_doc *doc, size_t off)
+{
+	struct source_pos pos = { 1, 1 };
+
+	for (size_t i = 0; i < off && i < doc->len; i++) {
+		unsigned char b = (unsigned char)doc->text[i];
+
+		if (b == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else if ((b & 0xc0) != 0x80) {
+			pos.col++; /* count characters, as jansson does: not UTF-8 continuation bytes */
+		}
+	}
+	return pos;
+}
+
 int json_doc_read(struct json_doc *doc, const char *text, size_t len, struct json_read_error *err)
 {
+	struct source_pos pos;
 	json_error_t e;
+	const char *nul;
 
 	*doc = (struct json_doc){ .text = text, .len = len };
 	*err = (struct json_read_error){ 0 };
@@ -74,6 +93,19 @@ int json_doc_read(struct json_doc *doc, const char *text, size_t len, struct jso
 	if (doc->root_off == len) {
 		/* jansson would say "unexpected token near end of file" at column 0. */
 		snprintf(err->what, sizeof(err->what), "empty input");
+		return -EINVAL;
+	}
+	/*
+	 * A NUL byte is valid nowhere in JSON, but jansson 2.14 drops one that
+	 * directly follows a number, true, false or null (its lookahead buffer
+	 * reads NUL as "empty"), so {"a":1\0} would pass. Refused first.
+	 */
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		pos = json_doc_pos(doc, (size_t)(nul - text));
+		err->line = pos.line;
+		err->col = pos.col;
+		snprintf(err->what, sizeof(err->what), "a NUL byte is not allowed in JSON");
 		return -EINVAL;
 	}
 	doc->root = json_loadb(text, len, READ_FLAGS, &e);
@@ -176,23 +208,6 @@ int json_doc_members(const struct json_doc *doc, struct json_t *obj, size_t off,
 fail:
 	free(m);
 	return err;
-}
-
-struct source_pos json_doc_pos(const struct json_doc *doc, size_t off)
-{
-	struct source_pos pos = { 1, 1 };
-
-	for (size_t i = 0; i < off && i < doc->len; i++) {
-		unsigned char b = (unsigned char)doc->text[i];
-
-		if (b == '\n') {
-			pos.line++;
-			pos.col = 1;
-		} else if ((b & 0xc0) != 0x80) {
-			pos.col++; /* count characters, as jansson does: not UTF-8 continuation bytes */
-		}
-	}
-	return pos;
 }
 
 const char *json_describe(const struct json_t *v)
@@ -422,6 +437,9 @@ int json_msg_parse(const char *text, size_t len, struct json_msg *msg, char *err
 		goto out;
 	}
 	ret = take_members(&c, msg);
+	if (ret == -EINVAL && err && err_size && !err[0])
+		/* Not reached: the text was just read whole; said rather than left blank. */
+		fail(&c, (struct source_pos){ 0, 0 }, "a member's place in the text was not found");
 
 out:
 	json_doc_free(&doc);
