@@ -313,6 +313,22 @@ static char *scalar_text(const json_t *v)
 	}
 }
 
+/* The members of obj in text order, and room for as many message members. */
+static int members_and_room(struct msg_ctx *c, json_t *obj, size_t off,
+			    struct json_doc_member **m, size_t *n, struct json_member **room)
+{
+	int err = json_doc_members(c->doc, obj, off, m, n);
+
+	if (err || !*n)
+		return err;
+	*room = calloc(*n, sizeof(**room));
+	if (*room)
+		return 0;
+	free(*m);
+	*m = NULL;
+	return -ENOMEM;
+}
+
 /* The members of a nested object (labels): string keys to string values. */
 static int take_labels(struct msg_ctx *c, struct json_member *parent, json_t *obj, size_t off)
 {
@@ -321,16 +337,9 @@ static int take_labels(struct msg_ctx *c, struct json_member *parent, json_t *ob
 	size_t n, i;
 	int err;
 
-	err = json_doc_members(c->doc, obj, off, &m, &n);
+	err = members_and_room(c, obj, off, &m, &n, &parent->members);
 	if (err)
 		return err;
-	if (n) {
-		parent->members = calloc(n, sizeof(*parent->members));
-		if (!parent->members) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
 	for (i = 0; i < n; i++) {
 		struct json_member *l = &parent->members[i];
 
@@ -364,16 +373,9 @@ static int take_members(struct msg_ctx *c, struct json_msg *msg)
 	size_t n, i;
 	int err;
 
-	err = json_doc_members(c->doc, c->doc->root, c->doc->root_off, &m, &n);
+	err = members_and_room(c, c->doc->root, c->doc->root_off, &m, &n, &msg->members);
 	if (err)
 		return err;
-	if (n) {
-		msg->members = calloc(n, sizeof(*msg->members));
-		if (!msg->members) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
 	for (i = 0; i < n; i++) {
 		struct json_member *mm = &msg->members[i];
 
