@@ -324,6 +324,29 @@ static void test_error_cap(void **state)
 	diag_list_free(&d);
 }
 
+/* An unknown key quoted in a message is cut short, a C1 control's 6-byte escape included. */
+static void test_long_key_quoted(void **state)
+{
+	char text[512] = "{\"iss\": \"i\", \"jti\": \"j\", \"iat\": 1, \"", want[512];
+	struct diag_list d = { 0 };
+	struct caep_set set;
+	size_t o;
+
+	(void)state;
+	o = strlen(text);
+	memset(text + o, 'C', 90);
+	strcpy(text + o + 90, "\\u0094\\u0094\": 1, " SUB REV);
+	/* 89 of the 90: the quote keeps room for one more 6-byte escape and the cut marker. */
+	strcpy(want, "unknown key \"");
+	memset(want + 13, 'C', 89);
+	strcpy(want + 102, "\"... in the token; allowed keys: iss, jti, iat, aud, events, sub_id, "
+			   "txn, toe");
+	assert_int_equal(caep_parse("e.json", text, strlen(text), &set, &d), -EINVAL);
+	assert_int_equal(d.count, 1);
+	assert_string_equal(d.items[0].message, want);
+	diag_list_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_first_error_unchanged),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_long_key_quoted),
 	};
 
 	return cmocka_run_group_tests_name("signals/caep", tests, NULL, NULL);
