@@ -492,7 +492,7 @@ static void test_doc_member_positions(void **state)
 {
 	const char *text = "\n  {\"a\" : [1, {\"x\": \"}\"}],\n\t\"\\u00e9t\\u00e9\":\"\xc3\xa9\", \"n\":-12e1 ,"
 			   "\"o\":{}\n}";
-	struct json_doc_member *m;
+	struct json_doc_member *m, *none;
 	struct json_read_error re;
 	struct json_doc doc;
 	struct source_pos p;
@@ -520,7 +520,8 @@ static void test_doc_member_positions(void **state)
 	assert_string_equal(json_describe(m[2].value), "a number");
 	assert_int_equal(m[3].value_off, strlen(text) - 4);
 	/* The wrong place for an object is refused, not guessed at. */
-	assert_int_equal(json_doc_members(&doc, m[3].value, m[2].value_off, &m, &n), -EINVAL);
+	assert_int_equal(json_doc_members(&doc, m[3].value, m[2].value_off, &none, &n), -EINVAL);
+	assert_null(none);
 	free(m);
 	json_doc_free(&doc);
 }
