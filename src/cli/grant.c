@@ -91,7 +91,7 @@ static void print_list(const struct json_msg *reply, const char *prefix,
 	for (size_t i = 0; i < reply->count; i++) {
 		const struct json_member *m = &reply->members[i];
 
-		if (m->type != JSON_OBJECT || strncmp(m->key, prefix, plen) || m->key[plen] != '.')
+		if (m->type != JSON_MSG_OBJECT || strncmp(m->key, prefix, plen) || m->key[plen] != '.')
 			continue;
 		if (!shown++ && !json) {
 			for (size_t f = 0; f < nfields; f++)

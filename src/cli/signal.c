@@ -230,7 +230,7 @@ static int cmd_list(int argc, char **argv)
 		const struct json_member *m = &reply.members[i];
 		const char *v;
 
-		if (m->type != JSON_OBJECT || strncmp(m->key, "signal.", 7))
+		if (m->type != JSON_MSG_OBJECT || strncmp(m->key, "signal.", 7))
 			continue;
 		shown++;
 		if (a.json) {

@@ -66,7 +66,7 @@ int cmd_status(int argc, char **argv)
 
 		if (json) {
 			continue;
-		} else if (m->type == JSON_OBJECT) {
+		} else if (m->type == JSON_MSG_OBJECT) {
 			printf("%s:", m->key);
 			for (size_t k = 0; k < m->member_count; k++)
 				printf(" %s=%s", m->members[k].key, m->members[k].value);
@@ -83,7 +83,7 @@ int cmd_status(int argc, char **argv)
 		for (size_t i = 0; i < reply.count; i++) {
 			const struct json_member *m = &reply.members[i];
 
-			if (m->type == JSON_OBJECT) {
+			if (m->type == JSON_MSG_OBJECT) {
 				json_key_object_begin(&out, m->key);
 				for (size_t k = 0; k < m->member_count; k++)
 					json_add_u64(&out, m->members[k].key,

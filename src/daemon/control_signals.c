@@ -100,9 +100,9 @@ static const char *string_of(const struct json_msg *msg, const char *key, bool *
 {
 	const struct json_member *m = json_msg_get(msg, key);
 
-	if (m && m->type != JSON_STRING)
+	if (m && m->type != JSON_MSG_STRING)
 		*bad = true;
-	return m && m->type == JSON_STRING ? m->value : NULL;
+	return m && m->type == JSON_MSG_STRING ? m->value : NULL;
 }
 
 /* ---- the store: snapshots for all-or-nothing changes ---- */
@@ -730,9 +730,9 @@ int sigctl_check_run(const struct sigctl *s, const struct json_msg *msg, const c
 	const struct json_member *ttl = json_msg_get(msg, "ttl_ms");
 
 	*ttl_ns = 0;
-	if (ttl && (ttl->type != JSON_STRING ||
+	if (ttl && (ttl->type != JSON_MSG_STRING ||
 		    grant_parse_ms(ttl->value, DURATION_MAX_NS / 1000000, ttl_ns, why, why_size))) {
-		if (ttl->type != JSON_STRING)
+		if (ttl->type != JSON_MSG_STRING)
 			snprintf(why, why_size, "\"ttl_ms\" must be a number");
 		return -EINVAL;
 	}

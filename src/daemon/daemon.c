@@ -461,21 +461,21 @@ static int parse_labels(const struct json_member *m, char **labels, char *why, s
 
 	if (!acc)
 		return -ENOMEM;
-	if (m && m->type != JSON_OBJECT && m->type != JSON_NULL) {
+	if (m && m->type != JSON_MSG_OBJECT && m->type != JSON_MSG_NULL) {
 		snprintf(why, why_size, "\"labels\" must be an object of strings");
 		free(acc);
 		return -EINVAL;
 	}
-	if (m && m->type == JSON_OBJECT && m->member_count > LABELS_MAX) {
+	if (m && m->type == JSON_MSG_OBJECT && m->member_count > LABELS_MAX) {
 		snprintf(why, why_size, "at most %d labels", LABELS_MAX);
 		free(acc);
 		return -EINVAL;
 	}
-	for (size_t i = 0; m && m->type == JSON_OBJECT && i < m->member_count; i++) {
+	for (size_t i = 0; m && m->type == JSON_MSG_OBJECT && i < m->member_count; i++) {
 		const struct json_member *l = &m->members[i];
 		char *next;
 
-		if (l->type != JSON_STRING) {
+		if (l->type != JSON_MSG_STRING) {
 			snprintf(why, why_size, "label %s: the value must be a string", l->key);
 			free(acc);
 			return -EINVAL;

@@ -2,9 +2,10 @@
 /*
  * CAEP / Shared Signals events in: a Security Event Token's payload (RFC
  * 8417), as JSON, checked and mapped to what actgate does with it: signals
- * set on a principal or a workload, and revocations. docs/signals.md lists
- * the event types and their mapping; anything else is refused with a
- * file:line:col message, and a refused event changes nothing.
+ * set on a principal or a workload, and revocations. Only strict JSON is
+ * taken (util/json.h). docs/signals.md lists the event types and their
+ * mapping; anything else is refused with a file:line:col message, and a
+ * refused event changes nothing.
  */
 #ifndef ACTGATE_CAEP_H
 #define ACTGATE_CAEP_H
@@ -15,6 +16,8 @@
 #include "util/diag.h"
 
 #define CAEP_EVENT_PREFIX "https://schemas.openid.net/secevent/caep/event-type/"
+/* Tokens are a few KiB; the bound keeps a hostile file from costing much to refuse. */
+#define CAEP_TOKEN_MAX (1024 * 1024)
 
 enum caep_effect_kind {
 	CAEP_SET_SIGNAL = 1, /* set name = value on the subject */

@@ -195,7 +195,8 @@ const char *ytree_quote(struct ytree_quoted *q, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (o + 8 >= sizeof(q->s)) {
+		/* Room for the longest escape (6 bytes, \u0094), then the cut marker (5). */
+		if (o + 10 >= sizeof(q->s)) {
 			/* Cut at a character boundary, not inside a UTF-8 sequence. */
 			while (o > 1 && ((unsigned char)q->s[o - 1] & 0xc0) == 0x80)
 				o--;

@@ -2,21 +2,24 @@
 /*
  * libFuzzer target for the JSON reader and writer.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *       tests/fuzz/fuzz_json.c src/json.c -lyaml -o build/fuzz_json
- *   build/fuzz_json -max_total_time=60 CORPUS_DIR
+ *   make fuzz   (or build/fuzz/fuzz_json -max_total_time=60 CORPUS_DIR)
  *
  * Properties checked beyond "no crash":
  * - a rejected message always comes with a message;
  * - an accepted message, written back with the writer, parses to the same members;
  * - the writer's output for any bytes parses; writing what was parsed and
- *   parsing that gives the same value; valid UTF-8 comes back unchanged.
+ *   parsing that gives the same value; valid UTF-8 comes back unchanged;
+ * - in any text the reader accepts, every object's members are found again
+ *   in the text, each key at a '"' and each value at a character that starts
+ *   a value of its kind.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "util/json.h"
 #include "fuzz_check.h"
@@ -31,13 +34,13 @@ static void write_msg(const struct json_msg *msg, struct json_out *j)
 		const struct json_member *m = &msg->members[i];
 
 		switch (m->type) {
-		case JSON_STRING:
+		case JSON_MSG_STRING:
 			json_add_string(j, m->key, m->value);
 			break;
-		case JSON_NULL:
+		case JSON_MSG_NULL:
 			json_add_string(j, m->key, NULL);
 			break;
-		case JSON_OBJECT:
+		case JSON_MSG_OBJECT:
 			json_key_object_begin(j, m->key);
 			for (k = 0; k < m->member_count; k++)
 				json_add_string(j, m->members[k].key, m->members[k].value);
@@ -59,7 +62,7 @@ static void check_same(const struct json_msg *a, const struct json_msg *b)
 		CHECK(!strcmp(x->key, y->key));
 		CHECK(x->type == y->type);
 		CHECK(x->member_count == y->member_count);
-		if (x->type == JSON_STRING)
+		if (x->type == JSON_MSG_STRING)
 			CHECK(!strcmp(x->value, y->value));
 		for (k = 0; k < x->member_count; k++) {
 			CHECK(!strcmp(x->members[k].key, y->members[k].key));
@@ -138,11 +141,73 @@ static void check_writer(const uint8_t *data, size_t size)
 	free(s);
 }
 
+/* Could a value of v's kind start with ch? */
+static bool starts_like(const json_t *v, char ch)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return ch == '{';
+	case JSON_ARRAY:
+		return ch == '[';
+	case JSON_STRING:
+		return ch == '"';
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return ch == '-' || (ch >= '0' && ch <= '9');
+	case JSON_TRUE:
+		return ch == 't';
+	case JSON_FALSE:
+		return ch == 'f';
+	default:
+		return ch == 'n';
+	}
+}
+
+static void check_positions(const struct json_doc *doc, json_t *v, size_t off, int depth)
+{
+	struct json_doc_member *m;
+	size_t n;
+	int err;
+
+	CHECK(off < doc->len && starts_like(v, doc->text[off]));
+	if (!json_is_object(v) || depth > 8)
+		return;
+	err = json_doc_members(doc, v, off, &m, &n);
+	if (err) {
+		CHECK(err == -ENOMEM);
+		return;
+	}
+	CHECK(n == json_object_size(v));
+	for (size_t i = 0; i < n; i++) {
+		CHECK(m[i].key_off < m[i].value_off && doc->text[m[i].key_off] == '"');
+		CHECK(i == 0 || m[i - 1].value_off < m[i].key_off);
+		CHECK(json_object_get(v, m[i].key) == m[i].value);
+		check_positions(doc, m[i].value, m[i].value_off, depth + 1);
+	}
+	free(m);
+}
+
+static void check_doc(const uint8_t *data, size_t size)
+{
+	struct json_read_error re;
+	struct json_doc doc;
+	int err = json_doc_read(&doc, (const char *)data, size, &re);
+
+	if (err) {
+		CHECK(err == -EINVAL || err == -ENOMEM);
+		CHECK(re.what[0] != '\0');
+		return;
+	}
+	check_positions(&doc, doc.root, doc.root_off, 0);
+	json_doc_free(&doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_reader(data, size);
 	check_writer(data, size);
+	check_doc(data, size);
 	return 0;
 }
