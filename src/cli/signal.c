@@ -257,7 +257,7 @@ cleanup:
 	return ret;
 }
 
-/* Read all of FILE or standard input ("-"), up to YTREE_MAX_BYTES and one past. */
+/* Read all of FILE or standard input ("-"), up to CAEP_TOKEN_MAX and one past. */
 static int read_input(const char *path, char **text, size_t *len)
 {
 	size_t cap = 0;
@@ -280,7 +280,7 @@ static int read_input(const char *path, char **text, size_t *len)
 		}
 		n = fread(*text + *len, 1, cap - *len - 1, f);
 		*len += n;
-		if (n == 0 || *len > YTREE_MAX_BYTES)
+		if (n == 0 || *len > CAEP_TOKEN_MAX)
 			break;
 	}
 	(*text)[*len] = '\0';
