@@ -17,7 +17,6 @@
 #include "cli/replay.h"
 #include "cli/run.h"
 #include "cli/signal.h"
-#include "journal/v0.h"
 #include "kernel/pins.h"
 #include "kernel/state.h"
 #include "policy/compile.h"

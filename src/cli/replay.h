@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #include "journal/query.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 struct policy_set;
 struct whatif_totals;

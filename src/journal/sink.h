@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "util/json.h"
 #include "util/paths.h"
 

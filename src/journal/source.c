@@ -14,6 +14,7 @@
 #include "journal/query.h"
 #include "journal/record.h"
 #include "journal/source.h"
+#include "journal/v0.h"
 #include "journal/store.h"
 
 enum item_kind { ITEM_V0, ITEM_STORE };

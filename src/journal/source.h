@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 struct jquery_filter;
 

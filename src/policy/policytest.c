@@ -21,7 +21,7 @@
 
 #include "actgate/abi.h"
 #include "identity/workload.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "policy/compile.h"
 #include "policy/policytest.h"
 #include "util/yamltree.h"

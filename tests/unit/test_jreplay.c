@@ -38,6 +38,7 @@
 #include "journal/sink.h"
 #include "journal/source.h"
 #include "journal/store.h"
+#include "journal/v0.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "util/diag.h"
