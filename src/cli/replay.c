@@ -267,7 +267,7 @@ static int add_record(struct json_out *j, struct scratch *s, const struct journa
 	if (err)
 		return err;
 	json_add_u64(j, "generation", rec->generation);
-	/* Only where recorded: a version-0 journal and a daemon without signals have none. */
+	/* Only where recorded: a daemon without signals recorded none. */
 	if (rec->signals) {
 		json_add_u64(j, "signal_generation", rec->signal_generation);
 		json_add_string(j, "signals", rec->signals);
@@ -747,15 +747,6 @@ int replay_execute(const struct replay_options *o, FILE *out, FILE *err)
 	}
 	jsource_close(src);
 	return ret;
-}
-
-int replay_run(const char *journal_path, const struct jquery_filter *f, bool json, FILE *out,
-	       FILE *err)
-{
-	struct replay_options o = { .paths = &journal_path, .n_paths = 1, .filter = f,
-				    .output = json ? REPLAY_JSON : REPLAY_TABLE };
-
-	return replay_execute(&o, out, err);
 }
 
 /* ---- --what-if ---- */

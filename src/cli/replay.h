@@ -47,10 +47,6 @@ struct replay_options {
  */
 int replay_execute(const struct replay_options *o, FILE *out, FILE *err);
 
-/* The version-0 interface: one journal, table or JSON. */
-int replay_run(const char *journal_path, const struct jquery_filter *f, bool json, FILE *out,
-	       FILE *err);
-
 /*
  * What-if: decide every matching record again under set and print those
  * whose verdict changes (table, or json lines), then a summary (to out; in

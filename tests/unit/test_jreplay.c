@@ -38,7 +38,6 @@
 #include "journal/sink.h"
 #include "journal/source.h"
 #include "journal/store.h"
-#include "journal/v0.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "util/diag.h"
@@ -888,23 +887,6 @@ static void test_follow_across_rotation(void **state)
 	jrecord_buf_free(&b);
 }
 
-static void test_v0_and_segments_together(void **state)
-{
-	struct fixture *fx = *state;
-	struct journal_writer w;
-	struct journal_record r = decision(0);
-
-	/* An old text log beside segments: read first (it is older). */
-	r.time_ns = T0 - 1000000000ull;
-	assert_int_equal(journal_writer_open(&w, fx->dir), 0);
-	assert_int_equal(journal_append(&w, &r), 0);
-	journal_writer_close(&w);
-	write_with_sink(fx, 3);
-	assert_int_equal(json_lines(fx, NULL), 4);
-	assert_non_null(strstr(fx->out, "{\"time\":\"2026-11-28T13:14:16.000Z\""));
-	assert_true(strstr(fx->out, "13:14:16.000Z") < strstr(fx->out, "13:14:17.000Z"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,7 +905,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_across_rotation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v0_and_segments_together, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
