@@ -126,7 +126,7 @@ static void read_file(const uint8_t *data, size_t size, struct jsource_stats *st
 		CHECK(st->records == n);
 		jsource_close(src);
 	}
-	/* With a key: the seals' HMACs are checked too (without one, a step less). */
+	/* With a key, so that the seals' HMACs are checked too. */
 	ret = jstore_verify(&p, 1, &key, 0, res);
 	CHECK(ret == 0 || ret == -EBADMSG);
 	CHECK((ret == 0) == (res->damages == 0));
