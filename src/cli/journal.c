@@ -194,10 +194,10 @@ static void replay_usage(FILE *out)
 		"Print recorded decisions, oldest first, as a table or as JSON lines; or count\n"
 		"them, draw a workload's process tree, or decide them again under other\n"
 		"policies. A JOURNAL is a journal directory or a segment file\n"
-		"(journal-*.seg, or .seg.gz: compressed or not, told apart by content), or an\n"
-		"old version-0 decisions.log; copied journals work too. Without one,\n"
-		"--journal-dir or " DEFAULT_JOURNAL_DIR " is read. Damaged stretches are\n"
-		"reported on stderr and skipped: every intact record is still printed.\n"
+		"(journal-*.seg, or .seg.gz: compressed or not, told apart by content);\n"
+		"copied journals work too. Without one, --journal-dir or\n"
+		DEFAULT_JOURNAL_DIR " is read. Damaged stretches are reported on stderr\n"
+		"and skipped: every intact record is still printed.\n"
 		"\n"
 		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
 		"      --json              one JSON object per line (fields: docs/journal-format.md)\n"
@@ -516,10 +516,7 @@ int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "actgate: verify: %s: %s\n", paths[0], strerror(-err));
 		ret = EXIT_CANNOT;
 	} else if (res->segments == 0) {
-		fprintf(stderr,
-			"actgate: verify: %s: no journal segments (a version-0 decisions.log has no "
-			"checksums to verify)\n",
-			paths[0]);
+		fprintf(stderr, "actgate: verify: %s: no journal segments\n", paths[0]);
 		ret = EXIT_CANNOT;
 	} else {
 		ret = err ? EXIT_FAIL : 0;

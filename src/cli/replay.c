@@ -7,32 +7,17 @@
  * see the whole path).
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <linux/types.h>
 #include "actgate/abi.h"
 
+#include "cli/replay-internal.h"
 #include "cli/replay.h"
-#include "cli/whatif.h"
 #include "journal/source.h"
-#include "util/duration.h"
 #include "util/json.h"
-
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
-/* A growable buffer reused across records, so the table costs no allocation per row. */
-struct scratch {
-	char *p;
-	size_t len;
-	size_t cap;
-};
 
 static int scratch_reserve(struct scratch *s, size_t n)
 {
@@ -58,7 +43,7 @@ static int scratch_reserve(struct scratch *s, size_t n)
  * path can neither move the cursor nor forge a row. *chars gets the number
  * of characters, for padding.
  */
-static int display_escape(struct scratch *s, const char *text, size_t *chars)
+int replay_display_escape(struct scratch *s, const char *text, size_t *chars)
 {
 	const unsigned char *t = (const unsigned char *)text;
 	size_t n = strlen(text), i = 0, k, len;
@@ -105,16 +90,14 @@ static int display_escape(struct scratch *s, const char *text, size_t *chars)
 	return 0;
 }
 
-enum { W_TIME = 24, W_WORKLOAD = 16, W_PID = 7, W_ACTION = 16, W_VERDICT = 12, W_TARGET = 32 };
-
 /* One cell: the escaped text ("-" when empty), padded to width, two spaces after unless last. */
-static int put_cell(FILE *out, struct scratch *s, const char *text, int width, bool right,
+int replay_put_cell(FILE *out, struct scratch *s, const char *text, int width, bool right,
 		    bool last)
 {
 	size_t chars;
 	int pad, err;
 
-	err = display_escape(s, text && *text ? text : "-", &chars);
+	err = replay_display_escape(s, text && *text ? text : "-", &chars);
 	if (err)
 		return err;
 	pad = chars < (size_t)width ? width - (int)chars : 0;
@@ -136,7 +119,7 @@ static int print_header(FILE *out)
 }
 
 /* The action, and for an open what it asked for: "open(read,write)". */
-static void format_action(const struct journal_record *rec, char *buf, size_t size)
+void replay_format_action(const struct journal_record *rec, char *buf, size_t size)
 {
 	char names[ACCESS_NAMES_SIZE];
 
@@ -153,23 +136,23 @@ static int print_row(FILE *out, struct scratch *s, const struct journal_record *
 
 	jquery_format_time(rec->time_ns, time);
 	snprintf(pid, sizeof(pid), "%u", rec->pid);
-	format_action(rec, action, sizeof(action));
+	replay_format_action(rec, action, sizeof(action));
 	/* "(audit)": the policy only watched; a "deny" here did not stop anything. */
 	snprintf(verdict, sizeof(verdict), "%s%s", verdict_name(rec->verdict),
 		 rec->mode == ACTGATE_MODE_AUDIT ? "(audit)" : "");
-	err = put_cell(out, s, time, W_TIME, false, false);
+	err = replay_put_cell(out, s, time, W_TIME, false, false);
 	if (!err)
-		err = put_cell(out, s, rec->workload, W_WORKLOAD, false, false);
+		err = replay_put_cell(out, s, rec->workload, W_WORKLOAD, false, false);
 	if (!err)
-		err = put_cell(out, s, pid, W_PID, true, false);
+		err = replay_put_cell(out, s, pid, W_PID, true, false);
 	if (!err)
-		err = put_cell(out, s, action, W_ACTION, false, false);
+		err = replay_put_cell(out, s, action, W_ACTION, false, false);
 	if (!err)
-		err = put_cell(out, s, verdict, W_VERDICT, false, false);
+		err = replay_put_cell(out, s, verdict, W_VERDICT, false, false);
 	if (!err)
-		err = put_cell(out, s, rec->target, W_TARGET, false, false);
+		err = replay_put_cell(out, s, rec->target, W_TARGET, false, false);
 	if (!err)
-		err = put_cell(out, s, rec->rule, 0, false, true);
+		err = replay_put_cell(out, s, rec->rule, 0, false, true);
 	return err;
 }
 
@@ -234,7 +217,7 @@ static int add_labels(struct json_out *j, const char *labels, struct scratch *s)
 }
 
 /* The record's members, in the documented order (docs/journal-format.md). */
-static int add_record(struct json_out *j, struct scratch *s, const struct journal_record *rec)
+int replay_add_record(struct json_out *j, struct scratch *s, const struct journal_record *rec)
 {
 	char time[JQUERY_TIME_SIZE], comm[ACTGATE_COMM_LEN + 1], access[ACCESS_NAMES_SIZE];
 	int err;
@@ -267,7 +250,7 @@ static int add_record(struct json_out *j, struct scratch *s, const struct journa
 	if (err)
 		return err;
 	json_add_u64(j, "generation", rec->generation);
-	/* Only where recorded: a version-0 journal and a daemon without signals have none. */
+	/* Only where recorded: a daemon without signals recorded none. */
 	if (rec->signals) {
 		json_add_u64(j, "signal_generation", rec->signal_generation);
 		json_add_string(j, "signals", rec->signals);
@@ -282,23 +265,22 @@ static int print_json(struct json_out *j, FILE *out, struct scratch *s,
 
 	json_out_reset(j);
 	json_object_begin(j);
-	err = add_record(j, s, rec);
+	err = replay_add_record(j, s, rec);
 	if (err)
 		return err;
 	json_object_end(j);
 	return json_out_write_line(j, out);
 }
 
-static void report_output_error(FILE *err, int ret)
+void replay_report_output_error(FILE *err, int ret)
 {
 	fprintf(err, "actgate: replay: %s%s\n", ret == -ENOMEM ? "" : "writing the output: ",
 		strerror(-ret));
 }
 
-
 /* ---- table and JSON lines ---- */
 
-static int open_source(const struct replay_options *o, FILE *err, struct jsource **src)
+int replay_open_source(const struct replay_options *o, FILE *err, struct jsource **src)
 {
 	struct jsource_options so = {
 		.err = err, .prefix = "actgate: replay", .follow = o->follow, .stop = o->stop,
@@ -321,7 +303,7 @@ static int print_records(const struct replay_options *o, struct jsource *src, FI
 	if (!json) {
 		ret = print_header(out);
 		if (ret) {
-			report_output_error(err, ret);
+			replay_report_output_error(err, ret);
 			goto out;
 		}
 	}
@@ -333,390 +315,12 @@ static int print_records(const struct replay_options *o, struct jsource *src, FI
 		if (!ret && o->follow && fflush(out) == EOF)
 			ret = errno ? -errno : -EIO;
 		if (ret) {
-			report_output_error(err, ret);
+			replay_report_output_error(err, ret);
 			goto out;
 		}
 	}
 out:
 	json_out_free(&j);
-	free(s.p);
-	return ret;
-}
-
-/* ---- --stats ---- */
-
-struct stat_row {
-	char *workload;
-	uint8_t action, verdict, mode;
-	uint64_t count;
-	size_t next; /* hash chain, index + 1 */
-};
-
-struct stat_table {
-	struct stat_row *rows;
-	size_t n, cap;
-	size_t *heads; /* index + 1 */
-	size_t n_heads;
-};
-
-static size_t stat_hash(const char *w, uint8_t a, uint8_t v, uint8_t m)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *w; w++)
-		h = (h ^ (uint8_t)*w) * 1099511628211ull;
-	h = (h ^ a) * 1099511628211ull;
-	h = (h ^ v) * 1099511628211ull;
-	h = (h ^ m) * 1099511628211ull;
-	return (size_t)h;
-}
-
-static int stat_grow(struct stat_table *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 64;
-	struct stat_row *rows = realloc(t->rows, cap * sizeof(*rows));
-	size_t *heads;
-
-	if (!rows)
-		return -ENOMEM;
-	t->rows = rows;
-	t->cap = cap;
-	heads = calloc(cap, sizeof(*heads));
-	if (!heads)
-		return -ENOMEM;
-	free(t->heads);
-	t->heads = heads;
-	t->n_heads = cap;
-	for (size_t i = 0; i < t->n; i++) {
-		struct stat_row *r = &t->rows[i];
-		size_t h = stat_hash(r->workload, r->action, r->verdict, r->mode) % cap;
-
-		r->next = heads[h];
-		heads[h] = i + 1;
-	}
-	return 0;
-}
-
-static int stat_add(struct stat_table *t, const struct journal_record *rec)
-{
-	const char *w = or_empty(rec->workload);
-	size_t h;
-	int err;
-
-	if (t->n_heads) {
-		h = stat_hash(w, rec->action, rec->verdict, rec->mode) % t->n_heads;
-		for (size_t i = t->heads[h]; i; i = t->rows[i - 1].next) {
-			struct stat_row *r = &t->rows[i - 1];
-
-			if (r->action == rec->action && r->verdict == rec->verdict &&
-			    r->mode == rec->mode && !strcmp(r->workload, w)) {
-				r->count++;
-				return 0;
-			}
-		}
-	}
-	if (t->n == t->cap) {
-		err = stat_grow(t);
-		if (err)
-			return err;
-	}
-	t->rows[t->n] = (struct stat_row){ .workload = strdup(w), .action = rec->action,
-					   .verdict = rec->verdict, .mode = rec->mode, .count = 1 };
-	if (!t->rows[t->n].workload)
-		return -ENOMEM;
-	h = stat_hash(w, rec->action, rec->verdict, rec->mode) % t->n_heads;
-	t->rows[t->n].next = t->heads[h];
-	t->heads[h] = ++t->n;
-	return 0;
-}
-
-static int stat_cmp(const void *a, const void *b)
-{
-	const struct stat_row *x = a, *y = b;
-	int c = strcmp(x->workload, y->workload);
-
-	if (c)
-		return c;
-	if (x->action != y->action)
-		return x->action < y->action ? -1 : 1;
-	if (x->verdict != y->verdict)
-		return x->verdict < y->verdict ? -1 : 1;
-	return (x->mode > y->mode) - (x->mode < y->mode);
-}
-
-static int print_stats(struct stat_table *t, bool json, FILE *out)
-{
-	struct scratch s = { 0 };
-	struct json_out j;
-	uint64_t total = 0;
-	int width = 8, ret = 0;
-
-	qsort(t->rows, t->n, sizeof(*t->rows), stat_cmp);
-	json_out_init(&j);
-	for (size_t i = 0; i < t->n; i++) {
-		size_t chars;
-
-		if (display_escape(&s, t->rows[i].workload[0] ? t->rows[i].workload : "-", &chars))
-			break;
-		if ((int)chars > width)
-			width = (int)chars;
-	}
-	if (!json && fprintf(out, "%-*s  %-8s  %-12s  %12s\n", width, "WORKLOAD", "ACTION", "VERDICT",
-			     "COUNT") < 0)
-		ret = -EIO;
-	for (size_t i = 0; i < t->n && !ret; i++) {
-		const struct stat_row *r = &t->rows[i];
-		char verdict[32];
-
-		total += r->count;
-		if (json) {
-			json_out_reset(&j);
-			json_object_begin(&j);
-			json_add_string(&j, "workload", r->workload);
-			json_add_string(&j, "action", action_name(r->action));
-			json_add_string(&j, "verdict", verdict_name(r->verdict));
-			json_add_bool(&j, "enforced", r->mode == ACTGATE_MODE_ENFORCE);
-			json_add_u64(&j, "count", r->count);
-			json_object_end(&j);
-			ret = json_out_write_line(&j, out);
-			continue;
-		}
-		snprintf(verdict, sizeof(verdict), "%s%s", verdict_name(r->verdict),
-			 r->mode == ACTGATE_MODE_AUDIT ? "(audit)" : "");
-		ret = put_cell(out, &s, r->workload, width, false, false);
-		if (!ret && fprintf(out, "%-8s  %-12s  %12llu\n", action_name(r->action), verdict,
-				    (unsigned long long)r->count) < 0)
-			ret = -EIO;
-	}
-	if (!ret && !json &&
-	    fprintf(out, "%-*s  %-8s  %-12s  %12llu\n", width, "total", "", "",
-		    (unsigned long long)total) < 0)
-		ret = -EIO;
-	json_out_free(&j);
-	free(s.p);
-	return ret;
-}
-
-static int run_stats(const struct replay_options *o, struct jsource *src, FILE *out, FILE *err)
-{
-	struct stat_table t = { 0 };
-	struct journal_record rec;
-	int ret;
-
-	while ((ret = jsource_next(src, &rec)) > 0) {
-		if (!jquery_match(o->filter, &rec))
-			continue;
-		ret = stat_add(&t, &rec);
-		if (ret) {
-			report_output_error(err, ret);
-			goto out;
-		}
-	}
-	if (ret < 0)
-		goto out;
-	ret = print_stats(&t, o->output == REPLAY_STATS_JSON, out);
-	if (ret)
-		report_output_error(err, ret);
-out:
-	for (size_t i = 0; i < t.n; i++)
-		free(t.rows[i].workload);
-	free(t.rows);
-	free(t.heads);
-	return ret;
-}
-
-/* ---- --tree ---- */
-
-struct tree_act {
-	uint64_t time_ns;
-	uint8_t action, verdict, mode, access;
-	char *target, *rule;
-};
-
-struct tree_proc {
-	char *workload;
-	uint32_t tgid, ppid, uid;
-	char comm[ACTGATE_COMM_LEN + 1];
-	char *exe;         /* the first exec it was allowed, if recorded */
-	struct tree_act *acts;
-	size_t n_acts, cap_acts;
-	size_t next;       /* hash chain, index + 1 */
-	bool printed;
-};
-
-struct tree {
-	struct tree_proc *procs;
-	size_t n, cap;
-	size_t heads[4096]; /* by tgid, index + 1 */
-};
-
-static struct tree_proc *tree_find(struct tree *t, const char *workload, uint32_t tgid)
-{
-	for (size_t i = t->heads[tgid % 4096]; i; i = t->procs[i - 1].next)
-		if (t->procs[i - 1].tgid == tgid && !strcmp(t->procs[i - 1].workload, workload))
-			return &t->procs[i - 1];
-	return NULL;
-}
-
-static int tree_add(struct tree *t, const struct journal_record *rec)
-{
-	const char *w = or_empty(rec->workload);
-	struct tree_proc *p = tree_find(t, w, rec->tgid);
-	struct tree_act *a;
-
-	if (!p) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct tree_proc *procs = realloc(t->procs, cap * sizeof(*procs));
-
-			if (!procs)
-				return -ENOMEM;
-			t->procs = procs;
-			t->cap = cap;
-		}
-		p = &t->procs[t->n];
-		*p = (struct tree_proc){ .workload = strdup(w), .tgid = rec->tgid,
-					 .ppid = rec->ppid, .uid = rec->uid };
-		if (!p->workload)
-			return -ENOMEM;
-		snprintf(p->comm, sizeof(p->comm), "%s", rec->comm);
-		p->next = t->heads[rec->tgid % 4096];
-		t->heads[rec->tgid % 4096] = ++t->n;
-	}
-	if (rec->action == ACTGATE_ACTION_EXEC && rec->verdict == ACTGATE_VERDICT_ALLOW && !p->exe) {
-		p->exe = strdup(or_empty(rec->target));
-		if (!p->exe)
-			return -ENOMEM;
-	}
-	if (p->n_acts == p->cap_acts) {
-		size_t cap = p->cap_acts ? p->cap_acts * 2 : 8;
-		struct tree_act *acts = realloc(p->acts, cap * sizeof(*acts));
-
-		if (!acts)
-			return -ENOMEM;
-		p->acts = acts;
-		p->cap_acts = cap;
-	}
-	a = &p->acts[p->n_acts];
-	*a = (struct tree_act){ .time_ns = rec->time_ns, .action = rec->action,
-				.verdict = rec->verdict, .mode = rec->mode, .access = rec->access,
-				.target = strdup(or_empty(rec->target)),
-				.rule = strdup(or_empty(rec->rule)) };
-	if (!a->target || !a->rule) {
-		free(a->target);
-		free(a->rule);
-		return -ENOMEM;
-	}
-	p->n_acts++;
-	return 0;
-}
-
-static int tree_print_proc(struct tree *t, size_t i, int depth, FILE *out, struct scratch *s)
-{
-	struct tree_proc *p = &t->procs[i];
-	size_t chars;
-	int ret = 0;
-
-	p->printed = true;
-	/* The name the process ran as: what it was allowed to exec, else its comm. */
-	if (display_escape(s, p->exe ? p->exe : p->comm, &chars))
-		return -ENOMEM;
-	if (fprintf(out, "%*s%s%u %s (ppid %u, uid %u)\n", 2 * depth, "", depth ? "`- " : "",
-		    p->tgid, s->p, p->ppid, p->uid) < 0)
-		return -EIO;
-	for (size_t k = 0; k < p->n_acts && !ret; k++) {
-		const struct tree_act *a = &p->acts[k];
-		struct journal_record r = { .time_ns = a->time_ns, .action = a->action,
-					    .verdict = a->verdict, .mode = a->mode,
-					    .access = a->access };
-		char time[JQUERY_TIME_SIZE], action[64], verdict[32];
-
-		jquery_format_time(a->time_ns, time);
-		format_action(&r, action, sizeof(action));
-		snprintf(verdict, sizeof(verdict), "%s%s", verdict_name(a->verdict),
-			 a->mode == ACTGATE_MODE_AUDIT ? "(audit)" : "");
-		if (fprintf(out, "%*s%s  %-16s  %-12s  ", 2 * depth + (depth ? 3 : 0) + 4, "", time,
-			    action, verdict) < 0)
-			return -EIO;
-		ret = put_cell(out, s, a->target, W_TARGET, false, false);
-		if (!ret)
-			ret = put_cell(out, s, a->rule, 0, false, true);
-	}
-	/* Children: processes of the same workload whose parent is this one, in order seen. */
-	for (size_t c = 0; c < t->n && !ret; c++)
-		if (!t->procs[c].printed && t->procs[c].ppid == p->tgid &&
-		    !strcmp(t->procs[c].workload, p->workload))
-			ret = tree_print_proc(t, c, depth + 1, out, s);
-	return ret;
-}
-
-static int run_tree(const struct replay_options *o, struct jsource *src, FILE *out, FILE *err)
-{
-	struct tree *t = calloc(1, sizeof(*t));
-	struct journal_record rec;
-	struct scratch s = { 0 };
-	const char *shown = NULL;
-	int ret;
-
-	if (!t)
-		return -ENOMEM;
-	while ((ret = jsource_next(src, &rec)) > 0) {
-		if (fnmatch(o->tree_workload, or_empty(rec.workload), 0) ||
-		    !jquery_match(o->filter, &rec))
-			continue;
-		ret = tree_add(t, &rec);
-		if (ret) {
-			report_output_error(err, ret);
-			goto out;
-		}
-	}
-	if (ret < 0)
-		goto out;
-	if (!t->n) {
-		fprintf(err, "actgate: replay: --tree %s: no matching record of such a workload\n",
-			o->tree_workload);
-		goto out;
-	}
-	/* Roots: processes whose parent was not seen acting in the same workload. */
-	for (size_t i = 0; i < t->n && !ret; i++) {
-		const struct tree_proc *p = &t->procs[i];
-		const struct tree_proc *parent;
-
-		if (p->printed)
-			continue;
-		parent = p->ppid != p->tgid ? tree_find(t, p->workload, p->ppid) : NULL;
-		if (parent)
-			continue;
-		if (!shown || strcmp(shown, p->workload)) {
-			size_t chars;
-
-			shown = p->workload;
-			ret = display_escape(&s, p->workload[0] ? p->workload : "-", &chars);
-			if (!ret && fprintf(out, "workload %s\n", s.p) < 0)
-				ret = -EIO;
-			if (ret)
-				break;
-		}
-		ret = tree_print_proc(t, i, 0, out, &s);
-	}
-	/* A cycle (a pid reused as its own ancestor) has no root: print what is left. */
-	for (size_t i = 0; i < t->n && !ret; i++)
-		if (!t->procs[i].printed)
-			ret = tree_print_proc(t, i, 0, out, &s);
-	if (ret)
-		report_output_error(err, ret);
-out:
-	for (size_t i = 0; i < t->n; i++) {
-		for (size_t k = 0; k < t->procs[i].n_acts; k++) {
-			free(t->procs[i].acts[k].target);
-			free(t->procs[i].acts[k].rule);
-		}
-		free(t->procs[i].acts);
-		free(t->procs[i].exe);
-		free(t->procs[i].workload);
-	}
-	free(t->procs);
-	free(t);
 	free(s.p);
 	return ret;
 }
@@ -726,16 +330,16 @@ int replay_execute(const struct replay_options *o, FILE *out, FILE *err)
 	struct jsource *src = NULL;
 	int ret;
 
-	ret = open_source(o, err, &src);
+	ret = replay_open_source(o, err, &src);
 	if (ret)
 		return ret;
 	switch (o->output) {
 	case REPLAY_STATS:
 	case REPLAY_STATS_JSON:
-		ret = run_stats(o, src, out, err);
+		ret = replay_stats(o, src, out, err);
 		break;
 	case REPLAY_TREE:
-		ret = run_tree(o, src, out, err);
+		ret = replay_tree(o, src, out, err);
 		break;
 	default:
 		ret = print_records(o, src, out, err);
@@ -743,136 +347,8 @@ int replay_execute(const struct replay_options *o, FILE *out, FILE *err)
 	}
 	if (!ret && fflush(out) == EOF) {
 		ret = errno ? -errno : -EIO;
-		report_output_error(err, ret);
+		replay_report_output_error(err, ret);
 	}
 	jsource_close(src);
-	return ret;
-}
-
-int replay_run(const char *journal_path, const struct jquery_filter *f, bool json, FILE *out,
-	       FILE *err)
-{
-	struct replay_options o = { .paths = &journal_path, .n_paths = 1, .filter = f,
-				    .output = json ? REPLAY_JSON : REPLAY_TABLE };
-
-	return replay_execute(&o, out, err);
-}
-
-/* ---- --what-if ---- */
-
-static const char *outcome_name(enum whatif_outcome w)
-{
-	return w == WHATIF_NOW_DENIED ? "now-denied" : w == WHATIF_NOW_ALLOWED ? "now-allowed" : "same";
-}
-
-static int print_change(bool json, struct json_out *j, struct scratch *s, FILE *out,
-			const struct journal_record *rec, enum whatif_outcome w,
-			const struct eval_result *r)
-{
-	char time[JQUERY_TIME_SIZE], pid[16], action[64], change[64];
-	int ret;
-
-	if (json) {
-		json_out_reset(j);
-		json_object_begin(j);
-		ret = add_record(j, s, rec);
-		if (ret)
-			return ret;
-		json_add_string(j, "what_if", outcome_name(w));
-		json_add_string(j, "what_if_verdict", verdict_name(r->verdict));
-		json_add_string(j, "what_if_mode", mode_name(r->mode));
-		json_add_string(j, "what_if_rule", r->rule);
-		json_add_string(j, "what_if_policy", or_empty(r->policy));
-		json_object_end(j);
-		return json_out_write_line(j, out);
-	}
-	jquery_format_time(rec->time_ns, time);
-	snprintf(pid, sizeof(pid), "%u", rec->pid);
-	format_action(rec, action, sizeof(action));
-	snprintf(change, sizeof(change), "%s->%s", verdict_name(rec->verdict),
-		 verdict_name(r->verdict));
-	ret = put_cell(out, s, time, W_TIME, false, false);
-	if (!ret)
-		ret = put_cell(out, s, rec->workload, W_WORKLOAD, false, false);
-	if (!ret)
-		ret = put_cell(out, s, pid, W_PID, true, false);
-	if (!ret)
-		ret = put_cell(out, s, action, W_ACTION, false, false);
-	if (!ret)
-		ret = put_cell(out, s, change, W_VERDICT, false, false);
-	if (!ret)
-		ret = put_cell(out, s, rec->target, W_TARGET, false, false);
-	if (!ret)
-		ret = put_cell(out, s, r->rule[0] ? r->rule : "(too deep)", 0, false, true);
-	return ret;
-}
-
-int replay_what_if(const struct replay_options *o, const struct policy_set *set, bool json,
-		   struct whatif_totals *t, FILE *out, FILE *err)
-{
-	struct jsource *src = NULL;
-	struct journal_record rec;
-	struct scratch s = { 0 };
-	struct json_out j;
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	json_out_init(&j);
-	ret = open_source(o, err, &src);
-	if (ret)
-		goto out;
-	if (!json && fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %-*s  %s\n", W_TIME, "TIME",
-			     W_WORKLOAD, "WORKLOAD", W_PID, "PID", W_ACTION, "ACTION", W_VERDICT,
-			     "CHANGE", W_TARGET, "TARGET", "WOULD-DECIDE") < 0) {
-		ret = -EIO;
-		report_output_error(err, ret);
-		goto out;
-	}
-	while ((ret = jsource_next(src, &rec)) > 0) {
-		struct eval_result r;
-		enum whatif_outcome w;
-		char why[256];
-
-		if (!jquery_match(o->filter, &rec))
-			continue;
-		w = whatif_decide(set, &rec, &r, why, sizeof(why));
-		whatif_count(t, w);
-		if (w != WHATIF_NOW_DENIED && w != WHATIF_NOW_ALLOWED)
-			continue;
-		ret = print_change(json, &j, &s, out, &rec, w, &r);
-		if (ret) {
-			report_output_error(err, ret);
-			goto out;
-		}
-	}
-	if (ret < 0)
-		goto out;
-	if (json) {
-		json_out_reset(&j);
-		json_object_begin(&j);
-		json_add_bool(&j, "summary", true);
-		json_add_u64(&j, "records", t->records);
-		json_add_u64(&j, "same", t->same);
-		json_add_u64(&j, "now_denied", t->now_denied);
-		json_add_u64(&j, "now_allowed", t->now_allowed);
-		json_add_u64(&j, "skipped", t->skipped);
-		json_object_end(&j);
-		ret = json_out_write_line(&j, out);
-	} else if (fprintf(out,
-			   "what-if: %zu decisions: %zu would change (%zu allow->deny, %zu "
-			   "deny->allow), %zu the same, %zu not decided again (outside the policy "
-			   "language, or no candidate policy selects the workload)\n",
-			   t->records, t->now_denied + t->now_allowed, t->now_denied,
-			   t->now_allowed, t->same, t->skipped) < 0) {
-		ret = -EIO;
-	}
-	if (!ret && fflush(out) == EOF)
-		ret = errno ? -errno : -EIO;
-	if (ret)
-		report_output_error(err, ret);
-out:
-	jsource_close(src);
-	json_out_free(&j);
-	free(s.p);
 	return ret;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * actgate replay: read journals (jsource.h) and print the decisions that
- * match a filter, as an aligned table or as one JSON object per line; or
+ * actgate replay: read journals (journal/source.h) and print the decisions
+ * that match a filter, as an aligned table or as one JSON object per line; or
  * count them (--stats), draw a workload's exec lineage (--tree), or decide
  * them again under candidate policies (--what-if). Table, JSON and what-if
  * stream: memory use does not grow with the journal (stats grow with the
@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #include "journal/query.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 struct policy_set;
 struct whatif_totals;
@@ -35,7 +35,7 @@ struct replay_options {
 	const struct jquery_filter *filter; /* NULL: every record */
 	enum replay_output output;
 	const char *tree_workload; /* REPLAY_TREE: a workload name or glob */
-	bool follow;               /* table/json: keep printing new records (see jsource.h) */
+	bool follow;               /* table/json: keep printing new records (journal/source.h) */
 	volatile int *stop;        /* following ends when it becomes non-zero */
 };
 
@@ -46,10 +46,6 @@ struct replay_options {
  * replay fail.
  */
 int replay_execute(const struct replay_options *o, FILE *out, FILE *err);
-
-/* The version-0 interface: one journal, table or JSON. */
-int replay_run(const char *journal_path, const struct jquery_filter *f, bool json, FILE *out,
-	       FILE *err);
 
 /*
  * What-if: decide every matching record again under set and print those

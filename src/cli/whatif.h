@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "policy/evaluate.h"
 #include "policy/policy.h"
 

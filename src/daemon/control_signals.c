@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "daemon/control_signals.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "policy/compile.h"
 #include "signals/caep.h"
 #include "signals/grants.h"

@@ -26,7 +26,7 @@
 #include "identity/cgroup.h"
 #include "identity/workload.h"
 #include "journal/sink.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "kernel/enforcer.h"
 #include "kernel/pins.h"
 #include "kernel/state.h"

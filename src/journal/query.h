@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 struct jquery_filter {
 	const char *workload_glob; /* fnmatch(3) pattern on the workload name; NULL: any */

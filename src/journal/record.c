@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Decision payloads (jrecord.h, docs/journal-format.md). The decoder treats
- * the payload as hostile: a journal may come from a compromised host, so
- * every length is checked against what is left, every varint against its
+ * Decision payloads (journal/record.h, docs/journal-format.md). The decoder
+ * treats the payload as hostile: a journal may come from a compromised host,
+ * so every length is checked against what is left, every varint against its
  * field's width, and a field may appear only once.
  */
 #include <errno.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 #define JRECORD_TYPE_DECISION 1 /* the jstore record type of a decision */
 #define JRECORD_STRINGS_MAX 65536u /* string ids per segment: 1..JRECORD_STRINGS_MAX */

@@ -18,9 +18,9 @@
 
 /*
  * The sink rotates segments itself (the store's own size and age limits are
- * off): strings are defined per segment (jrecord.h), and the dictionary must
- * start again exactly when a segment does, which only the one who rotates
- * knows before encoding the next decision.
+ * off): strings are defined per segment (journal/record.h), and the
+ * dictionary must start again exactly when a segment does, which only the
+ * one who rotates knows before encoding the next decision.
  */
 #define SEGMENT_MAX_BYTES (16ull << 20)
 #define SEGMENT_MAX_AGE_NS (3600ull * 1000000000ull)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The daemon's decision journal: decisions encoded (jrecord.h) into the
- * journal store (jstore.h) in the journal directory, sealed with a key kept
- * outside it. The daemon calls jsink_append per record, jsink_flush after
- * each ring-buffer drain, jsink_tick from its loop, jsink_status for
+ * The daemon's decision journal: decisions encoded (journal/record.h) into
+ * the journal store (journal/store.h) in the journal directory, sealed with a
+ * key kept outside it. The daemon calls jsink_append per record, jsink_flush
+ * after each ring-buffer drain, jsink_tick from its loop, jsink_status for
  * `actgate status` and jsink_close on the way out.
  *
  * A write that fails (a full disk, a quota) costs records, never
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "util/json.h"
 #include "util/paths.h"
 

@@ -16,10 +16,7 @@
 #include "journal/source.h"
 #include "journal/store.h"
 
-enum item_kind { ITEM_V0, ITEM_STORE };
-
 struct item {
-	enum item_kind kind;
 	char *path;
 	bool is_dir;
 };
@@ -29,8 +26,6 @@ struct jsource {
 	struct item *items;
 	size_t n_items, cur;
 	bool cur_open;
-	struct journal_reader v0;
-	struct journal_record v0rec;
 	struct jstore_reader *store;
 	struct jrecord_buf arena;
 	/* The strings defined so far in the segment being read. */
@@ -77,25 +72,30 @@ static bool dir_has_segments(const char *dir)
 	return found;
 }
 
-static int add_item(struct jsource *s, enum item_kind kind, const char *path, bool is_dir)
+static int add_item(struct jsource *s, const char *path, bool is_dir)
 {
 	struct item *bigger = realloc(s->items, (s->n_items + 1) * sizeof(*s->items));
 
 	if (!bigger)
 		return -ENOMEM;
 	s->items = bigger;
-	s->items[s->n_items] = (struct item){ kind, strdup(path), is_dir };
+	s->items[s->n_items] = (struct item){ strdup(path), is_dir };
 	if (!s->items[s->n_items].path)
 		return -ENOMEM;
 	s->n_items++;
 	return 0;
 }
 
-/* A file's kind by its first bytes: a segment (or its gzip), or a version-0 log. */
-static int classify_file(struct jsource *s, const char *path, enum item_kind *kind)
+/*
+ * A file given by name is read as a segment when its first bytes say so
+ * (plain or gzip: a copied segment may have lost its name), or when it is
+ * too short to say (a segment cut short in its header, which the store's
+ * reader then reports).
+ */
+static int check_file(struct jsource *s, const char *path)
 {
-	static const char magic_line[] = JOURNAL_MAGIC_LINE "\n";
-	char head[sizeof(magic_line)] = { 0 };
+	static const uint8_t magic[8] = { 'A', 'C', 'T', 'G', 'J', 'R', 'N', 'L' };
+	uint8_t head[sizeof(magic)];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 
@@ -104,19 +104,15 @@ static int classify_file(struct jsource *s, const char *path, enum item_kind *ki
 		say(s, "%s: %s", path, strerror(-err));
 		return err;
 	}
-	n = read(fd, head, sizeof(head) - 1);
+	do
+		n = read(fd, head, sizeof(head));
+	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		err = -errno;
 		say(s, "%s: %s", path, strerror(-err));
-	} else if ((n >= 8 && !memcmp(head, "ACTGJRNL", 8)) ||
-		   (n >= 2 && (uint8_t)head[0] == 0x1f && (uint8_t)head[1] == 0x8b)) {
-		*kind = ITEM_STORE;
-	} else if (!memcmp(head, magic_line, (size_t)n) || !strncmp(head, "#actgate-journal ", 17)) {
-		/* Also an empty file and a cut first line: the version-0 reader decides. */
-		*kind = ITEM_V0;
-	} else {
-		say(s, "%s: not an actgate journal (neither a journal segment nor a version-0 "
-		       "decisions.log)", path);
+	} else if (memcmp(head, magic, (size_t)n) &&
+		   !(n >= 2 && head[0] == 0x1f && head[1] == 0x8b)) {
+		say(s, "%s: not an actgate journal segment", path);
 		err = -EINVAL;
 	}
 	close(fd);
@@ -143,35 +139,27 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	if (!s->o.poll_ms)
 		s->o.poll_ms = 250;
 	for (size_t i = 0; i < n_paths && !err; i++) {
+		bool followed = o->follow && i + 1 == n_paths;
 		struct stat st;
-		enum item_kind kind = ITEM_V0;
 
 		if (stat(paths[i], &st) < 0) {
 			err = -errno;
 			say(s, "%s: %s", paths[i], strerror(-err));
 		} else if (S_ISDIR(st.st_mode)) {
-			char v0[4096];
-			bool has_v0, has_segments = dir_has_segments(paths[i]);
-
-			snprintf(v0, sizeof(v0), "%s/%s", paths[i], JOURNAL_FILE_NAME);
-			has_v0 = access(v0, F_OK) == 0;
-			if (!has_v0 && !has_segments && !(o->follow && i + 1 == n_paths)) {
-				say(s, "%s: no journal here (no journal-*.seg files, no %s)", paths[i],
-				    JOURNAL_FILE_NAME);
+			/* Followed, an empty directory is a journal that has not started yet. */
+			if (!followed && !dir_has_segments(paths[i])) {
+				say(s, "%s: no journal here (no journal-*.seg files)", paths[i]);
 				err = -ENOENT;
 			}
-			if (!err && has_v0)
-				err = add_item(s, ITEM_V0, v0, false);
-			/* Followed, an empty directory is a journal that has not started yet. */
-			if (!err && (has_segments || (o->follow && i + 1 == n_paths)))
-				err = add_item(s, ITEM_STORE, paths[i], true);
-		} else if (o->follow && i + 1 == n_paths) {
+			if (!err)
+				err = add_item(s, paths[i], true);
+		} else if (followed) {
 			say(s, "%s: --follow needs a journal directory, not a file", paths[i]);
 			err = -EINVAL;
 		} else {
-			err = classify_file(s, paths[i], &kind);
+			err = check_file(s, paths[i]);
 			if (!err)
-				err = add_item(s, kind, paths[i], false);
+				err = add_item(s, paths[i], false);
 		}
 	}
 	if (err == -ENOMEM)
@@ -188,14 +176,7 @@ static void close_current(struct jsource *s)
 {
 	if (!s->cur_open)
 		return;
-	if (s->items[s->cur].kind == ITEM_V0) {
-		if (s->v0.skipped)
-			say(s, "%s: skipped %lu malformed or torn line%s", s->v0.path, s->v0.skipped,
-			    s->v0.skipped == 1 ? "" : "s");
-		s->st.malformed += s->v0.skipped;
-		journal_reader_close(&s->v0);
-		journal_record_clear(&s->v0rec);
-	} else if (s->store) {
+	if (s->store) {
 		struct jstore_reader_stats rs;
 
 		jstore_reader_stats(s->store, &rs);
@@ -220,16 +201,9 @@ static int open_store(struct jsource *s, const char *const *paths, size_t n, boo
 
 static int open_current(struct jsource *s)
 {
-	const struct item *it = &s->items[s->cur];
-	int err;
+	const char *p = s->items[s->cur].path;
+	int err = open_store(s, &p, 1, false);
 
-	if (it->kind == ITEM_V0) {
-		err = journal_reader_open_err(&s->v0, it->path, s->o.err, s->o.prefix);
-	} else {
-		const char *p = it->path;
-
-		err = open_store(s, &p, 1, false);
-	}
 	if (!err)
 		s->cur_open = true;
 	return err;
@@ -380,11 +354,11 @@ static int follow_reopen(struct jsource *s)
 int jsource_next(struct jsource *s, struct journal_record *rec)
 {
 	for (;;) {
+		struct jstore_record jr;
 		int ret;
 
 		if (s->cur >= s->n_items) {
-			if (!s->o.follow || !s->n_items ||
-			    s->items[s->n_items - 1].kind != ITEM_STORE)
+			if (!s->o.follow || !s->n_items)
 				return 0;
 			/* Follow: poll the last directory again from where we are. */
 			s->following = true;
@@ -403,34 +377,23 @@ int jsource_next(struct jsource *s, struct journal_record *rec)
 			if (ret)
 				return ret;
 		}
-		if (s->items[s->cur].kind == ITEM_V0) {
-			ret = journal_read(&s->v0, &s->v0rec);
-			if (ret > 0) {
-				*rec = s->v0rec;
-				s->st.records++;
-				return 1;
+		while ((ret = jstore_read(s->store, &jr)) > 0) {
+			ret = track_segment(s, &jr);
+			if (ret < 0)
+				break;
+			if (s->following && jr.seq <= s->last_seq) {
+				/* Returned before; its definitions are needed again. */
+				if (jr.type == JRECORD_TYPE_DECISION)
+					(void)jrecord_table_feed(s->table, jr.payload, jr.len,
+								 NULL, 0);
+				continue;
 			}
-		} else {
-			struct jstore_record jr;
-
-			while ((ret = jstore_read(s->store, &jr)) > 0) {
-				ret = track_segment(s, &jr);
-				if (ret < 0)
-					break;
-				if (s->following && jr.seq <= s->last_seq) {
-					/* Returned before; its definitions are needed again. */
-					if (jr.type == JRECORD_TYPE_DECISION)
-						(void)jrecord_table_feed(s->table, jr.payload, jr.len,
-									 NULL, 0);
-					continue;
-				}
-				ret = take_store_record(s, &jr, rec);
-				if (ret)
-					break;
-			}
-			if (ret > 0)
-				return 1;
+			ret = take_store_record(s, &jr, rec);
+			if (ret)
+				break;
 		}
+		if (ret > 0)
+			return 1;
 		if (ret < 0)
 			return ret;
 		close_current(s);

@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Decisions read back from journals, whatever they are: journal-store
- * directories or segment files (plain or gzip, told apart by content) and
- * the old version-0 text log (decisions.log). Damage is reported (to err,
+ * Decisions read back from journals: journal-store directories or segment
+ * files (plain or gzip, told apart by content). Damage is reported (to err,
  * "prefix: ...") and skipped: every intact record is still returned. Used by
  * replay, what-if, export and the benchmarks.
- *
- * A directory holding both is read old to new: decisions.log, then the
- * segments (the daemon wrote the text log before it wrote segments).
  */
 #ifndef ACTGATE_JSOURCE_H
 #define ACTGATE_JSOURCE_H
@@ -17,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "journal/v0.h"
+#include "journal/decision.h"
 
 struct jquery_filter;
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "actgate/abi.h"
-#include "journal/v0.h"
+#include "journal/decision.h"
 #include "policy/policytest.h"
 
 /* ---- running ---- */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* actgate replay: filters, the exact table and JSON output, and failures. */
-#include <errno.h>
-#include <ftw.h>
+/*
+ * actgate replay: the exact table and JSON output, filters, --stats, --tree,
+ * --what-if, and failures.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,22 +14,13 @@
 
 #include <cmocka.h>
 
-#include "test_tree.h"
-
-#include <linux/types.h>
-#include "actgate/abi.h"
-
+#include "test_journal.h"
 #include "cli/replay.h"
-#include "journal/v0.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	char *out;
-	size_t out_len;
-	char *err;
-	size_t err_len;
-};
+#include "cli/whatif.h"
+#include "journal/query.h"
+#include "policy/parse.h"
+#include "policy/policy.h"
+#include "util/diag.h"
 
 static void set(char **field, const char *value)
 {
@@ -106,60 +98,46 @@ static void make_records(struct journal_record r[4])
 	set(&r[3].target, "/tmp/evil\nFAKE ROW\x1b[2J\\");
 }
 
-static int setup(void **state)
+/* n records through the daemon's sink, record i being r[pick(i)]. */
+static int write_records(struct fixture *fx, struct journal_record *r, size_t n,
+			 size_t (*pick)(size_t))
 {
-	struct journal_record r[4];
-	struct journal_writer w;
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	int i;
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key };
+	uint64_t written, lost;
+	struct jsink *s;
 
-	if (!fx)
+	if (jsink_open(&s, &cfg))
 		return -1;
-	strcpy(fx->dir, "/tmp/actgate-test-replay-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	for (size_t i = 0; i < n; i++)
+		jsink_append(s, &r[pick ? pick(i) : i]);
+	jsink_counts(s, &written, &lost);
+	if (jsink_close(s) || lost)
 		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/%s", fx->dir, JOURNAL_FILE_NAME);
-	make_records(r);
-	if (journal_writer_open(&w, fx->dir))
-		return -1;
-	for (i = 0; i < 4; i++) {
-		if (journal_append(&w, &r[i]))
-			return -1;
-		journal_record_clear(&r[i]);
-	}
-	journal_writer_close(&w);
-	*state = fx;
 	return 0;
 }
 
-static int teardown(void **state)
+/* The journal holds the four records. */
+static int setup_four_records(void **state)
 {
-	struct fixture *fx = *state;
+	struct journal_record r[4];
+	int i, err = setup(state);
 
-	remove_tree(fx->dir);
-	free(fx->out);
-	free(fx->err);
-	free(fx);
-	return 0;
+	if (err)
+		return err;
+	make_records(r);
+	err = write_records(*state, r, 4, NULL);
+	for (i = 0; i < 4; i++)
+		journal_record_clear(&r[i]);
+	return err;
 }
 
 /* Run replay on path with f; output and messages land in fx->out and fx->err. */
 static int run(struct fixture *fx, const char *path, const struct jquery_filter *f, bool json)
 {
-	FILE *out, *err;
-	int ret;
+	struct replay_options o = { .paths = &path, .n_paths = 1, .filter = f,
+				    .output = json ? REPLAY_JSON : REPLAY_TABLE };
 
-	free(fx->out);
-	free(fx->err);
-	fx->out = fx->err = NULL;
-	out = open_memstream(&fx->out, &fx->out_len);
-	err = open_memstream(&fx->err, &fx->err_len);
-	assert_non_null(out);
-	assert_non_null(err);
-	ret = replay_run(path, f, json, out, err);
-	fclose(out);
-	fclose(err);
-	return ret;
+	return replay(fx, &o);
 }
 
 #define HEADER                                                                                   \
@@ -209,60 +187,6 @@ static int run(struct fixture *fx, const char *path, const struct jquery_filter 
 	"\"uid\":0,\"comm\":\"\\ufffd\",\"target\":\"/tmp/evil\\u000aFAKE ROW\\u001b[2J\\\\\","     \
 	"\"access\":\"\",\"rule\":\"x\",\"policy\":\"\",\"principal\":\"\",\"labels\":{},\"generation\":0}\n"
 
-static void test_format_time(void **state)
-{
-	char buf[JQUERY_TIME_SIZE];
-
-	(void)state;
-	jquery_format_time(1795871657123456789ull, buf);
-	assert_string_equal(buf, "2026-11-28T13:14:17.123Z");
-	jquery_format_time(0, buf);
-	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-	jquery_format_time(1999999999ull, buf);
-	assert_string_equal(buf, "1970-01-01T00:00:01.999Z");
-	jquery_format_time(UINT64_MAX, buf);
-	assert_string_equal(buf, "2554-07-21T23:34:33.709Z");
-}
-
-static void test_filter_match(void **state)
-{
-	struct journal_record r[4];
-	struct jquery_filter f = JQUERY_FILTER_ANY;
-	int i;
-
-	(void)state;
-	make_records(r);
-	for (i = 0; i < 4; i++) {
-		assert_true(jquery_match(NULL, &r[i]));
-		assert_true(jquery_match(&f, &r[i]));
-	}
-	f.workload_glob = "ci-*";
-	assert_true(jquery_match(&f, &r[0]));
-	assert_false(jquery_match(&f, &r[1]));
-	assert_true(jquery_match(&f, &r[2]));
-	assert_false(jquery_match(&f, &r[3])); /* no workload */
-	f.workload_glob = "*";
-	assert_true(jquery_match(&f, &r[3]));
-	f.workload_glob = "web-[a-f]*-x";
-	assert_true(jquery_match(&f, &r[1]));
-	f.workload_glob = "ci-runne";
-	assert_false(jquery_match(&f, &r[0]));
-	f.workload_glob = NULL;
-	f.action = ACTGATE_ACTION_CONNECT;
-	assert_false(jquery_match(&f, &r[0]));
-	assert_true(jquery_match(&f, &r[2]));
-	f.action = -1;
-	f.verdict = ACTGATE_VERDICT_ALLOW;
-	assert_false(jquery_match(&f, &r[0]));
-	assert_true(jquery_match(&f, &r[1]));
-	assert_false(jquery_match(&f, &r[2]));
-	assert_true(jquery_match(&f, &r[3]));
-	f.workload_glob = "ci-*";
-	assert_false(jquery_match(&f, &r[1]));
-	for (i = 0; i < 4; i++)
-		journal_record_clear(&r[i]);
-}
-
 static void test_table(void **state)
 {
 	struct fixture *fx = *state;
@@ -275,8 +199,11 @@ static void test_table(void **state)
 static void test_json(void **state)
 {
 	struct fixture *fx = *state;
+	char path[128];
 
-	assert_int_equal(run(fx, fx->path, NULL, true), 0);
+	/* A segment file given by name, compressed when the sink closed it. */
+	snprintf(path, sizeof(path), "%s/journal-%016x.seg.gz", fx->dir, 1);
+	assert_int_equal(run(fx, path, NULL, true), 0);
 	assert_string_equal(fx->out, JSON0 JSON1 JSON2 JSON3);
 	assert_string_equal(fx->err, "");
 }
@@ -317,30 +244,11 @@ static void test_filters_in_output(void **state)
 	assert_string_equal(fx->err, "");
 }
 
-static void test_skipped_lines_reported(void **state)
-{
-	struct fixture *fx = *state;
-	char expect[1024];
-	FILE *f;
-
-	f = fopen(fx->path, "ae");
-	assert_non_null(f);
-	fputs("not a record\n1\texec", f);
-	fclose(f);
-	assert_int_equal(run(fx, fx->dir, NULL, true), 0);
-	assert_string_equal(fx->out, JSON0 JSON1 JSON2 JSON3);
-	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s:6: skipped a malformed line: 1 tab-separated fields, "
-		 "expected 21 (or 20)\n"
-		 "actgate: replay: %s:7: skipped a torn last line (no newline: its write was cut short)\n"
-		 "actgate: replay: %s: skipped 2 malformed or torn lines\n",
-		 fx->path, fx->path, fx->path);
-	assert_string_equal(fx->err, expect);
-}
-
 static void test_failures(void **state)
 {
 	struct fixture *fx = *state;
+	const char *dir = fx->dir;
+	struct replay_options o = { .paths = &dir, .n_paths = 1, .output = REPLAY_JSON };
 	char path[128], expect[512];
 	FILE *full, *err;
 	char *said = NULL;
@@ -357,8 +265,7 @@ static void test_failures(void **state)
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(run(fx, path, NULL, false), -ENOENT);
 	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s: no journal here (no journal-*.seg files, no decisions.log)\n",
-		 path);
+		 "actgate: replay: %s: no journal here (no journal-*.seg files)\n", path);
 	assert_string_equal(fx->err, expect);
 
 	snprintf(path, sizeof(path), "%s/passwd", fx->dir);
@@ -367,9 +274,8 @@ static void test_failures(void **state)
 	fputs("root:x:0:0::/root:/bin/sh\n", full);
 	fclose(full);
 	assert_int_equal(run(fx, path, NULL, true), -EINVAL);
-	snprintf(expect, sizeof(expect),
-		 "actgate: replay: %s: not an actgate journal (neither a journal segment nor a "
-		 "version-0 decisions.log)\n", path);
+	snprintf(expect, sizeof(expect), "actgate: replay: %s: not an actgate journal segment\n",
+		 path);
 	assert_string_equal(fx->err, expect);
 	assert_string_equal(fx->out, "");
 
@@ -379,7 +285,7 @@ static void test_failures(void **state)
 		skip();
 	err = open_memstream(&said, &said_len);
 	assert_non_null(err);
-	assert_int_equal(replay_run(fx->dir, NULL, true, full, err), -ENOSPC);
+	assert_int_equal(replay_execute(&o, full, err), -ENOSPC);
 	fclose(full);
 	fclose(err);
 	snprintf(expect, sizeof(expect),
@@ -388,22 +294,22 @@ static void test_failures(void **state)
 	free(said);
 }
 
+/* Every fourth record is the open. */
+static size_t mostly_exec(size_t i)
+{
+	return i % 4 == 1 ? 1 : 0;
+}
+
 static void test_many_records_stream(void **state)
 {
 	struct fixture *fx = *state;
 	struct journal_record r[4];
 	struct jquery_filter f = JQUERY_FILTER_ANY;
-	struct journal_writer w;
 	char *p;
 	int i, lines = 0;
 
 	make_records(r);
-	assert_int_equal(journal_writer_open(&w, fx->dir), 0);
-	for (i = 0; i < 20000; i++) {
-		r[0].time_ns++;
-		assert_int_equal(journal_append(&w, &r[i % 4 == 1 ? 1 : 0]), 0);
-	}
-	journal_writer_close(&w);
+	assert_int_equal(write_records(fx, r, 20000, mostly_exec), 0);
 	f.action = ACTGATE_ACTION_OPEN;
 	assert_int_equal(run(fx, fx->dir, &f, false), 0);
 	for (p = fx->out; (p = strchr(p, '\n')); p++)
@@ -413,18 +319,175 @@ static void test_many_records_stream(void **state)
 		journal_record_clear(&r[i]);
 }
 
+static void test_filters(void **state)
+{
+	struct fixture *fx = *state;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
+	const char *team_b[] = { "team=b" }, *both[] = { "team=b", "env=ci" }, *none[] = { "team" };
+
+	write_with_sink(fx, 20);
+	assert_int_equal(json_lines(fx, &f), 20);
+	f.since_ns = T0 + 5000000000ull;
+	assert_int_equal(json_lines(fx, &f), 15);
+	f.until_ns = T0 + 10000000000ull;
+	assert_int_equal(json_lines(fx, &f), 5);
+	f = JQUERY_FILTER_ANY;
+	f.principal = "bob";
+	assert_int_equal(json_lines(fx, &f), 10);
+	f.principal = "bo";
+	assert_int_equal(json_lines(fx, &f), 0);
+	f = JQUERY_FILTER_ANY;
+	f.labels = team_b;
+	f.n_labels = 1;
+	assert_int_equal(json_lines(fx, &f), 10);
+	f.labels = both;
+	f.n_labels = 2;
+	assert_int_equal(json_lines(fx, &f), 10);
+	f.labels = none; /* "team" alone means an empty value: no record has it */
+	f.n_labels = 1;
+	assert_int_equal(json_lines(fx, &f), 0);
+	f = JQUERY_FILTER_ANY;
+	f.rule_glob = "ci:*.deny\\[*\\]";
+	assert_int_equal(json_lines(fx, &f), 8);
+	f = JQUERY_FILTER_ANY;
+	f.target_glob = "/usr/bin/*";
+	assert_int_equal(json_lines(fx, &f), 8);
+	f = JQUERY_FILTER_ANY;
+	f.pid = 1003;
+	assert_int_equal(json_lines(fx, &f), 4);
+	assert_null(strstr(fx->out, "\"pid\":1002"));
+	f.action = ACTGATE_ACTION_CONNECT;
+	f.workload_glob = "ci:t*";
+	assert_int_equal(json_lines(fx, &f), 2);
+}
+
+static void test_stats(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct replay_options o = { .paths = paths, .n_paths = 1, .output = REPLAY_STATS };
+
+	write_with_sink(fx, 10);
+	assert_int_equal(replay(fx, &o), 0);
+	assert_string_equal(fx->out,
+			    "WORKLOAD  ACTION    VERDICT              COUNT\n"
+			    "ci:build  exec      allow                    2\n"
+			    "ci:build  exec      deny                     1\n"
+			    "ci:build  open      deny                     1\n"
+			    "ci:build  connect   allow                    1\n"
+			    "ci:test   exec      allow                    2\n"
+			    "ci:test   exec      deny                     1\n"
+			    "ci:test   open      deny                     1\n"
+			    "ci:test   connect   allow                    1\n"
+			    "total                                       10\n");
+	o.output = REPLAY_STATS_JSON;
+	assert_int_equal(replay(fx, &o), 0);
+	assert_int_equal(count_lines(fx->out), 8);
+	assert_non_null(strstr(fx->out, "{\"workload\":\"ci:build\",\"action\":\"exec\","
+					"\"verdict\":\"allow\",\"enforced\":true,\"count\":2}\n"));
+}
+
+static void test_tree(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct replay_options o = { .paths = paths, .n_paths = 1, .output = REPLAY_TREE,
+				    .tree_workload = "ci:build" };
+
+	write_with_sink(fx, 10);
+	assert_int_equal(replay(fx, &o), 0);
+	/* 1000 (/bin/sh, parent 900 not seen) is the root; 1001..1004 are its children. */
+	assert_string_equal(
+		fx->out,
+		"workload ci:build\n"
+		"1000 /bin/sh (ppid 900, uid 1000)\n"
+		"    2026-11-28T13:14:17.000Z  exec              allow         /bin/sh                           ci:exec.default\n"
+		"  `- 1001 sh (ppid 1000, uid 1000)\n"
+		"         2026-11-28T13:14:18.000Z  exec              deny          /usr/bin/curl                     ci:exec.deny[0]\n"
+		"  `- 1002 sh (ppid 1000, uid 1000)\n"
+		"         2026-11-28T13:14:19.000Z  open(read)        deny          /etc/shadow                       ci:open.deny[0]\n"
+		"  `- 1003 sh (ppid 1000, uid 1000)\n"
+		"         2026-11-28T13:14:20.000Z  connect           allow         10.0.0.1:443/tcp                  ci:exec.default\n"
+		"  `- 1004 /usr/bin/git (ppid 1000, uid 1000)\n"
+		"         2026-11-28T13:14:21.000Z  exec              allow         /usr/bin/git                      ci:exec.default\n");
+	o.tree_workload = "nobody";
+	assert_int_equal(replay(fx, &o), 0);
+	assert_string_equal(fx->out, "");
+	assert_non_null(strstr(fx->err, "no matching record"));
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_what_if(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct replay_options o = { .paths = paths, .n_paths = 1 };
+	struct policy_set set = { 0 };
+	struct diag_list diags = { 0 };
+	struct whatif_totals t;
+	char file[256];
+	FILE *out, *err;
+
+	write_with_sink(fx, 10);
+	assert_int_equal(mkdir(fx->policies, 0700), 0);
+	snprintf(file, sizeof(file), "%s/ci.yaml", fx->policies);
+	/* curl is allowed now, git denied; only ci:build is selected. */
+	write_file(file, "apiVersion: actgate.dev/v1\n"
+			 "kind: Policy\n"
+			 "metadata: {name: ci2}\n"
+			 "spec:\n"
+			 "  selector: {workloads: [\"ci:build\"]}\n"
+			 "  exec: {default: allow, deny: [/usr/bin/git]}\n"
+			 "  open: {default: allow, deny: [/etc/shadow]}\n"
+			 "  connect: {default: allow}\n");
+	assert_int_equal(policy_load_dir(fx->policies, &set, &diags), 0);
+	open_streams(fx, &out, &err);
+	assert_int_equal(replay_what_if(&o, &set, false, &t, out, err), 0);
+	fclose(out);
+	fclose(err);
+	assert_int_equal(t.records, 10);
+	assert_int_equal(t.now_allowed, 1); /* curl */
+	assert_int_equal(t.now_denied, 1);  /* git */
+	assert_int_equal(t.same, 3);
+	assert_int_equal(t.skipped, 5);     /* ci:test: no candidate selects it */
+	assert_non_null(strstr(fx->out, "deny->allow   /usr/bin/curl                     ci2:exec.default\n"));
+	assert_non_null(strstr(fx->out, "allow->deny   /usr/bin/git                      ci2:exec.deny[0]\n"));
+	assert_non_null(strstr(fx->out, "what-if: 10 decisions: 2 would change (1 allow->deny, 1 deny->allow), 3 the same, 5 not decided again"));
+	open_streams(fx, &out, &err);
+	assert_int_equal(replay_what_if(&o, &set, true, &t, out, err), 0);
+	fclose(out);
+	fclose(err);
+	assert_int_equal(count_lines(fx->out), 3);
+	assert_non_null(strstr(fx->out, "\"what_if\":\"now-denied\",\"what_if_verdict\":\"deny\","
+					"\"what_if_mode\":\"enforce\",\"what_if_rule\":\"ci2:exec.deny[0]\","
+					"\"what_if_policy\":\"ci2\"}"));
+	assert_non_null(strstr(fx->out, "{\"summary\":true,\"records\":10,\"same\":3,\"now_denied\":1,"
+					"\"now_allowed\":1,\"skipped\":5}\n"));
+	policy_set_free(&set);
+	diag_list_free(&diags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_time),
-		cmocka_unit_test(test_filter_match),
-		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_filters_in_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_skipped_lines_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_records_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table, setup_four_records, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup_four_records, teardown),
+		cmocka_unit_test_setup_teardown(test_filters_in_output, setup_four_records, teardown),
+		cmocka_unit_test_setup_teardown(test_failures, setup_four_records, teardown),
+		cmocka_unit_test_setup_teardown(test_many_records_stream, setup_four_records, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_what_if, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("cli/replay", tests, NULL, NULL);
 }

@@ -1585,7 +1585,7 @@ static void test_documented_python_reader(void **state)
 	char doc[512], script[256], cmd[1024], out[256];
 	struct jstore_verify_result res;
 	struct jstore_options o;
-	size_t root_len = strlen(self) - strlen("tests/unit/test_jstore.c");
+	size_t root_len = strlen(self) - strlen("tests/unit/test_journal_store.c");
 	struct victim v;
 	FILE *in, *py, *p;
 	bool inside = false;
