@@ -36,11 +36,6 @@ static const struct ocsf_class ocsf_classes[ACTGATE_ACTION_COUNT] = {
 	[ACTGATE_ACTION_TAMPER] = { 1007, 1, 99, "Process Activity", "System Activity", "Other" },
 };
 
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
 /* "1.2.3.4:443/tcp" or "[::1]:80/udp" into ip, port and protocol; false if not that shape. */
 static bool split_endpoint(const char *target, char *ip, size_t ip_size, unsigned *port,
 			   char *proto, size_t proto_size)

@@ -23,11 +23,6 @@
 struct jsource;
 struct replay_options;
 
-static inline const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
 /* A growable buffer reused across records, so the table costs no allocation per row. */
 struct scratch {
 	char *p;

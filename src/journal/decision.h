@@ -51,6 +51,12 @@ struct journal_record {
 /* Free rec's strings and zero it. */
 void journal_record_clear(struct journal_record *rec);
 
+/* A record's text field as printed: "" where the journal had none. */
+static inline const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 /*
  * The target of a kernel decision record of size bytes, as the journal
  * names it, into out (JOURNAL_TARGET_SIZE is always enough): exec and open

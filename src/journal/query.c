@@ -33,11 +33,6 @@ static bool has_label(const char *labels, const char *want)
 	return false;
 }
 
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
 bool jquery_match(const struct jquery_filter *f, const struct journal_record *rec)
 {
 	if (!f)
