@@ -18,7 +18,6 @@
 #include "signals/store.h"
 #include "util/duration.h"
 #include "util/json.h"
-#include "util/yamltree.h"
 
 static void signal_usage(FILE *out)
 {
@@ -257,25 +256,31 @@ cleanup:
 	return ret;
 }
 
-/* Read all of FILE or standard input ("-"), up to CAEP_TOKEN_MAX and one past. */
+/*
+ * Read all of FILE or standard input ("-"), up to CAEP_TOKEN_MAX and one past
+ * (so that the parser can say "too long"). A pipe is fine here (`signal ingest
+ * <(producer)`): the operator named it, and reading blocks only this command.
+ */
 static int read_input(const char *path, char **text, size_t *len)
 {
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	size_t cap = 0;
-	FILE *f;
+	int err = 0;
 
-	if (strcmp(path, "-"))
-		return ytree_read_file(path, text, len);
-	f = stdin;
 	*text = NULL;
 	*len = 0;
+	if (!f)
+		return -errno;
 	for (;;) {
 		size_t n;
 
 		if (*len + 4096 + 1 > cap) {
 			char *grown = realloc(*text, cap = *len + 65536);
 
-			if (!grown)
-				return -ENOMEM;
+			if (!grown) {
+				err = -ENOMEM;
+				goto out;
+			}
 			*text = grown;
 		}
 		n = fread(*text + *len, 1, cap - *len - 1, f);
@@ -284,7 +289,13 @@ static int read_input(const char *path, char **text, size_t *len)
 			break;
 	}
 	(*text)[*len] = '\0';
-	return ferror(f) ? -EIO : 0;
+	/* fread of a directory fails with EISDIR. */
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+out:
+	if (f != stdin)
+		fclose(f);
+	return err;
 }
 
 static int cmd_ingest(int argc, char **argv)

@@ -379,7 +379,7 @@ int policy_parse_file(const char *path, struct policy_set *set, struct diag_list
 	err = ytree_read_file(path, &text, &len);
 	if (err) {
 		if (diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read policy file: %s",
-			     strerror(-err)))
+			     ytree_read_error(err)))
 			err = -ENOMEM;
 		return err;
 	}
@@ -504,7 +504,7 @@ int policy_sources_read_dir(const char *dir, struct policy_sources *src, struct 
 		ret = ytree_read_file(path, &text, &len);
 		if (ret) {
 			if (diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read policy file: %s",
-				     strerror(-ret)))
+				     ytree_read_error(ret)))
 				ret = -ENOMEM;
 			free(path);
 		} else {

@@ -792,7 +792,8 @@ int policytest_parse_file(const char *path, struct policytest_file *tf, struct d
 	goto cleanup;
 
 unreadable:
-	if (diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read test file: %s", strerror(-err)))
+	if (diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read test file: %s",
+		     ytree_read_error(err)))
 		err = -ENOMEM;
 	else
 		err = -EINVAL;

@@ -509,6 +509,13 @@ int ytree_parse(struct ytree_ctx *ctx, const char *text, size_t len,
 	return err;
 }
 
+const char *ytree_read_error(int err)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	return strerror(-err);
+}
+
 int ytree_read_file(const char *path, char **text, size_t *len)
 {
 	const size_t max = YTREE_MAX_BYTES;
@@ -519,15 +526,20 @@ int ytree_read_file(const char *path, char **text, size_t *len)
 
 	*text = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Non-blocking, so that a FIFO or a device named like a policy cannot
+	 * hang the reader (the daemon's load and reload use it too); only a
+	 * regular file is read.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
 		err = -errno;
 		goto cleanup;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
+	if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto cleanup;
 	}
 	buf = malloc(max + 2);

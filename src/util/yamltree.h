@@ -132,10 +132,14 @@ int ytree_parse(struct ytree_ctx *ctx, const char *text, size_t len,
 /*
  * Read a file whole, up to YTREE_MAX_BYTES and one past them (so that
  * ytree_parse can say "too long"), into *text (NUL-terminated, to be freed)
- * and *len. Returns 0, -EISDIR for a directory, -ENOMEM, or -errno of open
- * or read.
+ * and *len. Returns 0, -EISDIR for a directory, -EINVAL for anything else
+ * that is not a regular file (a FIFO, a socket, a device: never read, so they
+ * cannot hang the caller), -ENOMEM, or -errno of open or read.
  */
 int ytree_read_file(const char *path, char **text, size_t *len);
+
+/* What ytree_read_file's error means, for a message. */
+const char *ytree_read_error(int err);
 
 /* Does name end in suffix, with something before it? */
 bool ytree_has_suffix(const char *name, const char *suffix);

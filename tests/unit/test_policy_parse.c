@@ -696,6 +696,37 @@ static void test_load_dir(void **state)
 	parsed_free(&p);
 }
 
+/*
+ * A FIFO named like a policy is refused, not opened for a blocking read: the
+ * daemon's load and reload use this reader, and a writer that never comes
+ * would hang them. alarm() turns a regression into a failure, not a hang.
+ */
+static void test_not_regular_files(void **state)
+{
+	char dir[] = "/tmp/actgate-test-XXXXXX";
+	struct parsed p = { 0 };
+	char path[512], *out;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(20);
+	assert_int_equal(policy_parse_file(path, &p.set, &p.diags), -EINVAL);
+	out = printed(&p.diags);
+	assert_non_null(strstr(out, "/fifo.yaml: error: cannot read policy file: not a regular file\n"));
+	free(out);
+	diag_list_free(&p.diags);
+
+	write_file(dir, "a.yaml", doc_a);
+	assert_int_equal(policy_load_dir(dir, &p.set, &p.diags), -EINVAL);
+	assert_int_equal(p.set.count, 0);
+	assert_int_equal(p.diags.errors, 1);
+	alarm(0);
+	parsed_free(&p);
+	remove_tree(dir);
+}
+
 static void test_shipped_policies(void **state)
 {
 	static const char *const files[] = { "policies/ci-runner.yaml", "policies/agent-sandbox.yaml" };
@@ -739,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_load_dir),
+		cmocka_unit_test(test_not_regular_files),
 		cmocka_unit_test(test_shipped_policies),
 	};
 
