@@ -92,7 +92,7 @@ struct daemon {
 	struct enforcer enforcer;
 	struct jsink *journal;
 	struct workload_table workloads;
-	struct path_watch paths;
+	struct pathwatch paths;
 	uint64_t path_check_at_ns; /* when to check the rule paths again; 0: not due */
 	bool path_rewatch;        /* and to watch their ways again (something changed there) */
 	char cgroup_mount[PATH_MAX];
@@ -1062,9 +1062,9 @@ static void follow_paths(struct daemon *d)
 {
 	char changed[PATH_MAX];
 
-	if (path_watch_set(&d->paths, &d->current.image)) {
+	if (pathwatch_set(&d->paths, &d->current.image)) {
 		d->path_rewatch = true; /* logged; try again at the next check */
-	} else if (path_watch_stale(&d->paths, changed, sizeof(changed)) == 0) {
+	} else if (pathwatch_stale(&d->paths, changed, sizeof(changed)) == 0) {
 		return;
 	}
 	d->path_check_at_ns = mono_ns() + PATH_SETTLE_NS;
@@ -1391,7 +1391,7 @@ static void check_paths(struct daemon *d)
 	char changed[PATH_MAX], *report = NULL;
 
 	d->path_check_at_ns = 0;
-	if (!path_watch_stale(&d->paths, changed, sizeof(changed))) {
+	if (!pathwatch_stale(&d->paths, changed, sizeof(changed))) {
 		/* Directories may have appeared on the way to missing paths: watch them too. */
 		if (d->path_rewatch)
 			follow_paths(d);
@@ -1509,7 +1509,7 @@ static int serve(struct daemon *d)
 				handle_signal(d);
 			else if (tag == 3)
 				accept_client(d);
-			else if (tag == 4 && path_watch_read_events(&d->paths))
+			else if (tag == 4 && pathwatch_read_events(&d->paths))
 				check_paths_soon(d, true);
 			else if (tag == 5)
 				check_paths_soon(d, true); /* a mount or unmount */
@@ -1761,7 +1761,7 @@ int daemon_run(const struct daemon_config *cfg)
 		}
 	}
 	/* Before adoption, whose reload follows the new generation's paths. */
-	err = path_watch_open(&d->paths);
+	err = pathwatch_open(&d->paths);
 	if (err)
 		goto out;
 	{
@@ -1841,7 +1841,7 @@ out:
 		close(d->epoll_fd);
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
-	path_watch_close(&d->paths);
+	pathwatch_close(&d->paths);
 	jsink_close(d->journal);
 	sigctl_free(&d->sig);
 	discovery_free(&d->discovery);
