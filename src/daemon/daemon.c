@@ -635,8 +635,7 @@ static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	if (cred.uid != 0 && !(d->socket_gid && control_peer_in_group(cred.pid, cred.gid,
-								      d->socket_gid))) {
+	if (cred.uid != 0 && !(d->socket_gid && peer_in_group(cred.pid, cred.gid, d->socket_gid))) {
 		snprintf(why, why_size,
 			 "permission denied: control requests need uid 0%s (peer uid %u)",
 			 d->socket_gid ? " or the socket's group" : "", cred.uid);
@@ -1754,7 +1753,7 @@ int daemon_run(const struct daemon_config *cfg)
 		goto out;
 	}
 	if (cfg->socket_group) {
-		err = control_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
+		err = peer_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
 		if (err) {
 			log_error("control", "--socket-group %s: %s", cfg->socket_group, why);
 			goto out;

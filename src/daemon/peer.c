@@ -7,7 +7,7 @@
 
 #include "daemon/peer.h"
 
-int control_group_resolve(const char *name, gid_t *gid, char *why, size_t why_size)
+int peer_group_resolve(const char *name, gid_t *gid, char *why, size_t why_size)
 {
 	struct group *g;
 	char *end;
@@ -32,7 +32,7 @@ int control_group_resolve(const char *name, gid_t *gid, char *why, size_t why_si
 	return 0;
 }
 
-bool control_status_has_group(const char *status, gid_t gid)
+bool peer_status_has_group(const char *status, gid_t gid)
 {
 	const char *line = strstr(status, "\nGroups:");
 
@@ -55,7 +55,7 @@ bool control_status_has_group(const char *status, gid_t gid)
 	return false;
 }
 
-bool control_peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
+bool peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
 {
 	char path[64], buf[8192];
 	size_t n;
@@ -71,5 +71,5 @@ bool control_peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
 	n = fread(buf + 1, 1, sizeof(buf) - 2, f);
 	fclose(f);
 	buf[n + 1] = '\0';
-	return control_status_has_group(buf, gid);
+	return peer_status_has_group(buf, gid);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Grant targets, control-protocol numbers and reasons, and the socket group check. */
+/* Grant targets, control-protocol numbers and reasons. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 
-#include "daemon/peer.h"
 #include "signals/grants.h"
 
 /* A file system of three files: /usr/bin/tool, /etc/secret (a regular file), /run/s.sock, /etc. */
@@ -186,43 +185,12 @@ static void test_actions_ms_reasons(void **state)
 	assert_string_equal(why, "the reason contains a control character (\\x09) at byte 2");
 }
 
-static void test_status_groups(void **state)
-{
-	static const char status[] = "\nName:\tsh\nUid:\t1000\t1000\t1000\t1000\n"
-				     "Groups:\t4 24 1001 \nNSpid:\t42\n";
-
-	(void)state;
-	assert_true(control_status_has_group(status, 1001));
-	assert_true(control_status_has_group(status, 4));
-	assert_false(control_status_has_group(status, 100));
-	assert_false(control_status_has_group(status, 42)); /* NSpid, not a group */
-	assert_false(control_status_has_group("\nGroups:\t\nNSpid:\t5\n", 5));
-	assert_false(control_status_has_group("\nName:\tx\n", 0));
-}
-
-static void test_group_resolve(void **state)
-{
-	gid_t gid = 1;
-	char why[256];
-
-	(void)state;
-	assert_int_equal(control_group_resolve("0", &gid, why, sizeof(why)), 0);
-	assert_int_equal(gid, 0);
-	assert_int_equal(control_group_resolve("1234", &gid, why, sizeof(why)), 0);
-	assert_int_equal(gid, 1234);
-	assert_int_equal(control_group_resolve("", &gid, why, sizeof(why)), -EINVAL);
-	assert_int_equal(control_group_resolve("no-such-group-xyz", &gid, why, sizeof(why)),
-			 -ENOENT);
-	assert_string_equal(why, "no group named \"no-such-group-xyz\"");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_targets),	   cmocka_unit_test(test_file_target_errors),
 		cmocka_unit_test(test_net_targets),	   cmocka_unit_test(test_net_target_errors),
-		cmocka_unit_test(test_actions_ms_reasons), cmocka_unit_test(test_status_groups),
-		cmocka_unit_test(test_group_resolve),
+		cmocka_unit_test(test_actions_ms_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
