@@ -621,49 +621,6 @@ static void handle_reload(struct daemon *d, int fd)
 	free(report);
 }
 
-/*
- * Refuse peers that are not root (or of --socket-group), and peers inside a
- * governed workload: by their cgroup, and by the kernel's mark, which a
- * governed task keeps even after it moved to another cgroup.
- */
-static int check_peer(struct daemon *d, int fd, char *why, size_t why_size)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char path[PATH_MAX];
-	int err;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	if (cred.uid != 0 && !(d->socket_gid && peer_in_group(cred.pid, cred.gid, d->socket_gid))) {
-		snprintf(why, why_size,
-			 "permission denied: control requests need uid 0%s (peer uid %u)",
-			 d->socket_gid ? " or the socket's group" : "", cred.uid);
-		return -EPERM;
-	}
-	err = cgroup_of_pid(cred.pid, path, sizeof(path));
-	if (err) {
-		snprintf(why, why_size, "cannot read the cgroup of peer pid %d: %s", cred.pid,
-			 strerror(-err));
-		return err;
-	}
-	/* A workload may not lift or change its own restrictions. */
-	if (workload_table_find_cgroup(&d->workloads, path)) {
-		snprintf(why, why_size,
-			 "permission denied: the request comes from inside governed cgroup %.300s",
-			 path);
-		return -EPERM;
-	}
-	err = enforcer_task_governed(&d->enforcer, cred.pid);
-	if (err) {
-		snprintf(why, why_size, "permission denied: %s",
-			 err > 0 ? "the request comes from a governed workload's process"
-				 : "cannot tell whether the peer is governed");
-		return -EPERM;
-	}
-	return 0;
-}
-
 /* A key a verb does not know is refused: a misspelt option must not pass unnoticed. */
 static int check_keys(const struct json_msg *msg, const char *verb, char *why, size_t why_size)
 {
@@ -692,7 +649,7 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	char why[512];
 	const char *verb;
 
-	if (check_peer(d, fd, why, sizeof(why))) {
+	if (peer_check(fd, d->socket_gid, &d->workloads, &d->enforcer, why, sizeof(why))) {
 		reply_error(fd, "%s", why);
 		return;
 	}
