@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/control.h"
 #include "daemon/control_signals.h"
 #include "journal/v0.h"
 #include "policy/compile.h"
@@ -31,79 +32,6 @@
 #define GRANT_KEEP_EXPIRED_NS (60ull * 1000000000ull)
 #define SPOOL_SCAN_NS (200ull * 1000000ull)
 #define SPOOL_FILE_MAX (JSON_MSG_MAX / 2)
-
-/* ---- replies ---- */
-
-static void send_line(int fd, struct json_out *j)
-{
-	json_object_end(j);
-	if (j->error || !j->buf)
-		return;
-	if (send_all(fd, j->buf, j->len) == 0)
-		send_all(fd, "\n", 1);
-}
-
-static void reply_err(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reply_err(int fd, const char *fmt, ...)
-{
-	struct json_out j;
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_bool(&j, "ok", false);
-	json_add_string(&j, "error", msg);
-	send_line(fd, &j);
-	json_out_free(&j);
-}
-
-static void begin_ok(struct json_out *j)
-{
-	json_out_init(j);
-	json_object_begin(j);
-	json_add_bool(j, "ok", true);
-}
-
-/* Nested objects carry strings only (json.h): numbers as their text. */
-static void add_num(struct json_out *j, const char *key, uint64_t v)
-{
-	char text[24];
-
-	snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
-	json_add_string(j, key, text);
-}
-
-/* ---- request checks ---- */
-
-static int check_keys(const struct json_msg *msg, const char *const *allowed, char *why,
-		      size_t why_size)
-{
-	for (size_t i = 0; i < msg->count; i++) {
-		const char *const *k = allowed;
-
-		while (*k && strcmp(*k, msg->members[i].key))
-			k++;
-		if (!*k) {
-			snprintf(why, why_size, "unknown key \"%.64s\"", msg->members[i].key);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* The string value of key; *bad when present but not a string. */
-static const char *string_of(const struct json_msg *msg, const char *key, bool *bad)
-{
-	const struct json_member *m = json_msg_get(msg, key);
-
-	if (m && m->type != JSON_STRING)
-		*bad = true;
-	return m && m->type == JSON_STRING ? m->value : NULL;
-}
 
 /* ---- the store: snapshots for all-or-nothing changes ---- */
 
@@ -394,9 +322,9 @@ static int parse_scope(const struct json_msg *msg, enum signal_scope *scope, con
 		       char *why, size_t why_size)
 {
 	bool bad = false;
-	const char *text = string_of(msg, "scope", &bad);
+	const char *text = control_string(msg, "scope", &bad);
 
-	*subject = string_of(msg, "subject", &bad);
+	*subject = control_string(msg, "subject", &bad);
 	if (bad) {
 		snprintf(why, why_size, "\"scope\" and \"subject\" must be strings");
 		return -EINVAL;
@@ -411,8 +339,7 @@ static int parse_scope(const struct json_msg *msg, enum signal_scope *scope, con
 
 static void handle_signal_set(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "scope", "subject", "name", "value", "ttl_ms",
-					    NULL };
+	static const char *const keys[] = { "scope", "subject", "name", "value", "ttl_ms", NULL };
 	struct signal_store old = { 0 };
 	enum signal_scope scope;
 	const char *subject, *name, *value, *ttl;
@@ -421,39 +348,39 @@ static void handle_signal_set(struct sigctl *s, int fd, const struct json_msg *m
 	bool bad = false;
 	int ret;
 
-	if (check_keys(msg, keys, why, sizeof(why)) ||
+	if (control_check_keys(msg, keys, why, sizeof(why)) ||
 	    parse_scope(msg, &scope, &subject, why, sizeof(why))) {
-		reply_err(fd, "signal-set: %s", why);
+		control_reply_error(fd, "signal-set: %s", why);
 		return;
 	}
-	name = string_of(msg, "name", &bad);
-	value = string_of(msg, "value", &bad);
-	ttl = string_of(msg, "ttl_ms", &bad);
+	name = control_string(msg, "name", &bad);
+	value = control_string(msg, "value", &bad);
+	ttl = control_string(msg, "ttl_ms", &bad);
 	if (bad || !name || !value) {
-		reply_err(fd, "signal-set: \"name\" and \"value\" (strings) are required");
+		control_reply_error(fd, "signal-set: \"name\" and \"value\" (strings) are required");
 		return;
 	}
 	if (ttl && grant_parse_ms(ttl, DURATION_MAX_NS / 1000000, &ttl_ns, why, sizeof(why))) {
-		reply_err(fd, "signal-set: ttl_ms: %s", why);
+		control_reply_error(fd, "signal-set: ttl_ms: %s", why);
 		return;
 	}
 	if (signal_check(scope, subject, name, value, "cli", why, sizeof(why))) {
-		reply_err(fd, "signal-set: %s", why);
+		control_reply_error(fd, "signal-set: %s", why);
 		return;
 	}
 	if (store_clone(&s->store, &old)) {
-		reply_err(fd, "signal-set: out of memory");
+		control_reply_error(fd, "signal-set: out of memory");
 		return;
 	}
 	ret = signal_store_set(&s->store, scope, subject, name, value, "cli", ttl_ns, boot_ns(),
 			       why, sizeof(why));
 	if (ret < 0) {
 		signal_store_free(&old);
-		reply_err(fd, "signal-set: %s", why);
+		control_reply_error(fd, "signal-set: %s", why);
 		return;
 	}
 	if (ret > 0 && commit_store(s, &old, why, sizeof(why))) {
-		reply_err(fd, "signal-set: refused, nothing changed: %s", why);
+		control_reply_error(fd, "signal-set: refused, nothing changed: %s", why);
 		return;
 	}
 	signal_store_free(&old);
@@ -463,17 +390,16 @@ static void handle_signal_set(struct sigctl *s, int fd, const struct json_msg *m
 	{
 		struct json_out j;
 
-		begin_ok(&j);
+		control_reply_ok(&j);
 		json_add_u64(&j, "generation", s->store.generation);
 		json_add_bool(&j, "changed", ret > 0);
-		send_line(fd, &j);
-		json_out_free(&j);
+		control_reply_send(fd, &j);
 	}
 }
 
 static void handle_signal_clear(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "scope", "subject", "name", NULL };
+	static const char *const keys[] = { "scope", "subject", "name", NULL };
 	struct signal_store old = { 0 };
 	enum signal_scope scope;
 	const char *subject, *name;
@@ -482,49 +408,48 @@ static void handle_signal_clear(struct sigctl *s, int fd, const struct json_msg 
 	bool bad = false;
 	int ret;
 
-	if (check_keys(msg, keys, why, sizeof(why)) ||
+	if (control_check_keys(msg, keys, why, sizeof(why)) ||
 	    parse_scope(msg, &scope, &subject, why, sizeof(why))) {
-		reply_err(fd, "signal-clear: %s", why);
+		control_reply_error(fd, "signal-clear: %s", why);
 		return;
 	}
-	name = string_of(msg, "name", &bad);
+	name = control_string(msg, "name", &bad);
 	if (bad || !name) {
-		reply_err(fd, "signal-clear: \"name\" (a string) is required");
+		control_reply_error(fd, "signal-clear: \"name\" (a string) is required");
 		return;
 	}
 	if (signal_check(scope, subject, name, NULL, NULL, why, sizeof(why))) {
-		reply_err(fd, "signal-clear: %s", why);
+		control_reply_error(fd, "signal-clear: %s", why);
 		return;
 	}
 	if (store_clone(&s->store, &old)) {
-		reply_err(fd, "signal-clear: out of memory");
+		control_reply_error(fd, "signal-clear: out of memory");
 		return;
 	}
 	ret = signal_store_clear(&s->store, scope, subject, name);
 	if (ret > 0 && commit_store(s, &old, why, sizeof(why))) {
-		reply_err(fd, "signal-clear: refused, nothing changed: %s", why);
+		control_reply_error(fd, "signal-clear: refused, nothing changed: %s", why);
 		return;
 	}
 	signal_store_free(&old);
-	begin_ok(&j);
+	control_reply_ok(&j);
 	json_add_u64(&j, "generation", s->store.generation);
 	json_add_bool(&j, "changed", ret > 0);
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 static void handle_signal_list(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", NULL };
+	static const char *const keys[] = { NULL };
 	uint64_t now = boot_ns();
 	struct json_out j;
 	char why[256], key[32];
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "signal-list: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "signal-list: %s", why);
 		return;
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	json_add_u64(&j, "generation", s->store.generation);
 	for (size_t i = 0, n = 0; i < s->store.count; i++) {
 		const struct signal *sg = &s->store.items[i];
@@ -539,12 +464,11 @@ static void handle_signal_list(struct sigctl *s, int fd, const struct json_msg *
 		json_add_string(&j, "name", sg->name);
 		json_add_string(&j, "value", sg->value);
 		if (sg->expires_ns)
-			add_num(&j, "expires_in_ms", (sg->expires_ns - now + 999999) / 1000000);
+			control_add_count(&j, "expires_in_ms", (sg->expires_ns - now + 999999) / 1000000);
 		json_add_string(&j, "source", sg->source ? sg->source : "");
 		json_object_end(&j);
 	}
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 /*
@@ -630,37 +554,36 @@ out:
 
 static void handle_signal_ingest(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "token", NULL };
+	static const char *const keys[] = { "token", NULL };
 	size_t effects = 0, revoked = 0;
 	const char *token;
 	struct json_out j;
 	char why[1024];
 	bool bad = false;
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "signal-ingest: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "signal-ingest: %s", why);
 		return;
 	}
-	token = string_of(msg, "token", &bad);
+	token = control_string(msg, "token", &bad);
 	if (bad || !token) {
-		reply_err(fd, "signal-ingest: \"token\" (the SET payload as a string) is required");
+		control_reply_error(fd, "signal-ingest: \"token\" (the SET payload as a string) is required");
 		return;
 	}
 	if (ingest_text(s, "<token>", token, strlen(token), &effects, &revoked, why, sizeof(why))) {
-		reply_err(fd, "signal-ingest: refused, nothing changed: %s", why);
+		control_reply_error(fd, "signal-ingest: refused, nothing changed: %s", why);
 		return;
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	json_add_u64(&j, "generation", s->store.generation);
 	json_add_u64(&j, "effects", effects);
 	json_add_u64(&j, "revoked", revoked);
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 static void handle_revoke(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "workload", "principal", "reason", NULL };
+	static const char *const keys[] = { "workload", "principal", "reason", NULL };
 	const char *workload, *principal, *reason;
 	enum signal_scope scope;
 	struct json_out j;
@@ -669,59 +592,57 @@ static void handle_revoke(struct sigctl *s, int fd, const struct json_msg *msg)
 	bool bad = false;
 	int err;
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "revoke: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "revoke: %s", why);
 		return;
 	}
-	workload = string_of(msg, "workload", &bad);
-	principal = string_of(msg, "principal", &bad);
-	reason = string_of(msg, "reason", &bad);
+	workload = control_string(msg, "workload", &bad);
+	principal = control_string(msg, "principal", &bad);
+	reason = control_string(msg, "reason", &bad);
 	if (bad || !workload == !principal) {
-		reply_err(fd, "revoke: give one of \"workload\" and \"principal\" (strings)");
+		control_reply_error(fd, "revoke: give one of \"workload\" and \"principal\" (strings)");
 		return;
 	}
 	scope = workload ? SIGNAL_WORKLOAD : SIGNAL_PRINCIPAL;
 	if ((workload && workload_name_check(workload, why, sizeof(why))) ||
 	    (principal && principal_check(principal, why, sizeof(why))) ||
 	    (reason && grant_reason_check(reason, why, sizeof(why)))) {
-		reply_err(fd, "revoke: %s", why);
+		control_reply_error(fd, "revoke: %s", why);
 		return;
 	}
 	err = revoke_subject(s, scope, workload ? workload : principal, reason ? reason : "revoked by cli",
 		     &count);
 	if (err) {
-		reply_err(fd, "revoke: %s (%zu workloads revoked)", strerror(-err), count);
+		control_reply_error(fd, "revoke: %s (%zu workloads revoked)", strerror(-err), count);
 		return;
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	json_add_u64(&j, "revoked", count);
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 static void handle_revoke_list(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", NULL };
+	static const char *const keys[] = { NULL };
 	uint64_t now = boot_ns();
 	struct json_out j;
 	char why[256], key[32];
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "revoke-list: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "revoke-list: %s", why);
 		return;
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	for (size_t i = 0; i < s->revoked_count; i++) {
 		snprintf(key, sizeof(key), "revocation.%zu", i);
 		json_key_object_begin(&j, key);
 		json_add_string(&j, "scope", signal_scope_name(s->revoked[i].scope));
 		json_add_string(&j, "subject", s->revoked[i].subject);
 		json_add_string(&j, "reason", s->revoked[i].reason);
-		add_num(&j, "age_ms", (now - s->revoked[i].at_boot_ns) / 1000000);
+		control_add_count(&j, "age_ms", (now - s->revoked[i].at_boot_ns) / 1000000);
 		json_object_end(&j);
 	}
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 int sigctl_check_run(const struct sigctl *s, const struct json_msg *msg, const char *name,
@@ -809,8 +730,8 @@ static const char *action_of(uint8_t a)
 
 static void handle_grant(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "workload", "action", "target", "ttl_ms",
-					    "reason", NULL };
+	static const char *const keys[] = { "workload", "action", "target", "ttl_ms", "reason",
+					    NULL };
 	struct workload_table *t = s->host.workloads;
 	const char *name, *action_text, *target, *ttl, *reason;
 	struct grant_target gt;
@@ -822,40 +743,40 @@ static void handle_grant(struct sigctl *s, int fd, const struct json_msg *msg)
 	uint8_t action;
 	int err;
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "grant: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "grant: %s", why);
 		return;
 	}
-	name = string_of(msg, "workload", &bad);
-	action_text = string_of(msg, "action", &bad);
-	target = string_of(msg, "target", &bad);
-	ttl = string_of(msg, "ttl_ms", &bad);
-	reason = string_of(msg, "reason", &bad);
+	name = control_string(msg, "workload", &bad);
+	action_text = control_string(msg, "action", &bad);
+	target = control_string(msg, "target", &bad);
+	ttl = control_string(msg, "ttl_ms", &bad);
+	reason = control_string(msg, "reason", &bad);
 	if (bad || !name || !action_text || !target || !ttl || !reason) {
-		reply_err(fd, "grant: \"workload\", \"action\", \"target\", \"ttl_ms\" and \"reason\" "
+		control_reply_error(fd, "grant: \"workload\", \"action\", \"target\", \"ttl_ms\" and \"reason\" "
 			      "are required");
 		return;
 	}
 	if (grant_action_parse(action_text, &action)) {
-		reply_err(fd, "grant: unknown action \"%.32s\" (exec, open, connect)", action_text);
+		control_reply_error(fd, "grant: unknown action \"%.32s\" (exec, open, connect)", action_text);
 		return;
 	}
 	if (workload_name_check(name, why, sizeof(why)) ||
 	    grant_parse_ms(ttl, DURATION_MAX_NS / 1000000, &ttl_ns, why, sizeof(why)) ||
 	    grant_reason_check(reason, why, sizeof(why)) ||
 	    grant_target_parse(action, target, resolve_path_stat, NULL, &gt, why, sizeof(why))) {
-		reply_err(fd, "grant: %s", why);
+		control_reply_error(fd, "grant: %s", why);
 		return;
 	}
 	for (size_t i = 0; i < t->count; i++)
 		matched += !strcmp(t->items[i].name, name);
 	if (!matched) {
-		reply_err(fd, "grant: no running workload is named \"%s\"", name);
+		control_reply_error(fd, "grant: no running workload is named \"%s\"", name);
 		return;
 	}
 	err = grant_reserve(s, matched);
 	if (err) {
-		reply_err(fd, "grant: %s", err == -ENOSPC ? "too many grants" : strerror(-err));
+		control_reply_error(fd, "grant: %s", err == -ENOSPC ? "too many grants" : strerror(-err));
 		return;
 	}
 	now = boot_ns();
@@ -896,7 +817,7 @@ static void handle_grant(struct sigctl *s, int fd, const struct json_msg *msg)
 		/* Take back this request's grants; the flag alone is harmless. */
 		while (s->grant_count > first)
 			grant_drop(s, s->grant_count - 1);
-		reply_err(fd, "grant: cannot write the grant to the kernel: %s", strerror(-err));
+		control_reply_error(fd, "grant: cannot write the grant to the kernel: %s", strerror(-err));
 		return;
 	}
 	/* A new grant replaces an older one for the same workload and target. */
@@ -924,65 +845,63 @@ static void handle_grant(struct sigctl *s, int fd, const struct json_msg *msg)
 			 action_of(action), gt.text, (unsigned long long)(ttl_ns / 1000000),
 			 reason);
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	json_add_string(&j, "grants", ids);
 	json_add_string(&j, "target", gt.text);
 	json_add_u64(&j, "workloads", added);
 	json_add_u64(&j, "expires_in_ms", ttl_ns / 1000000);
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 static void handle_grant_list(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", NULL };
+	static const char *const keys[] = { NULL };
 	uint64_t now = boot_ns();
 	struct json_out j;
 	char why[256], key[32];
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "grant-list: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "grant-list: %s", why);
 		return;
 	}
-	begin_ok(&j);
+	control_reply_ok(&j);
 	for (size_t i = 0; i < s->grant_count; i++) {
 		const struct sigctl_grant *g = &s->grants[i];
 
 		snprintf(key, sizeof(key), "grant.%zu", i);
 		json_key_object_begin(&j, key);
-		add_num(&j, "id", g->id);
+		control_add_count(&j, "id", g->id);
 		json_add_string(&j, "workload", g->workload);
-		add_num(&j, "workload_id", g->workload_id);
+		control_add_count(&j, "workload_id", g->workload_id);
 		json_add_string(&j, "action", action_of(g->key.action));
 		json_add_string(&j, "target", g->target);
 		json_add_string(&j, "reason", g->reason);
 		if (g->expires_boot_ns > now)
-			add_num(&j, "expires_in_ms", (g->expires_boot_ns - now + 999999) / 1000000);
+			control_add_count(&j, "expires_in_ms", (g->expires_boot_ns - now + 999999) / 1000000);
 		else
 			json_add_string(&j, "expires_in_ms", "expired");
 		json_object_end(&j);
 	}
-	send_line(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 static void handle_grant_remove(struct sigctl *s, int fd, const struct json_msg *msg)
 {
-	static const char *const keys[] = { "verb", "id", NULL };
+	static const char *const keys[] = { "id", NULL };
 	const char *id_text;
 	struct json_out j;
 	uint64_t id_ns;
 	char why[256];
 	bool bad = false;
 
-	if (check_keys(msg, keys, why, sizeof(why))) {
-		reply_err(fd, "grant-remove: %s", why);
+	if (control_check_keys(msg, keys, why, sizeof(why))) {
+		control_reply_error(fd, "grant-remove: %s", why);
 		return;
 	}
-	id_text = string_of(msg, "id", &bad);
+	id_text = control_string(msg, "id", &bad);
 	/* An id is a whole number; grant_parse_ms checks the digits and the range. */
 	if (bad || !id_text || grant_parse_ms(id_text, UINT32_MAX, &id_ns, why, sizeof(why))) {
-		reply_err(fd, "grant-remove: \"id\" must be a grant id (a positive number)");
+		control_reply_error(fd, "grant-remove: \"id\" must be a grant id (a positive number)");
 		return;
 	}
 	for (size_t i = 0; i < s->grant_count; i++) {
@@ -990,12 +909,11 @@ static void handle_grant_remove(struct sigctl *s, int fd, const struct json_msg 
 			continue;
 		log_info("grant", "grant %u removed", s->grants[i].id);
 		grant_drop(s, i);
-		begin_ok(&j);
-		send_line(fd, &j);
-		json_out_free(&j);
+		control_reply_ok(&j);
+		control_reply_send(fd, &j);
 		return;
 	}
-	reply_err(fd, "grant-remove: no grant %s", id_text);
+	control_reply_error(fd, "grant-remove: no grant %s", id_text);
 }
 
 static const struct {

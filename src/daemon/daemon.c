@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "actgate/abi.h"
+#include "daemon/control.h"
 #include "daemon/control_signals.h"
 #include "daemon/daemon.h"
 #include "daemon/discovery.h"
@@ -270,49 +271,13 @@ static void check_dropped(struct daemon *d)
 
 /* ---- control socket ---- */
 
-static int reply(int fd, struct json_out *j)
-{
-	int err;
-
-	json_object_end(j);
-	if (j->error)
-		return j->error;
-	/* One line per reply; the client reads up to '\n'. */
-	if (!j->buf)
-		return -EINVAL;
-	err = send_all(fd, j->buf, j->len);
-	return err ? err : send_all(fd, "\n", 1);
-}
-
-static int reply_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reply_error(int fd, const char *fmt, ...)
-{
-	struct json_out j;
-	char msg[1024];
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_bool(&j, "ok", false);
-	json_add_string(&j, "error", msg);
-	err = reply(fd, &j);
-	json_out_free(&j);
-	return err;
-}
-
 static void handle_status(struct daemon *d, int fd)
 {
 	uint64_t dropped[ACTGATE_ACTION_COUNT] = { 0 };
 	struct json_out j;
 
 	enforcer_dropped(&d->enforcer, dropped);
-	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_bool(&j, "ok", true);
+	control_reply_ok(&j);
 	json_add_u64(&j, "generation", d->current.image.generation);
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
@@ -346,8 +311,7 @@ static void handle_status(struct daemon *d, int fd)
 		json_add_string(&j, WORKLOAD_KEY("signals"), sigctl_workload_signals(&d->sig, w->id));
 #undef WORKLOAD_KEY
 	}
-	reply(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 }
 
 
@@ -507,24 +471,24 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	int err;
 
 	if (!name) {
-		reply_error(fd, "run: \"workload\" (a string) is required");
+		control_reply_error(fd, "run: \"workload\" (a string) is required");
 		return;
 	}
 	if (workload_name_check(name, why, sizeof(why)) ||
 	    (principal && principal_check(principal, why, sizeof(why)))) {
-		reply_error(fd, "run: %s", why);
+		control_reply_error(fd, "run: %s", why);
 		return;
 	}
 	if (sigctl_check_run(&d->sig, msg, name, principal, &ttl_ns, why, sizeof(why)) ||
 	    parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
-		reply_error(fd, "run: %s", why);
+		control_reply_error(fd, "run: %s", why);
 		return;
 	}
 	w.id = d->next_workload_id++;
 	cgroup_leaf_name(name, w.id, leaf, sizeof(leaf));
 	if (snprintf(path, sizeof(path), "%s/%s", d->cfg->cgroup_parent, leaf) >= (int)sizeof(path) ||
 	    cgroup_fs_path(d, path, fs_path, sizeof(fs_path))) {
-		reply_error(fd, "run: cgroup path too long");
+		control_reply_error(fd, "run: cgroup path too long");
 		goto fail;
 	}
 	w.name = strdup(name);
@@ -532,28 +496,28 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	w.cgroup_path = strdup(path);
 	if (!w.name || !w.principal || !w.cgroup_path ||
 	    labels_split(w.labels, &w.label_list, &w.label_count, &w.label_text)) {
-		reply_error(fd, "run: out of memory");
+		control_reply_error(fd, "run: out of memory");
 		goto fail;
 	}
 	/* Selected by its name, labels and the cgroup it is about to get. */
 	if (bind_workload(d, &d->current, &w, true, &w.policy_id, why, sizeof(why))) {
-		reply_error(fd, "run: %s", why);
+		control_reply_error(fd, "run: %s", why);
 		goto fail;
 	}
 	w.policies = policy_names(&d->current, w.policy_id);
 	if (!w.policies) {
-		reply_error(fd, "run: out of memory");
+		control_reply_error(fd, "run: out of memory");
 		goto fail;
 	}
 	if (mkdir(fs_path, 0755) < 0) {
 		err = -errno;
 		log_error("run", "cannot create cgroup %s: %s", fs_path, strerror(-err));
-		reply_error(fd, "run: cannot create cgroup %s: %s", fs_path, strerror(-err));
+		control_reply_error(fd, "run: cannot create cgroup %s: %s", fs_path, strerror(-err));
 		goto fail;
 	}
 	err = cgroup_id_at(fs_path, &w.cgroup_id);
 	if (err) {
-		reply_error(fd, "run: cannot read the id of cgroup %s: %s", fs_path, strerror(-err));
+		control_reply_error(fd, "run: cannot read the id of cgroup %s: %s", fs_path, strerror(-err));
 		goto fail_rmdir;
 	}
 	/*
@@ -562,7 +526,7 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	 */
 	err = enforcer_add_workload(&d->enforcer, w.cgroup_id, w.id, w.policy_id);
 	if (err) {
-		reply_error(fd, "run: cannot register the workload in the kernel: %s",
+		control_reply_error(fd, "run: cannot register the workload in the kernel: %s",
 			    strerror(-err));
 		goto fail_rmdir;
 	}
@@ -570,12 +534,12 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	err = sigctl_workload_started(&d->sig, &w, ttl_ns);
 	if (err) {
 		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
-		reply_error(fd, "run: cannot set the workload's time to live: %s", strerror(-err));
+		control_reply_error(fd, "run: cannot set the workload's time to live: %s", strerror(-err));
 		goto fail_rmdir;
 	}
 	if (workload_table_add(&d->workloads, &w) < 0) {
 		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
-		reply_error(fd, "run: out of memory");
+		control_reply_error(fd, "run: out of memory");
 		goto fail_rmdir;
 	}
 	/* Before the reply: a workload whose command runs is one a restart knows. */
@@ -583,15 +547,12 @@ static void handle_run(struct daemon *d, int fd, const struct json_msg *msg)
 	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, path);
 
-	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_bool(&j, "ok", true);
+	control_reply_ok(&j);
 	json_add_u64(&j, "workload_id", w.id);
 	json_add_string(&j, "cgroup", path);
 	json_add_string(&j, "cgroup_dir", fs_path);
 	json_add_string(&j, "policies", w.policies);
-	reply(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 	return;
 fail_rmdir:
 	rmdir(fs_path);
@@ -616,31 +577,21 @@ static void handle_reload(struct daemon *d, int fd)
 		json_add_string(&j, "diagnostics", report ? report : "");
 	json_add_u64(&j, "generation", d->current.image.generation);
 	json_add_u64(&j, "policies", d->current.set.count);
-	reply(fd, &j);
-	json_out_free(&j);
+	control_reply_send(fd, &j);
 	free(report);
 }
 
 /* A key a verb does not know is refused: a misspelt option must not pass unnoticed. */
 static int check_keys(const struct json_msg *msg, const char *verb, char *why, size_t why_size)
 {
-	static const char *const run_keys[] = { "verb", "workload", "principal", "labels", "ttl_ms",
-						NULL };
-	static const char *const verb_only[] = { "verb", NULL };
-	const char *const *allowed = strcmp(verb, "run") == 0 ? run_keys : verb_only;
+	static const char *const run_keys[] = { "workload", "principal", "labels", "ttl_ms", NULL };
+	char unknown[128];
 
-	for (size_t i = 0; i < msg->count; i++) {
-		const char *const *k = allowed;
-
-		while (*k && strcmp(*k, msg->members[i].key) != 0)
-			k++;
-		if (!*k) {
-			snprintf(why, why_size, "unknown key \"%.64s\" for verb \"%.32s\"",
-				 msg->members[i].key, verb);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	if (!control_check_keys(msg, strcmp(verb, "run") == 0 ? run_keys : NULL, unknown,
+				sizeof(unknown)))
+		return 0;
+	snprintf(why, why_size, "%s for verb \"%.32s\"", unknown, verb);
+	return -EINVAL;
 }
 
 static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
@@ -650,20 +601,20 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	const char *verb;
 
 	if (peer_check(fd, d->socket_gid, &d->workloads, &d->enforcer, why, sizeof(why))) {
-		reply_error(fd, "%s", why);
+		control_reply_error(fd, "%s", why);
 		return;
 	}
 	if (json_msg_parse(line, len, &msg, why, sizeof(why))) {
-		reply_error(fd, "malformed request: %s", why);
+		control_reply_error(fd, "malformed request: %s", why);
 		return;
 	}
 	verb = json_msg_string(&msg, "verb");
 	if (!verb)
-		reply_error(fd, "malformed request: \"verb\" (a string) is required");
+		control_reply_error(fd, "malformed request: \"verb\" (a string) is required");
 	else if (sigctl_handles(verb))
 		sigctl_handle(&d->sig, fd, verb, &msg); /* checks its own keys */
 	else if (check_keys(&msg, verb, why, sizeof(why)))
-		reply_error(fd, "malformed request: %s", why);
+		control_reply_error(fd, "malformed request: %s", why);
 	else if (strcmp(verb, "status") == 0)
 		handle_status(d, fd);
 	else if (strcmp(verb, "run") == 0)
@@ -671,7 +622,7 @@ static void handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	else if (strcmp(verb, "reload") == 0)
 		handle_reload(d, fd);
 	else
-		reply_error(fd, "unknown verb \"%s\" (known: grant, grant-list, grant-remove, reload, "
+		control_reply_error(fd, "unknown verb \"%s\" (known: grant, grant-list, grant-remove, reload, "
 			    "revoke, revoke-list, run, signal-clear, signal-ingest, signal-list, "
 			    "signal-set, status)", verb);
 	json_msg_free(&msg);
@@ -749,7 +700,7 @@ static void client_readable(struct daemon *d, struct client *c)
 		return;
 	}
 	if (c->len + (size_t)n > CONTROL_LINE_MAX) {
-		reply_error(c->fd, "request longer than %d bytes", CONTROL_LINE_MAX);
+		control_reply_error(c->fd, "request longer than %d bytes", CONTROL_LINE_MAX);
 		client_close(d, c);
 		return;
 	}
@@ -787,7 +738,7 @@ static void accept_client(struct daemon *d)
 			break;
 	}
 	if (i == MAX_CLIENTS) {
-		reply_error(fd, "too many control connections (%d)", MAX_CLIENTS);
+		control_reply_error(fd, "too many control connections (%d)", MAX_CLIENTS);
 		close(fd);
 		return;
 	}
