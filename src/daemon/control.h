@@ -3,7 +3,8 @@
  * The control protocol: one JSON object per line each way (the CLI's side
  * is cli/client.c). Every reply carries "ok"; a refusal carries "error" with
  * a message. These are the one way the daemon's verbs build replies and
- * check a request's keys.
+ * check a request's keys; which verbs there are, and what each may be sent,
+ * is the table in verbs.c.
  */
 #ifndef ACTGATE_DAEMON_CONTROL_H
 #define ACTGATE_DAEMON_CONTROL_H

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The daemon's signal, revocation and grant verbs (control_signals.c),
- * driven through a socketpair with a fake daemon: every malformed request
+ * The daemon's signal state (signalctl.c) and the verbs that change it:
+ * the signal store's, revocation.c's, grantctl.c's and ingest.c's, sent
+ * through the verb table (verbs.c) over a socketpair, with a fake host in
+ * place of the daemon's workloads and generations: every malformed request
  * gets an error and changes nothing; a change the daemon cannot carry into
  * the kernel is undone.
  */
@@ -18,7 +20,10 @@
 
 #include <cmocka.h>
 
-#include "daemon/control_signals.h"
+#include "daemon/revocation.h"
+#include "daemon/runtime.h"
+#include "daemon/signalctl.h"
+#include "daemon/verbs.h"
 
 struct fake {
 	struct policy_set set;
@@ -47,20 +52,24 @@ static int fake_rebind(void *ctx, char *why, size_t why_size)
 
 struct env {
 	struct fake fake;
-	struct sigctl s;
+	struct daemon *d; /* only its signal state is used */
+	struct signalctl *s;
 	int fds[2];
 };
 
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct sigctl_host host;
+	struct signalctl_host host;
 
 	assert_non_null(e);
-	host = (struct sigctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
-				     .enforcer = NULL, .policy_set = fake_set,
-				     .rebind = fake_rebind };
-	assert_int_equal(sigctl_init(&e->s, &host, NULL), 0);
+	e->d = calloc(1, sizeof(*e->d));
+	assert_non_null(e->d);
+	e->s = &e->d->signalctl;
+	host = (struct signalctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
+					.enforcer = NULL, .policy_set = fake_set,
+					.rebind = fake_rebind };
+	signalctl_init(e->s, &host);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, e->fds), 0);
 	*state = e;
 	return 0;
@@ -70,9 +79,10 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	sigctl_free(&e->s);
+	signalctl_free(e->s);
 	close(e->fds[0]);
 	close(e->fds[1]);
+	free(e->d);
 	free(e);
 	return 0;
 }
@@ -82,15 +92,11 @@ static const char *ask(struct env *e, const char *line)
 {
 	static char reply[8192];
 	struct json_msg msg = { 0 };
-	const char *verb;
 	char why[256];
 	ssize_t n;
 
 	assert_int_equal(json_msg_parse(line, strlen(line), &msg, why, sizeof(why)), 0);
-	verb = json_msg_string(&msg, "verb");
-	assert_non_null(verb);
-	assert_true(sigctl_handles(verb));
-	sigctl_handle(&e->s, e->fds[0], verb, &msg);
+	verbs_dispatch(e->d, e->fds[0], &msg);
 	json_msg_free(&msg);
 	n = recv(e->fds[1], reply, sizeof(reply) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);
@@ -165,10 +171,10 @@ static void test_malformed_requests_change_nothing(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error(e, bad[i].line, bad[i].fragment);
-	assert_int_equal(e->s.store.count, 0);
-	assert_int_equal(e->s.store.generation, 0);
-	assert_int_equal(e->s.grant_count, 0);
-	assert_int_equal(e->s.revoked_count, 0);
+	assert_int_equal(e->s->store.count, 0);
+	assert_int_equal(e->s->store.generation, 0);
+	assert_int_equal(e->s->grant_count, 0);
+	assert_int_equal(e->s->revoked_count, 0);
 	assert_int_equal(e->fake.rebinds, 0);
 }
 
@@ -193,7 +199,7 @@ static void test_set_clear_list(void **state)
 	r = ask(e, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":true"));
-	assert_int_equal(e->s.store.count, 0);
+	assert_int_equal(e->s->store.count, 0);
 	assert_int_equal(e->fake.rebinds, 2);
 	r = ask(e, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":false"));
@@ -207,10 +213,10 @@ static void test_refused_by_the_kernel_changes_nothing(void **state)
 	e->fake.fail_rebind = 1;
 	expect_error(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
 		     "refused, nothing changed: the kernel said no");
-	assert_int_equal(e->s.store.count, 1);
-	assert_string_equal(e->s.store.items[0].value, "low");
+	assert_int_equal(e->s->store.count, 1);
+	assert_string_equal(e->s->store.items[0].value, "low");
 	/* The generation moved on (1 -> 2 tried -> 3 restored): never reused. */
-	assert_int_equal(e->s.store.generation, 3);
+	assert_int_equal(e->s->store.generation, 3);
 	assert_int_equal(e->fake.rebinds, 3); /* the set, the failed one, the restore */
 }
 
@@ -227,40 +233,30 @@ static void test_ingest_whole_or_nothing(void **state)
 
 	e->fake.fail_rebind = 1;
 	expect_error(e, token, "refused, nothing changed");
-	assert_int_equal(e->s.store.count, 0);
-	assert_int_equal(e->s.revoked_count, 0);
+	assert_int_equal(e->s->store.count, 0);
+	assert_int_equal(e->s->revoked_count, 0);
 	r = ask(e, token);
 	assert_non_null(strstr(r, "\"ok\":true"));
-	assert_int_equal(e->s.store.count, 1);
-	assert_string_equal(e->s.store.items[0].value, "high");
-	assert_string_equal(e->s.store.items[0].source, "caep https://idp");
-	assert_int_equal(e->s.revoked_count, 1);
-	assert_string_equal(e->s.revoked[0].subject, "a@b.c");
+	assert_int_equal(e->s->store.count, 1);
+	assert_string_equal(e->s->store.items[0].value, "high");
+	assert_string_equal(e->s->store.items[0].source, "caep https://idp");
+	assert_int_equal(e->s->revoked_count, 1);
+	assert_string_equal(e->s->revoked[0].subject, "a@b.c");
 }
 
-static void test_revoked_runs_refused_and_ttl(void **state)
+static void test_revoked_runs_refused(void **state)
 {
 	struct env *e = *state;
-	struct json_msg msg = { 0 };
-	uint64_t ttl = 1;
 	char why[256];
 
 	ask(e, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
-	static const char run[] = "{\"verb\":\"run\",\"ttl_ms\":2500}";
-	static const char bad_ttl[] = "{\"verb\":\"run\",\"ttl_ms\":\"soon\"}";
-
-	assert_int_equal(json_msg_parse(run, strlen(run), &msg, why, sizeof(why)), 0);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "alice", &ttl, why, sizeof(why)),
-			 0);
-	assert_int_equal(ttl, 2500000000ull);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "mallory", &ttl, why, sizeof(why)),
-			 -EPERM);
+	ask(e, "{\"verb\":\"revoke\",\"workload\":\"ci:b\"}");
+	assert_int_equal(revocation_check_run(e->s, "ci:a", "alice", why, sizeof(why)), 0);
+	assert_int_equal(revocation_check_run(e->s, "ci:a", NULL, why, sizeof(why)), 0);
+	assert_int_equal(revocation_check_run(e->s, "ci:a", "mallory", why, sizeof(why)), -EPERM);
 	assert_string_equal(why, "principal \"mallory\" is revoked (stolen laptop)");
-	json_msg_free(&msg);
-	assert_int_equal(json_msg_parse(bad_ttl, strlen(bad_ttl), &msg, why, sizeof(why)), 0);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", NULL, &ttl, why, sizeof(why)),
-			 -EINVAL);
-	json_msg_free(&msg);
+	assert_int_equal(revocation_check_run(e->s, "ci:b", NULL, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "workload \"ci:b\" is revoked (revoked by cli)");
 }
 
 int main(void)
@@ -272,7 +268,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_by_the_kernel_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_whole_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revoked_runs_refused_and_ttl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_runs_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
