@@ -20,10 +20,11 @@
 
 #include <cmocka.h>
 
+#include "test_verbs.h"
+
 #include "daemon/revocation.h"
 #include "daemon/runtime.h"
 #include "daemon/signalctl.h"
-#include "daemon/verbs.h"
 
 struct fake {
 	struct policy_set set;
@@ -52,9 +53,8 @@ static int fake_rebind(void *ctx, char *why, size_t why_size)
 
 struct env {
 	struct fake fake;
-	struct daemon *d; /* only its signal state is used */
+	struct verbs_client c; /* only the daemon's signal state is used */
 	struct signalctl *s;
-	int fds[2];
 };
 
 static int setup(void **state)
@@ -63,14 +63,12 @@ static int setup(void **state)
 	struct signalctl_host host;
 
 	assert_non_null(e);
-	e->d = calloc(1, sizeof(*e->d));
-	assert_non_null(e->d);
-	e->s = &e->d->signalctl;
+	verbs_client_open(&e->c);
+	e->s = &e->c.d->signalctl;
 	host = (struct signalctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
 					.enforcer = NULL, .policy_set = fake_set,
 					.rebind = fake_rebind };
 	signalctl_init(e->s, &host);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, e->fds), 0);
 	*state = e;
 	return 0;
 }
@@ -79,37 +77,9 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	signalctl_free(e->s);
-	close(e->fds[0]);
-	close(e->fds[1]);
-	free(e->d);
+	verbs_client_close(&e->c);
 	free(e);
 	return 0;
-}
-
-/* Send one request line; return the reply line (static buffer). */
-static const char *ask(struct env *e, const char *line)
-{
-	static char reply[8192];
-	struct json_msg msg = { 0 };
-	char why[256];
-	ssize_t n;
-
-	assert_int_equal(json_msg_parse(line, strlen(line), &msg, why, sizeof(why)), 0);
-	verbs_dispatch(e->d, e->fds[0], &msg);
-	json_msg_free(&msg);
-	n = recv(e->fds[1], reply, sizeof(reply) - 1, MSG_DONTWAIT);
-	assert_true(n > 0);
-	reply[n] = '\0';
-	return reply;
-}
-
-static void expect_error(struct env *e, const char *line, const char *fragment)
-{
-	const char *r = ask(e, line);
-
-	if (!strstr(r, "\"ok\":false") || !strstr(r, fragment))
-		fail_msg("%s -> %s (wanted an error with \"%s\")", line, r, fragment);
 }
 
 static void test_malformed_requests_change_nothing(void **state)
@@ -170,7 +140,7 @@ static void test_malformed_requests_change_nothing(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		expect_error(e, bad[i].line, bad[i].fragment);
+		verbs_expect_error(&e->c, bad[i].line, bad[i].fragment);
 	assert_int_equal(e->s->store.count, 0);
 	assert_int_equal(e->s->store.generation, 0);
 	assert_int_equal(e->s->grant_count, 0);
@@ -183,25 +153,25 @@ static void test_set_clear_list(void **state)
 	struct env *e = *state;
 	const char *r;
 
-	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\",\"value\":\"high\",\"ttl_ms\":60000}");
 	assert_non_null(strstr(r, "\"ok\":true"));
 	assert_non_null(strstr(r, "\"generation\":1"));
 	assert_int_equal(e->fake.rebinds, 1);
 	/* The same value again: nothing a policy sees changed, no rebind. */
-	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\",\"value\":\"high\"}");
 	assert_non_null(strstr(r, "\"changed\":false"));
 	assert_int_equal(e->fake.rebinds, 1);
-	r = ask(e, "{\"verb\":\"signal-list\"}");
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-list\"}");
 	assert_non_null(strstr(r, "\"signal.0\":{\"scope\":\"principal\",\"subject\":\"bob\","
 				  "\"name\":\"risk\",\"value\":\"high\""));
-	r = ask(e, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":true"));
 	assert_int_equal(e->s->store.count, 0);
 	assert_int_equal(e->fake.rebinds, 2);
-	r = ask(e, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":false"));
 }
 
@@ -209,9 +179,9 @@ static void test_refused_by_the_kernel_changes_nothing(void **state)
 {
 	struct env *e = *state;
 
-	ask(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"low\"}");
+	verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"low\"}");
 	e->fake.fail_rebind = 1;
-	expect_error(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
+	verbs_expect_error(&e->c, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
 		     "refused, nothing changed: the kernel said no");
 	assert_int_equal(e->s->store.count, 1);
 	assert_string_equal(e->s->store.items[0].value, "low");
@@ -232,10 +202,10 @@ static void test_ingest_whole_or_nothing(void **state)
 	const char *r;
 
 	e->fake.fail_rebind = 1;
-	expect_error(e, token, "refused, nothing changed");
+	verbs_expect_error(&e->c, token, "refused, nothing changed");
 	assert_int_equal(e->s->store.count, 0);
 	assert_int_equal(e->s->revoked_count, 0);
-	r = ask(e, token);
+	r = verbs_ask(&e->c, token);
 	assert_non_null(strstr(r, "\"ok\":true"));
 	assert_int_equal(e->s->store.count, 1);
 	assert_string_equal(e->s->store.items[0].value, "high");
@@ -249,8 +219,8 @@ static void test_revoked_runs_refused(void **state)
 	struct env *e = *state;
 	char why[256];
 
-	ask(e, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
-	ask(e, "{\"verb\":\"revoke\",\"workload\":\"ci:b\"}");
+	verbs_ask(&e->c, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
+	verbs_ask(&e->c, "{\"verb\":\"revoke\",\"workload\":\"ci:b\"}");
 	assert_int_equal(revocation_check_run(e->s, "ci:a", "alice", why, sizeof(why)), 0);
 	assert_int_equal(revocation_check_run(e->s, "ci:a", NULL, why, sizeof(why)), 0);
 	assert_int_equal(revocation_check_run(e->s, "ci:a", "mallory", why, sizeof(why)), -EPERM);
