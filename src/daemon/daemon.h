@@ -1,31 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* actgated: the daemon's event loop, its state and its control requests. */
+/* actgated: the daemon, from start to stop (the modules it drives: runtime.h). */
 #ifndef ACTGATE_DAEMON_H
 #define ACTGATE_DAEMON_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
-#include "util/paths.h"
-
-
-struct daemon_config {
-	const char *policy_dir;
-	const char *journal_dir;
-	const char *journal_key;      /* seal key, outside journal_dir (NULL: DEFAULT_JOURNAL_KEY) */
-	uint32_t fsync_every_records; /* journal fsync policy; 0: the store's default */
-	uint32_t fsync_every_ms;
-	const char *socket_path;
-	const char *cgroup_parent; /* cgroup path under which workloads are created */
-	const char *socket_group;  /* NULL: root alone may use the control socket */
-	const char *spool_dir;     /* CAEP event files dropped here are ingested; NULL: none */
-	const char *const *watch_cgroups; /* cgroup paths scanned for units and containers */
-	size_t watch_count;
-	const char *pin_dir;       /* bpffs directory of the pinned programs and maps */
-	const char *state_dir;     /* the daemon's own state (src/state.h) */
-	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */
-	bool verbose;
-};
+#include "daemon/config.h"
 
 /*
  * Load the policy, attach and pin the programs (or adopt the pins a previous

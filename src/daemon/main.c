@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
-#include "journal/sink.h"
-#include "kernel/pins.h"
-#include "kernel/state.h"
+#include "util/paths.h"
 
 #define EXIT_USAGE 2
 

@@ -32,11 +32,11 @@ struct way {
 	size_t cap;
 };
 
-int path_watch_open(struct path_watch *pw)
+int pathwatch_open(struct pathwatch *pw)
 {
 	int err;
 
-	*pw = (struct path_watch){ .inotify_fd = -1, .mounts_fd = -1 };
+	*pw = (struct pathwatch){ .inotify_fd = -1, .mounts_fd = -1 };
 	pw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (pw->inotify_fd < 0) {
 		err = -errno;
@@ -54,10 +54,10 @@ int path_watch_open(struct path_watch *pw)
 	return 0;
 }
 
-static void forget(struct path_watch *pw)
+static void forget(struct pathwatch *pw)
 {
 	for (size_t i = 0; i < pw->dir_count; i++) {
-		struct watched_dir *d = &pw->dirs[i];
+		struct pathwatch_dir *d = &pw->dirs[i];
 
 		if (d->wd >= 0)
 			inotify_rm_watch(pw->inotify_fd, d->wd);
@@ -151,7 +151,7 @@ static char *real_way(const char *path)
 }
 
 struct collect_ctx {
-	struct path_watch *pw;
+	struct pathwatch *pw;
 	struct way *way;
 	size_t path_cap;
 };
@@ -159,7 +159,7 @@ struct collect_ctx {
 static int collect(const struct path_rule *rule, const struct resolved_rule *r, void *data)
 {
 	struct collect_ctx *c = data;
-	struct path_watch *pw = c->pw;
+	struct pathwatch *pw = c->pw;
 	const char *path = rule->path;
 	char *real;
 	int err;
@@ -169,7 +169,7 @@ static int collect(const struct path_rule *rule, const struct resolved_rule *r, 
 		return 0;
 	if (pw->path_count == c->path_cap) {
 		size_t cap = c->path_cap ? 2 * c->path_cap : 64;
-		struct watched_path *paths = realloc(pw->paths, cap * sizeof(*paths));
+		struct pathwatch_path *paths = realloc(pw->paths, cap * sizeof(*paths));
 
 		if (!paths)
 			return -ENOMEM;
@@ -201,13 +201,13 @@ static int step_cmp(const void *a, const void *b)
 
 static int dir_wd_cmp(const void *a, const void *b)
 {
-	const struct watched_dir *x = a, *y = b;
+	const struct pathwatch_dir *x = a, *y = b;
 
 	return (x->wd > y->wd) - (x->wd < y->wd);
 }
 
 /* Group the sorted steps by directory and watch each directory once. */
-static int watch_dirs(struct path_watch *pw, struct way *w)
+static int watch_dirs(struct pathwatch *pw, struct way *w)
 {
 	size_t i = 0;
 
@@ -215,7 +215,7 @@ static int watch_dirs(struct path_watch *pw, struct way *w)
 	if (!pw->dirs)
 		return -ENOMEM;
 	while (i < w->count) {
-		struct watched_dir *d = &pw->dirs[pw->dir_count];
+		struct pathwatch_dir *d = &pw->dirs[pw->dir_count];
 		size_t j = i, n = 0;
 
 		while (j < w->count && strcmp(w->steps[j].dir, w->steps[i].dir) == 0)
@@ -260,7 +260,7 @@ static int watch_dirs(struct path_watch *pw, struct way *w)
 	return 0;
 }
 
-int path_watch_set(struct path_watch *pw, const struct policy_image *img)
+int pathwatch_set(struct pathwatch *pw, const struct policy_image *img)
 {
 	struct way way = { 0 };
 	struct collect_ctx c = { .pw = pw, .way = &way };
@@ -290,10 +290,10 @@ static int name_cmp(const void *key, const void *elem)
 }
 
 /* Does an event of watch wd about name (NULL: the directory itself) matter? */
-static bool event_matters(const struct path_watch *pw, int wd, const char *name)
+static bool event_matters(const struct pathwatch *pw, int wd, const char *name)
 {
-	struct watched_dir key = { .wd = wd };
-	const struct watched_dir *d =
+	struct pathwatch_dir key = { .wd = wd };
+	const struct pathwatch_dir *d =
 		bsearch(&key, pw->dirs, pw->dir_count, sizeof(*pw->dirs), dir_wd_cmp);
 
 	if (!d)
@@ -308,7 +308,7 @@ static bool event_matters(const struct path_watch *pw, int wd, const char *name)
 	return false;
 }
 
-int path_watch_read_events(struct path_watch *pw)
+int pathwatch_read_events(struct pathwatch *pw)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int matters = 0;
@@ -337,10 +337,10 @@ int path_watch_read_events(struct path_watch *pw)
 	return matters;
 }
 
-int path_watch_stale(const struct path_watch *pw, char *changed, size_t size)
+int pathwatch_stale(const struct pathwatch *pw, char *changed, size_t size)
 {
 	for (size_t i = 0; i < pw->path_count; i++) {
-		const struct watched_path *wp = &pw->paths[i];
+		const struct pathwatch_path *wp = &pw->paths[i];
 		struct resolved_path now;
 		bool found = resolve_path_stat(wp->path, &now, NULL) == 0;
 
@@ -353,7 +353,7 @@ int path_watch_stale(const struct path_watch *pw, char *changed, size_t size)
 	return 0;
 }
 
-void path_watch_close(struct path_watch *pw)
+void pathwatch_close(struct pathwatch *pw)
 {
 	forget(pw);
 	if (pw->inotify_fd >= 0)

@@ -28,7 +28,7 @@
 #include "policy/compile.h"
 
 /* A directory on the way to some rule's path, and the names in it that matter. */
-struct watched_dir {
+struct pathwatch_dir {
 	int wd;
 	char *path;
 	char **names;
@@ -36,12 +36,12 @@ struct watched_dir {
 };
 
 /* A deny rule's path and where it resolved when its image was compiled. */
-struct watched_path {
+struct pathwatch_path {
 	char *path;
 	struct resolved_rule at;
 };
 
-struct path_watch {
+struct pathwatch {
 	int inotify_fd;
 	/*
 	 * /proc/self/mountinfo: poll it for EPOLLPRI (not EPOLLIN, which a proc
@@ -49,15 +49,15 @@ struct path_watch {
 	 * re-arms it, nothing needs reading.
 	 */
 	int mounts_fd;
-	struct watched_dir *dirs;
+	struct pathwatch_dir *dirs;
 	size_t dir_count;
-	struct watched_path *paths;
+	struct pathwatch_path *paths;
 	size_t path_count;
 	size_t unwatched; /* directories inotify refused (logged once per set) */
 };
 
 /* Start watching nothing. -errno (logged) when inotify or the mount table cannot be opened. */
-int path_watch_open(struct path_watch *pw);
+int pathwatch_open(struct pathwatch *pw);
 
 /*
  * Watch the ways to every deny rule's path in img, replacing what was watched;
@@ -65,20 +65,20 @@ int path_watch_open(struct path_watch *pw);
  * (too many watches, no permission) are counted and logged as a warning:
  * the periodic check still covers them. 0 or -ENOMEM.
  */
-int path_watch_set(struct path_watch *pw, const struct policy_image *img);
+int pathwatch_set(struct pathwatch *pw, const struct policy_image *img);
 
 /*
  * Read what inotify has: 1 when a name on the way to a rule's path changed
  * (or events were lost), 0 when nothing that matters did.
  */
-int path_watch_read_events(struct path_watch *pw);
+int pathwatch_read_events(struct pathwatch *pw);
 
 /*
  * Does some rule's path resolve differently now than in the image the
  * watch was set for? 1 with that path in changed, 0 when none does.
  */
-int path_watch_stale(const struct path_watch *pw, char *changed, size_t size);
+int pathwatch_stale(const struct pathwatch *pw, char *changed, size_t size);
 
-void path_watch_close(struct path_watch *pw);
+void pathwatch_close(struct pathwatch *pw);
 
 #endif /* ACTGATE_PATHWATCH_H */

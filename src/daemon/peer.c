@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon/peer.h"
+#include "identity/cgroup.h"
 
-int control_group_resolve(const char *name, gid_t *gid, char *why, size_t why_size)
+int peer_group_resolve(const char *name, gid_t *gid, char *why, size_t why_size)
 {
 	struct group *g;
 	char *end;
@@ -32,7 +35,7 @@ int control_group_resolve(const char *name, gid_t *gid, char *why, size_t why_si
 	return 0;
 }
 
-bool control_status_has_group(const char *status, gid_t gid)
+bool peer_status_has_group(const char *status, gid_t gid)
 {
 	const char *line = strstr(status, "\nGroups:");
 
@@ -55,7 +58,7 @@ bool control_status_has_group(const char *status, gid_t gid)
 	return false;
 }
 
-bool control_peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
+bool peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
 {
 	char path[64], buf[8192];
 	size_t n;
@@ -71,5 +74,47 @@ bool control_peer_in_group(pid_t pid, gid_t peer_gid, gid_t gid)
 	n = fread(buf + 1, 1, sizeof(buf) - 2, f);
 	fclose(f);
 	buf[n + 1] = '\0';
-	return control_status_has_group(buf, gid);
+	return peer_status_has_group(buf, gid);
+}
+
+int peer_check(int fd, gid_t socket_gid, struct workload_table *workloads,
+	       const struct enforcer *enforcer, char *why, size_t why_size)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char path[PATH_MAX];
+	int err;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot read the peer's credentials: %s", strerror(-err));
+		return err;
+	}
+	if (cred.uid != 0 && !(socket_gid && peer_in_group(cred.pid, cred.gid, socket_gid))) {
+		snprintf(why, why_size,
+			 "permission denied: control requests need uid 0%s (peer uid %u)",
+			 socket_gid ? " or the socket's group" : "", cred.uid);
+		return -EPERM;
+	}
+	err = cgroup_of_pid(cred.pid, path, sizeof(path));
+	if (err) {
+		snprintf(why, why_size, "cannot read the cgroup of peer pid %d: %s", cred.pid,
+			 strerror(-err));
+		return err;
+	}
+	/* A workload may not lift or change its own restrictions. */
+	if (workload_table_find_cgroup(workloads, path)) {
+		snprintf(why, why_size,
+			 "permission denied: the request comes from inside governed cgroup %.300s",
+			 path);
+		return -EPERM;
+	}
+	err = enforcer_task_governed(enforcer, cred.pid);
+	if (err) {
+		snprintf(why, why_size, "permission denied: %s",
+			 err > 0 ? "the request comes from a governed workload's process"
+				 : "cannot tell whether the peer is governed");
+		return -EPERM;
+	}
+	return 0;
 }

@@ -30,7 +30,7 @@ struct fixture {
 	char root[64];
 	struct policy_set set;
 	struct policy_image img;
-	struct path_watch pw;
+	struct pathwatch pw;
 };
 
 static void at(const struct fixture *f, const char *rel, char *out)
@@ -89,7 +89,7 @@ static void compile(struct fixture *f)
 	assert_int_equal(policy_compile(&f->set, 1, resolve_path_stat, NULL, &f->img, &diags), 0);
 	diag_list_free(&diags);
 	free(text);
-	assert_int_equal(path_watch_set(&f->pw, &f->img), 0);
+	assert_int_equal(pathwatch_set(&f->pw, &f->img), 0);
 }
 
 static int setup(void **state)
@@ -114,7 +114,7 @@ static int setup(void **state)
 	write_file(f, "c/g");
 	at(f, "flink", path);
 	assert_int_equal(symlink("c/g", path), 0);
-	assert_int_equal(path_watch_open(&f->pw), 0);
+	assert_int_equal(pathwatch_open(&f->pw), 0);
 	compile(f);
 	*state = f;
 	return 0;
@@ -123,7 +123,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	path_watch_close(&f->pw);
+	pathwatch_close(&f->pw);
 	policy_image_free(&f->img);
 	policy_set_free(&f->set);
 	remove_tree(f->root);
@@ -136,7 +136,7 @@ static void assert_stale(const struct fixture *f, const char *rel)
 	char changed[PATH_MAX], want[PATH_MAX];
 
 	at(f, rel, want);
-	assert_int_equal(path_watch_stale(&f->pw, changed, sizeof(changed)), 1);
+	assert_int_equal(pathwatch_stale(&f->pw, changed, sizeof(changed)), 1);
 	assert_string_equal(changed, want);
 }
 
@@ -144,7 +144,7 @@ static void assert_fresh(const struct fixture *f)
 {
 	char changed[PATH_MAX];
 
-	assert_int_equal(path_watch_stale(&f->pw, changed, sizeof(changed)), 0);
+	assert_int_equal(pathwatch_stale(&f->pw, changed, sizeof(changed)), 0);
 }
 
 static void test_quiet_changes(void **state)
@@ -152,12 +152,12 @@ static void test_quiet_changes(void **state)
 	struct fixture *f = *state;
 
 	assert_fresh(f);
-	assert_int_equal(path_watch_read_events(&f->pw), 0);
+	assert_int_equal(pathwatch_read_events(&f->pw), 0);
 	/* Names no rule's way passes through, and content changes, are not events. */
 	write_file(f, "etc/unrelated");
 	write_file(f, "etc/secret");
 	write_file(f, "a/g");
-	assert_int_equal(path_watch_read_events(&f->pw), 0);
+	assert_int_equal(pathwatch_read_events(&f->pw), 0);
 	assert_fresh(f);
 }
 
@@ -167,9 +167,9 @@ static void test_replaced_file(void **state)
 
 	/* How editors, package managers and passwd write a file: a new one renamed over it. */
 	write_file(f, "etc/secret.new");
-	assert_int_equal(path_watch_read_events(&f->pw), 0);
+	assert_int_equal(pathwatch_read_events(&f->pw), 0);
 	rename_rel(f, "etc/secret.new", "etc/secret");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "etc/secret");
 	compile(f);
 	assert_fresh(f);
@@ -181,12 +181,12 @@ static void test_renamed_directory(void **state)
 
 	rename_rel(f, "data", "data.old");
 	make_dir(f, "data");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "data");
 	/* A rename of a directory above every rule is seen too. */
 	compile(f);
 	rename_rel(f, "etc", "etc2");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "etc/secret");
 }
 
@@ -198,13 +198,13 @@ static void test_symlink_retargeted(void **state)
 	at(f, "link", path);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(symlink("b", path), 0);
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "link/f");
 	compile(f);
 	/* The target's directory is watched too: replacing b/f is seen. */
 	write_file(f, "b/f.new");
 	rename_rel(f, "b/f.new", "b/f");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "link/f");
 }
 
@@ -215,7 +215,7 @@ static void test_symlinked_file(void **state)
 	/* flink -> c/g: the way through the link is watched, so replacing c/g is seen. */
 	write_file(f, "c/g.new");
 	rename_rel(f, "c/g.new", "c/g");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "flink");
 	compile(f);
 	assert_fresh(f);
@@ -227,12 +227,12 @@ static void test_path_appears(void **state)
 
 	/* The missing directory appears: an event, but the rule's file is still missing. */
 	make_dir(f, "later");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_fresh(f);
 	/* Watched again, the new directory is on the way: the file's creation is seen. */
-	assert_int_equal(path_watch_set(&f->pw, &f->img), 0);
+	assert_int_equal(pathwatch_set(&f->pw, &f->img), 0);
 	write_file(f, "later/file");
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "later/file");
 }
 
@@ -243,7 +243,7 @@ static void test_removed_file(void **state)
 
 	at(f, "etc/secret", path);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(path_watch_read_events(&f->pw), 1);
+	assert_int_equal(pathwatch_read_events(&f->pw), 1);
 	assert_stale(f, "etc/secret");
 }
 

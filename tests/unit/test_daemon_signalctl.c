@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The daemon's signal, revocation and grant verbs (control_signals.c),
- * driven through a socketpair with a fake daemon: every malformed request
+ * The daemon's signal state (signalctl.c) and the verbs that change it:
+ * the signal store's, revocation.c's, grantctl.c's and ingest.c's, sent
+ * through the verb table (verbs.c) over a socketpair, with a fake host in
+ * place of the daemon's workloads and generations: every malformed request
  * gets an error and changes nothing; a change the daemon cannot carry into
  * the kernel is undone.
  */
@@ -18,7 +20,11 @@
 
 #include <cmocka.h>
 
-#include "daemon/control_signals.h"
+#include "test_verbs.h"
+
+#include "daemon/revocation.h"
+#include "daemon/runtime.h"
+#include "daemon/signalctl.h"
 
 struct fake {
 	struct policy_set set;
@@ -47,21 +53,22 @@ static int fake_rebind(void *ctx, char *why, size_t why_size)
 
 struct env {
 	struct fake fake;
-	struct sigctl s;
-	int fds[2];
+	struct verbs_client c; /* only the daemon's signal state is used */
+	struct signalctl *s;
 };
 
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct sigctl_host host;
+	struct signalctl_host host;
 
 	assert_non_null(e);
-	host = (struct sigctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
-				     .enforcer = NULL, .policy_set = fake_set,
-				     .rebind = fake_rebind };
-	assert_int_equal(sigctl_init(&e->s, &host, NULL), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, e->fds), 0);
+	verbs_client_open(&e->c);
+	e->s = &e->c.d->signalctl;
+	host = (struct signalctl_host){ .ctx = &e->fake, .workloads = &e->fake.workloads,
+					.enforcer = NULL, .policy_set = fake_set,
+					.rebind = fake_rebind };
+	signalctl_init(e->s, &host);
 	*state = e;
 	return 0;
 }
@@ -70,40 +77,9 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	sigctl_free(&e->s);
-	close(e->fds[0]);
-	close(e->fds[1]);
+	verbs_client_close(&e->c);
 	free(e);
 	return 0;
-}
-
-/* Send one request line; return the reply line (static buffer). */
-static const char *ask(struct env *e, const char *line)
-{
-	static char reply[8192];
-	struct json_msg msg = { 0 };
-	const char *verb;
-	char why[256];
-	ssize_t n;
-
-	assert_int_equal(json_msg_parse(line, strlen(line), &msg, why, sizeof(why)), 0);
-	verb = json_msg_string(&msg, "verb");
-	assert_non_null(verb);
-	assert_true(sigctl_handles(verb));
-	sigctl_handle(&e->s, e->fds[0], verb, &msg);
-	json_msg_free(&msg);
-	n = recv(e->fds[1], reply, sizeof(reply) - 1, MSG_DONTWAIT);
-	assert_true(n > 0);
-	reply[n] = '\0';
-	return reply;
-}
-
-static void expect_error(struct env *e, const char *line, const char *fragment)
-{
-	const char *r = ask(e, line);
-
-	if (!strstr(r, "\"ok\":false") || !strstr(r, fragment))
-		fail_msg("%s -> %s (wanted an error with \"%s\")", line, r, fragment);
 }
 
 static void test_malformed_requests_change_nothing(void **state)
@@ -164,11 +140,11 @@ static void test_malformed_requests_change_nothing(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		expect_error(e, bad[i].line, bad[i].fragment);
-	assert_int_equal(e->s.store.count, 0);
-	assert_int_equal(e->s.store.generation, 0);
-	assert_int_equal(e->s.grant_count, 0);
-	assert_int_equal(e->s.revoked_count, 0);
+		verbs_expect_error(&e->c, bad[i].line, bad[i].fragment);
+	assert_int_equal(e->s->store.count, 0);
+	assert_int_equal(e->s->store.generation, 0);
+	assert_int_equal(e->s->grant_count, 0);
+	assert_int_equal(e->s->revoked_count, 0);
 	assert_int_equal(e->fake.rebinds, 0);
 }
 
@@ -177,25 +153,25 @@ static void test_set_clear_list(void **state)
 	struct env *e = *state;
 	const char *r;
 
-	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\",\"value\":\"high\",\"ttl_ms\":60000}");
 	assert_non_null(strstr(r, "\"ok\":true"));
 	assert_non_null(strstr(r, "\"generation\":1"));
 	assert_int_equal(e->fake.rebinds, 1);
 	/* The same value again: nothing a policy sees changed, no rebind. */
-	r = ask(e, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\",\"value\":\"high\"}");
 	assert_non_null(strstr(r, "\"changed\":false"));
 	assert_int_equal(e->fake.rebinds, 1);
-	r = ask(e, "{\"verb\":\"signal-list\"}");
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-list\"}");
 	assert_non_null(strstr(r, "\"signal.0\":{\"scope\":\"principal\",\"subject\":\"bob\","
 				  "\"name\":\"risk\",\"value\":\"high\""));
-	r = ask(e, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-clear\",\"scope\":\"principal\",\"subject\":\"bob\","
 		   "\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":true"));
-	assert_int_equal(e->s.store.count, 0);
+	assert_int_equal(e->s->store.count, 0);
 	assert_int_equal(e->fake.rebinds, 2);
-	r = ask(e, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
+	r = verbs_ask(&e->c, "{\"verb\":\"signal-clear\",\"name\":\"risk\"}");
 	assert_non_null(strstr(r, "\"changed\":false"));
 }
 
@@ -203,14 +179,14 @@ static void test_refused_by_the_kernel_changes_nothing(void **state)
 {
 	struct env *e = *state;
 
-	ask(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"low\"}");
+	verbs_ask(&e->c, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"low\"}");
 	e->fake.fail_rebind = 1;
-	expect_error(e, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
+	verbs_expect_error(&e->c, "{\"verb\":\"signal-set\",\"name\":\"risk\",\"value\":\"high\"}",
 		     "refused, nothing changed: the kernel said no");
-	assert_int_equal(e->s.store.count, 1);
-	assert_string_equal(e->s.store.items[0].value, "low");
+	assert_int_equal(e->s->store.count, 1);
+	assert_string_equal(e->s->store.items[0].value, "low");
 	/* The generation moved on (1 -> 2 tried -> 3 restored): never reused. */
-	assert_int_equal(e->s.store.generation, 3);
+	assert_int_equal(e->s->store.generation, 3);
 	assert_int_equal(e->fake.rebinds, 3); /* the set, the failed one, the restore */
 }
 
@@ -226,41 +202,31 @@ static void test_ingest_whole_or_nothing(void **state)
 	const char *r;
 
 	e->fake.fail_rebind = 1;
-	expect_error(e, token, "refused, nothing changed");
-	assert_int_equal(e->s.store.count, 0);
-	assert_int_equal(e->s.revoked_count, 0);
-	r = ask(e, token);
+	verbs_expect_error(&e->c, token, "refused, nothing changed");
+	assert_int_equal(e->s->store.count, 0);
+	assert_int_equal(e->s->revoked_count, 0);
+	r = verbs_ask(&e->c, token);
 	assert_non_null(strstr(r, "\"ok\":true"));
-	assert_int_equal(e->s.store.count, 1);
-	assert_string_equal(e->s.store.items[0].value, "high");
-	assert_string_equal(e->s.store.items[0].source, "caep https://idp");
-	assert_int_equal(e->s.revoked_count, 1);
-	assert_string_equal(e->s.revoked[0].subject, "a@b.c");
+	assert_int_equal(e->s->store.count, 1);
+	assert_string_equal(e->s->store.items[0].value, "high");
+	assert_string_equal(e->s->store.items[0].source, "caep https://idp");
+	assert_int_equal(e->s->revoked_count, 1);
+	assert_string_equal(e->s->revoked[0].subject, "a@b.c");
 }
 
-static void test_revoked_runs_refused_and_ttl(void **state)
+static void test_revoked_runs_refused(void **state)
 {
 	struct env *e = *state;
-	struct json_msg msg = { 0 };
-	uint64_t ttl = 1;
 	char why[256];
 
-	ask(e, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
-	static const char run[] = "{\"verb\":\"run\",\"ttl_ms\":2500}";
-	static const char bad_ttl[] = "{\"verb\":\"run\",\"ttl_ms\":\"soon\"}";
-
-	assert_int_equal(json_msg_parse(run, strlen(run), &msg, why, sizeof(why)), 0);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "alice", &ttl, why, sizeof(why)),
-			 0);
-	assert_int_equal(ttl, 2500000000ull);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", "mallory", &ttl, why, sizeof(why)),
-			 -EPERM);
+	verbs_ask(&e->c, "{\"verb\":\"revoke\",\"principal\":\"mallory\",\"reason\":\"stolen laptop\"}");
+	verbs_ask(&e->c, "{\"verb\":\"revoke\",\"workload\":\"ci:b\"}");
+	assert_int_equal(revocation_check_run(e->s, "ci:a", "alice", why, sizeof(why)), 0);
+	assert_int_equal(revocation_check_run(e->s, "ci:a", NULL, why, sizeof(why)), 0);
+	assert_int_equal(revocation_check_run(e->s, "ci:a", "mallory", why, sizeof(why)), -EPERM);
 	assert_string_equal(why, "principal \"mallory\" is revoked (stolen laptop)");
-	json_msg_free(&msg);
-	assert_int_equal(json_msg_parse(bad_ttl, strlen(bad_ttl), &msg, why, sizeof(why)), 0);
-	assert_int_equal(sigctl_check_run(&e->s, &msg, "ci:a", NULL, &ttl, why, sizeof(why)),
-			 -EINVAL);
-	json_msg_free(&msg);
+	assert_int_equal(revocation_check_run(e->s, "ci:b", NULL, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "workload \"ci:b\" is revoked (revoked by cli)");
 }
 
 int main(void)
@@ -272,7 +238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_by_the_kernel_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_whole_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revoked_runs_refused_and_ttl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_runs_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

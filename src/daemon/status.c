@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <linux/types.h>
+#include <stdio.h>
+
+#include "actgate/abi.h"
+#include "daemon/control.h"
+#include "daemon/signalctl.h"
+#include "daemon/status.h"
+#include "journal/sink.h"
+#include "journal/decision.h"
+
+void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
+{
+	uint64_t dropped[ACTGATE_ACTION_COUNT] = { 0 };
+	struct json_out j;
+
+	(void)msg;
+	enforcer_dropped(&d->enforcer, dropped);
+	control_reply_ok(&j);
+	json_add_u64(&j, "generation", d->current.image.generation);
+	json_add_u64(&j, "policies", d->current.set.count);
+	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
+	json_add_u64(&j, "workloads", d->workloads.count);
+	jsink_status(d->journal, &j);
+	/* Flat keys: the control protocol's objects carry strings only (labels). */
+	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
+		json_add_u64(&j, key, dropped[a]);
+	}
+	json_add_u64(&j, "signal_generation", d->signalctl.store.generation);
+	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
+	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
+	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
+	json_add_string(&j, "state_dir", d->cfg->state_dir);
+	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
+	for (size_t i = 0; i < d->workloads.count; i++) {
+		const struct workload *w = &d->workloads.items[i];
+		char key[64];
+
+#define WORKLOAD_KEY(field) \
+	(snprintf(key, sizeof(key), "workload.%llu." field, (unsigned long long)w->id), key)
+		json_add_string(&j, WORKLOAD_KEY("name"), w->name);
+		json_add_string(&j, WORKLOAD_KEY("policies"), w->policies);
+		json_add_string(&j, WORKLOAD_KEY("labels"), w->labels);
+		json_add_string(&j, WORKLOAD_KEY("principal"), w->principal);
+		json_add_string(&j, WORKLOAD_KEY("cgroup"), w->cgroup_path);
+		json_add_u64(&j, WORKLOAD_KEY("policy_id"), w->policy_id);
+		json_add_string(&j, WORKLOAD_KEY("signals"),
+				signalctl_workload_signals(&d->signalctl, w->id));
+#undef WORKLOAD_KEY
+	}
+	control_reply_send(fd, &j);
+}
