@@ -3,7 +3,7 @@
  * JSON out. The writer produces valid JSON whatever bytes it is given:
  * invalid UTF-8 becomes U+FFFD, so a hostile path or comm cannot break a
  * consumer's parser. Libraries (jansson included) refuse such strings or
- * pass them through, so the writer stays ours; the reader is json_read.c.
+ * pass them through, so the writer stays ours; the reader is json-read.c.
  */
 #include <errno.h>
 #include <stdlib.h>

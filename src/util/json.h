@@ -5,7 +5,7 @@
  * Out (json.c): a small writer whose output is valid JSON whatever bytes it
  * is given; no library promises that.
  *
- * In (json_read.c): one reader for every JSON actgate takes, jansson held to
+ * In (json-read.c): one reader for every JSON actgate takes, jansson held to
  * strict JSON (RFC 8259): duplicate keys, comments, unquoted keys, single
  * quotes, trailing commas, NaN, text after the value, invalid UTF-8 and lone
  * surrogates are refused with "line L, column C: why"; \u escapes decode,
