@@ -163,13 +163,8 @@ static void parse_label_selector(struct ytree_ctx *ctx, const struct ynode *map,
 				 where, ytree_quote(&q, k->text, k->len));
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2)
-			if (ynode_is(map->items[j], k->text)) {
-				error_at(ctx, k->pos, "duplicate key %s in %s (first at line %u)",
-					 ytree_quote(&q, k->text, k->len), where,
-					 map->items[j]->pos.line);
-				goto next;
-			}
+		if (ytree_duplicate_key(ctx, map, i, where))
+			continue;
 		snprintf(what, sizeof(what), "%s.%s", where, k->text);
 		if (!parse_glob(ctx, v, what, "label glob", &m->glob))
 			continue;
@@ -180,7 +175,6 @@ static void parse_label_selector(struct ytree_ctx *ctx, const struct ynode *map,
 			ctx->oom = -ENOMEM;
 			return;
 		}
-next:;
 	}
 }
 

@@ -347,20 +347,14 @@ static bool parse_string_map(struct test_ctx *ctx, const struct ynode *map, cons
 				 ytree_quote(&q, k->text, k->len));
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2)
-			if (ynode_is(map->items[j], k->text)) {
-				error_at(ctx, k->pos, "duplicate key %s in %s (first at line %u)",
-					 ytree_quote(&q, k->text, k->len), where,
-					 map->items[j]->pos.line);
-				goto next;
-			}
+		if (ytree_duplicate_key(&ctx->yt, map, i, where))
+			continue;
 		snprintf(what, sizeof(what), "%s.%s", where, k->text);
 		if (!expect_text(ctx, v, what))
 			continue;
 		(*keys_out)[*count] = dup_text(ctx, k);
 		(*values_out)[*count] = dup_text(ctx, v);
 		(*count)++;
-next:;
 	}
 	return true;
 }

@@ -247,6 +247,21 @@ bool ytree_expect_string(struct ytree_ctx *ctx, const struct ynode *n, const cha
 	return false;
 }
 
+bool ytree_duplicate_key(struct ytree_ctx *ctx, const struct ynode *map, size_t i,
+			 const char *where)
+{
+	const struct ynode *k = map->items[i];
+	struct ytree_quoted q;
+
+	for (size_t j = 0; j < i; j += 2)
+		if (ynode_is(map->items[j], k->text)) {
+			error_at(ctx, k->pos, "duplicate key %s in %s (first at line %u)",
+				 ytree_quote(&q, k->text, k->len), where, map->items[j]->pos.line);
+			return true;
+		}
+	return false;
+}
+
 void ytree_map_fields(struct ytree_ctx *ctx, const struct ynode *map, const char *where,
 		      const char *const keys[], size_t nkeys, const struct ynode *key_nodes[],
 		      const struct ynode *values[])

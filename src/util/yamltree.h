@@ -102,6 +102,13 @@ bool ytree_expect_kind(struct ytree_ctx *ctx, const struct ynode *n, enum ynode_
 bool ytree_expect_string(struct ytree_ctx *ctx, const struct ynode *n, const char *where);
 
 /*
+ * Does the key at map->items[i] (a string) repeat an earlier key of the
+ * mapping? If so, an error "duplicate key K in WHERE (first at line L)".
+ */
+bool ytree_duplicate_key(struct ytree_ctx *ctx, const struct ynode *map, size_t i,
+			 const char *where);
+
+/*
  * Check a mapping against the keys it may hold: unknown and duplicate keys
  * are errors. values[i] receives the value of keys[i] (NULL when absent),
  * key_nodes[i] the key itself (for positions).
