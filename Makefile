@@ -99,9 +99,18 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
-$(BUILD)/actgate.bpf.o: $(BPF_OBJS)
+# Every helper header compiles on its own, included first: compiled as the
+# main file, so one that leans on what an includer happened to include
+# before it fails the build.
+BPF_LIB_CHECKS := $(patsubst bpf/lib/%.h,$(BUILD)/bpf/lib/%.h.o,$(wildcard bpf/lib/*.h))
+$(BUILD)/bpf/lib/%.h.o: bpf/lib/%.h $(BUILD)/vmlinux.h
+	$(call msg,BPF-HDR,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -x c -c $< -o $@
+
+$(BUILD)/actgate.bpf.o: $(BPF_OBJS) | $(BPF_LIB_CHECKS)
 	$(call msg,LINK-BPF,$@)
-	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(BPFTOOL) gen object $@ $(BPF_OBJS)
 
 $(SKEL): $(BUILD)/actgate.bpf.o
 	$(call msg,SKEL,$@)

@@ -7,6 +7,9 @@
 #ifndef ACTGATE_BPF_MAPS_H
 #define ACTGATE_BPF_MAPS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
 #include "actgate/abi.h"
 
 #ifdef ACTGATE_DEFINE_MAPS

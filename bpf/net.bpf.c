@@ -3,7 +3,13 @@
  * Connect: IPv4 and IPv6 destinations, matched by address prefix, port and
  * protocol; unix sockets, matched by the socket file they reach.
  */
-#include "common.h"
+#include "lib/decide.h"
+#include "lib/governance.h"
+#include "lib/grant.h"
+#include "lib/kernel.h"
+#include "lib/record.h"
+#include "lib/verdict.h"
+#include "maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Task lineage: a governed task's children belong to its workload. */
-#include "common.h"
+#include "lib/governance.h"
+#include "lib/kernel.h"
+#include "maps.h"
 
 /*
  * Runs in the parent while the child is being created. The child inherits
