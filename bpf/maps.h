@@ -100,7 +100,7 @@ ACTGATE_MAP struct {
  */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ACTGATE_ACTION_COUNT);
+	__uint(max_entries, ACTGATE_NR_ACTIONS);
 	__type(key, __u32);
 	__type(value, __u64);
 } dropped SEC(".maps");

@@ -106,7 +106,7 @@ struct daemon {
 	struct sigctl sig; /* signals, revocations, grants (control_signals.c) */
 	struct discovery discovery; /* units and containers under --watch-cgroup roots */
 	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
-	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
+	uint64_t dropped_seen[ACTGATE_NR_ACTIONS];
 	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
 	/* The rule names of the generation an adopted set held (its image is gone). */
 	struct rule_names adopted_names;
@@ -248,12 +248,12 @@ static void save_state(struct daemon *d)
 /* Log and save the drop counts when they have grown: the ring buffer was full. */
 static void check_dropped(struct daemon *d)
 {
-	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t now[ACTGATE_NR_ACTIONS] = { 0 };
 	uint64_t more = 0;
 
 	if (enforcer_dropped(&d->enforcer, now))
 		return;
-	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++)
 		more += now[a] - d->dropped_seen[a];
 	if (!more)
 		return;
@@ -306,7 +306,7 @@ static int reply_error(int fd, const char *fmt, ...)
 
 static void handle_status(struct daemon *d, int fd)
 {
-	uint64_t dropped[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t dropped[ACTGATE_NR_ACTIONS] = { 0 };
 	struct json_out j;
 
 	enforcer_dropped(&d->enforcer, dropped);
@@ -319,7 +319,7 @@ static void handle_status(struct daemon *d, int fd)
 	json_add_u64(&j, "workloads", d->workloads.count);
 	jsink_status(d->journal, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
-	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
+	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
@@ -1617,7 +1617,7 @@ static int adopt_pins(struct daemon *d)
 {
 	const struct daemon_config *cfg = d->cfg;
 	struct daemon_state st;
-	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t now[ACTGATE_NR_ACTIONS] = { 0 };
 	uint64_t written_before = 0, written = 0, lost = 0;
 	char why[1024], *report = NULL;
 	long purged;
@@ -1658,7 +1658,7 @@ static int adopt_pins(struct daemon *d)
 	drain_records(d);
 	jsink_counts(d->journal, &written, &lost);
 	if (!enforcer_dropped(&d->enforcer, now)) {
-		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++)
 			d->dropped_while_down += now[a] - d->dropped_seen[a];
 		if (d->dropped_while_down)
 			log_warn("bpf",

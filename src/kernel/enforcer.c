@@ -792,7 +792,7 @@ void enforcer_commit(struct enforcer *e)
 	__atomic_store_n(e->consumer_pos, e->read_pos, __ATOMIC_RELEASE);
 }
 
-int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT])
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_NR_ACTIONS])
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t *per_cpu;
@@ -804,7 +804,7 @@ int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_C
 	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	for (action = 0; action < ACTGATE_ACTION_COUNT; action++) {
+	for (action = 0; action < ACTGATE_NR_ACTIONS; action++) {
 		dropped[action] = 0;
 		err = bpf_map__lookup_elem(e->skel->maps.dropped, &action, sizeof(action), per_cpu,
 					   sizeof(*per_cpu) * (size_t)ncpus, 0);

@@ -151,7 +151,7 @@ int enforcer_drain(struct enforcer *e);
 void enforcer_commit(struct enforcer *e);
 
 /* Records lost because the ring buffer was full, per action. */
-int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT]);
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_NR_ACTIONS]);
 
 /*
  * Close everything this process holds. The pins stay, and with them the
