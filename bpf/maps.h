@@ -107,6 +107,17 @@ ACTGATE_MAP struct {
 } dropped SEC(".maps");
 
 /*
+ * What the programs could not do and went on without, per enum
+ * actgate_failure (lib/failure.h); per-CPU like dropped.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACTGATE_NR_FAILURES);
+	__type(key, __u32);
+	__type(value, __u64);
+} failures SEC(".maps");
+
+/*
  * Where a record is built before it is copied into the ring buffer, sized to
  * its path: a decision with its path is 4 KiB, far over the 512-byte BPF
  * stack, and reserving that much ring buffer for every record would hold

@@ -7,6 +7,7 @@
 #ifndef ACTGATE_BPF_LIB_GOVERNANCE_H
 #define ACTGATE_BPF_LIB_GOVERNANCE_H
 
+#include "lib/failure.h"
 #include "lib/kernel.h"
 #include "lib/verdict.h"
 #include "maps.h"
@@ -95,6 +96,8 @@ static __always_inline int governing_workload(struct governance *g)
 	mark = bpf_task_storage_get(&task_marks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (mark)
 		mark->workload_cgroup_id = key;
+	else
+		count_failure(ACTGATE_FAILURE_TASK_MARK); /* the next action tries again */
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 #ifndef ACTGATE_BPF_LIB_RECORD_H
 #define ACTGATE_BPF_LIB_RECORD_H
 
+#include "lib/failure.h"
 #include "lib/kernel.h"
 #include "lib/verdict.h"
 #include "maps.h"
@@ -22,7 +23,7 @@ static __always_inline int wants_record(const struct verdict *v)
 
 /*
  * A record slot of this CPU (bpf/maps.h, record_slots), held by this task
- * until record_release; NULL when every one is held.
+ * until record_release; NULL, counted, when every one is held.
  *
  * Why a claim. A program keeps its CPU from start to end (the trampoline
  * disables migration), but not the CPU to itself: the LSM trampolines run
@@ -49,7 +50,7 @@ static __always_inline int wants_record(const struct verdict *v)
  * How many. A preempted task holds its slot until it runs again; each slot
  * beyond the first covers one more task preempted while building a record
  * on the same CPU. Four cost 34 KiB per CPU; a fifth such task on one CPU
- * goes unrecorded, its verdict unchanged.
+ * goes unrecorded (ACTGATE_FAILURE_RECORD_SLOT), its verdict unchanged.
  */
 static __always_inline struct actgate_record_slot *record_try(__u32 key)
 {
@@ -83,6 +84,8 @@ static __always_inline struct actgate_record_slot *record_claim(void)
 		slot = record_try(2);
 	if (!slot)
 		slot = record_try(3);
+	if (!slot)
+		count_failure(ACTGATE_FAILURE_RECORD_SLOT);
 	return slot;
 }
 
@@ -100,7 +103,7 @@ static __always_inline void record_release(struct actgate_decision *rec)
 /*
  * A record with the common fields set, in a slot this task holds: every
  * record begun is ended by submit_record, which gives the slot back. NULL
- * when no slot is free.
+ * when no slot is free (counted).
  */
 static __always_inline struct actgate_decision *
 begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
@@ -263,6 +266,7 @@ static long name_step(__u32 index, void *data)
 	len &= 0xff;
 	err = bpf_probe_read_kernel(slot->names + pos, len, name);
 	if (err) {
+		count_failure(ACTGATE_FAILURE_NAME_READ);
 		w->error = err;
 		return 1;
 	}

@@ -127,6 +127,37 @@ enum actgate_reason {
 	ACTGATE_REASON_DISCONNECTED = 10,
 };
 
+/*
+ * What a program could not do and went on without, counted per reason in
+ * the pinned failures map (index: this enum) since the pins were made.
+ * None of them turns a denial into an allow.
+ */
+enum actgate_failure {
+	/*
+	 * A governed task's mark could not be created (task storage, no
+	 * memory): its cgroup alone governs it until an action of it creates
+	 * one, so moving to another cgroup meanwhile sheds its workload.
+	 */
+	ACTGATE_FAILURE_TASK_MARK = 0,
+	/* A governed task's child could not be marked: the fork was refused (ENOMEM). */
+	ACTGATE_FAILURE_CHILD_MARK = 1,
+	/*
+	 * A decision was not recorded: every record slot of its CPU was held
+	 * by tasks preempted while building a record. The verdict stands.
+	 */
+	ACTGATE_FAILURE_RECORD_SLOT = 2,
+	/*
+	 * A destination address could not be read from the kernel's copy of
+	 * the sockaddr: the connect or send was decided as the zero address.
+	 */
+	ACTGATE_FAILURE_ADDRESS_READ = 3,
+	/* A name of a record's readable path could not be read: path_error says -EFAULT. */
+	ACTGATE_FAILURE_NAME_READ = 4,
+};
+#define ACTGATE_NR_FAILURES 5
+_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_NAME_READ + 1,
+	       "ACTGATE_NR_FAILURES: the last failure + 1");
+
 enum actgate_record_type {
 	ACTGATE_RECORD_DECISION = 1,
 };
