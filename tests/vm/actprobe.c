@@ -46,6 +46,9 @@
  *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
  *                                   the value at key 0 (a u32 key) to BYTE and
  *                                   print the byte it held (tests of damaged pins)
+ *   actprobe percpu-sum PIN OFFSET  for every key of the pinned per-CPU array
+ *                                   PIN, the u64 at byte OFFSET of its value
+ *                                   summed over the CPUs: one "KEY SUM" line each
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  */
 #include <arpa/inet.h>
@@ -556,6 +559,87 @@ static int map_poke(const char *pin, const char *offset_text, const char *byte_t
 	return 0;
 }
 
+/* How many CPUs the kernel may ever have: a per-CPU map's value comes once per possible CPU. */
+static int possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	int first, last, n = 0;
+	char sep;
+
+	if (!f)
+		return -errno;
+	/* "0", "0-3", or a list of such ranges: "0-3,8-11". */
+	while (fscanf(f, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+			if (fscanf(f, "%d", &last) != 1)
+				break;
+			if (fscanf(f, "%c", &sep) != 1)
+				sep = '\n';
+		}
+		n += last - first + 1;
+		if (sep != ',')
+			break;
+	}
+	fclose(f);
+	return n > 0 ? n : -EINVAL;
+}
+
+static int percpu_sum(const char *pin, const char *offset_text)
+{
+	struct bpf_map_info info;
+	unsigned long offset = strtoul(offset_text, NULL, 0);
+	union bpf_attr attr;
+	unsigned char *values;
+	size_t stride;
+	int ncpus;
+	long fd;
+
+	ncpus = possible_cpus();
+	if (ncpus < 0)
+		return report(-ncpus);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (__u64)(unsigned long)pin;
+	fd = syscall(SYS_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (fd < 0)
+		return report(errno);
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (__u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (__u64)(unsigned long)&info;
+	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
+		return report(errno);
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || offset + 8 > info.value_size) {
+		fprintf(stderr, "actprobe: percpu-sum: %s is not a per-CPU array with a u64 at %lu\n",
+			pin, offset);
+		return 2;
+	}
+	/* Each CPU's copy is rounded up to 8 bytes. */
+	stride = (info.value_size + 7) / 8 * 8;
+	values = calloc((size_t)ncpus, stride);
+	if (!values)
+		return report(ENOMEM);
+	for (__u32 key = 0; key < info.max_entries; key++) {
+		unsigned long long sum = 0, v;
+
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (__u32)fd;
+		attr.key = (__u64)(unsigned long)&key;
+		attr.value = (__u64)(unsigned long)values;
+		if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) < 0)
+			return report(errno);
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			memcpy(&v, values + (size_t)cpu * stride + offset, sizeof(v));
+			sum += v;
+		}
+		printf("%u %llu\n", key, sum);
+	}
+	free(values);
+	close((int)fd);
+	return 0;
+}
+
 static int probe_ptrace(const char *pid_text)
 {
 	pid_t pid = (pid_t)atoi(pid_text);
@@ -582,6 +666,8 @@ int main(int argc, char **argv)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
 		return probe_deep(argv[2], argv[3], argv[4]);
+	if (argc == 4 && strcmp(argv[1], "percpu-sum") == 0)
+		return percpu_sum(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
