@@ -50,16 +50,27 @@
  *                                   PIN, the u64 at byte OFFSET of its value
  *                                   summed over the CPUs: one "KEY SUM" line each
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
+ *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
+ *                                   path-naming step of the BPF programs name
+ *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
+ *                                   one "NAME<TAB>PATH_ERROR<TAB>READLINK" line
+ *                                   each, READLINK being /proc/self/fd's name
+ *   actprobe lsm-test-run           BPF_PROG_RUN of an LSM program: prints ok,
+ *                                   or the error (ENOTSUPP: the kernel has no
+ *                                   test run for LSM programs)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -69,6 +80,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "actgate/abi.h"
+#include "tests/pathname.skel.h"
 
 static int report(int err)
 {
@@ -650,6 +664,96 @@ static int probe_ptrace(const char *pid_text)
 	return report(0);
 }
 
+/* The kernel's "not supported" for BPF_PROG_RUN; not a userspace errno, so no name of its own. */
+#define ENOTSUPP_KERNEL 524
+#define NAMED_LINE_SIZE (PATH_MAX + 64)
+
+static int print_named(void *ctx, void *data, size_t size)
+{
+	const struct actgate_decision *rec = data;
+	char *line = ctx;
+
+	if (size < ACTGATE_DECISION_FIXED_SIZE || rec->path_len > size - ACTGATE_DECISION_FIXED_SIZE)
+		snprintf(line, NAMED_LINE_SIZE, "(short record)\t0");
+	else
+		snprintf(line, NAMED_LINE_SIZE, "%.*s\t%d", (int)rec->path_len, rec->target_path,
+			 rec->path_error);
+	return 0;
+}
+
+/* Each PATH named by name_fd, run with BPF_PROG_RUN in this process. */
+static int name_fds(int count, char **paths)
+{
+	struct pathname_bpf *skel;
+	struct ring_buffer *rb = NULL;
+	char line[NAMED_LINE_SIZE], link[PATH_MAX], self[64];
+	int err = 0;
+
+	skel = pathname_bpf__open_and_load();
+	if (!skel)
+		return report(errno);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), print_named, line, NULL);
+	if (!rb) {
+		err = report(errno);
+		goto out;
+	}
+	for (int i = 0; i < count; i++) {
+		__u64 args[1];
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+		ssize_t n;
+		int fd = open(paths[i], O_PATH | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "actprobe: name-fd: %s: %s\n", paths[i], strerror(errno));
+			err = 1;
+			break;
+		}
+		args[0] = (__u64)fd;
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.name_fd), &opts) < 0 ||
+		    opts.retval != 0) {
+			fprintf(stderr, "actprobe: name-fd: %s: test run: %s, program returned %u\n",
+				paths[i], strerror(errno), opts.retval);
+			close(fd);
+			err = 1;
+			break;
+		}
+		line[0] = '\0';
+		ring_buffer__consume(rb);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		n = readlink(self, link, sizeof(link) - 1);
+		link[n < 0 ? 0 : n] = '\0';
+		close(fd);
+		if (!line[0]) {
+			fprintf(stderr, "actprobe: name-fd: %s: no record\n", paths[i]);
+			err = 1;
+			break;
+		}
+		printf("%s\t%s\n", line, link);
+	}
+out:
+	ring_buffer__free(rb);
+	pathname_bpf__destroy(skel);
+	return err;
+}
+
+static int lsm_test_run(void)
+{
+	struct pathname_bpf *skel = pathname_bpf__open_and_load();
+	__u64 args[2] = { 0, 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err;
+
+	if (!skel)
+		return report(errno);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lsm_probe), &opts);
+	pathname_bpf__destroy(skel);
+	if (err == -ENOTSUPP_KERNEL) {
+		printf("ENOTSUPP\n");
+		return 1;
+	}
+	return report(-err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
@@ -666,6 +770,10 @@ int main(int argc, char **argv)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
 		return probe_deep(argv[2], argv[3], argv[4]);
+	if (argc >= 3 && strcmp(argv[1], "name-fd") == 0)
+		return name_fds(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "lsm-test-run") == 0)
+		return lsm_test_run();
 	if (argc == 4 && strcmp(argv[1], "percpu-sum") == 0)
 		return percpu_sum(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
