@@ -105,8 +105,12 @@ static int probe_exec(char **argv)
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return report(errno);
 	pid = fork();
-	if (pid < 0)
-		return report(errno);
+	if (pid < 0) {
+		child_errno = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return report(child_errno);
+	}
 	if (pid == 0) {
 		close(fds[0]);
 		if (quiet_children) {
@@ -126,6 +130,7 @@ static int probe_exec(char **argv)
 	close(fds[1]);
 	if (read(fds[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
 		child_errno = 0; /* pipe closed by a successful exec */
+	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return report(child_errno);
 }
