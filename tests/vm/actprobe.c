@@ -49,6 +49,10 @@
  *   actprobe percpu-sum PIN OFFSET  for every key of the pinned per-CPU array
  *                                   PIN, the u64 at byte OFFSET of its value
  *                                   summed over the CPUs: one "KEY SUM" line each
+ *   actprobe prog-stats LINK...     for each pinned program link, the program's
+ *                                   name, run count and run time in ns as the
+ *                                   kernel counts them with kernel.bpf_stats_enabled
+ *                                   (under qemu -icount shift=0: instructions)
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
  *                                   path-naming step of the BPF programs name
@@ -659,6 +663,28 @@ static int percpu_sum(const char *pin, const char *offset_text)
 	return 0;
 }
 
+static int prog_stats(int count, char **links)
+{
+	for (int i = 0; i < count; i++) {
+		struct bpf_link_info link = { 0 };
+		struct bpf_prog_info prog = { 0 };
+		__u32 len = sizeof(link);
+		int fd = bpf_obj_get(links[i]), pfd;
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &link, &len) < 0)
+			return report(errno);
+		close(fd);
+		pfd = bpf_prog_get_fd_by_id(link.prog_id);
+		len = sizeof(prog);
+		if (pfd < 0 || bpf_obj_get_info_by_fd(pfd, &prog, &len) < 0)
+			return report(errno);
+		close(pfd);
+		printf("%s %llu %llu\n", prog.name, (unsigned long long)prog.run_cnt,
+		       (unsigned long long)prog.run_time_ns);
+	}
+	return 0;
+}
+
 static int probe_ptrace(const char *pid_text)
 {
 	pid_t pid = (pid_t)atoi(pid_text);
@@ -779,6 +805,8 @@ int main(int argc, char **argv)
 		return name_fds(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "lsm-test-run") == 0)
 		return lsm_test_run();
+	if (argc >= 3 && strcmp(argv[1], "prog-stats") == 0)
+		return prog_stats(argc - 2, argv + 2);
 	if (argc == 4 && strcmp(argv[1], "percpu-sum") == 0)
 		return percpu_sum(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
