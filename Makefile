@@ -99,9 +99,18 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
-$(BUILD)/actgate.bpf.o: $(BPF_OBJS)
+# Every helper header compiles on its own, included first: compiled as the
+# main file, so one that leans on what an includer happened to include
+# before it fails the build.
+BPF_LIB_CHECKS := $(patsubst bpf/lib/%.h,$(BUILD)/bpf/lib/%.h.o,$(wildcard bpf/lib/*.h))
+$(BUILD)/bpf/lib/%.h.o: bpf/lib/%.h $(BUILD)/vmlinux.h
+	$(call msg,BPF-HDR,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -x c -c $< -o $@
+
+$(BUILD)/actgate.bpf.o: $(BPF_OBJS) | $(BPF_LIB_CHECKS)
 	$(call msg,LINK-BPF,$@)
-	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(BPFTOOL) gen object $@ $(BPF_OBJS)
 
 $(SKEL): $(BUILD)/actgate.bpf.o
 	$(call msg,SKEL,$@)
@@ -132,10 +141,21 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tests/actprobe: tests/vm/actprobe.c
+# The BPF-level test of the path-naming step (tests/vm/pathname.bpf.c): its
+# own object and skeleton, which actprobe carries; never part of actgated's.
+$(BUILD)/tests/pathname.bpf.o: tests/vm/pathname.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+
+$(BUILD)/tests/pathname.skel.h: $(BUILD)/tests/pathname.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pathname_bpf > $@
+
+$(BUILD)/tests/actprobe: tests/vm/actprobe.c $(BUILD)/tests/pathname.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< -lbpf -lelf -lz -o $@
 
 unit: $(UNIT_BINS) $(BUILD)/actgate
 	$(Q)./tests/unit/run.sh $(UNIT_BINS)

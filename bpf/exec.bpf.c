@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Exec: decided on the file about to be executed. */
-#include "common.h"
+#include "lib/decide.h"
+#include "lib/kernel.h"
 
 /*
  * bprm_check_security runs once per binary handler round, so a script is

@@ -3,7 +3,11 @@
  * File accesses: every open of a governed task, whatever the path it used,
  * decided per access (read, write, create, exec-map).
  */
-#include "common.h"
+#include "lib/decide.h"
+#include "lib/governance.h"
+#include "lib/kernel.h"
+#include "lib/record.h"
+#include "lib/verdict.h"
 
 /* include/linux/fs.h, include/uapi/asm-generic: stable values, not in BTF. */
 #define FMODE_READ 0x1

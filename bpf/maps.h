@@ -7,6 +7,9 @@
 #ifndef ACTGATE_BPF_MAPS_H
 #define ACTGATE_BPF_MAPS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
 #include "actgate/abi.h"
 
 #ifdef ACTGATE_DEFINE_MAPS
@@ -92,44 +95,57 @@ ACTGATE_MAP struct {
 } events SEC(".maps");
 
 /*
- * Records that did not fit in the ring buffer, per action. Per-CPU so that
- * the increment needs no atomics; userspace sums the CPUs.
+ * Records that did not fit in the ring buffer, per action. Per-CPU, so that
+ * one instruction adds (an atomic add: a task preempted between a load and
+ * a store would lose another's count); userspace sums the CPUs.
  */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ACTGATE_ACTION_COUNT);
+	__uint(max_entries, ACTGATE_NR_ACTIONS);
 	__type(key, __u32);
 	__type(value, __u64);
 } dropped SEC(".maps");
 
 /*
- * Scratch space for building one record: a decision with its path is 4 KiB,
- * far over the 512-byte BPF stack. Per-CPU, and LSM programs do not nest on
- * one CPU for the hooks we attach, so one slot is enough.
+ * What the programs could not do and went on without, per enum
+ * actgate_failure (lib/failure.h); per-CPU like dropped.
  */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, ACTGATE_NR_FAILURES);
 	__type(key, __u32);
-	__type(value, struct actgate_decision);
-} scratch SEC(".maps");
+	__type(value, __u64);
+} failures SEC(".maps");
 
 /*
- * Scratch space for a readable path built name by name (hooks where
- * bpf_d_path is refused): names are prepended backwards from the middle, and
- * the second half absorbs the last name's bytes so that every write is in
- * bounds for the verifier. Per-CPU, like scratch.
+ * Where a record is built before it is copied into the ring buffer, sized to
+ * its path: a decision with its path is 4 KiB, far over the 512-byte BPF
+ * stack, and reserving that much ring buffer for every record would hold
+ * twenty times fewer of them (what the ring buffer holds is what outlives a
+ * daemon restart). A task claims a slot of its CPU for one record
+ * (lib/record.h says why a claim, and why this many).
+ *
+ * names: the readable path of hooks where bpf_d_path is refused, built name
+ * by name backwards from the end of its first ACTGATE_PATH_BUF bytes; the
+ * rest absorbs the bytes of a name written at the last position, so that
+ * every write is in bounds for the verifier (a position below
+ * ACTGATE_PATH_BUF, a name of at most 255 bytes).
  */
-struct actgate_path_names {
-	char buf[2 * ACTGATE_PATH_BUF];
+#define ACTGATE_RECORD_SLOTS 4
+struct actgate_record_slot {
+	__u64 users;   /* tasks claiming the slot (lib/record.h, record_claim) */
+	__u32 index;   /* this slot's key */
+	__u32 pad;
+	struct actgate_decision rec;
+	char names[ACTGATE_PATH_BUF + 256];
 };
 
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, ACTGATE_RECORD_SLOTS);
 	__type(key, __u32);
-	__type(value, struct actgate_path_names);
-} path_names SEC(".maps");
+	__type(value, struct actgate_record_slot);
+} record_slots SEC(".maps");
 
 /*
  * What the pinned set is (struct actgate_meta): its ABI, its BPF build, and

@@ -3,7 +3,14 @@
  * Connect: IPv4 and IPv6 destinations, matched by address prefix, port and
  * protocol; unix sockets, matched by the socket file they reach.
  */
-#include "common.h"
+#include "lib/decide.h"
+#include "lib/failure.h"
+#include "lib/governance.h"
+#include "lib/grant.h"
+#include "lib/kernel.h"
+#include "lib/record.h"
+#include "lib/verdict.h"
+#include "maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -92,7 +99,8 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 		/* A short address is refused by the kernel after us; nothing to match. */
 		if (addrlen < (int)sizeof(sin))
 			return 0;
-		bpf_probe_read_kernel(&sin, sizeof(sin), address);
+		if (bpf_probe_read_kernel(&sin, sizeof(sin), address))
+			count_failure(ACTGATE_FAILURE_ADDRESS_READ);
 		addr[10] = 0xff;
 		addr[11] = 0xff;
 		__builtin_memcpy(&addr[12], &sin.sin_addr.s_addr, 4);
@@ -102,7 +110,8 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 
 		if (addrlen < (int)sizeof(sin6))
 			return 0;
-		bpf_probe_read_kernel(&sin6, sizeof(sin6), address);
+		if (bpf_probe_read_kernel(&sin6, sizeof(sin6), address))
+			count_failure(ACTGATE_FAILURE_ADDRESS_READ);
 		__builtin_memcpy(addr, sin6.addr, 16);
 		port = bpf_ntohs(sin6.port);
 	} else {

@@ -7,7 +7,11 @@
  * a link detaches its program). Always enforced, also under audit-mode
  * policies: an audited workload must not be able to silence the audit.
  */
-#include "common.h"
+#include "lib/governance.h"
+#include "lib/kernel.h"
+#include "lib/record.h"
+#include "lib/verdict.h"
+#include "maps.h"
 
 #define PTRACE_MODE_ATTACH 0x02
 #define BPF_FS_MAGIC 0xcafe4a11 /* include/uapi/linux/magic.h */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Task lineage: a governed task's children belong to its workload. */
-#include "common.h"
+#include "lib/failure.h"
+#include "lib/governance.h"
+#include "lib/kernel.h"
+#include "maps.h"
 
 /*
  * Runs in the parent while the child is being created. The child inherits
@@ -26,8 +29,10 @@ int BPF_PROG(mark_child, struct task_struct *task, unsigned long clone_flags, in
 	}
 	child = bpf_task_storage_get(&task_marks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	/* A child that cannot be marked could leave its workload: refuse the fork. */
-	if (!child)
+	if (!child) {
+		count_failure(ACTGATE_FAILURE_CHILD_MARK);
 		return -ENOMEM;
+	}
 	child->workload_cgroup_id = key;
 	return 0;
 }

@@ -25,15 +25,24 @@
 #define ACTGATE_WAKEUP_BYTES (256 * 1024)
 #define ACTGATE_DRAIN_INTERVAL_MS 50
 
+/*
+ * Enums below hold only values that a field can carry; counts, masks and
+ * aliases are macros beside them, tied to the enum by a static assertion.
+ */
 enum actgate_action {
 	ACTGATE_ACTION_NONE = 0,
 	ACTGATE_ACTION_EXEC = 1,
 	ACTGATE_ACTION_OPEN = 2,
 	ACTGATE_ACTION_CONNECT = 3,
-	ACTGATE_POLICY_ACTIONS = 4, /* actions a policy has sections for: index < this */
-	ACTGATE_ACTION_TAMPER = 4,  /* an attempt on actgate itself; always denied */
-	ACTGATE_ACTION_COUNT = 5,
+	ACTGATE_ACTION_TAMPER = 4, /* an attempt on actgate itself; always denied; no policy section */
 };
+/* Arrays indexed by action: every action (index 0, none, unused). */
+#define ACTGATE_NR_ACTIONS 5
+_Static_assert(ACTGATE_NR_ACTIONS == ACTGATE_ACTION_TAMPER + 1, "ACTGATE_NR_ACTIONS: the last action + 1");
+/* Arrays indexed by action: the actions a policy has sections for (exec, open, connect). */
+#define ACTGATE_NR_POLICY_ACTIONS 4
+_Static_assert(ACTGATE_NR_POLICY_ACTIONS == ACTGATE_ACTION_CONNECT + 1,
+	       "ACTGATE_NR_POLICY_ACTIONS: the last action with a policy section + 1");
 
 /* What a tamper record is about: the record's dev field; ino holds the detail. */
 enum actgate_tamper {
@@ -80,8 +89,6 @@ enum actgate_access {
 	ACTGATE_ACCESS_WRITE = 1 << 1,
 	ACTGATE_ACCESS_CREATE = 1 << 2,   /* creating a new file, or truncating one */
 	ACTGATE_ACCESS_EXEC_MAP = 1 << 3, /* mapping the file executable (mmap PROT_EXEC) */
-	ACTGATE_ACCESS_WHOLE = 1 << 0,    /* the one slot of exec and unix connect */
-	ACTGATE_ACCESS_ALL = 0xf,
 	/*
 	 * Records only, never a slot: the accesses were asked by a hard link
 	 * or a rename of the file (bpf/file.bpf.c, check_link and
@@ -89,8 +96,15 @@ enum actgate_access {
 	 */
 	ACTGATE_ACCESS_LINK = 1 << 4,
 };
-#define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
 #define ACTGATE_ACCESS_SLOTS 4 /* slot i decides access 1 << i */
+/* Every access a slot decides. */
+#define ACTGATE_ACCESS_ALL ((1 << ACTGATE_ACCESS_SLOTS) - 1)
+_Static_assert(ACTGATE_ACCESS_ALL == (ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE |
+				      ACTGATE_ACCESS_CREATE | ACTGATE_ACCESS_EXEC_MAP),
+	       "ACTGATE_ACCESS_ALL: one bit per slot");
+/* The one slot of exec and unix connect, which have no accesses: slot 0. */
+#define ACTGATE_ACCESS_WHOLE ACTGATE_ACCESS_READ
+#define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
 
 /* Why a verdict was reached. */
 enum actgate_reason {
@@ -112,6 +126,37 @@ enum actgate_reason {
 	 */
 	ACTGATE_REASON_DISCONNECTED = 10,
 };
+
+/*
+ * What a program could not do and went on without, counted per reason in
+ * the pinned failures map (index: this enum) since the pins were made.
+ * None of them turns a denial into an allow.
+ */
+enum actgate_failure {
+	/*
+	 * A governed task's mark could not be created (task storage, no
+	 * memory): its cgroup alone governs it until an action of it creates
+	 * one, so moving to another cgroup meanwhile sheds its workload.
+	 */
+	ACTGATE_FAILURE_TASK_MARK = 0,
+	/* A governed task's child could not be marked: the fork was refused (ENOMEM). */
+	ACTGATE_FAILURE_CHILD_MARK = 1,
+	/*
+	 * A decision was not recorded: every record slot of its CPU was held
+	 * by tasks preempted while building a record. The verdict stands.
+	 */
+	ACTGATE_FAILURE_RECORD_SLOT = 2,
+	/*
+	 * A destination address could not be read from the kernel's copy of
+	 * the sockaddr: the connect or send was decided as the zero address.
+	 */
+	ACTGATE_FAILURE_ADDRESS_READ = 3,
+	/* A name of a record's readable path could not be read: path_error says -EFAULT. */
+	ACTGATE_FAILURE_NAME_READ = 4,
+};
+#define ACTGATE_NR_FAILURES 5
+_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_NAME_READ + 1,
+	       "ACTGATE_NR_FAILURES: the last failure + 1");
 
 enum actgate_record_type {
 	ACTGATE_RECORD_DECISION = 1,
@@ -220,7 +265,7 @@ _Static_assert(sizeof(struct actgate_action_policy) == 40, "actgate_action_polic
 struct actgate_policy {
 	__u32 generation;
 	__u32 pad;
-	struct actgate_action_policy action[ACTGATE_POLICY_ACTIONS]; /* index: enum actgate_action */
+	struct actgate_action_policy action[ACTGATE_NR_POLICY_ACTIONS]; /* index: enum actgate_action */
 };
 _Static_assert(sizeof(struct actgate_policy) == 168, "actgate_policy layout");
 
@@ -334,7 +379,7 @@ _Static_assert(sizeof(struct actgate_decision) == 136 + ACTGATE_PATH_BUF, "actga
 #define ACTGATE_DECISION_FIXED_SIZE (sizeof(struct actgate_decision) - ACTGATE_PATH_BUF)
 
 /*
- * meta: one entry describing the pinned set (src/pins.h). Written by the
+ * meta: one entry describing the pinned set (src/kernel/pins.h). Written by the
  * daemon that creates the pins and checked by every daemon that adopts
  * them: programs and maps of another ABI or another BPF build are never
  * mixed with ours. The programs read only daemon_tgid.

@@ -29,7 +29,7 @@ struct ocsf_class {
 	const char *class_name, *category_name, *activity_name;
 };
 
-static const struct ocsf_class ocsf_classes[ACTGATE_ACTION_COUNT] = {
+static const struct ocsf_class ocsf_classes[ACTGATE_NR_ACTIONS] = {
 	[ACTGATE_ACTION_EXEC] = { 1007, 1, 1, "Process Activity", "System Activity", "Launch" },
 	[ACTGATE_ACTION_OPEN] = { 1001, 1, 14, "File System Activity", "System Activity", "Open" },
 	[ACTGATE_ACTION_CONNECT] = { 4001, 4, 1, "Network Activity", "Network Activity", "Open" },
@@ -65,7 +65,7 @@ static bool split_endpoint(const char *target, char *ip, size_t ip_size, unsigne
 
 static void add_ocsf(struct json_out *j, const struct journal_record *rec)
 {
-	const struct ocsf_class *c = &ocsf_classes[rec->action < ACTGATE_ACTION_COUNT ? rec->action : 0];
+	const struct ocsf_class *c = &ocsf_classes[rec->action < ACTGATE_NR_ACTIONS ? rec->action : 0];
 	bool denied = rec->verdict == ACTGATE_VERDICT_DENY;
 	bool enforced = rec->mode == ACTGATE_MODE_ENFORCE;
 	char comm[ACTGATE_COMM_LEN + 1], access[ACCESS_NAMES_SIZE], ip[64], proto[16], uid[16];

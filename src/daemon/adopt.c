@@ -81,7 +81,7 @@ int adopt_pins(struct daemon *d)
 {
 	const struct daemon_config *cfg = d->cfg;
 	struct daemon_state st;
-	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t now[ACTGATE_NR_ACTIONS] = { 0 };
 	uint64_t written_before = 0, written = 0, lost = 0;
 	char why[1024], *report = NULL;
 	long purged;
@@ -122,7 +122,7 @@ int adopt_pins(struct daemon *d)
 	records_drain(d);
 	jsink_counts(d->journal, &written, &lost);
 	if (!enforcer_dropped(&d->enforcer, now)) {
-		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+		for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++)
 			d->dropped_while_down += now[a] - d->dropped_seen[a];
 		if (d->dropped_while_down)
 			log_warn("bpf",

@@ -112,12 +112,12 @@ void records_drain(struct daemon *d)
 
 void records_check_dropped(struct daemon *d)
 {
-	uint64_t now[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t now[ACTGATE_NR_ACTIONS] = { 0 };
 	uint64_t more = 0;
 
 	if (enforcer_dropped(&d->enforcer, now))
 		return;
-	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++)
 		more += now[a] - d->dropped_seen[a];
 	if (!more)
 		return;

@@ -93,7 +93,7 @@ struct daemon {
 	struct spool spool;         /* --spool-dir */
 	struct discovery discovery; /* units and containers under --watch-cgroup roots */
 	/* Drop counts (the pinned map's, cumulative) as last logged and saved. */
-	uint64_t dropped_seen[ACTGATE_ACTION_COUNT];
+	uint64_t dropped_seen[ACTGATE_NR_ACTIONS];
 	uint64_t dropped_while_down; /* found at adoption: dropped while no daemon ran */
 	/* The rule names of the generation an adopted set held (its image is gone). */
 	struct rule_names adopted_names;

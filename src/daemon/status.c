@@ -11,7 +11,7 @@
 
 void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 {
-	uint64_t dropped[ACTGATE_ACTION_COUNT] = { 0 };
+	uint64_t dropped[ACTGATE_NR_ACTIONS] = { 0 };
 	struct json_out j;
 
 	(void)msg;
@@ -23,7 +23,7 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_u64(&j, "workloads", d->workloads.count);
 	jsink_status(d->journal, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
-	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
+	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));

@@ -792,11 +792,11 @@ void enforcer_commit(struct enforcer *e)
 	__atomic_store_n(e->consumer_pos, e->read_pos, __ATOMIC_RELEASE);
 }
 
-int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT])
+/* out[k] = the sum over CPUs of map's value at key k, for k < n (a per-CPU array of __u64). */
+static int sum_percpu(const struct bpf_map *map, uint32_t n, uint64_t *out)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t *per_cpu;
-	uint32_t action;
 	int err = 0;
 
 	if (ncpus <= 0)
@@ -804,17 +804,40 @@ int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_C
 	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	for (action = 0; action < ACTGATE_ACTION_COUNT; action++) {
-		dropped[action] = 0;
-		err = bpf_map__lookup_elem(e->skel->maps.dropped, &action, sizeof(action), per_cpu,
+	for (uint32_t key = 0; key < n; key++) {
+		out[key] = 0;
+		err = bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu,
 					   sizeof(*per_cpu) * (size_t)ncpus, 0);
 		if (err)
 			break;
 		for (int cpu = 0; cpu < ncpus; cpu++)
-			dropped[action] += per_cpu[cpu];
+			out[key] += per_cpu[cpu];
 	}
 	free(per_cpu);
 	return err;
+}
+
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_NR_ACTIONS])
+{
+	return sum_percpu(e->skel->maps.dropped, ACTGATE_NR_ACTIONS, dropped);
+}
+
+int enforcer_read_failures(const struct enforcer *e, uint64_t counts[ACTGATE_NR_FAILURES])
+{
+	return sum_percpu(e->skel->maps.failures, ACTGATE_NR_FAILURES, counts);
+}
+
+const char *enforcer_failure_name(unsigned int failure)
+{
+	static const char *const names[ACTGATE_NR_FAILURES] = {
+		[ACTGATE_FAILURE_TASK_MARK] = "task-mark",
+		[ACTGATE_FAILURE_CHILD_MARK] = "child-mark",
+		[ACTGATE_FAILURE_RECORD_SLOT] = "record-slot",
+		[ACTGATE_FAILURE_ADDRESS_READ] = "address-read",
+		[ACTGATE_FAILURE_NAME_READ] = "name-read",
+	};
+
+	return failure < ACTGATE_NR_FAILURES ? names[failure] : NULL;
 }
 
 void enforcer_stop(struct enforcer *e)

@@ -131,7 +131,7 @@ int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct a
  */
 int enforcer_task_governed(const struct enforcer *e, int pid);
 
-/* Time-bound grants (bpf/grant.h): add or replace one, remove one (gone is fine). */
+/* Time-bound grants (bpf/lib/grant.h): add or replace one, remove one (gone is fine). */
 int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
 		       const struct actgate_grant *grant);
 int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key);
@@ -151,7 +151,21 @@ int enforcer_drain(struct enforcer *e);
 void enforcer_commit(struct enforcer *e);
 
 /* Records lost because the ring buffer was full, per action. */
-int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_ACTION_COUNT]);
+int enforcer_dropped(const struct enforcer *e, uint64_t dropped[ACTGATE_NR_ACTIONS]);
+
+/*
+ * What the programs could not do and went on without, counted in the kernel
+ * per reason since the pins were made (an adopted set keeps counting):
+ * counts[f] for every enum actgate_failure f (include/actgate/abi.h says
+ * what each costs). 0, or -errno with counts unspecified.
+ */
+int enforcer_read_failures(const struct enforcer *e, uint64_t counts[ACTGATE_NR_FAILURES]);
+
+/*
+ * A failure's name for people and scripts ("task-mark", "child-mark",
+ * "record-slot", "address-read", "name-read"); NULL for an unknown one.
+ */
+const char *enforcer_failure_name(unsigned int failure);
 
 /*
  * Close everything this process holds. The pins stay, and with them the

@@ -108,7 +108,7 @@ int state_check_dir(const char *dir, char *why, size_t why_size)
 }
 
 int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
-	       const uint64_t dropped[ACTGATE_ACTION_COUNT], const struct workload_table *workloads,
+	       const uint64_t dropped[ACTGATE_NR_ACTIONS], const struct workload_table *workloads,
 	       char *why, size_t why_size)
 {
 	char *text = NULL;
@@ -125,7 +125,7 @@ int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
 	fprintf(mem, STATE_MAGIC "\ngeneration\t%" PRIu32 "\nnext-workload-id\t%" PRIu64 "\n",
 		generation, next_workload_id);
 	fprintf(mem, "dropped");
-	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++)
+	for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++)
 		fprintf(mem, "\t%" PRIu64, dropped[a]);
 	fprintf(mem, "\n");
 	for (size_t i = 0; i < workloads->count; i++) {
@@ -364,13 +364,13 @@ int state_parse(const char *text, size_t len, const char *name, struct daemon_st
 			}
 			expect = DROPPED;
 		} else if (expect == DROPPED) {
-			if (n != ACTGATE_ACTION_COUNT || strcmp(f[0], "dropped") != 0) {
+			if (n != ACTGATE_NR_ACTIONS || strcmp(f[0], "dropped") != 0) {
 				snprintf(reason, sizeof(reason), "expected \"dropped\" and %d counts",
-					 ACTGATE_ACTION_COUNT - 1);
+					 ACTGATE_NR_ACTIONS - 1);
 				err = -EINVAL;
 				goto out;
 			}
-			for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_ACTION_COUNT; a++) {
+			for (int a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++) {
 				if (parse_u64(f[a], &st->dropped[a])) {
 					snprintf(reason, sizeof(reason), "drop count \"%.40s\" is not a number",
 						 f[a]);

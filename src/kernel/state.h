@@ -44,7 +44,7 @@
 struct daemon_state {
 	uint32_t generation; /* the policy generation the workloads point at */
 	uint64_t next_workload_id;
-	uint64_t dropped[ACTGATE_ACTION_COUNT]; /* index: enum actgate_action; 0 unused */
+	uint64_t dropped[ACTGATE_NR_ACTIONS]; /* index: enum actgate_action; 0 unused */
 	struct workload_table workloads;        /* owner_fd -1 after a load */
 };
 
@@ -60,7 +60,7 @@ int state_check_dir(const char *dir, char *why, size_t why_size);
  * workloads is borrowed. 0 or -errno, with the reason in why.
  */
 int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
-	       const uint64_t dropped[ACTGATE_ACTION_COUNT], const struct workload_table *workloads,
+	       const uint64_t dropped[ACTGATE_NR_ACTIONS], const struct workload_table *workloads,
 	       char *why, size_t why_size);
 
 /*

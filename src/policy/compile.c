@@ -70,8 +70,8 @@ static int build_init(struct build *b, struct policy_image *img,
 	b->count = count;
 	b->policy_id = policy_id;
 	b->diags = diags;
-	b->defaults = calloc(ACTGATE_POLICY_ACTIONS * count, sizeof(*b->defaults));
-	b->default_order = calloc(ACTGATE_POLICY_ACTIONS * count, sizeof(*b->default_order));
+	b->defaults = calloc(ACTGATE_NR_POLICY_ACTIONS * count, sizeof(*b->defaults));
+	b->default_order = calloc(ACTGATE_NR_POLICY_ACTIONS * count, sizeof(*b->default_order));
 	b->seen = calloc(count, sizeof(*b->seen));
 	if (!b->defaults || !b->default_order || !b->seen)
 		return -ENOMEM;

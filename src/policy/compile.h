@@ -70,7 +70,7 @@ static inline size_t policy_id_index(uint32_t policy_id)
  */
 struct policy_selection {
 	uint32_t index;
-	uint32_t active[ACTGATE_POLICY_ACTIONS];
+	uint32_t active[ACTGATE_NR_POLICY_ACTIONS];
 };
 
 /*
@@ -124,10 +124,10 @@ struct resolved_rule {
 
 /* Per policy of the set: where its rule ids and resolved paths start. */
 struct image_policy_base {
-	uint32_t default_id[ACTGATE_POLICY_ACTIONS]; /* the base default; overlay k's is +1+k */
-	uint32_t rule_id[ACTGATE_POLICY_ACTIONS];    /* exec/open rules, connect's IP rules */
-	uint32_t unix_rule_id;                       /* connect's unix rules */
-	size_t resolved[ACTGATE_POLICY_ACTIONS];     /* exec/open rules, connect's unix rules */
+	uint32_t default_id[ACTGATE_NR_POLICY_ACTIONS]; /* the base default; overlay k's is +1+k */
+	uint32_t rule_id[ACTGATE_NR_POLICY_ACTIONS];    /* exec/open rules, connect's IP rules */
+	uint32_t unix_rule_id;                          /* connect's unix rules */
+	size_t resolved[ACTGATE_NR_POLICY_ACTIONS];     /* exec/open rules, connect's unix rules */
 };
 
 struct policy_image {

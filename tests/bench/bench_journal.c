@@ -109,7 +109,7 @@ static void make_decision(struct journal_record *r, uint64_t time_ns, char *rule
 	r->principal = (char *)principals[w];
 	r->labels = (char *)labels[w];
 	r->policy = (char *)"fleet";
-	static const char *const rules[2][ACTGATE_ACTION_COUNT] = {
+	static const char *const rules[2][ACTGATE_NR_ACTIONS] = {
 		{ "", "fleet:exec.default", "fleet:open.default", "fleet:connect.default" },
 		{ "", "fleet:exec.deny[0]", "fleet:open.deny[0]", "fleet:connect.deny[0]" },
 	};

@@ -40,7 +40,7 @@ static void add_workload(struct workload_table *t, uint64_t id, uint64_t cgroup_
 static void test_round_trip(void **unused)
 {
 	char dir[] = "/tmp/actgate-state-XXXXXX", why[1024] = "", path[PATH_MAX];
-	uint64_t dropped[ACTGATE_ACTION_COUNT] = { 0, 1, 22, 333, 0 };
+	uint64_t dropped[ACTGATE_NR_ACTIONS] = { 0, 1, 22, 333, 0 };
 	struct workload_table t = { 0 };
 	struct daemon_state st;
 	struct stat sb;

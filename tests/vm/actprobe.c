@@ -46,17 +46,35 @@
  *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
  *                                   the value at key 0 (a u32 key) to BYTE and
  *                                   print the byte it held (tests of damaged pins)
+ *   actprobe percpu-sum PIN OFFSET  for every key of the pinned per-CPU array
+ *                                   PIN, the u64 at byte OFFSET of its value
+ *                                   summed over the CPUs: one "KEY SUM" line each
+ *   actprobe prog-stats LINK...     for each pinned program link, the program's
+ *                                   name, run count and run time in ns as the
+ *                                   kernel counts them with kernel.bpf_stats_enabled
+ *                                   (under qemu -icount shift=0: instructions)
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
+ *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
+ *                                   path-naming step of the BPF programs name
+ *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
+ *                                   one "NAME<TAB>PATH_ERROR<TAB>READLINK" line
+ *                                   each, READLINK being /proc/self/fd's name
+ *   actprobe lsm-test-run           BPF_PROG_RUN of an LSM program: prints ok,
+ *                                   or the error (ENOTSUPP: the kernel has no
+ *                                   test run for LSM programs)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -66,6 +84,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "actgate/abi.h"
+#include "tests/pathname.skel.h"
 
 static int report(int err)
 {
@@ -88,8 +109,12 @@ static int probe_exec(char **argv)
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return report(errno);
 	pid = fork();
-	if (pid < 0)
-		return report(errno);
+	if (pid < 0) {
+		child_errno = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return report(child_errno);
+	}
 	if (pid == 0) {
 		close(fds[0]);
 		if (quiet_children) {
@@ -109,6 +134,7 @@ static int probe_exec(char **argv)
 	close(fds[1]);
 	if (read(fds[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
 		child_errno = 0; /* pipe closed by a successful exec */
+	close(fds[0]);
 	waitpid(pid, &status, 0);
 	return report(child_errno);
 }
@@ -556,6 +582,109 @@ static int map_poke(const char *pin, const char *offset_text, const char *byte_t
 	return 0;
 }
 
+/* How many CPUs the kernel may ever have: a per-CPU map's value comes once per possible CPU. */
+static int possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	int first, last, n = 0;
+	char sep;
+
+	if (!f)
+		return -errno;
+	/* "0", "0-3", or a list of such ranges: "0-3,8-11". */
+	while (fscanf(f, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+			if (fscanf(f, "%d", &last) != 1)
+				break;
+			if (fscanf(f, "%c", &sep) != 1)
+				sep = '\n';
+		}
+		n += last - first + 1;
+		if (sep != ',')
+			break;
+	}
+	fclose(f);
+	return n > 0 ? n : -EINVAL;
+}
+
+static int percpu_sum(const char *pin, const char *offset_text)
+{
+	struct bpf_map_info info;
+	unsigned long offset = strtoul(offset_text, NULL, 0);
+	union bpf_attr attr;
+	unsigned char *values;
+	size_t stride;
+	int ncpus;
+	long fd;
+
+	ncpus = possible_cpus();
+	if (ncpus < 0)
+		return report(-ncpus);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (__u64)(unsigned long)pin;
+	fd = syscall(SYS_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (fd < 0)
+		return report(errno);
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (__u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (__u64)(unsigned long)&info;
+	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0)
+		return report(errno);
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || offset + 8 > info.value_size) {
+		fprintf(stderr, "actprobe: percpu-sum: %s is not a per-CPU array with a u64 at %lu\n",
+			pin, offset);
+		return 2;
+	}
+	/* Each CPU's copy is rounded up to 8 bytes. */
+	stride = (info.value_size + 7) / 8 * 8;
+	values = calloc((size_t)ncpus, stride);
+	if (!values)
+		return report(ENOMEM);
+	for (__u32 key = 0; key < info.max_entries; key++) {
+		unsigned long long sum = 0, v;
+
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (__u32)fd;
+		attr.key = (__u64)(unsigned long)&key;
+		attr.value = (__u64)(unsigned long)values;
+		if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) < 0)
+			return report(errno);
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			memcpy(&v, values + (size_t)cpu * stride + offset, sizeof(v));
+			sum += v;
+		}
+		printf("%u %llu\n", key, sum);
+	}
+	free(values);
+	close((int)fd);
+	return 0;
+}
+
+static int prog_stats(int count, char **links)
+{
+	for (int i = 0; i < count; i++) {
+		struct bpf_link_info link = { 0 };
+		struct bpf_prog_info prog = { 0 };
+		__u32 len = sizeof(link);
+		int fd = bpf_obj_get(links[i]), pfd;
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &link, &len) < 0)
+			return report(errno);
+		close(fd);
+		pfd = bpf_prog_get_fd_by_id(link.prog_id);
+		len = sizeof(prog);
+		if (pfd < 0 || bpf_obj_get_info_by_fd(pfd, &prog, &len) < 0)
+			return report(errno);
+		close(pfd);
+		printf("%s %llu %llu\n", prog.name, (unsigned long long)prog.run_cnt,
+		       (unsigned long long)prog.run_time_ns);
+	}
+	return 0;
+}
+
 static int probe_ptrace(const char *pid_text)
 {
 	pid_t pid = (pid_t)atoi(pid_text);
@@ -564,6 +693,96 @@ static int probe_ptrace(const char *pid_text)
 		return report(errno);
 	ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	return report(0);
+}
+
+/* The kernel's "not supported" for BPF_PROG_RUN; not a userspace errno, so no name of its own. */
+#define ENOTSUPP_KERNEL 524
+#define NAMED_LINE_SIZE (PATH_MAX + 64)
+
+static int print_named(void *ctx, void *data, size_t size)
+{
+	const struct actgate_decision *rec = data;
+	char *line = ctx;
+
+	if (size < ACTGATE_DECISION_FIXED_SIZE || rec->path_len > size - ACTGATE_DECISION_FIXED_SIZE)
+		snprintf(line, NAMED_LINE_SIZE, "(short record)\t0");
+	else
+		snprintf(line, NAMED_LINE_SIZE, "%.*s\t%d", (int)rec->path_len, rec->target_path,
+			 rec->path_error);
+	return 0;
+}
+
+/* Each PATH named by name_fd, run with BPF_PROG_RUN in this process. */
+static int name_fds(int count, char **paths)
+{
+	struct pathname_bpf *skel;
+	struct ring_buffer *rb = NULL;
+	char line[NAMED_LINE_SIZE], link[PATH_MAX], self[64];
+	int err = 0;
+
+	skel = pathname_bpf__open_and_load();
+	if (!skel)
+		return report(errno);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), print_named, line, NULL);
+	if (!rb) {
+		err = report(errno);
+		goto out;
+	}
+	for (int i = 0; i < count; i++) {
+		__u64 args[1];
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+		ssize_t n;
+		int fd = open(paths[i], O_PATH | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "actprobe: name-fd: %s: %s\n", paths[i], strerror(errno));
+			err = 1;
+			break;
+		}
+		args[0] = (__u64)fd;
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.name_fd), &opts) < 0 ||
+		    opts.retval != 0) {
+			fprintf(stderr, "actprobe: name-fd: %s: test run: %s, program returned %u\n",
+				paths[i], strerror(errno), opts.retval);
+			close(fd);
+			err = 1;
+			break;
+		}
+		line[0] = '\0';
+		ring_buffer__consume(rb);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		n = readlink(self, link, sizeof(link) - 1);
+		link[n < 0 ? 0 : n] = '\0';
+		close(fd);
+		if (!line[0]) {
+			fprintf(stderr, "actprobe: name-fd: %s: no record\n", paths[i]);
+			err = 1;
+			break;
+		}
+		printf("%s\t%s\n", line, link);
+	}
+out:
+	ring_buffer__free(rb);
+	pathname_bpf__destroy(skel);
+	return err;
+}
+
+static int lsm_test_run(void)
+{
+	struct pathname_bpf *skel = pathname_bpf__open_and_load();
+	__u64 args[2] = { 0, 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err;
+
+	if (!skel)
+		return report(errno);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lsm_probe), &opts);
+	pathname_bpf__destroy(skel);
+	if (err == -ENOTSUPP_KERNEL) {
+		printf("ENOTSUPP\n");
+		return 1;
+	}
+	return report(-err);
 }
 
 int main(int argc, char **argv)
@@ -582,6 +801,14 @@ int main(int argc, char **argv)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
 		return probe_deep(argv[2], argv[3], argv[4]);
+	if (argc >= 3 && strcmp(argv[1], "name-fd") == 0)
+		return name_fds(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "lsm-test-run") == 0)
+		return lsm_test_run();
+	if (argc >= 3 && strcmp(argv[1], "prog-stats") == 0)
+		return prog_stats(argc - 2, argv + 2);
+	if (argc == 4 && strcmp(argv[1], "percpu-sum") == 0)
+		return percpu_sum(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)

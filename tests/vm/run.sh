@@ -221,6 +221,17 @@ if [[ -n $demo ]]; then
 else
 	for dir in "${scenario_dirs[@]}"; do
 		[[ -d $dir ]] || die "scenario directory $dir does not exist"
+		# Scenarios run in name order: in one directory, one number each.
+		declare -A numbered=()
+		for script in "$dir"/*.sh; do
+			[[ -f $script ]] || continue
+			name=${script##*/}
+			[[ $name =~ ^([0-9]+)- ]] || continue
+			[[ -z ${numbered[${BASH_REMATCH[1]}]:-} ]] ||
+				die "scenarios ${numbered[${BASH_REMATCH[1]}]} and $name in $dir share the number ${BASH_REMATCH[1]}"
+			numbered[${BASH_REMATCH[1]}]=$name
+		done
+		unset numbered
 		for script in "$dir"/*.sh; do
 			[[ -f $script ]] || continue
 			name=${script##*/}

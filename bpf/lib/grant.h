@@ -3,7 +3,7 @@
  * Time-bound grants (`actgate grant`): an exception that turns a deny of the
  * workload's policy into an allow until its expiry. The expiry is in the map
  * value and compared here with bpf_ktime_get_boot_ns(), so a grant ends on
- * time whether or not the daemon is running. Included by common.h.
+ * time whether or not the daemon is running.
  *
  * Precedence (docs/policy.md, "Grants and revocation"): a revoked or
  * expired workload is denied before its policy is read (governing_policy),
@@ -11,8 +11,13 @@
  * enforced or audited; fail-closed denials (no policy, orphan, too deep)
  * stay denials.
  */
-#ifndef ACTGATE_BPF_GRANT_H
-#define ACTGATE_BPF_GRANT_H
+#ifndef ACTGATE_BPF_LIB_GRANT_H
+#define ACTGATE_BPF_LIB_GRANT_H
+
+#include "lib/governance.h"
+#include "lib/kernel.h"
+#include "lib/verdict.h"
+#include "maps.h"
 
 /* Could a grant change v? Only then is the grants map looked up. */
 static __always_inline int grant_may_lift(const struct governance *g, const struct verdict *v)
@@ -82,4 +87,4 @@ static __always_inline void apply_net_grant(const struct governance *g, const __
 		take_grant(gr, v);
 }
 
-#endif /* ACTGATE_BPF_GRANT_H */
+#endif /* ACTGATE_BPF_LIB_GRANT_H */
