@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "actgate/abi.h"
@@ -12,10 +13,13 @@
 void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 {
 	uint64_t dropped[ACTGATE_NR_ACTIONS] = { 0 };
+	uint64_t failures[ACTGATE_NR_FAILURES] = { 0 };
+	bool failures_known;
 	struct json_out j;
 
 	(void)msg;
 	enforcer_dropped(&d->enforcer, dropped);
+	failures_known = enforcer_read_failures(&d->enforcer, failures) == 0;
 	control_reply_ok(&j);
 	json_add_u64(&j, "generation", d->current.image.generation);
 	json_add_u64(&j, "policies", d->current.set.count);
@@ -28,6 +32,20 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 
 		snprintf(key, sizeof(key), "dropped_%s", action_name(a));
 		json_add_u64(&j, key, dropped[a]);
+	}
+	/*
+	 * What the programs went on without (a task they could not mark, a
+	 * record with no slot, ...): "failure.NAME", or "unknown" when the
+	 * counts cannot be read, never a silent 0.
+	 */
+	for (unsigned int f = 0; f < ACTGATE_NR_FAILURES; f++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "failure.%s", enforcer_failure_name(f));
+		if (failures_known)
+			json_add_u64(&j, key, failures[f]);
+		else
+			json_add_string(&j, key, "unknown");
 	}
 	json_add_u64(&j, "signal_generation", d->signalctl.store.generation);
 	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);

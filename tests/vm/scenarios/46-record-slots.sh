@@ -75,6 +75,11 @@ awk '$2 != 0 { exit 1 }' "$T/slots" || fail "record slots still claimed: $(cat "
 actprobe percpu-sum "$PINS/maps/failures" 0 >"$T/failures" || fail "cannot read the failure counts"
 note "failures: $(tr '\n' ' ' <"$T/failures")"
 awk '$2 != 0 { exit 1 }' "$T/failures" || fail "failures counted: $(cat "$T/failures")"
+# actgate status shows the same counts, one key per reason.
+actgate status >"$T/status" || fail "actgate status failed"
+for f in task-mark child-mark record-slot address-read name-read; do
+	grep -qx "failure.$f: 0" "$T/status" || fail "status lacks failure.$f: 0: $(grep failure "$T/status")"
+done
 actprobe percpu-sum "$PINS/maps/dropped" 0 >"$T/dropped" || fail "cannot read the drop counts"
 awk '$2 != 0 { exit 1 }' "$T/dropped" || fail "records dropped: $(cat "$T/dropped")"
 exit 0
