@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * OCSF mapping. An actgate decision is an authorization of one action of a
  * process, so each action maps to the OCSF class of that activity, with the

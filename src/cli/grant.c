@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * `actgate grant`: time-bound exceptions for a running workload, enforced
  * (expiry included) in the kernel; `actgate revoke`: deny everything a

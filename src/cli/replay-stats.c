@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * actgate replay --stats: the matching decisions counted by workload,
  * action and verdict (an audit-mode verdict apart). Memory grows with the

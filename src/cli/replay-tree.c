@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * actgate replay --tree WORKLOAD: the exec lineage of a workload, built from
  * the records themselves (a process is a tgid, its parent the process whose

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * actgate replay --what-if POLICY_DIR: every matching decision decided again
  * under candidate policies (cli/whatif.h), and those whose verdict would

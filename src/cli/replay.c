@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * actgate replay: print the decisions of a journal, filtered, as a table or
  * as JSON lines. One record at a time, so a journal of any size replays in

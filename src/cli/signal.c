@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * `actgate signal`: set, clear and list signals over the control socket, and
  * ingest CAEP events (checked here first, and again by the daemon, which

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A decision's vocabulary (decision.h): the names of actions, verdicts,
  * modes, reasons and accesses, both ways, and a kernel record's target as

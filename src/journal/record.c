@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Decision payloads (journal/record.h, docs/journal-format.md). The decoder
  * treats the payload as hostile: a journal may come from a compromised host,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Closed segments to gzip. Threads: a jstore is used by one thread; it may
  * start worker threads of its own that compress closed segments (files the

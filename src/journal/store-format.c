@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The bytes of the journal store (docs/journal-store.md): little-endian
  * fields, CRC-32C, the names of damage kinds and segment files, hashing, the

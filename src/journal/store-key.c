@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Seal keys (store.h, "The seal key"): loaded from a file kept outside
  * the journal directory, or created with random bytes.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Opening the journal store: lock the directory, find the segments, tidy
  * what an interrupted compression left, recover the last segment (cut its

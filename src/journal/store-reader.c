@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Reading the journal store: segment files (plain or gzip) turned into a
  * stream of events (a segment starts, an intact record, damage skipped, a

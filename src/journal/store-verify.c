@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Verifying the journal store: the reader's events checked for numbering,
  * the SHA-256 chain within and across segments, and with the key every

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Writing the journal store: frames queued in memory and written all or
  * nothing, the running chain, seals, the fsync policy, rotation, retention,

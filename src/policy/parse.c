@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Policy parsing and validation. yamltree.c reads the file into a small
  * tree with positions (refusing anchors, aliases and tags); the tree is then

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Reading policy tests (docs/policy-tests.md). A test file is read like a
  * policy file: yamltree.c builds a small tree with positions (anchors,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Running policy tests (docs/policy-tests.md): the cases that
  * policytest-parse.c read are decided by the userspace evaluator, which

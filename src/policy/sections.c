@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The sections of a policy (exec, open, connect): their defaults, their
  * allow and deny lists of rules (a target alone, or a mapping with options),

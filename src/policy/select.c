@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Applying a parsed policy: which workloads it selects, which of its
  * `when:` overlays hold under a set of signals, and the names its rules

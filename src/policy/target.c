@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * One rule's target, as text: a path (normalised) or an address rule
  * (address, prefix, ports). Shared by the policy parser and by everything

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A SET payload is the one JSON that comes from outside the host, so it is
  * read by the strict reader (util/json.h: jansson; duplicate keys, comments

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Diagnostics: collected while reading outside input, printed once by the caller. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * JSON out. The writer produces valid JSON whatever bytes it is given:
  * invalid UTF-8 becomes U+FFFD, so a hostile path or comm cannot break a

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A YAML tree with positions, shared by policy.c and policytest.c. libyaml's
  * event API feeds it (the document API would resolve aliases silently, and

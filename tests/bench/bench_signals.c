@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * In the VM, with actgated running: how long from a revocation (and from a
  * signal change that flips a `when:` overlay) being written to the control

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * libFuzzer target for the journal's readers. A journal file is outside
  * input: a responder replays and verifies segments copied from a host that

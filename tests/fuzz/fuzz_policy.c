@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * libFuzzer target for the policy parser, the first reader of files an
  * operator (or an attacker who can write to the policy directory) controls.

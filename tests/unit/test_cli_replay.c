@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * actgate replay: the exact table and JSON output, filters, --stats, --tree,
  * --what-if, and failures.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* A decision's vocabulary: the names both ways, access lists, and a kernel record's target. */
 #include <errno.h>
 #include <netinet/in.h>

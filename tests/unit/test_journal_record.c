@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Decision payloads: round trips, the exact bytes, and every kind of malformed payload. */
 #include <errno.h>
 #include <setjmp.h>

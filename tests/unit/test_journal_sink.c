@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The daemon's sink: decisions written, read back, continued by a restarted
  * daemon, rotated with a string table per segment; the store's workers take

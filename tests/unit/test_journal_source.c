@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Decisions read back from damaged journals (through replay's JSON lines,
  * which jsource feeds): the damage list of issue 5 at the decision level (a torn tail at every offset of the last

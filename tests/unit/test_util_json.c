@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The JSON writer's exact output and the control-socket message reader. */
 #include <errno.h>
 #include <setjmp.h>
