@@ -64,10 +64,10 @@ VM_HELPERS := $(BUILD)/tests/actprobe
 
 # Debian bookworm packages the build, the tests and the VM harness need.
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev \
-	libcmocka-dev pkg-config make gcc qemu-system-x86 busybox-static cpio gzip \
+	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates
 
-.PHONY: all help deps unit vmtest test demo fuzz bench clean install
+.PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install
 all: $(BINS)
 
 help:
@@ -79,6 +79,7 @@ help:
 	@echo 'make test       deps + unit + vmtest'
 	@echo 'make demo       deps + build + a workload under a policy, then its replay'
 	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
+	@echo 'make valgrind   unit tests under valgrind'
 	@echo 'make bench      measurements, as ratios to a baseline from the same run'
 	@echo 'make install    install binaries, unit file and example policies (PREFIX, DESTDIR)'
 	@echo 'make clean      remove build/ (the VM kernel cache is kept)'
@@ -223,15 +224,27 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 		$< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 # Seeds: policies/ for every target, plus tests/fuzz/seeds/NAME/ for fuzz_NAME.
+# A target that finds a crash fails the run; its whole output is kept in
+# $(BUILD)/fuzz/fuzz_NAME.log and its last lines shown.
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 		n=$${f##*/fuzz_}; seeds=policies/; \
 		[ ! -d tests/fuzz/seeds/$$n ] || seeds="$$seeds tests/fuzz/seeds/$$n"; \
 		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
-		mkdir -p $(BUILD)/fuzz/corpus-fuzz_$$n && \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-fuzz_$$n \
-			$$seeds 2>&1 | tail -n 2 || exit 1; \
+		mkdir -p $(BUILD)/fuzz/corpus-fuzz_$$n || exit 1; \
+		if $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-fuzz_$$n \
+			$$seeds >$(BUILD)/fuzz/fuzz_$$n.log 2>&1; then \
+			tail -n 1 $(BUILD)/fuzz/fuzz_$$n.log; \
+		else \
+			tail -n 40 $(BUILD)/fuzz/fuzz_$$n.log; echo "fuzz_$$n: FAILED"; exit 1; \
+		fi; \
 	done
+
+# The unit tests under valgrind (memory errors and definite leaks fail them).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite
+valgrind: $(UNIT_BINS)
+	$(Q)UNIT_WRAPPER="$(VALGRIND)" ./tests/unit/run.sh $(UNIT_BINS)
 
 install: $(BINS)
 	install -D -m 0755 $(BUILD)/actgated $(DESTDIR)$(PREFIX)/sbin/actgated

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Run the cmocka unit-test binaries given as arguments; print each one's
 # result and a closing "unit: N passed, N failed"; exit non-zero on any failure.
+# UNIT_WRAPPER, when set, runs before each binary (e.g. valgrind and its options).
 set -uo pipefail
+
+read -r -a wrapper <<<"${UNIT_WRAPPER:-}"
 
 passed=0
 failed=0
 broken=0
 for bin in "$@"; do
-	out=$("$bin" 2>&1)
+	out=$("${wrapper[@]}" "$bin" 2>&1)
 	status=$?
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
