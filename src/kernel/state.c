@@ -32,56 +32,6 @@ static int plain(const char *s)
 	return s && !strpbrk(s, "\t\n\r");
 }
 
-/* Replace dir/name by text: a temporary file, synced, renamed into place. */
-static int write_atomic(const char *dir, const char *name, const char *text, size_t len,
-			char *why, size_t why_size)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd = -1, dfd = -1, err;
-
-	if (state_path(dir, name, path, sizeof(path)) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(why, why_size, "state directory %s: path too long", dir);
-		return -ENAMETOOLONG;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		err = -errno;
-		snprintf(why, why_size, "cannot create %s: %s", dir, strerror(-err));
-		return err;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(why, why_size, "cannot create %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	err = write_all(fd, text, len, NULL);
-	/* Synced before the rename: after a crash the name holds the old file or the whole new one. */
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (err) {
-		snprintf(why, why_size, "cannot write %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		err = -errno;
-		snprintf(why, why_size, "cannot rename %s to %s: %s", tmp, path, strerror(-err));
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd); /* the rename itself; failing here leaves a good file either way */
-out:
-	if (fd >= 0) {
-		close(fd);
-		if (err)
-			unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return err;
-}
-
 int state_check_dir(const char *dir, char *why, size_t why_size)
 {
 	char probe[PATH_MAX];
@@ -149,7 +99,7 @@ int state_save(const char *dir, uint32_t generation, uint64_t next_workload_id,
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	err = write_atomic(dir, STATE_FILE_NAME, text, len, why, why_size);
+	err = write_file_atomic(dir, STATE_FILE_NAME, text, len, why, why_size);
 	free(text);
 	return err;
 }
@@ -525,7 +475,7 @@ int state_save_names(const char *dir, const struct policy_image *img, char *why,
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	err = write_atomic(dir, STATE_NAMES_FILE_NAME, text, len, why, why_size);
+	err = write_file_atomic(dir, STATE_NAMES_FILE_NAME, text, len, why, why_size);
 	free(text);
 	return err;
 }

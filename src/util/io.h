@@ -24,4 +24,13 @@ int send_all(int fd, const void *buf, size_t len);
  */
 int read_full(int fd, void *buf, size_t len, size_t *got);
 
+/*
+ * Replace dir/name by text: a temporary file (mode 0600), synced, renamed
+ * into place, the directory synced; dir (its last component, mode 0700) is
+ * created if missing. After a crash the name holds the old file or the whole
+ * new one. 0, or -errno with the reason in why.
+ */
+int write_file_atomic(const char *dir, const char *name, const char *text, size_t len,
+		      char *why, size_t why_size);
+
 #endif /* ACTGATE_UTIL_IO_H */
