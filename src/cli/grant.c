@@ -55,6 +55,7 @@ static void revoke_usage(FILE *out)
 	fprintf(out,
 		"Usage: actgate revoke WORKLOAD [--reason TEXT]\n"
 		"       actgate revoke --principal PRINCIPAL [--reason TEXT]\n"
+		"       actgate revoke --clear WORKLOAD | --clear --principal PRINCIPAL\n"
 		"       actgate revoke --list [--json]\n"
 		"\n"
 		"From now on, every exec, open and connect of the workload (every running\n"
@@ -62,10 +63,13 @@ static void revoke_usage(FILE *out)
 		"of every process they started, is denied in the kernel with reason revoked,\n"
 		"whatever their policies say (audit-mode policies included) and whatever was\n"
 		"granted. New workloads of that name or principal are refused. A revocation\n"
-		"lasts until actgated stops.\n"
+		"is saved in actgated's state directory before the command returns, and lasts\n"
+		"across restarts and reboots until --clear.\n"
 		"\n"
 		"  --principal P        revoke the workloads commissioned by P (--delegated-by)\n"
 		"  --reason TEXT        why, for the log and `revoke --list`\n"
+		"  --clear              end the revocation: new workloads of that name or\n"
+		"                       principal may start; those already revoked stay so\n"
 		"  --list               the revocations in force\n"
 		"  --json               --list: one JSON object per revocation\n"
 		"  --socket PATH        the control socket\n"
@@ -241,6 +245,7 @@ int cmd_revoke(int argc, char **argv)
 		{ "principal", required_argument, NULL, 'p' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "list", no_argument, NULL, 'L' },
+		{ "clear", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -249,7 +254,7 @@ int cmd_revoke(int argc, char **argv)
 	static const char *const fields[] = { "scope", "subject", "reason", "age_ms" };
 	const char *principal = NULL, *reason = NULL, *socket_flag = NULL;
 	struct json_msg reply = { 0 };
-	bool list = false, json = false;
+	bool list = false, json = false, clear = false;
 	struct json_out req;
 	char why[256];
 	int opt, ret;
@@ -266,6 +271,9 @@ int cmd_revoke(int argc, char **argv)
 		case 'L':
 			list = true;
 			break;
+		case 'C':
+			clear = true;
+			break;
 		case 'J':
 			json = true;
 			break;
@@ -281,7 +289,7 @@ int cmd_revoke(int argc, char **argv)
 		}
 	}
 	if (list) {
-		if (principal || reason || optind != argc)
+		if (principal || reason || clear || optind != argc)
 			return cli_usage_error("revoke", "%s", "--list goes alone");
 	} else {
 		if ((optind < argc) == (principal != NULL) || optind + 1 < argc)
@@ -291,6 +299,8 @@ int cmd_revoke(int argc, char **argv)
 			return cli_usage_error("revoke", "--principal: %s", why);
 		if (!principal && workload_name_check(argv[optind], why, sizeof(why)))
 			return cli_usage_error("revoke", "%s", why);
+		if (clear && reason)
+			return cli_usage_error("revoke", "%s", "--clear takes no --reason");
 		if (reason && grant_reason_check(reason, why, sizeof(why)))
 			return cli_usage_error("revoke", "--reason: %s", why);
 	}
@@ -299,7 +309,7 @@ int cmd_revoke(int argc, char **argv)
 	if (list) {
 		json_add_string(&req, "verb", "revoke-list");
 	} else {
-		json_add_string(&req, "verb", "revoke");
+		json_add_string(&req, "verb", clear ? "revoke-clear" : "revoke");
 		json_add_string(&req, principal ? "principal" : "workload",
 				principal ? principal : argv[optind]);
 		if (reason)
@@ -312,6 +322,12 @@ int cmd_revoke(int argc, char **argv)
 		goto out;
 	if (list)
 		print_list(&reply, "revocation", fields, sizeof(fields) / sizeof(fields[0]), json);
+	else if (clear)
+		printf("%s %s: %s\n", principal ? "principal" : "workload",
+		       principal ? principal : argv[optind],
+		       !strcmp(json_msg_string(&reply, "cleared") ?: "", "true")
+			       ? "revocation cleared; new workloads may start"
+			       : "was not revoked");
 	else
 		printf("revoked: %s running workload(s); new ones of %s %s are refused\n",
 		       json_msg_string(&reply, "revoked") ?: "?", principal ? "principal" : "workload",

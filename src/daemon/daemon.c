@@ -29,6 +29,7 @@
 #include "daemon/peer.h"
 #include "daemon/records.h"
 #include "daemon/runtime.h"
+#include "daemon/signalstate.h"
 #include "daemon/workloads.h"
 #include "identity/cgroup.h"
 #include "journal/sink.h"
@@ -190,6 +191,14 @@ static const struct policy_set *current_set(void *ctx)
 	return &((struct daemon *)ctx)->current.set;
 }
 
+/* signalctl_host.save: the signals and revocations, into the state directory. */
+static int save_signals(void *ctx, char *why, size_t why_size)
+{
+	struct daemon *d = ctx;
+
+	return signalstate_save(&d->signalctl, d->cfg->state_dir, why, why_size);
+}
+
 static int rebind_signals(void *ctx, char *why, size_t why_size)
 {
 	return workloads_rebind(ctx, why, why_size);
@@ -268,9 +277,26 @@ int daemon_run(const struct daemon_config *cfg)
 		/* Before adoption: its reload binds workloads, which reads the signals. */
 		struct signalctl_host host = { .ctx = d, .workloads = &d->workloads,
 					       .enforcer = &d->enforcer, .policy_set = current_set,
-					       .rebind = rebind_signals };
+					       .rebind = rebind_signals, .save = save_signals };
 
 		signalctl_init(&d->signalctl, &host);
+		/*
+		 * What an earlier daemon was told (signals, revocations) before any
+		 * workload is bound or request served; a file that cannot be read
+		 * stops the start: starting without its revocations would let
+		 * revoked principals start workloads again.
+		 */
+		err = signalstate_load(&d->signalctl, cfg->state_dir, why, sizeof(why));
+		if (err == -ENOENT) {
+			err = 0;
+		} else if (err) {
+			log_error("state", "%s (remove the file to start with no signals and no "
+					   "revocations)", why);
+			goto out;
+		} else {
+			log_info("state", "restored %zu signals and %zu revocations from %s",
+				 d->signalctl.store.count, d->signalctl.revoked_count, cfg->state_dir);
+		}
 		err = spool_init(&d->spool, cfg->spool_dir);
 		if (err)
 			goto out;

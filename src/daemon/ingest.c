@@ -81,6 +81,16 @@ int ingest_token(struct signalctl *s, const char *name, const char *text, size_t
 	}
 	*effects = set.count;
 	err = apply_caep(s, &set, revoked, why, why_size);
+	if (!err && signalctl_save(s, why, why_size)) {
+		/* In force (a revocation is never undone for a full disk), but said so. */
+		char saved[512];
+
+		snprintf(saved, sizeof(saved), "%s", why);
+		snprintf(why, why_size, "applied, but not saved (a restarted daemon would not know "
+					"it): %s", saved);
+		err = -EIO;
+		goto out;
+	}
 	if (!err)
 		log_info("signals", "%s: CAEP token %s from %s applied: %zu effects, %zu workloads "
 			 "revoked (generation %llu)", name, set.id, set.issuer, set.count, *revoked,
@@ -98,6 +108,7 @@ void ingest_verb(struct signalctl *s, int fd, const struct json_msg *msg)
 	struct json_out j;
 	char why[1024];
 	bool bad = false;
+	int err;
 
 	token = control_string(msg, "token", &bad);
 	if (bad || !token) {
@@ -105,8 +116,11 @@ void ingest_verb(struct signalctl *s, int fd, const struct json_msg *msg)
 					"is required");
 		return;
 	}
-	if (ingest_token(s, "<token>", token, strlen(token), &effects, &revoked, why, sizeof(why))) {
-		control_reply_error(fd, "signal-ingest: refused, nothing changed: %s", why);
+	err = ingest_token(s, "<token>", token, strlen(token), &effects, &revoked, why, sizeof(why));
+	if (err) {
+		/* -EIO: applied but not saved (why says so); anything else changed nothing. */
+		control_reply_error(fd, "signal-ingest: %s%s", err == -EIO ? "" : "refused, nothing "
+										"changed: ", why);
 		return;
 	}
 	control_reply_ok(&j);

@@ -15,7 +15,9 @@
 
 /*
  * Parse and apply one token (name labels its diagnostics: a file name or
- * "<token>"); effects and revoked count what it did. 0, or -errno with why.
+ * "<token>"); effects and revoked count what it did. 0, or -errno with why:
+ * -EIO when it was applied but could not be saved (signalctl_save), any
+ * other error when it changed nothing.
  */
 int ingest_token(struct signalctl *s, const char *name, const char *text, size_t len,
 		 size_t *effects, size_t *revoked, char *why, size_t why_size);

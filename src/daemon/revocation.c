@@ -55,9 +55,9 @@ int revocation_add(struct signalctl *s, enum signal_scope scope, const char *sub
 		   const char *reason, size_t *count)
 {
 	struct signalctl_revocation r = { .scope = scope, .at_boot_ns = boot_ns() };
-	int err = 0;
 	bool known = false;
 
+	*count = 0;
 	for (size_t i = 0; i < s->revoked_count; i++)
 		known |= s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject);
 	if (!known) {
@@ -79,48 +79,129 @@ int revocation_add(struct signalctl *s, enum signal_scope scope, const char *sub
 		}
 		s->revoked[s->revoked_count++] = r;
 	}
+	for (size_t i = 0; i < s->revoked_count; i++)
+		if (s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject))
+			return revoke_live(s, &s->revoked[i], count);
+	return 0;
+}
+
+int revocation_clear(struct signalctl *s, enum signal_scope scope, const char *subject)
+{
 	for (size_t i = 0; i < s->revoked_count; i++) {
-		if (s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject)) {
-			err = revoke_live(s, &s->revoked[i], count);
-			break;
-		}
+		if (s->revoked[i].scope != scope || strcmp(s->revoked[i].subject, subject))
+			continue;
+		free(s->revoked[i].subject);
+		free(s->revoked[i].reason);
+		memmove(&s->revoked[i], &s->revoked[i + 1],
+			(s->revoked_count - i - 1) * sizeof(s->revoked[0]));
+		s->revoked_count--;
+		return 1;
 	}
-	return err;
+	return 0;
+}
+
+/* The subject of a revoke or revoke-clear request: one of "workload" and "principal". */
+static int request_subject(const struct json_msg *msg, const char *verb, enum signal_scope *scope,
+			   const char **subject, int fd)
+{
+	const char *workload, *principal;
+	char why[512];
+	bool bad = false;
+
+	workload = control_string(msg, "workload", &bad);
+	principal = control_string(msg, "principal", &bad);
+	if (bad || !workload == !principal) {
+		control_reply_error(fd, "%s: give one of \"workload\" and \"principal\" (strings)",
+				    verb);
+		return -EINVAL;
+	}
+	if ((workload && workload_name_check(workload, why, sizeof(why))) ||
+	    (principal && workload_principal_check(principal, why, sizeof(why)))) {
+		control_reply_error(fd, "%s: %s", verb, why);
+		return -EINVAL;
+	}
+	*scope = workload ? SIGNAL_WORKLOAD : SIGNAL_PRINCIPAL;
+	*subject = workload ? workload : principal;
+	return 0;
 }
 
 void revocation_verb_revoke(struct signalctl *s, int fd, const struct json_msg *msg)
 {
-	const char *workload, *principal, *reason;
+	const char *subject, *reason;
 	enum signal_scope scope;
 	struct json_out j;
 	size_t count = 0;
-	char why[512];
+	char why[1024];
 	bool bad = false;
 	int err;
 
-	workload = control_string(msg, "workload", &bad);
-	principal = control_string(msg, "principal", &bad);
+	if (request_subject(msg, "revoke", &scope, &subject, fd))
+		return;
 	reason = control_string(msg, "reason", &bad);
-	if (bad || !workload == !principal) {
-		control_reply_error(fd, "revoke: give one of \"workload\" and \"principal\" (strings)");
+	if (bad || (reason && grant_reason_check(reason, why, sizeof(why)))) {
+		control_reply_error(fd, "revoke: %s", bad ? "\"reason\" is a string" : why);
 		return;
 	}
-	scope = workload ? SIGNAL_WORKLOAD : SIGNAL_PRINCIPAL;
-	if ((workload && workload_name_check(workload, why, sizeof(why))) ||
-	    (principal && workload_principal_check(principal, why, sizeof(why))) ||
-	    (reason && grant_reason_check(reason, why, sizeof(why)))) {
-		control_reply_error(fd, "revoke: %s", why);
-		return;
-	}
-	err = revocation_add(s, scope, workload ? workload : principal,
-			     reason ? reason : "revoked by cli", &count);
+	err = revocation_add(s, scope, subject, reason ? reason : "revoked by cli", &count);
 	if (err) {
 		control_reply_error(fd, "revoke: %s (%zu workloads revoked)", strerror(-err), count);
+		return;
+	}
+	if (signalctl_save(s, why, sizeof(why))) {
+		control_reply_error(fd, "revoke: in force (%zu workloads revoked), but not saved: a "
+					"restarted daemon would not refuse new workloads of %s %s: %s",
+				    count, signal_scope_name(scope), subject, why);
 		return;
 	}
 	control_reply_ok(&j);
 	json_add_u64(&j, "revoked", count);
 	control_reply_send(fd, &j);
+}
+
+void revocation_verb_clear(struct signalctl *s, int fd, const struct json_msg *msg)
+{
+	const struct signalctl_revocation *found = NULL;
+	char *subject_copy = NULL, *reason_copy = NULL;
+	const char *subject;
+	enum signal_scope scope;
+	uint64_t at_boot_ns = 0;
+	struct json_out j;
+	char why[1024];
+	size_t count;
+
+	if (request_subject(msg, "revoke-clear", &scope, &subject, fd))
+		return;
+	for (size_t i = 0; i < s->revoked_count; i++)
+		if (s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject))
+			found = &s->revoked[i];
+	if (found) {
+		/* Kept to put back if the change cannot be saved: a refused clear changes nothing. */
+		subject_copy = strdup(found->subject);
+		reason_copy = strdup(found->reason);
+		at_boot_ns = found->at_boot_ns;
+		if (!subject_copy || !reason_copy) {
+			control_reply_error(fd, "revoke-clear: out of memory");
+			goto out;
+		}
+		revocation_clear(s, scope, subject);
+		if (signalctl_save(s, why, sizeof(why))) {
+			/* Back in the list: same subject, so nothing live is flagged again. */
+			revocation_add(s, scope, subject_copy, reason_copy, &count);
+			if (s->revoked_count)
+				s->revoked[s->revoked_count - 1].at_boot_ns = at_boot_ns;
+			control_reply_error(fd, "revoke-clear: refused, %s %s stays revoked: cannot "
+						"save: %s", signal_scope_name(scope), subject, why);
+			goto out;
+		}
+		log_info("revoke", "%s %s: revocation cleared; new workloads may start",
+			 signal_scope_name(scope), subject);
+	}
+	control_reply_ok(&j);
+	json_add_bool(&j, "cleared", found != NULL);
+	control_reply_send(fd, &j);
+out:
+	free(subject_copy);
+	free(reason_copy);
 }
 
 void revocation_verb_list(struct signalctl *s, int fd, const struct json_msg *msg)

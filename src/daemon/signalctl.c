@@ -225,9 +225,28 @@ static int parse_scope(const struct json_msg *msg, enum signal_scope *scope, con
 }
 
 /* What signal-set and signal-clear answer: the store's generation, and whether it moved. */
-static void reply_changed(const struct signalctl *s, int fd, bool changed)
+int signalctl_save(struct signalctl *s, char *why, size_t why_size)
+{
+	int err = s->host.save ? s->host.save(s->host.ctx, why, why_size) : 0;
+
+	if (err)
+		log_error("signals", "cannot save the signals and revocations: %s; a restarted daemon "
+				     "would not know the latest change", why);
+	return err;
+}
+
+/* The change is in force: saved, then acknowledged (or said to be in force but not saved). */
+static void reply_changed(struct signalctl *s, int fd, const char *verb, bool changed)
 {
 	struct json_out j;
+	char why[1024];
+
+	/* Also when nothing changed: a signal set again has a new expiry. */
+	if (signalctl_save(s, why, sizeof(why))) {
+		control_reply_error(fd, "%s: in force, but not saved (a restarted daemon would not "
+					"know it): %s", verb, why);
+		return;
+	}
 
 	control_reply_ok(&j);
 	json_add_u64(&j, "generation", s->store.generation);
@@ -283,7 +302,7 @@ void signalctl_verb_set(struct signalctl *s, int fd, const struct json_msg *msg)
 	log_info("signals", "%s%s%s %s=%s (generation %llu)", signal_scope_name(scope),
 		 subject ? " " : "", subject ? subject : "", name, value,
 		 (unsigned long long)s->store.generation);
-	reply_changed(s, fd, ret > 0);
+	reply_changed(s, fd, "signal-set", ret > 0);
 }
 
 void signalctl_verb_clear(struct signalctl *s, int fd, const struct json_msg *msg)
@@ -318,7 +337,7 @@ void signalctl_verb_clear(struct signalctl *s, int fd, const struct json_msg *ms
 		return;
 	}
 	signal_store_free(&old);
-	reply_changed(s, fd, ret > 0);
+	reply_changed(s, fd, "signal-clear", ret > 0);
 }
 
 void signalctl_verb_list(struct signalctl *s, int fd, const struct json_msg *msg)

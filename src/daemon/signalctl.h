@@ -41,6 +41,11 @@ struct signalctl_host {
 	 * failure (-errno, why says). Stamps enforcer->signal_generation.
 	 */
 	int (*rebind)(void *ctx, char *why, size_t why_size);
+	/*
+	 * Write the signals and revocations durably (signalstate.h), before a
+	 * change of them is acknowledged. 0, or -errno with why.
+	 */
+	int (*save)(void *ctx, char *why, size_t why_size);
 };
 
 struct signalctl_grant {
@@ -86,6 +91,13 @@ struct signalctl {
 /* Set up, empty (host is copied). */
 void signalctl_init(struct signalctl *s, const struct signalctl_host *host);
 void signalctl_free(struct signalctl *s);
+/*
+ * After a change of the signals or revocations is in force: save it (the
+ * host's save). 0, or -errno with why; the change stays in force either way
+ * (undoing a revocation because a disk is full would be the wrong way to fail).
+ */
+int signalctl_save(struct signalctl *s, char *why, size_t why_size);
+
 /* Free what one grant holds (its strings). */
 void signalctl_grant_free(struct signalctl_grant *g);
 

@@ -42,6 +42,7 @@ static const struct verb verbs[] = {
 	{ "grant-remove", KEYS("id"), .signals = grantctl_verb_remove },
 	{ "reload", NULL, .daemon = generation_verb_reload },
 	{ "revoke", KEYS("workload", "principal", "reason"), .signals = revocation_verb_revoke },
+	{ "revoke-clear", KEYS("workload", "principal"), .signals = revocation_verb_clear },
 	{ "revoke-list", NULL, .signals = revocation_verb_list },
 	{ "run", KEYS("workload", "principal", "labels", "ttl_ms"), .daemon = workloads_verb_run },
 	{ "signal-clear", KEYS("scope", "subject", "name"), .signals = signalctl_verb_clear },
