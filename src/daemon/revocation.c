@@ -51,33 +51,44 @@ static int revoke_live(struct signalctl *s, const struct signalctl_revocation *r
 	return first_err;
 }
 
+int revocation_append(struct signalctl *s, enum signal_scope scope, const char *subject,
+		      const char *reason, uint64_t at_boot_ns)
+{
+	struct signalctl_revocation r = { .scope = scope, .at_boot_ns = at_boot_ns };
+
+	if (s->revoked_count == s->revoked_cap) {
+		size_t cap = s->revoked_cap ? s->revoked_cap * 2 : 8;
+		struct signalctl_revocation *grown = realloc(s->revoked, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		s->revoked = grown;
+		s->revoked_cap = cap;
+	}
+	r.subject = strdup(subject);
+	r.reason = strdup(reason);
+	if (!r.subject || !r.reason) {
+		free(r.subject);
+		free(r.reason);
+		return -ENOMEM;
+	}
+	s->revoked[s->revoked_count++] = r;
+	return 0;
+}
+
 int revocation_add(struct signalctl *s, enum signal_scope scope, const char *subject,
 		   const char *reason, size_t *count)
 {
-	struct signalctl_revocation r = { .scope = scope, .at_boot_ns = boot_ns() };
 	bool known = false;
+	int err;
 
 	*count = 0;
 	for (size_t i = 0; i < s->revoked_count; i++)
 		known |= s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject);
 	if (!known) {
-		if (s->revoked_count == s->revoked_cap) {
-			size_t cap = s->revoked_cap ? s->revoked_cap * 2 : 8;
-			struct signalctl_revocation *grown = realloc(s->revoked, cap * sizeof(*grown));
-
-			if (!grown)
-				return -ENOMEM;
-			s->revoked = grown;
-			s->revoked_cap = cap;
-		}
-		r.subject = strdup(subject);
-		r.reason = strdup(reason);
-		if (!r.subject || !r.reason) {
-			free(r.subject);
-			free(r.reason);
-			return -ENOMEM;
-		}
-		s->revoked[s->revoked_count++] = r;
+		err = revocation_append(s, scope, subject, reason, boot_ns());
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < s->revoked_count; i++)
 		if (s->revoked[i].scope == scope && !strcmp(s->revoked[i].subject, subject))
@@ -167,7 +178,6 @@ void revocation_verb_clear(struct signalctl *s, int fd, const struct json_msg *m
 	uint64_t at_boot_ns = 0;
 	struct json_out j;
 	char why[1024];
-	size_t count;
 
 	if (request_subject(msg, "revoke-clear", &scope, &subject, fd))
 		return;
@@ -185,10 +195,8 @@ void revocation_verb_clear(struct signalctl *s, int fd, const struct json_msg *m
 		}
 		revocation_clear(s, scope, subject);
 		if (signalctl_save(s, why, sizeof(why))) {
-			/* Back in the list: same subject, so nothing live is flagged again. */
-			revocation_add(s, scope, subject_copy, reason_copy, &count);
-			if (s->revoked_count)
-				s->revoked[s->revoked_count - 1].at_boot_ns = at_boot_ns;
+			/* Back in the list as it was (its workloads were never unflagged). */
+			revocation_append(s, scope, subject_copy, reason_copy, at_boot_ns);
 			control_reply_error(fd, "revoke-clear: refused, %s %s stays revoked: cannot "
 						"save: %s", signal_scope_name(scope), subject, why);
 			goto out;

@@ -11,6 +11,7 @@
 #define ACTGATE_DAEMON_REVOCATION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/signalctl.h"
 #include "signals/store.h"
@@ -23,6 +24,13 @@
  */
 int revocation_add(struct signalctl *s, enum signal_scope scope, const char *subject,
 		   const char *reason, size_t *count);
+
+/*
+ * Add a revocation to the list only (nothing live is flagged): for one read
+ * back at start (signalstate.c). 0 or -ENOMEM.
+ */
+int revocation_append(struct signalctl *s, enum signal_scope scope, const char *subject,
+		      const char *reason, uint64_t at_boot_ns);
 
 /*
  * Take subject's revocation out of the list: new workloads of that name or

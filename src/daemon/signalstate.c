@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/revocation.h"
 #include "daemon/signalstate.h"
 #include "identity/workload.h"
 #include "signals/grants.h"
@@ -142,31 +143,6 @@ static size_t split(char *line, char *fields[MAX_FIELDS + 1])
 	return n;
 }
 
-static int add_revocation(struct signalctl *s, enum signal_scope scope, const char *subject,
-			  const char *reason, uint64_t at_boot)
-{
-	struct signalctl_revocation r = { .scope = scope, .at_boot_ns = at_boot };
-
-	if (s->revoked_count == s->revoked_cap) {
-		size_t cap = s->revoked_cap ? s->revoked_cap * 2 : 8;
-		struct signalctl_revocation *grown = realloc(s->revoked, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		s->revoked = grown;
-		s->revoked_cap = cap;
-	}
-	r.subject = strdup(subject);
-	r.reason = strdup(reason);
-	if (!r.subject || !r.reason) {
-		free(r.subject);
-		free(r.reason);
-		return -ENOMEM;
-	}
-	s->revoked[s->revoked_count++] = r;
-	return 0;
-}
-
 static void drop_revocations(struct signalctl *s)
 {
 	for (size_t i = 0; i < s->revoked_count; i++) {
@@ -227,9 +203,9 @@ static int parse_line(struct signalctl *s, char *line, const char *name, unsigne
 				return bad(why, why_size, name, lineno, "%s %s is revoked twice",
 					   f[1], f[2]);
 		/* Its age only: a time before this boot reads as the boot's start. */
-		return add_revocation(s, scope, f[2], f[3],
-				      at_wall <= now_wall && now_wall - at_wall < now_boot
-					      ? now_boot - (now_wall - at_wall) : 0);
+		return revocation_append(s, scope, f[2], f[3],
+					 at_wall <= now_wall && now_wall - at_wall < now_boot
+						 ? now_boot - (now_wall - at_wall) : 0);
 	}
 	return bad(why, why_size, name, lineno, "unknown item '%.32s'", f[0]);
 }
