@@ -196,7 +196,10 @@ void revocation_verb_clear(struct signalctl *s, int fd, const struct json_msg *m
 		revocation_clear(s, scope, subject);
 		if (signalctl_save(s, why, sizeof(why))) {
 			/* Back in the list as it was (its workloads were never unflagged). */
-			revocation_append(s, scope, subject_copy, reason_copy, at_boot_ns);
+			if (revocation_append(s, scope, subject_copy, reason_copy, at_boot_ns))
+				log_error("revoke", "%s %s: out of memory putting the revocation back; "
+					  "the saved file still holds it", signal_scope_name(scope),
+					  subject);
 			control_reply_error(fd, "revoke-clear: refused, %s %s stays revoked: cannot "
 						"save: %s", signal_scope_name(scope), subject, why);
 			goto out;
