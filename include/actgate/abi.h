@@ -52,6 +52,14 @@ enum actgate_tamper {
 	ACTGATE_TAMPER_PINS = 4,   /* removing, renaming or unmounting on the bpffs (the
 				    * pins); ino: enum actgate_pin_op; target_path: the
 				    * name (unlink, rmdir, rename) or the mount point */
+	/*
+	 * Reaching a process outside the task's workload (and its descendant
+	 * workloads): ino is the target's process id << 32 | the signal
+	 * (SIGNAL_OUTSIDE) or the PTRACE_MODE_* bits (PTRACE_OUTSIDE; 0 for
+	 * PTRACE_TRACEME, where the target is the tracer asked for).
+	 */
+	ACTGATE_TAMPER_SIGNAL_OUTSIDE = 5,
+	ACTGATE_TAMPER_PTRACE_OUTSIDE = 6,
 };
 
 enum actgate_pin_op {

@@ -245,6 +245,19 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 	case ACTGATE_TAMPER_BPF:
 		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
 		break;
+	case ACTGATE_TAMPER_SIGNAL_OUTSIDE:
+		snprintf(out, size, "signal %llu to process %llu outside the workload",
+			 (unsigned long long)(rec->ino & 0xffffffffu),
+			 (unsigned long long)(rec->ino >> 32));
+		break;
+	case ACTGATE_TAMPER_PTRACE_OUTSIDE:
+		if ((rec->ino & 0xffffffffu) == 0)
+			snprintf(out, size, "PTRACE_TRACEME by process %llu outside the workload",
+				 (unsigned long long)(rec->ino >> 32));
+		else
+			snprintf(out, size, "ptrace of process %llu outside the workload",
+				 (unsigned long long)(rec->ino >> 32));
+		break;
 	case ACTGATE_TAMPER_PINS:
 		if (rec->ino == ACTGATE_PIN_UMOUNT)
 			snprintf(out, size, "umount of the bpffs at %s", name);
