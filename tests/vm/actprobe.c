@@ -65,6 +65,12 @@
  *                                   descriptor ARG), kill, tgkill, sigqueue,
  *                                   pidfd-signal (signal ARG to PID by kill,
  *                                   tgkill, rt_sigqueueinfo, pidfd_send_signal)
+ *   actprobe kernel HOW [ARG]       ask the kernel to load code; HOW:
+ *                                   finit-module (of the file ARG),
+ *                                   init-module (128 zero bytes: ENOEXEC when
+ *                                   allowed), kexec-load (no segments: unloads),
+ *                                   mount-fs (mount(2) of the file system type
+ *                                   ARG on /, which asks for module fs-ARG)
  *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
  *                                   path-naming step of the BPF programs name
  *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
@@ -88,6 +94,7 @@
 #include <bpf/libbpf.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -777,6 +784,27 @@ static int probe_reach(const char *how, const char *pid_text, const char *arg)
 	return 2;
 }
 
+static int probe_kernel(const char *how, const char *arg)
+{
+	static char image[128];
+	int fd;
+
+	if (strcmp(how, "finit-module") == 0 && arg) {
+		fd = open(arg, O_RDONLY);
+		if (fd < 0)
+			return report(errno);
+		return report(syscall(SYS_finit_module, fd, "", 0) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "init-module") == 0)
+		return report(syscall(SYS_init_module, image, sizeof(image), "") < 0 ? errno : 0);
+	if (strcmp(how, "kexec-load") == 0)
+		return report(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL) < 0 ? errno : 0);
+	if (strcmp(how, "mount-fs") == 0 && arg)
+		return report(mount("none", "/", arg, MS_RDONLY, NULL) < 0 ? errno : 0);
+	fprintf(stderr, "actprobe kernel: unknown way %s\n", how);
+	return 2;
+}
+
 /* The kernel's "not supported" for BPF_PROG_RUN; not a userspace errno, so no name of its own. */
 #define ENOTSUPP_KERNEL 524
 #define NAMED_LINE_SIZE (PATH_MAX + 64)
@@ -895,6 +923,8 @@ int main(int argc, char **argv)
 		return probe_ptrace(argv[2]);
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "reach") == 0)
 		return probe_reach(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "kernel") == 0)
+		return probe_kernel(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
 		return probe_listen(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "send-unix") == 0)
@@ -923,7 +953,7 @@ int main(int argc, char **argv)
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
 			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"
-			"       reach HOW PID [ARG] |\n"
+			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE\n");
 	return 2;
 }
