@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Self-protection: a governed workload may not signal or ptrace actgated, nor
+ * any other process outside its workload (its descendant workloads are in it), nor
  * use bpf(2) at all (which could detach these programs or rewrite their maps),
  * nor remove, rename or unmount anything on the bpffs, where the pinned links
  * keep these programs attached while no daemon runs (removing the last pin of
@@ -10,11 +11,24 @@
 #include "lib/governance.h"
 #include "lib/kernel.h"
 #include "lib/record.h"
+#include "lib/tamper.h"
 #include "lib/verdict.h"
 #include "maps.h"
 
 #define PTRACE_MODE_ATTACH 0x02
 #define BPF_FS_MAGIC 0xcafe4a11 /* include/uapi/linux/magic.h */
+
+/* kernfs_node.parent until 6.14 renamed it __parent (the name vmlinux.h may have). */
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(struct kernfs_node___parent, parent))
+		return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
+	return BPF_CORE_READ(kn, __parent);
+}
 
 /*
  * actgated's process id, from the meta map: the daemon that adopts pinned
@@ -29,45 +43,94 @@ static __always_inline __u32 daemon_tgid(void)
 	return m ? m->daemon_tgid : 0;
 }
 
-/* The record of a refused attempt, not sent yet; NULL for an ungoverned task (allowed). */
-static __always_inline struct actgate_decision *tamper_record(__u8 kind, __u64 detail, int *governed)
+/*
+ * The workload of the current, governed task, as the key of its workloads
+ * entry: its mark's, else its cgroup's (when the mark could not be made).
+ */
+static __always_inline __u64 own_workload_key(void)
 {
-	struct verdict v = {};
-	struct actgate_decision *rec;
-	struct governance g = {};
-	__u64 workload_id = 0;
-	__u32 policy_id = 0;
+	struct actgate_task_mark *mark;
+	__u64 key = 0;
 
-	*governed = governing_workload(&g);
-	if (!*governed)
-		return NULL;
-	fail_closed(&v, ACTGATE_REASON_SELF_PROTECTION);
-	if (g.wl) {
-		workload_id = g.wl->workload_id;
-		policy_id = g.wl->policy_id;
-	}
-	rec = begin_record(ACTGATE_ACTION_TAMPER, g.cgroup_id, workload_id, policy_id, NULL, &v);
-	if (rec) {
-		rec->dev = kind;
-		rec->ino = detail;
-		rec->signal_generation = g.signal_generation;
-	}
-	return rec;
+	mark = bpf_task_storage_get(&task_marks, bpf_get_current_task_btf(), 0, 0);
+	if (mark)
+		return mark->workload_cgroup_id;
+	workload_by_cgroup(bpf_get_current_cgroup_id(), &key);
+	return key;
 }
 
-static __always_inline int refuse_tamper(__u8 kind, __u64 detail)
+/*
+ * Is task p inside the workload whose key is own? It is when it is marked
+ * as a task of that workload, or when its cgroup is own's cgroup or one
+ * below it (a descendant workload) and it is not marked as a task of a
+ * workload elsewhere (a task of another workload moved into our cgroup is
+ * still that workload's). The cgroup's ancestors are read from the kernfs
+ * nodes (a cgroup's id is its kernfs node's id): the ancestor helpers work
+ * on the current task only.
+ */
+static __always_inline int inside_workload(__u64 own, struct task_struct *p)
 {
-	struct actgate_decision *rec;
-	int governed;
+	struct actgate_task_mark *mark;
+	struct kernfs_node *kn;
+	__u64 marked = 0, id;
+	int below_mark = 0, level;
 
-	rec = tamper_record(kind, detail, &governed);
-	if (!governed)
+	if (!own)
 		return 0;
+	mark = bpf_task_storage_get(&task_marks, p, 0, 0);
+	if (mark) {
+		marked = mark->workload_cgroup_id;
+		if (marked == own)
+			return 1;
+	}
+	kn = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn);
+	for (level = 0; level < ACTGATE_MAX_CGROUP_DEPTH && kn; level++) {
+		id = BPF_CORE_READ(kn, id);
+		if (id == own)
+			return !marked || below_mark;
+		if (id == marked)
+			below_mark = 1;
+		kn = kernfs_parent(kn);
+	}
+	return 0;
+}
+
+/*
+ * A governed task acting on process p (a signal, ptrace or its kin):
+ * refused when p is actgated (daemon_kind) or outside the task's workload
+ * (outside_kind: detail gets p's process id in its upper half). Always
+ * enforced and recorded, also under audit-mode policies. An ungoverned
+ * caller leaves after the governance lookup every hook makes.
+ */
+static __always_inline int refuse_reach(struct task_struct *p, __u8 daemon_kind, __u8 outside_kind,
+					__u64 detail)
+{
+	struct governance g = {};
+	struct actgate_decision *rec;
+	__u32 tgid = p->tgid, daemon;
+	__u8 kind = daemon_kind;
+
+	if (!governing_workload(&g))
+		return 0;
+	daemon = daemon_tgid();
+	if (!daemon || tgid != daemon) {
+		if (inside_workload(own_workload_key(), p))
+			return 0;
+		kind = outside_kind;
+		detail |= (__u64)tgid << 32;
+	}
+	rec = tamper_record_of(&g, kind, detail);
 	if (rec)
 		submit_record(rec);
 	return -EPERM;
 }
 
+/*
+ * Every signal a task sends by a system call (kill, tkill, tgkill,
+ * rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal; each process of a
+ * kill(-1) or of a process group) passes here. Signals the kernel sends
+ * (SIGCHLD to the parent, SIGIO/SIGURG to a file's owner) do not.
+ */
 SEC("lsm/task_kill")
 int BPF_PROG(protect_signal, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
@@ -75,30 +138,34 @@ int BPF_PROG(protect_signal, struct task_struct *p, struct kernel_siginfo *info,
 	if (ret)
 		return ret;
 	/* Signal 0 only probes that the process exists. */
-	__u32 tgid;
-
 	if (sig == 0)
 		return 0;
-	tgid = daemon_tgid();
-	if (!tgid || (__u32)p->tgid != tgid)
-		return 0;
-	return refuse_tamper(ACTGATE_TAMPER_SIGNAL, (__u64)sig);
+	return refuse_reach(p, ACTGATE_TAMPER_SIGNAL, ACTGATE_TAMPER_SIGNAL_OUTSIDE, (__u32)sig);
 }
 
+/*
+ * PTRACE_ATTACH and PTRACE_SEIZE, and every access that asks for attach
+ * rights without attaching: /proc/PID/mem, process_vm_readv/writev,
+ * pidfd_getfd. Reading (PTRACE_MODE_READ: /proc/PID/stat, environ, maps,
+ * the fd links, kcmp) stays allowed.
+ */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(protect_ptrace, struct task_struct *child, unsigned int mode, int ret)
 {
 	if (ret)
 		return ret;
-	/* Reading /proc/PID/stat and the like (PTRACE_MODE_READ) stays allowed. */
-	__u32 tgid;
-
 	if (!(mode & PTRACE_MODE_ATTACH))
 		return 0;
-	tgid = daemon_tgid();
-	if (!tgid || (__u32)child->tgid != tgid)
-		return 0;
-	return refuse_tamper(ACTGATE_TAMPER_PTRACE, mode);
+	return refuse_reach(child, ACTGATE_TAMPER_PTRACE, ACTGATE_TAMPER_PTRACE_OUTSIDE, mode);
+}
+
+/* PTRACE_TRACEME: a governed task offering itself to its parent, which may be outside. */
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(protect_traceme, struct task_struct *parent, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_reach(parent, ACTGATE_TAMPER_PTRACE, ACTGATE_TAMPER_PTRACE_OUTSIDE, 0);
 }
 
 SEC("lsm/bpf")

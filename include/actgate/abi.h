@@ -52,7 +52,40 @@ enum actgate_tamper {
 	ACTGATE_TAMPER_PINS = 4,   /* removing, renaming or unmounting on the bpffs (the
 				    * pins); ino: enum actgate_pin_op; target_path: the
 				    * name (unlink, rmdir, rename) or the mount point */
+	/*
+	 * Reaching a process outside the task's workload (and its descendant
+	 * workloads): ino is the target's process id << 32 | the signal
+	 * (SIGNAL_OUTSIDE) or the PTRACE_MODE_* bits (PTRACE_OUTSIDE; 0 for
+	 * PTRACE_TRACEME, where the target is the tracer asked for).
+	 */
+	ACTGATE_TAMPER_SIGNAL_OUTSIDE = 5,
+	ACTGATE_TAMPER_PTRACE_OUTSIDE = 6,
+	/*
+	 * A door through which the kernel runs or loads code outside every
+	 * workload (enum actgate_kernel_door), not allowed by spec.kernel; ino:
+	 * the door; target_path: the file, or the module asked for.
+	 */
+	ACTGATE_TAMPER_KERNEL = 7,
 };
+
+/*
+ * The kernel's doors to code outside every workload: a governed task is
+ * refused each unless its policy allows it (spec.kernel.allow;
+ * actgate_policy.kernel_allow has bit 1 << door).
+ */
+enum actgate_kernel_door {
+	ACTGATE_KERNEL_MODULES = 0,      /* init_module, finit_module, module requests */
+	ACTGATE_KERNEL_KEXEC = 1,        /* kexec_load, kexec_file_load */
+	ACTGATE_KERNEL_CORE_PATTERN = 2, /* writes to /proc/sys/kernel/core_pattern */
+	ACTGATE_KERNEL_MODPROBE = 3,     /* writes to /proc/sys/kernel/modprobe */
+	ACTGATE_KERNEL_UEVENT_HELPER = 4, /* /sys/kernel/uevent_helper, /proc/sys/kernel/hotplug */
+	ACTGATE_KERNEL_BINFMT_MISC = 5,  /* writes to any file of a binfmt_misc file system */
+	ACTGATE_KERNEL_POWEROFF_CMD = 6, /* writes to /proc/sys/kernel/poweroff_cmd */
+	ACTGATE_KERNEL_MEM_DEVICES = 7,  /* opening /dev/mem, /dev/kmem, /dev/port (char 1:1, 1:2, 1:4) */
+};
+#define ACTGATE_NR_KERNEL_DOORS 8
+_Static_assert(ACTGATE_NR_KERNEL_DOORS == ACTGATE_KERNEL_MEM_DEVICES + 1,
+	       "ACTGATE_NR_KERNEL_DOORS: the last door + 1");
 
 enum actgate_pin_op {
 	ACTGATE_PIN_UNLINK = 1,
@@ -264,7 +297,7 @@ _Static_assert(sizeof(struct actgate_action_policy) == 40, "actgate_action_polic
  */
 struct actgate_policy {
 	__u32 generation;
-	__u32 pad;
+	__u32 kernel_allow; /* bit 1 << enum actgate_kernel_door: doors every policy allows */
 	struct actgate_action_policy action[ACTGATE_NR_POLICY_ACTIONS]; /* index: enum actgate_action */
 };
 _Static_assert(sizeof(struct actgate_policy) == 168, "actgate_policy layout");

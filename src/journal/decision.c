@@ -51,6 +51,33 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 };
 
+static const char *const kernel_door_names[ACTGATE_NR_KERNEL_DOORS] = {
+	[ACTGATE_KERNEL_MODULES] = "modules",
+	[ACTGATE_KERNEL_KEXEC] = "kexec",
+	[ACTGATE_KERNEL_CORE_PATTERN] = "core-pattern",
+	[ACTGATE_KERNEL_MODPROBE] = "modprobe",
+	[ACTGATE_KERNEL_UEVENT_HELPER] = "uevent-helper",
+	[ACTGATE_KERNEL_BINFMT_MISC] = "binfmt-misc",
+	[ACTGATE_KERNEL_POWEROFF_CMD] = "poweroff-cmd",
+	[ACTGATE_KERNEL_MEM_DEVICES] = "mem-devices",
+};
+
+const char *kernel_door_name(uint32_t door)
+{
+	return door < ACTGATE_NR_KERNEL_DOORS ? kernel_door_names[door] : NULL;
+}
+
+int kernel_door_from_name(const char *name, uint32_t *door)
+{
+	for (uint32_t i = 0; i < ACTGATE_NR_KERNEL_DOORS; i++) {
+		if (strcmp(name, kernel_door_names[i]) == 0) {
+			*door = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /*
  * In bit order: bit i is 1 << i (enum actgate_access): the slots, then
  * "link", which says a link or rename asked for the others.
@@ -244,6 +271,32 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 		break;
 	case ACTGATE_TAMPER_BPF:
 		snprintf(out, size, "bpf() command %llu", (unsigned long long)rec->ino);
+		break;
+	case ACTGATE_TAMPER_SIGNAL_OUTSIDE:
+		snprintf(out, size, "signal %llu to process %llu outside the workload",
+			 (unsigned long long)(rec->ino & 0xffffffffu),
+			 (unsigned long long)(rec->ino >> 32));
+		break;
+	case ACTGATE_TAMPER_PTRACE_OUTSIDE:
+		if ((rec->ino & 0xffffffffu) == 0)
+			snprintf(out, size, "PTRACE_TRACEME by process %llu outside the workload",
+				 (unsigned long long)(rec->ino >> 32));
+		else
+			snprintf(out, size, "ptrace of process %llu outside the workload",
+				 (unsigned long long)(rec->ino >> 32));
+		break;
+	case ACTGATE_TAMPER_KERNEL:
+		/* Loads from memory carry no name: the door says which system call. */
+		if (name[0] == '?' && rec->ino == ACTGATE_KERNEL_MODULES)
+			name = "init_module";
+		else if (name[0] == '?' && rec->ino == ACTGATE_KERNEL_KEXEC)
+			name = "kexec_load";
+		if (kernel_door_name((uint32_t)rec->ino))
+			snprintf(out, size, "kernel %s: %s", kernel_door_name((uint32_t)rec->ino),
+				 name);
+		else
+			snprintf(out, size, "kernel door %llu: %s", (unsigned long long)rec->ino,
+				 name);
 		break;
 	case ACTGATE_TAMPER_PINS:
 		if (rec->ino == ACTGATE_PIN_UMOUNT)

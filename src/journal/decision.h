@@ -83,6 +83,15 @@ const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "o
 #define ACCESS_NAMES_SIZE 32
 int access_names(uint8_t access, char *buf, size_t size);
 
+/*
+ * The kernel's doors (enum actgate_kernel_door) as spec.kernel.allow and
+ * tamper records name them: "modules", "kexec", "core-pattern", "modprobe",
+ * "uevent-helper", "binfmt-misc", "poweroff-cmd", "mem-devices"; NULL for
+ * another number. kernel_door_from_name: 0, or -EINVAL for another name.
+ */
+const char *kernel_door_name(uint32_t door);
+int kernel_door_from_name(const char *name, uint32_t *door);
+
 /* Reverse lookups: 0 on success, -EINVAL for an unknown name. */
 int action_from_name(const char *name, uint8_t *action);
 int verdict_from_name(const char *name, uint8_t *verdict);

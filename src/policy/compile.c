@@ -109,6 +109,10 @@ static int compile_effective(struct build *b, struct actgate_policy *hdr, bool n
 
 	memset(hdr, 0, sizeof(*hdr));
 	hdr->generation = b->img->generation;
+	/* Policies compose as intersection: a door is open only when every one allows it. */
+	hdr->kernel_allow = b->count ? ~0u : 0;
+	for (uint32_t pos = 0; pos < b->count; pos++)
+		hdr->kernel_allow &= policy_at(b, pos)->kernel_allow;
 	for (size_t a = 0; a < ARRAY_SIZE(path_actions); a++) {
 		uint8_t action = path_actions[a];
 		struct actgate_action_policy *ap = &hdr->action[action];

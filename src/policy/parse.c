@@ -21,6 +21,7 @@
 #include "actgate/abi.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
+#include "journal/decision.h"
 #include "policy/sections.h"
 #include "util/yamltree.h"
 
@@ -202,11 +203,61 @@ static void parse_selector(struct ytree_ctx *ctx, const struct ynode *map, struc
 		parse_label_selector(ctx, vals[2], sel);
 }
 
+/*
+ * spec.kernel: {allow: [DOOR, ...]}, the kernel's doors to code outside the
+ * workload that the policy allows (docs/policy.md, "The kernel's doors").
+ */
+static void parse_kernel(struct ytree_ctx *ctx, const struct ynode *map, struct policy *p)
+{
+	static const char *const keys[] = { "allow" };
+	const struct ynode *knodes[1], *vals[1], *list;
+	struct ytree_quoted q;
+
+	if (!ytree_expect_kind(ctx, map, YNODE_MAP, "spec.kernel"))
+		return;
+	ytree_map_fields(ctx, map, "spec.kernel", keys, 1, knodes, vals);
+	list = vals[0];
+	if (!list) {
+		error_at(ctx, map->pos, "missing required key \"allow\" in spec.kernel");
+		return;
+	}
+	if (!ytree_expect_kind(ctx, list, YNODE_SEQ, "spec.kernel.allow"))
+		return;
+	if (list->count == 0) {
+		error_at(ctx, list->pos,
+			 "spec.kernel.allow: the list is empty; name a door, or leave spec.kernel "
+			 "out (every door is then refused)");
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		const struct ynode *n = list->items[i];
+		uint32_t door;
+		char what[64];
+
+		snprintf(what, sizeof(what), "spec.kernel.allow[%zu]", i);
+		if (!ytree_expect_string(ctx, n, what))
+			continue;
+		if (strlen(n->text) != n->len || kernel_door_from_name(n->text, &door) < 0) {
+			error_at(ctx, n->pos,
+				 "%s: unknown door %s; expected modules, kexec, core-pattern, "
+				 "modprobe, uevent-helper, binfmt-misc, poweroff-cmd or mem-devices",
+				 what, ytree_quote(&q, n->text, n->len));
+			continue;
+		}
+		if (p->kernel_allow & (1u << door)) {
+			error_at(ctx, n->pos, "%s: %s is already in the list", what,
+				 ytree_quote(&q, n->text, n->len));
+			continue;
+		}
+		p->kernel_allow |= 1u << door;
+	}
+}
+
 static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct policy *p)
 {
 	static const char *const keys[] = { "selector", "mode", "record", "exec", "open",
-					    "connect" };
-	const struct ynode *knodes[6], *vals[6];
+					    "connect", "kernel" };
+	const struct ynode *knodes[7], *vals[7];
 
 	p->mode = ACTGATE_MODE_ENFORCE;
 	p->record = ACTGATE_RECORD_ALL;
@@ -214,7 +265,7 @@ static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct po
 	p->exec.default_pos = p->open.default_pos = p->connect.default_pos = map->pos;
 	if (!ytree_expect_kind(ctx, map, YNODE_MAP, "spec"))
 		return;
-	ytree_map_fields(ctx, map, "spec", keys, 6, knodes, vals);
+	ytree_map_fields(ctx, map, "spec", keys, 7, knodes, vals);
 
 	if (vals[0])
 		parse_selector(ctx, vals[0], p);
@@ -234,6 +285,8 @@ static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct po
 				   &p->open);
 	if (vals[5])
 		policy_parse_net_section(ctx, knodes[5], vals[5], "spec.connect", p, &p->connect);
+	if (vals[6])
+		parse_kernel(ctx, vals[6], p);
 }
 
 /* One document's tree into p; errors are counted in ctx. */

@@ -141,6 +141,11 @@ struct policy {
 	struct path_rules exec;
 	struct path_rules open;
 	struct net_rules connect;
+	/*
+	 * spec.kernel.allow: bit 1 << enum actgate_kernel_door for each door
+	 * the policy allows its workloads (0: none, the default).
+	 */
+	uint32_t kernel_allow;
 };
 
 struct policy_set {

@@ -499,6 +499,31 @@ static void test_compose_two_policies(void **state)
 	compiled_free(&c);
 }
 
+/* spec.kernel composes as intersection: a door is open only when every policy opens it. */
+static void test_compose_kernel_doors(void **state)
+{
+	static const char docs[] =
+		HEADER("a", "{workloads: [\"both\", \"a*\"]}")
+		"  kernel: {allow: [core-pattern, modules]}\n"
+		"---\n"
+		HEADER("b", "{workloads: [\"both\", \"b*\", \"none\"]}")
+		"  kernel: {allow: [modules, kexec]}\n"
+		"---\n"
+		HEADER("c", "{workloads: [\"none\"]}")
+		"  exec: {}\n";
+	struct compiled c;
+
+	(void)state;
+	compile_docs(&c, docs);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(effective_named(&c, "alone")->header.kernel_allow,
+			 (1u << ACTGATE_KERNEL_CORE_PATTERN) | (1u << ACTGATE_KERNEL_MODULES));
+	assert_int_equal(effective_named(&c, "both")->header.kernel_allow,
+			 1u << ACTGATE_KERNEL_MODULES);
+	assert_int_equal(effective_named(&c, "none")->header.kernel_allow, 0);
+	compiled_free(&c);
+}
+
 static void test_compose_enforce_beats_audit(void **state)
 {
 	const char *text =
@@ -1300,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(test_proc_self_refused),
 		cmocka_unit_test(test_open_accesses),
 		cmocka_unit_test(test_compose_two_policies),
+		cmocka_unit_test(test_compose_kernel_doors),
 		cmocka_unit_test(test_compose_enforce_beats_audit),
 		cmocka_unit_test(test_compose_accesses),
 		cmocka_unit_test(test_selection),

@@ -170,7 +170,7 @@ static void test_unknown_keys(void **state)
 			  "default, allow, deny, when\n");
 	expect_spec_error("  network: {}",
 			  "t.yaml:6:3: error: unknown key \"network\" in spec; allowed keys: "
-			  "selector, mode, record, exec, open, connect\n");
+			  "selector, mode, record, exec, open, connect, kernel\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t, labels: {}}\n"
 		     "spec: {selector: {workloads: [w]}}\n",
 		     "t.yaml:3:21: error: unknown key \"labels\" in metadata; allowed keys: name\n");
@@ -200,6 +200,43 @@ static void test_unknown_keys(void **state)
 		     "spec: {selector: {workloads: [w], names: [x]}}\n",
 		     "t.yaml:4:35: error: unknown key \"names\" in spec.selector; allowed keys: "
 		     "workloads, cgroups, labels\n");
+}
+
+/* spec.kernel: the doors a policy opens, each once, by name. */
+static void test_kernel_doors(void **state)
+{
+	struct parsed p = { 0 };
+
+	(void)state;
+	parse(&p, HEAD "  kernel: {allow: [core-pattern, mem-devices, modules]}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.count, 1);
+	assert_int_equal(p.set.policies[0].kernel_allow,
+			 (1u << ACTGATE_KERNEL_CORE_PATTERN) | (1u << ACTGATE_KERNEL_MEM_DEVICES) |
+				 (1u << ACTGATE_KERNEL_MODULES));
+	parsed_free(&p);
+	memset(&p, 0, sizeof(p));
+	parse(&p, HEAD "  exec: {}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].kernel_allow, 0);
+	parsed_free(&p);
+
+	expect_spec_error("  kernel: {allow: [modules, core_pattern]}",
+			  "t.yaml:6:29: error: spec.kernel.allow[1]: unknown door \"core_pattern\"; "
+			  "expected modules, kexec, core-pattern, modprobe, uevent-helper, "
+			  "binfmt-misc, poweroff-cmd or mem-devices\n");
+	expect_spec_error("  kernel: {allow: [kexec, kexec]}",
+			  "t.yaml:6:27: error: spec.kernel.allow[1]: \"kexec\" is already in the list\n");
+	expect_spec_error("  kernel: {allow: []}",
+			  "t.yaml:6:19: error: spec.kernel.allow: the list is empty; name a door, or "
+			  "leave spec.kernel out (every door is then refused)\n");
+	expect_spec_error("  kernel: {}",
+			  "t.yaml:6:11: error: missing required key \"allow\" in spec.kernel\n");
+	expect_spec_error("  kernel: {allow: modules}",
+			  "t.yaml:6:19: error: spec.kernel.allow: expected a list, found a string\n");
+	expect_spec_error("  kernel: {allow: [modules], deny: [kexec]}",
+			  "t.yaml:6:30: error: unknown key \"deny\" in spec.kernel; allowed keys: "
+			  "allow\n");
 }
 
 static void test_duplicate_keys(void **state)
@@ -754,6 +791,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_brief_example),
+		cmocka_unit_test(test_kernel_doors),
 		cmocka_unit_test(test_block_style_and_audit),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_duplicate_keys),

@@ -54,6 +54,23 @@
  *                                   kernel counts them with kernel.bpf_stats_enabled
  *                                   (under qemu -icount shift=0: instructions)
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
+ *   actprobe reach HOW PID [ARG]    act on process PID from here; HOW:
+ *                                   attach (PTRACE_ATTACH, then detach),
+ *                                   traceme (PTRACE_TRACEME; PID ignored: the
+ *                                   parent), mem (open /proc/PID/mem
+ *                                   read-write), vm-read, vm-write
+ *                                   (process_vm_readv/writev of one byte at
+ *                                   address 1: EFAULT when allowed), getfd
+ *                                   (pidfd_open, then pidfd_getfd of its
+ *                                   descriptor ARG), kill, tgkill, sigqueue,
+ *                                   pidfd-signal (signal ARG to PID by kill,
+ *                                   tgkill, rt_sigqueueinfo, pidfd_send_signal)
+ *   actprobe kernel HOW [ARG]       ask the kernel to load code; HOW:
+ *                                   finit-module (of the file ARG),
+ *                                   init-module (128 zero bytes: ENOEXEC when
+ *                                   allowed), kexec-load (no segments: unloads),
+ *                                   mount-fs (mount(2) of the file system type
+ *                                   ARG on /, which asks for module fs-ARG)
  *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
  *                                   path-naming step of the BPF programs name
  *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
@@ -75,11 +92,14 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -695,6 +715,96 @@ static int probe_ptrace(const char *pid_text)
 	return report(0);
 }
 
+static int probe_reach(const char *how, const char *pid_text, const char *arg)
+{
+	pid_t pid = (pid_t)atoi(pid_text);
+	int sig = arg ? atoi(arg) : 0;
+	char byte = 0, path[64];
+	struct iovec local = { &byte, 1 }, remote = { (void *)1, 1 };
+	siginfo_t si;
+	int fd, pidfd;
+
+	if (strcmp(how, "attach") == 0) {
+		if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+			return report(errno);
+		waitpid(pid, NULL, __WALL);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return report(0);
+	}
+	if (strcmp(how, "traceme") == 0)
+		return report(ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 ? errno : 0);
+	if (strcmp(how, "mem") == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			return report(errno);
+		close(fd);
+		return report(0);
+	}
+	if (strcmp(how, "vm-read") == 0)
+		return report(syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) < 0 ? errno
+											   : 0);
+	if (strcmp(how, "vm-write") == 0)
+		return report(syscall(SYS_process_vm_writev, pid, &local, 1, &remote, 1, 0) < 0
+				      ? errno
+				      : 0);
+	if (strcmp(how, "getfd") == 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0)
+			return report(errno);
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, sig, 0);
+		if (fd < 0)
+			return report(errno);
+		close(fd);
+		close(pidfd);
+		return report(0);
+	}
+	if (strcmp(how, "kill") == 0)
+		return report(kill(pid, sig) < 0 ? errno : 0);
+	if (strcmp(how, "tgkill") == 0)
+		return report(syscall(SYS_tgkill, pid, pid, sig) < 0 ? errno : 0);
+	if (strcmp(how, "sigqueue") == 0) {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = SI_QUEUE;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		return report(syscall(SYS_rt_sigqueueinfo, pid, sig, &si) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "pidfd-signal") == 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0)
+			return report(errno);
+		if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+			return report(errno);
+		close(pidfd);
+		return report(0);
+	}
+	fprintf(stderr, "actprobe reach: unknown way %s\n", how);
+	return 2;
+}
+
+static int probe_kernel(const char *how, const char *arg)
+{
+	static char image[128];
+	int fd;
+
+	if (strcmp(how, "finit-module") == 0 && arg) {
+		fd = open(arg, O_RDONLY);
+		if (fd < 0)
+			return report(errno);
+		return report(syscall(SYS_finit_module, fd, "", 0) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "init-module") == 0)
+		return report(syscall(SYS_init_module, image, sizeof(image), "") < 0 ? errno : 0);
+	if (strcmp(how, "kexec-load") == 0)
+		return report(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL) < 0 ? errno : 0);
+	if (strcmp(how, "mount-fs") == 0 && arg)
+		return report(mount("none", "/", arg, MS_RDONLY, NULL) < 0 ? errno : 0);
+	fprintf(stderr, "actprobe kernel: unknown way %s\n", how);
+	return 2;
+}
+
 /* The kernel's "not supported" for BPF_PROG_RUN; not a userspace errno, so no name of its own. */
 #define ENOTSUPP_KERNEL 524
 #define NAMED_LINE_SIZE (PATH_MAX + 64)
@@ -811,6 +921,10 @@ int main(int argc, char **argv)
 		return percpu_sum(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "reach") == 0)
+		return probe_reach(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "kernel") == 0)
+		return probe_kernel(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
 		return probe_listen(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "send-unix") == 0)
@@ -839,6 +953,7 @@ int main(int argc, char **argv)
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
 			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"
+			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE\n");
 	return 2;
 }
