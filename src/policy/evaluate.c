@@ -229,14 +229,36 @@ static void fill_result(const struct decision *d, uint8_t action, uint8_t access
 }
 
 /*
+ * The unspecified address (0.0.0.0, ::ffff:0.0.0.0, ::) reaches loopback,
+ * and the kernel judges it as the loopback address it picks
+ * (bpf/net.bpf.c, unspecified_to_loopback): 127.0.0.1, ::1. (The kernel
+ * takes an IPv4 socket's bound source address first; an evaluated action
+ * has no socket.)
+ */
+static void judged_address(uint8_t addr[16])
+{
+	static const uint8_t v4_any[16] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t any[16] = { 0 };
+
+	if (!memcmp(addr, v4_any, 16)) {
+		addr[12] = 127;
+		addr[15] = 1;
+	} else if (!memcmp(addr, any, 16)) {
+		addr[15] = 1;
+	}
+}
+
+/*
  * The kernel's decision under the composition of policies (count of them):
  * each access asked for is decided by every policy and combined, then the
  * accesses are combined, both by rank with the first winning a tie.
  */
 static void evaluate_composed(const struct policy *const *policies, size_t count,
-			      const struct signal_view *signals, const struct eval_action *a,
+			      const struct signal_view *signals, const struct eval_action *action,
 			      struct eval_result *r)
 {
+	struct eval_action judged = *action;
+	const struct eval_action *a = &judged;
 	uint8_t asked = ACTGATE_ACCESS_WHOLE;
 	struct decision best = { 0 };
 	uint8_t best_access = 0;
@@ -244,6 +266,8 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 
 	if (a->action == ACTGATE_ACTION_OPEN)
 		asked = a->access ? a->access : ACTGATE_ACCESS_READ;
+	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket)
+		judged_address(judged.addr);
 	memset(r, 0, sizeof(*r));
 	r->policy_count = count;
 	for (unsigned slot = 0; slot < ACTGATE_ACCESS_SLOTS; slot++) {

@@ -334,6 +334,17 @@ static void test_connect_kinds(void **state)
 		     "files:connect.default");
 }
 
+/* The unspecified address is judged as the loopback address the kernel reaches. */
+static void test_unspecified_addresses(void **state)
+{
+	(void)state;
+	expect_connect("0.0.0.0:80", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[1]");
+	expect_connect("0.0.0.0:22", ACTGATE_VERDICT_DENY, "ci:connect.deny[1]");
+	expect_connect("[::ffff:0.0.0.0]:22", ACTGATE_VERDICT_DENY, "ci:connect.deny[1]");
+	expect_connect("[::]:8000", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[2]");
+	expect_connect("[::]:80", ACTGATE_VERDICT_DENY, "ci:connect.default");
+}
+
 static void test_overlay_ties(void **state)
 {
 	static const struct signal_value on[] = { { "maintenance", "on" } };
@@ -404,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_accesses),
 		cmocka_unit_test(test_connect_kinds),
 		cmocka_unit_test(test_overlay_ties),
+		cmocka_unit_test(test_unspecified_addresses),
 		cmocka_unit_test(test_selection_by_label_and_cgroup),
 		cmocka_unit_test(test_parse_connect_target),
 	};
