@@ -15,6 +15,8 @@
 #define AF_UNSPEC 0
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_RAW 3
 #define INADDR_LOOPBACK 0x7f000001
 
 #define AF_UNIX 1
@@ -219,6 +221,66 @@ int BPF_PROG(check_sendmsg, struct socket *sock, struct msghdr *msg, int size, i
 	if (!name)
 		return 0;
 	return check_destination(sock, name, BPF_CORE_READ(msg, msg_namelen), 1);
+}
+
+/*
+ * Sockets that choose their destination in the packet rather than in a
+ * sockaddr: a raw IP socket (IP_HDRINCL, IPPROTO_RAW: the header is the
+ * task's own) and a packet socket (a whole frame, to any host of the
+ * link) would carry data past every address rule. Their creation is
+ * decided instead, by the connect section's sockets list (denied unless
+ * listed). __sock_create calls this hook for socket(2), socketpair(2) and
+ * io_uring's IORING_OP_SOCKET alike, after turning the legacy (AF_INET,
+ * SOCK_PACKET) into AF_PACKET; sockets the kernel makes for itself (kern)
+ * are not the task's. Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) name their
+ * destination in a sockaddr and are judged by the address rules.
+ */
+SEC("lsm/socket_create")
+int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct governance g = {};
+	struct actgate_policy *pol;
+	struct actgate_decision *rec;
+	struct verdict v = {};
+	__u64 workload_id;
+	__u32 policy_id;
+	__u8 kind;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	if (family == AF_PACKET)
+		kind = ACTGATE_SOCKET_PACKET;
+	else if ((family == AF_INET || family == AF_INET6) && type == SOCK_RAW)
+		kind = ACTGATE_SOCKET_RAW;
+	else
+		return 0;
+	if (!governing_workload(&g))
+		return 0;
+	pol = governing_policy(&g, &policy_id, &workload_id, &v);
+	if (pol) {
+		const struct actgate_decision_slot *s = &pol->action[ACTGATE_ACTION_CONNECT].dflt[kind];
+
+		/* Listed: the sockets list allows it; else the list's default, deny. */
+		take_decision(&v, s, s->verdict == ACTGATE_VERDICT_ALLOW ? ACTGATE_REASON_RULE
+									 : ACTGATE_REASON_DEFAULT);
+	}
+	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
+					      policy_id, pol, &v)
+			       : NULL;
+	if (rec) {
+		rec->signal_generation = g.signal_generation;
+		rec->family = family;
+		rec->dev = ACTGATE_CONNECT_SOCKET;
+		rec->ino = type;
+		if (kind == ACTGATE_SOCKET_PACKET)
+			rec->port = bpf_ntohs((__u16)protocol); /* the ethertype, as socket(2) took it */
+		else
+			rec->protocol = protocol;
+		submit_record(rec);
+	}
+	return verdict_errno(&v);
 }
 
 /*

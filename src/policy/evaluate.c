@@ -182,6 +182,16 @@ static bool decide_access(const struct policy *p, const struct signal_view *sign
 	bool too_deep;
 
 	*has_subtree = false;
+	if (a->action == ACTGATE_ACTION_CONNECT && a->socket) {
+		bool listed = p->connect.sockets & (1u << a->socket);
+
+		*d = (struct decision){ .verdict = listed ? ACTGATE_VERDICT_ALLOW : ACTGATE_VERDICT_DENY,
+					.mode = p->mode, .record = p->record,
+					.reason = listed ? ACTGATE_REASON_RULE : ACTGATE_REASON_DEFAULT,
+					.overlay = POLICY_BASE, .list = RULE_SOCKETS,
+					.index = a->socket, .policy = p };
+		return true;
+	}
 	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket) {
 		const struct net_rule *n = match_net(&p->connect, active, a);
 
@@ -266,7 +276,7 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 
 	if (a->action == ACTGATE_ACTION_OPEN)
 		asked = a->access ? a->access : ACTGATE_ACCESS_READ;
-	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket)
+	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket && !a->socket)
 		judged_address(judged.addr);
 	memset(r, 0, sizeof(*r));
 	r->policy_count = count;
@@ -327,6 +337,11 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 	if (a->action != ACTGATE_ACTION_EXEC && a->action != ACTGATE_ACTION_OPEN &&
 	    a->action != ACTGATE_ACTION_CONNECT) {
 		snprintf(why, why_size, "unknown action %u", a->action);
+		return -EINVAL;
+	}
+	if (a->action == ACTGATE_ACTION_CONNECT && a->socket &&
+	    !policy_socket_kind_name(a->socket)) {
+		snprintf(why, why_size, "unknown socket kind %u", a->socket);
 		return -EINVAL;
 	}
 	if ((a->action != ACTGATE_ACTION_CONNECT || a->unix_socket) &&
