@@ -133,13 +133,18 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	sk = BPF_CORE_READ(sock, sk);
 	family = BPF_CORE_READ(address, sa_family);
 	/*
-	 * A send on an IPv4 socket reads AF_UNSPEC as AF_INET: udp_sendmsg and
+	 * A send reads AF_UNSPEC as the socket's own family: udp_sendmsg and
 	 * raw_sendmsg take the address of a sockaddr_in whose family is
-	 * AF_UNSPEC. (connect(2) with AF_UNSPEC disconnects; an IPv6 UDP send
-	 * with it uses the connected destination, judged at its connect.)
+	 * AF_UNSPEC, and rawv6_sendmsg that of a sockaddr_in6. (connect(2)
+	 * with AF_UNSPEC disconnects; an IPv6 UDP send with it uses the
+	 * connected destination, judged at its connect.)
 	 */
-	if (send && family == AF_UNSPEC && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET)
-		family = AF_INET;
+	if (send && family == AF_UNSPEC) {
+		__u16 own = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+		if (own == AF_INET || (own == AF_INET6 && BPF_CORE_READ(sk, sk_type) == SOCK_RAW))
+			family = own;
+	}
 	if (family == AF_INET) {
 		struct sockaddr_in sin = {};
 

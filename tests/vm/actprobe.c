@@ -23,10 +23,12 @@
  *   actprobe unix-sendto PATH       one datagram to PATH without connect(2)
  *   actprobe connect ADDR PORT [tcp|udp|short]   short: an IPv6 address given
  *                                   with the 24-byte length (no scope id)
- *   actprobe sendto ADDR PORT udp|tfo|unspec   one datagram to ADDR without
- *                                   connect, or TCP Fast Open (sendto
- *                                   MSG_FASTOPEN); unspec: a UDP datagram to
- *                                   an IPv4 ADDR given with family AF_UNSPEC
+ *   actprobe sendto ADDR PORT udp|tfo|unspec|raw-unspec   one datagram to
+ *                                   ADDR without connect, or TCP Fast Open
+ *                                   (sendto MSG_FASTOPEN); unspec: a UDP
+ *                                   datagram to an IPv4 ADDR given with family
+ *                                   AF_UNSPEC; raw-unspec: the same from a raw
+ *                                   socket of ADDR's family (protocol 253)
  *   actprobe connect-from SRC ADDR PORT [tcp|udp]   bind to SRC (port 0),
  *                                   then connect(2) to ADDR
  *   actprobe socket FAMILY TYPE PROTO  socket(2): FAMILY inet, inet6, packet,
@@ -380,17 +382,20 @@ static int probe_connect(const char *addr, const char *port_text, const char *pr
 
 static int probe_sendto(const char *addr, const char *port_text, const char *how)
 {
-	int tfo = strcmp(how, "tfo") == 0, unspec = strcmp(how, "unspec") == 0;
+	int tfo = strcmp(how, "tfo") == 0, raw = strcmp(how, "raw-unspec") == 0;
+	int unspec = raw || strcmp(how, "unspec") == 0;
+	int type = tfo ? SOCK_STREAM : raw ? SOCK_RAW : SOCK_DGRAM;
 	struct sockaddr_storage ss;
 	int fd, err = 0;
 	socklen_t len;
 
 	if (parse_addr(addr, port_text, &ss, &len))
 		return 2;
-	fd = socket(ss.ss_family, (tfo ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	/* 253: a protocol set aside for experiments, which no one listens for. */
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, raw ? 253 : 0);
 	if (fd < 0)
 		return report(errno);
-	/* udp_sendmsg reads an AF_UNSPEC sockaddr_in as AF_INET. */
+	/* udp_sendmsg reads an AF_UNSPEC sockaddr_in as AF_INET; raw sockets their own family. */
 	if (unspec)
 		ss.ss_family = AF_UNSPEC;
 	if (sendto(fd, "x", 1, tfo ? MSG_FASTOPEN : 0, (struct sockaddr *)&ss, len) < 0)
@@ -996,7 +1001,7 @@ int main(int argc, char **argv)
 			"       mmap-exec PATH | mprotect-exec PATH |\n"
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
-			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec | batch | deep DIR N create|open |\n"
+			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
 			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
 			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
 			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"

@@ -80,6 +80,11 @@ expect_probe ok in_workload raw:some actprobe socket inet raw icmp
 expect_probe ok in_workload raw:some actprobe socket inet6 raw icmpv6
 expect_probe ok in_workload raw:some actprobe uring-socket inet raw raw
 expect_probe EPERM in_workload raw:some actprobe socket packet raw all
+# An allowed raw socket still has the address it sends to judged, also when
+# its family is AF_UNSPEC (raw_sendmsg and rawv6_sendmsg read it as their own).
+expect_probe ok in_workload raw:some actprobe sendto 127.0.0.1 0 raw-unspec
+expect_probe EPERM in_workload raw:some actprobe sendto 127.0.0.2 0 raw-unspec
+expect_probe EPERM in_workload raw:some actprobe sendto ::1 0 raw-unspec
 expect_probe "$packet_outside" in_workload raw:pkt actprobe socket packet raw all
 expect_probe EPERM in_workload raw:pkt actprobe socket inet raw icmp
 # some lists raw only, pkt packet only: both together allow neither.
@@ -88,6 +93,8 @@ expect_probe EPERM in_workload raw:both actprobe socket packet raw all
 
 expect_record '"verdict":"allow"' '"target":"raw:ipv4/icmp"' '"rule":"some:connect.sockets.raw"' \
 	'"reason":"rule"' '"workload":"raw:some"'
+expect_record '"verdict":"deny"' '"target":"[::1]:0/proto253"' '"rule":"some:connect.default"'
+expect_record '"verdict":"deny"' '"target":"127.0.0.2:0/proto253"' '"rule":"some:connect.default"'
 expect_record '"verdict":"deny"' '"target":"raw:ipv4/icmp"' '"rule":"pkt:connect.sockets.raw"' \
 	'"workload":"raw:both"'
 expect_record '"verdict":"deny"' '"target":"packet:raw/0x0003"' \
