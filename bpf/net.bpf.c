@@ -12,8 +12,12 @@
 #include "lib/verdict.h"
 #include "maps.h"
 
+#define AF_UNSPEC 0
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_RAW 3
+#define INADDR_LOOPBACK 0x7f000001
 
 #define AF_UNIX 1
 /* struct sockaddr_un: the family, then up to 108 bytes of path. */
@@ -73,18 +77,52 @@ struct sockaddr_in6_min {
 };
 
 /*
+ * The unspecified address is no destination of its own: the kernel sends to
+ * an address it picks, so judge that one. IPv4 (and ::ffff:0.0.0.0, which an
+ * IPv6 socket hands to IPv4): the route lookup takes the socket's bound
+ * source address as the destination, and 127.0.0.1 when it has none
+ * (ip_route_output_key_hash_rcu: "if (!fl4->daddr) fl4->daddr =
+ * fl4->saddr"); a task bound to one of the host's addresses would otherwise
+ * reach it unjudged. IPv6 "::": ::1 (tcp_v6_connect, __ip6_datagram_connect
+ * and udpv6_sendmsg), or ::ffff:127.0.0.1 on a socket bound to a v4-mapped
+ * address, which those connect paths pick.
+ */
+static __always_inline void unspecified_to_loopback(struct sock *sk, __u8 addr[16])
+{
+	__u32 *w = (__u32 *)addr;
+	__be32 saddr;
+
+	if (w[0] | w[1])
+		return;
+	if (w[2] == bpf_htonl(0xffff) && w[3] == 0) {
+		saddr = BPF_CORE_READ((struct inet_sock *)sk, inet_saddr);
+		w[3] = saddr ? saddr : bpf_htonl(INADDR_LOOPBACK);
+		return;
+	}
+	if (w[2] | w[3])
+		return;
+	if (BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2]) == bpf_htonl(0xffff)) {
+		w[2] = bpf_htonl(0xffff);
+		w[3] = bpf_htonl(INADDR_LOOPBACK);
+	} else {
+		w[3] = bpf_htonl(1);
+	}
+}
+
+/*
  * Decide a destination address for a governed task: a connect(2), or a
  * datagram (or TCP Fast Open) sent to an explicit address, which needs no
- * connect(2) at all.
+ * connect(2) at all (send: the address came with a send).
  */
 static __always_inline int check_destination(struct socket *sock, struct sockaddr *address,
-					     int addrlen)
+					     int addrlen, int send)
 {
 	struct governance g = {};
 	struct actgate_policy *pol;
 	struct actgate_decision *rec;
 	struct verdict v = {};
 	__u8 addr[16] = {};
+	struct sock *sk;
 	__u64 workload_id;
 	__u32 policy_id;
 	__u16 family, port = 0, protocol;
@@ -92,7 +130,21 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	if (!governing_workload(&g))
 		return 0;
 
+	sk = BPF_CORE_READ(sock, sk);
 	family = BPF_CORE_READ(address, sa_family);
+	/*
+	 * A send reads AF_UNSPEC as the socket's own family: udp_sendmsg and
+	 * raw_sendmsg take the address of a sockaddr_in whose family is
+	 * AF_UNSPEC, and rawv6_sendmsg that of a sockaddr_in6. (connect(2)
+	 * with AF_UNSPEC disconnects; an IPv6 UDP send with it uses the
+	 * connected destination, judged at its connect.)
+	 */
+	if (send && family == AF_UNSPEC) {
+		__u16 own = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+		if (own == AF_INET || (own == AF_INET6 && BPF_CORE_READ(sk, sk_type) == SOCK_RAW))
+			family = own;
+	}
 	if (family == AF_INET) {
 		struct sockaddr_in sin = {};
 
@@ -116,14 +168,15 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 		port = bpf_ntohs(sin6.port);
 	} else {
 		/*
-		 * Other families (netlink, AF_UNSPEC) are not governed by
-		 * connect rules; unix sockets are decided by the unix hooks
-		 * below, on the socket they reach.
+		 * Other families (netlink, AF_UNSPEC of a connect) are not
+		 * governed by connect rules; unix sockets are decided by the
+		 * unix hooks below, on the socket they reach.
 		 */
 		return 0;
 	}
+	unspecified_to_loopback(sk, addr);
 	/* MPTCP is TCP on the wire and to the policy. */
-	protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+	protocol = BPF_CORE_READ(sk, sk_protocol);
 	if (protocol == IPPROTO_MPTCP)
 		protocol = IPPROTO_TCP;
 
@@ -153,7 +206,7 @@ int BPF_PROG(check_connect, struct socket *sock, struct sockaddr *address, int a
 {
 	if (ret)
 		return ret;
-	return check_destination(sock, address, addrlen);
+	return check_destination(sock, address, addrlen, 0);
 }
 
 /*
@@ -172,7 +225,67 @@ int BPF_PROG(check_sendmsg, struct socket *sock, struct msghdr *msg, int size, i
 	name = BPF_CORE_READ(msg, msg_name);
 	if (!name)
 		return 0;
-	return check_destination(sock, name, BPF_CORE_READ(msg, msg_namelen));
+	return check_destination(sock, name, BPF_CORE_READ(msg, msg_namelen), 1);
+}
+
+/*
+ * Sockets that choose their destination in the packet rather than in a
+ * sockaddr: a raw IP socket (IP_HDRINCL, IPPROTO_RAW: the header is the
+ * task's own) and a packet socket (a whole frame, to any host of the
+ * link) would carry data past every address rule. Their creation is
+ * decided instead, by the connect section's sockets list (denied unless
+ * listed). __sock_create calls this hook for socket(2), socketpair(2) and
+ * io_uring's IORING_OP_SOCKET alike, after turning the legacy (AF_INET,
+ * SOCK_PACKET) into AF_PACKET; sockets the kernel makes for itself (kern)
+ * are not the task's. Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) name their
+ * destination in a sockaddr and are judged by the address rules.
+ */
+SEC("lsm/socket_create")
+int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct governance g = {};
+	struct actgate_policy *pol;
+	struct actgate_decision *rec;
+	struct verdict v = {};
+	__u64 workload_id;
+	__u32 policy_id;
+	__u8 kind;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	if (family == AF_PACKET)
+		kind = ACTGATE_SOCKET_PACKET;
+	else if ((family == AF_INET || family == AF_INET6) && type == SOCK_RAW)
+		kind = ACTGATE_SOCKET_RAW;
+	else
+		return 0;
+	if (!governing_workload(&g))
+		return 0;
+	pol = governing_policy(&g, &policy_id, &workload_id, &v);
+	if (pol) {
+		const struct actgate_decision_slot *s = &pol->action[ACTGATE_ACTION_CONNECT].dflt[kind];
+
+		/* Listed: the sockets list allows it; else the list's default, deny. */
+		take_decision(&v, s, s->verdict == ACTGATE_VERDICT_ALLOW ? ACTGATE_REASON_RULE
+									 : ACTGATE_REASON_DEFAULT);
+	}
+	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
+					      policy_id, pol, &v)
+			       : NULL;
+	if (rec) {
+		rec->signal_generation = g.signal_generation;
+		rec->family = family;
+		rec->dev = ACTGATE_CONNECT_SOCKET;
+		rec->ino = type;
+		if (kind == ACTGATE_SOCKET_PACKET)
+			rec->port = bpf_ntohs((__u16)protocol); /* the ethertype, as socket(2) took it */
+		else
+			rec->protocol = protocol;
+		submit_record(rec);
+	}
+	return verdict_errno(&v);
 }
 
 /*

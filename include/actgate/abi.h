@@ -139,6 +139,33 @@ _Static_assert(ACTGATE_ACCESS_ALL == (ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE
 #define ACTGATE_ACCESS_WHOLE ACTGATE_ACCESS_READ
 #define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
 
+/*
+ * Sockets whose destination connect rules cannot judge, because it is in
+ * the packet the task writes rather than in a sockaddr: raw IP sockets
+ * (SOCK_RAW of AF_INET and AF_INET6, IP_HDRINCL included) and packet
+ * sockets (AF_PACKET, any type). Their creation is decided on its own, by
+ * the connect section's `sockets:` list (denied unless listed), from the
+ * connect default slots beyond slot 0: slot ACTGATE_SOCKET_RAW for raw,
+ * ACTGATE_SOCKET_PACKET for packet.
+ */
+enum actgate_socket_kind {
+	ACTGATE_SOCKET_RAW = 1,
+	ACTGATE_SOCKET_PACKET = 2,
+};
+_Static_assert(ACTGATE_SOCKET_PACKET < ACTGATE_ACCESS_SLOTS, "a connect default slot per socket kind");
+
+/*
+ * What a connect record is about: its dev field. 0: a destination (an
+ * address, or a unix socket's path); ACTGATE_CONNECT_SOCKET: the creation of
+ * a raw or packet socket, with family (AF_INET, AF_INET6, AF_PACKET),
+ * protocol (raw: the IP protocol), port (packet: the ethertype, host order)
+ * and ino (the socket type: SOCK_RAW, SOCK_DGRAM, SOCK_PACKET).
+ */
+enum actgate_connect_target {
+	ACTGATE_CONNECT_DESTINATION = 0,
+	ACTGATE_CONNECT_SOCKET = 1,
+};
+
 /* Why a verdict was reached. */
 enum actgate_reason {
 	ACTGATE_REASON_DEFAULT = 0, /* no rule matched: the policy's default */
@@ -285,7 +312,11 @@ struct actgate_action_policy {
 	__u8 has_rules;         /* 0: skip every lookup, the defaults decide */
 	__u8 has_subtree_rules; /* 0: no directory rules, skip the dentry walk */
 	__u8 pad[6];
-	/* The default per access slot (exec, connect: slot 0); always set. */
+	/*
+	 * The default per access slot (exec, connect: slot 0); always set.
+	 * connect's slots ACTGATE_SOCKET_RAW and _PACKET decide the creation
+	 * of such a socket (enum actgate_socket_kind).
+	 */
 	struct actgate_decision_slot dflt[ACTGATE_ACCESS_SLOTS];
 };
 _Static_assert(sizeof(struct actgate_action_policy) == 40, "actgate_action_policy layout");

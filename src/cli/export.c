@@ -36,6 +36,12 @@ static const struct ocsf_class ocsf_classes[ACTGATE_NR_ACTIONS] = {
 	[ACTGATE_ACTION_TAMPER] = { 1007, 1, 99, "Process Activity", "System Activity", "Other" },
 };
 
+/* "raw:ipv4/icmp", "packet:raw/0x0003": the creation of a socket, not a destination. */
+static bool is_socket_target(const char *target)
+{
+	return !strncmp(target, "raw:", 4) || !strncmp(target, "packet:", 7);
+}
+
 /* "1.2.3.4:443/tcp" or "[::1]:80/udp" into ip, port and protocol; false if not that shape. */
 static bool split_endpoint(const char *target, char *ip, size_t ip_size, unsigned *port,
 			   char *proto, size_t proto_size)
@@ -127,6 +133,9 @@ static void add_ocsf(struct json_out *j, const struct journal_record *rec)
 		json_object_end(j);
 		break;
 	case ACTGATE_ACTION_CONNECT:
+		/* A raw or packet socket created: no destination, the message says which. */
+		if (is_socket_target(or_empty(rec->target)))
+			break;
 		json_key_object_begin(j, "dst_endpoint");
 		if (split_endpoint(or_empty(rec->target), ip, sizeof(ip), &port, proto,
 				   sizeof(proto))) {

@@ -74,7 +74,11 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 		return WHATIF_SKIPPED;
 	}
 	if (rec->action == ACTGATE_ACTION_CONNECT) {
-		if (!strncmp(rec->target, "unix:", 5)) {
+		if (!strncmp(rec->target, "raw:", 4)) {
+			a.socket = ACTGATE_SOCKET_RAW;
+		} else if (!strncmp(rec->target, "packet:", 7)) {
+			a.socket = ACTGATE_SOCKET_PACKET;
+		} else if (!strncmp(rec->target, "unix:", 5)) {
 			a.unix_socket = true;
 			a.path = rec->target + 5;
 		} else if (parse_connect(rec->target, &a, why, why_size)) {

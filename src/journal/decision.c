@@ -220,6 +220,33 @@ static void format_path_target(const struct actgate_decision *rec, size_t size, 
 		 rec->dev & 0xfffff, (unsigned long long)rec->ino, strerror(-rec->path_error));
 }
 
+/*
+ * The creation of a raw or packet socket: "raw:ipv4/icmp", "raw:ipv6/proto17",
+ * "raw:ipv4/raw" (IPPROTO_RAW: the task writes the IP header), and
+ * "packet:raw/0x0003" (the socket type, then the ethertype).
+ */
+static void format_socket_target(const struct actgate_decision *rec, char *out, size_t size)
+{
+	const char *proto = protocol_name(rec->protocol);
+	char proto_buf[16];
+
+	if (rec->family == AF_PACKET) {
+		const char *type = rec->ino == SOCK_RAW ? "raw" : rec->ino == SOCK_DGRAM ? "dgram"
+							  : rec->ino == SOCK_PACKET ? "packet"
+										   : "?";
+
+		snprintf(out, size, "packet:%s/0x%04x", type, rec->port);
+		return;
+	}
+	if (rec->protocol == IPPROTO_RAW)
+		proto = "raw";
+	if (!proto) {
+		snprintf(proto_buf, sizeof(proto_buf), "proto%u", rec->protocol);
+		proto = proto_buf;
+	}
+	snprintf(out, size, "raw:%s/%s", rec->family == AF_INET6 ? "ipv6" : "ipv4", proto);
+}
+
 static void format_connect_target(const struct actgate_decision *rec, size_t rec_size, char *out,
 				  size_t size)
 {
@@ -227,6 +254,10 @@ static void format_connect_target(const struct actgate_decision *rec, size_t rec
 	const char *proto = protocol_name(rec->protocol);
 	char addr[INET6_ADDRSTRLEN], proto_buf[16];
 
+	if (rec->dev == ACTGATE_CONNECT_SOCKET) {
+		format_socket_target(rec, out, size);
+		return;
+	}
 	/* A unix socket reached by its path: "unix:" and the path, as rules name it. */
 	if (rec->family == AF_UNIX) {
 		int n = snprintf(out, size, "unix:");

@@ -36,8 +36,9 @@ struct journal_record {
 	char *labels;     /* "k=v,k=v" sorted by key */
 	char *policy;     /* policy name */
 	char *rule;       /* e.g. "ci-runner:exec.deny[0]" or "ci-runner:exec.default" */
-	char *target;     /* exec/open: path; connect: "1.2.3.4:443/tcp", "[::1]:80/tcp" or
-			   * "unix:/run/x.sock" */
+	char *target;     /* exec/open: path; connect: "1.2.3.4:443/tcp", "[::1]:80/tcp",
+			   * "unix:/run/x.sock", or a socket created: "raw:ipv4/icmp",
+			   * "packet:raw/0x0003" */
 	/*
 	 * What the daemon knew of signals when the verdict was made (issue 4):
 	 * the signal store's generation, and the signals the deciding policy
@@ -61,7 +62,9 @@ static inline const char *or_empty(const char *s)
  * The target of a kernel decision record of size bytes, as the journal
  * names it, into out (JOURNAL_TARGET_SIZE is always enough): exec and open
  * the path (or "inode:MAJ:MIN:INO (path unavailable: ...)"); connect
- * "1.2.3.4:443/tcp", "[::1]:80/udp" or, for a unix socket, "unix:/run/x.sock";
+ * "1.2.3.4:443/tcp", "[::1]:80/udp" or, for a unix socket, "unix:/run/x.sock",
+ * and for the creation of a raw or packet socket "raw:ipv4/icmp" or
+ * "packet:raw/0x0003";
  * tamper what was attempted ("signal 9 to actgated").
  */
 #define JOURNAL_TARGET_SIZE (ACTGATE_PATH_BUF + 64)

@@ -138,6 +138,7 @@ int image_assign_rule_ids(struct policy_image *img)
 			rules += 1 + s.overlay_count + s.path_count + s.net_count;
 			paths += s.path_count;
 		}
+		rules += ACTGATE_SOCKET_PACKET - ACTGATE_SOCKET_RAW + 1;
 	}
 	if (rules > UINT32_MAX)
 		return -E2BIG;
@@ -170,6 +171,10 @@ int image_assign_rule_ids(struct policy_image *img)
 			b->resolved[action] = img->resolved_count;
 			img->resolved_count += s.path_count;
 		}
+		b->sockets_id = (uint32_t)img->rule_count;
+		for (unsigned kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET; kind++)
+			add_rule(img, (uint32_t)i, ACTGATE_ACTION_CONNECT, RULE_SOCKETS, POLICY_BASE,
+				 kind);
 	}
 	return 0;
 }

@@ -99,6 +99,29 @@ static void build_free(struct build *b)
 /* ---- effective policies ---- */
 
 /*
+ * The creation of a raw or packet socket (enum actgate_socket_kind): each
+ * policy allows it when its sockets list names the kind and denies it
+ * otherwise, in its own mode; they compose like every decision.
+ */
+static struct actgate_decision_slot socket_slot(const struct build *b, unsigned kind)
+{
+	struct decision best = { 0 };
+
+	for (uint32_t pos = 0; pos < b->count; pos++) {
+		const struct policy *p = policy_at(b, pos);
+		uint8_t verdict = p->connect.sockets & (1u << kind) ? ACTGATE_VERDICT_ALLOW
+								    : ACTGATE_VERDICT_DENY;
+		struct decision d = rule_decision(b->img->bases[b->sel[pos].index].sockets_id + kind -
+							  ACTGATE_SOCKET_RAW,
+						  verdict, p->mode, p->record, pos);
+
+		if (pos == 0 || beats(&d, &best))
+			best = d;
+	}
+	return slot_of(&best);
+}
+
+/*
  * Compile the effective policy of b's key into the image's arrays and hdr.
  * Returns 0, 1 when it cannot be enforced (reported), or -errno.
  */
@@ -123,6 +146,9 @@ static int compile_effective(struct build *b, struct actgate_policy *hdr, bool n
 			d = default_at(b, action, b->default_order[(size_t)action * b->count]);
 		for (unsigned slot = 0; d && slot < ACTGATE_ACCESS_SLOTS; slot++)
 			ap->dflt[slot] = slot_of(d);
+		if (action == ACTGATE_ACTION_CONNECT && b->count)
+			for (unsigned kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET; kind++)
+				ap->dflt[kind] = socket_slot(b, kind);
 		err = nets_only ? 0 : compile_paths(b, action, ap);
 		if (!err && action == ACTGATE_ACTION_CONNECT && d)
 			err = compile_nets(b, d, ap, &failed);

@@ -182,6 +182,16 @@ static bool decide_access(const struct policy *p, const struct signal_view *sign
 	bool too_deep;
 
 	*has_subtree = false;
+	if (a->action == ACTGATE_ACTION_CONNECT && a->socket) {
+		bool listed = p->connect.sockets & (1u << a->socket);
+
+		*d = (struct decision){ .verdict = listed ? ACTGATE_VERDICT_ALLOW : ACTGATE_VERDICT_DENY,
+					.mode = p->mode, .record = p->record,
+					.reason = listed ? ACTGATE_REASON_RULE : ACTGATE_REASON_DEFAULT,
+					.overlay = POLICY_BASE, .list = RULE_SOCKETS,
+					.index = a->socket, .policy = p };
+		return true;
+	}
 	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket) {
 		const struct net_rule *n = match_net(&p->connect, active, a);
 
@@ -229,14 +239,36 @@ static void fill_result(const struct decision *d, uint8_t action, uint8_t access
 }
 
 /*
+ * The unspecified address (0.0.0.0, ::ffff:0.0.0.0, ::) reaches loopback,
+ * and the kernel judges it as the loopback address it picks
+ * (bpf/net.bpf.c, unspecified_to_loopback): 127.0.0.1, ::1. (The kernel
+ * takes an IPv4 socket's bound source address first; an evaluated action
+ * has no socket.)
+ */
+static void judged_address(uint8_t addr[16])
+{
+	static const uint8_t v4_any[16] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t any[16] = { 0 };
+
+	if (!memcmp(addr, v4_any, 16)) {
+		addr[12] = 127;
+		addr[15] = 1;
+	} else if (!memcmp(addr, any, 16)) {
+		addr[15] = 1;
+	}
+}
+
+/*
  * The kernel's decision under the composition of policies (count of them):
  * each access asked for is decided by every policy and combined, then the
  * accesses are combined, both by rank with the first winning a tie.
  */
 static void evaluate_composed(const struct policy *const *policies, size_t count,
-			      const struct signal_view *signals, const struct eval_action *a,
+			      const struct signal_view *signals, const struct eval_action *action,
 			      struct eval_result *r)
 {
+	struct eval_action judged = *action;
+	const struct eval_action *a = &judged;
 	uint8_t asked = ACTGATE_ACCESS_WHOLE;
 	struct decision best = { 0 };
 	uint8_t best_access = 0;
@@ -244,6 +276,8 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 
 	if (a->action == ACTGATE_ACTION_OPEN)
 		asked = a->access ? a->access : ACTGATE_ACCESS_READ;
+	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket && !a->socket)
+		judged_address(judged.addr);
 	memset(r, 0, sizeof(*r));
 	r->policy_count = count;
 	for (unsigned slot = 0; slot < ACTGATE_ACCESS_SLOTS; slot++) {
@@ -303,6 +337,11 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 	if (a->action != ACTGATE_ACTION_EXEC && a->action != ACTGATE_ACTION_OPEN &&
 	    a->action != ACTGATE_ACTION_CONNECT) {
 		snprintf(why, why_size, "unknown action %u", a->action);
+		return -EINVAL;
+	}
+	if (a->action == ACTGATE_ACTION_CONNECT && a->socket &&
+	    !policy_socket_kind_name(a->socket)) {
+		snprintf(why, why_size, "unknown socket kind %u", a->socket);
 		return -EINVAL;
 	}
 	if ((a->action != ACTGATE_ACTION_CONNECT || a->unix_socket) &&

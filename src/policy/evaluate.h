@@ -25,6 +25,8 @@ struct eval_action {
 	const char *path;  /* exec, open, and connect to a unix socket: an absolute path */
 	uint8_t access;    /* open: the enum actgate_access bits asked for (0: read) */
 	bool unix_socket;  /* connect: path names a unix socket, not addr/port */
+	uint8_t socket;    /* connect: the creation of a socket of this enum
+			    * actgate_socket_kind, not a destination (0) */
 	uint8_t addr[16];  /* IP connect: IPv6, or IPv4 as ::ffff:a.b.c.d */
 	uint16_t port;
 	uint8_t protocol;  /* IPPROTO_TCP or IPPROTO_UDP (0: TCP) */

@@ -111,6 +111,13 @@ struct net_rules {
 	size_t unix_count;
 	struct policy_overlay *overlays;
 	size_t overlay_count;
+	/*
+	 * sockets: the raw and packet sockets the policy lets its workloads
+	 * create, bit 1 << enum actgate_socket_kind; the rest are denied,
+	 * whatever the default and overlays say.
+	 */
+	uint8_t sockets;
+	struct source_pos sockets_pos;
 };
 
 /* spec.selector.labels: KEY -> glob; the workload's label must exist and match. */
@@ -172,6 +179,14 @@ struct signal_view {
  * tests all name rules through this. Returns what snprintf returns.
  */
 #define RULE_DEFAULT (-1)
+/*
+ * The connect section's sockets list, for one socket kind (index: enum
+ * actgate_socket_kind): "POLICY:connect.sockets.raw", whether the list
+ * allows it (reason rule) or leaves it denied (reason default).
+ */
+#define RULE_SOCKETS (-2)
+/* "raw", "packet" for enum actgate_socket_kind; NULL for another value. */
+const char *policy_socket_kind_name(unsigned kind);
 int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
 		     int verdict, unsigned index);
 

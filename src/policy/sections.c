@@ -725,23 +725,66 @@ static void parse_overlays(struct ytree_ctx *ctx, struct section_build *b,
 }
 
 /*
+ * connect's sockets: a list of the raw and packet socket kinds the policy
+ * allows its workloads to create, by name, each at most once.
+ */
+static void parse_sockets(struct ytree_ctx *ctx, const struct ynode *list, const char *section,
+			  uint8_t *sockets)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s.sockets", section);
+	if (!ytree_expect_kind(ctx, list, YNODE_SEQ, what))
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct ynode *n = list->items[i];
+		struct ytree_quoted q;
+		unsigned kind;
+
+		snprintf(what, sizeof(what), "%s.sockets[%zu]", section, i);
+		if (!ytree_expect_string(ctx, n, what))
+			continue;
+		for (kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET; kind++)
+			if (ynode_is(n, policy_socket_kind_name(kind)))
+				break;
+		if (kind > ACTGATE_SOCKET_PACKET) {
+			error_at(ctx, n->pos,
+				 "%s: unknown socket kind %s; expected raw (SOCK_RAW of IPv4 and "
+				 "IPv6) or packet (AF_PACKET)", what, ytree_quote(&q, n->text, n->len));
+			continue;
+		}
+		if (*sockets & (1u << kind)) {
+			error_at(ctx, n->pos, "%s: socket kind %s is listed twice", what,
+				 policy_socket_kind_name(kind));
+			continue;
+		}
+		*sockets |= (uint8_t)(1u << kind);
+	}
+}
+
+/*
  * A section (exec, open, connect): a mapping of default, allow, deny and
- * when. The default is named at the section key when not written.
+ * when, and for connect sockets. The default is named at the section key
+ * when not written.
  */
 static void parse_section(struct ytree_ctx *ctx, const struct ynode *key, const struct ynode *map,
 			  struct section_build *b, uint8_t *default_verdict,
 			  struct source_pos *default_pos, struct policy_overlay **overlays,
-			  size_t *overlay_count)
+			  size_t *overlay_count, uint8_t *sockets, struct source_pos *sockets_pos)
 {
-	static const char *const keys[] = { "default", "allow", "deny", "when" };
-	const struct ynode *knodes[4], *vals[4];
+	static const char *const keys[] = { "default", "allow", "deny", "when", "sockets" };
+	const struct ynode *knodes[5], *vals[5] = { NULL };
 	char what[64];
 
 	*default_verdict = ACTGATE_VERDICT_ALLOW;
 	*default_pos = key->pos;
 	if (!ytree_expect_kind(ctx, map, YNODE_MAP, b->section))
 		return;
-	ytree_map_fields(ctx, map, b->section, keys, 4, knodes, vals);
+	ytree_map_fields(ctx, map, b->section, keys, sockets ? 5 : 4, knodes, vals);
+	if (sockets && vals[4]) {
+		*sockets_pos = vals[4]->pos;
+		parse_sockets(ctx, vals[4], b->section, sockets);
+	}
 	if (vals[0]) {
 		snprintf(what, sizeof(what), "%s.default", b->section);
 		parse_verdict(ctx, vals[0], what, default_verdict);
@@ -767,7 +810,7 @@ void policy_parse_path_section(struct ytree_ctx *ctx, const struct ynode *key,
 
 	out->present = true;
 	parse_section(ctx, key, map, &b, &out->default_verdict, &out->default_pos,
-		      &out->overlays, &out->overlay_count);
+		      &out->overlays, &out->overlay_count, NULL, NULL);
 	out->rules = b.paths;
 	out->count = b.path_count;
 	section_build_free(&b);
@@ -782,7 +825,7 @@ void policy_parse_net_section(struct ytree_ctx *ctx, const struct ynode *key,
 
 	out->present = true;
 	parse_section(ctx, key, map, &b, &out->default_verdict, &out->default_pos,
-		      &out->overlays, &out->overlay_count);
+		      &out->overlays, &out->overlay_count, &out->sockets, &out->sockets_pos);
 	out->rules = b.nets;
 	out->count = b.net_count;
 	out->unix_rules = b.paths;

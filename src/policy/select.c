@@ -143,10 +143,28 @@ static const char *section_name(uint8_t action)
 	return "?";
 }
 
+const char *policy_socket_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case ACTGATE_SOCKET_RAW:
+		return "raw";
+	case ACTGATE_SOCKET_PACKET:
+		return "packet";
+	}
+	return NULL;
+}
+
 int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action, int overlay,
 		     int verdict, unsigned index)
 {
 	char scope[32] = "";
+	const char *kind;
+
+	if (verdict == RULE_SOCKETS) {
+		kind = policy_socket_kind_name(index);
+		return snprintf(buf, size, "%s:%s.sockets.%s", policy, section_name(action),
+				kind ? kind : "?");
+	}
 
 	if (overlay != POLICY_BASE)
 		snprintf(scope, sizeof(scope), ".when[%d]", overlay);

@@ -1174,6 +1174,7 @@ static const char cross_policies[] =
 	"    allow: [\"10.0.0.0/8:443\", \"10.0.0.0/8:8000-8999\", {to: \"10.1.0.0/16:53\", protocol: udp},"
 	" unix:/run/app/, \"[2001:db8::/32]:443\"]\n"
 	"    deny: [\"10.1.0.0/16\", unix:/run/app/admin.sock, \"10.1.2.3:443\"]\n"
+	"    sockets: [raw, packet]\n"
 	"---\n"
 	HEADER("watch", "{labels: {team: \"*\"}}")
 	"  mode: audit\n"
@@ -1182,6 +1183,7 @@ static const char cross_policies[] =
 	"  connect:\n"
 	"    default: allow\n"
 	"    deny: [\"10.0.0.0/8:8080\", {to: \"10.1.0.0/16:53\", protocol: tcp}, unix:/run/app/x.sock]\n"
+	"    sockets: [raw]\n"
 	"    when:\n"
 	"      - signals: {risk: high}\n"
 	"        deny: [\"0.0.0.0/0:22\"]\n"
@@ -1286,6 +1288,20 @@ static void test_maps_agree_with_evaluator(void **state)
 				compare_one(&c, what, &k, &r);
 				compared++;
 			}
+			for (uint8_t kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET;
+			     kind++) {
+				struct eval_action a = { .action = ACTGATE_ACTION_CONNECT,
+							 .socket = kind };
+				const struct actgate_decision_slot *k =
+					&ep->header.action[ACTGATE_ACTION_CONNECT].dflt[kind];
+
+				assert_int_equal(policy_evaluate(&c.set, &ids[i], views[v], &a, &r, why,
+								 sizeof(why)), 0);
+				snprintf(what, sizeof(what), "%s%s: socket kind %u", ids[i].name,
+					 v ? " (risk high)" : "", kind);
+				compare_one(&c, what, k, &r);
+				compared++;
+			}
 			for (size_t t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
 				for (int udp = 0; udp < 2; udp++) {
 					struct eval_action a = { .action = ACTGATE_ACTION_CONNECT,
@@ -1307,8 +1323,49 @@ static void test_maps_agree_with_evaluator(void **state)
 			}
 		}
 	}
-	/* Every combination was looked at: 16 paths x 16, 4 sockets, 15 targets x 2, 6 times. */
-	assert_int_equal(compared, 6 * (16 * 16 + 4 + 30));
+	/*
+	 * Every combination was looked at: 16 paths x 16, 4 unix sockets, 2
+	 * socket kinds, 15 targets x 2, 6 times.
+	 */
+	assert_int_equal(compared, 6 * (16 * 16 + 4 + 2 + 30));
+	compiled_free(&c);
+}
+
+/* Raw and packet sockets: each policy denies what its sockets list leaves out. */
+static void test_socket_kinds(void **state)
+{
+	const char *text =
+		HEADER("lists", "{workloads: [w, v]}")
+		"  connect: {sockets: [raw]}\n"
+		"---\n"
+		HEADER("watch", "{workloads: [w]}")
+		"  mode: audit\n"
+		"  record: deny\n"
+		"  exec: {}\n";
+	const struct effective_policy *ep;
+	const struct actgate_action_policy *ap;
+	struct compiled c;
+
+	(void)state;
+	compile_docs(&c, text);
+	assert_int_equal(c.err, 0);
+	ep = effective_named(&c, "v");
+	ap = &ep->header.action[ACTGATE_ACTION_CONNECT];
+	expect_slot(&c, &ap->dflt[ACTGATE_SOCKET_RAW], ACTGATE_VERDICT_ALLOW, ACTGATE_MODE_ENFORCE,
+		    "lists:connect.sockets.raw");
+	expect_slot(&c, &ap->dflt[ACTGATE_SOCKET_PACKET], ACTGATE_VERDICT_DENY,
+		    ACTGATE_MODE_ENFORCE, "lists:connect.sockets.packet");
+	/* The address default is untouched. */
+	expect_slot(&c, &ap->dflt[0], ACTGATE_VERDICT_ALLOW, ACTGATE_MODE_ENFORCE,
+		    "lists:connect.default");
+	/* Composed: watch lists nothing, so raw is denied there, audited, in its record setting. */
+	ep = effective_named(&c, "w");
+	ap = &ep->header.action[ACTGATE_ACTION_CONNECT];
+	expect_slot(&c, &ap->dflt[ACTGATE_SOCKET_RAW], ACTGATE_VERDICT_DENY, ACTGATE_MODE_AUDIT,
+		    "watch:connect.sockets.raw");
+	assert_int_equal(ap->dflt[ACTGATE_SOCKET_RAW].record, ACTGATE_RECORD_DENY);
+	expect_slot(&c, &ap->dflt[ACTGATE_SOCKET_PACKET], ACTGATE_VERDICT_DENY,
+		    ACTGATE_MODE_ENFORCE, "lists:connect.sockets.packet");
 	compiled_free(&c);
 }
 
@@ -1342,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_ids_run_out),
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_maps_agree_with_evaluator),
+		cmocka_unit_test(test_socket_kinds),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);

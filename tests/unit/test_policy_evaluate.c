@@ -26,7 +26,7 @@ static const char *const policy_text =
 	"allow: [/data/public/],\n"
 	"         when: [{signals: {maintenance: \"on\"}, allow: [/data/]}]}\n"
 	"  connect: {default: deny, allow: [\"10.0.0.0/8:443\", \"127.0.0.1\", \"[::1]:8000-8100\"], "
-	"deny: [\"10.1.0.0/16\", \"127.0.0.1:22\"]}\n"
+	"deny: [\"10.1.0.0/16\", \"127.0.0.1:22\"], sockets: [packet]}\n"
 	"---\n"
 	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: watch}\n"
 	"spec:\n"
@@ -334,6 +334,52 @@ static void test_connect_kinds(void **state)
 		     "files:connect.default");
 }
 
+static void expect_socket(const char *workload, uint8_t kind, uint8_t verdict, uint8_t mode,
+			  uint8_t reason, const char *rule)
+{
+	struct eval_action a = { .action = ACTGATE_ACTION_CONNECT, .socket = kind };
+	struct eval_result r;
+	char why[256];
+
+	assert_int_equal(eval_as(workload, NULL, &a, &r, why, sizeof(why)), 0);
+	check(rule, &r, verdict, rule);
+	assert_int_equal(r.mode, mode);
+	assert_int_equal(r.reason, reason);
+}
+
+/* Raw and packet sockets: allowed only when every policy lists them. */
+static void test_socket_kinds(void **state)
+{
+	struct eval_action a = { .action = ACTGATE_ACTION_CONNECT, .socket = 7 };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	expect_socket("ci:x", ACTGATE_SOCKET_RAW, ACTGATE_VERDICT_DENY, ACTGATE_MODE_ENFORCE,
+		      ACTGATE_REASON_DEFAULT, "ci:connect.sockets.raw");
+	expect_socket("ci:x", ACTGATE_SOCKET_PACKET, ACTGATE_VERDICT_ALLOW, ACTGATE_MODE_ENFORCE,
+		      ACTGATE_REASON_RULE, "ci:connect.sockets.packet");
+	/* A policy without a connect section lists none; in audit mode, audited. */
+	expect_socket("agent:x", ACTGATE_SOCKET_RAW, ACTGATE_VERDICT_DENY, ACTGATE_MODE_AUDIT,
+		      ACTGATE_REASON_DEFAULT, "watch:connect.sockets.raw");
+	/* Composed: the enforced deny of "also" beats the audited one of "watch". */
+	expect_socket("both", ACTGATE_SOCKET_PACKET, ACTGATE_VERDICT_DENY, ACTGATE_MODE_ENFORCE,
+		      ACTGATE_REASON_DEFAULT, "also:connect.sockets.packet");
+	assert_int_equal(eval_as("ci:x", NULL, &a, &r, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "unknown socket kind 7");
+}
+
+/* The unspecified address is judged as the loopback address the kernel reaches. */
+static void test_unspecified_addresses(void **state)
+{
+	(void)state;
+	expect_connect("0.0.0.0:80", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[1]");
+	expect_connect("0.0.0.0:22", ACTGATE_VERDICT_DENY, "ci:connect.deny[1]");
+	expect_connect("[::ffff:0.0.0.0]:22", ACTGATE_VERDICT_DENY, "ci:connect.deny[1]");
+	expect_connect("[::]:8000", ACTGATE_VERDICT_ALLOW, "ci:connect.allow[2]");
+	expect_connect("[::]:80", ACTGATE_VERDICT_DENY, "ci:connect.default");
+}
+
 static void test_overlay_ties(void **state)
 {
 	static const struct signal_value on[] = { { "maintenance", "on" } };
@@ -404,6 +450,8 @@ int main(void)
 		cmocka_unit_test(test_accesses),
 		cmocka_unit_test(test_connect_kinds),
 		cmocka_unit_test(test_overlay_ties),
+		cmocka_unit_test(test_socket_kinds),
+		cmocka_unit_test(test_unspecified_addresses),
 		cmocka_unit_test(test_selection_by_label_and_cgroup),
 		cmocka_unit_test(test_parse_connect_target),
 	};

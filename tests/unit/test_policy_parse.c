@@ -195,7 +195,7 @@ static void test_unknown_keys(void **state)
 	}
 	expect_spec_error("  connect: {Default: deny}",
 			  "t.yaml:6:13: error: unknown key \"Default\" in spec.connect (did you mean "
-			  "\"default\"?); allowed keys: default, allow, deny, when\n");
+			  "\"default\"?); allowed keys: default, allow, deny, when, sockets\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t}\n"
 		     "spec: {selector: {workloads: [w], names: [x]}}\n",
 		     "t.yaml:4:35: error: unknown key \"names\" in spec.selector; allowed keys: "

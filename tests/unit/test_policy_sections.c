@@ -421,6 +421,52 @@ static void test_overlay_errors(void **state)
 			  "same as spec.exec.when[0].deny[0] (line 6)\n");
 }
 
+/* connect's sockets: the raw and packet sockets allowed, by name. */
+static void test_sockets(void **state)
+{
+	struct parsed p = { 0 };
+	const struct policy *pol;
+
+	(void)state;
+	parse(&p, HEAD "  connect: {default: deny, sockets: [packet, raw]}\n");
+	assert_int_equal(p.ret, 0);
+	pol = &p.set.policies[0];
+	assert_int_equal(pol->connect.sockets,
+			 (1u << ACTGATE_SOCKET_RAW) | (1u << ACTGATE_SOCKET_PACKET));
+	assert_int_equal(pol->connect.sockets_pos.line, 6);
+	assert_int_equal(pol->connect.sockets_pos.col, 37);
+	parsed_free(&p);
+	/* Not written, or an empty list: none. */
+	parse(&p, HEAD "  connect: {sockets: []}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].connect.sockets, 0);
+	parsed_free(&p);
+	parse(&p, HEAD "  connect: {default: allow}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].connect.sockets, 0);
+	parsed_free(&p);
+
+	expect_spec_error("  connect: {sockets: [raw, icmp]}",
+			  "t.yaml:6:28: error: spec.connect.sockets[1]: unknown socket kind \"icmp\"; "
+			  "expected raw (SOCK_RAW of IPv4 and IPv6) or packet (AF_PACKET)\n");
+	expect_spec_error("  connect: {sockets: [raw, raw]}",
+			  "t.yaml:6:28: error: spec.connect.sockets[1]: socket kind raw is listed "
+			  "twice\n");
+	expect_spec_error("  connect: {sockets: raw}",
+			  "t.yaml:6:22: error: spec.connect.sockets: expected a list, found a "
+			  "string\n");
+	expect_spec_error("  connect: {sockets: [{raw: yes}]}",
+			  "t.yaml:6:23: error: spec.connect.sockets[0]: expected a string, found a "
+			  "mapping\n");
+	/* Only connect has it, and not in an overlay: overlays change addresses only. */
+	expect_spec_error("  exec: {sockets: [raw]}",
+			  "t.yaml:6:10: error: unknown key \"sockets\" in spec.exec; allowed keys: "
+			  "default, allow, deny, when\n");
+	expect_spec_error("  connect: {when: [{signals: {risk: low}, default: deny, sockets: [raw]}]}",
+			  "t.yaml:6:58: error: unknown key \"sockets\" in spec.connect.when[0]; "
+			  "allowed keys: signals, default, allow, deny\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_rule_mappings),
 		cmocka_unit_test(test_rule_mapping_errors),
 		cmocka_unit_test(test_overlay_errors),
+		cmocka_unit_test(test_sockets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

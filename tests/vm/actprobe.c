@@ -23,8 +23,21 @@
  *   actprobe unix-sendto PATH       one datagram to PATH without connect(2)
  *   actprobe connect ADDR PORT [tcp|udp|short]   short: an IPv6 address given
  *                                   with the 24-byte length (no scope id)
- *   actprobe sendto ADDR PORT udp|tfo   one datagram to ADDR without connect,
- *                                   or TCP Fast Open (sendto MSG_FASTOPEN)
+ *   actprobe sendto ADDR PORT udp|tfo|unspec|raw-unspec   one datagram to
+ *                                   ADDR without connect, or TCP Fast Open
+ *                                   (sendto MSG_FASTOPEN); unspec: a UDP
+ *                                   datagram to an IPv4 ADDR given with family
+ *                                   AF_UNSPEC; raw-unspec: the same from a raw
+ *                                   socket of ADDR's family (protocol 253)
+ *   actprobe connect-from SRC ADDR PORT [tcp|udp]   bind to SRC (port 0),
+ *                                   then connect(2) to ADDR
+ *   actprobe socket FAMILY TYPE PROTO  socket(2): FAMILY inet, inet6, packet,
+ *                                   netlink, unix; TYPE stream, dgram, raw,
+ *                                   packet; PROTO a number or icmp, icmpv6,
+ *                                   raw, udp, all (ETH_P_ALL)
+ *   actprobe uring-socket FAMILY TYPE PROTO   the same through io_uring
+ *                                   (IORING_OP_SOCKET)
+ *   actprobe socketpair             socketpair(2) of AF_UNIX stream sockets
  *   actprobe listen ADDR PORT       accept TCP connections until killed
  *   actprobe send-unix PATH TEXT    send TEXT and a newline to a unix stream
  *                                   socket, print the one-line reply
@@ -90,6 +103,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/io_uring.h>
+#include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <signal.h>
@@ -386,20 +402,160 @@ static int probe_connect(const char *addr, const char *port_text, const char *pr
 
 static int probe_sendto(const char *addr, const char *port_text, const char *how)
 {
-	int tfo = strcmp(how, "tfo") == 0;
+	int tfo = strcmp(how, "tfo") == 0, raw = strcmp(how, "raw-unspec") == 0;
+	int unspec = raw || strcmp(how, "unspec") == 0;
+	int type = tfo ? SOCK_STREAM : raw ? SOCK_RAW : SOCK_DGRAM;
 	struct sockaddr_storage ss;
 	int fd, err = 0;
 	socklen_t len;
 
 	if (parse_addr(addr, port_text, &ss, &len))
 		return 2;
-	fd = socket(ss.ss_family, (tfo ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	/* 253: a protocol set aside for experiments, which no one listens for. */
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, raw ? 253 : 0);
 	if (fd < 0)
 		return report(errno);
+	/* udp_sendmsg reads an AF_UNSPEC sockaddr_in as AF_INET; raw sockets their own family. */
+	if (unspec)
+		ss.ss_family = AF_UNSPEC;
 	if (sendto(fd, "x", 1, tfo ? MSG_FASTOPEN : 0, (struct sockaddr *)&ss, len) < 0)
 		err = errno;
 	close(fd);
 	return report(err);
+}
+
+static int probe_connect_from(const char *src, const char *addr, const char *port_text,
+			      const char *proto)
+{
+	struct sockaddr_storage ss, from;
+	int type = (proto && strcmp(proto, "udp") == 0) ? SOCK_DGRAM : SOCK_STREAM;
+	int fd, err = 0;
+	socklen_t len, from_len;
+
+	if (parse_addr(addr, port_text, &ss, &len) || parse_addr(src, "0", &from, &from_len))
+		return 2;
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (bind(fd, (struct sockaddr *)&from, from_len) < 0 ||
+	    connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+/* socket(2)'s three arguments from their names; -1 for a name not known. */
+static int socket_args(const char *family_name, const char *type_name, const char *proto_name,
+		       int *family, int *type, int *proto)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} families[] = { { "inet", AF_INET }, { "inet6", AF_INET6 }, { "packet", AF_PACKET },
+			 { "netlink", AF_NETLINK }, { "unix", AF_UNIX } },
+	  types[] = { { "stream", SOCK_STREAM }, { "dgram", SOCK_DGRAM }, { "raw", SOCK_RAW },
+		      { "packet", SOCK_PACKET } },
+	  protos[] = { { "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+		       { "raw", IPPROTO_RAW }, { "udp", IPPROTO_UDP } };
+	size_t i;
+
+	*family = *type = -1;
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (!strcmp(family_name, families[i].name))
+			*family = families[i].value;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(type_name, types[i].name))
+			*type = types[i].value;
+	*proto = atoi(proto_name);
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (!strcmp(proto_name, protos[i].name))
+			*proto = protos[i].value;
+	if (!strcmp(proto_name, "all"))
+		*proto = htons(ETH_P_ALL);
+	if (*family < 0 || *type < 0) {
+		fprintf(stderr, "actprobe: unknown socket family or type: %s %s\n", family_name,
+			type_name);
+		return -1;
+	}
+	return 0;
+}
+
+static int probe_socket(const char *f, const char *t, const char *p)
+{
+	int family, type, proto, fd;
+
+	if (socket_args(f, t, p, &family, &type, &proto))
+		return 2;
+	fd = socket(family, type | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+/*
+ * socket(2) as io_uring's IORING_OP_SOCKET (Linux 5.19) makes it: one
+ * submission on a ring of one entry, with the raw system calls.
+ */
+static int probe_uring_socket(const char *f, const char *t, const char *p)
+{
+	struct io_uring_params params = { 0 };
+	int family, type, proto, ring, res;
+	size_t sq_size, cq_size;
+	unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	char *sq, *cq;
+
+	if (socket_args(f, t, p, &family, &type, &proto))
+		return 2;
+	ring = (int)syscall(__NR_io_uring_setup, 1, &params);
+	if (ring < 0) {
+		printf("setup:%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	sq_size = params.sq_off.array + params.sq_entries * sizeof(unsigned);
+	cq_size = params.cq_off.cqes + params.cq_entries * sizeof(struct io_uring_cqe);
+	sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, cq_size, PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, params.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return report(errno);
+	sq_tail = (unsigned *)(sq + params.sq_off.tail);
+	sq_array = (unsigned *)(sq + params.sq_off.array);
+	cq_head = (unsigned *)(cq + params.cq_off.head);
+	cq_tail = (unsigned *)(cq + params.cq_off.tail);
+	cqes = (struct io_uring_cqe *)(cq + params.cq_off.cqes);
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_SOCKET;
+	sqes[0].fd = family;
+	sqes[0].off = (unsigned)type;
+	sqes[0].len = (unsigned)proto;
+	sq_array[0] = 0;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return report(errno);
+	if (__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) == *cq_head) {
+		printf("no completion\n");
+		return 1;
+	}
+	res = cqes[*cq_head & *(unsigned *)(cq + params.cq_off.ring_mask)].res;
+	if (res >= 0)
+		close(res);
+	close(ring);
+	return report(res < 0 ? -res : 0);
+}
+
+static int probe_socketpair(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return report(errno);
+	close(sv[0]);
+	close(sv[1]);
+	return report(0);
 }
 
 static int probe_listen(const char *addr, const char *port_text)
@@ -905,6 +1061,14 @@ int main(int argc, char **argv)
 		return probe_batch();
 	if (argc == 5 && strcmp(argv[1], "sendto") == 0)
 		return probe_sendto(argv[2], argv[3], argv[4]);
+	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "connect-from") == 0)
+		return probe_connect_from(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	if (argc == 5 && strcmp(argv[1], "socket") == 0)
+		return probe_socket(argv[2], argv[3], argv[4]);
+	if (argc == 5 && strcmp(argv[1], "uring-socket") == 0)
+		return probe_uring_socket(argv[2], argv[3], argv[4]);
+	if (argc == 2 && strcmp(argv[1], "socketpair") == 0)
+		return probe_socketpair();
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "openloop") == 0)
 		return probe_openloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
@@ -951,7 +1115,9 @@ int main(int argc, char **argv)
 			"       mmap-exec PATH | mprotect-exec PATH |\n"
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
-			"       unix-sendto PATH | sendto ADDR PORT udp|tfo | batch | deep DIR N create|open |\n"
+			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
+			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
+			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
 			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE\n");

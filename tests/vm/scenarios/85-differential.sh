@@ -5,7 +5,8 @@
 # that overlap; open of the same files for read, write, truncation (create)
 # and executable mapping, and creation of new files, under rules that name
 # accesses; IPv4, IPv4-mapped IPv6 and IPv6 destinations across port ranges,
-# over TCP and UDP, under rules with and without a protocol; unix sockets
+# the unspecified addresses (0.0.0.0, ::ffff:0.0.0.0, ::) among them, over TCP
+# and UDP, under rules with and without a protocol; unix sockets
 # under exact and subtree rules. The open and connect workloads are each
 # selected by two policies, which compose.
 . /actgate/lib.sh
@@ -141,6 +142,10 @@ PORTS="1 21 22 23 53 79 80 81 90 91 442 443 444 8000 8080 8999 9000 9050 9100 91
 	for port in $PORTS; do
 		echo "connect ::1 $port tcp"
 		echo "connect ::1 $port udp"
+		# The unspecified address, judged as the loopback address it reaches.
+		echo "connect 0.0.0.0 $port tcp"
+		echo "connect ::ffff:0.0.0.0 $port udp"
+		echo "connect :: $port tcp"
 	done
 	for s in $SOCKS; do echo "unix-connect $s stream"; done
 } >"$T/net.in"
