@@ -76,6 +76,17 @@ ACTGATE_MAP struct {
 } grants SEC(".maps");
 
 /*
+ * Bucket -> how many workloads keys are in it (abi.h, governed_buckets): the
+ * cheap first test before a workloads lookup.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACTGATE_GOVERNED_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} governed_buckets SEC(".maps");
+
+/*
  * Governance follows the task, not only its cgroup: a task that ever acted
  * under a workload, and every task it forks (task_alloc), carries the
  * workload's cgroup id here, so moving to another cgroup (a write to

@@ -19,7 +19,7 @@ int BPF_PROG(mark_child, struct task_struct *task, unsigned long clone_flags, in
 
 	if (ret)
 		return ret;
-	parent = bpf_task_storage_get(&task_marks, bpf_get_current_task_btf(), 0, 0);
+	parent = task_mark(bpf_get_current_task_btf());
 	if (parent) {
 		key = parent->workload_cgroup_id;
 	} else {

@@ -12,10 +12,23 @@
 #include "lib/verdict.h"
 #include "maps.h"
 
+/*
+ * May id be a key of workloads? False only when no key is in its bucket
+ * (abi.h, governed_buckets); an array lookup is inlined by the verifier, a
+ * few instructions, where a hash lookup costs about a hundred.
+ */
+static __always_inline int may_be_workload(__u64 id)
+{
+	__u32 bucket = ACTGATE_GOVERNED_BUCKET(id);
+	__u32 *n = bpf_map_lookup_elem(&governed_buckets, &bucket);
+
+	return !n || *n;
+}
+
 /* The workload of the cgroup hierarchy alone: the deepest registered cgroup on
  * the path from the task's cgroup up to the root, so that every descendant of
  * a governed cgroup is governed, including cgroups created after the
- * workload started.
+ * workload started. Only cgroups that pass may_be_workload are looked up.
  */
 static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __u64 *key)
 {
@@ -23,10 +36,12 @@ static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __
 	__u64 id;
 	int level;
 
-	found = bpf_map_lookup_elem(&workloads, &own);
-	if (found) {
-		*key = own;
-		return found;
+	if (may_be_workload(own)) {
+		found = bpf_map_lookup_elem(&workloads, &own);
+		if (found) {
+			*key = own;
+			return found;
+		}
 	}
 	/* Level 0 is the root cgroup, which is never a workload. */
 	for (level = 1; level < ACTGATE_MAX_CGROUP_DEPTH; level++) {
@@ -34,6 +49,8 @@ static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __
 		/* 0: above the task's own depth; own: the task's cgroup, checked above. */
 		if (id == 0 || id == own)
 			break;
+		if (!may_be_workload(id))
+			continue;
 		found = bpf_map_lookup_elem(&workloads, &id);
 		if (found) {
 			deepest = found;
@@ -41,6 +58,18 @@ static __always_inline struct actgate_workload *workload_by_cgroup(__u64 own, __
 		}
 	}
 	return deepest;
+}
+
+/*
+ * The current task's mark, if it has one. A task no BPF program ever gave
+ * local storage (most tasks of a host) has no bpf_storage at all: one load
+ * answers for it, without the helper call.
+ */
+static __always_inline struct actgate_task_mark *task_mark(struct task_struct *task)
+{
+	if (!task->bpf_storage)
+		return NULL;
+	return bpf_task_storage_get(&task_marks, task, 0, 0);
 }
 
 /* What governs the current task. */
@@ -82,7 +111,7 @@ static __always_inline int governing_workload(struct governance *g)
 	__u64 key = 0;
 
 	g->cgroup_id = bpf_get_current_cgroup_id();
-	mark = bpf_task_storage_get(&task_marks, task, 0, 0);
+	mark = task_mark(task);
 	if (mark) {
 		key = mark->workload_cgroup_id;
 		g->wl = bpf_map_lookup_elem(&workloads, &key);

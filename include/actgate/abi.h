@@ -287,6 +287,18 @@ struct actgate_grant {
 };
 _Static_assert(sizeof(struct actgate_grant) == 16, "actgate_grant layout");
 
+/*
+ * governed_buckets: how many keys of workloads (cgroup ids) fall in each
+ * bucket, the bucket being the id's low bits (cgroup ids are handed out in
+ * sequence, so they spread evenly). The programs look a cgroup id up in
+ * workloads only when its bucket counts one: an ungoverned task's cgroup
+ * and ancestors then cost an array load each instead of a hash lookup.
+ * The daemon counts a key before it writes it and uncounts it after it
+ * deletes it, so a bucket never reads 0 while one of its keys is there.
+ */
+#define ACTGATE_GOVERNED_BUCKETS 4096
+#define ACTGATE_GOVERNED_BUCKET(cgroup_id) ((__u32)((cgroup_id) & (ACTGATE_GOVERNED_BUCKETS - 1)))
+
 /* task_marks: the workload a task belongs to, wherever its cgroup is now. */
 struct actgate_task_mark {
 	__u64 workload_cgroup_id; /* key of the workloads entry */

@@ -381,6 +381,8 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 	return err;
 }
 
+static int recount_workload_keys(struct enforcer *e);
+
 int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		   record_handler_fn handler, void *handler_ctx)
 {
@@ -426,6 +428,10 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		err = enforcer_set_daemon(e, (uint32_t)getpid());
 		if (err)
 			goto fail;
+		err = recount_workload_keys(e);
+		if (err)
+			log_warn("bpf", "cannot recount the workloads per bucket (%s): stale counts "
+				 "cost lookups, not decisions", strerror(-err));
 	} else {
 		/* A set whose creation never finished (no meta pin) is not ours to keep. */
 		err = pins_clear(e->pin_fd, why, sizeof(why));
@@ -669,18 +675,89 @@ void enforcer_unload_image(struct enforcer *e, const struct policy_image *img)
 		unload_rules(e, img, &img->policies[i]);
 }
 
+/*
+ * governed_buckets (abi.h): the programs skip the workloads lookup of a
+ * cgroup whose bucket counts 0, so a key is counted before it is written
+ * and uncounted after it is deleted. Only the daemon writes either map.
+ * A count left too high (a daemon gone between the two steps) costs a
+ * lookup, never a decision; enforcer_start recounts adopted pins.
+ */
+static int count_workload_key(struct enforcer *e, uint64_t cgroup_id, int delta)
+{
+	__u32 bucket = ACTGATE_GOVERNED_BUCKET(cgroup_id), n = 0;
+	struct bpf_map *map = e->skel->maps.governed_buckets;
+	int err = bpf_map__lookup_elem(map, &bucket, sizeof(bucket), &n, sizeof(n), 0);
+
+	if (err)
+		return err;
+	if (delta < 0 && n == 0)
+		return 0;
+	n += delta;
+	return bpf_map__update_elem(map, &bucket, sizeof(bucket), &n, sizeof(n), BPF_ANY);
+}
+
+/* Write a workloads entry; is_new: the key is not there yet (counted first). */
+static int write_workload(struct enforcer *e, uint64_t cgroup_id,
+			  const struct actgate_workload *wl, bool is_new)
+{
+	int err;
+
+	if (is_new) {
+		err = count_workload_key(e, cgroup_id, 1);
+		if (err) {
+			log_error("bpf", "cannot count a workload in its bucket: %s", strerror(-err));
+			return err;
+		}
+	}
+	err = update(e->skel->maps.workloads, &cgroup_id, wl, "a workload");
+	if (err && is_new)
+		count_workload_key(e, cgroup_id, -1);
+	return err;
+}
+
+/* Make every bucket count exactly the workloads keys in it (adopted pins). */
+static int recount_workload_keys(struct enforcer *e)
+{
+	struct bpf_map *map = e->skel->maps.governed_buckets;
+	uint64_t *ids = NULL;
+	uint32_t *count;
+	size_t n = 0;
+	int err;
+
+	count = calloc(ACTGATE_GOVERNED_BUCKETS, sizeof(*count));
+	if (!count)
+		return -ENOMEM;
+	err = enforcer_workload_cgroups(e, &ids, &n);
+	for (size_t i = 0; !err && i < n; i++)
+		count[ACTGATE_GOVERNED_BUCKET(ids[i])]++;
+	for (__u32 b = 0; !err && b < ACTGATE_GOVERNED_BUCKETS; b++) {
+		__u32 now = 0;
+
+		err = bpf_map__lookup_elem(map, &b, sizeof(b), &now, sizeof(now), 0);
+		if (!err && now != count[b])
+			err = bpf_map__update_elem(map, &b, sizeof(b), &count[b], sizeof(count[b]),
+						   BPF_ANY);
+	}
+	free(ids);
+	free(count);
+	return err;
+}
+
 int enforcer_add_workload(struct enforcer *e, uint64_t cgroup_id, uint64_t workload_id,
 			  uint32_t policy_id)
 {
 	struct actgate_workload wl = { 0 };
+	bool is_new = false;
 
 	/* Only the daemon writes this map, so reading then writing is not a race. */
-	if (enforcer_get_workload(e, cgroup_id, &wl))
+	if (enforcer_get_workload(e, cgroup_id, &wl)) {
 		memset(&wl, 0, sizeof(wl));
+		is_new = true;
+	}
 	wl.workload_id = workload_id;
 	wl.policy_id = policy_id;
 	wl.signal_generation = e->signal_generation;
-	return update(e->skel->maps.workloads, &cgroup_id, &wl, "a workload");
+	return write_workload(e, cgroup_id, &wl, is_new);
 }
 
 int enforcer_get_workload(const struct enforcer *e, uint64_t cgroup_id, struct actgate_workload *wl)
@@ -691,7 +768,9 @@ int enforcer_get_workload(const struct enforcer *e, uint64_t cgroup_id, struct a
 
 int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct actgate_workload *wl)
 {
-	return update(e->skel->maps.workloads, &cgroup_id, wl, "a workload");
+	struct actgate_workload old;
+
+	return write_workload(e, cgroup_id, wl, enforcer_get_workload(e, cgroup_id, &old) != 0);
 }
 
 int enforcer_task_governed(const struct enforcer *e, int pid)
@@ -731,11 +810,18 @@ int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id)
 {
 	int err = bpf_map__delete_elem(e->skel->maps.workloads, &cgroup_id, sizeof(cgroup_id), 0);
 
-	if (err && err != -ENOENT) {
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
 		log_error("bpf", "cannot remove workload of cgroup %llu: %s",
 			  (unsigned long long)cgroup_id, strerror(-err));
 		return err;
 	}
+	/* Gone from workloads: uncounting it now cannot hide a key. */
+	err = count_workload_key(e, cgroup_id, -1);
+	if (err)
+		log_warn("bpf", "cannot uncount workload of cgroup %llu: %s",
+			 (unsigned long long)cgroup_id, strerror(-err));
 	return 0;
 }
 

@@ -17,6 +17,12 @@ echo x >"$W/target/a/b/c/file"
 FILE=$W/target/a/b/c/file
 export ACTGATE_SOCKET=$W/actgate.sock
 
+EXEC_ITER=${BENCH_EXEC_ITERATIONS:-300}
+NET_ITER=${BENCH_NET_ITERATIONS:-2000}
+# The exec target: a static binary (busybox), so that an exec is the exec
+# hook, the open of the binary and its executable mappings, no loader.
+EXEC_TARGET=/bin/true
+
 # policy NAME SELECTOR DIR [RECORD]: 1,000 exact rules on DIR/f0..f999 and a
 # subtree rule on DIR itself, none of which matches FILE (so the whole walk runs).
 policy() {
@@ -49,25 +55,55 @@ stop() {
 	actgate detach >/dev/null || exit 1
 }
 
-row() { # label instructions
-	awk -v l="$1" -v v="$2" -v b="$BASE" 'BEGIN { printf "  %-60s %8d  %5.2f\n", l, v, v / b }'
+row() { # label instructions [baseline]
+	awk -v l="$1" -v v="$2" -v b="${3:-$BASE}" 'BEGIN { printf "  %-60s %8d  %5.2f\n", l, v, v / b }'
 }
 
 measure() { actprobe openloop "$FILE" "$ITER"; }
 governed() { actgate run --quiet --workload bench:run -- actprobe openloop "$FILE" "$ITER"; }
+# The other actions: fork+exec+wait of a static binary, UDP connect (no
+# packet sent), TCP connect to a closed port on loopback (refused).
+exec_loop() { actprobe execloop "$EXEC_TARGET" "$EXEC_ITER"; }
+udp_loop() { actprobe connectloop 127.0.0.1 9 "$NET_ITER" udp; }
+tcp_loop() { actprobe connectloop 127.0.0.1 9 "$NET_ITER" tcp; }
+governed_exec() { actgate run --quiet --workload bench:run -- actprobe execloop "$EXEC_TARGET" "$EXEC_ITER"; }
+
+# An ungoverned caller that is not in the root cgroup, as most processes of
+# a host are not (a systemd service sits 2 levels down, a user's app 5):
+# every ancestor level is a step of the workload lookup.
+FREE_CG=
+for m in $(awk '$9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do FREE_CG=$m/bench-free/a/b; break; done
+mkdir -p "$FREE_CG"
+in_free_cgroup() { sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$FREE_CG" "$@"; }
+
+# others LABEL: the ungoverned rows of exec and both connects, against
+# their baselines.
+others() {
+	row "$1, fork+exec+wait" "$(exec_loop)" "$BASE_EXEC"
+	row "$1, UDP connect" "$(udp_loop)" "$BASE_UDP"
+	row "$1, TCP connect (refused)" "$(tcp_loop)" "$BASE_TCP"
+}
 
 # hook_row LABEL: the instructions per call of check_open itself over one
 # governed run, as the kernel's program statistics count them (run time in
 # guest ns = instructions here); switched on for that run only, as they cost
 # two clock reads per call.
+# hook_row LABEL [PROGRAM [COMMAND...]]: the same for PROGRAM (default
+# check_open) over one run of COMMAND (default governed), with its calls
+# per run.
 hook_row() {
-	link=/sys/fs/bpf/actgate/links/check_open
+	label=$1 prog=${2:-check_open}
+	link=/sys/fs/bpf/actgate/links/$prog
+	[ $# -ge 2 ] && shift 2 || set --
+	[ $# -gt 0 ] || set -- governed
 	sysctl -w kernel.bpf_stats_enabled=1 >/dev/null || exit 1
 	before=$(actprobe prog-stats "$link") || exit 1
-	governed >/dev/null
+	"$@" >/dev/null
 	after=$(actprobe prog-stats "$link") || exit 1
 	sysctl -w kernel.bpf_stats_enabled=0 >/dev/null
-	echo "$before $after" | awk -v l="$1" '{ printf "  %-60s %8d\n", l, ($6 - $3) / ($5 - $2) }'
+	echo "$before $after" | awk -v l="$label" '{
+		calls = $5 - $2
+		printf "  %-60s %8d  (%d calls)\n", l, calls ? ($6 - $3) / calls : 0, calls }'
 }
 
 # Two things inflate a baseline taken early in the boot (docs: DESIGN,
@@ -83,14 +119,42 @@ while ps -o comm 2>/dev/null | grep -q '^cryptomgr' && [ $n -lt 600 ]; do
 	n=$((n + 1))
 done
 measure >/dev/null # warm the caches
+exec_loop >/dev/null
+udp_loop >/dev/null
+tcp_loop >/dev/null
 BASE=$(measure)
-echo "instructions per open+close of a file 4 levels deep ($ITER iterations each)"
+BASE_EXEC=$(exec_loop)
+BASE_UDP=$(udp_loop)
+BASE_TCP=$(tcp_loop)
+BASE_FREE=$(in_free_cgroup actprobe openloop "$FILE" "$ITER")
+echo "instructions per open+close of a file 4 levels deep ($ITER iterations each),"
+echo "per fork+exec+wait of $EXEC_TARGET ($EXEC_ITER) and per connect ($NET_ITER)"
 printf '  %-60s %8s  %5s\n' "configuration" "instr/op" "ratio"
 row "no actgated (baseline)" "$BASE"
+row "no actgated, fork+exec+wait (baseline)" "$BASE_EXEC" "$BASE_EXEC"
+row "no actgated, UDP connect (baseline)" "$BASE_UDP" "$BASE_UDP"
+row "no actgated, TCP connect (baseline)" "$BASE_TCP" "$BASE_TCP"
+row "no actgated, open, caller 3 cgroup levels down (baseline)" "$BASE_FREE" "$BASE_FREE"
 
 policy bench bench:* "$W/rules/bench"
 start
+row "actgated, caller not governed, no workload at all" "$(measure)"
+# Ungoverned callers are measured while a workload is governed, as on a
+# host where actgated has work to do: a lookup that only answers "nothing
+# is governed at all" would not show here.
+actgate run --quiet --workload bench:holder -- sleep 100000 &
+HOLDER=$!
+until [ "$(actgate status | sed -n 's/^workloads: //p')" = 1 ]; do
+	kill -0 $HOLDER 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
+	sleep 0.2
+done
 row "actgated, caller not governed" "$(measure)"
+row "actgated, caller not governed, 3 cgroup levels down" \
+	"$(in_free_cgroup actprobe openloop "$FILE" "$ITER")" "$BASE_FREE"
+others "actgated, caller not governed"
+hook_row "  check_open alone, per call, caller not governed" check_open measure
+kill $HOLDER
+wait $HOLDER 2>/dev/null
 G1=$(governed)
 row "governed, 1,000 rules loaded (every open recorded)" "$G1"
 hook_row "  check_open alone, per call (every open recorded)"
@@ -98,12 +162,17 @@ policy bench bench:* "$W/rules/bench" deny
 actgate policy reload >/dev/null || exit 1
 row "governed, 1,000 rules, record: deny (allows not journaled)" "$(governed)"
 hook_row "  check_open alone, per call (allows not journaled)"
+row "governed, record: deny, fork+exec+wait" "$(governed_exec)" "$BASE_EXEC"
+hook_row "  check_exec alone, per call (governed exec)" check_exec governed_exec
+hook_row "  check_open alone, per call (governed exec)" check_open governed_exec
+hook_row "  check_mmap alone, per call (governed exec)" check_mmap governed_exec
 policy bench bench:* "$W/rules/bench"
 stop
 # Freeing the programs and maps runs later, in kernel threads, on the one CPU
 # whose instructions are counted: let it finish before measuring.
 sleep 2
 row "no actgated (baseline again, mid-run)" "$(measure)"
+others "no actgated (baseline again, mid-run)"
 
 i=1
 while [ $i -lt 100 ]; do
@@ -130,4 +199,5 @@ wait $HOLDERS 2>/dev/null
 stop
 sleep 2
 row "no actgated (baseline again, at the end)" "$(measure)"
+others "no actgated (baseline again, at the end)"
 awk -v a="$G1" -v b="$G100" 'BEGIN { printf "  100,000 vs 1,000 rules loaded: %.2f (1.00 = lookup cost independent of rule count)\n", b / a }'

@@ -54,6 +54,12 @@
  *                                   open; default r); prints the
  *                                   CLOCK_MONOTONIC ns per iteration (guest
  *                                   instructions under qemu -icount shift=0)
+ *   actprobe execloop PATH N        N times fork + execv PATH (no arguments) +
+ *                                   waitpid; prints the ns per iteration, as
+ *                                   openloop does
+ *   actprobe connectloop ADDR PORT N tcp|udp   N times socket + connect +
+ *                                   close (a refused TCP connect counts: the
+ *                                   hook ran); prints the ns per iteration
  *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
@@ -679,6 +685,63 @@ static int probe_openloop(const char *path, const char *count_text, const char *
 	return 0;
 }
 
+static int probe_execloop(const char *path, const char *count_text)
+{
+	char *argv[] = { (char *)path, NULL };
+	long n = atol(count_text);
+	long long t0;
+	int status;
+
+	if (n <= 0)
+		return 2;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return report(errno);
+		if (pid == 0) {
+			execv(path, argv);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			return report(errno);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
+			return report(EPERM); /* the exec failed: the figure would be wrong */
+	}
+	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
+static int probe_connectloop(const char *addr, const char *port_text, const char *count_text,
+			     const char *proto)
+{
+	int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+	struct sockaddr_storage ss;
+	long n = atol(count_text);
+	long long t0;
+	socklen_t len;
+
+	if (n <= 0 || parse_addr(addr, port_text, &ss, &len))
+		return 2;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return report(errno);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != ECONNREFUSED) {
+			int err = errno;
+
+			close(fd);
+			return report(err);
+		}
+		close(fd);
+	}
+	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
 static int probe_mkfiles(const char *dir, const char *count_text)
 {
 	long n = atol(count_text);
@@ -1071,6 +1134,10 @@ int main(int argc, char **argv)
 		return probe_socketpair();
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "openloop") == 0)
 		return probe_openloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc == 4 && strcmp(argv[1], "execloop") == 0)
+		return probe_execloop(argv[2], argv[3]);
+	if (argc == 6 && strcmp(argv[1], "connectloop") == 0)
+		return probe_connectloop(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
@@ -1115,11 +1182,18 @@ int main(int argc, char **argv)
 			"       mmap-exec PATH | mprotect-exec PATH |\n"
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
-			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
-			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
-			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
-			"       openloop PATH N [FLAGS] | mkfiles DIR N | bpf | ptrace PID |\n"
-			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
+			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |
+"
+			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |
+"
+			"       uring-socket FAMILY TYPE PROTO | socketpair |
+"
+			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |
+"
+			"       mkfiles DIR N | bpf | ptrace PID |
+"
+			"       reach HOW PID [ARG] | kernel HOW [ARG] |
+"
 			"       map-poke PIN OFFSET BYTE\n");
 	return 2;
 }
