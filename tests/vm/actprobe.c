@@ -1182,18 +1182,12 @@ int main(int argc, char **argv)
 			"       mmap-exec PATH | mprotect-exec PATH |\n"
 			"       connect ADDR PORT [tcp|udp|short] | listen ADDR PORT | send-unix PATH TEXT |\n"
 			"       unix-listen PATH stream|dgram|seqpacket | unix-connect PATH stream|dgram|seqpacket |\n"
-			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |
-"
-			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |
-"
-			"       uring-socket FAMILY TYPE PROTO | socketpair |
-"
-			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |
-"
-			"       mkfiles DIR N | bpf | ptrace PID |
-"
-			"       reach HOW PID [ARG] | kernel HOW [ARG] |
-"
+			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
+			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
+			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
+			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
+			"       mkfiles DIR N | bpf | ptrace PID |\n"
+			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE\n");
 	return 2;
 }
