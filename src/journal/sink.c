@@ -159,8 +159,12 @@ static bool prepare(struct jsink *s, bool check_age)
 			s->dict_segment = 0;
 			jrecord_dict_reset(s->dict);
 		}
-		/* A stale or missing segment is replaced at once; a full or old one once used. */
-		rotate = !st.segment_seq || st.segment_seq == s->stale_segment ||
+		/*
+		 * A stale segment is replaced at once, a full or old one once used. With
+		 * none open the store tries to start one at the next append: texts go
+		 * inline until this sees it.
+		 */
+		rotate = (st.segment_seq && st.segment_seq == s->stale_segment) ||
 			 (s->segment_appends > 0 &&
 			  (st.segment_bytes + RECORD_ROOM > s->segment_max_bytes ||
 			   jrecord_dict_count(s->dict) >= JRECORD_STRINGS_MAX ||
