@@ -7,10 +7,12 @@
  *   a torn or damaged stretch is skipped by readers, who resynchronise on the
  *   next intact frame.
  * - Each segment is hashed with SHA-256 as a running chain; a segment header
- *   holds the SHA-256 of the whole previous segment, and periodic seal records
- *   hold the chain value so far plus an HMAC-SHA256 of it under a key kept
- *   outside the journal directory: edits, removals, reordering and a rewrite
- *   of the whole chain without the key are detected by jstore_verify().
+ *   holds the SHA-256 of the whole previous segment, and numbered seal
+ *   records, at a bounded interval and closing every segment, hold the chain
+ *   value so far plus an HMAC-SHA256 of it under a key kept outside the
+ *   journal directory: edits, removals, reordering, stripped seals and a
+ *   rewrite of the whole chain without the key are detected by
+ *   jstore_verify().
  * - Segments rotate by size and age, closed segments are gzip-compressed,
  *   old ones are removed by total size and age (a "retire" record says so
  *   first, so a removal by anybody else is still detected).
