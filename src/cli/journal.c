@@ -71,6 +71,7 @@ enum {
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_FOLLOW,
+	OPT_CLOSED,
 };
 
 #define FILTER_OPTIONS                                                                         \
@@ -354,10 +355,13 @@ static void verify_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate verify [--journal-dir DIR] [--key FILE | --no-key] [--partial]\n"
-		"                      [--json] [JOURNAL]...\n"
+		"                      [--closed] [--json] [JOURNAL]...\n"
 		"Check a journal for damage and tampering: every record's framing and CRC, the\n"
-		"record numbering, the SHA-256 chain within and across segments, and, with the\n"
-		"seal key, every seal's HMAC (a rewritten chain is found only with the key).\n"
+		"record numbering, the SHA-256 chain within and across segments, the seals\n"
+		"(numbered, at most 10000 records apart, one closing every segment but the\n"
+		"newest) and, with the seal key, every seal's HMAC (a rewritten chain is found\n"
+		"only with the key). The newest segment's records after its last seal are\n"
+		"protected by no seal: they are counted, and with --closed they are damage.\n"
 		"A JOURNAL is a journal directory or segment files (plain or compressed);\n"
 		"without one, --journal-dir or " DEFAULT_JOURNAL_DIR " is checked. Prints the\n"
 		"first damage (its kind, file, segment, offset and record) and the totals.\n"
@@ -367,11 +371,14 @@ static void verify_usage(FILE *out)
 		"      --no-key           do not check the seals' HMACs\n"
 		"      --partial          the files may start after the journal's first segment\n"
 		"                         (a copy of its newest segments)\n"
+		"      --closed           the daemon stopped cleanly: the newest segment must\n"
+		"                         end with a closing seal too\n"
 		"      --json             the result as one JSON object\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"Kinds of damage: io, header, frame, crc, torn-tail, compression, sequence,\n"
-		"chain, segment-missing, segment-order, seal, seal-key (docs/journal-store.md).\n"
+		"chain, segment-missing, segment-order, seal, seal-key, seal-missing\n"
+		"(docs/journal-store.md).\n"
 		"\n"
 		"Exit status: 0 when the journal is intact; 1 when it is damaged; 2 on usage\n"
 		"errors; 3 when it could not be checked (no journal there, no key file).\n");
@@ -396,8 +403,8 @@ static void verify_print(const struct jstore_verify_result *r, const char *key_p
 	else
 		printf("  seals' HMACs not checked: no key (a rewritten chain would go unseen)\n");
 	if (r->unsealed_records)
-		printf("  %" PRIu64 " records after the last seal (protected by CRCs and the chain "
-		       "only)\n",
+		printf("  %" PRIu64 " records after the newest segment's last seal (sealed by none: "
+		       "the writer is running or crashed; --closed if it stopped cleanly)\n",
 		       r->unsealed_records);
 	if (r->gaps)
 		printf("  %" PRIu64 " gap records: %" PRIu64 " decisions the writer could not write\n",
@@ -432,6 +439,7 @@ static void verify_json(const struct jstore_verify_result *r, int status)
 	json_add_u64(&j, "seals_checked", r->seals_checked);
 	json_add_bool(&j, "key_checked", r->key_checked);
 	json_add_u64(&j, "unsealed_records", r->unsealed_records);
+	json_add_u64(&j, "last_seal", r->last_seal);
 	json_add_u64(&j, "gaps", r->gaps);
 	json_add_u64(&j, "lost", r->lost);
 	json_add_u64(&j, "unclean_opens", r->unclean_opens);
@@ -448,6 +456,7 @@ int cmd_verify(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "no-key", no_argument, NULL, 'n' },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "closed", no_argument, NULL, OPT_CLOSED },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -475,6 +484,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case OPT_PARTIAL:
 			flags |= JSTORE_VERIFY_PARTIAL;
+			break;
+		case OPT_CLOSED:
+			flags |= JSTORE_VERIFY_CLOSED;
 			break;
 		case OPT_JSON:
 			json = true;

@@ -621,15 +621,19 @@ int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *
 				snprintf(lost[f], sizeof(lost[f]), "<lost string %u>", id);
 				text[f] = (const uint8_t *)lost[f];
 				text_len[f] = strlen(lost[f]);
+				/* A comm holds 16 bytes: its lost text is cut to fit, not refused. */
+				if (f == JF_COMM && text_len[f] > ACTGATE_COMM_LEN)
+					text_len[f] = ACTGATE_COMM_LEN;
 				if (unresolved)
 					(*unresolved)++;
 			} else {
 				text[f] = t->bytes + t->off[id];
 				text_len[f] = t->len[id];
+				if (f == JF_COMM && text_len[f] > ACTGATE_COMM_LEN)
+					return bad(why, why_size,
+						   "field 16 (comm): string %u has %llu bytes, at most 16",
+						   id, (unsigned long long)text_len[f]);
 			}
-			if (f == JF_COMM && text_len[f] > ACTGATE_COMM_LEN)
-				return bad(why, why_size, "field 16 (comm): string %u has %llu bytes, at most 16",
-					   id, (unsigned long long)text_len[f]);
 			num[f] = 0;
 		} else if (!(seen & (1u << f))) {
 			num[f] = 0;

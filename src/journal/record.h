@@ -87,8 +87,12 @@ int jrecord_decode_view(const void *payload, size_t len, struct journal_record *
  * the id of a string defined earlier in the same segment. Definitions
  * travel in the decision that first uses them, as its first field (15,
  * bytes: entries of varint id, varint length, bytes). The writer side
- * (jrecord_dict) must be reset whenever a new segment starts or a write was
- * lost (a definition may be gone with it).
+ * (jrecord_dict) is reset exactly when a new segment starts, never inside
+ * one: readers keep an id's first definition, so ids numbered anew in the
+ * same segment would make later decisions malformed or read another's
+ * texts. After a write was lost (a definition may be gone with it), or an
+ * encoding failed, the dictionary must not be used again in that segment
+ * (journal/sink.c starts a new one, and writes texts inline until it can).
  */
 struct jrecord_dict;
 int jrecord_dict_new(struct jrecord_dict **out);
@@ -98,7 +102,8 @@ void jrecord_dict_free(struct jrecord_dict *d);
 /*
  * jrecord_encode with texts of 3 bytes or more by reference to d, the new
  * ones defined in the payload. A full table (JRECORD_STRINGS_MAX) leaves the
- * rest inline. On an error d is reset (it may hold what was never written).
+ * rest inline. On an error d is reset (it may hold what was never written):
+ * not to be used again in the same segment.
  */
 int jrecord_encode_dict(const struct journal_record *r, struct jrecord_dict *d,
 			struct jrecord_buf *b);

@@ -31,8 +31,15 @@ struct jsink {
 	struct jstore *js;
 	struct jrecord_buf buf;
 	struct jrecord_dict *dict;
-	uint64_t dict_segment; /* the segment the dictionary's definitions are in */
-	uint64_t dict_lost;    /* the store's loss count when it was checked */
+	/*
+	 * The segment whose string table the dictionary mirrors, 0 when it
+	 * mirrors none (texts then go inline); the segment a failed write left
+	 * the dictionary out of step with (never used again for references);
+	 * and the store's loss count when it was last checked.
+	 */
+	uint64_t dict_segment;
+	uint64_t stale_segment;
+	uint64_t dict_lost;
 	uint64_t segment_started_ns; /* monotonic */
 	uint64_t segment_max_bytes;
 	uint64_t segment_appends; /* decisions appended to the segment: an empty one never rotates */
@@ -109,6 +116,8 @@ int jsink_open(struct jsink **out, const struct jsink_config *cfg)
 		o.fsync_every_records = cfg->fsync_every_records;
 	if (cfg->fsync_every_ms)
 		o.fsync_every_ms = cfg->fsync_every_ms;
+	o.write = cfg->write;
+	o.hook_ctx = cfg->hook_ctx;
 	/* Unknown ids only leave the header fields zero: not worth refusing to start. */
 	jstore_host_ids(o.host_id, o.boot_id);
 	err = jstore_open(&s->js, &o); /* logs its failures */
@@ -126,32 +135,55 @@ out:
 }
 
 /*
- * Before a decision is encoded: a new segment, or a write lost (a definition
- * may have gone with it), means the dictionary starts again; and the
- * segment is rotated here when it is full or old.
+ * Before a decision is encoded: make the dictionary mirror exactly the
+ * string table of the segment the decision will land in. A new segment
+ * starts an empty one. A failed write (a full disk) may have taken
+ * definitions with it, so after one the dictionary is never used again in
+ * that segment: the sink starts a new segment, and until it can, writes
+ * every text inline (a decision that stands alone, wherever it lands).
+ * Renumbering inside the segment is what must never happen: a reader keeps
+ * the first definition of an id, so later decisions would be refused or
+ * read another decision's texts. The segment is also rotated here when it
+ * is full or old. Returns whether the dictionary may be used.
  */
-static void prepare(struct jsink *s, bool check_age)
+static bool prepare(struct jsink *s, bool check_age)
 {
 	struct jstore_stats st;
+	bool rotate;
 
 	jstore_stats(s->js, &st);
-	/* The age only from the tick (every drain interval): no clock read per record. */
-	if (st.segment_seq && s->segment_appends > 0 &&
-	    (st.segment_bytes + RECORD_ROOM > s->segment_max_bytes ||
-	     jrecord_dict_count(s->dict) >= JRECORD_STRINGS_MAX ||
-	     (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS))) {
+	for (int tries = 0; tries < 2; tries++) {
+		if (st.lost != s->dict_lost) {
+			s->dict_lost = st.lost;
+			s->stale_segment = st.segment_seq;
+			s->dict_segment = 0;
+			jrecord_dict_reset(s->dict);
+		}
+		/*
+		 * A stale segment is replaced at once, a full or old one once used. With
+		 * none open the store tries to start one at the next append: texts go
+		 * inline until this sees it.
+		 */
+		rotate = (st.segment_seq && st.segment_seq == s->stale_segment) ||
+			 (s->segment_appends > 0 &&
+			  (st.segment_bytes + RECORD_ROOM > s->segment_max_bytes ||
+			   jrecord_dict_count(s->dict) >= JRECORD_STRINGS_MAX ||
+			   /* The age only from the tick: no clock read per record. */
+			   (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS)));
+		if (!rotate || tries)
+			break;
 		(void)jstore_rotate(s->js); /* a failure is counted and logged by the store */
 		jstore_stats(s->js, &st);
 	}
-	if (st.segment_seq != s->dict_segment || st.lost != s->dict_lost) {
-		if (st.segment_seq != s->dict_segment) {
-			s->segment_started_ns = mono_ns();
-			s->segment_appends = 0;
-		}
+	if (st.segment_seq && st.segment_seq != s->stale_segment &&
+	    st.segment_seq != s->dict_segment) {
+		/* A segment started since the last failed write: its table starts empty. */
 		jrecord_dict_reset(s->dict);
 		s->dict_segment = st.segment_seq;
-		s->dict_lost = st.lost;
+		s->segment_started_ns = mono_ns();
+		s->segment_appends = 0;
 	}
+	return s->dict_segment && s->dict_segment == st.segment_seq;
 }
 
 void jsink_append(struct jsink *s, const struct journal_record *r)
@@ -160,9 +192,16 @@ void jsink_append(struct jsink *s, const struct journal_record *r)
 
 	if (!s)
 		return;
-	prepare(s, false);
-	err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets the dictionary on failure */
+	if (prepare(s, false))
+		err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets it on failure */
+	else
+		err = jrecord_encode(r, &s->buf);
 	if (err) {
+		if (s->dict_segment) {
+			/* The dictionary was reset: in this segment it would number anew. */
+			s->stale_segment = s->dict_segment;
+			s->dict_segment = 0;
+		}
 		if (!s->unencodable++)
 			log_error(MODULE, "a decision could not be encoded (action %u, verdict %u): %s",
 				  r->action, r->verdict, strerror(-err));
@@ -170,7 +209,8 @@ void jsink_append(struct jsink *s, const struct journal_record *r)
 	}
 	/*
 	 * A failed write is counted as lost and logged by the store itself; the
-	 * definitions it held are gone too, which the next prepare() sees.
+	 * definitions it held are gone too, which the next prepare() sees in the
+	 * store's loss count.
 	 */
 	(void)jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
 	s->segment_appends++;

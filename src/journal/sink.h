@@ -8,12 +8,15 @@
  *
  * A write that fails (a full disk, a quota) costs records, never
  * enforcement: the store counts them, logs the error once, and when writing
- * works again it starts with a gap record saying how many were lost.
+ * works again it starts with a gap record saying how many were lost. The
+ * segment's string table is never renumbered: after a failed write the sink
+ * starts a new segment before it refers to a string again.
  */
 #ifndef ACTGATE_JSINK_H
 #define ACTGATE_JSINK_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "journal/decision.h"
 #include "util/json.h"
@@ -27,6 +30,9 @@ struct jsink_config {
 	uint32_t fsync_every_records;
 	uint32_t fsync_every_ms;
 	uint64_t segment_max_bytes; /* rotate before a segment passes this; 0: 16 MiB */
+	/* For tests: the store's write(2) stand-in (jstore_options.write); NULL: the real one */
+	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
+	void *hook_ctx;
 };
 
 struct jsink;

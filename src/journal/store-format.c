@@ -93,6 +93,7 @@ static const char *const damage_names[] = {
 	[JSTORE_DAMAGE_SEGMENT_ORDER] = "segment-order",
 	[JSTORE_DAMAGE_SEAL] = "seal",
 	[JSTORE_DAMAGE_SEAL_KEY] = "seal-key",
+	[JSTORE_DAMAGE_SEAL_MISSING] = "seal-missing",
 };
 
 const char *jstore_damage_name(enum jstore_damage d)
@@ -182,11 +183,31 @@ int jstore_decode_seal(const void *payload, size_t len, struct jstore_seal *out)
 		return -EINVAL;
 	out->time_ns = get_u64(p);
 	out->sealed_seq = get_u64(p + 8);
-	out->flags = get_u32(p + 16);
-	memcpy(out->key_id, p + 24, 8);
-	memcpy(out->chain, p + 32, 32);
-	memcpy(out->hmac, p + 64, 32);
+	out->number = get_u64(p + 16);
+	out->flags = get_u32(p + 24);
+	memcpy(out->key_id, p + 32, 8);
+	memcpy(out->chain, p + 40, 32);
+	memcpy(out->hmac, p + 72, 32);
 	return 0;
+}
+
+int jstore_encode_seal(const struct jstore_key *key, struct jstore_seal *s,
+		       uint8_t out[SEAL_SIZE])
+{
+	int err;
+
+	memset(out, 0, SEAL_SIZE);
+	put_u64(out, s->time_ns);
+	put_u64(out + 8, s->sealed_seq);
+	put_u64(out + 16, s->number);
+	put_u32(out + 24, s->flags);
+	/* 28..31: zero */
+	memcpy(out + 32, s->key_id, 8);
+	memcpy(out + 40, s->chain, 32);
+	err = jstore_hmac_of(key, out, SEAL_MAC_INPUT, out + SEAL_MAC_INPUT);
+	if (!err)
+		memcpy(s->hmac, out + SEAL_MAC_INPUT, 32);
+	return err;
 }
 
 int jstore_decode_gap(const void *payload, size_t len, struct jstore_gap *out)
@@ -230,6 +251,21 @@ int jstore_decode_open(const void *payload, size_t len, struct jstore_open_info 
 	return 0;
 }
 
+/* ---- frames ---- */
+
+void jstore_frame_encode(uint8_t *f, uint16_t type, uint64_t seq, const void *payload,
+			 uint32_t len)
+{
+	memcpy(f, jstore_frame_marker, 4);
+	put_u32(f + 4, len);
+	put_u16(f + 8, type);
+	put_u16(f + 10, 0);
+	put_u64(f + 12, seq);
+	if (len)
+		memcpy(f + 20, payload, len);
+	put_u32(f + 20 + len, jstore_crc_of(f, 20 + (size_t)len));
+}
+
 /* ---- segment header ---- */
 
 void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_SIZE])
@@ -245,6 +281,8 @@ void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_
 	put_u64(out + 56, h->seq);
 	put_u64(out + 64, h->first_record_seq);
 	memcpy(out + 72, h->prev_chain, 32);
+	put_u64(out + 104, h->first_seal);
+	/* 112..123: zero */
 	put_u32(out + 124, jstore_crc_of(out, 124));
 }
 
@@ -259,4 +297,5 @@ void jstore_header_decode(const uint8_t in[JSTORE_HEADER_SIZE], struct seg_heade
 	h->seq = get_u64(in + 56);
 	h->first_record_seq = get_u64(in + 64);
 	memcpy(h->prev_chain, in + 72, 32);
+	h->first_seal = get_u64(in + 104);
 }

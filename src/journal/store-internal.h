@@ -30,8 +30,8 @@ extern const uint8_t jstore_header_magic[8];
 /* Starts every frame; readers look for it to resynchronise after damage. */
 extern const uint8_t jstore_frame_marker[4];
 
-#define SEAL_SIZE 96
-#define SEAL_MAC_INPUT 64 /* the seal's bytes before its HMAC */
+#define SEAL_SIZE 104
+#define SEAL_MAC_INPUT 72 /* the seal's bytes before its HMAC */
 #define GAP_SIZE 40
 #define RETIRE_SIZE 32
 #define OPEN_SIZE 40
@@ -109,7 +109,15 @@ struct seg_header {
 	uint64_t seq;
 	uint64_t first_record_seq;
 	uint8_t prev_chain[32];
+	uint64_t first_seal; /* the number of the segment's first seal */
 };
+
+/* A whole frame (JSTORE_FRAME_OVERHEAD + len bytes at f) around payload. */
+void jstore_frame_encode(uint8_t *f, uint16_t type, uint64_t seq, const void *payload,
+			 uint32_t len);
+/* A seal's payload from s (its HMAC computed with key and stored in s->hmac too). */
+int jstore_encode_seal(const struct jstore_key *key, struct jstore_seal *s,
+		       uint8_t out[SEAL_SIZE]);
 
 void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_SIZE]);
 void jstore_header_decode(const uint8_t in[JSTORE_HEADER_SIZE], struct seg_header *h);
@@ -158,6 +166,7 @@ struct jstore_reader {
 	uint8_t *zin;
 	struct seg_header hdr;
 	bool hdr_ok;
+	bool skipped; /* an intact header of another version or with unknown flags */
 	uint8_t hdr_raw[JSTORE_HEADER_SIZE];
 	size_t hdr_raw_len;
 	uint64_t index;
@@ -196,7 +205,8 @@ struct seginfo {
 /* The writer's counters that a failed write rolls back. */
 struct wstate {
 	uint64_t next_seq;
-	uint64_t since_seal;     /* records since the last seal */
+	uint64_t next_seal;      /* the number of the next seal */
+	uint64_t since_seal;     /* records (of any type but a seal) since the last seal */
 	uint64_t first_unsealed; /* monotonic ns of the first of them */
 };
 
@@ -228,6 +238,13 @@ struct jstore {
 	uint64_t seg_user;      /* caller records in it */
 	uint64_t seg_opened;    /* monotonic ns */
 	uint8_t prev_chain[32]; /* fd < 0: the hash the next header carries */
+	/*
+	 * Recovery found the last segment without a closing seal (its writer
+	 * crashed): the running hash of its header and intact frames, and its
+	 * size. The seal is appended before the next segment starts.
+	 */
+	EVP_MD_CTX *unclosed;
+	uint64_t unclosed_seq, unclosed_bytes;
 
 	/* Queued frames, not yet written */
 	uint8_t *buf;
@@ -263,6 +280,7 @@ struct jstore {
 	struct jstore_stats st;
 };
 
+uint64_t jstore_now(const struct jstore *js, clockid_t which);
 int jstore_write_or_cut(const struct jstore_options *o, int fd, const uint8_t *p, size_t n,
 			uint64_t size);
 int jstore_fsync_dir(struct jstore *js);
@@ -273,6 +291,7 @@ int jstore_push_seg(struct jstore *js, const struct seginfo *s);
 struct seginfo *jstore_find_seg(struct jstore *js, uint64_t seq);
 int jstore_open_next_segment(struct jstore *js);
 int jstore_close_segment(struct jstore *js, uint32_t seal_flags);
+int jstore_seal_unclosed(struct jstore *js);
 void jstore_retention(struct jstore *js);
 
 void *jstore_compress_worker(void *arg);

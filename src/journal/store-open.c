@@ -82,13 +82,15 @@ out_free:
 struct seg_scan {
 	bool header_whole;
 	struct seg_header hdr;
-	bool hdr_ok;
+	bool hdr_ok, other_version;
 	uint64_t records, last_seq;
 	uint16_t last_type;
 	uint32_t last_seal_flags;
+	uint64_t seals, last_seal; /* how many, and the last one's number */
 	bool torn;
 	uint64_t torn_at, torn_len, damaged;
-	uint8_t chain[32];
+	EVP_MD_CTX *ctx;  /* the hash of its header and intact frames (the caller frees it) */
+	uint8_t chain[32]; /* its value */
 };
 
 /*
@@ -136,13 +138,18 @@ static int scan_segment(struct jstore *js, const char *path, struct seg_scan *ou
 	struct jstore_reader_options ro = { .include_internal = true };
 	struct jstore_reader *r;
 	struct event *e;
-	int err;
+	int err, hash_err = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->ctx = EVP_MD_CTX_new();
+	if (!out->ctx)
+		return -ENOMEM;
 	err = jstore_reader_open(&r, &path, 1, &ro);
 	if (err)
 		return err;
 	for (;;) {
+		struct jstore_seal seal;
+
 		err = jstore_next_event(r, &e);
 		if (err || e->kind == EV_END)
 			break;
@@ -151,17 +158,22 @@ static int scan_segment(struct jstore *js, const char *path, struct seg_scan *ou
 			out->header_whole = r->hdr_raw_len == JSTORE_HEADER_SIZE;
 			out->hdr = r->hdr;
 			out->hdr_ok = r->hdr_ok;
-			EVP_DigestInit_ex(js->scratch, js->md, NULL);
-			EVP_DigestUpdate(js->scratch, r->hdr_raw, r->hdr_raw_len);
+			out->other_version = r->skipped;
+			EVP_DigestInit_ex(out->ctx, js->md, NULL);
+			EVP_DigestUpdate(out->ctx, r->hdr_raw, r->hdr_raw_len);
 			break;
 		case EV_RECORD:
 			out->records++;
 			out->last_seq = e->seq;
 			out->last_type = e->type;
-			out->last_seal_flags = e->type == JSTORE_TYPE_SEAL && e->len == SEAL_SIZE
-						       ? get_u32(e->frame + 20 + 16)
-						       : 0;
-			EVP_DigestUpdate(js->scratch, e->frame, e->frame_len);
+			out->last_seal_flags = 0;
+			if (e->type == JSTORE_TYPE_SEAL &&
+			    !jstore_decode_seal(e->frame + 20, e->len, &seal)) {
+				out->last_seal_flags = seal.flags;
+				out->last_seal = seal.number;
+				out->seals++;
+			}
+			EVP_DigestUpdate(out->ctx, e->frame, e->frame_len);
 			break;
 		case EV_DAMAGE:
 			if (e->damage == JSTORE_DAMAGE_TORN_TAIL) {
@@ -176,18 +188,15 @@ static int scan_segment(struct jstore *js, const char *path, struct seg_scan *ou
 					 path, e->offset, jstore_damage_name(e->damage), e->why);
 			}
 			break;
-		case EV_SEGMENT_END: {
-			unsigned int n = 0;
-
-			EVP_DigestFinal_ex(js->scratch, out->chain, &n);
+		case EV_SEGMENT_END:
+			hash_err = jstore_digest_copy_final(js->scratch, out->ctx, out->chain);
 			break;
-		}
 		default:
 			break;
 		}
 	}
 	jstore_reader_close(r);
-	return err;
+	return err ? err : hash_err;
 }
 
 /*
@@ -296,8 +305,19 @@ static int recover(struct jstore *js)
 		jstore_segment_path(js, path, sizeof(path), last->seq,
 				    last->state == SEG_GZ ? GZ_SUFFIX : SEG_SUFFIX);
 		err = scan_segment(js, path, &sc);
-		if (err)
+		if (!err && sc.other_version) {
+			/* Not continued: its chain and seals follow other rules. */
+			log_error(MODULE,
+				  "%s: segment format version %u (flags %#x); this actgate writes "
+				  "version %d (docs/journal-store.md, \"Versions\"): move the old "
+				  "journal aside",
+				  path, sc.hdr.version, sc.hdr.flags, JSTORE_FORMAT_VERSION);
+			err = -EPROTO;
+		}
+		if (err) {
+			EVP_MD_CTX_free(sc.ctx);
 			goto out;
+		}
 		if (last->state == SEG_PLAIN && !sc.records && (!sc.header_whole || sc.torn) &&
 		    !sc.damaged) {
 			/* Stopped while starting this segment: it holds nothing. */
@@ -313,6 +333,7 @@ static int recover(struct jstore *js)
 			js->open_info.unclean = true;
 			js->n_segs--;
 			jstore_fsync_dir(js);
+			EVP_MD_CTX_free(sc.ctx);
 			continue;
 		}
 		if (sc.torn && last->state == SEG_PLAIN) {
@@ -340,17 +361,94 @@ static int recover(struct jstore *js)
 					     : 1;
 		if (!js->w.next_seq)
 			js->w.next_seq = 1;
+		js->w.next_seal = sc.seals   ? sc.last_seal + 1
+				  : sc.hdr_ok ? sc.hdr.first_seal
+					      : 1;
+		if (!js->w.next_seal)
+			js->w.next_seal = 1;
+		if (sc.last_type == JSTORE_TYPE_SEAL && (sc.last_seal_flags & JSTORE_SEAL_SEGMENT_END)) {
+			EVP_MD_CTX_free(sc.ctx);
+		} else if (last->state == SEG_PLAIN) {
+			/* Its writer crashed: it gets its closing seal before the next segment starts. */
+			js->unclosed = sc.ctx;
+			js->unclosed_seq = last->seq;
+			js->unclosed_bytes = last->bytes;
+		} else {
+			log_warn(MODULE,
+				 "%s: a compressed segment that does not end with a closing seal "
+				 "(left for verify to report)",
+				 path);
+			EVP_MD_CTX_free(sc.ctx);
+		}
 		break;
 	}
 	if (!js->n_segs) {
 		js->seg_seq = 0;
 		js->w.next_seq = 1;
+		js->w.next_seal = 1;
 		memset(js->prev_chain, 0, 32);
 	}
 	js->c = js->w;
 out:
 	free(f);
 	return err;
+}
+
+/*
+ * Close the segment a crashed writer left open: append a seal flagged
+ * SEGMENT_END | RECOVERED whose chain value covers its header and intact
+ * frames (what verify hashes), so that every segment but the newest ends
+ * with a seal. It vouches for what this writer found there, no more: what
+ * was changed in that segment after its last seal, before this writer
+ * started, is sealed as found (docs/journal-store.md, "Seals").
+ */
+int jstore_seal_unclosed(struct jstore *js)
+{
+	struct jstore_seal seal = {
+		.time_ns = jstore_now(js, CLOCK_REALTIME),
+		.sealed_seq = js->w.next_seq - 1,
+		.number = js->w.next_seal,
+		.flags = JSTORE_SEAL_SEGMENT_END | JSTORE_SEAL_RECOVERED,
+	};
+	uint8_t frame[JSTORE_FRAME_OVERHEAD + SEAL_SIZE], payload[SEAL_SIZE];
+	char name[SEG_NAME_MAX];
+	struct seginfo *si;
+	int fd, err;
+
+	memcpy(seal.key_id, js->key_id, 8);
+	err = jstore_digest_copy_final(js->scratch, js->unclosed, seal.chain);
+	if (!err)
+		err = jstore_encode_seal(&js->key, &seal, payload);
+	if (err)
+		return err;
+	jstore_frame_encode(frame, JSTORE_TYPE_SEAL, js->w.next_seq, payload, SEAL_SIZE);
+	jstore_seg_name(name, sizeof(name), js->unclosed_seq, SEG_SUFFIX);
+	fd = openat(js->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = jstore_write_or_cut(&js->o, fd, frame, sizeof(frame), js->unclosed_bytes);
+	/* Written: the state moves on even if the sync fails (a retry would seal twice). */
+	if (!err && fdatasync(fd) < 0)
+		log_warn(MODULE, "%s/%s: fdatasync: %s", js->dir, name, strerror(errno));
+	close(fd);
+	if (err)
+		return err;
+	EVP_DigestUpdate(js->unclosed, frame, sizeof(frame));
+	err = jstore_digest_copy_final(js->scratch, js->unclosed, js->prev_chain);
+	if (err)
+		return err;
+	EVP_MD_CTX_free(js->unclosed);
+	js->unclosed = NULL;
+	js->w.next_seq++;
+	js->w.next_seal++;
+	js->c = js->w;
+	js->st.seals++;
+	si = jstore_find_seg(js, js->unclosed_seq);
+	if (si)
+		si->bytes += sizeof(frame);
+	log_info(MODULE, "%s/%s: closed with a seal (its writer stopped without one)", js->dir,
+		 name);
+	return 0;
 }
 
 void jstore_options_init(struct jstore_options *o)
@@ -435,6 +533,7 @@ static void free_store(struct jstore *js)
 		close(js->dirfd);
 	if (js->lockfd >= 0)
 		close(js->lockfd); /* releases the lock */
+	EVP_MD_CTX_free(js->unclosed);
 	EVP_MD_CTX_free(js->chain);
 	EVP_MD_CTX_free(js->committed);
 	EVP_MD_CTX_free(js->scratch);
@@ -482,6 +581,11 @@ int jstore_open(struct jstore **out, const struct jstore_options *o)
 	}
 	js->o.dir = js->dir;
 	js->o.key_path = NULL; /* not kept: the caller's string */
+	/* Seals at a bounded interval are part of the format: never further apart. */
+	if (!js->o.seal_every_records || js->o.seal_every_records > JSTORE_SEAL_MAX_RECORDS)
+		js->o.seal_every_records = JSTORE_SEAL_MAX_RECORDS;
+	if (!js->o.seal_every_ms || js->o.seal_every_ms > JSTORE_SEAL_MAX_MS)
+		js->o.seal_every_ms = JSTORE_SEAL_MAX_MS;
 	if (mkdir(js->dir, 0750) < 0 && errno != EEXIST) {
 		err = -errno;
 		log_error(MODULE, "%s: cannot create: %s", js->dir, strerror(-err));

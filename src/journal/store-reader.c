@@ -323,6 +323,7 @@ static int step_header(struct jstore_reader *r)
 	memcpy(r->hdr_raw, r->buf + r->start, r->hdr_raw_len);
 	memset(&r->hdr, 0, sizeof(r->hdr));
 	r->hdr_ok = false;
+	r->skipped = false;
 	r->stats.segments++;
 	push_event(r, EV_SEGMENT);
 	if (r->hdr_raw_len < JSTORE_HEADER_SIZE) {
@@ -349,11 +350,25 @@ static int step_header(struct jstore_reader *r)
 		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
 			    "segment header CRC mismatch; reading records anyway");
 	} else if (r->hdr.version != JSTORE_FORMAT_VERSION || r->hdr.size != JSTORE_HEADER_SIZE) {
-		/* An intact header of another version: its records may be framed differently. */
+		/*
+		 * An intact header of another version: its records may be framed
+		 * or sealed differently (version 1's seals were optional), so none
+		 * is read rather than misread.
+		 */
 		push_damage(
 			r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
-			"segment format version %u (header size %u): this actgate reads version %d",
+			"segment format version %u (header size %u): this actgate reads version %d; "
+			"its records are skipped",
 			r->hdr.version, r->hdr.size, JSTORE_FORMAT_VERSION);
+		r->skipped = true;
+		r->state = RS_SKIP;
+	} else if (r->hdr.flags) {
+		/* No flag is defined: one set is a later writer's feature, unknown here. */
+		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
+			    "segment header flags %#x: unknown to this actgate; its records are "
+			    "skipped",
+			    r->hdr.flags);
+		r->skipped = true;
 		r->state = RS_SKIP;
 	} else {
 		r->hdr_ok = true;

@@ -39,6 +39,16 @@ struct verifier {
 	/* Frames gathered for hashing: SHA-256 runs faster on large updates than per record. */
 	uint8_t *hbuf;
 	size_t hlen;
+	/* The seal rules (docs/journal-store.md, "Seals") */
+	unsigned flags;          /* JSTORE_VERIFY_* */
+	bool have_seal;
+	uint64_t expected_seal;  /* the number the next seal must have */
+	bool seg_checked;        /* the segment's records were read: the rules apply */
+	uint64_t span;           /* records since the header or the last seal */
+	bool closed;             /* the last record read was a seal with SEGMENT_END */
+	bool after_close;        /* a record after it was reported */
+	uint64_t seg_end_offset; /* after the last intact frame */
+	uint64_t seg_records;    /* intact frames in the segment */
 };
 
 #define HBUF_SIZE (256 * 1024)
@@ -117,6 +127,14 @@ static void verify_segment_start(struct verifier *v)
 			     v->prev_seq);
 	}
 	if (r->hdr_ok) {
+		if (v->have_seal && h->first_seal != v->expected_seal)
+			note(v, JSTORE_DAMAGE_SEAL_MISSING, 104, 0,
+			     "the segment's first seal is number %" PRIu64 " where %" PRIu64
+			     " was next: seals were %s",
+			     h->first_seal, v->expected_seal,
+			     h->first_seal > v->expected_seal ? "removed" : "repeated");
+		v->expected_seal = h->first_seal;
+		v->have_seal = true;
 		if (v->have_expected && h->first_record_seq != v->expected_seq)
 			note(v, JSTORE_DAMAGE_SEQUENCE, 64, 0,
 			     "the segment starts at record %" PRIu64 " where %" PRIu64
@@ -130,6 +148,35 @@ static void verify_segment_start(struct verifier *v)
 	v->hlen = 0;
 	hash_add(v, r->hdr_raw, r->hdr_raw_len);
 	v->seg_open = true;
+	/* A segment skipped for its version, or cut short in its header, is damage enough. */
+	v->seg_checked = !r->skipped && r->hdr_raw_len == JSTORE_HEADER_SIZE;
+	v->span = 0;
+	v->closed = v->after_close = false;
+	v->seg_end_offset = r->hdr_raw_len;
+	v->seg_records = 0;
+}
+
+/*
+ * At the end of a segment: every segment but the newest one read must end
+ * with a seal that closes it (the newest too with JSTORE_VERIFY_CLOSED);
+ * the records after the newest one's last seal are its unsealed tail.
+ */
+static void verify_segment_end(struct verifier *v)
+{
+	bool newest = v->r->last;
+
+	if (!v->seg_checked || v->closed)
+		return;
+	if (!newest)
+		note(v, JSTORE_DAMAGE_SEAL_MISSING, v->seg_end_offset, v->seg_records,
+		     "the segment does not end with a seal that closes it (%" PRIu64
+		     " records after its last seal): seals were removed, or records added",
+		     v->span);
+	else if (v->flags & JSTORE_VERIFY_CLOSED)
+		note(v, JSTORE_DAMAGE_SEAL_MISSING, v->seg_end_offset, v->seg_records,
+		     "the newest segment does not end with a seal that closes it (%" PRIu64
+		     " records after its last seal), and the journal was to be closed",
+		     v->span);
 }
 
 static void verify_seal(struct verifier *v, const struct event *e)
@@ -144,6 +191,23 @@ static void verify_seal(struct verifier *v, const struct event *e)
 		     "a seal of %" PRIu32 " bytes (not %d)", e->len, SEAL_SIZE);
 		return;
 	}
+	if (v->have_seal && seal.number != v->expected_seal) {
+		if (seal.number > v->expected_seal)
+			note(v, JSTORE_DAMAGE_SEAL_MISSING, e->offset, e->index,
+			     "seal %" PRIu64 " where %" PRIu64 " was next: seals %" PRIu64
+			     "..%" PRIu64 " are missing",
+			     seal.number, v->expected_seal, v->expected_seal, seal.number - 1);
+		else
+			note(v, JSTORE_DAMAGE_SEAL_MISSING, e->offset, e->index,
+			     "seal %" PRIu64 " where %" PRIu64
+			     " was next: a seal is repeated or out of order",
+			     seal.number, v->expected_seal);
+	}
+	v->expected_seal = seal.number + 1;
+	v->have_seal = true;
+	v->res->last_seal = seal.number;
+	if (seal.flags & JSTORE_SEAL_SEGMENT_END)
+		v->closed = true;
 	if (seal.sealed_seq + 1 != e->seq)
 		note(v, JSTORE_DAMAGE_SEAL, e->offset, e->index,
 		     "seal %" PRIu64 " says it covers up to record %" PRIu64, e->seq,
@@ -178,6 +242,23 @@ static void verify_record(struct verifier *v, const struct event *e)
 	const uint8_t *payload = e->frame + 20;
 
 	res->records++;
+	if (v->closed && !v->after_close) {
+		v->after_close = true;
+		note(v, JSTORE_DAMAGE_SEAL_MISSING, e->offset, e->index,
+		     "record %" PRIu64 " follows the seal that closed its segment: it was added "
+		     "after the segment was closed",
+		     e->seq);
+	}
+	v->seg_records++;
+	v->seg_end_offset = e->offset + e->frame_len;
+	if (e->type == JSTORE_TYPE_SEAL) {
+		v->span = 0;
+	} else if (++v->span == (uint64_t)JSTORE_SEAL_MAX_RECORDS + 1 && v->seg_checked) {
+		note(v, JSTORE_DAMAGE_SEAL_MISSING, e->offset, e->index,
+		     "more than %u records without a seal (the format seals at least every %u): "
+		     "seals were removed",
+		     JSTORE_SEAL_MAX_RECORDS, JSTORE_SEAL_MAX_RECORDS);
+	}
 	if (v->have_expected && e->seq != v->expected_seq) {
 		if (e->seq > v->expected_seq)
 			note(v, JSTORE_DAMAGE_SEQUENCE, e->offset, e->index,
@@ -230,7 +311,7 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 		  unsigned flags, struct jstore_verify_result *res)
 {
 	struct jstore_reader_options ro = { .include_internal = true };
-	struct verifier v = { .res = res, .key = key };
+	struct verifier v = { .res = res, .key = key, .flags = flags };
 	struct event *e;
 	int err;
 
@@ -268,6 +349,7 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 			note(&v, e->damage, e->offset, e->index, "%s", e->why);
 			break;
 		case EV_SEGMENT_END:
+			verify_segment_end(&v);
 			if (v.seg_open) {
 				hash_flush(&v);
 				jstore_digest_copy_final(v.scratch, v.ctx, v.prev_chain);

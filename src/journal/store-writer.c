@@ -21,7 +21,7 @@
 
 /* ---- writer ---- */
 
-static uint64_t now_ns(const struct jstore *js, clockid_t which)
+uint64_t jstore_now(const struct jstore *js, clockid_t which)
 {
 	if (js->o.clock)
 		return js->o.clock(js->o.hook_ctx, which);
@@ -87,20 +87,11 @@ static int reserve(struct jstore *js, size_t n)
 
 static int queue_frame(struct jstore *js, uint16_t type, const void *payload, size_t len)
 {
-	uint8_t *f;
 	int err = reserve(js, JSTORE_FRAME_OVERHEAD + len);
 
 	if (err)
 		return err;
-	f = js->buf + js->len;
-	memcpy(f, jstore_frame_marker, 4);
-	put_u32(f + 4, (uint32_t)len);
-	put_u16(f + 8, type);
-	put_u16(f + 10, 0);
-	put_u64(f + 12, js->w.next_seq++);
-	if (len)
-		memcpy(f + 20, payload, len);
-	put_u32(f + 20 + len, jstore_crc_of(f, 20 + len));
+	jstore_frame_encode(js->buf + js->len, type, js->w.next_seq++, payload, (uint32_t)len);
 	js->len += JSTORE_FRAME_OVERHEAD + len;
 	return 0;
 }
@@ -114,27 +105,49 @@ static void chain_catch_up(struct jstore *js)
 
 static int queue_seal(struct jstore *js, uint32_t flags)
 {
-	uint8_t p[SEAL_SIZE], head[32];
+	struct jstore_seal seal = {
+		.time_ns = jstore_now(js, CLOCK_REALTIME),
+		.sealed_seq = js->w.next_seq - 1,
+		.number = js->w.next_seal,
+		.flags = flags,
+	};
+	uint8_t p[SEAL_SIZE];
 	int err;
 
 	chain_catch_up(js);
-	err = jstore_digest_copy_final(js->scratch, js->chain, head);
-	if (err)
-		return err;
-	memset(p, 0, sizeof(p));
-	put_u64(p, now_ns(js, CLOCK_REALTIME));
-	put_u64(p + 8, js->w.next_seq - 1);
-	put_u32(p + 16, flags);
-	memcpy(p + 24, js->key_id, 8);
-	memcpy(p + 32, head, 32);
-	err = jstore_hmac_of(&js->key, p, SEAL_MAC_INPUT, p + 64);
+	memcpy(seal.key_id, js->key_id, 8);
+	err = jstore_digest_copy_final(js->scratch, js->chain, seal.chain);
+	if (!err)
+		err = jstore_encode_seal(&js->key, &seal, p);
 	if (!err)
 		err = queue_frame(js, JSTORE_TYPE_SEAL, p, sizeof(p));
 	if (err)
 		return err;
 	js->buf_seals++;
+	js->w.next_seal++;
 	js->w.since_seal = 0;
 	js->w.first_unsealed = 0;
+	return 0;
+}
+
+/*
+ * Queue a record that is not a seal. The format allows at most
+ * seal_every_records (<= JSTORE_SEAL_MAX_RECORDS) of them after a seal, the
+ * store's own records included: when the span is full, a seal goes first.
+ */
+static int queue_record(struct jstore *js, uint16_t type, const void *payload, size_t len,
+			uint64_t now)
+{
+	int err = 0;
+
+	if (js->w.since_seal >= js->o.seal_every_records)
+		err = queue_seal(js, 0);
+	if (!err)
+		err = queue_frame(js, type, payload, len);
+	if (err)
+		return err;
+	if (!js->w.since_seal++)
+		js->w.first_unsealed = now;
 	return 0;
 }
 
@@ -144,28 +157,20 @@ static int queue_gap(struct jstore *js)
 	int err;
 
 	memset(p, 0, sizeof(p));
-	put_u64(p, now_ns(js, CLOCK_REALTIME));
+	put_u64(p, jstore_now(js, CLOCK_REALTIME));
 	put_u64(p + 8, js->st.lost_unreported);
 	put_u64(p + 16, js->first_lost_ns);
 	put_u64(p + 24, js->last_lost_ns);
 	put_u32(p + 32, (uint32_t)-js->first_lost_err);
-	err = queue_frame(js, JSTORE_TYPE_GAP, p, sizeof(p));
+	err = queue_record(js, JSTORE_TYPE_GAP, p, sizeof(p), jstore_now(js, CLOCK_MONOTONIC));
 	if (!err)
 		js->buf_gap = js->st.lost_unreported;
 	return err;
 }
 
-static void count_record(struct jstore *js, uint64_t now)
-{
-	if (!js->w.since_seal++)
-		js->w.first_unsealed = now;
-	if (!js->dirty_since)
-		js->dirty_since = now;
-}
-
 static void lose(struct jstore *js, uint64_t n, int err)
 {
-	uint64_t now = now_ns(js, CLOCK_REALTIME);
+	uint64_t now = jstore_now(js, CLOCK_REALTIME);
 
 	if (!n)
 		return;
@@ -289,7 +294,7 @@ int jstore_flush_internal(struct jstore *js, bool force_sync)
 	if (js->fd < 0)
 		return 0;
 	err = commit(js);
-	if (!err && (force_sync || sync_due(js, now_ns(js, CLOCK_MONOTONIC))))
+	if (!err && (force_sync || sync_due(js, jstore_now(js, CLOCK_MONOTONIC))))
 		err = sync_active(js);
 	return err;
 }
@@ -330,12 +335,12 @@ static int queue_open_record(struct jstore *js)
 	int err;
 
 	memset(p, 0, sizeof(p));
-	put_u64(p, now_ns(js, CLOCK_REALTIME));
+	put_u64(p, jstore_now(js, CLOCK_REALTIME));
 	put_u64(p + 8, js->open_info.previous_segment);
 	put_u64(p + 16, js->open_info.cut_bytes);
 	put_u64(p + 24, js->open_info.damaged_bytes);
 	put_u32(p + 32, js->open_info.unclean ? JSTORE_OPEN_UNCLEAN : 0);
-	err = queue_frame(js, JSTORE_TYPE_OPEN, p, sizeof(p));
+	err = queue_record(js, JSTORE_TYPE_OPEN, p, sizeof(p), jstore_now(js, CLOCK_MONOTONIC));
 	if (!err) {
 		js->open_pending = false;
 		js->buf_open = true;
@@ -343,7 +348,10 @@ static int queue_open_record(struct jstore *js)
 	return err;
 }
 
-/* Start segment seg_seq + 1, its header continuing the chain from prev_chain. */
+/*
+ * Start segment seg_seq + 1, its header continuing the chain from prev_chain
+ * (after closing the segment a crashed writer left open, if recovery found one).
+ */
 int jstore_open_next_segment(struct jstore *js)
 {
 	struct seg_header h = { .version = JSTORE_FORMAT_VERSION, .size = JSTORE_HEADER_SIZE };
@@ -352,11 +360,17 @@ int jstore_open_next_segment(struct jstore *js)
 	char name[SEG_NAME_MAX];
 	int fd, err;
 
+	if (js->unclosed) {
+		err = jstore_seal_unclosed(js);
+		if (err)
+			goto fail;
+	}
 	memcpy(h.host_id, js->o.host_id, 16);
 	memcpy(h.boot_id, js->o.boot_id, 16);
-	h.first_time_ns = now_ns(js, CLOCK_REALTIME);
+	h.first_time_ns = jstore_now(js, CLOCK_REALTIME);
 	h.seq = js->seg_seq + 1;
 	h.first_record_seq = js->w.next_seq;
+	h.first_seal = js->w.next_seal;
 	memcpy(h.prev_chain, js->prev_chain, 32);
 	jstore_header_encode(&h, raw);
 	jstore_seg_name(name, sizeof(name), h.seq, SEG_SUFFIX);
@@ -389,7 +403,7 @@ int jstore_open_next_segment(struct jstore *js)
 	js->seg_seq = h.seq;
 	js->seg_bytes = sizeof(raw);
 	js->seg_user = 0;
-	js->seg_opened = now_ns(js, CLOCK_MONOTONIC);
+	js->seg_opened = jstore_now(js, CLOCK_MONOTONIC);
 	EVP_DigestInit_ex(js->chain, js->md, NULL);
 	EVP_DigestUpdate(js->chain, raw, sizeof(raw));
 	EVP_MD_CTX_copy_ex(js->committed, js->chain);
@@ -458,7 +472,7 @@ void jstore_retention(struct jstore *js)
 	for (size_t i = 0; i < js->n_segs; i++)
 		total += js->segs[i].state == SEG_ACTIVE ? js->seg_bytes + js->len
 							 : js->segs[i].bytes;
-	now = now_ns(js, CLOCK_REALTIME);
+	now = jstore_now(js, CLOCK_REALTIME);
 	max_age = js->o.retain_max_age_ms * 1000000ull;
 	/* Only a prefix: "the first segment kept" must describe what is gone. */
 	while (k + 1 < js->n_segs) {
@@ -481,7 +495,7 @@ void jstore_retention(struct jstore *js)
 	put_u64(p + 8, js->segs[k].seq);
 	put_u64(p + 16, k);
 	put_u64(p + 24, removed_bytes);
-	err = queue_frame(js, JSTORE_TYPE_RETIRE, p, sizeof(p));
+	err = queue_record(js, JSTORE_TYPE_RETIRE, p, sizeof(p), jstore_now(js, CLOCK_MONOTONIC));
 	if (!err)
 		err = jstore_flush_internal(js, true);
 	if (err)
@@ -509,6 +523,8 @@ static bool rotation_due(const struct jstore *js, uint64_t now, size_t next_fram
 
 	if (js->seg_user + js->buf_user == 0)
 		return false; /* never a segment without caller records: no endless rotation */
+	if (next_frame && js->w.since_seal >= js->o.seal_every_records)
+		next_frame += JSTORE_FRAME_OVERHEAD + SEAL_SIZE; /* queue_record seals first */
 	if (size + next_frame + JSTORE_FRAME_OVERHEAD + SEAL_SIZE > js->o.segment_max_bytes)
 		return true;
 	return js->o.segment_max_age_ms &&
@@ -519,10 +535,9 @@ static bool seal_due(const struct jstore *js, uint64_t now)
 {
 	if (!js->w.since_seal)
 		return false;
-	if (js->o.seal_every_records && js->w.since_seal >= js->o.seal_every_records)
+	if (js->w.since_seal >= js->o.seal_every_records)
 		return true;
-	return js->o.seal_every_ms &&
-	       now - js->w.first_unsealed >= (uint64_t)js->o.seal_every_ms * 1000000ull;
+	return now - js->w.first_unsealed >= (uint64_t)js->o.seal_every_ms * 1000000ull;
 }
 
 int jstore_append(struct jstore *js, uint16_t type, const void *payload, size_t len)
@@ -533,7 +548,7 @@ int jstore_append(struct jstore *js, uint16_t type, const void *payload, size_t 
 	if (type == 0 || type > JSTORE_TYPE_USER_MAX || len > JSTORE_MAX_PAYLOAD ||
 	    (len && !payload))
 		return -EINVAL;
-	now = now_ns(js, CLOCK_MONOTONIC);
+	now = jstore_now(js, CLOCK_MONOTONIC);
 	if (js->fd >= 0 && rotation_due(js, now, JSTORE_FRAME_OVERHEAD + len))
 		err = rotate_internal(js);
 	if (js->fd < 0 && !err)
@@ -548,13 +563,14 @@ int jstore_append(struct jstore *js, uint16_t type, const void *payload, size_t 
 	if (!err && js->st.lost_unreported && !js->buf_gap)
 		err = queue_gap(js);
 	if (!err)
-		err = queue_frame(js, type, payload, len);
+		err = queue_record(js, type, payload, len, now);
 	if (err) {
 		lose(js, 1, err);
 		return err;
 	}
 	js->buf_user++;
-	count_record(js, now);
+	if (!js->dirty_since)
+		js->dirty_since = now;
 	if (seal_due(js, now))
 		err = queue_seal(js, 0);
 	if (!err && (js->len >= js->o.buffer_bytes || sync_due(js, now)))
@@ -606,7 +622,7 @@ int jstore_rotate(struct jstore *js)
 
 int jstore_tick(struct jstore *js)
 {
-	uint64_t now = now_ns(js, CLOCK_MONOTONIC);
+	uint64_t now = jstore_now(js, CLOCK_MONOTONIC);
 	int err = 0;
 
 	if (js->fd >= 0 && rotation_due(js, now, 0))

@@ -7,10 +7,12 @@
  *   a torn or damaged stretch is skipped by readers, who resynchronise on the
  *   next intact frame.
  * - Each segment is hashed with SHA-256 as a running chain; a segment header
- *   holds the SHA-256 of the whole previous segment, and periodic seal records
- *   hold the chain value so far plus an HMAC-SHA256 of it under a key kept
- *   outside the journal directory: edits, removals, reordering and a rewrite
- *   of the whole chain without the key are detected by jstore_verify().
+ *   holds the SHA-256 of the whole previous segment, and numbered seal
+ *   records, at a bounded interval and closing every segment, hold the chain
+ *   value so far plus an HMAC-SHA256 of it under a key kept outside the
+ *   journal directory: edits, removals, reordering, stripped seals and a
+ *   rewrite of the whole chain without the key are detected by
+ *   jstore_verify().
  * - Segments rotate by size and age, closed segments are gzip-compressed,
  *   old ones are removed by total size and age (a "retire" record says so
  *   first, so a removal by anybody else is still detected).
@@ -31,7 +33,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define JSTORE_FORMAT_VERSION 1
+#define JSTORE_FORMAT_VERSION 2 /* 1: seals optional and unnumbered; not read any more */
 #define JSTORE_HEADER_SIZE 128
 #define JSTORE_FRAME_OVERHEAD 24 /* marker, length, type, flags, seq before; CRC after */
 #define JSTORE_MAX_PAYLOAD (1u << 20)
@@ -44,9 +46,24 @@
 #define JSTORE_TYPE_RETIRE 0xff03u /* old segments about to be removed by retention */
 #define JSTORE_TYPE_OPEN 0xff04u   /* a writer opened the store (after a crash: what it cut) */
 
+/*
+ * Seals are part of the format (docs/journal-store.md, "Seals"): in every
+ * segment at most JSTORE_SEAL_MAX_RECORDS records (of any type but a seal)
+ * follow the header or a seal before the next seal; every segment but the
+ * newest ends with a seal flagged SEGMENT_END; seals are numbered 1, 2, 3,
+ * ... over the whole store. Verify reports a break of any of these as
+ * damage. The writer also seals a record at most JSTORE_SEAL_MAX_MS after
+ * writing it (while it runs and its caller ticks): a bound verify cannot
+ * check, since records carry no time the store knows.
+ */
+#define JSTORE_SEAL_MAX_RECORDS 10000u
+#define JSTORE_SEAL_MAX_MS 60000u
+
 /* Seal flags */
 #define JSTORE_SEAL_SEGMENT_END 0x1u /* the last record of its segment */
 #define JSTORE_SEAL_STORE_CLOSE 0x2u /* written by jstore_close(): a clean shutdown */
+#define JSTORE_SEAL_RECOVERED 0x4u   /* written by the next writer to close the segment a
+				      * crashed one left open (with SEGMENT_END) */
 /* Open-record flags */
 #define JSTORE_OPEN_UNCLEAN 0x1u /* the previous writer did not close the store */
 
@@ -84,8 +101,10 @@ struct jstore_options {
 	uint64_t retain_max_bytes;   /* all segments together (default 1 GiB; 0: no limit) */
 	uint64_t retain_max_age_ms;  /* closed segments older than this go (default 0: keep) */
 
-	uint32_t seal_every_records; /* a seal after this many records (default 10000) */
-	uint32_t seal_every_ms;      /* or when the last seal is this old (default 1000) */
+	uint32_t seal_every_records; /* a seal after this many records (default, and at most,
+				      * JSTORE_SEAL_MAX_RECORDS; 0: that) */
+	uint32_t seal_every_ms;      /* or when the oldest unsealed record is this old
+				      * (default 1000; at most JSTORE_SEAL_MAX_MS; 0: that) */
 	uint32_t fsync_every_records; /* fdatasync after this many records (default 1000; 0: no) */
 	uint32_t fsync_every_ms;      /* or this long after the first unsynced one (default 100) */
 	size_t buffer_bytes;          /* records are written when this much is queued (default
@@ -225,11 +244,19 @@ enum jstore_damage {
 	JSTORE_DAMAGE_SEGMENT_ORDER,    /* a segment repeats or comes out of order */
 	JSTORE_DAMAGE_SEAL,             /* a seal's HMAC (or its content) is wrong */
 	JSTORE_DAMAGE_SEAL_KEY,         /* a seal made with another key */
+	JSTORE_DAMAGE_SEAL_MISSING,     /* seals removed: numbers skip, too many records
+					 * without one, a segment not closed by one */
 };
 
 const char *jstore_damage_name(enum jstore_damage d); /* "crc", "chain", ... */
 
 #define JSTORE_VERIFY_PARTIAL 0x1u /* the paths may start after segment 1 without a retire record */
+/*
+ * The writer closed the store (or the copy was taken from closed segments):
+ * the newest segment must end with a closing seal too, so records after its
+ * last seal are damage (seal-missing) instead of an unsealed tail.
+ */
+#define JSTORE_VERIFY_CLOSED 0x2u
 
 struct jstore_verify_result {
 	/* The first damage found, in reading order. */
@@ -244,7 +271,9 @@ struct jstore_verify_result {
 	uint64_t damages;       /* every damage found (each region, mismatch, ...) */
 	uint64_t segments, records, user_records, seals, seals_checked, gaps, lost, opens,
 		unclean_opens, retired_segments;
-	uint64_t unsealed_records; /* after the last seal: only CRCs and numbering protect them */
+	uint64_t unsealed_records; /* after the last seal of the newest segment: only CRCs, the
+				    * numbering and the chain protect them */
+	uint64_t last_seal;        /* the number of the last seal read (0: none) */
 	bool key_checked;          /* a key was given: the seals' HMACs were checked */
 };
 
@@ -261,6 +290,7 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 struct jstore_seal {
 	uint64_t time_ns;    /* wall clock */
 	uint64_t sealed_seq; /* the last record covered (the seal's own seq - 1) */
+	uint64_t number;     /* 1, 2, 3, ... over the whole store */
 	uint32_t flags;      /* JSTORE_SEAL_* */
 	uint8_t key_id[8];
 	uint8_t chain[JSTORE_HASH_SIZE];

@@ -28,8 +28,10 @@
  *   table) and decodes to the same record; the writer's bytes are canonical;
  *   jrecord_peek agrees with the decoder.
  *
- * Seeds (tests/fuzz/seeds/journal/): a segment the daemon's sink wrote, in
- * modes 0 and 1, its decision payloads in mode 2, and one in mode 3.
+ * Seeds (tests/fuzz/seeds/journal/): a segment the daemon's sink wrote
+ * (format version 2, its seal made with the key below, so that mutations
+ * reach the HMAC check), in modes 0 and 1 and torn in its seal, its decision
+ * payloads in mode 2, and one in mode 3.
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -347,6 +347,16 @@ static void test_string_table(void **state)
 	assert_string_equal(out.workload, "<lost string 1>");
 	assert_string_equal(out.target, "<lost string 6>");
 	assert_string_equal(out.comm, "sh");
+	/* A lost comm (16 bytes at most) reads the first 16 of its text: the record still counts. */
+	{
+		static const uint8_t lost_comm[] = { 1, 2, 1, 4, 1, 6, 0, 8, 0, 10, 0,
+						     32, 0xb9, 0x60 /* comm: string 12345 */ };
+		struct jrecord_buf b4 = { .p = (uint8_t *)lost_comm, .len = sizeof(lost_comm) };
+
+		assert_int_equal(decode_t(&b4, t, &out, &arena, &unresolved, why), 0);
+		assert_int_equal(unresolved, 1);
+		assert_string_equal(out.comm, "<lost string 123");
+	}
 	/* A definition fed without decoding (a scan that skipped the record) counts too. */
 	assert_int_equal(jrecord_table_feed(t, b1.p, b1.len, why, sizeof(why)), 0);
 	assert_int_equal(decode_t(&b2, t, &out, &arena, &unresolved, why), 0);

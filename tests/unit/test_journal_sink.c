@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "journal/source.h"
 #include "test_journal.h"
 
 static void test_sink_round_trip(void **state)
@@ -124,12 +125,159 @@ static void test_sink_rotation(void **state)
 	assert_int_equal(verify(fx, true), JSTORE_INTACT);
 }
 
+/*
+ * The disk of the store's write hook: full (every write fails with ENOSPC),
+ * refusing only segment headers (a new segment cannot be started, as on a
+ * disk with room for a seal but not for a new file's first block), or
+ * failing the next few writes (an I/O error that passes).
+ */
+struct flaky_disk {
+	bool full, no_headers;
+	unsigned fail_next, failed;
+};
+
+static ssize_t flaky_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	struct flaky_disk *d = ctx;
+
+	if (d->full || (d->no_headers && len >= 8 && !memcmp(buf, "ACTGJRNL", 8))) {
+		d->failed++;
+		errno = ENOSPC;
+		return -1;
+	}
+	if (d->fail_next) {
+		d->fail_next--;
+		d->failed++;
+		errno = EIO;
+		return -1;
+	}
+	return write(fd, buf, len);
+}
+
+/* Decision i, its texts its own: pid = i, and the texts say i (some shared by neighbours). */
+struct numbered {
+	char workload[32], principal[32], labels[32], rule[48], target[48];
+	struct journal_record r;
+};
+
+static void numbered(uint32_t i, struct numbered *n)
+{
+	n->r = decision(i);
+	n->r.time_ns = T0 + i;
+	n->r.pid = n->r.tgid = i;
+	snprintf(n->workload, sizeof(n->workload), "ci:job-%u", i / 8);
+	snprintf(n->principal, sizeof(n->principal), "user-%u", i / 16);
+	snprintf(n->labels, sizeof(n->labels), "team=t%u", i / 32);
+	snprintf(n->rule, sizeof(n->rule), "ci:exec.deny[%u]", i % 13);
+	snprintf(n->target, sizeof(n->target), "/srv/data/file-%u", i);
+	n->r.workload = n->workload;
+	n->r.principal = n->principal;
+	n->r.labels = n->labels;
+	n->r.rule = n->rule;
+	n->r.target = n->target;
+}
+
+/* Decisions [first, first + count) through the sink, flushed every 64 as the daemon's drains do. */
+static void append_numbered(struct jsink *s, uint32_t first, uint32_t count)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		struct numbered n;
+
+		numbered(i, &n);
+		jsink_append(s, &n.r);
+		if (i % 64 == 63)
+			jsink_flush(s);
+	}
+	jsink_flush(s);
+}
+
+/*
+ * After a failed write the string table restarts exactly with a new segment:
+ * every decision read back carries its own texts (none is malformed, none
+ * takes another's), and every decision attempted after recovery is there.
+ */
+static void test_sink_strings_after_failed_writes(void **state)
+{
+	struct fixture *fx = *state;
+	struct flaky_disk disk = { 0 };
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key,
+				    .segment_max_bytes = 512 << 10,
+				    .write = flaky_write, .hook_ctx = &disk };
+	const char *paths[] = { fx->dir };
+	struct jsource_options so = { .prefix = "test" };
+	struct jsource_stats jst;
+	struct journal_record rec;
+	struct jsource *src;
+	uint64_t written, lost;
+	/* The stretches after each recovery: all of them must read back. */
+	const uint32_t after[][2] = { { 1500, 1000 }, { 13500, 1000 }, { 14600, 1900 } };
+	static bool seen[16500];
+	struct jsink *s;
+	size_t n = 0;
+	int ret;
+
+	assert_int_equal(jsink_open(&s, &cfg), 0);
+	append_numbered(s, 0, 1000);
+	/* The disk fills in the middle of a segment, then has room again. */
+	disk.full = true;
+	append_numbered(s, 1000, 500);
+	disk.full = false;
+	append_numbered(s, 1500, 1000);
+	/* A rotation falls due while no segment can be started (~1 MB of decisions). */
+	disk.no_headers = true;
+	append_numbered(s, 2500, 11000);
+	disk.no_headers = false;
+	append_numbered(s, 13500, 1000);
+	/*
+	 * Two writes fail: a batch of decisions, then the seal that would close
+	 * the segment; decisions go inline into it until a new one starts.
+	 */
+	disk.fail_next = 2;
+	append_numbered(s, 14500, 2000);
+	assert_int_equal(disk.fail_next, 0);
+	jsink_counts(s, &written, &lost);
+	assert_int_equal(written + lost, 16500);
+	assert_true(lost >= 500);
+	assert_int_equal(jsink_close(s), 0);
+
+	assert_int_equal(jsource_open(&src, paths, 1, &so), 0);
+	while ((ret = jsource_next(src, &rec)) == 1) {
+		struct numbered want;
+
+		assert_true(rec.pid < 16500);
+		numbered(rec.pid, &want);
+		assert_int_equal(rec.time_ns, want.r.time_ns);
+		assert_string_equal(rec.workload, want.workload);
+		assert_string_equal(rec.principal, want.principal);
+		assert_string_equal(rec.labels, want.labels);
+		assert_string_equal(rec.rule, want.rule);
+		assert_string_equal(rec.target, want.target);
+		assert_false(seen[rec.pid]);
+		seen[rec.pid] = true;
+		n++;
+	}
+	assert_int_equal(ret, 0);
+	jsource_stats(src, &jst);
+	jsource_close(src);
+	assert_int_equal(jst.malformed, 0);
+	assert_int_equal(jst.unresolved, 0);
+	assert_int_equal(n, written);
+	assert_int_equal(jst.lost, lost);
+	for (size_t k = 0; k < sizeof(after) / sizeof(after[0]); k++)
+		for (uint32_t i = after[k][0]; i < after[k][0] + after[k][1]; i++)
+			if (!seen[i])
+				fail_msg("decision %u, attempted after recovery, is not in the journal", i);
+	assert_int_equal(verify(fx, true), JSTORE_INTACT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sink_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workers_take_no_signal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_strings_after_failed_writes, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("journal/sink", tests, NULL, NULL);

@@ -388,6 +388,245 @@ static void test_follow_across_rotation(void **state)
 	jrecord_buf_free(&b);
 }
 
+/* ---- the documented decoder reads what replay reads ---- */
+
+/* A payload built by hand: what a writer (or a forger with the key) could put in a frame. */
+struct pb {
+	uint8_t b[256];
+	size_t n;
+};
+
+static void pb_varint(struct pb *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		p->b[p->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p->b[p->n++] = (uint8_t)v;
+}
+
+static void pb_uint(struct pb *p, unsigned f, uint64_t v)
+{
+	pb_varint(p, (uint64_t)f << 1);
+	pb_varint(p, v);
+}
+
+static void pb_text(struct pb *p, unsigned f, const char *s)
+{
+	pb_varint(p, (uint64_t)f << 1 | 1);
+	pb_varint(p, strlen(s));
+	memcpy(p->b + p->n, s, strlen(s));
+	p->n += strlen(s);
+}
+
+/* Version, then fields 1 to 5: a denied exec at T0 + i. */
+static void pb_head(struct pb *p, uint64_t i)
+{
+	p->n = 0;
+	p->b[p->n++] = 1;
+	pb_uint(p, 1, T0 + i);
+	pb_uint(p, 2, 1);
+	pb_uint(p, 3, 1);
+	pb_uint(p, 4, 0);
+	pb_uint(p, 5, 1);
+}
+
+/* One canonical line per decision: the numbers, then every text in hex ("-": not recorded). */
+static void canonical(FILE *out, const struct journal_record *r)
+{
+	const char *texts[] = { r->comm, r->workload, r->principal, r->labels, r->policy, r->rule,
+				r->target, r->signals };
+
+	fprintf(out, "D %llu %u %u %u %u %llu %llu %u %u %u %u %u %u %llu",
+		(unsigned long long)r->time_ns, r->action, r->verdict, r->mode, r->reason,
+		(unsigned long long)r->workload_id, (unsigned long long)r->cgroup_id, r->pid,
+		r->tgid, r->ppid, r->uid, r->generation, r->access,
+		(unsigned long long)r->signal_generation);
+	for (size_t k = 0; k < 8; k++) {
+		fputc(' ', out);
+		if (!texts[k]) {
+			fputc('-', out);
+			continue;
+		}
+		for (const unsigned char *c = (const unsigned char *)texts[k]; *c; c++)
+			fprintf(out, "%02x", *c);
+	}
+	fputc('\n', out);
+}
+
+static const char decoder_driver[] =
+	"\n"
+	"for d, lost in decisions(sys.argv[1], open(sys.argv[2], 'rb').read()):\n"
+	"    nums = [d[k] for k in ('time_ns', 'action', 'verdict', 'mode', 'reason',\n"
+	"            'workload_id', 'cgroup_id', 'pid', 'tgid', 'ppid', 'uid', 'generation',\n"
+	"            'access', 'signal_generation')]\n"
+	"    texts = [d[k].hex() for k in ('comm', 'workload', 'principal', 'labels', 'policy',\n"
+	"             'rule', 'target')]\n"
+	"    print('D', *nums, *texts, '-' if d['signals'] is None else d['signals'].hex())\n";
+
+/* The first ```python block of a document of the project, appended to out. */
+static void python_block(const char *rel, FILE *out)
+{
+	const char *self = __FILE__;
+	size_t root_len = strlen(self) - strlen("tests/unit/test_journal_source.c");
+	char path[512], line[512];
+	bool inside = false;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%.*s%s", (int)root_len, self, rel);
+	in = fopen(path, "re");
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in)) {
+		if (!strcmp(line, "```python\n"))
+			inside = true;
+		else if (inside && !strncmp(line, "```", 3))
+			break;
+		else if (inside)
+			fputs(line, out);
+	}
+	fclose(in);
+	assert_true(inside);
+}
+
+/*
+ * journal-store.md's reader and journal-format.md's decoder, put together as
+ * an independent reader would, decode a journal of every kind of decision
+ * (texts inline and by reference across segments, odd bytes, recorded and
+ * unrecorded signals, unknown fields, lost strings, malformed payloads)
+ * exactly as replay's source does.
+ */
+static void test_documented_decoder(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct jsource_options so = { .prefix = "test" };
+	struct jrecord_buf b = { 0 };
+	struct jsource_stats st;
+	struct journal_record rec;
+	struct jstore_options o;
+	struct jrecord_dict *d;
+	struct jsource *src;
+	struct jstore *js;
+	char script[256], cmd[1024], *c_out = NULL, *py_out;
+	size_t c_len = 0, py_len = 0, py_cap = 1 << 20;
+	FILE *f, *p;
+	struct pb pb;
+
+	if (system("python3 -c '' 2>/dev/null") != 0)
+		skip(); /* no Python here: nothing to run the documented decoder with */
+	assert_int_equal(jrecord_dict_new(&d), 0);
+	assert_int_equal(jstore_key_create(fx->key), 0);
+	jstore_options_init(&o);
+	o.dir = fx->dir;
+	o.key_path = fx->key;
+	o.compress_level = 1;
+	o.compress_inline = true;
+	o.seal_every_records = 7;
+	assert_int_equal(jstore_open(&js, &o), 0);
+	for (uint32_t i = 0; i < 120; i++) {
+		struct journal_record r = decision(i);
+		char signals[32];
+
+		if (i && i % 40 == 0) {
+			assert_int_equal(jstore_rotate(js), 0);
+			jrecord_dict_reset(d);
+		}
+		r.reason = (uint8_t)(i % 11);
+		r.mode = i % 4 == 1 ? ACTGATE_MODE_AUDIT : ACTGATE_MODE_ENFORCE;
+		if (i % 3 == 0)
+			r.tgid = r.pid + 7;
+		if (r.action == ACTGATE_ACTION_OPEN)
+			r.access = (uint8_t)(i % 32 ? i % 32 : 1);
+		if (i % 7 == 0) {
+			snprintf(signals, sizeof(signals), "risk=low,x=%u", i);
+			r.signals = signals;
+			r.signal_generation = i;
+		} else if (i % 7 == 1) {
+			r.signals = ""; /* recorded: none */
+		}
+		if (i % 11 == 3)
+			r.target = "/tmp/\xff\x01\xc3\xa9\x7f\"q\\\xe2\x80\xa8";
+		if (i % 13 == 5)
+			snprintf(r.comm, sizeof(r.comm), "a-long-comm-%04u", i);
+		assert_int_equal(jrecord_encode_dict(&r, d, &b), 0);
+		assert_int_equal(jstore_append(js, JRECORD_TYPE_DECISION, b.p, b.len), 0);
+		if (i != 60)
+			continue;
+		/* Written by hand, in the middle of segment 2 (its strings 1.. defined). */
+		pb_head(&pb, 1000); /* unknown fields 30 and 31, a non-minimal pid: accepted */
+		pb_uint(&pb, 30, 5);
+		pb_text(&pb, 31, "later");
+		pb_varint(&pb, 8 << 1);
+		pb.b[pb.n++] = 0x85;
+		pb.b[pb.n++] = 0x00;
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+		pb_head(&pb, 1001); /* strings never defined: the decision stays, its texts lost */
+		pb_uint(&pb, 16, 12345);
+		pb_uint(&pb, 17, 60000);
+		pb_uint(&pb, 22, 1);
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+		pb.n = 0; /* string 1 defined again, differently: malformed, the first stays */
+		pb.b[pb.n++] = 1;
+		pb_text(&pb, 15, "\x01\x03zzz");
+		pb_uint(&pb, 1, T0 + 1002);
+		pb_uint(&pb, 2, 1);
+		pb_uint(&pb, 3, 1);
+		pb_uint(&pb, 4, 0);
+		pb_uint(&pb, 5, 1);
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+		pb_head(&pb, 1003); /* a field twice: malformed */
+		pb_uint(&pb, 8, 1);
+		pb_uint(&pb, 8, 2);
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+		pb_head(&pb, 1004); /* a pid above 32 bits: malformed */
+		pb_uint(&pb, 8, 1ull << 32);
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+		pb.n = 0; /* another payload version: malformed */
+		pb.b[pb.n++] = 2;
+		assert_int_equal(jstore_append(js, 1, pb.b, pb.n), 0);
+	}
+	assert_int_equal(jstore_close(js), 0);
+	jrecord_buf_free(&b);
+	jrecord_dict_free(d);
+
+	/* What replay's source reads, one canonical line per decision. */
+	f = open_memstream(&c_out, &c_len);
+	assert_non_null(f);
+	assert_int_equal(jsource_open(&src, paths, 1, &so), 0);
+	while (jsource_next(src, &rec) == 1)
+		canonical(f, &rec);
+	jsource_stats(src, &st);
+	jsource_close(src);
+	fclose(f);
+	assert_int_equal(st.records, 122);
+	assert_int_equal(st.malformed, 4);
+	assert_int_equal(st.unresolved, 1);
+	/* comm "<lost string 123" (cut to its 16 bytes), workload "<lost string 60000>" */
+	assert_non_null(strstr(c_out, " 3c6c6f737420737472696e6720313233 "
+				      "3c6c6f737420737472696e672036303030303e "));
+
+	/* What the documents' Python reads. */
+	snprintf(script, sizeof(script), "%s/decoder.py", fx->keydir);
+	f = fopen(script, "we");
+	assert_non_null(f);
+	python_block("docs/journal-store.md", f);
+	python_block("docs/journal-format.md", f);
+	fputs(decoder_driver, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s %s 2>/dev/null | grep '^D '", script, fx->dir,
+		 fx->key);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	py_out = malloc(py_cap);
+	assert_non_null(py_out);
+	py_len = fread(py_out, 1, py_cap - 1, p);
+	py_out[py_len] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_string_equal(py_out, c_out);
+	free(py_out);
+	free(c_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_across_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_documented_decoder, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("journal/source", tests, NULL, NULL);

@@ -27,6 +27,7 @@
 
 #include "test_tree.h"
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <zlib.h>
 
 #include "journal/store.h"
@@ -520,13 +521,15 @@ static void test_format_as_documented(void **state)
 	assert_string_equal(strrchr(files[0], '/') + 1, "journal-0000000000000001.seg");
 	a = slurp(files[0], &alen);
 	b = slurp(files[1], &blen);
-	assert_int_equal(a[8] | a[9] << 8, 1);     /* version */
+	assert_int_equal(a[8] | a[9] << 8, 2);     /* version */
 	assert_int_equal(a[10] | a[11] << 8, 128); /* header size */
+	assert_int_equal(le32(a + 12), 0);         /* flags */
 	assert_memory_equal(a + 16, "\x11\x11\x11\x11", 4);
 	assert_memory_equal(a + 32, "\x22\x22\x22\x22", 4);
 	assert_int_equal(le64(a + 48), fx->clock.real);
 	assert_int_equal(le64(a + 56), 1);
 	assert_int_equal(le64(a + 64), 1);
+	assert_int_equal(le64(a + 104), 1); /* the number of its first seal */
 	assert_int_equal(le64(b + 56), 2);
 	n = frames_of(a, alen, f, 64);
 	assert_int_equal(n, 12); /* open, 10 records, the segment's seal */
@@ -534,13 +537,27 @@ static void test_format_as_documented(void **state)
 	assert_int_equal(f[11].type, 0xff01);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(f[i].seq, i + 1);
-	/* The seal's chain value: SHA-256 of the segment up to the seal. */
+	/* The seal: 104 bytes, what it covers, its number, its flags, its chain value. */
+	assert_int_equal(f[11].len, 24 + 104);
+	assert_int_equal(le64(a + f[11].off + 20 + 8), 11);
+	assert_int_equal(le64(a + f[11].off + 20 + 16), 1);
+	assert_int_equal(le32(a + f[11].off + 20 + 24), 1); /* closes its segment */
 	assert_int_equal(EVP_Digest(a, f[11].off, digest, &dlen, EVP_sha256(), NULL), 1);
-	assert_memory_equal(a + f[11].off + 20 + 32, digest, 32);
-	/* The next header names the SHA-256 of this whole segment. */
+	assert_memory_equal(a + f[11].off + 20 + 40, digest, 32);
+	/* The HMAC covers the 72 bytes before it. */
+	assert_int_equal(jstore_key_load(fx->key, NULL, &fx->k), 0);
+	assert_non_null(HMAC(EVP_sha256(), fx->k.bytes, (int)fx->k.len, a + f[11].off + 20, 72,
+			     digest, &dlen));
+	assert_memory_equal(a + f[11].off + 20 + 72, digest, 32);
+	/* The next header names the SHA-256 of this whole segment, and the next seal number. */
 	assert_int_equal(EVP_Digest(a, alen, digest, &dlen, EVP_sha256(), NULL), 1);
 	assert_memory_equal(b + 72, digest, 32);
 	assert_int_equal(le64(b + 64), 13);
+	assert_int_equal(le64(b + 104), 2);
+	n = frames_of(b, blen, f, 64);
+	assert_int_equal(f[n - 1].type, 0xff01);
+	assert_int_equal(le64(b + f[n - 1].off + 20 + 16), 2);
+	assert_int_equal(le32(b + f[n - 1].off + 20 + 24), 3); /* and the store: a clean close */
 	free(a);
 	free(b);
 	free_list(files, nfiles);
@@ -888,56 +905,80 @@ static void test_reordered_segments(void **state)
 	free_victim(&v);
 }
 
+/* Which frames a forger drops: segment s's k-th frame, of this type. NULL: none. */
+typedef bool (*drop_fn)(size_t s, size_t k, uint16_t type);
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
 /*
- * Rewrite the chain after an edit the way a forger without the key would:
- * fix the edited record's CRC, every later seal's chain value and every
- * later header's hash of its predecessor (and their CRCs). Only the HMACs
- * cannot be redone. Segments are plain; `edited` has been changed in memory.
+ * What a forger without the key can do to plain segments after an edit:
+ * drop frames (`drop`), number the rest again from the first segment's
+ * first record, make every seal claim the record before it, and recompute
+ * every CRC, every seal's chain value and every header's record number and
+ * hash of its predecessor. Only the seals' HMACs cannot be redone (and the
+ * seal numbers, which the HMACs cover, are left as they are).
  */
-static void rewrite_chain(struct fixture *fx, char **files, size_t nfiles)
+static void forge(char **files, size_t nfiles, drop_fn drop)
 {
 	uint8_t prev[32];
-	bool have_prev = false;
+	uint64_t seq = 0;
 
 	for (size_t s = 0; s < nfiles; s++) {
-		struct frame f[512];
-		size_t len, n;
-		uint8_t *seg = slurp(files[s], &len);
+		size_t len, olen = HDR, k = 0;
+		uint8_t *seg = slurp(files[s], &len), *out = malloc(len);
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		unsigned int dlen;
 
-		(void)fx;
-		if (have_prev) {
-			memcpy(seg + 72, prev, 32);
-			put32(seg + 124, crc32c(seg, 124));
+		assert_non_null(out);
+		memcpy(out, seg, HDR);
+		if (s == 0) {
+			seq = le64(seg + 64);
+		} else {
+			put64(out + 64, seq);
+			memcpy(out + 72, prev, 32);
 		}
-		/* frames_of checks CRCs: fix them all first, where the edit broke one. */
-		for (size_t off = HDR; off < len;) {
+		put32(out + 124, crc32c(out, 124));
+		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+		EVP_DigestUpdate(ctx, out, HDR);
+		for (size_t off = HDR; off < len; k++) {
 			size_t flen = OVERHEAD + le32(seg + off + 4);
+			uint16_t type = (uint16_t)(seg[off + 8] | seg[off + 9] << 8);
+			uint8_t *f = out + olen;
 
-			put32(seg + off + flen - 4, crc32c(seg + off, flen - 4));
+			assert_true(off + flen <= len);
+			if (!drop || !drop(s, k, type)) {
+				memcpy(f, seg + off, flen);
+				put64(f + 12, seq);
+				if (type == 0xff01) {
+					EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+					put64(f + 20 + 8, seq - 1);
+					EVP_MD_CTX_copy_ex(c, ctx);
+					EVP_DigestFinal_ex(c, f + 20 + 40, &dlen);
+					EVP_MD_CTX_free(c);
+				}
+				put32(f + flen - 4, crc32c(f, flen - 4));
+				EVP_DigestUpdate(ctx, f, flen);
+				olen += flen;
+				seq++;
+			}
 			off += flen;
 		}
-		n = frames_of(seg, len, f, 512);
-		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-		EVP_DigestUpdate(ctx, seg, HDR);
-		for (size_t i = 0; i < n; i++) {
-			if (f[i].type == 0xff01) {
-				EVP_MD_CTX *c = EVP_MD_CTX_new();
-
-				EVP_MD_CTX_copy_ex(c, ctx);
-				EVP_DigestFinal_ex(c, seg + f[i].off + 20 + 32, &dlen);
-				EVP_MD_CTX_free(c);
-				fix_crc(seg, &f[i]);
-			}
-			EVP_DigestUpdate(ctx, seg + f[i].off, f[i].len);
-		}
 		EVP_DigestFinal_ex(ctx, prev, &dlen);
-		have_prev = true;
 		EVP_MD_CTX_free(ctx);
-		spit(files[s], seg, len);
+		spit(files[s], out, olen);
+		free(out);
 		free(seg);
 	}
+}
+
+static void rewrite_chain(char **files, size_t nfiles)
+{
+	forge(files, nfiles, NULL);
 }
 
 static void test_rewritten_chain_without_key(void **state)
@@ -960,14 +1001,14 @@ static void test_rewritten_chain_without_key(void **state)
 	assert_int_equal(v.f[res.record_index].type, 0xff01);
 
 	/* The first segment's chain redone: the next header's hash of it tells. */
-	rewrite_chain(fx, v.files, 1);
+	rewrite_chain(v.files, 1);
 	assert_int_equal(verify_dir(fx, NULL, &res), -EBADMSG);
 	assert_int_equal(res.damage, JSTORE_DAMAGE_CHAIN);
 	assert_string_equal(res.segment, v.files[1]);
 	assert_int_equal(res.offset, 72);
 
 	/* The whole chain redone: without the key nothing but the HMAC can tell. */
-	rewrite_chain(fx, v.files, v.nfiles);
+	rewrite_chain(v.files, v.nfiles);
 	assert_int_equal(verify_dir(fx, NULL, &res), 0);
 	assert_false(res.key_checked);
 	assert_int_equal(verify_dir(fx, &fx->k, &res), -EBADMSG);
@@ -1357,6 +1398,229 @@ static void test_file_size_limit(void **state)
 	free_list(files, nfiles);
 }
 
+/* ---- seals that cannot be stripped ---- */
+
+static bool drop_seals(size_t s, size_t k, uint16_t type)
+{
+	(void)s;
+	(void)k;
+	return type == 0xff01;
+}
+
+/* The first seal of the first segment: more seals follow it there. */
+static bool drop_first_seal(size_t s, size_t k, uint16_t type)
+{
+	static size_t at = SIZE_MAX;
+
+	if (s == 0 && k == 0)
+		at = SIZE_MAX;
+	if (s == 0 && type == 0xff01 && at == SIZE_MAX)
+		at = k;
+	return s == 0 && k == at;
+}
+
+/* The 10th frame of the first segment (a caller's record). */
+static bool drop_tenth(size_t s, size_t k, uint16_t type)
+{
+	return s == 0 && k == 10 && type == 7;
+}
+
+static size_t newest_segment;
+
+static bool drop_newest_seals(size_t s, size_t k, uint16_t type)
+{
+	(void)k;
+	return s == newest_segment && type == 0xff01;
+}
+
+static enum jstore_damage verify_dir_damage(struct fixture *fx, const struct jstore_key *key,
+					    struct jstore_verify_result *res)
+{
+	int ret = verify_dir(fx, key, res);
+
+	assert_true(ret == 0 || ret == -EBADMSG);
+	return ret ? res->damage : JSTORE_INTACT;
+}
+
+/*
+ * A forger without the key strips seals, numbers the records again, rewrites
+ * the chain and turns a deny into an allow: seals are part of the format, so
+ * verify finds what is missing, with the key and without it.
+ */
+static void test_stripped_seals(void **state)
+{
+	struct fixture *fx = *state;
+	struct jstore_verify_result res;
+	struct snapshot honest;
+	struct victim v;
+	size_t r;
+
+	make_victim(fx, &v, 300, 100); /* 3 segments: seals every 50 records and at their ends */
+	take_snapshot(fx, &honest);
+	r = user_frame(v.f, v.n, 5);
+
+	/* Every seal stripped, the chain rewritten, a deny made an allow. */
+	memcpy(v.seg + v.f[r].off + 20 + 8, "exec allow", 10);
+	spit(v.files[0], v.seg, v.len);
+	forge(v.files, v.nfiles, drop_seals);
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_string_equal(res.segment, v.files[0]);
+	assert_non_null(strstr(res.message, "does not end with a seal"));
+	assert_int_equal(res.seals, 0);
+	assert_int_equal(verify_dir_damage(fx, NULL, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_int_equal(count_records(fx), 300); /* the reader still returns every record */
+
+	/* One seal stripped in the middle: the numbers of the seals after it skip. */
+	restore_snapshot(fx, &honest);
+	forge(v.files, v.nfiles, drop_first_seal);
+	assert_int_equal(verify_dir_damage(fx, NULL, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_string_equal(res.segment, v.files[0]);
+	assert_non_null(strstr(res.message, "seals 1..1 are missing"));
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_true(res.damages >= 2); /* and every seal after it fails its HMAC */
+
+	/* A record removed, the rest numbered again, every seal kept: only the key tells. */
+	restore_snapshot(fx, &honest);
+	forge(v.files, v.nfiles, drop_tenth);
+	assert_int_equal(verify_dir_damage(fx, NULL, &res), JSTORE_INTACT);
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_SEAL);
+	assert_string_equal(res.segment, v.files[0]);
+	assert_non_null(strstr(res.message, "HMAC mismatch"));
+
+	/* A record added after the seal that closed the first segment, the chain rewritten. */
+	restore_snapshot(fx, &honest);
+	{
+		uint8_t *grown = malloc(v.len + v.f[r].len);
+
+		assert_non_null(grown);
+		memcpy(grown, v.seg, v.len);
+		memcpy(grown + v.len, v.seg + v.f[r].off, v.f[r].len);
+		spit(v.files[0], grown, v.len + v.f[r].len);
+		free(grown);
+	}
+	forge(v.files, v.nfiles, NULL);
+	assert_int_equal(verify_dir_damage(fx, NULL, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_string_equal(res.segment, v.files[0]);
+	assert_int_equal(res.offset, v.len);
+	assert_non_null(strstr(res.message, "follows the seal that closed its segment"));
+
+	restore_snapshot(fx, &honest);
+	assert_intact(fx);
+	free_snapshot(&honest);
+	free_victim(&v);
+}
+
+/*
+ * What seals do not cover, as documented: the newest segment's records after
+ * its last seal (a crashed or running writer leaves up to a seal interval of
+ * them) can be changed, or its last seals stripped, without the key; only a
+ * journal known to be closed (JSTORE_VERIFY_CLOSED) tells. More than the
+ * format's interval without a seal is damage in any segment.
+ */
+static void test_unsealed_tail(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct jstore_verify_result res;
+	struct jstore_options o;
+	struct victim v;
+	struct jstore *js;
+	size_t r;
+
+	make_victim(fx, &v, 300, 100);
+	newest_segment = v.nfiles - 1;
+	{
+		uint8_t *last;
+		size_t len, n;
+		struct frame f[512];
+
+		/* A deny made an allow in the newest segment, whose seals are stripped. */
+		last = slurp(v.files[newest_segment], &len);
+		n = frames_of(last, len, f, 512);
+		r = user_frame(f, n, 90);
+		memcpy(last + f[r].off + 20 + 8, "exec allow", 10);
+		spit(v.files[newest_segment], last, len);
+		free(last);
+	}
+	forge(v.files, v.nfiles, drop_newest_seals);
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_INTACT);
+	assert_int_equal(res.unsealed_records, 100);
+	assert_int_equal(jstore_verify(paths, 1, &fx->k, JSTORE_VERIFY_CLOSED, &res), -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_SEAL_MISSING);
+	assert_string_equal(res.segment, v.files[newest_segment]);
+	free_victim(&v);
+
+	/* 10001 records without a seal: more than the format allows, even at the end. */
+	remove_tree(fx->dir);
+	test_options(fx, &o);
+	o.seal_every_records = 0; /* the format's interval: JSTORE_SEAL_MAX_RECORDS */
+	js = open_store(&o);
+	append_n(js, 0, JSTORE_SEAL_MAX_RECORDS + 10);
+	assert_int_equal(jstore_close(js), 0);
+	assert_intact(fx);
+	assert_int_equal(verify_dir(fx, &fx->k, &res), 0);
+	assert_int_equal(res.seals, 2); /* after the open record and 9999 more; the closing one */
+	v.files = segment_files(fx, &v.nfiles);
+	newest_segment = 0;
+	forge(v.files, v.nfiles, drop_newest_seals);
+	assert_int_equal(verify_dir_damage(fx, NULL, &res), JSTORE_DAMAGE_SEAL_MISSING);
+	assert_non_null(strstr(res.message, "more than 10000 records without a seal"));
+	assert_int_equal(res.record_index, JSTORE_SEAL_MAX_RECORDS);
+	free_list(v.files, v.nfiles);
+}
+
+/* Segments of another version, or with a header flag this reader does not know, are not read. */
+static void test_other_versions_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct jstore_verify_result res;
+	struct jstore_options o;
+	struct jstore *js = NULL;
+	size_t nfiles, len;
+	char **files;
+	uint8_t *seg;
+
+	test_options(fx, &o);
+	js = open_store(&o);
+	append_n(js, 0, 10);
+	assert_int_equal(jstore_close(js), 0);
+	files = segment_files(fx, &nfiles);
+	assert_int_equal(nfiles, 1);
+	seg = slurp(files[0], &len);
+
+	/* Version 1, its header otherwise intact: skipped and reported; not continued. */
+	seg[8] = 1;
+	put32(seg + 124, crc32c(seg, 124));
+	spit(files[0], seg, len);
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_HEADER);
+	assert_non_null(strstr(res.message, "version 1"));
+	assert_int_equal(res.records, 0);
+	assert_int_equal(count_records(fx), 0);
+	assert_int_equal(jstore_open(&js, &o), -EPROTO);
+	assert_null(js);
+
+	/* A flag set: a later writer's feature, the same answer. */
+	seg[8] = 2;
+	put32(seg + 12, 0x1);
+	put32(seg + 124, crc32c(seg, 124));
+	spit(files[0], seg, len);
+	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_HEADER);
+	assert_non_null(strstr(res.message, "flags 0x1"));
+	assert_int_equal(count_records(fx), 0);
+	assert_int_equal(jstore_open(&js, &o), -EPROTO);
+
+	/* As written, it reads and continues. */
+	put32(seg + 12, 0);
+	put32(seg + 124, crc32c(seg, 124));
+	spit(files[0], seg, len);
+	assert_intact(fx);
+	js = open_store(&o);
+	assert_int_equal(jstore_close(js), 0);
+	assert_intact(fx);
+	free(seg);
+	free_list(files, nfiles);
+}
+
 /* Killed at any point: reopening resumes the chain, and the OPEN record says it was unclean. */
 static void test_reopen_after_crash(void **state)
 {
@@ -1387,17 +1651,37 @@ static void test_reopen_after_crash(void **state)
 	assert_int_equal(jstore_close(js), 0);
 	restore_snapshot(fx, &crash);
 
-	/* Unsealed records at the end are fine: intact, and counted as such. */
+	/*
+	 * Unsealed records at the end of the newest segment are the crash's (or a
+	 * running writer's): intact, and counted as such; damage only for a
+	 * journal said to be closed.
+	 */
 	assert_int_equal(verify_dir(fx, &fx->k, &res), 0);
 	assert_int_equal(res.unsealed_records, 30); /* seals every 50 records, and at rotation */
+	assert_int_equal(res.last_seal, 1);
+	assert_int_equal(jstore_verify(paths, 1, &fx->k, JSTORE_VERIFY_CLOSED, &res), -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_SEAL_MISSING);
+	assert_int_equal(res.damages, 1);
 	js = open_store(&o);
 	append_n(js, 60, 30);
 	assert_int_equal(jstore_close(js), 0);
 	assert_intact(fx);
 	assert_int_equal(read_dir_ids(fx, ids, 256), 90);
 	assert_ids_except(ids, 90, 90, none);
+	assert_int_equal(jstore_verify(paths, 1, &fx->k, JSTORE_VERIFY_CLOSED, &res), 0);
+	/* Seal 1 closed segment 1, 2 the crashed segment 2 (the next writer's), 3 segment 3. */
+	assert_int_equal(res.last_seal, 3);
 	assert_int_equal(jstore_reader_open(&r, paths, 1, &ro), 0);
 	while (jstore_read(r, &rec) == 1) {
+		struct jstore_seal seal;
+
+		if (rec.type == JSTORE_TYPE_SEAL && rec.segment_seq == 2) {
+			/* The crashed writer's segment, closed by the next writer. */
+			assert_int_equal(jstore_decode_seal(rec.payload, rec.len, &seal), 0);
+			assert_int_equal(seal.number, 2);
+			assert_int_equal(seal.flags, JSTORE_SEAL_SEGMENT_END | JSTORE_SEAL_RECOVERED);
+			assert_int_equal(seal.sealed_seq, rec.seq - 1);
+		}
 		if (rec.type != JSTORE_TYPE_OPEN)
 			continue;
 		assert_int_equal(jstore_decode_open(rec.payload, rec.len, &info), 0);
@@ -1648,11 +1932,31 @@ static void test_documented_python_reader(void **state)
 	assert_int_equal(system(cmd), 0);
 	memcpy(v.seg + v.f[user_frame(v.f, v.n, 3)].off + 20 + 8, "exec allow", 10);
 	spit(v.files[0], v.seg, v.len);
-	rewrite_chain(fx, v.files, v.nfiles);
+	rewrite_chain(v.files, v.nfiles);
 	assert_int_not_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "python3 %s %s >/dev/null 2>&1", script, fx->dir);
 	assert_int_equal(system(cmd), 0); /* without the key, the rewrite passes: as documented */
+	/* Unless the seals that would tell are stripped: the seal rules need no key. */
+	forge(v.files, v.nfiles, drop_seals);
+	assert_int_not_equal(system(cmd), 0);
 	free_victim(&v);
+
+	/* The crashed writer's segment: an unsealed tail, refused only with --closed. */
+	remove_tree(fx->dir);
+	{
+		struct jstore *js = open_store(&o);
+
+		append_n(js, 0, 30);
+		assert_int_equal(jstore_sync(js), 0);
+		snprintf(cmd, sizeof(cmd), "python3 %s %s %s >/dev/null 2>&1", script, fx->dir,
+			 fx->key);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "python3 %s %s %s --closed >/dev/null 2>&1", script,
+			 fx->dir, fx->key);
+		assert_int_not_equal(system(cmd), 0);
+		assert_int_equal(jstore_close(js), 0);
+		assert_int_equal(system(cmd), 0);
+	}
 }
 
 int main(void)
@@ -1668,6 +1972,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reordered_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rewritten_chain_without_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stripped_seals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsealed_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_versions_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compression_round_trip, setup, teardown),

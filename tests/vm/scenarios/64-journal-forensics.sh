@@ -99,7 +99,7 @@ actgate run --quiet --workload ci:test -- actprobe open "$T/secret" >/dev/null
 expect_record '"workload":"ci:test"' "\"target\":\"$T/secret\"" '"verdict":"deny"'
 expect_eq "$(replay_json --target "$T/secret" | wc -l)" 3 "denials after the restart"
 stop_daemon
-actgate verify --key "$T/journal.key" "$JOURNAL" >"$T/verify"
+actgate verify --closed --key "$T/journal.key" "$JOURNAL" >"$T/verify"
 expect_eq "$?" 0 "verify of the intact journal ($(cat "$T/verify"))"
 grep -q "seals checked with the key" "$T/verify" || fail "verify: $(cat "$T/verify")"
 grep -q "did not close" "$T/verify" && fail "a stop was not clean: $(cat "$T/verify")"
