@@ -118,7 +118,7 @@ $(SKEL): $(BUILD)/actgate.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name actgate_bpf > $@
 
 # The skeleton embeds the BPF object: the loader is rebuilt when it changes.
-$(BUILD)/obj/kernel/enforcer.o: $(SKEL)
+$(BUILD)/obj/kernel/enforcer.o $(BUILD)/obj/kernel/enforcer-maps.o: $(SKEL)
 
 $(BUILD)/obj/%.o: src/%.c | $(SKEL)
 	$(call msg,CC,$@)
@@ -207,7 +207,7 @@ FUZZ_LIB  := $(BUILD)/fuzz/libactgate-fuzz.a
 FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/obj/kernel/enforcer.o: $(SKEL)
+$(BUILD)/fuzz/obj/kernel/enforcer.o $(BUILD)/fuzz/obj/kernel/enforcer-maps.o: $(SKEL)
 $(BUILD)/fuzz/obj/%.o: src/%.c | $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
