@@ -143,7 +143,7 @@ static int serve(struct daemon *d)
 	struct epoll_event events[16];
 
 	while (!d->stopping) {
-		/* Records wake us only in bulk (see bpf/common.h): drain on a short timer too. */
+		/* Records wake us only in bulk (see bpf/lib/record.h): drain on a short timer too. */
 		int n = epoll_wait(d->epoll_fd, events, 16,
 				   signalctl_timeout_ms(&d->signalctl, ACTGATE_DRAIN_INTERVAL_MS));
 

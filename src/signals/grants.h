@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Time-bound grants, the parts that need no daemon: what a grant's target
- * names in the kernel (bpf/grant.h) and the checks of the values a client
+ * names in the kernel (bpf/lib/grant.h) and the checks of the values a client
  * sends. A grant names one file (exec, open, a unix socket for connect) by
  * its inode identity, or one IP address with one port or every port.
  */
