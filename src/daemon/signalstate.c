@@ -27,77 +27,44 @@ static uint64_t boot_to_wall(uint64_t boot, uint64_t now_boot, uint64_t now_wall
 	return boot >= now_boot ? now_wall + (boot - now_boot) : now_wall - (now_boot - boot);
 }
 
-struct text {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->err = -EINVAL;
-			return;
-		}
-		if (t->p && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
-			char *grown = realloc(t->p, cap);
-
-			if (!grown) {
-				t->err = -ENOMEM;
-				return;
-			}
-			t->p = grown;
-			t->cap = cap;
-		}
-	}
-}
-
 int signalstate_save(const struct signalctl *s, const char *dir, char *why, size_t why_size)
 {
 	uint64_t now_boot = boot_ns(), now_wall = wall_ns();
-	struct text t = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
 	int err;
 
-	put(&t, "%s\n", SIGNALSTATE_MAGIC);
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	fprintf(mem, "%s\n", SIGNALSTATE_MAGIC);
 	for (size_t i = 0; i < s->store.count; i++) {
 		const struct signal *sg = &s->store.items[i];
 
 		if (sg->expires_ns && sg->expires_ns <= now_boot)
 			continue; /* expired: the next tick removes it */
-		put(&t, "signal\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\n",
-		    signal_scope_name(sg->scope), sg->subject ? sg->subject : "", sg->name,
-		    sg->value, sg->source, boot_to_wall(sg->set_ns, now_boot, now_wall),
-		    sg->expires_ns ? boot_to_wall(sg->expires_ns, now_boot, now_wall) : 0);
+		fprintf(mem, "signal\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\n",
+			signal_scope_name(sg->scope), sg->subject ? sg->subject : "", sg->name,
+			sg->value, sg->source, boot_to_wall(sg->set_ns, now_boot, now_wall),
+			sg->expires_ns ? boot_to_wall(sg->expires_ns, now_boot, now_wall) : 0);
 	}
 	for (size_t i = 0; i < s->revoked_count; i++) {
 		const struct signalctl_revocation *r = &s->revoked[i];
 
-		put(&t, "revocation\t%s\t%s\t%s\t%" PRIu64 "\n", signal_scope_name(r->scope),
-		    r->subject, r->reason, boot_to_wall(r->at_boot_ns, now_boot, now_wall));
+		fprintf(mem, "revocation\t%s\t%s\t%s\t%" PRIu64 "\n", signal_scope_name(r->scope),
+			r->subject, r->reason, boot_to_wall(r->at_boot_ns, now_boot, now_wall));
 	}
-	put(&t, "end\n");
-	if (t.err) {
-		err = t.err;
-		snprintf(why, why_size, "%s", strerror(-err));
-	} else {
-		err = write_file_atomic(dir, SIGNALSTATE_FILE_NAME, t.p, t.len, why, why_size);
+	fprintf(mem, "end\n");
+	if (fclose(mem) != 0) {
+		free(text);
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
 	}
-	free(t.p);
+	err = write_file_atomic(dir, SIGNALSTATE_FILE_NAME, text, len, why, why_size);
+	free(text);
 	return err;
 }
 
