@@ -103,6 +103,13 @@ static __always_inline void copy_workload(struct governance *g)
  * its workload by moving to another cgroup, governed or not. Without a mark,
  * the cgroup decides and the task is marked from then on. Returns 0 when the
  * task is not governed at all.
+ *
+ * A known gap on 6.1: bpf_task_storage_get also returns NULL, without
+ * telling, when another task on this CPU was preempted inside a task
+ * storage operation (a per-CPU busy check that 6.2 dropped for LSM
+ * programs). Under preempt=full, a marked task that moved to an ungoverned
+ * cgroup can then pass for ungoverned for that one action; creating a mark
+ * fails the same way (counted: ACTGATE_FAILURE_TASK_MARK).
  */
 static __always_inline int governing_workload(struct governance *g)
 {

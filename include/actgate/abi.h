@@ -194,12 +194,18 @@ enum actgate_reason {
  */
 enum actgate_failure {
 	/*
-	 * A governed task's mark could not be created (task storage, no
-	 * memory): its cgroup alone governs it until an action of it creates
-	 * one, so moving to another cgroup meanwhile sheds its workload.
+	 * A governed task's mark could not be created: its cgroup alone
+	 * governs it until an action of it creates one, so moving to another
+	 * cgroup meanwhile sheds its workload. Task storage refuses for want
+	 * of memory, and on 6.1 also when another task was preempted inside a
+	 * task storage operation on the same CPU (the helper's per-CPU busy
+	 * check, gone for LSM programs since 6.2): seen with preempt=full.
 	 */
 	ACTGATE_FAILURE_TASK_MARK = 0,
-	/* A governed task's child could not be marked: the fork was refused (ENOMEM). */
+	/*
+	 * A governed task's child could not be marked, for the same reasons:
+	 * the fork was refused (ENOMEM).
+	 */
 	ACTGATE_FAILURE_CHILD_MARK = 1,
 	/*
 	 * A decision was not recorded: every record slot of its CPU was held
