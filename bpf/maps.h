@@ -25,6 +25,7 @@
 #define ACTGATE_MAX_NET_RULES 65536
 #define ACTGATE_MAX_GRANTS 16384
 #define ACTGATE_EVENTS_BYTES (16 << 20)
+#define ACTGATE_MAX_PROTECTED 1024
 
 /* cgroup id -> governing workload (covers the cgroup's whole subtree). */
 ACTGATE_MAP struct {
@@ -170,5 +171,18 @@ ACTGATE_MAP struct {
 	__type(key, __u32);
 	__type(value, struct actgate_meta);
 } meta SEC(".maps");
+
+/*
+ * actgate's own files and directories, their file systems and the daemon's
+ * mount namespace (abi.h, struct actgate_protect_key) -> enum
+ * actgate_protect_flags: what self-protection keeps governed tasks from
+ * changing (bpf/protect.bpf.c, lib/protected.h). Written by the daemon.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_PROTECTED);
+	__type(key, struct actgate_protect_key);
+	__type(value, __u32);
+} protected_files SEC(".maps");
 
 #endif /* ACTGATE_BPF_MAPS_H */

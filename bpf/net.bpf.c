@@ -3,6 +3,7 @@
  * Connect: IPv4 and IPv6 destinations, matched by address prefix, port and
  * protocol; unix sockets, matched by the socket file they reach.
  */
+#include "lib/connect.h"
 #include "lib/decide.h"
 #include "lib/failure.h"
 #include "lib/governance.h"
@@ -19,49 +20,8 @@
 #define SOCK_RAW 3
 #define INADDR_LOOPBACK 0x7f000001
 
-#define AF_UNIX 1
-/* struct sockaddr_un: the family, then up to 108 bytes of path. */
-#define SUN_PATH_OFFSET 2
-#define SUN_PATH_MAX 108
 #define IPPROTO_TCP 6
 #define IPPROTO_MPTCP 262
-
-/*
- * Find the first port rule of the longest matching prefix that covers port
- * and protocol (a rule's protocol 0 covers every protocol); the compiler
- * ordered them so that the first match is the answer.
- */
-static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16 port,
-				     __u16 protocol, struct verdict *v)
-{
-	struct actgate_net_key key = {};
-	struct actgate_net_rules *rules;
-	struct actgate_port_rule *r;
-	__u32 i;
-
-	key.prefixlen = 32 + 128;
-	key.policy_id = bpf_htonl(policy_id);
-	__builtin_memcpy(key.addr, addr, 16);
-	rules = bpf_map_lookup_elem(&net_rules, &key);
-	if (!rules)
-		return 0;
-	for (i = 0; i < ACTGATE_NET_RULES_PER_PREFIX; i++) {
-		if (i >= rules->count)
-			break;
-		r = &rules->rule[i];
-		if (port < r->port_lo || port > r->port_hi)
-			continue;
-		if (r->protocol && r->protocol != protocol)
-			continue;
-		v->verdict = r->verdict;
-		v->mode = r->mode;
-		v->record = r->record;
-		v->rule_id = r->rule_id;
-		v->reason = ACTGATE_REASON_RULE;
-		return 1;
-	}
-	return 0;
-}
 
 /*
  * The IPv6 address fields the kernel requires: family, port, flow info and
@@ -264,13 +224,8 @@ int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, 
 	if (!governing_workload(&g))
 		return 0;
 	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol) {
-		const struct actgate_decision_slot *s = &pol->action[ACTGATE_ACTION_CONNECT].dflt[kind];
-
-		/* Listed: the sockets list allows it; else the list's default, deny. */
-		take_decision(&v, s, s->verdict == ACTGATE_VERDICT_ALLOW ? ACTGATE_REASON_RULE
-									 : ACTGATE_REASON_DEFAULT);
-	}
+	if (pol)
+		decide_socket_kind(pol, kind, &v);
 	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
 					      policy_id, pol, &v)
 			       : NULL;
@@ -288,65 +243,13 @@ int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, 
 	return verdict_errno(&v);
 }
 
-/*
- * Unix sockets named by a path: decided by the inode of the socket file the
- * peer is bound to (path rules of action connect, slot 0), so a hardlink, a
- * bind mount or a relative name reaches the same rule. Abstract and unnamed
- * sockets have no path and are not governed by connect rules. The record
- * carries the peer's bound name (sun_path, as the binder wrote it).
- */
-static __always_inline int check_unix_peer(struct sock *peer)
-{
-	struct unix_sock *u = (struct unix_sock *)peer;
-	struct path_decision pd = {};
-	struct actgate_decision *rec;
-	struct unix_address *ua;
-	struct vfsmount *mnt;
-	struct dentry *dentry;
-	__u64 len;
-	long n;
-
-	if (!governing_workload(&pd.g))
-		return 0;
-	/* container_of(peer, struct unix_sock, sk): sk is the first member. */
-	dentry = BPF_CORE_READ(u, path.dentry);
-	if (!dentry)
-		return 0;
-	mnt = BPF_CORE_READ(u, path.mnt);
-	decide_path(ACTGATE_ACTION_CONNECT, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, &pd);
-	rec = begin_path_record(ACTGATE_ACTION_CONNECT, 0, &pd);
-	if (!rec)
-		return verdict_errno(&pd.v);
-	rec->family = AF_UNIX;
-	/*
-	 * addr->len counts the family and, for a path, the NUL: read no more
-	 * than the name holds, and never more than sun_path.
-	 */
-	ua = BPF_CORE_READ(u, addr);
-	len = ua ? BPF_CORE_READ(ua, len) : 0;
-	if (len > SUN_PATH_OFFSET) {
-		len -= SUN_PATH_OFFSET;
-		if (len > SUN_PATH_MAX)
-			len = SUN_PATH_MAX;
-		/* Restate the bound in the register passed: 1..108 fits in 7 bits. */
-		asm volatile("%[len] &= 0x7f" : [len] "+r"(len));
-		n = bpf_probe_read_kernel_str(rec->target_path, len, ua->name[0].sun_path);
-		if (n > 0)
-			rec->path_len = n;
-		else
-			rec->path_error = n;
-	}
-	submit_record(rec);
-	return verdict_errno(&pd.v);
-}
-
 /* connect(2) of a stream or seqpacket socket; other is the listening peer. */
 SEC("lsm/unix_stream_connect")
 int BPF_PROG(check_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
 {
 	if (ret)
 		return ret;
-	return check_unix_peer(other);
+	return check_unix_peer(other, 0);
 }
 
 /*
@@ -358,5 +261,5 @@ int BPF_PROG(check_unix_send, struct socket *sock, struct socket *other, int ret
 {
 	if (ret)
 		return ret;
-	return check_unix_peer(BPF_CORE_READ(other, sk));
+	return check_unix_peer(BPF_CORE_READ(other, sk), 0);
 }

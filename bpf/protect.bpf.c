@@ -5,11 +5,17 @@
  * use bpf(2) at all (which could detach these programs or rewrite their maps),
  * nor remove, rename or unmount anything on the bpffs, where the pinned links
  * keep these programs attached while no daemon runs (removing the last pin of
- * a link detaches its program). Always enforced, also under audit-mode
- * policies: an audited workload must not be able to silence the audit.
+ * a link detaches its program); nor read the seal key, nor write, create,
+ * truncate, remove, rename, link, lock, chmod, chown or mount over anything
+ * under actgate's own directories (pins, state, policies, journal), nor
+ * remove, rename, mount over or unmount the directories on the way to
+ * them (lib/protected.h; the daemon names them in protected_files). Always
+ * enforced, also under audit-mode policies: an audited workload must not be
+ * able to silence the audit.
  */
 #include "lib/governance.h"
 #include "lib/kernel.h"
+#include "lib/protected.h"
 #include "lib/record.h"
 #include "lib/tamper.h"
 #include "lib/verdict.h"
@@ -17,6 +23,18 @@
 
 #define PTRACE_MODE_ATTACH 0x02
 #define BPF_FS_MAGIC 0xcafe4a11 /* include/uapi/linux/magic.h */
+/* include/linux/fs.h, include/uapi/linux/mount.h and fcntl.h: stable values, not in BTF. */
+#define FMODE_WRITE 0x2
+#define O_TRUNC 00001000
+#define MS_REMOUNT 32
+#define MS_BIND 4096
+#define MS_MOVE 8192
+#define MS_PROPAGATION ((1 << 17) | (1 << 18) | (1 << 19) | (1 << 20)) /* unbindable, private, slave, shared */
+
+/* Any protection: a protected file, one below a protected tree, or a directory on the way. */
+#define PROTECTED_ANY (ACTGATE_PROTECT_TREE | ACTGATE_PROTECT_SECRET | ACTGATE_PROTECT_WAY)
+/* What may not change in content, name or attributes: the trees and the key. */
+#define PROTECTED_FILE (ACTGATE_PROTECT_TREE | ACTGATE_PROTECT_SECRET)
 
 /* kernfs_node.parent until 6.14 renamed it __parent (the name vmlinux.h may have). */
 struct kernfs_node___parent {
@@ -215,14 +233,51 @@ static __always_inline int refuse_pin_change(__u8 op, struct dentry *dentry)
 	return -EPERM;
 }
 
+/*
+ * The refusal of an operation on actgate's files, recorded with the path:
+ * from the root of the mount namespace when the hook gives the mount, else
+ * (the inode hooks) from the root of the file's file system, where the
+ * name walk stops without a mount to cross.
+ */
+static __always_inline int refuse_file_op(const struct governance *g, __u8 op,
+					  struct vfsmount *mnt, struct dentry *dentry)
+{
+	struct actgate_decision *rec = tamper_record_of(g, ACTGATE_TAMPER_FILES, op);
+
+	if (rec) {
+		record_dentry_path(rec, mnt, dentry);
+		submit_record(rec);
+	}
+	return -EPERM;
+}
+
+/* Refuse op on dentry to a governed task when its protection has a flag of mask. */
+static __always_inline int refuse_file_change(__u8 op, struct vfsmount *mnt, struct dentry *dentry,
+					      __u32 mask)
+{
+	struct governance g = {};
+
+	if (!governing_workload(&g))
+		return 0;
+	if (!(protection_of(dentry, 1) & mask))
+		return 0;
+	return refuse_file_op(&g, op, mnt, dentry);
+}
+
+/*
+ * Removing a name: the pins (every bpffs), and elsewhere actgate's files and
+ * the directories on the way to them. The inode hooks, not the path hooks,
+ * so that every way to the VFS operation (overlayfs on top included) is
+ * covered.
+ */
 SEC("lsm/inode_unlink")
 int BPF_PROG(protect_pin_unlink, struct inode *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
-	if (!on_bpffs(dir))
-		return 0;
-	return refuse_pin_change(ACTGATE_PIN_UNLINK, dentry);
+	if (on_bpffs(dir))
+		return refuse_pin_change(ACTGATE_PIN_UNLINK, dentry);
+	return refuse_file_change(ACTGATE_FILE_UNLINK, NULL, dentry, PROTECTED_ANY);
 }
 
 SEC("lsm/inode_rmdir")
@@ -230,21 +285,206 @@ int BPF_PROG(protect_pin_rmdir, struct inode *dir, struct dentry *dentry, int re
 {
 	if (ret)
 		return ret;
-	if (!on_bpffs(dir))
-		return 0;
-	return refuse_pin_change(ACTGATE_PIN_RMDIR, dentry);
+	if (on_bpffs(dir))
+		return refuse_pin_change(ACTGATE_PIN_RMDIR, dentry);
+	return refuse_file_change(ACTGATE_FILE_RMDIR, NULL, dentry, PROTECTED_ANY);
 }
 
-/* Renaming a pin cannot detach it, but moves it away from where the next daemon looks. */
+/*
+ * Renaming a pin cannot detach it, but moves it away from where the next
+ * daemon looks; so does renaming a directory on the way to actgate's
+ * files. Renaming into a protected tree replaces or adds a file there (a
+ * negative new_dentry is decided by its directory).
+ */
 SEC("lsm/inode_rename")
 int BPF_PROG(protect_pin_rename, struct inode *old_dir, struct dentry *old_dentry,
 	     struct inode *new_dir, struct dentry *new_dentry, int ret)
 {
+	struct governance g = {};
+
 	if (ret)
 		return ret;
-	if (!on_bpffs(old_dir) && !on_bpffs(new_dir))
+	if (on_bpffs(old_dir) || on_bpffs(new_dir))
+		return refuse_pin_change(ACTGATE_PIN_RENAME, old_dentry);
+	if (!governing_workload(&g))
 		return 0;
-	return refuse_pin_change(ACTGATE_PIN_RENAME, old_dentry);
+	if (protection_of(old_dentry, 1) & PROTECTED_ANY)
+		return refuse_file_op(&g, ACTGATE_FILE_RENAME, NULL, old_dentry);
+	if (protection_of(new_dentry, 1) & PROTECTED_ANY)
+		return refuse_file_op(&g, ACTGATE_FILE_RENAME, NULL, new_dentry);
+	return 0;
+}
+
+/*
+ * A hard link of a protected file elsewhere would be written through its
+ * new name, outside the tree; a link into a tree adds a file there.
+ */
+SEC("lsm/inode_link")
+int BPF_PROG(protect_files_link, struct dentry *old_dentry, struct inode *dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct governance g = {};
+
+	if (ret)
+		return ret;
+	if (!governing_workload(&g))
+		return 0;
+	if (protection_of(old_dentry, 1) & PROTECTED_FILE)
+		return refuse_file_op(&g, ACTGATE_FILE_LINK, NULL, old_dentry);
+	if (protection_of(new_dentry, 1) & ACTGATE_PROTECT_TREE)
+		return refuse_file_op(&g, ACTGATE_FILE_LINK, NULL, new_dentry);
+	return 0;
+}
+
+/*
+ * Opens: the seal key not at all (whoever reads it can forge seals), the
+ * files under the trees not for writing nor with O_TRUNC (which truncates
+ * even an open for reading where the task may write). Reading the
+ * policies, the state and the journal stays allowed. Only the key's own
+ * entry is looked up for a read: the tree walk is for writes.
+ */
+SEC("lsm/file_open")
+int BPF_PROG(protect_files_open, struct file *file, int ret)
+{
+	struct governance g = {};
+	struct dentry *dentry;
+	__u32 prot;
+	int write;
+
+	if (ret)
+		return ret;
+	if (!governing_workload(&g))
+		return 0;
+	dentry = file->f_path.dentry;
+	write = (file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC);
+	prot = protection_of(dentry, write);
+	if (prot & ACTGATE_PROTECT_SECRET)
+		return refuse_file_op(&g, ACTGATE_FILE_READ_SECRET, file->f_path.mnt, dentry);
+	if (write && (prot & ACTGATE_PROTECT_TREE))
+		return refuse_file_op(&g, ACTGATE_FILE_WRITE, file->f_path.mnt, dentry);
+	return 0;
+}
+
+/* New names in a tree: open(O_CREAT) and mknod(2) (path_mknod), mkdir(2), symlink(2). */
+SEC("lsm/path_mknod")
+int BPF_PROG(protect_files_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_CREATE, dir->mnt, dentry, ACTGATE_PROTECT_TREE);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(protect_files_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_CREATE, dir->mnt, dentry, ACTGATE_PROTECT_TREE);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(protect_files_symlink, const struct path *dir, struct dentry *dentry,
+	     const char *old_name, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_CREATE, dir->mnt, dentry, ACTGATE_PROTECT_TREE);
+}
+
+/*
+ * truncate(2), and ftruncate(2) on 6.1 (6.2 gave it file_truncate; its
+ * descriptor was opened for writing, which is refused above).
+ */
+SEC("lsm/path_truncate")
+int BPF_PROG(protect_files_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_TRUNCATE, path->mnt, path->dentry, PROTECTED_FILE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(protect_files_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_CHMOD, path->mnt, path->dentry, PROTECTED_FILE);
+}
+
+/* kuid_t and kgid_t are structs passed by value: BPF_PROG takes each as its context word. */
+SEC("lsm/path_chown")
+int BPF_PROG(protect_files_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_CHOWN, path->mnt, path->dentry, PROTECTED_FILE);
+}
+
+/*
+ * flock(2), fcntl(2) locks and leases: a lock held on the pin directory,
+ * the journal's lock file or the state makes the next daemon wait or
+ * refuse to start.
+ */
+SEC("lsm/file_lock")
+int BPF_PROG(protect_files_lock, struct file *file, unsigned int cmd, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_file_change(ACTGATE_FILE_LOCK, file->f_path.mnt, file->f_path.dentry,
+				  PROTECTED_FILE);
+}
+
+/*
+ * mount(2) over actgate's files or a directory on the way to them (a
+ * tmpfs over /sys/fs/bpf hides the pins from the next daemon; one over
+ * /var/lib its state and key), a remount of their file system (read-only:
+ * the journal stops), and MS_MOVE, whose source path the hook does not
+ * resolve. Propagation changes and per-mount flags (MS_REMOUNT|MS_BIND)
+ * change nothing the daemon reads. Judged where it reaches the daemon
+ * (lib/protected.h, mount_reaches_daemon).
+ */
+SEC("lsm/sb_mount")
+int BPF_PROG(protect_files_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	struct governance g = {};
+
+	if (ret)
+		return ret;
+	if (flags & MS_PROPAGATION)
+		return 0;
+	if ((flags & (MS_REMOUNT | MS_BIND)) == (MS_REMOUNT | MS_BIND))
+		return 0;
+	if (!governing_workload(&g))
+		return 0;
+	if (!mount_reaches_daemon(path->mnt))
+		return 0;
+	if (!(flags & MS_MOVE) && !(protection_of(path->dentry, 1) & PROTECTED_ANY))
+		return 0;
+	return refuse_file_op(&g, ACTGATE_FILE_MOUNT, path->mnt, path->dentry);
+}
+
+/* move_mount(2): a mount moved onto actgate's places, or one of theirs moved away. */
+SEC("lsm/move_mount")
+int BPF_PROG(protect_files_move_mount, const struct path *from_path, const struct path *to_path,
+	     int ret)
+{
+	struct governance g = {};
+
+	if (ret)
+		return ret;
+	if (!governing_workload(&g))
+		return 0;
+	if (!mount_reaches_daemon(to_path->mnt) && !mount_reaches_daemon(from_path->mnt))
+		return 0;
+	if (protection_of(to_path->dentry, 1) & PROTECTED_ANY)
+		return refuse_file_op(&g, ACTGATE_FILE_MOVE_MOUNT, to_path->mnt, to_path->dentry);
+	if (protection_of(from_path->dentry, 1) & PROTECTED_ANY)
+		return refuse_file_op(&g, ACTGATE_FILE_MOVE_MOUNT, from_path->mnt,
+				      from_path->dentry);
+	return 0;
 }
 
 /*
@@ -260,8 +500,23 @@ int BPF_PROG(protect_pin_umount, struct vfsmount *mnt, int flags, int ret)
 
 	if (ret)
 		return ret;
-	if (!mnt || !mnt->mnt_sb || mnt->mnt_sb->s_magic != BPF_FS_MAGIC)
+	if (!mnt || !mnt->mnt_sb)
 		return 0;
+	/*
+	 * Elsewhere: a mount whose root is one of actgate's directories or on
+	 * the way to them (unmounting /var/log would send the next daemon's
+	 * journal to the directory below it).
+	 */
+	if (mnt->mnt_sb->s_magic != BPF_FS_MAGIC) {
+		struct governance g = {};
+		struct dentry *root = mnt->mnt_root;
+
+		if (!governing_workload(&g) || !mount_reaches_daemon(mnt))
+			return 0;
+		if (!(protection_of(root, 1) & PROTECTED_ANY))
+			return 0;
+		return refuse_file_op(&g, ACTGATE_FILE_UMOUNT, mnt, root);
+	}
 	rec = tamper_record(ACTGATE_TAMPER_PINS, ACTGATE_PIN_UMOUNT, &governed);
 	if (!governed)
 		return 0;

@@ -66,6 +66,13 @@ enum actgate_tamper {
 	 * the door; target_path: the file, or the module asked for.
 	 */
 	ACTGATE_TAMPER_KERNEL = 7,
+	/*
+	 * Changing, locking, mounting over or (the seal key) reading actgate's
+	 * own files: the pin, state, policy and journal directories and the
+	 * seal key (bpf/protect.bpf.c); ino: enum actgate_file_op;
+	 * target_path: the file, from the root of its file system.
+	 */
+	ACTGATE_TAMPER_FILES = 8,
 };
 
 /*
@@ -128,6 +135,12 @@ enum actgate_access {
 	 * check_rename), not by an open.
 	 */
 	ACTGATE_ACCESS_LINK = 1 << 4,
+	/*
+	 * Records only: the file (or, in a connect record, the socket) was
+	 * received from another process (SCM_RIGHTS, pidfd_getfd) and judged
+	 * as the open (connect) it stands for (bpf/receive.bpf.c).
+	 */
+	ACTGATE_ACCESS_RECEIVED = 1 << 5,
 };
 #define ACTGATE_ACCESS_SLOTS 4 /* slot i decides access 1 << i */
 /* Every access a slot decides. */
@@ -137,7 +150,8 @@ _Static_assert(ACTGATE_ACCESS_ALL == (ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE
 	       "ACTGATE_ACCESS_ALL: one bit per slot");
 /* The one slot of exec and unix connect, which have no accesses: slot 0. */
 #define ACTGATE_ACCESS_WHOLE ACTGATE_ACCESS_READ
-#define ACTGATE_ACCESS_RECORDED (ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK) /* a record's bits */
+#define ACTGATE_ACCESS_RECORDED \
+	(ACTGATE_ACCESS_ALL | ACTGATE_ACCESS_LINK | ACTGATE_ACCESS_RECEIVED) /* a record's bits */
 
 /*
  * Sockets whose destination connect rules cannot judge, because it is in
@@ -475,5 +489,60 @@ struct actgate_meta {
 	__u8 build_id[ACTGATE_BUILD_ID_LEN];
 };
 _Static_assert(sizeof(struct actgate_meta) == 56, "actgate_meta layout");
+
+/*
+ * protected_files: actgate's own files, which no governed task may change
+ * (bpf/protect.bpf.c), written by the daemon at every start from its
+ * configured places. Three kinds of key:
+ * - INODE (dev, ino): a file or directory and what protects it
+ *   (enum actgate_protect_flags);
+ * - DEV (dev, ino 0): some entry lives on this file system; the flags of
+ *   all its entries together (a file elsewhere needs no walk);
+ * - MNTNS (dev 0, ino: the namespace's inode number): the daemon's mount
+ *   namespace, where mounts are judged (elsewhere only shared mounts,
+ *   whose changes can propagate back).
+ * dev is the kernel's encoding (major << 20 | minor); the value a __u32 of flags.
+ */
+enum actgate_protect_kind {
+	ACTGATE_PROTECT_INODE = 1,
+	ACTGATE_PROTECT_DEV = 2,
+	ACTGATE_PROTECT_MNTNS = 3,
+};
+
+enum actgate_protect_flags {
+	/* The directory and everything below it on its file system: no write, create,
+	 * truncate, unlink, rename, link, lock, chmod, chown or mount. */
+	ACTGATE_PROTECT_TREE = 1 << 0,
+	/* Not opened at all (the seal key). */
+	ACTGATE_PROTECT_SECRET = 1 << 1,
+	/* A directory on the way to a protected one: not removed, renamed, mounted over
+	 * or unmounted (the next daemon looks for its places by path). */
+	ACTGATE_PROTECT_WAY = 1 << 2,
+};
+
+struct actgate_protect_key {
+	__u32 dev;
+	__u32 kind; /* enum actgate_protect_kind */
+	__u64 ino;
+};
+_Static_assert(sizeof(struct actgate_protect_key) == 16, "actgate_protect_key layout");
+
+/* What a governed task tried on actgate's files: the ino of an ACTGATE_TAMPER_FILES record. */
+enum actgate_file_op {
+	ACTGATE_FILE_WRITE = 1,       /* open for writing or with O_TRUNC */
+	ACTGATE_FILE_READ_SECRET = 2, /* open of the seal key */
+	ACTGATE_FILE_CREATE = 3,      /* a new name: open(O_CREAT), mknod, mkdir, symlink */
+	ACTGATE_FILE_UNLINK = 4,
+	ACTGATE_FILE_RMDIR = 5,
+	ACTGATE_FILE_RENAME = 6,
+	ACTGATE_FILE_LINK = 7,
+	ACTGATE_FILE_TRUNCATE = 8,
+	ACTGATE_FILE_LOCK = 9,        /* flock, fcntl locks and leases */
+	ACTGATE_FILE_CHMOD = 10,
+	ACTGATE_FILE_CHOWN = 11,
+	ACTGATE_FILE_MOUNT = 12,      /* mount(2) over it, a remount, or MS_MOVE */
+	ACTGATE_FILE_UMOUNT = 13,
+	ACTGATE_FILE_MOVE_MOUNT = 14, /* move_mount(2) */
+};
 
 #endif /* ACTGATE_ABI_H */

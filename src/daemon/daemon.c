@@ -26,6 +26,7 @@
 #include "daemon/daemon.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
+#include "daemon/ownfiles.h"
 #include "daemon/peer.h"
 #include "daemon/records.h"
 #include "daemon/runtime.h"
@@ -321,6 +322,9 @@ int daemon_run(const struct daemon_config *cfg)
 		if (!err)
 			runtime_save(d);
 	}
+	if (err)
+		goto out;
+	err = ownfiles_protect(d);
 	if (err)
 		goto out;
 	generation_follow_paths(d);

@@ -80,13 +80,15 @@ int kernel_door_from_name(const char *name, uint32_t *door)
 
 /*
  * In bit order: bit i is 1 << i (enum actgate_access): the slots, then
- * "link", which says a link or rename asked for the others.
+ * "link", which says a link or rename asked for the others, and
+ * "received", a descriptor received from another process.
  */
-#define ACCESS_NAMED_BITS (ACTGATE_ACCESS_SLOTS + 1)
+#define ACCESS_NAMED_BITS (ACTGATE_ACCESS_SLOTS + 2)
 static const char *const access_names_by_slot[ACCESS_NAMED_BITS] = {
-	"read", "write", "create", "exec-map", "link",
+	"read", "write", "create", "exec-map", "link", "received",
 };
 _Static_assert(ACTGATE_ACCESS_LINK == 1 << ACTGATE_ACCESS_SLOTS, "link follows the slots");
+_Static_assert(ACTGATE_ACCESS_RECEIVED == 1 << (ACTGATE_ACCESS_SLOTS + 1), "received follows link");
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -287,6 +289,15 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 					       [ACTGATE_PIN_RMDIR] = "rmdir",
 					       [ACTGATE_PIN_RENAME] = "rename",
 					       [ACTGATE_PIN_UMOUNT] = "umount" };
+	static const char *const file_ops[] = {
+		[ACTGATE_FILE_WRITE] = "write",       [ACTGATE_FILE_READ_SECRET] = "read",
+		[ACTGATE_FILE_CREATE] = "create",     [ACTGATE_FILE_UNLINK] = "unlink",
+		[ACTGATE_FILE_RMDIR] = "rmdir",       [ACTGATE_FILE_RENAME] = "rename",
+		[ACTGATE_FILE_LINK] = "link",         [ACTGATE_FILE_TRUNCATE] = "truncate",
+		[ACTGATE_FILE_LOCK] = "lock",         [ACTGATE_FILE_CHMOD] = "chmod",
+		[ACTGATE_FILE_CHOWN] = "chown",       [ACTGATE_FILE_MOUNT] = "mount",
+		[ACTGATE_FILE_UMOUNT] = "umount",     [ACTGATE_FILE_MOVE_MOUNT] = "move_mount",
+	};
 	size_t avail = rec_size - ACTGATE_DECISION_FIXED_SIZE;
 	const char *name = rec->path_len > 0 && rec->path_len <= avail &&
 					   memchr(rec->target_path, '\0', rec->path_len)
@@ -337,6 +348,13 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 		else
 			snprintf(out, size, "bpffs operation %llu on %s", (unsigned long long)rec->ino,
 				 name);
+		break;
+	case ACTGATE_TAMPER_FILES:
+		if (rec->ino < sizeof(file_ops) / sizeof(file_ops[0]) && file_ops[rec->ino])
+			snprintf(out, size, "%s of actgate's %s", file_ops[rec->ino], name);
+		else
+			snprintf(out, size, "operation %llu on actgate's %s",
+				 (unsigned long long)rec->ino, name);
 		break;
 	default:
 		snprintf(out, size, "tamper kind %u", rec->dev);

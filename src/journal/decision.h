@@ -80,10 +80,10 @@ const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "o
 						    * "grant-expired", "disconnected" */
 /*
  * Access bits as names joined by ',' in the order read, write, create,
- * exec-map, link ("read,write"; "" for none), into buf (ACCESS_NAMES_SIZE
+ * exec-map, link, received ("read,write"; "" for none), into buf (ACCESS_NAMES_SIZE
  * is always enough). Bits without a name make it fail: -EINVAL.
  */
-#define ACCESS_NAMES_SIZE 32
+#define ACCESS_NAMES_SIZE 48
 int access_names(uint8_t access, char *buf, size_t size);
 
 /*

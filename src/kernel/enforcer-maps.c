@@ -2,7 +2,7 @@
 /*
  * The enforcer's map writes (enforcer.h): policy images in and out, old
  * generations purged, workloads (and the governed-bucket counts the
- * programs' fast exit reads) and grants. Loading, attaching, pinning and
+ * programs' fast exit reads), grants, and the files self-protection guards. Loading, attaching, pinning and
  * adoption stay in enforcer.c.
  */
 #include <linux/types.h>
@@ -19,6 +19,7 @@
 #include "actgate.skel.h"
 #include "kernel/enforcer-internal.h"
 #include "kernel/enforcer.h"
+#include "kernel/protect.h"
 #include "policy/compile.h"
 #include "util/log.h"
 
@@ -388,4 +389,33 @@ int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id)
 		log_warn("bpf", "cannot uncount workload of cgroup %llu: %s",
 			 (unsigned long long)cgroup_id, strerror(-err));
 	return 0;
+}
+
+
+int enforcer_protect(struct enforcer *e, const struct protect_set *set)
+{
+	struct bpf_map *map = e->skel->maps.protected_files;
+	uint8_t *keys = NULL;
+	size_t count = 0;
+	int err;
+
+	/* What an earlier daemon protected, collected before this one's entries go in. */
+	err = collect_keys(map, any_key, 0, &keys, &count);
+	for (size_t i = 0; !err && i < set->count; i++)
+		err = update(map, &set->entries[i].key, &set->entries[i].flags, "a protected file");
+	/* Then the keys no longer named: their places are not actgate's any more. */
+	for (size_t i = 0; !err && i < count; i++) {
+		const struct actgate_protect_key *k =
+			(const void *)(keys + i * sizeof(struct actgate_protect_key));
+
+		if (protect_contains(set, k))
+			continue;
+		err = bpf_map__delete_elem(map, k, sizeof(*k), 0);
+		if (err == -ENOENT)
+			err = 0;
+	}
+	free(keys);
+	if (err)
+		log_error("bpf", "cannot write the protected files: %s", strerror(-err));
+	return err;
 }

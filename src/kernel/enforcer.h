@@ -131,6 +131,14 @@ int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct a
  */
 int enforcer_task_governed(const struct enforcer *e, int pid);
 
+struct protect_set;
+/*
+ * Make the protected_files map hold exactly set (kernel/protect.h): its
+ * entries written first, then those an earlier daemon left that set does
+ * not name removed. 0 or -errno (logged).
+ */
+int enforcer_protect(struct enforcer *e, const struct protect_set *set);
+
 /* Time-bound grants (bpf/lib/grant.h): add or replace one, remove one (gone is fine). */
 int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
 		       const struct actgate_grant *grant);

@@ -79,10 +79,12 @@ static void test_access_names(void **state)
 	assert_string_equal(buf, "read,write,create,exec-map");
 	assert_int_equal(access_names(ACTGATE_ACCESS_WRITE, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "write");
-	assert_int_equal(access_names(0x20, buf, sizeof(buf)), -EINVAL);
-	/* What a link or rename asks: the longest list there is, and it fits. */
+	assert_int_equal(access_names(0x40, buf, sizeof(buf)), -EINVAL);
+	/* Every bit a record may carry: the longest list there is, and it fits. */
 	assert_int_equal(access_names(ACTGATE_ACCESS_RECORDED, buf, ACCESS_NAMES_SIZE), 0);
-	assert_string_equal(buf, "read,write,create,exec-map,link");
+	assert_string_equal(buf, "read,write,create,exec-map,link,received");
+	assert_int_equal(access_from_names("read,received", &bits), 0);
+	assert_int_equal(bits, ACTGATE_ACCESS_READ | ACTGATE_ACCESS_RECEIVED);
 	assert_int_equal(access_from_names("read,write,link", &bits), 0);
 	assert_int_equal(bits, ACTGATE_ACCESS_READ | ACTGATE_ACCESS_WRITE | ACTGATE_ACCESS_LINK);
 	assert_int_equal(access_names(ACTGATE_ACCESS_ALL, buf, 8), -ENOSPC);
@@ -165,6 +167,22 @@ static void test_decision_targets(void **state)
 	d->ino = 9;
 	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE, out, sizeof(out));
 	assert_string_equal(out, "signal 9 to actgated");
+	free(d);
+	d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	d->action = ACTGATE_ACTION_TAMPER;
+	d->dev = ACTGATE_TAMPER_FILES;
+	d->ino = ACTGATE_FILE_READ_SECRET;
+	strcpy(d->target_path, "/var/lib/actgate/journal.key");
+	d->path_len = (uint32_t)strlen(d->target_path) + 1;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE + 64, out, sizeof(out));
+	assert_string_equal(out, "read of actgate's /var/lib/actgate/journal.key");
+	d->ino = ACTGATE_FILE_LOCK;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE + 64, out, sizeof(out));
+	assert_string_equal(out, "lock of actgate's /var/lib/actgate/journal.key");
+	d->ino = 99;
+	journal_decision_target(d, ACTGATE_DECISION_FIXED_SIZE + 64, out, sizeof(out));
+	assert_string_equal(out, "operation 99 on actgate's /var/lib/actgate/journal.key");
 	free(d);
 }
 

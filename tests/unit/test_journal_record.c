@@ -192,7 +192,7 @@ static void test_malformed(void **state)
 		{ "action none", { 1, 0x02, 1, 0x04, 0, 0x06, 0, 0x08, 0, 0x0a, 0 }, 11, "unknown action 0" },
 		{ "verdict", { 1, 0x02, 1, 0x04, 1, 0x06, 2, 0x08, 0, 0x0a, 0 }, 11, "unknown verdict 2" },
 		{ "mode", { 1, 0x02, 1, 0x04, 1, 0x06, 0, 0x08, 5, 0x0a, 0 }, 11, "unknown mode 5" },
-		{ "access", { 1, REQ, 0x1a, 0x20 }, 13, "unknown bits 0x20" },
+		{ "access", { 1, REQ, 0x1a, 0x40 }, 13, "unknown bits 0x40" },
 		{ "length past end", { 1, REQ, 0x2d, 5, 'a', 'b' }, 15, "past the end" },
 		{ "NUL", { 1, REQ, 0x2d, 3, 'a', 0, 'b' }, 16, "NUL" },
 		{ "comm too long",

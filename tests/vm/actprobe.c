@@ -95,6 +95,19 @@
  *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
  *                                   one "NAME<TAB>PATH_ERROR<TAB>READLINK" line
  *                                   each, READLINK being /proc/self/fd's name
+ *   actprobe flock PATH             open PATH read-only (a directory too), then
+ *                                   flock(LOCK_EX | LOCK_NB)
+ *   actprobe mount-over PATH        mount a tmpfs on PATH (unmounted again when
+ *                                   it worked)
+ *   actprobe fd-serve SOCK KIND ARG [ARG2]   bind the unix stream socket
+ *                                   SOCK and, to every client, send one
+ *                                   descriptor (SCM_RIGHTS) until killed;
+ *                                   KIND: file (ARG a path, ARG2 r or w),
+ *                                   tcp (a socket connected to ARG port ARG2),
+ *                                   unix (one connected to the stream socket ARG)
+ *   actprobe fd-recv SOCK           connect to SOCK and receive one descriptor:
+ *                                   ok when it came, EPERM when the kernel
+ *                                   dropped it (MSG_CTRUNC), ENOMSG when none
  *   actprobe lsm-test-run           BPF_PROG_RUN of an LSM program: prints ok,
  *                                   or the error (ENOTSUPP: the kernel has no
  *                                   test run for LSM programs)
@@ -115,6 +128,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -1114,8 +1128,133 @@ static int lsm_test_run(void)
 	return report(-err);
 }
 
+static int probe_flock(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return report(errno);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int probe_mount_over(const char *path)
+{
+	if (mount("probe", path, "tmpfs", 0, NULL) < 0)
+		return report(errno);
+	umount2(path, MNT_DETACH);
+	return report(0);
+}
+
+static int unix_path_address(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* The descriptor fd-serve sends: opened or connected here, outside the workload. */
+static int serve_fd(const char *kind, const char *arg, const char *arg2)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_un sun;
+	int fd;
+
+	if (strcmp(kind, "file") == 0)
+		return open(arg, arg2 && arg2[0] == 'w' ? O_WRONLY : O_RDONLY);
+	if (strcmp(kind, "tcp") == 0 && arg2) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		sin.sin_port = htons((uint16_t)atoi(arg2));
+		if (fd < 0 || inet_pton(AF_INET, arg, &sin.sin_addr) != 1 ||
+		    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			return -1;
+		return fd;
+	}
+	if (strcmp(kind, "unix") == 0) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0 || unix_path_address(arg, &sun) < 0 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			return -1;
+		return fd;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static int probe_fd_serve(const char *sock_path, const char *kind, const char *arg,
+			  const char *arg2)
+{
+	struct sockaddr_un sun;
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0), cfd, fd;
+
+	if (lfd < 0 || unix_path_address(sock_path, &sun) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lfd, 8) < 0)
+		return report(errno);
+	for (;;) {
+		char byte = 'x', ctl[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &byte, 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				      .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+
+		cfd = accept(lfd, NULL, NULL);
+		if (cfd < 0)
+			continue;
+		fd = serve_fd(kind, arg, arg2);
+		if (fd < 0) {
+			fprintf(stderr, "actprobe fd-serve: %s %s: %s\n", kind, arg, strerror(errno));
+			close(cfd);
+			continue;
+		}
+		memset(ctl, 0, sizeof(ctl));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		sendmsg(cfd, &msg, 0);
+		close(fd);
+		close(cfd);
+	}
+}
+
+static int probe_fd_recv(const char *sock_path)
+{
+	char byte, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct sockaddr_un sun;
+	struct cmsghdr *c;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0 || unix_path_address(sock_path, &sun) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (recvmsg(fd, &msg, 0) < 0)
+		return report(errno);
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		return report(0);
+	/* scm_detach_fds: a descriptor security_file_receive refused is dropped, and said so. */
+	return report(msg.msg_flags & MSG_CTRUNC ? EPERM : ENOMSG);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "flock") == 0)
+		return probe_flock(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "mount-over") == 0)
+		return probe_mount_over(argv[2]);
+	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "fd-serve") == 0)
+		return probe_fd_serve(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	if (argc == 3 && strcmp(argv[1], "fd-recv") == 0)
+		return probe_fd_recv(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
 		return probe_bpf();
 	if (argc == 5 && strcmp(argv[1], "map-poke") == 0)
@@ -1188,6 +1327,7 @@ int main(int argc, char **argv)
 			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
-			"       map-poke PIN OFFSET BYTE\n");
+			"       map-poke PIN OFFSET BYTE | flock PATH | mount-over PATH |\n"
+			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK\n");
 	return 2;
 }
