@@ -72,6 +72,7 @@ enum {
 	OPT_OUTPUT,
 	OPT_FOLLOW,
 	OPT_CLOSED,
+	OPT_HEAD,
 };
 
 #define FILTER_OPTIONS                                                                         \
@@ -355,7 +356,7 @@ static void verify_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate verify [--journal-dir DIR] [--key FILE | --no-key] [--partial]\n"
-		"                      [--closed] [--json] [JOURNAL]...\n"
+		"                      [--closed] [--head FILE] [--json] [JOURNAL]...\n"
 		"Check a journal for damage and tampering: every record's framing and CRC, the\n"
 		"record numbering, the SHA-256 chain within and across segments, the seals\n"
 		"(numbered, at most 10000 records apart, one closing every segment but the\n"
@@ -373,11 +374,15 @@ static void verify_usage(FILE *out)
 		"                         (a copy of its newest segments)\n"
 		"      --closed           the daemon stopped cleanly: the newest segment must\n"
 		"                         end with a closing seal too\n"
+		"      --head FILE        the journal must hold the seal that actgated kept in\n"
+		"                         FILE outside it (STATE_DIR/journal-head): a journal\n"
+		"                         cut after it, or emptied, is damage (behind-head)\n"
 		"      --json             the result as one JSON object\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"Kinds of damage: io, header, frame, crc, torn-tail, compression, sequence,\n"
-		"chain, segment-missing, segment-order, seal, seal-key, seal-missing\n"
+		"chain, segment-missing, segment-order, seal, seal-key, seal-missing,\n"
+		"behind-head\n"
 		"(docs/journal-store.md).\n"
 		"\n"
 		"Exit status: 0 when the journal is intact; 1 when it is damaged; 2 on usage\n"
@@ -457,13 +462,15 @@ int cmd_verify(int argc, char **argv)
 		{ "no-key", no_argument, NULL, 'n' },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
 		{ "closed", no_argument, NULL, OPT_CLOSED },
+		{ "head", required_argument, NULL, OPT_HEAD },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct jstore_verify_result *res = NULL;
 	struct jstore_key key;
-	const char *dir = NULL, *key_path = NULL;
+	struct jstore_head head;
+	const char *dir = NULL, *key_path = NULL, *head_path = NULL;
 	const char *const *paths;
 	bool json = false, no_key = false, have_key = false;
 	unsigned flags = 0;
@@ -487,6 +494,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case OPT_CLOSED:
 			flags |= JSTORE_VERIFY_CLOSED;
+			break;
+		case OPT_HEAD:
+			head_path = optarg;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -518,15 +528,39 @@ int cmd_verify(int argc, char **argv)
 			have_key = true;
 		}
 	}
+	if (head_path) {
+		char why[600];
+
+		err = jstore_head_load(head_path, &head, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "actgate: verify: --head %s\n", why);
+			return EXIT_CANNOT;
+		}
+	}
 	res = calloc(1, sizeof(*res));
 	if (!res) {
 		fprintf(stderr, "actgate: verify: %s\n", strerror(ENOMEM));
 		return EXIT_CANNOT;
 	}
-	err = jstore_verify(paths, n, have_key ? &key : NULL, flags, res);
+	err = jstore_verify_against(paths, n, have_key ? &key : NULL, flags,
+				    head_path ? &head : NULL, res);
 	if (err && err != -EBADMSG) {
 		fprintf(stderr, "actgate: verify: %s: %s\n", paths[0], strerror(-err));
 		ret = EXIT_CANNOT;
+	} else if (res->segments == 0 && head_path) {
+		/* Every segment removed: what the kept head is for. */
+		ret = EXIT_FAIL;
+		res->damage = JSTORE_DAMAGE_BEHIND_HEAD;
+		res->damages = 1;
+		snprintf(res->message, sizeof(res->message),
+			 "the journal has no segments, and its writer kept seal %" PRIu64
+			 " (records to %" PRIu64 ") outside it",
+			 head.seal, head.sealed_seq);
+		snprintf(res->segment, sizeof(res->segment), "%s", paths[0]);
+		if (json)
+			verify_json(res, ret);
+		else
+			verify_print(res, key_path, ret);
 	} else if (res->segments == 0) {
 		fprintf(stderr, "actgate: verify: %s: no journal segments\n", paths[0]);
 		ret = EXIT_CANNOT;

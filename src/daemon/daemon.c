@@ -174,6 +174,7 @@ static int serve(struct daemon *d)
 		if (mono_ns() >= next_sweep_ns) {
 			workloads_sweep(d);
 			records_check_dropped(d);
+			journalwatch_tick(&d->journal_watch, d->journal);
 			next_sweep_ns = mono_ns() + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		generation_tick(d);
@@ -263,6 +264,11 @@ int daemon_run(const struct daemon_config *cfg)
 		log_error("state", "%s: a restarted daemon could not take over", why);
 		goto out;
 	}
+	err = journalwatch_init(&d->journal_watch, cfg->state_dir);
+	if (err) {
+		log_error("state", "%s: path too long", cfg->state_dir);
+		goto out;
+	}
 	if (cfg->socket_group) {
 		err = peer_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
 		if (err) {
@@ -344,6 +350,7 @@ int daemon_run(const struct daemon_config *cfg)
 	err = serve(d);
 	records_drain(d);
 	records_check_dropped(d);
+	journalwatch_tick(&d->journal_watch, d->journal);
 	runtime_save(d);
 	/* No daemon to protect from now on; the pins keep enforcing. */
 	enforcer_set_daemon(&d->enforcer, 0);

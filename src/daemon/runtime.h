@@ -19,6 +19,7 @@
 #include "actgate/abi.h"
 #include "daemon/config.h"
 #include "daemon/discovery.h"
+#include "daemon/journalwatch.h"
 #include "daemon/pathwatch.h"
 #include "daemon/signalctl.h"
 #include "daemon/spool.h"
@@ -99,6 +100,7 @@ struct daemon {
 	struct rule_names adopted_names;
 	uint32_t names_generation; /* the generation whose names are saved */
 	bool stopping;
+	struct journalwatch journal_watch; /* segments removed under us; the head kept */
 };
 
 /*

@@ -26,6 +26,7 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
 	jsink_status(d->journal, &j);
+	journalwatch_status(&d->journal_watch, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
 	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++) {
 		char key[32];

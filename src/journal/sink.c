@@ -264,6 +264,11 @@ const char *jsink_dir(const struct jsink *s)
 	return s->dir;
 }
 
+struct jstore *jsink_store(struct jsink *s)
+{
+	return s ? s->js : NULL;
+}
+
 int jsink_close(struct jsink *s)
 {
 	int err;

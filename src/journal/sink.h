@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "journal/decision.h"
+#include "journal/store.h"
 #include "util/json.h"
 #include "util/paths.h"
 
@@ -50,6 +51,8 @@ void jsink_status(const struct jsink *s, struct json_out *j);
 /* Records written and lost so far (for the daemon's last log line). */
 void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost);
 const char *jsink_dir(const struct jsink *s);
+/* The store it writes (for checks of its segments and head, daemon/journalwatch.h); NULL for NULL. */
+struct jstore *jsink_store(struct jsink *s);
 /* Flush, seal, sync, close. NULL is fine. 0 or the first error (logged). */
 int jsink_close(struct jsink *s);
 

@@ -94,6 +94,7 @@ static const char *const damage_names[] = {
 	[JSTORE_DAMAGE_SEAL] = "seal",
 	[JSTORE_DAMAGE_SEAL_KEY] = "seal-key",
 	[JSTORE_DAMAGE_SEAL_MISSING] = "seal-missing",
+	[JSTORE_DAMAGE_BEHIND_HEAD] = "behind-head",
 };
 
 const char *jstore_damage_name(enum jstore_damage d)

@@ -277,6 +277,12 @@ struct jstore {
 	size_t n_done, cap_done;
 	int done_flag; /* atomic: results wait in done[] */
 
+	/*
+	 * The last seal queued (its head), written (committed) and written
+	 * and synced: the head jstore_head() reports.
+	 */
+	struct jstore_head queued_head, written_head, synced_head;
+
 	struct jstore_stats st;
 };
 

@@ -49,6 +49,8 @@ struct verifier {
 	bool after_close;        /* a record after it was reported */
 	uint64_t seg_end_offset; /* after the last intact frame */
 	uint64_t seg_records;    /* intact frames in the segment */
+	const struct jstore_head *head; /* jstore_verify_against: the seal it names */
+	bool head_seen;
 };
 
 #define HBUF_SIZE (256 * 1024)
@@ -203,6 +205,16 @@ static void verify_seal(struct verifier *v, const struct event *e)
 			     " was next: a seal is repeated or out of order",
 			     seal.number, v->expected_seal);
 	}
+	if (v->head && seal.number == v->head->seal) {
+		v->head_seen = true;
+		if (seal.sealed_seq != v->head->sealed_seq || !v->r->hdr_ok ||
+		    v->r->hdr.seq != v->head->segment || memcmp(seal.chain, v->head->chain, 32))
+			note(v, JSTORE_DAMAGE_BEHIND_HEAD, e->offset, e->index,
+			     "seal %" PRIu64 " is not the one kept outside the journal (that one "
+			     "covers records to %" PRIu64 " in segment %" PRIu64
+			     " with another chain value): the journal was rewritten since",
+			     seal.number, v->head->sealed_seq, v->head->segment);
+	}
 	v->expected_seal = seal.number + 1;
 	v->have_seal = true;
 	v->res->last_seal = seal.number;
@@ -310,8 +322,15 @@ static void verify_record(struct verifier *v, const struct event *e)
 int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_key *key,
 		  unsigned flags, struct jstore_verify_result *res)
 {
+	return jstore_verify_against(paths, n_paths, key, flags, NULL, res);
+}
+
+int jstore_verify_against(const char *const *paths, size_t n_paths, const struct jstore_key *key,
+			  unsigned flags, const struct jstore_head *head,
+			  struct jstore_verify_result *res)
+{
 	struct jstore_reader_options ro = { .include_internal = true };
-	struct verifier v = { .res = res, .key = key, .flags = flags };
+	struct verifier v = { .res = res, .key = key, .flags = flags, .head = head };
 	struct event *e;
 	int err;
 
@@ -376,6 +395,23 @@ int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_
 				 ", and no retire record says "
 				 "segments 1..%" PRIu64 " were removed by retention",
 				 v.first_segment, v.first_segment - 1);
+		}
+		res->damages++;
+	}
+	if (head && !v.head_seen) {
+		/* Reported where it is missing: after the last record read. */
+		if (!res->damages) {
+			res->damage = JSTORE_DAMAGE_BEHIND_HEAD;
+			snprintf(res->segment, sizeof(res->segment), "%s", v.r->path ? v.r->path : "");
+			res->segment_seq = v.prev_seq;
+			res->offset = v.seg_end_offset;
+			res->record_index = v.seg_records;
+			res->record_seq = v.expected_seq;
+			snprintf(res->message, sizeof(res->message),
+				 "the journal ends before seal %" PRIu64 " (records to %" PRIu64
+				 ", segment %" PRIu64 ") that its writer kept outside it: "
+				 "records or segments were removed",
+				 head->seal, head->sealed_seq, head->segment);
 		}
 		res->damages++;
 	}

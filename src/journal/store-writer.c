@@ -123,6 +123,9 @@ static int queue_seal(struct jstore *js, uint32_t flags)
 		err = queue_frame(js, JSTORE_TYPE_SEAL, p, sizeof(p));
 	if (err)
 		return err;
+	js->queued_head = (struct jstore_head){ .seal = seal.number, .sealed_seq = seal.sealed_seq,
+						.segment = js->seg_seq };
+	memcpy(js->queued_head.chain, seal.chain, JSTORE_HASH_SIZE);
 	js->buf_seals++;
 	js->w.next_seal++;
 	js->w.since_seal = 0;
@@ -248,6 +251,8 @@ static int commit(struct jstore *js)
 	js->seg_user += js->buf_user;
 	js->st.records += js->buf_user;
 	js->st.seals += js->buf_seals;
+	if (js->buf_seals)
+		js->written_head = js->queued_head;
 	if (js->buf_gap) {
 		js->st.gaps++;
 		js->st.lost_unreported -= js->buf_gap;
@@ -281,6 +286,7 @@ static int sync_active(struct jstore *js)
 		return err;
 	}
 	js->st.fsyncs++;
+	js->synced_head = js->written_head;
 	js->unsynced = 0;
 	js->dirty_since = 0;
 	return 0;

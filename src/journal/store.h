@@ -246,6 +246,8 @@ enum jstore_damage {
 	JSTORE_DAMAGE_SEAL_KEY,         /* a seal made with another key */
 	JSTORE_DAMAGE_SEAL_MISSING,     /* seals removed: numbers skip, too many records
 					 * without one, a segment not closed by one */
+	JSTORE_DAMAGE_BEHIND_HEAD,      /* the journal lacks, or differs from, the last seal
+					 * its writer kept outside it (struct jstore_head) */
 };
 
 const char *jstore_damage_name(enum jstore_damage d); /* "crc", "chain", ... */
@@ -284,6 +286,45 @@ struct jstore_verify_result {
  */
 int jstore_verify(const char *const *paths, size_t n_paths, const struct jstore_key *key,
 		  unsigned flags, struct jstore_verify_result *res);
+
+/*
+ * The head: the last seal a writer wrote and synced, kept outside the
+ * journal (actgated keeps it in its state directory) so that removing the
+ * newest segments, or every one, is found: jstore_verify_against reports
+ * a journal that lacks that seal, or holds another one under its number,
+ * as JSTORE_DAMAGE_BEHIND_HEAD. seal 0: nothing sealed yet.
+ */
+struct jstore_head {
+	uint64_t seal;       /* its number */
+	uint64_t sealed_seq; /* the last record it covers */
+	uint64_t segment;    /* the segment holding it */
+	uint8_t chain[JSTORE_HASH_SIZE];
+};
+
+/* The head as of the last fdatasync of the store (jstore_sync makes one now). */
+void jstore_head(const struct jstore *js, struct jstore_head *out);
+/*
+ * Segments this writer knows of that are gone: the active one unlinked
+ * (no name left), closed ones no longer in the directory in either form.
+ * Returns how many (0 when all are there) with the first one's number in
+ * *first, or -errno.
+ */
+int jstore_missing_segments(struct jstore *js, uint64_t *first);
+
+#define JSTORE_HEAD_SIZE 512 /* the head file is at most this long */
+/* Write the head to path (a temporary file renamed over it, synced). 0 or -errno. */
+int jstore_head_save(const char *path, const struct jstore_head *head);
+/* Read a head file: 0, -ENOENT, or -EINVAL with the reason in why. */
+int jstore_head_load(const char *path, struct jstore_head *head, char *why, size_t why_size);
+/*
+ * jstore_verify, and the journal must also hold head's seal (its number,
+ * the record it covers, its segment and chain value): a journal that ends
+ * before it, or whose seal of that number differs, was cut or rewritten
+ * since the head was kept. head NULL: jstore_verify.
+ */
+int jstore_verify_against(const char *const *paths, size_t n_paths, const struct jstore_key *key,
+			  unsigned flags, const struct jstore_head *head,
+			  struct jstore_verify_result *res);
 
 /* ---- the store's own record payloads, decoded (all little-endian on disk) ---- */
 
