@@ -1861,6 +1861,97 @@ static void test_bad_input_refused(void **state)
 	}
 }
 
+/*
+ * The kept head (docs/journal-store.md, "The kept head"): the last synced
+ * seal, saved and loaded as text; a journal cut after it, or with its seal
+ * changed, is behind-head, which plain verify cannot see; segments removed
+ * under the writer are counted.
+ */
+static void test_kept_head(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct jstore_verify_result res;
+	struct jstore_head head, loaded, forged;
+	struct jstore_options o;
+	struct jstore *js;
+	char head_path[PATH_MAX + 16], seg[PATH_MAX + 64], why[256];
+	uint64_t first = 99;
+	FILE *f;
+
+	test_options(fx, &o);
+	js = open_store(&o);
+	jstore_head(js, &head);
+	assert_int_equal(head.seal, 0);
+	append_n(js, 0, 20);
+	assert_int_equal(jstore_seal(js), 0);
+	jstore_head(js, &head);
+	assert_int_equal(head.seal, 0); /* written, not synced yet */
+	assert_int_equal(jstore_sync(js), 0);
+	jstore_head(js, &head);
+	assert_int_equal(head.seal, 1);
+	assert_int_equal(head.segment, 1);
+	assert_int_equal(head.sealed_seq, 21); /* the open record, then 20 */
+
+	snprintf(head_path, sizeof(head_path), "%s/journal-head", fx->root);
+	assert_int_equal(jstore_head_save(head_path, &head), 0);
+	assert_int_equal(jstore_head_load(head_path, &loaded, why, sizeof(why)), 0);
+	assert_memory_equal(&loaded, &head, sizeof(head));
+
+	/* Later records and segments are fine; the head's seal is still there. */
+	assert_int_equal(jstore_rotate(js), 0);
+	append_n(js, 20, 5);
+	assert_int_equal(jstore_missing_segments(js, &first), 0);
+	assert_int_equal(jstore_verify_against(paths, 1, &fx->k, 0, &head, &res), 0);
+
+	/* Another chain value under the head's number: rewritten. */
+	forged = head;
+	forged.chain[0] ^= 1;
+	assert_int_equal(jstore_verify_against(paths, 1, &fx->k, 0, &forged, &res), -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_BEHIND_HEAD);
+	/* A head the journal never reached: cut. */
+	forged = head;
+	forged.seal = 40;
+	assert_int_equal(jstore_verify_against(paths, 1, &fx->k, 0, &forged, &res), -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_BEHIND_HEAD);
+	assert_non_null(strstr(res.message, "ends before seal 40"));
+
+	/* Segment 1 removed under the writer: counted; with it the head's seal is gone. */
+	snprintf(seg, sizeof(seg), "%s/journal-0000000000000001.seg", fx->dir);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(jstore_missing_segments(js, &first), 1);
+	assert_int_equal(first, 1);
+	assert_int_equal(jstore_verify_against(paths, 1, &fx->k, JSTORE_VERIFY_PARTIAL, &head, &res),
+			 -EBADMSG);
+	assert_int_equal(res.damage, JSTORE_DAMAGE_BEHIND_HEAD);
+	/* Plain verify of what is left, as a part, finds nothing. */
+	assert_int_equal(jstore_verify(paths, 1, &fx->k, JSTORE_VERIFY_PARTIAL, &res), 0);
+	/* The active segment unlinked too: its descriptor has no name left. */
+	snprintf(seg, sizeof(seg), "%s/journal-0000000000000002.seg", fx->dir);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(jstore_missing_segments(js, &first), 2);
+	assert_int_equal(jstore_close(js), 0);
+
+	/* Head files that are not one are refused. */
+	f = fopen(head_path, "w");
+	assert_non_null(f);
+	fputs("actgate-journal-head 1\nseal 1\nrecord 2\nsegment 1\nchain 00\n", f);
+	fclose(f);
+	assert_int_equal(jstore_head_load(head_path, &loaded, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "64 hexadecimal"));
+	f = fopen(head_path, "w");
+	assert_non_null(f);
+	fputs("seal 1\n", f);
+	fclose(f);
+	assert_int_equal(jstore_head_load(head_path, &loaded, why, sizeof(why)), -EINVAL);
+	assert_int_equal(jstore_head_save(head_path, &head), 0);
+	f = fopen(head_path, "a");
+	assert_non_null(f);
+	fputs("extra\n", f);
+	fclose(f);
+	assert_int_equal(jstore_head_load(head_path, &loaded, why, sizeof(why)), -EINVAL);
+}
+
 /* The reader written in docs/journal-store.md, run against journals the writer made. */
 static void test_documented_python_reader(void **state)
 {
@@ -1988,6 +2079,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_buffered_until_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_python_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_head, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
