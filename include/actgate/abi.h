@@ -460,7 +460,8 @@ struct actgate_decision {
 	__u16 family;       /* AF_INET, AF_INET6; AF_UNIX: target_path is the socket's */
 	__u16 port;         /* host order */
 	__u8 protocol;      /* IPPROTO_TCP, IPPROTO_UDP, ... */
-	__u8 access;        /* open: the enum actgate_access bits asked for; else 0 */
+	__u8 access;        /* open: the enum actgate_access bits asked for; connect:
+			     * ACTGATE_ACCESS_RECEIVED or 0; else 0 */
 	__u8 pad[6];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
 	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */

@@ -86,7 +86,9 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.labels = w ? w->labels : "";
 	jr.policy = policy;
 	jr.rule = rule;
-	jr.access = rec->action == ACTGATE_ACTION_OPEN ? rec->access : 0;
+	/* A connect's only access is that its socket was received (bpf/receive.bpf.c). */
+	jr.access = rec->action == ACTGATE_ACTION_OPEN ? rec->access
+						      : rec->access & ACTGATE_ACCESS_RECEIVED;
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
 	jr.signal_generation = rec->signal_generation;

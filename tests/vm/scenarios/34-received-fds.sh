@@ -66,8 +66,9 @@ expect_record '"action":"open"' "\"target\":\"$T/secret\"" '"access":"read,recei
 expect_record '"action":"open"' "\"target\":\"$T/secret\"" '"access":"write,received"' \
 	'"verdict":"deny"'
 expect_record '"action":"connect"' '"target":"127.0.0.1:8081/tcp"' '"verdict":"deny"' \
-	'"workload":"fd:job"'
-expect_record '"action":"connect"' "\"target\":\"$T/denied.sock\"" '"verdict":"deny"'
+	'"access":"received"' '"workload":"fd:job"'
+expect_record '"action":"connect"' "\"target\":\"unix:$T/denied.sock\"" '"verdict":"deny"' \
+	'"access":"received"'
 
 # Outside every workload nothing changes.
 expect_probe ok actprobe fd-recv "$T/secret.sock"
