@@ -22,15 +22,17 @@ spec:
     default: allow
     deny: ["127.0.0.1/32:8081", "unix:$T/denied.sock"]
 YAML
-start_daemon
-
-# Outside every workload: the peers, and the processes that hand out descriptors.
-listen_on 127.0.0.1 8081
-listen_on 127.0.0.1 8082
+# Outside every workload: the peers (the unix ones before the daemon, so
+# that the rule's path resolves at load), and the processes that hand out
+# descriptors.
 actprobe unix-listen "$T/denied.sock" stream &
-LISTENERS="$LISTENERS $!"
+LISTENERS="${LISTENERS:-} $!"
 actprobe unix-listen "$T/ok.sock" stream &
 LISTENERS="$LISTENERS $!"
+wait_for 100 "unix listeners did not come up" test -S "$T/ok.sock" -a -S "$T/denied.sock"
+start_daemon
+listen_on 127.0.0.1 8081
+listen_on 127.0.0.1 8082
 serve() { # NAME KIND ARG [ARG2]
 	name=$1
 	shift
@@ -38,7 +40,6 @@ serve() { # NAME KIND ARG [ARG2]
 	LISTENERS="$LISTENERS $!"
 	wait_for 100 "fd-serve $name did not come up" test -S "$T/$name.sock"
 }
-wait_for 100 "unix listeners did not come up" test -S "$T/ok.sock" -a -S "$T/denied.sock"
 serve secret file "$T/secret" r
 serve secret-w file "$T/secret" w
 serve fine file "$T/fine" r
@@ -52,6 +53,9 @@ expect_probe EPERM in_workload fd:job actprobe fd-recv "$T/secret-w.sock"
 expect_probe ok in_workload fd:job actprobe fd-recv "$T/fine.sock"
 expect_probe EPERM in_workload fd:job actprobe fd-recv "$T/tcp-denied.sock"
 expect_probe ok in_workload fd:job actprobe fd-recv "$T/tcp-ok.sock"
+# The rule holds for a connect of the workload's own ...
+expect_probe EPERM in_workload fd:job actprobe unix-connect "$T/denied.sock" stream
+# ... and for the socket another process connected.
 expect_probe EPERM in_workload fd:job actprobe fd-recv "$T/unix-denied.sock"
 expect_probe ok in_workload fd:job actprobe fd-recv "$T/unix-ok.sock"
 
