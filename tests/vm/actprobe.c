@@ -105,6 +105,9 @@
  *                                   KIND: file (ARG a path, ARG2 r or w),
  *                                   tcp (a socket connected to ARG port ARG2),
  *                                   unix (one connected to the stream socket ARG)
+ *   actprobe unix-hold PATH         bind the unix stream socket PATH and listen,
+ *                                   never accepting: connections stay queued,
+ *                                   their peer alive, until killed
  *   actprobe fd-recv SOCK           connect to SOCK and receive one descriptor:
  *                                   ok when it came, EPERM when the kernel
  *                                   dropped it (MSG_CTRUNC), ENOMSG when none
@@ -1223,6 +1226,18 @@ static int probe_fd_serve(const char *sock_path, const char *kind, const char *a
 	}
 }
 
+static int probe_unix_hold(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0 || unix_path_address(path, &sun) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0)
+		return report(errno);
+	for (;;)
+		pause();
+}
+
 static int probe_fd_recv(const char *sock_path)
 {
 	char byte, ctl[CMSG_SPACE(sizeof(int))];
@@ -1253,6 +1268,8 @@ int main(int argc, char **argv)
 		return probe_mount_over(argv[2]);
 	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "fd-serve") == 0)
 		return probe_fd_serve(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	if (argc == 3 && strcmp(argv[1], "unix-hold") == 0)
+		return probe_unix_hold(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fd-recv") == 0)
 		return probe_fd_recv(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
@@ -1328,6 +1345,6 @@ int main(int argc, char **argv)
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE | flock PATH | mount-over PATH |\n"
-			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK\n");
+			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK | unix-hold PATH\n");
 	return 2;
 }

@@ -23,11 +23,12 @@ spec:
     deny: ["127.0.0.1/32:8081", "unix:$T/denied.sock"]
 YAML
 # Outside every workload: the peers (the unix ones before the daemon, so
-# that the rule's path resolves at load), and the processes that hand out
-# descriptors.
-actprobe unix-listen "$T/denied.sock" stream &
+# that the rule's path resolves at load; they never accept, so that a
+# connection's peer stays alive: one whose peer closed reaches nobody), and
+# the processes that hand out descriptors.
+actprobe unix-hold "$T/denied.sock" &
 LISTENERS="${LISTENERS:-} $!"
-actprobe unix-listen "$T/ok.sock" stream &
+actprobe unix-hold "$T/ok.sock" &
 LISTENERS="$LISTENERS $!"
 wait_for 100 "unix listeners did not come up" test -S "$T/ok.sock" -a -S "$T/denied.sock"
 start_daemon
