@@ -19,7 +19,9 @@
  * rule can name them); O_PATH descriptors (every use of one, an openat or
  * an execveat through it, meets its own hook); unconnected and listening
  * sockets (their connects and sends meet socket_connect and
- * socket_sendmsg).
+ * socket_sendmsg); a unix socket whose peer has closed (the peer's socket
+ * file is gone with it; the connection reaches nobody, though what the peer
+ * wrote before closing can still be read, as if relayed).
  */
 #include "lib/connect.h"
 #include "lib/decide.h"
