@@ -38,7 +38,8 @@ struct enforcer {
 	struct bpf_link *links[ENFORCER_MAX_PROGRAMS];
 	size_t link_count;
 	int pin_fd;   /* the pin directory, locked (flock) while this daemon runs */
-	bool adopted; /* the pins were there: nothing was loaded or attached */
+	bool adopted; /* the pins were there: nothing was loaded or attached, unless upgraded */
+	bool upgraded; /* they were another build's, replaced make-before-break (adopted too) */
 	struct actgate_meta meta; /* as found (adopted) or as written */
 	/*
 	 * The ring buffer, read in place (mmap) rather than through libbpf's
@@ -74,7 +75,9 @@ int enforcer_probe(char *why, size_t why_size);
  * Lock the pin directory; adopt the pin set there (check that it is ours:
  * ABI version and BPF build, every map and link present and of the
  * expected kind; then reuse its maps, loading and attaching nothing), or
- * when there is none, load, attach and pin every program and map. Either
+ * when there is none, load, attach and pin every program and map; pins of
+ * another BPF build of this ABI version are upgraded make-before-break
+ * (enforcer-upgrade.c; adopted and upgraded set, the maps carried over). Either
  * way the meta map names this process as the daemon to protect. -errno,
  * logged with the reason and the way out; -EBUSY while another daemon holds
  * the pins, -EPROTO for an incompatible or incomplete pin set.
