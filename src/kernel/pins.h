@@ -28,13 +28,14 @@
 #define PINS_MAPS "maps"
 #define PINS_LINKS "links"
 /*
- * DIR.upgrade: a sibling of the pin directory where an upgrade builds the
+ * DIR-upgrade: a sibling of the pin directory where an upgrade builds the
  * next build's complete set before one renameat2(RENAME_EXCHANGE) swaps the
  * two directories (docs/upgrades.md). A staging directory is never adopted:
  * whatever it holds (the next set of an upgrade that did not finish, or the
  * previous set of one that did) is removed when a daemon starts.
  */
-#define PINS_STAGING_SUFFIX ".upgrade"
+/* No dot: the bpffs refuses every name with one (bpf_lookup, EPERM). */
+#define PINS_STAGING_SUFFIX "-upgrade"
 
 /*
  * Is dir (or, when it does not exist yet, its parent) on a bpffs? 0, or
@@ -69,7 +70,7 @@ int pins_clear(int dir_fd, char *why, size_t why_size);
  */
 int pins_detach(const char *dir, char *why, size_t why_size);
 
-/* dir's staging directory (DIR.upgrade) into out; -ENAMETOOLONG if it does not fit. */
+/* dir's staging directory (DIR-upgrade) into out; -ENAMETOOLONG if it does not fit. */
 int pins_staging_path(const char *dir, char *out, size_t size);
 
 /*

@@ -132,7 +132,7 @@ upgrade_round() {
 		"$T/actgated.log" || fail "$to did not upgrade the pins"
 	note "$(grep -o 'upgraded the pins.*' "$T/actgated.log")"
 	grep -q "adopting $PIN_DIR" "$T/actgated.log" || fail "$to did not take over the state"
-	[ ! -e "$PIN_DIR.upgrade" ] || fail "the staging directory is left: $(ls -R "$PIN_DIR.upgrade")"
+	[ ! -e "$PIN_DIR-upgrade" ] || fail "the staging directory is left: $(ls -R "$PIN_DIR-upgrade")"
 	wait_answers $((up_at + 300))
 	touch "$T/stop"
 	wait "$STORM"
@@ -148,7 +148,7 @@ expect_eq "$(status_field pins)" created "status: pins of the first build"
 # A refused upgrade: a map the new build must carry over is missing from the
 # pins. actgated-next exits 1, says so, and the first build goes on enforcing.
 stop_daemon
-mv "$PIN_DIR/maps/task_marks" /sys/fs/bpf/task_marks.saved
+mv "$PIN_DIR/maps/task_marks" /sys/fs/bpf/task_marks_saved
 actgated-next --policy-dir "$POLICIES" --journal-dir "$JOURNAL" --socket "$ACTGATE_SOCKET" \
 	--cgroup-parent "/actgate-$ACTGATE_SCENARIO" >"$T/refused.log" 2>&1
 expect_eq "$?" 1 "actgated-next on pins without task_marks"
@@ -156,9 +156,9 @@ grep -q "cannot upgrade the pins at $PIN_DIR to this BPF build: the pinned set h
 	"$T/refused.log" || fail "refused upgrade: $(cat "$T/refused.log")"
 grep -q "previous build's programs stay attached and keep enforcing" "$T/refused.log" ||
 	fail "no word on enforcement: $(cat "$T/refused.log")"
-[ ! -e "$PIN_DIR.upgrade" ] || fail "a refused upgrade left $PIN_DIR.upgrade"
+[ ! -e "$PIN_DIR-upgrade" ] || fail "a refused upgrade left $PIN_DIR-upgrade"
 note "refused: $(grep -o 'cannot upgrade.*task_marks[^.]*' "$T/refused.log")"
-mv /sys/fs/bpf/task_marks.saved "$PIN_DIR/maps/task_marks"
+mv /sys/fs/bpf/task_marks_saved "$PIN_DIR/maps/task_marks"
 start_build actgated
 grep -q "adopting $PIN_DIR" "$T/actgated.log" || fail "the first build did not adopt its pins again"
 expect_probe EPERM in_workload storm:probe actprobe open "$T/files/secret"
