@@ -93,8 +93,11 @@ static int plan_maps(struct upgrade *u, char *why, size_t why_size)
 			return -E2BIG;
 		}
 		u->carry[i] = CARRY_FRESH;
-		/* The meta map says which build the set is: this build's is always its own. */
-		if (map == skel->maps.meta) {
+		/*
+		 * The meta map says which build the set is, overlap marks this
+		 * build's records: both are always this build's own.
+		 */
+		if (map == skel->maps.meta || map == skel->maps.overlap) {
 			i++;
 			continue;
 		}
@@ -335,6 +338,15 @@ static int pin_maps(struct upgrade *u, char *why, size_t why_size)
 	return err;
 }
 
+/* Set this build's overlap flag (its records' overlap byte). */
+static int set_overlap(struct enforcer *e, __u32 on)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(e->skel->maps.overlap, &zero, sizeof(zero), &on, sizeof(on),
+				    BPF_ANY);
+}
+
 /* Undo what this build made before the swap: its pins go, and with its links its programs. */
 static void remove_staging(struct upgrade *u)
 {
@@ -422,6 +434,23 @@ int enforcer_upgrade(struct enforcer *e, const struct enforcer_config *cfg,
 		snprintf(why, why_size, "cannot write this build's meta map: %s", strerror(-err));
 		goto out;
 	}
+	/*
+	 * While both builds' programs run, an action either allows is recorded
+	 * by both (the previous build's first: it was attached first); this
+	 * build's records say so, and the drain journals the action once.
+	 */
+	err = set_overlap(e, 1);
+	if (err) {
+		snprintf(why, why_size, "cannot write the overlap map: %s", strerror(-err));
+		goto out;
+	}
+	e->dedup = calloc(ENFORCER_DEDUP_SLOTS, sizeof(*e->dedup));
+	if (!e->dedup) {
+		err = -ENOMEM;
+		snprintf(why, why_size, "out of memory");
+		goto out;
+	}
+	e->overlap_end_ns = UINT64_MAX;
 	err = pins_lock(u.staging, &u.staging_fd, why, why_size);
 	if (err)
 		goto out;
@@ -448,6 +477,15 @@ int enforcer_upgrade(struct enforcer *e, const struct enforcer_config *cfg,
 		goto out;
 	}
 	retire_previous(&u, old_ids, old_count);
+	/* The previous build's programs are gone: this build's records stand alone from here. */
+	err = set_overlap(e, 0);
+	if (err) {
+		log_error("bpf", "cannot clear the overlap map (%s): this build's records go on "
+				 "saying they overlap another build's, which costs nothing while "
+				 "none runs", strerror(-err));
+		err = 0;
+	}
+	e->overlap_end_ns = boot_ns();
 	enforcer_hex12(previous->build_id, prev_hex);
 	enforcer_hex12(e->meta.build_id, ours_hex);
 	log_info("bpf", "upgraded the pins at %s from BPF build %s to %s without a gap: this build's "

@@ -522,6 +522,50 @@ int enforcer_events_fd(const struct enforcer *e)
 #define RINGBUF_DISCARD_BIT (1u << 30)
 #define RINGBUF_HDR_SZ 8
 
+/* FNV-1a over a decision's bytes, without its time and overlap byte. */
+static uint64_t decision_hash(const struct actgate_decision *rec, size_t size)
+{
+	struct actgate_decision fixed;
+	const uint8_t *p = (const uint8_t *)&fixed;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memcpy(&fixed, rec, ACTGATE_DECISION_FIXED_SIZE);
+	fixed.hdr.time_boot_ns = 0;
+	fixed.overlap = 0;
+	for (size_t i = 0; i < ACTGATE_DECISION_FIXED_SIZE; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	p = (const uint8_t *)rec->target_path;
+	for (size_t i = 0; i < size - ACTGATE_DECISION_FIXED_SIZE; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * Is rec the upgrade overlap's second record of a decision? During the
+ * overlap both builds' programs run on every hook, the previous build's
+ * first, in the same thread, one right after the other: this build's
+ * record (overlap set) of the decision the thread's previous record (the
+ * previous build's, overlap clear) already holds is that decision again.
+ * A thread's previous record lost to a slot another thread took only costs
+ * a duplicate journaled, never a record.
+ */
+static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision *rec, size_t size)
+{
+	struct enforcer_dedup *d = &e->dedup[rec->pid % ENFORCER_DEDUP_SLOTS];
+	uint64_t h;
+
+	if (rec->hdr.time_boot_ns > e->overlap_end_ns)
+		return false;
+	h = decision_hash(rec, size);
+	if (rec->overlap && d->used && !d->overlap && d->pid == rec->pid && d->hash == h) {
+		d->used = false; /* one twin each */
+		return true;
+	}
+	*d = (struct enforcer_dedup){ .pid = rec->pid, .used = true, .overlap = rec->overlap,
+				      .hash = h };
+	return false;
+}
+
 int enforcer_drain(struct enforcer *e)
 {
 	uint64_t prod;
@@ -549,6 +593,10 @@ int enforcer_drain(struct enforcer *e)
 			    rec->hdr.type != ACTGATE_RECORD_DECISION) {
 				log_warn("bpf", "skipping a record of %u bytes with an unknown layout",
 					 size);
+				continue;
+			}
+			if (e->dedup && overlap_duplicate(e, rec, size)) {
+				e->overlap_duplicates++;
 				continue;
 			}
 			handled++;
@@ -616,6 +664,7 @@ const char *enforcer_failure_name(unsigned int failure)
 void enforcer_stop(struct enforcer *e)
 {
 	unmap_events(e);
+	free(e->dedup);
 	/* Closing a pinned link's descriptor leaves it attached: the pin holds it. */
 	for (size_t i = 0; i < e->link_count; i++)
 		bpf_link__destroy(e->links[i]);

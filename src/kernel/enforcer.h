@@ -63,6 +63,25 @@ struct enforcer {
 	 * it before pointing workloads at policies chosen under it.
 	 */
 	uint64_t signal_generation;
+	/*
+	 * After an upgrade: the records the overlap decided twice (bpf/maps.h,
+	 * overlap). A record of this build that says it overlaps, whose
+	 * thread's previous record is the previous build's of the same
+	 * decision, is that decision again, and not handed over; dedup holds
+	 * each thread's last record (by thread id modulo its size) for records
+	 * up to overlap_end_ns. NULL when not upgraded.
+	 */
+	struct enforcer_dedup *dedup;
+	uint64_t overlap_end_ns;
+	uint64_t overlap_duplicates;
+};
+
+#define ENFORCER_DEDUP_SLOTS 4096
+struct enforcer_dedup {
+	uint32_t pid;
+	bool used;
+	bool overlap;
+	uint64_t hash; /* of the decision: every field but the time and the overlap byte */
 };
 
 /*

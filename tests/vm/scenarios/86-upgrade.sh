@@ -131,6 +131,7 @@ upgrade_round() {
 	grep -q "upgraded the pins at $PIN_DIR from BPF build [0-9a-f]* to [0-9a-f]* without a gap" \
 		"$T/actgated.log" || fail "$to did not upgrade the pins"
 	note "$(grep -o 'upgraded the pins.*' "$T/actgated.log")"
+	note "$(grep -o '[0-9]* decisions of the upgrade.*' "$T/actgated.log")"
 	grep -q "adopting $PIN_DIR" "$T/actgated.log" || fail "$to did not take over the state"
 	[ ! -e "$PIN_DIR-upgrade" ] || fail "the staging directory is left: $(ls -R "$PIN_DIR-upgrade")"
 	wait_answers $((up_at + 300))
