@@ -449,8 +449,8 @@ struct actgate_decision {
 	__u8 access;        /* open: the enum actgate_access bits asked for; else 0 */
 	/*
 	 * 1: written by the programs of a build being upgraded to while the
-	 * previous build's were still attached (the overlap map); the same
-	 * action's record from the previous build precedes it (docs/upgrades.md).
+	 * previous build's were still attached (the overlap map); the other
+	 * build's record of the same action is next to it (docs/upgrades.md).
 	 * Builds before it zeroed this byte as padding: same layout, same ABI.
 	 */
 	__u8 overlap;

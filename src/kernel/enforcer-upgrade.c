@@ -435,9 +435,9 @@ int enforcer_upgrade(struct enforcer *e, const struct enforcer_config *cfg,
 		goto out;
 	}
 	/*
-	 * While both builds' programs run, an action either allows is recorded
-	 * by both (the previous build's first: it was attached first); this
-	 * build's records say so, and the drain journals the action once.
+	 * While both builds' programs run, an action the first to run allows
+	 * is recorded by both; this build's records say which is which, and
+	 * the drain journals the action once.
 	 */
 	err = set_overlap(e, 1);
 	if (err) {

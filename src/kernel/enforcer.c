@@ -542,12 +542,13 @@ static uint64_t decision_hash(const struct actgate_decision *rec, size_t size)
 
 /*
  * Is rec the upgrade overlap's second record of a decision? During the
- * overlap both builds' programs run on every hook, the previous build's
- * first, in the same thread, one right after the other: this build's
- * record (overlap set) of the decision the thread's previous record (the
- * previous build's, overlap clear) already holds is that decision again.
- * A thread's previous record lost to a slot another thread took only costs
- * a duplicate journaled, never a record.
+ * overlap both builds' programs run on every hook, in the same thread, one
+ * right after the other (the kernel runs the most recently attached first,
+ * on 6.1 and 6.12: this build's): a record of one build (overlap set: this
+ * one; clear: the previous) of the decision the thread's previous record,
+ * of the other build, already holds is that decision again. A thread's
+ * previous record lost to a slot another thread took only costs a
+ * duplicate journaled, never a record.
  */
 static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision *rec, size_t size)
 {
@@ -557,7 +558,7 @@ static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision 
 	if (rec->hdr.time_boot_ns > e->overlap_end_ns)
 		return false;
 	h = decision_hash(rec, size);
-	if (rec->overlap && d->used && !d->overlap && d->pid == rec->pid && d->hash == h) {
+	if (d->used && d->overlap != rec->overlap && d->pid == rec->pid && d->hash == h) {
 		d->used = false; /* one twin each */
 		return true;
 	}

@@ -65,9 +65,9 @@ struct enforcer {
 	uint64_t signal_generation;
 	/*
 	 * After an upgrade: the records the overlap decided twice (bpf/maps.h,
-	 * overlap). A record of this build that says it overlaps, whose
-	 * thread's previous record is the previous build's of the same
-	 * decision, is that decision again, and not handed over; dedup holds
+	 * overlap). A record whose thread's previous record is the other
+	 * build's (the overlap byte differs) of the same decision is that
+	 * decision again, and not handed over; dedup holds
 	 * each thread's last record (by thread id modulo its size) for records
 	 * up to overlap_end_ns. NULL when not upgraded.
 	 */
@@ -80,7 +80,7 @@ struct enforcer {
 struct enforcer_dedup {
 	uint32_t pid;
 	bool used;
-	bool overlap;
+	uint8_t overlap;
 	uint64_t hash; /* of the decision: every field but the time and the overlap byte */
 };
 
