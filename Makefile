@@ -43,6 +43,13 @@ BPF_ARCH  ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -Iinclude -Ibpf -I$(BUILD)
 
+# BPF_BUILD_SALT=N compiles a harmless constant into one program: another
+# BPF build that behaves the same (the upgrade scenario's second build).
+BPF_BUILD_SALT ?=
+ifneq ($(BPF_BUILD_SALT),)
+BPF_CFLAGS += -DACTGATE_BUILD_SALT=$(BPF_BUILD_SALT)
+endif
+
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 # maps.bpf.o first: the linker resolves the other objects' extern maps against it.
 BPF_OBJS  := $(BUILD)/bpf/maps.bpf.o $(filter-out $(BUILD)/bpf/maps.bpf.o,$(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)))
@@ -118,7 +125,7 @@ $(SKEL): $(BUILD)/actgate.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name actgate_bpf > $@
 
 # The skeleton embeds the BPF object: the loader is rebuilt when it changes.
-$(BUILD)/obj/kernel/enforcer.o $(BUILD)/obj/kernel/enforcer-maps.o: $(SKEL)
+$(BUILD)/obj/kernel/enforcer.o $(BUILD)/obj/kernel/enforcer-maps.o $(BUILD)/obj/kernel/enforcer-upgrade.o: $(SKEL)
 
 $(BUILD)/obj/%.o: src/%.c | $(SKEL)
 	$(call msg,CC,$@)
@@ -163,10 +170,16 @@ unit: $(UNIT_BINS) $(BUILD)/actgate
 	$(Q)./tests/unit/check-docs.sh $(BUILD)/actgate
 	$(Q)./tests/unit/check-layers.sh src
 
+# The upgrade scenario (86-upgrade) replaces this build's pins with another
+# BPF build's: the same sources with BPF_BUILD_SALT, its daemon as actgated-next.
+$(BUILD)/actgated-next: $(BUILD)/actgated
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/next BPF_BUILD_SALT=1 $(BUILD)/next/actgated
+	$(Q)cp $(BUILD)/next/actgated $@
+
 VMTEST_KERNEL ?= 6.1
 VMTEST_SCENARIOS ?=
-vmtest: $(BINS) $(VM_HELPERS)
-	$(Q)./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) \
+vmtest: $(BINS) $(VM_HELPERS) $(BUILD)/actgated-next
+	$(Q)VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) \
 		--scenarios "tests/vm/scenarios $(VMTEST_SCENARIOS)"
 
 test: deps
@@ -207,7 +220,7 @@ FUZZ_LIB  := $(BUILD)/fuzz/libactgate-fuzz.a
 FUZZ_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/obj/kernel/enforcer.o $(BUILD)/fuzz/obj/kernel/enforcer-maps.o: $(SKEL)
+$(BUILD)/fuzz/obj/kernel/enforcer.o $(BUILD)/fuzz/obj/kernel/enforcer-maps.o $(BUILD)/fuzz/obj/kernel/enforcer-upgrade.o: $(SKEL)
 $(BUILD)/fuzz/obj/%.o: src/%.c | $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)

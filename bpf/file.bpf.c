@@ -32,6 +32,10 @@ int BPF_PROG(check_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
+#ifdef ACTGATE_BUILD_SALT
+	/* make BPF_BUILD_SALT=N: one more instruction, another build (the upgrade test's). */
+	asm volatile("" : : "r"((__u64)ACTGATE_BUILD_SALT));
+#endif
 	/* Plain loads from the hook's trusted argument: no helper calls. */
 	fmode = file->f_mode;
 	flags = file->f_flags;

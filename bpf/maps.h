@@ -185,4 +185,17 @@ ACTGATE_MAP struct {
 	__type(value, __u32);
 } protected_files SEC(".maps");
 
+/*
+ * 1 while this build's programs run beside a previous build's during an
+ * upgrade (src/kernel/enforcer-upgrade.c): their records say so (the
+ * record's overlap byte), so that the daemon journals each action once.
+ * Never carried over from another build's pins.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} overlap SEC(".maps");
+
 #endif /* ACTGATE_BPF_MAPS_H */

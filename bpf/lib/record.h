@@ -100,6 +100,14 @@ static __always_inline void record_release(struct actgate_decision *rec)
 	__sync_fetch_and_add(&record_slot(rec)->users, -1);
 }
 
+/* Does this build run beside the previous one (an upgrade's overlap)? */
+static __always_inline __u8 in_overlap(void)
+{
+	__u32 zero = 0, *on = bpf_map_lookup_elem(&overlap, &zero);
+
+	return on && *on ? 1 : 0;
+}
+
 /*
  * A record with the common fields set, in a slot this task holds: every
  * record begun is ended by submit_record, which gives the slot back. NULL
@@ -141,6 +149,7 @@ begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	rec->protocol = 0;
 	rec->access = 0;
 	__builtin_memset(rec->pad, 0, sizeof(rec->pad));
+	rec->overlap = in_overlap();
 	__builtin_memset(rec->addr, 0, sizeof(rec->addr));
 	rec->dev = 0;
 	rec->ino = 0;

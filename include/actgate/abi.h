@@ -462,7 +462,14 @@ struct actgate_decision {
 	__u8 protocol;      /* IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u8 access;        /* open: the enum actgate_access bits asked for; connect:
 			     * ACTGATE_ACCESS_RECEIVED or 0; else 0 */
-	__u8 pad[6];
+	/*
+	 * 1: written by the programs of a build being upgraded to while the
+	 * previous build's were still attached (the overlap map); the other
+	 * build's record of the same action is next to it (docs/upgrades.md).
+	 * Builds before it zeroed this byte as padding: same layout, same ABI.
+	 */
+	__u8 overlap;
+	__u8 pad[5];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
 	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */
 	__u32 dev;

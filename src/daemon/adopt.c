@@ -137,6 +137,10 @@ int adopt_pins(struct daemon *d)
 	}
 	log_info("journal", "%llu records journaled from the adopted ring buffer",
 		 (unsigned long long)(written - written_before));
+	if (d->enforcer.upgraded)
+		log_info("journal", "%llu decisions of the upgrade's overlap were recorded by both "
+				    "builds' programs: journaled once",
+			 (unsigned long long)d->enforcer.overlap_duplicates);
 
 	err = reconcile_workloads(d);
 	if (err)

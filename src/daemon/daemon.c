@@ -335,6 +335,7 @@ int daemon_run(const struct daemon_config *cfg)
 		goto out;
 	generation_follow_paths(d);
 	signalctl_bound(&d->signalctl); /* adopted workloads too */
+	grantctl_restore(&d->signalctl); /* the saved grants, now that their workloads are known */
 	err = workloads_watch_roots(d);
 	if (err)
 		goto out;

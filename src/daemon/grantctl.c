@@ -147,6 +147,20 @@ void grantctl_verb_grant(struct signalctl *s, int fd, const struct json_msg *msg
 		s->grant_count--;
 		first--;
 	}
+	/*
+	 * Durable before acknowledged: a grant a restarted daemon would not
+	 * know could no longer be listed or removed, so one that cannot be
+	 * saved is taken back (replaced grants stay replaced: their key is the
+	 * new grant's, whose kernel entry goes with it, which only narrows).
+	 */
+	err = signalctl_save(s, why, sizeof(why));
+	if (err) {
+		while (s->grant_count > first)
+			grant_drop(s, s->grant_count - 1);
+		control_reply_error(fd, "grant: cannot save it in the state directory, so it is not "
+					"granted: %s", why);
+		return;
+	}
 	for (size_t k = first; k < s->grant_count; k++) {
 		size_t n = strlen(ids);
 
@@ -198,7 +212,7 @@ void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *ms
 	const char *id_text;
 	struct json_out j;
 	uint64_t id_ns;
-	char why[256];
+	char why[1024];
 	bool bad = false;
 
 	id_text = control_string(msg, "id", &bad);
@@ -208,10 +222,27 @@ void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *ms
 		return;
 	}
 	for (size_t i = 0; i < s->grant_count; i++) {
-		if (s->grants[i].id != id_ns / 1000000)
+		struct signalctl_grant g = s->grants[i];
+
+		if (g.id != id_ns / 1000000)
 			continue;
-		log_info("grant", "grant %u removed", s->grants[i].id);
-		grant_drop(s, i);
+		/*
+		 * Saved without it first: the grant stays in force until the file
+		 * no longer holds it, so that a restart cannot bring back a grant
+		 * whose removal was acknowledged.
+		 */
+		s->grants[i] = s->grants[--s->grant_count];
+		if (signalctl_save(s, why, sizeof(why))) {
+			s->grants[s->grant_count] = s->grants[i];
+			s->grants[i] = g;
+			s->grant_count++;
+			control_reply_error(fd, "grant-remove: cannot save the removal, so grant %u "
+						"stays: %s", g.id, why);
+			return;
+		}
+		enforcer_remove_grant(s->host.enforcer, &g.key);
+		signalctl_grant_free(&g);
+		log_info("grant", "grant %u removed", g.id);
 		control_reply_ok(&j);
 		control_reply_send(fd, &j);
 		return;
@@ -222,16 +253,59 @@ void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *ms
 void grantctl_tick(struct signalctl *s)
 {
 	uint64_t now = boot_ns();
+	size_t dropped = 0;
+	char why[1024];
 
 	for (size_t i = 0; i < s->grant_count;) {
 		const struct signalctl_grant *g = &s->grants[i];
 
 		if (!workload_table_find_id(s->host.workloads, g->workload_id) ||
-		    g->expires_boot_ns + GRANT_KEEP_EXPIRED_NS <= now)
+		    g->expires_boot_ns + GRANT_KEEP_EXPIRED_NS <= now) {
 			grant_drop(s, i);
-		else
+			dropped++;
+		} else {
 			i++;
+		}
 	}
+	/* Only tidies the file: what went was expired or had no workload (logged if it fails). */
+	if (dropped)
+		signalctl_save(s, why, sizeof(why));
+}
+
+void grantctl_restore(struct signalctl *s)
+{
+	size_t restored = 0, gone = 0;
+	char why[1024];
+	int err;
+
+	for (size_t i = 0; i < s->grant_count;) {
+		struct signalctl_grant *g = &s->grants[i];
+		const struct workload *w = workload_table_find_id(s->host.workloads, g->workload_id);
+		struct actgate_grant value = { .expires_boot_ns = g->expires_boot_ns,
+					       .grant_id = g->id };
+
+		if (!w || strcmp(w->name, g->workload)) {
+			log_info("grant", "grant %u: workload %s (id %llu) is gone; dropped", g->id,
+				 g->workload, (unsigned long long)g->workload_id);
+			grant_drop(s, i);
+			gone++;
+			continue;
+		}
+		/* The kernel usually has it (the pinned map); written again, it surely does. */
+		err = enforcer_put_grant(s->host.enforcer, &g->key, &value);
+		if (!err)
+			err = signalctl_set_workload_flags(s, w, ACTGATE_WORKLOAD_HAS_GRANTS);
+		if (err)
+			log_error("grant", "grant %u: cannot write it to the kernel again: %s; the "
+					   "kernel keeps what it had", g->id, strerror(-err));
+		restored++;
+		i++;
+	}
+	if (restored || gone)
+		log_info("state", "restored %zu grants (%zu dropped with their workloads)", restored,
+			 gone);
+	if (gone)
+		signalctl_save(s, why, sizeof(why));
 }
 
 bool grantctl_rule_name(const struct actgate_decision *rec, char *rule, size_t size)

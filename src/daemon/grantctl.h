@@ -3,7 +3,8 @@
  * Time-bound grants (docs/signals.md): one action a running workload's
  * policy denies, allowed until an expiry the kernel checks itself. The
  * daemon keeps the list (in struct signalctl, signalctl.h) to show and
- * remove grants, and drops each from the kernel a while after it expired
+ * remove grants, saved with the signals (signalstate.h) before a change is
+ * acknowledged, and drops each from the kernel a while after it expired
  * or its workload went.
  */
 #ifndef ACTGATE_DAEMON_GRANTCTL_H
@@ -24,6 +25,14 @@ void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *ms
 
 /* Timer work: drop the grants whose workload went or that expired a minute ago. */
 void grantctl_tick(struct signalctl *s);
+
+/*
+ * After a start, once the workloads are known (adopted): the grants the
+ * state file listed (signalstate_load) are written to the kernel again,
+ * with the expiry they had, and those whose workload is gone are dropped.
+ * Before any request is served.
+ */
+void grantctl_restore(struct signalctl *s);
 
 /* A decision a grant made: its name ("grant:ID") into rule, and true. */
 bool grantctl_rule_name(const struct actgate_decision *rec, char *rule, size_t size);

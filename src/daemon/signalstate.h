@@ -9,14 +9,22 @@
  *
  * The file is text, one item per line, fields separated by tabs (no field
  * can hold a tab or a line break: every one is checked as a request's is):
- *   actgate-signals 1
+ *   actgate-signals 2
  *   signal SCOPE SUBJECT NAME VALUE SOURCE SET-NS EXPIRES-NS
  *   revocation SCOPE SUBJECT REASON AT-NS
+ *   grant-ids LAST-ID
+ *   grant ID WORKLOAD-ID WORKLOAD KEY TARGET REASON EXPIRES-NS
  *   end
  * SCOPE is host, principal or workload (SUBJECT empty for host); times are
  * wall-clock ns since the epoch (the store's boot-clock times do not survive
- * a reboot); EXPIRES-NS 0 never expires. Grants are not kept: they name
- * workloads by id, which a reboot ends, and the kernel holds their expiry.
+ * a reboot); EXPIRES-NS 0 never expires. A grant's KEY is its kernel key
+ * (struct actgate_grant_key) in hex, so that it names the same inode or
+ * address it named when granted, whatever its path leads to now; grants
+ * name workloads by id, so a grant outlives a restart of the daemon (its
+ * workload adopted) but not its workload or a reboot (grantctl_restore).
+ * Grants are kept expired or not: the kernel checks their expiry, and an
+ * expired grant stays a minute so that denials name it, then goes.
+ * Version 1 files (no grants) are read too.
  */
 #ifndef ACTGATE_DAEMON_SIGNALSTATE_H
 #define ACTGATE_DAEMON_SIGNALSTATE_H
@@ -27,17 +35,19 @@
 #include "daemon/signalctl.h"
 
 #define SIGNALSTATE_FILE_NAME "signals"
-#define SIGNALSTATE_MAGIC "actgate-signals 1"
+#define SIGNALSTATE_MAGIC "actgate-signals 2"
+#define SIGNALSTATE_MAGIC_V1 "actgate-signals 1"
 
 /*
- * Write s's signals (those not expired) and revocations into dir. 0, or
+ * Write s's signals (those not expired), revocations and grants into dir. 0, or
  * -errno with the reason in why.
  */
 int signalstate_save(const struct signalctl *s, const char *dir, char *why, size_t why_size);
 
 /*
- * Read dir's file into s, whose store and revocations are empty: signals
- * that expired meanwhile are left out. 0; -ENOENT when there is none (s
+ * Read dir's file into s, whose store, revocations and grants are empty:
+ * signals that expired meanwhile are left out; grants are listed only (the
+ * kernel is told by grantctl_restore, once the workloads are known). 0; -ENOENT when there is none (s
  * unchanged); -EINVAL for a file that is not exactly what signalstate_save
  * writes, with "PATH:LINE: what" in why (s unchanged); -errno otherwise.
  */

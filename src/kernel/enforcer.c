@@ -68,8 +68,7 @@ int enforcer_probe(char *why, size_t why_size)
 	return -EOPNOTSUPP;
 }
 
-/* The BPF build's identity: SHA-256 of the object the skeleton embeds. */
-static int build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
+int enforcer_build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
 {
 	unsigned int len = 0;
 	size_t size = 0;
@@ -80,13 +79,13 @@ static int build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
 	return 0;
 }
 
-static void hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
+void enforcer_hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
 {
 	for (int i = 0; i < 6; i++)
 		snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
-static int write_meta(struct enforcer *e)
+int enforcer_write_meta(struct enforcer *e)
 {
 	__u32 zero = 0;
 
@@ -99,7 +98,7 @@ int enforcer_set_daemon(struct enforcer *e, uint32_t tgid)
 	int err;
 
 	e->meta.daemon_tgid = tgid;
-	err = write_meta(e);
+	err = enforcer_write_meta(e);
 	if (err)
 		log_error("bpf", "cannot name pid %u as the daemon to protect in the meta map: %s",
 			  tgid, strerror(-err));
@@ -143,8 +142,7 @@ static void unmap_events(struct enforcer *e)
 	e->data = NULL;
 }
 
-/* Does a pinned map have the shape our object expects? */
-static int check_pinned_map(const struct bpf_map *map, int fd, const char *path, bool any_size,
+int enforcer_check_pinned_map(const struct bpf_map *map, int fd, const char *path, bool any_size,
 			    char *why, size_t why_size)
 {
 	struct bpf_map_info info = { 0 };
@@ -209,24 +207,75 @@ out:
 }
 
 /*
+ * The pinned meta map (DIR/meta) read into *meta, after checking that it
+ * has this build's layout of struct actgate_meta.
+ */
+static int read_pinned_meta(const struct enforcer *e, const struct enforcer_config *cfg,
+			    struct actgate_meta *meta, char *why, size_t why_size)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err;
+
+	err = pins_path(cfg->pin_dir, NULL, PINS_META, path, sizeof(path));
+	if (err) {
+		snprintf(why, why_size, "pin directory %.400s: path too long", cfg->pin_dir);
+		return err;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_size, "%.400s: %s", path, strerror(-err));
+		return err == -ENOENT ? -EPROTO : err;
+	}
+	err = enforcer_check_pinned_map(e->skel->maps.meta, fd, path, false, why, why_size);
+	if (!err && bpf_map_lookup_elem(fd, &zero, meta)) {
+		err = -errno;
+		snprintf(why, why_size, "cannot read %.400s: %s", path, strerror(-err));
+	}
+	close(fd);
+	return err;
+}
+
+/*
  * Adopt the pin set: the meta map first (ABI, build), then every map (reused
  * in place of the object's, so the object is never loaded) and every link.
+ * ENFORCER_OTHER_BUILD (positive) when the pins are another BPF build of
+ * this ABI version: nothing was reused, the caller upgrades them.
  */
+#define ENFORCER_OTHER_BUILD 1
 static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *why,
 		 size_t why_size)
 {
 	__u8 ours[ACTGATE_BUILD_ID_LEN];
-	char path[PATH_MAX], theirs_hex[13], ours_hex[13];
+	char path[PATH_MAX];
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	__u32 zero = 0;
 	int fd, err;
 
-	err = build_id(ours);
+	err = enforcer_build_id(ours);
 	if (err) {
 		snprintf(why, why_size, "cannot hash the BPF object");
 		return err;
 	}
+	err = read_pinned_meta(e, cfg, &e->meta, why, why_size);
+	if (err)
+		return err;
+	if (e->meta.abi_version != ACTGATE_ABI_VERSION) {
+		/*
+		 * Another ABI version lays out records and map values otherwise:
+		 * this daemon could neither read what the pinned ring buffer
+		 * holds nor carry the pinned maps over (docs/upgrades.md).
+		 */
+		snprintf(why, why_size,
+			 "the pins were made by an actgated of ABI version %u; this one "
+			 "is version %u, and an upgrade without a gap needs the same ABI version",
+			 e->meta.abi_version, ACTGATE_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (memcmp(e->meta.build_id, ours, sizeof(ours)) != 0)
+		return ENFORCER_OTHER_BUILD;
 	bpf_object__for_each_map(map, e->skel->obj) {
 		bool is_meta = map == e->skel->maps.meta;
 
@@ -243,7 +292,7 @@ static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *wh
 			return err == -ENOENT ? -EPROTO : err;
 		}
 		/* The ring buffer's size is chosen when the pins are made (--ring-buffer-size). */
-		err = check_pinned_map(map, fd, path, map == e->skel->maps.events, why, why_size);
+		err = enforcer_check_pinned_map(map, fd, path, map == e->skel->maps.events, why, why_size);
 		if (!err) {
 			err = bpf_map__reuse_fd(map, fd);
 			if (err)
@@ -257,22 +306,6 @@ static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *wh
 			if (err) {
 				snprintf(why, why_size, "cannot read %.400s: %s", path, strerror(-err));
 				return err;
-			}
-			if (e->meta.abi_version != ACTGATE_ABI_VERSION) {
-				snprintf(why, why_size,
-					 "the pins were made by an actgated of ABI version %u; this one "
-					 "is version %u",
-					 e->meta.abi_version, ACTGATE_ABI_VERSION);
-				return -EPROTO;
-			}
-			if (memcmp(e->meta.build_id, ours, sizeof(ours)) != 0) {
-				hex12(e->meta.build_id, theirs_hex);
-				hex12(ours, ours_hex);
-				snprintf(why, why_size,
-					 "the pinned programs are another BPF build (%s; this actgated "
-					 "carries %s)",
-					 theirs_hex, ours_hex);
-				return -EPROTO;
 			}
 		}
 	}
@@ -322,13 +355,13 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 	e->meta.daemon_tgid = (__u32)getpid();
 	e->meta.created_ns = wall_ns();
 	e->meta.events_bytes = events_bytes;
-	err = build_id(e->meta.build_id);
+	err = enforcer_build_id(e->meta.build_id);
 	if (err) {
 		snprintf(why, why_size, "cannot hash the BPF object");
 		return err;
 	}
 	/* Before the first attach: self-protection guards this process from the start. */
-	err = write_meta(e);
+	err = enforcer_write_meta(e);
 	if (err) {
 		snprintf(why, why_size, "cannot write the meta map: %s", strerror(-err));
 		return err;
@@ -413,9 +446,31 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		log_error("bpf", "cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	/* An interrupted upgrade's staging set enforces too: never adopted, removed first. */
+	err = pins_remove_staging(cfg->pin_dir, why, sizeof(why));
+	if (err < 0) {
+		log_error("bpf", "%s", why);
+		goto fail;
+	}
+	if (err > 0)
+		log_warn("bpf", "removed %s%s, the staging set of an upgrade that did not finish",
+			 cfg->pin_dir, PINS_STAGING_SUFFIX);
 	if (pins_complete(cfg->pin_dir)) {
 		err = adopt(e, cfg, why, sizeof(why));
-		if (err) {
+		if (err == ENFORCER_OTHER_BUILD) {
+			struct actgate_meta previous = e->meta;
+
+			err = enforcer_upgrade(e, cfg, &previous, why, sizeof(why));
+			if (err) {
+				log_error("bpf",
+					  "cannot upgrade the pins at %s to this BPF build: %s. The "
+					  "previous build's programs stay attached and keep enforcing "
+					  "what they held; none of this build's stays attached",
+					  cfg->pin_dir, why);
+				goto fail;
+			}
+			e->upgraded = true;
+		} else if (err) {
 			log_error("bpf",
 				  "cannot adopt the pins at %s: %s. They stay, and keep enforcing "
 				  "what they held. To replace them, stop enforcement with `actgate "
@@ -467,6 +522,51 @@ int enforcer_events_fd(const struct enforcer *e)
 #define RINGBUF_DISCARD_BIT (1u << 30)
 #define RINGBUF_HDR_SZ 8
 
+/* FNV-1a over a decision's bytes, without its time and overlap byte. */
+static uint64_t decision_hash(const struct actgate_decision *rec, size_t size)
+{
+	struct actgate_decision fixed;
+	const uint8_t *p = (const uint8_t *)&fixed;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memcpy(&fixed, rec, ACTGATE_DECISION_FIXED_SIZE);
+	fixed.hdr.time_boot_ns = 0;
+	fixed.overlap = 0;
+	for (size_t i = 0; i < ACTGATE_DECISION_FIXED_SIZE; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	p = (const uint8_t *)rec->target_path;
+	for (size_t i = 0; i < size - ACTGATE_DECISION_FIXED_SIZE; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * Is rec the upgrade overlap's second record of a decision? During the
+ * overlap both builds' programs run on every hook, in the same thread, one
+ * right after the other (the kernel runs the most recently attached first,
+ * on 6.1 and 6.12: this build's): a record of one build (overlap set: this
+ * one; clear: the previous) of the decision the thread's previous record,
+ * of the other build, already holds is that decision again. A thread's
+ * previous record lost to a slot another thread took only costs a
+ * duplicate journaled, never a record.
+ */
+static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision *rec, size_t size)
+{
+	struct enforcer_dedup *d = &e->dedup[rec->pid % ENFORCER_DEDUP_SLOTS];
+	uint64_t h;
+
+	if (rec->hdr.time_boot_ns > e->overlap_end_ns)
+		return false;
+	h = decision_hash(rec, size);
+	if (d->used && d->overlap != rec->overlap && d->pid == rec->pid && d->hash == h) {
+		d->used = false; /* one twin each */
+		return true;
+	}
+	*d = (struct enforcer_dedup){ .pid = rec->pid, .used = true, .overlap = rec->overlap,
+				      .hash = h };
+	return false;
+}
+
 int enforcer_drain(struct enforcer *e)
 {
 	uint64_t prod;
@@ -494,6 +594,10 @@ int enforcer_drain(struct enforcer *e)
 			    rec->hdr.type != ACTGATE_RECORD_DECISION) {
 				log_warn("bpf", "skipping a record of %u bytes with an unknown layout",
 					 size);
+				continue;
+			}
+			if (e->dedup && overlap_duplicate(e, rec, size)) {
+				e->overlap_duplicates++;
 				continue;
 			}
 			handled++;
@@ -561,6 +665,7 @@ const char *enforcer_failure_name(unsigned int failure)
 void enforcer_stop(struct enforcer *e)
 {
 	unmap_events(e);
+	free(e->dedup);
 	/* Closing a pinned link's descriptor leaves it attached: the pin holds it. */
 	for (size_t i = 0; i < e->link_count; i++)
 		bpf_link__destroy(e->links[i]);

@@ -38,7 +38,8 @@ struct enforcer {
 	struct bpf_link *links[ENFORCER_MAX_PROGRAMS];
 	size_t link_count;
 	int pin_fd;   /* the pin directory, locked (flock) while this daemon runs */
-	bool adopted; /* the pins were there: nothing was loaded or attached */
+	bool adopted; /* the pins were there: nothing was loaded or attached, unless upgraded */
+	bool upgraded; /* they were another build's, replaced make-before-break (adopted too) */
 	struct actgate_meta meta; /* as found (adopted) or as written */
 	/*
 	 * The ring buffer, read in place (mmap) rather than through libbpf's
@@ -62,6 +63,25 @@ struct enforcer {
 	 * it before pointing workloads at policies chosen under it.
 	 */
 	uint64_t signal_generation;
+	/*
+	 * After an upgrade: the records the overlap decided twice (bpf/maps.h,
+	 * overlap). A record whose thread's previous record is the other
+	 * build's (the overlap byte differs) of the same decision is that
+	 * decision again, and not handed over; dedup holds
+	 * each thread's last record (by thread id modulo its size) for records
+	 * up to overlap_end_ns. NULL when not upgraded.
+	 */
+	struct enforcer_dedup *dedup;
+	uint64_t overlap_end_ns;
+	uint64_t overlap_duplicates;
+};
+
+#define ENFORCER_DEDUP_SLOTS 4096
+struct enforcer_dedup {
+	uint32_t pid;
+	bool used;
+	uint8_t overlap;
+	uint64_t hash; /* of the decision: every field but the time and the overlap byte */
 };
 
 /*
@@ -74,7 +94,9 @@ int enforcer_probe(char *why, size_t why_size);
  * Lock the pin directory; adopt the pin set there (check that it is ours:
  * ABI version and BPF build, every map and link present and of the
  * expected kind; then reuse its maps, loading and attaching nothing), or
- * when there is none, load, attach and pin every program and map. Either
+ * when there is none, load, attach and pin every program and map; pins of
+ * another BPF build of this ABI version are upgraded make-before-break
+ * (enforcer-upgrade.c; adopted and upgraded set, the maps carried over). Either
  * way the meta map names this process as the daemon to protect. -errno,
  * logged with the reason and the way out; -EBUSY while another daemon holds
  * the pins, -EPROTO for an incompatible or incomplete pin set.

@@ -207,8 +207,7 @@ int pins_clear(int dir_fd, char *why, size_t why_size)
 
 #define DETACH_WAIT_MS 5000
 
-/* The ids of the programs the pinned links hold (at most max; *count of them). */
-static void linked_programs(const char *dir, __u32 *ids, size_t max, size_t *count)
+void pins_linked_programs(const char *dir, __u32 *ids, size_t max, size_t *count)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -241,7 +240,7 @@ static void linked_programs(const char *dir, __u32 *ids, size_t max, size_t *cou
  * context), and detaches its program there before dropping the program:
  * a program id that no longer resolves is a program no longer attached.
  */
-static int wait_detached(const __u32 *ids, size_t count, char *why, size_t why_size)
+int pins_wait_detached(const __u32 *ids, size_t count, char *why, size_t why_size)
 {
 	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
 
@@ -295,13 +294,18 @@ int pins_detach(const char *dir, char *why, size_t why_size)
 				 dir);
 		goto out;
 	}
-	linked_programs(dir, ids, sizeof(ids) / sizeof(ids[0]), &count);
+	pins_linked_programs(dir, ids, sizeof(ids) / sizeof(ids[0]), &count);
 	err = pins_clear(fd, why, why_size);
 	if (err)
 		goto out;
-	err = wait_detached(ids, count, why, why_size);
+	err = pins_wait_detached(ids, count, why, why_size);
 	if (err)
 		goto out;
+	/* What an interrupted upgrade left beside it enforces too: it goes as well. */
+	err = pins_remove_staging(dir, why, why_size);
+	if (err < 0)
+		goto out;
+	err = 0;
 	if (rmdir(dir) < 0) {
 		err = -errno;
 		snprintf(why, why_size, "cannot remove %s: %s", dir, strerror(-err));
@@ -310,4 +314,50 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+int pins_staging_path(const char *dir, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s%s", dir, PINS_STAGING_SUFFIX);
+
+	return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
+}
+
+int pins_remove_staging(const char *dir, char *why, size_t why_size)
+{
+	__u32 ids[128];
+	char staging[PATH_MAX];
+	size_t count = 0;
+	struct stat st;
+	int fd = -1, err;
+
+	if (pins_staging_path(dir, staging, sizeof(staging))) {
+		snprintf(why, why_size, "pin directory %s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	if (lstat(staging, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		err = -errno;
+		snprintf(why, why_size, "%s: %s", staging, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, why_size, "%s is not a directory: not actgate's, refusing to remove it",
+			 staging);
+		return -ENOTDIR;
+	}
+	err = pins_lock(staging, &fd, why, why_size);
+	if (err)
+		return err;
+	pins_linked_programs(staging, ids, sizeof(ids) / sizeof(ids[0]), &count);
+	err = pins_clear(fd, why, why_size);
+	if (!err)
+		err = pins_wait_detached(ids, count, why, why_size);
+	if (!err && rmdir(staging) < 0) {
+		err = -errno;
+		snprintf(why, why_size, "cannot remove %s: %s", staging, strerror(-err));
+	}
+	close(fd);
+	return err ? err : 1;
 }

@@ -20,11 +20,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <linux/types.h>
+
 #include "util/paths.h"
 
 #define PINS_META "meta"
 #define PINS_MAPS "maps"
 #define PINS_LINKS "links"
+/*
+ * DIR-upgrade: a sibling of the pin directory where an upgrade builds the
+ * next build's complete set before one renameat2(RENAME_EXCHANGE) swaps the
+ * two directories (docs/upgrades.md). A staging directory is never adopted:
+ * whatever it holds (the next set of an upgrade that did not finish, or the
+ * previous set of one that did) is removed when a daemon starts.
+ */
+/* No dot: the bpffs refuses every name with one (bpf_lookup, EPERM). */
+#define PINS_STAGING_SUFFIX "-upgrade"
 
 /*
  * Is dir (or, when it does not exist yet, its parent) on a bpffs? 0, or
@@ -58,5 +69,24 @@ int pins_clear(int dir_fd, char *why, size_t why_size);
  * and dir itself. -ENOENT when nothing is pinned there. Messages in why.
  */
 int pins_detach(const char *dir, char *why, size_t why_size);
+
+/* dir's staging directory (DIR-upgrade) into out; -ENAMETOOLONG if it does not fit. */
+int pins_staging_path(const char *dir, char *out, size_t size);
+
+/*
+ * Remove a staging directory an interrupted upgrade left beside dir (its
+ * pins first: links whose last pin goes are detached). 0 when there was
+ * none, 1 when one was removed, or -errno with the reason in why.
+ */
+int pins_remove_staging(const char *dir, char *why, size_t why_size);
+
+/* The ids of the programs the links pinned in dir hold (at most max; *count of them). */
+void pins_linked_programs(const char *dir, __u32 *ids, size_t max, size_t *count);
+
+/*
+ * Wait until none of the programs ids names is attached any more (their
+ * ids no longer resolve). 0, or -EBUSY with the reason in why.
+ */
+int pins_wait_detached(const __u32 *ids, size_t count, char *why, size_t why_size);
 
 #endif /* ACTGATE_PINS_H */

@@ -24,6 +24,10 @@
 
 #define SEC 1000000000ull
 
+/* struct actgate_grant_key of workload 7, open (2), inode (1), dev 0, ino 0, on little endian. */
+#define GRANT_KEY_7 "0700000000000000" "0201" "0000" "00000000" "0000000000000000" \
+		    "00000000000000000000000000000000"
+
 /* No live workloads: revocations only go into the list. */
 static struct workload_table no_workloads;
 
@@ -104,6 +108,57 @@ static void test_round_trip(void **state)
 	remove_tree(dir);
 }
 
+/* Grants come back with their key, ids and expiry; an expired one stays expired. */
+static void test_grants_round_trip(void **state)
+{
+	char dir[] = "/tmp/actgate-test-XXXXXX", why[512] = "";
+	struct signalctl a, b;
+	uint64_t now;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	init(&a);
+	init(&b);
+	a.grants = calloc(2, sizeof(*a.grants));
+	assert_non_null(a.grants);
+	a.grant_cap = 2;
+	now = boot_ns();
+	a.grants[0] = (struct signalctl_grant){
+		.id = 4, .workload_id = 77, .workload = strdup("ci:deploy"),
+		.target = strdup("/etc/hosts"), .reason = strdup("INC-1"),
+		.expires_boot_ns = now + 600 * SEC,
+		.key = { .workload_id = 77, .action = ACTGATE_ACTION_OPEN,
+			 .kind = ACTGATE_GRANT_INODE, .dev = 0x800001, .ino = 1234 } };
+	a.grants[1] = (struct signalctl_grant){
+		.id = 5, .workload_id = 77, .workload = strdup("ci:deploy"),
+		.target = strdup("10.0.0.1:443"), .reason = strdup("INC-2"),
+		.expires_boot_ns = now - 5 * SEC,
+		.key = { .workload_id = 77, .action = ACTGATE_ACTION_CONNECT,
+			 .kind = ACTGATE_GRANT_NET, .port = 443, .addr = { [10] = 0xff, [11] = 0xff,
+			 [12] = 10, [15] = 1 } } };
+	a.grant_count = 2;
+	a.next_grant_id = 5;
+	assert_int_equal(signalstate_save(&a, dir, why, sizeof(why)), 0);
+	assert_int_equal(signalstate_load(&b, dir, why, sizeof(why)), 0);
+	assert_int_equal(b.next_grant_id, 5);
+	assert_int_equal(b.grant_count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(b.grants[i].id, a.grants[i].id);
+		assert_int_equal(b.grants[i].workload_id, 77);
+		assert_string_equal(b.grants[i].workload, "ci:deploy");
+		assert_string_equal(b.grants[i].target, a.grants[i].target);
+		assert_string_equal(b.grants[i].reason, a.grants[i].reason);
+		assert_memory_equal(&b.grants[i].key, &a.grants[i].key, sizeof(a.grants[i].key));
+	}
+	/* Ten minutes from then, give or take the test's own run; the expired one still expired. */
+	assert_true(b.grants[0].expires_boot_ns > now + 590 * SEC);
+	assert_true(b.grants[0].expires_boot_ns <= boot_ns() + 600 * SEC);
+	assert_true(b.grants[1].expires_boot_ns <= boot_ns());
+	signalctl_free(&a);
+	signalctl_free(&b);
+	remove_tree(dir);
+}
+
 static void test_missing_file(void **state)
 {
 	char why[256];
@@ -141,7 +196,7 @@ static void test_bad_files_change_nothing(void **state)
 		const char *text, *why;
 	} bad[] = {
 		{ "", "f:1: not an actgate signals file" },
-		{ "actgate-signals 2\nend\n", "f:1: not an actgate signals file" },
+		{ "actgate-signals 3\nend\n", "f:1: not an actgate signals file" },
 		{ SIGNALSTATE_MAGIC "\n", "f:1: no \"end\"" },
 		{ SIGNALSTATE_MAGIC "\nend", "f:2: the last line is cut short" },
 		{ SIGNALSTATE_MAGIC "\nend\nend\n", "f:3: text after \"end\"" },
@@ -161,7 +216,17 @@ static void test_bad_files_change_nothing(void **state)
 		{ SIGNALSTATE_MAGIC "\nrevocation\tprincipal\tbob\tr\t1\n"
 				    "revocation\tprincipal\tbob\tr\t2\nend\n",
 		  "f:3: principal bob is revoked twice" },
-		{ SIGNALSTATE_MAGIC "\ngrant\t1\nend\n", "f:2: unknown item 'grant'" },
+		{ SIGNALSTATE_MAGIC "\ngrant\t1\nend\n", "f:2: a grant has 8 fields, not 2" },
+		{ SIGNALSTATE_MAGIC_V1 "\ngrant-ids\t1\nend\n", "f:2: a version 1 file has no grants" },
+		{ SIGNALSTATE_MAGIC "\ngrant-ids\t1\ngrant\t2\t7\tci:a\t" GRANT_KEY_7 "\t/f\tr\t1\nend\n",
+		  "f:3: grant id \"2\" is not a number from 1 to grant-ids" },
+		{ SIGNALSTATE_MAGIC "\ngrant-ids\t1\ngrant\t1\t8\tci:a\t" GRANT_KEY_7 "\t/f\tr\t1\nend\n",
+		  "f:3: a grant's key does not name its workload" },
+		{ SIGNALSTATE_MAGIC "\ngrant-ids\t1\ngrant\t1\t7\tci:a\t0700\t/f\tr\t1\nend\n",
+		  "f:3: a grant's key is not 80 hex digits" },
+		{ SIGNALSTATE_MAGIC "\ngrant-ids\t2\ngrant\t1\t7\tci:a\t" GRANT_KEY_7 "\t/f\tr\t1\n"
+				    "grant\t1\t7\tci:a\t" GRANT_KEY_7 "\t/f\tr\t1\nend\n",
+		  "f:4: grant 1 is there twice" },
 	};
 	struct signalctl s;
 	char why[512];
@@ -178,6 +243,7 @@ static void test_bad_files_change_nothing(void **state)
 		/* Nothing half-loaded: a good signal before the bad line is gone too. */
 		assert_int_equal(s.store.count, 0);
 		assert_int_equal(s.revoked_count, 0);
+		assert_int_equal(s.grant_count, 0);
 		signalctl_free(&s);
 	}
 	/* The same with a good line first. */
@@ -201,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_grants_round_trip),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_expired_left_out),
 		cmocka_unit_test(test_bad_files_change_nothing),
