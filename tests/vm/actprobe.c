@@ -98,6 +98,14 @@
  *   actprobe lsm-test-run           BPF_PROG_RUN of an LSM program: prints ok,
  *                                   or the error (ENOTSUPP: the kernel has no
  *                                   test run for LSM programs)
+ *   actprobe fd-exec PATH [ARG]...  open PATH read-only, then execveat(fd, "",
+ *                                   AT_EMPTY_PATH), as fexecve does
+ *   actprobe anon HOW SRC [ARG]...  code with no file behind it: a memfd
+ *                                   holding SRC's bytes, then HOW: exec
+ *                                   (fexecve), execveat (AT_EMPTY_PATH), mmap
+ *                                   (PROT_EXEC), mprotect (PROT_READ, then
+ *                                   PROT_EXEC); shm: SysV shared memory
+ *                                   attached with SHM_EXEC (SRC ignored)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,6 +126,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1114,6 +1123,132 @@ static int lsm_test_run(void)
 	return report(-err);
 }
 
+/*
+ * In a child: execveat(fd, "", argv, AT_EMPTY_PATH), or glibc's fexecve;
+ * report whether it worked, as probe_exec does.
+ */
+static int exec_fd(int fd, char **argv, int use_fexecve)
+{
+	int fds[2], child_errno = 0, status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return report(errno);
+	pid = fork();
+	if (pid < 0) {
+		child_errno = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return report(child_errno);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (use_fexecve)
+			fexecve(fd, argv, environ);
+		else
+			syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+		child_errno = errno;
+		if (write(fds[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
+		child_errno = 0; /* pipe closed by a successful exec */
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return report(child_errno);
+}
+
+static int probe_fd_exec(char **argv)
+{
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return report(errno);
+	ret = exec_fd(fd, argv, 0);
+	close(fd);
+	return ret;
+}
+
+/* A memfd holding the bytes of src; -errno. */
+static int memfd_of(const char *src)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), fd, err = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	/* Not MFD_CLOEXEC: fexecve of a script reopens it through /proc/self/fd. */
+	fd = memfd_create("actprobe-payload", 0);
+	if (fd < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			err = -EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		err = -errno;
+	close(in);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int probe_anon(const char *how, char **argv)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd, err = 0, id;
+	void *p;
+
+	if (strcmp(how, "shm") == 0) {
+		id = shmget(IPC_PRIVATE, (size_t)page, IPC_CREAT | 0600);
+		if (id < 0)
+			return report(errno);
+		p = shmat(id, NULL, SHM_EXEC);
+		if (p == (void *)-1)
+			err = errno;
+		else
+			shmdt(p);
+		shmctl(id, IPC_RMID, NULL);
+		return report(err);
+	}
+	fd = memfd_of(argv[0]);
+	if (fd < 0)
+		return report(-fd);
+	if (strcmp(how, "exec") == 0 || strcmp(how, "execveat") == 0) {
+		err = exec_fd(fd, argv, how[4] == '\0');
+		close(fd);
+		return err;
+	}
+	if (strcmp(how, "mmap") == 0 || strcmp(how, "mprotect") == 0) {
+		int two_steps = how[1] == 'p';
+
+		p = mmap(NULL, (size_t)page, two_steps ? PROT_READ : PROT_READ | PROT_EXEC,
+			 MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+		} else {
+			if (two_steps && mprotect(p, (size_t)page, PROT_READ | PROT_EXEC) < 0)
+				err = errno;
+			munmap(p, (size_t)page);
+		}
+		close(fd);
+		return report(err);
+	}
+	close(fd);
+	fprintf(stderr, "actprobe: anon: unknown HOW '%s'\n", how);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "bpf") == 0)
@@ -1162,6 +1297,10 @@ int main(int argc, char **argv)
 		return probe_send_unix(argv[2], argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0)
 		return probe_exec(&argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "fd-exec") == 0)
+		return probe_fd_exec(&argv[2]);
+	if (argc >= 4 && strcmp(argv[1], "anon") == 0)
+		return probe_anon(argv[2], &argv[3]);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "open") == 0)
 		return probe_open(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "mknod") == 0)
@@ -1188,6 +1327,7 @@ int main(int argc, char **argv)
 			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
-			"       map-poke PIN OFFSET BYTE\n");
+			"       map-poke PIN OFFSET BYTE | fd-exec PATH [ARG]... |\n"
+			"       anon exec|execveat|mmap|mprotect|shm SRC [ARG]...\n");
 	return 2;
 }
