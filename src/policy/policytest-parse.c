@@ -389,10 +389,12 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		       struct policytest_case *c)
 {
 	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
-	       RULE, MODE, NKEYS };
+	       RULE, MODE, WRITTEN, NKEYS };
 	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
 						 "signals", "action",  "target",   "access",
-						 "protocol", "expect", "rule",     "mode" };
+						 "protocol", "expect", "rule",     "mode",
+						 "written" };
+	static const char *const bool_words[] = { "false", "true" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -509,6 +511,16 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		word = expect_word(ctx, vals[MODE], what, mode_words, 2, "enforce or audit");
 		if (word >= 0)
 			c->mode = mode_values[word];
+	}
+	/* exec's written: deny: the file was written by a governed workload (or is a memfd). */
+	snprintf(what, sizeof(what), "%s.written", where);
+	if (vals[WRITTEN]) {
+		if (action >= 0 && c->action.action == ACTGATE_ACTION_CONNECT)
+			error_at(ctx, vals[WRITTEN]->pos,
+				 "%s: only exec and open cases are about a file", what);
+		word = expect_word(ctx, vals[WRITTEN], what, bool_words, 2, "true or false");
+		if (word >= 0)
+			c->action.written = word == 1;
 	}
 }
 

@@ -21,17 +21,17 @@ spec:
 YAML
 start_daemon
 
-expect_probe EPERM in_workload anon actprobe anon exec /usr/bin/actprobe open /etc/passwd
-expect_probe EPERM in_workload anon actprobe anon execveat /usr/bin/actprobe open /etc/passwd
+expect_probe EPERM in_workload anon actprobe anon exec /usr/bin/actprobe
+expect_probe EPERM in_workload anon actprobe anon execveat /usr/bin/actprobe
 expect_probe EPERM in_workload anon actprobe anon mmap /usr/bin/actprobe
 expect_probe EPERM in_workload anon actprobe anon mprotect /usr/bin/actprobe
 expect_probe EPERM in_workload anon actprobe anon shm /usr/bin/actprobe
 # Outside every workload, and in a workload whose policy does not ask, they run.
-expect_probe ok actprobe anon exec /usr/bin/actprobe open /etc/passwd
-expect_probe ok in_workload free actprobe anon exec /usr/bin/actprobe open /etc/passwd
+expect_probe ok actprobe anon exec /usr/bin/actprobe
+expect_probe ok in_workload free actprobe anon exec /usr/bin/actprobe
 expect_probe ok in_workload free actprobe anon shm /usr/bin/actprobe
 # Files the workload did not write still run and map.
-expect_probe ok in_workload anon actprobe exec /usr/bin/actprobe open /etc/passwd
+expect_probe ok in_workload anon actprobe exec /usr/bin/actprobe
 expect_probe ok in_workload anon actprobe mmap-exec /usr/bin/actprobe
 
 # A script the workload wrote: denied as a program (execve checks the
