@@ -105,7 +105,7 @@ ACTGATE_MAP struct {
  * `written: deny`. A hash rather than inode storage: inode storage goes
  * with the in-memory inode, and a root task can evict that (drop_caches)
  * while the file stays on disk. Entries leave when the inode is freed with
- * no name left (bpf/written.bpf.c); a full map refuses the write.
+ * no name left (bpf/drift.bpf.c); a full map refuses the write.
  */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

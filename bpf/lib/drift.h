@@ -3,7 +3,7 @@
  * Drift: code that was not on the machine before a workload put it there.
  * exec's `written: deny` denies executing, and mapping executable, a file
  * whose content a governed task wrote (written_files, kept by
- * bpf/written.bpf.c) or one that lives on no file system a path reaches
+ * bpf/drift.bpf.c) or one that lives on no file system a path reaches
  * (memfd_create, SysV shared memory: the kernel's internal mounts). And an
  * exec deny rule denies mapping its file executable too, so that the
  * dynamic loader (`ld.so /usr/bin/denied`) cannot run what exec denies.

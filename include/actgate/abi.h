@@ -448,7 +448,7 @@ _Static_assert(sizeof(struct actgate_net_rules) == 4 + 12 * ACTGATE_NET_RULES_PE
  * inode's generation, so that an inode number reused for another file
  * after a delete is not taken for the written one. Kept while the file
  * exists, whatever the inode cache does; dropped when the inode is freed
- * with no name left (bpf/written.bpf.c).
+ * with no name left (bpf/drift.bpf.c).
  */
 struct actgate_written_key {
 	__u32 dev;        /* the kernel's encoding, as path keys */

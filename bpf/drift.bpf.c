@@ -8,10 +8,13 @@
  * (SCM_RIGHTS, pidfd_getfd), or truncated by name (truncate(2)). Renames
  * and hard links keep the inode, so they keep the mark.
  *
- * These programs run after check_open on the same hook (the object links
- * file.bpf.o first, and the trampoline runs programs in the order they were
- * attached): an open that check_open refused arrives with ret set and marks
- * nothing.
+ * mark_open_written must run after check_open (bpf/file.bpf.c), so that an
+ * open that check_open refused arrives with ret set and marks nothing: the
+ * object links the programs of one hook in file-name order (drift.bpf.o
+ * before file.bpf.o), actgated attaches them in that order, and a BPF
+ * trampoline runs the program attached last first. Should that order ever
+ * turn, a refused write would mark its file (denying more, never less), and
+ * scenario 23-drift-written fails.
  */
 #include "lib/drift.h"
 #include "lib/governance.h"
