@@ -100,6 +100,13 @@
  *                                   test run for LSM programs)
  *   actprobe fd-exec PATH [ARG]...  open PATH read-only, then execveat(fd, "",
  *                                   AT_EMPTY_PATH), as fexecve does
+ *   actprobe truncate PATH          truncate(2) PATH to its own size (by name)
+ *   actprobe send-fd SOCK FILE      open FILE for writing (created, truncated),
+ *                                   listen on the unix socket SOCK, pass the
+ *                                   descriptor (SCM_RIGHTS) to the first
+ *                                   connection, exit
+ *   actprobe recv-write SOCK SRC    connect to SOCK, receive a descriptor, write
+ *                                   SRC's bytes through it
  *   actprobe anon HOW SRC [ARG]...  code with no file behind it: a memfd
  *                                   holding SRC's bytes, then HOW: exec
  *                                   (fexecve), execveat (AT_EMPTY_PATH), mmap
@@ -1203,6 +1210,83 @@ static int memfd_of(const char *src)
 	return fd;
 }
 
+static int probe_truncate(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || truncate(path, st.st_size) < 0)
+		return report(errno);
+	return report(0);
+}
+
+static int probe_send_fd(const char *sock, const char *file)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	int fd, s, c, err = 0;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return report(errno);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if (s < 0 || bind(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s, 1) < 0)
+		return report(errno);
+	c = accept(s, NULL, NULL);
+	if (c < 0)
+		return report(errno);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(c, &msg, 0) < 0)
+		err = errno;
+	close(c);
+	close(s);
+	close(fd);
+	return report(err);
+}
+
+static int probe_recv_write(const char *sock, const char *src)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte, buf[65536];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	int s, fd, in, err = 0;
+	ssize_t n;
+
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (recvmsg(s, &msg, MSG_CMSG_CLOEXEC) < 0)
+		return report(errno);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return report(EBADF); /* the kernel refused to pass it */
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return report(errno);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n) {
+			err = errno ? errno : EIO;
+			break;
+		}
+	close(in);
+	close(fd);
+	close(s);
+	return report(err);
+}
+
 static int probe_anon(const char *how, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -1299,6 +1383,12 @@ int main(int argc, char **argv)
 		return probe_exec(&argv[2]);
 	if (argc >= 3 && strcmp(argv[1], "fd-exec") == 0)
 		return probe_fd_exec(&argv[2]);
+	if (argc == 3 && strcmp(argv[1], "truncate") == 0)
+		return probe_truncate(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "send-fd") == 0)
+		return probe_send_fd(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "recv-write") == 0)
+		return probe_recv_write(argv[2], argv[3]);
 	if (argc >= 4 && strcmp(argv[1], "anon") == 0)
 		return probe_anon(argv[2], &argv[3]);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "open") == 0)
@@ -1328,6 +1418,7 @@ int main(int argc, char **argv)
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE | fd-exec PATH [ARG]... |\n"
-			"       anon exec|execveat|mmap|mprotect|shm SRC [ARG]...\n");
+			"       anon exec|execveat|mmap|mprotect|shm SRC [ARG]... | truncate PATH |\n"
+			"       send-fd SOCK FILE | recv-write SOCK SRC\n");
 	return 2;
 }

@@ -74,6 +74,20 @@ expect_probe EPERM in_workload drift actprobe exec "$T/elsewhere/moved-tool"
 in_workload free cp /usr/bin/actprobe "$T/bin/free-copy" || fail "free could not copy"
 expect_probe EPERM in_workload drift actprobe exec "$T/bin/free-copy"
 
+# Truncated by name (truncate(2)): written.
+cp /usr/bin/actprobe "$T/bin/trunc-tool"
+expect_probe ok in_workload drift actprobe exec "$T/bin/trunc-tool"
+expect_probe ok in_workload drift actprobe truncate "$T/bin/trunc-tool"
+expect_probe EPERM in_workload drift actprobe exec "$T/bin/trunc-tool"
+# Written through a descriptor received from a process outside (SCM_RIGHTS).
+actprobe send-fd "$T/fd.sock" "$T/bin/received-tool" >"$T/send.out" 2>&1 &
+sender=$!
+wait_for 100 "the descriptor's sender did not come up" test -S "$T/fd.sock"
+expect_probe ok in_workload drift actprobe recv-write "$T/fd.sock" /usr/bin/actprobe
+wait "$sender"
+expect_probe ok actprobe exec "$T/bin/received-tool"
+expect_probe EPERM in_workload drift actprobe exec "$T/bin/received-tool"
+
 # A write the policy refused wrote nothing: the file is not marked.
 expect_probe EPERM in_workload drift actprobe open "$T/ro/tool" w
 expect_probe ok in_workload drift actprobe exec "$T/ro/tool"
