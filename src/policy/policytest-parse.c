@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "actgate/abi.h"
@@ -394,7 +395,6 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 						 "signals", "action",  "target",   "access",
 						 "protocol", "expect", "rule",     "mode",
 						 "written" };
-	static const char *const bool_words[] = { "false", "true" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -518,9 +518,11 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		if (action >= 0 && c->action.action == ACTGATE_ACTION_CONNECT)
 			error_at(ctx, vals[WRITTEN]->pos,
 				 "%s: only exec and open cases are about a file", what);
-		word = expect_word(ctx, vals[WRITTEN], what, bool_words, 2, "true or false");
-		if (word >= 0)
-			c->action.written = word == 1;
+		if (vals[WRITTEN]->kind == YNODE_SCALAR && vals[WRITTEN]->type == YSCALAR_BOOL)
+			c->action.written = strcasecmp(vals[WRITTEN]->text, "true") == 0;
+		else
+			error_at(ctx, vals[WRITTEN]->pos, "%s: expected true or false, found %s",
+				 what, ynode_describe(vals[WRITTEN]));
 	}
 }
 

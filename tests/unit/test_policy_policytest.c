@@ -344,6 +344,53 @@ static void test_identity_and_kinds(void **state)
 	}
 }
 
+/* A case says whether its file was written; exec's written: deny decides on that. */
+static void test_written_cases(void **state)
+{
+	(void)state;
+	write_file("d.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: Policy\n"
+		   "metadata: {name: d}\n"
+		   "spec:\n"
+		   "  selector: {workloads: [w]}\n"
+		   "  exec: {allow: [/usr/bin/], deny: [/usr/bin/curl], written: deny}\n");
+	write_file("t.test.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: PolicyTest\n"
+		   "metadata: {name: t}\n"
+		   "spec:\n"
+		   "  policies: [d.yaml]\n"
+		   "  cases:\n"
+		   "    - {name: a, workload: w, action: exec, target: /usr/bin/ls, expect: allow}\n"
+		   "    - {name: b, workload: w, action: exec, target: /usr/bin/ls, written: true,"
+		   " expect: deny, rule: \"d:exec.written\"}\n"
+		   "    - {name: c, workload: w, action: open, target: /tmp/x, access: exec-map,"
+		   " written: true, expect: deny, rule: \"d:exec.written\"}\n"
+		   "    - {name: d, workload: w, action: open, target: /usr/bin/curl,"
+		   " access: exec-map, expect: deny, rule: \"d:exec.deny[0]\"}\n"
+		   "    - {name: e, workload: w, action: open, target: /tmp/x, access: read,"
+		   " written: true, expect: allow}\n"
+		   "    - {name: f, workload: w, action: exec, target: /usr/bin/ls, written: false,"
+		   " expect: allow}\n");
+	{
+		struct policytest_totals totals;
+		char *got = run_file("t.test.yaml", false, &totals);
+
+		assert_string_equal(got, "");
+		assert_int_equal(totals.passed, 6);
+		assert_int_equal(totals.failed, 0);
+		free(got);
+	}
+	expect_errors(HEAD "    - {workload: w, action: connect, target: \"10.0.0.1:443\", written: true,"
+		      " expect: allow}\n"
+		      "    - {workload: w, action: exec, target: /x, written: yes, expect: allow}\n",
+		      "t.test.yaml:7:71: error: spec.cases[0].written: only exec and open cases are "
+		      "about a file\n"
+		      "t.test.yaml:8:56: error: spec.cases[1].written: expected true or false, "
+		      "found a string\n");
+}
+
 static void test_errors_new_keys(void **state)
 {
 	(void)state;
@@ -610,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rule_and_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unselected_workload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_and_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_written_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_new_keys, setup, teardown),
