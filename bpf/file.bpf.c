@@ -4,6 +4,7 @@
  * decided per access (read, write, create, exec-map).
  */
 #include "lib/decide.h"
+#include "lib/drift.h"
 #include "lib/governance.h"
 #include "lib/kernel.h"
 #include "lib/record.h"
@@ -89,24 +90,39 @@ int BPF_PROG(check_create, const struct path *dir, struct dentry *dentry, umode_
  * doing its own loading) runs code from a file without exec(2). The
  * kernel's own ELF loader maps the executable and its interpreter the same
  * way during exec, so they are decided here too. prot, not reqprot: what
- * will really be mapped (READ_IMPLIES_EXEC adds PROT_EXEC).
+ * will really be mapped (READ_IMPLIES_EXEC adds PROT_EXEC). Decided by
+ * open's exec-map access and by exec's deny rules and `written:`
+ * (lib/drift.h, decide_exec_map), so that what exec denies cannot be
+ * loaded instead.
  */
 SEC("lsm/mmap_file")
 int BPF_PROG(check_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	struct path_decision pd = {};
+	struct actgate_decision *rec;
+
 	if (ret)
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	return check_file(ACTGATE_ACTION_OPEN, file, ACTGATE_ACCESS_EXEC_MAP);
+	if (!governing_workload(&pd.g))
+		return 0;
+	decide_exec_map(file->f_path.mnt, file->f_path.dentry, file->f_inode, &pd);
+	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
+	if (rec) {
+		/* f_path is const in newer kernels; bpf_d_path only reads it. */
+		record_path(rec, (struct path *)&file->f_path);
+		submit_record(rec);
+	}
+	return verdict_errno(&pd.v);
 }
 
 /*
  * Making a file mapping executable afterwards (mmap PROT_READ, then
- * mprotect PROT_EXEC): exec-map as well. A mapping that is already
- * executable was decided when it was mapped. bpf_d_path is refused here
- * too; the path is built from the dentry.
+ * mprotect PROT_EXEC): decided as a mapping. A mapping that is already
+ * executable was decided when it was mapped. bpf_d_path is refused here;
+ * the path is built from the dentry.
  */
 SEC("lsm/file_mprotect")
 int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
@@ -129,7 +145,7 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 		return 0;
 	mnt = BPF_CORE_READ(file, f_path.mnt);
 	dentry = BPF_CORE_READ(file, f_path.dentry);
-	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, &pd);
+	decide_exec_map(mnt, dentry, BPF_CORE_READ(file, f_inode), &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);

@@ -26,6 +26,7 @@
 #define ACTGATE_MAX_GRANTS 16384
 #define ACTGATE_EVENTS_BYTES (16 << 20)
 #define ACTGATE_MAX_PROTECTED 1024
+#define ACTGATE_MAX_WRITTEN 262144
 
 /* cgroup id -> governing workload (covers the cgroup's whole subtree). */
 ACTGATE_MAP struct {
@@ -99,6 +100,21 @@ ACTGATE_MAP struct {
 	__type(key, int);
 	__type(value, struct actgate_task_mark);
 } task_marks SEC(".maps");
+
+/*
+ * The files governed tasks wrote (abi.h, actgate_written_key), for exec's
+ * `written: deny`. A hash rather than inode storage: inode storage goes
+ * with the in-memory inode, and a root task can evict that (drop_caches)
+ * while the file stays on disk. Entries leave when the inode is freed with
+ * no name left (bpf/drift.bpf.c); a full map refuses the write.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_WRITTEN);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_written_key);
+	__type(value, struct actgate_written);
+} written_files SEC(".maps");
 
 /* Decision records for the daemon. */
 ACTGATE_MAP struct {

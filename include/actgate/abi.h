@@ -199,6 +199,13 @@ enum actgate_reason {
 	 * are not cached): denied, the rules above it cannot be seen.
 	 */
 	ACTGATE_REASON_DISCONNECTED = 10,
+	/*
+	 * exec's `written: deny`: the file's content was written by a governed
+	 * task (its inode is in written_files), or it lives on no file system a
+	 * path reaches (memfd, SysV shared memory); rule_id names the policy's
+	 * written decision. Executing it, and mapping it executable, are denied.
+	 */
+	ACTGATE_REASON_WRITTEN = 11,
 };
 
 /*
@@ -233,9 +240,16 @@ enum actgate_failure {
 	ACTGATE_FAILURE_ADDRESS_READ = 3,
 	/* A name of a record's readable path could not be read: path_error says -EFAULT. */
 	ACTGATE_FAILURE_NAME_READ = 4,
+	/*
+	 * A file a governed task was about to write could not be marked as
+	 * written (written_files is full, or out of memory): the write was
+	 * refused (ENOSPC) rather than leave a file exec's `written: deny`
+	 * would not know.
+	 */
+	ACTGATE_FAILURE_WRITTEN_MARK = 5,
 };
-#define ACTGATE_NR_FAILURES 5
-_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_NAME_READ + 1,
+#define ACTGATE_NR_FAILURES 6
+_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_WRITTEN_MARK + 1,
 	       "ACTGATE_NR_FAILURES: the last failure + 1");
 
 enum actgate_record_type {
@@ -343,15 +357,31 @@ _Static_assert(sizeof(struct actgate_decision_slot) == 8, "actgate_decision_slot
 struct actgate_action_policy {
 	__u8 has_rules;         /* 0: skip every lookup, the defaults decide */
 	__u8 has_subtree_rules; /* 0: no directory rules, skip the dentry walk */
-	__u8 pad[6];
+	/*
+	 * exec: some entry decides deny; an executable mapping then looks up
+	 * the exec rules too (an exec deny rule denies mapping the file
+	 * executable). 0: no exec rule can deny a mapping.
+	 */
+	__u8 has_deny_rules;
+	__u8 pad[5];
 	/*
 	 * The default per access slot (exec, connect: slot 0); always set.
 	 * connect's slots ACTGATE_SOCKET_RAW and _PACKET decide the creation
-	 * of such a socket (enum actgate_socket_kind).
+	 * of such a socket (enum actgate_socket_kind); exec's slot
+	 * ACTGATE_EXEC_WRITTEN_SLOT is its `written:` decision, set only when
+	 * a policy denies written files.
 	 */
 	struct actgate_decision_slot dflt[ACTGATE_ACCESS_SLOTS];
 };
 _Static_assert(sizeof(struct actgate_action_policy) == 40, "actgate_action_policy layout");
+
+/*
+ * exec's decision on a file a governed task wrote, or an anonymous one
+ * (reason ACTGATE_REASON_WRITTEN): exec's default slot 1, which exec (one
+ * slot) leaves free. Not set: no policy of the workload asks.
+ */
+#define ACTGATE_EXEC_WRITTEN_SLOT 1
+_Static_assert(ACTGATE_EXEC_WRITTEN_SLOT < ACTGATE_ACCESS_SLOTS, "exec's written slot is a default slot");
 
 /*
  * policies: policy id -> compiled policy. A workload's policy is the
@@ -425,6 +455,26 @@ struct actgate_net_rules {
 };
 _Static_assert(sizeof(struct actgate_net_rules) == 4 + 12 * ACTGATE_NET_RULES_PER_PREFIX,
 	       "actgate_net_rules layout");
+
+/*
+ * written_files: the files governed tasks wrote (opened for writing,
+ * truncated, received open for writing), by inode identity with the
+ * inode's generation, so that an inode number reused for another file
+ * after a delete is not taken for the written one. Kept while the file
+ * exists, whatever the inode cache does; dropped when the inode is freed
+ * with no name left (bpf/drift.bpf.c).
+ */
+struct actgate_written_key {
+	__u32 dev;        /* the kernel's encoding, as path keys */
+	__u32 generation; /* i_generation */
+	__u64 ino;
+};
+_Static_assert(sizeof(struct actgate_written_key) == 16, "actgate_written_key layout");
+
+struct actgate_written {
+	__u64 workload_id; /* the first workload that wrote it (0: an orphan task) */
+};
+_Static_assert(sizeof(struct actgate_written) == 8, "actgate_written layout");
 
 /* Every record begins with this header. */
 struct actgate_record_header {

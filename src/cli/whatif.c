@@ -92,6 +92,11 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 		a.path = rec->target;
 		/* A link or rename asked for these accesses of the file: decided as they are. */
 		a.access = rec->access & ACTGATE_ACCESS_ALL;
+		/*
+		 * Whether the file was written is known only when that decided
+		 * (reason written); otherwise it is taken as not written.
+		 */
+		a.written = rec->reason == ACTGATE_REASON_WRITTEN;
 	} else {
 		snprintf(why, why_size, "not an action policies decide");
 		return WHATIF_SKIPPED;

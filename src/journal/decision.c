@@ -49,6 +49,7 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_GRANT] = "grant",
 	[ACTGATE_REASON_GRANT_EXPIRED] = "grant-expired",
 	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
+	[ACTGATE_REASON_WRITTEN] = "written",
 };
 
 static const char *const kernel_door_names[ACTGATE_NR_KERNEL_DOORS] = {

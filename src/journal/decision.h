@@ -77,7 +77,7 @@ const char *verdict_name(uint8_t verdict); /* "allow", "deny" */
 const char *mode_name(uint8_t mode);       /* "enforce", "audit" */
 const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection",
 						    * "too-deep", "revoked", "expired", "grant",
-						    * "grant-expired", "disconnected" */
+						    * "grant-expired", "disconnected", "written" */
 /*
  * Access bits as names joined by ',' in the order read, write, create,
  * exec-map, link, received ("read,write"; "" for none), into buf (ACCESS_NAMES_SIZE

@@ -139,6 +139,7 @@ int image_assign_rule_ids(struct policy_image *img)
 			paths += s.path_count;
 		}
 		rules += ACTGATE_SOCKET_PACKET - ACTGATE_SOCKET_RAW + 1;
+		rules += 1; /* exec's written decision */
 	}
 	if (rules > UINT32_MAX)
 		return -E2BIG;
@@ -175,6 +176,8 @@ int image_assign_rule_ids(struct policy_image *img)
 		for (unsigned kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET; kind++)
 			add_rule(img, (uint32_t)i, ACTGATE_ACTION_CONNECT, RULE_SOCKETS, POLICY_BASE,
 				 kind);
+		b->written_id = (uint32_t)img->rule_count;
+		add_rule(img, (uint32_t)i, ACTGATE_ACTION_EXEC, RULE_WRITTEN, POLICY_BASE, 0);
 	}
 	return 0;
 }

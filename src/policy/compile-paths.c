@@ -356,6 +356,8 @@ int compile_paths(struct build *b, uint8_t action, struct actgate_action_policy 
 		ap->has_rules = 1;
 		if (first->kind == ACTGATE_PATH_SUBTREE)
 			ap->has_subtree_rules = 1;
+		if (action == ACTGATE_ACTION_EXEC && value.slot[0].verdict == ACTGATE_VERDICT_DENY)
+			ap->has_deny_rules = 1;
 	}
 out:
 	free(decided);

@@ -122,6 +122,31 @@ static struct actgate_decision_slot socket_slot(const struct build *b, unsigned 
 }
 
 /*
+ * exec's decision on written and anonymous files: each policy that says
+ * `written: deny` denies them in its own mode; they compose like every
+ * decision. Not set when no policy of the key asks.
+ */
+static struct actgate_decision_slot written_slot(const struct build *b)
+{
+	struct decision best = { 0 };
+	bool any = false;
+
+	for (uint32_t pos = 0; pos < b->count; pos++) {
+		const struct policy *p = policy_at(b, pos);
+		struct decision d;
+
+		if (p->exec.written != ACTGATE_VERDICT_DENY)
+			continue;
+		d = rule_decision(b->img->bases[b->sel[pos].index].written_id, ACTGATE_VERDICT_DENY,
+				  p->mode, p->record, pos);
+		if (!any || beats(&d, &best))
+			best = d;
+		any = true;
+	}
+	return any ? slot_of(&best) : (struct actgate_decision_slot){ 0 };
+}
+
+/*
  * Compile the effective policy of b's key into the image's arrays and hdr.
  * Returns 0, 1 when it cannot be enforced (reported), or -errno.
  */
@@ -149,6 +174,8 @@ static int compile_effective(struct build *b, struct actgate_policy *hdr, bool n
 		if (action == ACTGATE_ACTION_CONNECT && b->count)
 			for (unsigned kind = ACTGATE_SOCKET_RAW; kind <= ACTGATE_SOCKET_PACKET; kind++)
 				ap->dflt[kind] = socket_slot(b, kind);
+		if (action == ACTGATE_ACTION_EXEC)
+			ap->dflt[ACTGATE_EXEC_WRITTEN_SLOT] = written_slot(b);
 		err = nets_only ? 0 : compile_paths(b, action, ap);
 		if (!err && action == ACTGATE_ACTION_CONNECT && d)
 			err = compile_nets(b, d, ap, &failed);

@@ -97,7 +97,8 @@ struct effective_policy {
 struct image_rule {
 	uint32_t policy;  /* index in the set */
 	uint8_t action;   /* the section */
-	int8_t verdict;   /* the list (enum actgate_verdict), RULE_DEFAULT or RULE_SOCKETS */
+	int8_t verdict;   /* the list (enum actgate_verdict), RULE_DEFAULT, RULE_SOCKETS or
+			   * RULE_WRITTEN */
 	int16_t overlay;  /* POLICY_BASE or the overlay's index */
 	uint32_t index;   /* position in its list */
 };
@@ -128,6 +129,7 @@ struct image_policy_base {
 	uint32_t rule_id[ACTGATE_NR_POLICY_ACTIONS];    /* exec/open rules, connect's IP rules */
 	uint32_t unix_rule_id;                          /* connect's unix rules */
 	uint32_t sockets_id; /* connect's sockets list: + kind - ACTGATE_SOCKET_RAW */
+	uint32_t written_id; /* exec's written decision */
 	size_t resolved[ACTGATE_NR_POLICY_ACTIONS];     /* exec/open rules, connect's unix rules */
 };
 

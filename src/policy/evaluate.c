@@ -259,20 +259,48 @@ static void judged_address(uint8_t addr[16])
 }
 
 /*
+ * exec's `written:` decision under the composition: each policy that says
+ * `written: deny` denies, in its mode; the first of the highest rank wins.
+ * False when no policy asks.
+ */
+static bool written_decision(const struct policy *const *policies, size_t count,
+			     struct decision *d)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct policy *p = policies[i];
+		struct decision w = { .verdict = ACTGATE_VERDICT_DENY, .mode = p->mode,
+				      .record = p->record, .reason = ACTGATE_REASON_WRITTEN,
+				      .overlay = POLICY_BASE, .list = RULE_WRITTEN, .policy = p };
+
+		if (p->exec.written != ACTGATE_VERDICT_DENY)
+			continue;
+		if (!any || overrides(&w, d))
+			*d = w;
+		any = true;
+	}
+	return any;
+}
+
+/*
  * The kernel's decision under the composition of policies (count of them):
  * each access asked for is decided by every policy and combined, then the
  * accesses are combined, both by rank with the first winning a tie.
+ * *by_rule: some policy decided the answer's access by a rule (the kernel
+ * found a path entry), rather than every one by its default.
  */
 static void evaluate_composed(const struct policy *const *policies, size_t count,
 			      const struct signal_view *signals, const struct eval_action *action,
-			      struct eval_result *r)
+			      struct eval_result *r, bool *by_rule)
 {
 	struct eval_action judged = *action;
 	const struct eval_action *a = &judged;
 	uint8_t asked = ACTGATE_ACCESS_WHOLE;
 	struct decision best = { 0 };
 	uint8_t best_access = 0;
-	bool have = false;
+	bool have = false, best_by_rule = false;
+	struct decision written;
 
 	if (a->action == ACTGATE_ACTION_OPEN)
 		asked = a->access ? a->access : ACTGATE_ACCESS_READ;
@@ -315,16 +343,65 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 		if (!have || overrides(&composed, &best)) {
 			best = composed;
 			best_access = access;
+			best_by_rule = !undecided;
 			have = true;
 		}
 	}
+	if (a->action == ACTGATE_ACTION_EXEC && a->written &&
+	    written_decision(policies, count, &written) && overrides(&written, &best))
+		best = written;
 	fill_result(&best, a->action, best_access, r);
+	if (by_rule)
+		*by_rule = best_by_rule;
+}
+
+/*
+ * The exec section's say on an executable mapping (bpf/lib/drift.h,
+ * decide_exec_map): the exec decision on the same file by its rules (a
+ * default has no say: libraries are not what an exec allow-list names),
+ * then `written:` when it outranks that; the result answers instead of
+ * open's when it outranks it.
+ */
+static void apply_exec_door(const struct policy *const *policies, size_t count,
+			    const struct signal_view *signals, const struct eval_action *a,
+			    struct eval_result *r)
+{
+	struct eval_action ex = *a;
+	struct decision written;
+	struct eval_result er;
+	bool by_rule = false;
+
+	ex.action = ACTGATE_ACTION_EXEC;
+	ex.access = 0;
+	ex.written = false;
+	evaluate_composed(policies, count, signals, &ex, &er, &by_rule);
+	if (er.verdict == ACTGATE_VERDICT_DENY && er.reason == ACTGATE_REASON_DEFAULT && !by_rule)
+		er.verdict = ACTGATE_VERDICT_ALLOW;
+	if (a->written && written_decision(policies, count, &written) &&
+	    policy_decision_rank(written.verdict, written.mode) >
+		    policy_decision_rank(er.verdict, er.mode))
+		fill_result(&written, ACTGATE_ACTION_EXEC, 0, &er);
+	if (policy_decision_rank(er.verdict, er.mode) <= policy_decision_rank(r->verdict, r->mode))
+		return;
+	*r = er;
+	r->access = ACTGATE_ACCESS_EXEC_MAP;
+}
+
+static void evaluate_action(const struct policy *const *policies, size_t count,
+			    const struct signal_view *signals, const struct eval_action *a,
+			    struct eval_result *r)
+{
+	uint8_t asked = a->access ? a->access : ACTGATE_ACCESS_READ;
+
+	evaluate_composed(policies, count, signals, a, r, NULL);
+	if (a->action == ACTGATE_ACTION_OPEN && (asked & ACTGATE_ACCESS_EXEC_MAP))
+		apply_exec_door(policies, count, signals, a, r);
 }
 
 void policy_evaluate_one(const struct policy *p, const struct signal_view *signals,
 			 const struct eval_action *a, struct eval_result *r)
 {
-	evaluate_composed(&p, 1, signals, a, r);
+	evaluate_action(&p, 1, signals, a, r);
 }
 
 int policy_evaluate(const struct policy_set *set, const struct workload_identity *id,
@@ -367,7 +444,7 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 		snprintf(why, why_size, "no policy selects workload \"%s\"", id->name ? id->name : "");
 		return -ENOENT;
 	}
-	evaluate_composed(chosen, count, signals, a, r);
+	evaluate_action(chosen, count, signals, a, r);
 	free(chosen);
 	return 0;
 }

@@ -30,13 +30,20 @@ struct eval_action {
 	uint8_t addr[16];  /* IP connect: IPv6, or IPv4 as ::ffff:a.b.c.d */
 	uint16_t port;
 	uint8_t protocol;  /* IPPROTO_TCP or IPPROTO_UDP (0: TCP) */
+	/*
+	 * exec, and open asking for exec-map: the file's content was written
+	 * by a governed workload, or it is anonymous (memfd). The kernel
+	 * knows (written_files); a caller says so, as far as it knows.
+	 */
+	bool written;
 };
 
 struct eval_result {
 	uint8_t verdict;   /* enum actgate_verdict */
 	uint8_t mode;      /* enum actgate_mode: audit means not enforced */
 	uint8_t record;    /* enum actgate_record of the deciding rule or default */
-	uint8_t reason;    /* ACTGATE_REASON_RULE, _DEFAULT or _TOO_DEEP (then rule is "") */
+	uint8_t reason;    /* ACTGATE_REASON_RULE, _DEFAULT, _WRITTEN or _TOO_DEEP (then rule
+			    * is "") */
 	uint8_t access;    /* open: the access whose decision this is; else 0 */
 	const char *policy; /* the deciding policy's name (owned by the set); NULL: too deep */
 	size_t policy_count; /* how many policies composed the decision */
@@ -44,7 +51,10 @@ struct eval_result {
 };
 
 /*
- * Decide action a of a workload under set, as the kernel does: every policy
+ * Decide action a of a workload under set, as the kernel does (an exec-map
+ * is also denied by an exec deny rule, or by `written: deny`, on the same
+ * file, when that outranks open's decision; the result then names the exec
+ * rule): every policy
  * that selects the workload applies (docs/policy.md, "Several policies"),
  * each with the `when:` overlays that hold under signals (NULL: no signal
  * set). Returns 0, or -ENOENT (no policy selects the workload) or -EINVAL (a

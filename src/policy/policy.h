@@ -98,6 +98,13 @@ struct path_rules {
 	size_t count;
 	struct policy_overlay *overlays;
 	size_t overlay_count;
+	/*
+	 * exec only: `written:`, the verdict on files a governed workload
+	 * wrote and on anonymous files (memfd), whatever the rules say:
+	 * ACTGATE_VERDICT_DENY, or ALLOW (the default: no opinion).
+	 */
+	uint8_t written;
+	struct source_pos written_pos;
 };
 
 /* connect: IP rules and unix-socket path rules under one default. */
@@ -185,6 +192,8 @@ struct signal_view {
  * allows it (reason rule) or leaves it denied (reason default).
  */
 #define RULE_SOCKETS (-2)
+/* exec's written decision: "POLICY:exec.written" (reason written). */
+#define RULE_WRITTEN (-3)
 /* "raw", "packet" for enum actgate_socket_kind; NULL for another value. */
 const char *policy_socket_kind_name(unsigned kind);
 int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action, int overlay,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "actgate/abi.h"
@@ -389,10 +390,11 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		       struct policytest_case *c)
 {
 	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
-	       RULE, MODE, NKEYS };
+	       RULE, MODE, WRITTEN, NKEYS };
 	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
 						 "signals", "action",  "target",   "access",
-						 "protocol", "expect", "rule",     "mode" };
+						 "protocol", "expect", "rule",     "mode",
+						 "written" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -509,6 +511,18 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		word = expect_word(ctx, vals[MODE], what, mode_words, 2, "enforce or audit");
 		if (word >= 0)
 			c->mode = mode_values[word];
+	}
+	/* exec's written: deny: the file was written by a governed workload (or is a memfd). */
+	snprintf(what, sizeof(what), "%s.written", where);
+	if (vals[WRITTEN]) {
+		if (action >= 0 && c->action.action == ACTGATE_ACTION_CONNECT)
+			error_at(ctx, vals[WRITTEN]->pos,
+				 "%s: only exec and open cases are about a file", what);
+		if (vals[WRITTEN]->kind == YNODE_SCALAR && vals[WRITTEN]->type == YSCALAR_BOOL)
+			c->action.written = strcasecmp(vals[WRITTEN]->text, "true") == 0;
+		else
+			error_at(ctx, vals[WRITTEN]->pos, "%s: expected true or false, found %s",
+				 what, ynode_describe(vals[WRITTEN]));
 	}
 }
 

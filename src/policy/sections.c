@@ -770,9 +770,12 @@ static void parse_sockets(struct ytree_ctx *ctx, const struct ynode *list, const
 static void parse_section(struct ytree_ctx *ctx, const struct ynode *key, const struct ynode *map,
 			  struct section_build *b, uint8_t *default_verdict,
 			  struct source_pos *default_pos, struct policy_overlay **overlays,
-			  size_t *overlay_count, uint8_t *sockets, struct source_pos *sockets_pos)
+			  size_t *overlay_count, uint8_t *sockets, struct source_pos *sockets_pos,
+			  struct path_rules *exec)
 {
-	static const char *const keys[] = { "default", "allow", "deny", "when", "sockets" };
+	/* The fifth key is the section's own: connect's sockets, exec's written. */
+	const char *const keys[] = { "default", "allow", "deny", "when",
+				     exec ? "written" : "sockets" };
 	const struct ynode *knodes[5], *vals[5] = { NULL };
 	char what[64];
 
@@ -780,7 +783,12 @@ static void parse_section(struct ytree_ctx *ctx, const struct ynode *key, const 
 	*default_pos = key->pos;
 	if (!ytree_expect_kind(ctx, map, YNODE_MAP, b->section))
 		return;
-	ytree_map_fields(ctx, map, b->section, keys, sockets ? 5 : 4, knodes, vals);
+	ytree_map_fields(ctx, map, b->section, keys, sockets || exec ? 5 : 4, knodes, vals);
+	if (exec && vals[4]) {
+		snprintf(what, sizeof(what), "%s.written", b->section);
+		exec->written_pos = vals[4]->pos;
+		parse_verdict(ctx, vals[4], what, &exec->written);
+	}
 	if (sockets && vals[4]) {
 		*sockets_pos = vals[4]->pos;
 		parse_sockets(ctx, vals[4], b->section, sockets);
@@ -810,7 +818,8 @@ void policy_parse_path_section(struct ytree_ctx *ctx, const struct ynode *key,
 
 	out->present = true;
 	parse_section(ctx, key, map, &b, &out->default_verdict, &out->default_pos,
-		      &out->overlays, &out->overlay_count, NULL, NULL);
+		      &out->overlays, &out->overlay_count, NULL, NULL,
+		      action == ACTGATE_ACTION_EXEC ? out : NULL);
 	out->rules = b.paths;
 	out->count = b.path_count;
 	section_build_free(&b);
@@ -825,7 +834,7 @@ void policy_parse_net_section(struct ytree_ctx *ctx, const struct ynode *key,
 
 	out->present = true;
 	parse_section(ctx, key, map, &b, &out->default_verdict, &out->default_pos,
-		      &out->overlays, &out->overlay_count, &out->sockets, &out->sockets_pos);
+		      &out->overlays, &out->overlay_count, &out->sockets, &out->sockets_pos, NULL);
 	out->rules = b.nets;
 	out->count = b.net_count;
 	out->unix_rules = b.paths;

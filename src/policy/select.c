@@ -166,6 +166,8 @@ int policy_rule_name(char *buf, size_t size, const char *policy, uint8_t action,
 				kind ? kind : "?");
 	}
 
+	if (verdict == RULE_WRITTEN)
+		return snprintf(buf, size, "%s:%s.written", policy, section_name(action));
 	if (overlay != POLICY_BASE)
 		snprintf(scope, sizeof(scope), ".when[%d]", overlay);
 	if (verdict == RULE_DEFAULT)

@@ -227,9 +227,13 @@ static void test_exec_rules(void **state)
 	assert_int_equal(ep->header.generation, 7);
 	assert_int_equal(ep->header.action[ACTGATE_ACTION_EXEC].has_rules, 1);
 	assert_int_equal(ep->header.action[ACTGATE_ACTION_EXEC].has_subtree_rules, 1);
+	assert_int_equal(ep->header.action[ACTGATE_ACTION_EXEC].has_deny_rules, 1);
 	for (int s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
-		expect_slot(&c, &ep->header.action[ACTGATE_ACTION_EXEC].dflt[s], ACTGATE_VERDICT_DENY,
-			    ACTGATE_MODE_ENFORCE, "p:exec.default");
+		if (s != ACTGATE_EXEC_WRITTEN_SLOT)
+			expect_slot(&c, &ep->header.action[ACTGATE_ACTION_EXEC].dflt[s],
+				    ACTGATE_VERDICT_DENY, ACTGATE_MODE_ENFORCE, "p:exec.default");
+	/* No `written:`: the written slot is not set, nothing asks the kernel to look. */
+	assert_int_equal(ep->header.action[ACTGATE_ACTION_EXEC].dflt[ACTGATE_EXEC_WRITTEN_SLOT].set, 0);
 	/* Sections not written: allow by default, no rules, no walk. */
 	expect_slot(&c, &ep->header.action[ACTGATE_ACTION_OPEN].dflt[0], ACTGATE_VERDICT_ALLOW,
 		    ACTGATE_MODE_ENFORCE, "p:open.default");
@@ -1082,14 +1086,19 @@ static const struct image_path_entry *lookup_path(const struct compiled *c,
 	return NULL;
 }
 
-/* The kernel's walk: exact, the subtree of the file itself, then each directory above. */
-static struct actgate_decision_slot kernel_path_slot(const struct compiled *c,
+/*
+ * The kernel's walk: exact, the subtree of the file itself, then each
+ * directory above. *by_default: no entry decided (the default did).
+ */
+static struct actgate_decision_slot kernel_path_walk(const struct compiled *c,
 						     const struct effective_policy *ep,
-						     uint8_t action, const char *path, unsigned slot)
+						     uint8_t action, const char *path, unsigned slot,
+						     bool *by_default)
 {
 	const struct image_path_entry *e;
 	size_t len = strlen(path);
 
+	*by_default = false;
 	e = lookup_path(c, ep, action, ACTGATE_PATH_EXACT, path, len);
 	if (e && e->value.slot[slot].set)
 		return e->value.slot[slot];
@@ -1104,7 +1113,64 @@ static struct actgate_decision_slot kernel_path_slot(const struct compiled *c,
 		if (len > 1)
 			len--;
 	}
+	*by_default = true;
 	return ep->header.action[action].dflt[slot];
+}
+
+static struct actgate_decision_slot kernel_path_slot(const struct compiled *c,
+						     const struct effective_policy *ep,
+						     uint8_t action, const char *path, unsigned slot)
+{
+	bool by_default;
+
+	return kernel_path_walk(c, ep, action, path, slot, &by_default);
+}
+
+static int slot_rank(const struct actgate_decision_slot *s)
+{
+	return policy_decision_rank(s->verdict, s->mode);
+}
+
+/* bpf/lib/drift.h, apply_written: `written:` on a written file when it outranks d. */
+static void kernel_written(const struct effective_policy *ep, bool written,
+			   struct actgate_decision_slot *d)
+{
+	const struct actgate_decision_slot *w =
+		&ep->header.action[ACTGATE_ACTION_EXEC].dflt[ACTGATE_EXEC_WRITTEN_SLOT];
+
+	if (written && w->set && slot_rank(w) > slot_rank(d))
+		*d = *w;
+}
+
+/* bpf/lib/drift.h, check_exec_file. */
+static struct actgate_decision_slot kernel_exec(const struct compiled *c,
+						const struct effective_policy *ep, const char *path,
+						bool written)
+{
+	struct actgate_decision_slot d = kernel_path_slot(c, ep, ACTGATE_ACTION_EXEC, path, 0);
+
+	kernel_written(ep, written, &d);
+	return d;
+}
+
+/* bpf/lib/drift.h, decide_exec_map: exec's deny rules and `written:` on a mapping. */
+static void kernel_exec_door(const struct compiled *c, const struct effective_policy *ep,
+			     const char *path, bool written, struct actgate_decision_slot *k)
+{
+	const struct actgate_action_policy *ap = &ep->header.action[ACTGATE_ACTION_EXEC];
+	struct actgate_decision_slot ex = { 0 };
+	bool by_default = false;
+
+	if (!ap->has_deny_rules && !ap->dflt[ACTGATE_EXEC_WRITTEN_SLOT].set)
+		return;
+	if (ap->has_deny_rules) {
+		ex = kernel_path_walk(c, ep, ACTGATE_ACTION_EXEC, path, 0, &by_default);
+		if (ex.verdict == ACTGATE_VERDICT_DENY && by_default)
+			ex.verdict = ACTGATE_VERDICT_ALLOW;
+	}
+	kernel_written(ep, written, &ex);
+	if (slot_rank(&ex) > slot_rank(k))
+		*k = ex;
 }
 
 /* The kernel's connect: the longest prefix, then its first matching port rule. */
@@ -1178,7 +1244,7 @@ static const char cross_policies[] =
 	"---\n"
 	HEADER("watch", "{labels: {team: \"*\"}}")
 	"  mode: audit\n"
-	"  exec: {deny: [/usr/bin/, /opt/x/y/]}\n"
+	"  exec: {deny: [/usr/bin/, /opt/x/y/], written: deny}\n"
 	"  open: {default: deny, allow: [/srv/lib/, {path: /etc/, access: read}]}\n"
 	"  connect:\n"
 	"    default: allow\n"
@@ -1189,7 +1255,7 @@ static const char cross_policies[] =
 	"        deny: [\"0.0.0.0/0:22\"]\n"
 	"---\n"
 	HEADER("strict", "{labels: {team: build}}")
-	"  exec: {deny: [{path: /opt/tool, mode: audit}], allow: [/usr/bin/curl]}\n"
+	"  exec: {deny: [{path: /opt/tool, mode: audit}], allow: [/usr/bin/curl], written: deny}\n"
 	"  open: {deny: [{path: /srv/lib/, access: exec-map}, {path: /etc/, access: write}]}\n"
 	"  connect: {allow: [\"10.0.0.0/8:8080\"], deny: [\"10.0.0.0/8:8000-8100\", "
 	"\"0.0.0.0/0:25\", unix:/run/app/]}\n";
@@ -1253,26 +1319,32 @@ static void test_maps_agree_with_evaluator(void **state)
 				fail_msg("%s: %s", ids[i].name, strerror(-err));
 			}
 			for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
-				struct eval_action a = { .action = ACTGATE_ACTION_EXEC, .path = paths[p] };
-				struct actgate_decision_slot k =
-					kernel_path_slot(&c, ep, ACTGATE_ACTION_EXEC, paths[p], 0);
+				for (int w = 0; w < 2; w++) {
+					struct eval_action a = { .action = ACTGATE_ACTION_EXEC, .path = paths[p],
+								 .written = w };
+					struct actgate_decision_slot k = kernel_exec(&c, ep, paths[p], w);
 
-				assert_int_equal(policy_evaluate(&c.set, &ids[i], views[v], &a, &r, why,
-								 sizeof(why)), 0);
-				snprintf(what, sizeof(what), "%s%s: exec %s", ids[i].name,
-					 v ? " (risk high)" : "", paths[p]);
-				compare_one(&c, what, &k, &r);
-				compared++;
-				for (uint8_t access = 1; access <= ACTGATE_ACCESS_ALL; access++) {
-					a = (struct eval_action){ .action = ACTGATE_ACTION_OPEN,
-								  .path = paths[p], .access = access };
-					k = kernel_open(&c, ep, paths[p], access);
-					assert_int_equal(policy_evaluate(&c.set, &ids[i], views[v], &a,
-									 &r, why, sizeof(why)), 0);
-					snprintf(what, sizeof(what), "%s%s: open %s access 0x%x",
-						 ids[i].name, v ? " (risk high)" : "", paths[p], access);
+					assert_int_equal(policy_evaluate(&c.set, &ids[i], views[v], &a, &r, why,
+									 sizeof(why)), 0);
+					snprintf(what, sizeof(what), "%s%s: exec %s%s", ids[i].name,
+						 v ? " (risk high)" : "", paths[p], w ? " (written)" : "");
 					compare_one(&c, what, &k, &r);
 					compared++;
+					for (uint8_t access = 1; access <= ACTGATE_ACCESS_ALL; access++) {
+						a = (struct eval_action){ .action = ACTGATE_ACTION_OPEN,
+									  .path = paths[p], .access = access,
+									  .written = w };
+						k = kernel_open(&c, ep, paths[p], access);
+						if (access & ACTGATE_ACCESS_EXEC_MAP)
+							kernel_exec_door(&c, ep, paths[p], w, &k);
+						assert_int_equal(policy_evaluate(&c.set, &ids[i], views[v], &a,
+										 &r, why, sizeof(why)), 0);
+						snprintf(what, sizeof(what), "%s%s: open %s access 0x%x%s",
+							 ids[i].name, v ? " (risk high)" : "", paths[p], access,
+							 w ? " (written)" : "");
+						compare_one(&c, what, &k, &r);
+						compared++;
+					}
 				}
 			}
 			for (size_t s = 0; s < sizeof(sockets) / sizeof(sockets[0]); s++) {
@@ -1327,7 +1399,7 @@ static void test_maps_agree_with_evaluator(void **state)
 	 * Every combination was looked at: 16 paths x 16, 4 unix sockets, 2
 	 * socket kinds, 15 targets x 2, 6 times.
 	 */
-	assert_int_equal(compared, 6 * (16 * 16 + 4 + 2 + 30));
+	assert_int_equal(compared, 6 * (16 * 2 * 16 + 4 + 2 + 30));
 	compiled_free(&c);
 }
 

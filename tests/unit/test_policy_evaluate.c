@@ -302,6 +302,90 @@ static void test_accesses(void **state)
 		     ACTGATE_VERDICT_DENY, "files:open.default");
 }
 
+static const char drift_text[] =
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: drift}\n"
+	"spec:\n"
+	"  selector: {workloads: [\"drift\", \"both\"]}\n"
+	"  exec: {default: deny, allow: [/usr/bin/], deny: [/usr/bin/curl, /opt/x/], written: deny}\n"
+	"---\n"
+	"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: watch}\n"
+	"spec:\n"
+	"  selector: {workloads: [\"watched\", \"both\"]}\n"
+	"  mode: audit\n"
+	"  exec: {written: deny}\n";
+
+static void expect_drift(const struct policy_set *s, const char *workload, uint8_t action,
+			 const char *path, uint8_t access, bool written, uint8_t verdict,
+			 uint8_t mode, uint8_t reason, const char *rule)
+{
+	struct workload_identity id = { .name = workload };
+	struct eval_action a = { .action = action, .path = path, .access = access,
+				 .written = written };
+	struct eval_result r;
+	char why[256], what[128];
+
+	snprintf(what, sizeof(what), "%s: %s %s%s", workload,
+		 action == ACTGATE_ACTION_EXEC ? "exec" : "open", path, written ? " (written)" : "");
+	assert_int_equal(policy_evaluate(s, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	check(what, &r, verdict, rule);
+	if (r.mode != mode || r.reason != reason)
+		fail_msg("%s: expected mode %u reason %u, got mode %u reason %u", what, mode, reason,
+			 r.mode, r.reason);
+	/* The access whose decision it is: one of those asked for. */
+	if (action == ACTGATE_ACTION_OPEN && !(r.access & access))
+		fail_msg("%s: access 0x%x, not among 0x%x", what, r.access, access);
+}
+
+/* exec's written: deny, and exec deny rules on executable mappings. */
+static void test_written_and_exec_map(void **state)
+{
+	const uint8_t deny = ACTGATE_VERDICT_DENY, allow = ACTGATE_VERDICT_ALLOW;
+	const uint8_t enforce = ACTGATE_MODE_ENFORCE, audit = ACTGATE_MODE_AUDIT;
+	const uint8_t exec = ACTGATE_ACTION_EXEC, open = ACTGATE_ACTION_OPEN;
+	const uint8_t map = ACTGATE_ACCESS_EXEC_MAP;
+	struct diag_list diags = { 0 };
+	struct policy_set s = { 0 };
+
+	(void)state;
+	assert_int_equal(policy_parse_buffer("d.yaml", drift_text, strlen(drift_text), &s, &diags), 0);
+	diag_list_free(&diags);
+	/* Written beats an allow rule, whatever the path. */
+	expect_drift(&s, "drift", exec, "/usr/bin/ls", 0, false, allow, enforce,
+		     ACTGATE_REASON_RULE, "drift:exec.allow[0]");
+	expect_drift(&s, "drift", exec, "/usr/bin/ls", 0, true, deny, enforce,
+		     ACTGATE_REASON_WRITTEN, "drift:exec.written");
+	/* An enforced deny already decides: a tie keeps the rule. */
+	expect_drift(&s, "drift", exec, "/usr/bin/curl", 0, true, deny, enforce,
+		     ACTGATE_REASON_RULE, "drift:exec.deny[0]");
+	expect_drift(&s, "drift", exec, "/tmp/x", 0, true, deny, enforce, ACTGATE_REASON_DEFAULT,
+		     "drift:exec.default");
+	/* Mapping executable: the exec default has no say, a deny rule has. */
+	expect_drift(&s, "drift", open, "/usr/lib/libc.so.6", map, false, allow, enforce,
+		     ACTGATE_REASON_DEFAULT, "drift:open.default");
+	expect_drift(&s, "drift", open, "/usr/bin/curl", map, false, deny, enforce,
+		     ACTGATE_REASON_RULE, "drift:exec.deny[0]");
+	expect_drift(&s, "drift", open, "/opt/x/lib.so", ACTGATE_ACCESS_READ | map, false, deny,
+		     enforce, ACTGATE_REASON_RULE, "drift:exec.deny[1]");
+	/* Reading a denied program is open's business. */
+	expect_drift(&s, "drift", open, "/usr/bin/curl", ACTGATE_ACCESS_READ, false, allow, enforce,
+		     ACTGATE_REASON_DEFAULT, "drift:open.default");
+	/* A written file: its mapping is denied, reading it is not. */
+	expect_drift(&s, "drift", open, "/tmp/x", map, true, deny, enforce, ACTGATE_REASON_WRITTEN,
+		     "drift:exec.written");
+	expect_drift(&s, "drift", open, "/tmp/x", ACTGATE_ACCESS_READ, true, allow, enforce,
+		     ACTGATE_REASON_DEFAULT, "drift:open.default");
+	/* An audited written: deny audits; with an enforcing policy beside it, that one decides. */
+	expect_drift(&s, "watched", exec, "/bin/sh", 0, true, deny, audit, ACTGATE_REASON_WRITTEN,
+		     "watch:exec.written");
+	expect_drift(&s, "watched", exec, "/bin/sh", 0, false, allow, audit, ACTGATE_REASON_DEFAULT,
+		     "watch:exec.default");
+	expect_drift(&s, "both", exec, "/usr/bin/ls", 0, true, deny, enforce,
+		     ACTGATE_REASON_WRITTEN, "drift:exec.written");
+	expect_drift(&s, "both", open, "/srv/app.so", map, true, deny, enforce,
+		     ACTGATE_REASON_WRITTEN, "drift:exec.written");
+	policy_set_free(&s);
+}
+
 static void test_connect_kinds(void **state)
 {
 	static const struct signal_value risky[] = { { "risk", "critical" } };
@@ -448,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_mode_and_selection),
 		cmocka_unit_test(test_composition),
 		cmocka_unit_test(test_accesses),
+		cmocka_unit_test(test_written_and_exec_map),
 		cmocka_unit_test(test_connect_kinds),
 		cmocka_unit_test(test_overlay_ties),
 		cmocka_unit_test(test_socket_kinds),

@@ -167,7 +167,7 @@ static void test_unknown_keys(void **state)
 		     "apiVersion, kind, metadata, spec\n");
 	expect_spec_error("  exec: {default: deny, alow: [/bin/]}",
 			  "t.yaml:6:25: error: unknown key \"alow\" in spec.exec; allowed keys: "
-			  "default, allow, deny, when\n");
+			  "default, allow, deny, when, written\n");
 	expect_spec_error("  network: {}",
 			  "t.yaml:6:3: error: unknown key \"network\" in spec; allowed keys: "
 			  "selector, mode, record, exec, open, connect, kernel\n");

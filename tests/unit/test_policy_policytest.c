@@ -344,6 +344,53 @@ static void test_identity_and_kinds(void **state)
 	}
 }
 
+/* A case says whether its file was written; exec's written: deny decides on that. */
+static void test_written_cases(void **state)
+{
+	(void)state;
+	write_file("d.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: Policy\n"
+		   "metadata: {name: d}\n"
+		   "spec:\n"
+		   "  selector: {workloads: [w]}\n"
+		   "  exec: {allow: [/usr/bin/], deny: [/usr/bin/curl], written: deny}\n");
+	write_file("t.test.yaml",
+		   "apiVersion: actgate.dev/v1\n"
+		   "kind: PolicyTest\n"
+		   "metadata: {name: t}\n"
+		   "spec:\n"
+		   "  policies: [d.yaml]\n"
+		   "  cases:\n"
+		   "    - {name: a, workload: w, action: exec, target: /usr/bin/ls, expect: allow}\n"
+		   "    - {name: b, workload: w, action: exec, target: /usr/bin/ls, written: true,"
+		   " expect: deny, rule: \"d:exec.written\"}\n"
+		   "    - {name: c, workload: w, action: open, target: /tmp/x, access: exec-map,"
+		   " written: true, expect: deny, rule: \"d:exec.written\"}\n"
+		   "    - {name: d, workload: w, action: open, target: /usr/bin/curl,"
+		   " access: exec-map, expect: deny, rule: \"d:exec.deny[0]\"}\n"
+		   "    - {name: e, workload: w, action: open, target: /tmp/x, access: read,"
+		   " written: true, expect: allow}\n"
+		   "    - {name: f, workload: w, action: exec, target: /usr/bin/ls, written: false,"
+		   " expect: allow}\n");
+	{
+		struct policytest_totals totals;
+		char *got = run_file("t.test.yaml", false, &totals);
+
+		assert_string_equal(got, "");
+		assert_int_equal(totals.passed, 6);
+		assert_int_equal(totals.failed, 0);
+		free(got);
+	}
+	expect_errors(HEAD "    - {workload: w, action: connect, target: \"10.0.0.1:443\", written: true,"
+		      " expect: allow}\n"
+		      "    - {workload: w, action: exec, target: /x, written: yes, expect: allow}\n",
+		      "t.test.yaml:7:71: error: spec.cases[0].written: only exec and open cases are "
+		      "about a file\n"
+		      "t.test.yaml:8:56: error: spec.cases[1].written: expected true or false, "
+		      "found a string\n");
+}
+
 static void test_errors_new_keys(void **state)
 {
 	(void)state;
@@ -447,7 +494,7 @@ static void test_errors_cases(void **state)
 		      "with symlinks; write the path without it: \"/a/../b\"\n"
 		      "t.test.yaml:11:71: error: unknown key \"x\" in spec.cases[4]; allowed keys: "
 		      "name, workload, cgroup, labels, signals, action, target, access, protocol, "
-		      "expect, rule, mode\n"
+		      "expect, rule, mode, written\n"
 		      "t.test.yaml:12:7: error: missing required key \"workload\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"action\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"target\" in spec.cases[5]\n"
@@ -610,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rule_and_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unselected_workload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_and_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_written_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_new_keys, setup, teardown),

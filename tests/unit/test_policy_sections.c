@@ -461,9 +461,53 @@ static void test_sockets(void **state)
 	/* Only connect has it, and not in an overlay: overlays change addresses only. */
 	expect_spec_error("  exec: {sockets: [raw]}",
 			  "t.yaml:6:10: error: unknown key \"sockets\" in spec.exec; allowed keys: "
-			  "default, allow, deny, when\n");
+			  "default, allow, deny, when, written\n");
 	expect_spec_error("  connect: {when: [{signals: {risk: low}, default: deny, sockets: [raw]}]}",
 			  "t.yaml:6:58: error: unknown key \"sockets\" in spec.connect.when[0]; "
+			  "allowed keys: signals, default, allow, deny\n");
+}
+
+/* exec's written: allow or deny, in the section itself only. */
+static void test_written(void **state)
+{
+	struct parsed p = { 0 };
+	const struct policy *pol;
+
+	(void)state;
+	parse(&p, HEAD "  exec: {default: allow, written: deny}\n");
+	assert_int_equal(p.ret, 0);
+	pol = &p.set.policies[0];
+	assert_int_equal(pol->exec.written, ACTGATE_VERDICT_DENY);
+	assert_int_equal(pol->exec.written_pos.line, 6);
+	assert_int_equal(pol->exec.written_pos.col, 35);
+	parsed_free(&p);
+	/* Not written, or allow: no opinion. */
+	parse(&p, HEAD "  exec: {written: allow}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].exec.written, ACTGATE_VERDICT_ALLOW);
+	parsed_free(&p);
+	parse(&p, HEAD "  exec: {default: deny}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].exec.written, ACTGATE_VERDICT_ALLOW);
+	parsed_free(&p);
+
+	expect_spec_error("  exec: {written: maybe}",
+			  "t.yaml:6:19: error: spec.exec.written: expected allow or deny, found "
+			  "\"maybe\"\n");
+	expect_spec_error("  exec: {written: [deny]}",
+			  "t.yaml:6:19: error: spec.exec.written: expected a string, found a list\n");
+	expect_spec_error("  exec: {written: deny, written: allow}",
+			  "t.yaml:6:25: error: duplicate key \"written\" in spec.exec (first at line "
+			  "6)\n");
+	/* exec only, and not in an overlay: it is about files, not signals. */
+	expect_spec_error("  open: {written: deny}",
+			  "t.yaml:6:10: error: unknown key \"written\" in spec.open; allowed keys: "
+			  "default, allow, deny, when\n");
+	expect_spec_error("  connect: {written: deny}",
+			  "t.yaml:6:13: error: unknown key \"written\" in spec.connect; allowed keys: "
+			  "default, allow, deny, when, sockets\n");
+	expect_spec_error("  exec: {when: [{signals: {risk: low}, default: deny, written: deny}]}",
+			  "t.yaml:6:55: error: unknown key \"written\" in spec.exec.when[0]; "
 			  "allowed keys: signals, default, allow, deny\n");
 }
 
@@ -482,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_rule_mapping_errors),
 		cmocka_unit_test(test_overlay_errors),
 		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

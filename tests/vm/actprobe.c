@@ -114,6 +114,21 @@
  *   actprobe lsm-test-run           BPF_PROG_RUN of an LSM program: prints ok,
  *                                   or the error (ENOTSUPP: the kernel has no
  *                                   test run for LSM programs)
+ *   actprobe fd-exec PATH [ARG]...  open PATH read-only, then execveat(fd, "",
+ *                                   AT_EMPTY_PATH), as fexecve does
+ *   actprobe truncate PATH          truncate(2) PATH to its own size (by name)
+ *   actprobe send-fd SOCK FILE      open FILE for writing (created, truncated),
+ *                                   listen on the unix socket SOCK, pass the
+ *                                   descriptor (SCM_RIGHTS) to the first
+ *                                   connection, exit
+ *   actprobe recv-write SOCK SRC    connect to SOCK, receive a descriptor, write
+ *                                   SRC's bytes through it
+ *   actprobe anon HOW SRC [ARG]...  code with no file behind it: a memfd
+ *                                   holding SRC's bytes, then HOW: exec
+ *                                   (fexecve), execveat (AT_EMPTY_PATH), mmap
+ *                                   (PROT_EXEC), mprotect (PROT_READ, then
+ *                                   PROT_EXEC); shm: SysV shared memory
+ *                                   attached with SHM_EXEC (SRC ignored)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -135,6 +150,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1260,6 +1276,209 @@ static int probe_fd_recv(const char *sock_path)
 	return report(msg.msg_flags & MSG_CTRUNC ? EPERM : ENOMSG);
 }
 
+/*
+ * In a child: execveat(fd, "", argv, AT_EMPTY_PATH), or glibc's fexecve;
+ * report whether it worked, as probe_exec does.
+ */
+static int exec_fd(int fd, char **argv, int use_fexecve)
+{
+	int fds[2], child_errno = 0, status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return report(errno);
+	pid = fork();
+	if (pid < 0) {
+		child_errno = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return report(child_errno);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (use_fexecve)
+			fexecve(fd, argv, environ);
+		else
+			syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+		child_errno = errno;
+		if (write(fds[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
+		child_errno = 0; /* pipe closed by a successful exec */
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return report(child_errno);
+}
+
+static int probe_fd_exec(char **argv)
+{
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return report(errno);
+	ret = exec_fd(fd, argv, 0);
+	close(fd);
+	return ret;
+}
+
+/* A memfd holding the bytes of src; -errno. */
+static int memfd_of(const char *src)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), fd, err = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	/* Not MFD_CLOEXEC: fexecve of a script reopens it through /proc/self/fd. */
+	fd = memfd_create("actprobe-payload", 0);
+	if (fd < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			err = -EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		err = -errno;
+	close(in);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int probe_truncate(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || truncate(path, st.st_size) < 0)
+		return report(errno);
+	return report(0);
+}
+
+static int probe_send_fd(const char *sock, const char *file)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	int fd, s, c, err = 0;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return report(errno);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if (s < 0 || bind(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s, 1) < 0)
+		return report(errno);
+	c = accept(s, NULL, NULL);
+	if (c < 0)
+		return report(errno);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(c, &msg, 0) < 0)
+		err = errno;
+	close(c);
+	close(s);
+	close(fd);
+	return report(err);
+}
+
+static int probe_recv_write(const char *sock, const char *src)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte, buf[65536];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	int s, fd, in, err = 0;
+	ssize_t n;
+
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	if (recvmsg(s, &msg, MSG_CMSG_CLOEXEC) < 0)
+		return report(errno);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return report(EBADF); /* the kernel refused to pass it */
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return report(errno);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n) {
+			err = errno ? errno : EIO;
+			break;
+		}
+	close(in);
+	close(fd);
+	close(s);
+	return report(err);
+}
+
+static int probe_anon(const char *how, char **argv)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd, err = 0, id;
+	void *p;
+
+	if (strcmp(how, "shm") == 0) {
+		id = shmget(IPC_PRIVATE, (size_t)page, IPC_CREAT | 0600);
+		if (id < 0)
+			return report(errno);
+		p = shmat(id, NULL, SHM_EXEC);
+		if (p == (void *)-1)
+			err = errno;
+		else
+			shmdt(p);
+		shmctl(id, IPC_RMID, NULL);
+		return report(err);
+	}
+	fd = memfd_of(argv[0]);
+	if (fd < 0)
+		return report(-fd);
+	if (strcmp(how, "exec") == 0 || strcmp(how, "execveat") == 0) {
+		err = exec_fd(fd, argv, how[4] == '\0');
+		close(fd);
+		return err;
+	}
+	if (strcmp(how, "mmap") == 0 || strcmp(how, "mprotect") == 0) {
+		int two_steps = how[1] == 'p';
+
+		p = mmap(NULL, (size_t)page, two_steps ? PROT_READ : PROT_READ | PROT_EXEC,
+			 MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+		} else {
+			if (two_steps && mprotect(p, (size_t)page, PROT_READ | PROT_EXEC) < 0)
+				err = errno;
+			munmap(p, (size_t)page);
+		}
+		close(fd);
+		return report(err);
+	}
+	close(fd);
+	fprintf(stderr, "actprobe: anon: unknown HOW '%s'\n", how);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "flock") == 0)
@@ -1318,6 +1537,16 @@ int main(int argc, char **argv)
 		return probe_send_unix(argv[2], argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0)
 		return probe_exec(&argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "fd-exec") == 0)
+		return probe_fd_exec(&argv[2]);
+	if (argc == 3 && strcmp(argv[1], "truncate") == 0)
+		return probe_truncate(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "send-fd") == 0)
+		return probe_send_fd(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "recv-write") == 0)
+		return probe_recv_write(argv[2], argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "anon") == 0)
+		return probe_anon(argv[2], &argv[3]);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "open") == 0)
 		return probe_open(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "mknod") == 0)
@@ -1345,6 +1574,8 @@ int main(int argc, char **argv)
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE | flock PATH | mount-over PATH |\n"
-			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK | unix-hold PATH\n");
+			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK | unix-hold PATH |\n"
+			"       fd-exec PATH [ARG]... | anon exec|execveat|mmap|mprotect|shm SRC [ARG]... |\n"
+			"       truncate PATH | send-fd SOCK FILE | recv-write SOCK SRC\n");
 	return 2;
 }
