@@ -9,9 +9,11 @@
 
 #include "cli/common.h"
 #include "cli/detach.h"
+#include "cli/doctor.h"
 #include "cli/grant.h"
 #include "cli/journal.h"
 #include "cli/policy.h"
+#include "cli/reload.h"
 #include "cli/run.h"
 #include "cli/signal.h"
 #include "cli/status.h"
@@ -28,11 +30,13 @@ static const struct verb verbs[] = {
 	{ "verify", cmd_verify, "check a journal for damage and tampering" },
 	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
+	{ "reload", cmd_reload, "reload actgated's configuration and policy, and wait" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },
 	{ "grant", cmd_grant, "a time-bound exception for a running workload" },
 	{ "revoke", cmd_revoke, "deny everything a workload or a principal's workloads do" },
 	{ "detach", cmd_detach, "stop enforcement: remove the pinned programs and maps" },
+	{ "doctor", cmd_doctor, "can actgated enforce here? each check with its fix" },
 };
 
 static void usage(FILE *out)
