@@ -473,11 +473,9 @@ void doctor_explain_load(const struct doctor_env *env, const struct doctor_load_
 			sscanf(strstr(status, "Seccomp:") + 8, "%llu", &seccomp);
 	}
 	missing_caps(eff, missing, sizeof(missing));
-	if (read_host_file(env, "/sys/kernel/security/lockdown", lockdown, sizeof(lockdown)) != 0 &&
-	    env->private_lockdown)
-		snprintf(lockdown, sizeof(lockdown), "%s", env->private_lockdown);
-	else if (!env->private_lockdown)
-		lockdown[0] = '\0';
+	if (read_host_file(env, "/sys/kernel/security/lockdown", lockdown, sizeof(lockdown)) != 0)
+		snprintf(lockdown, sizeof(lockdown), "%s",
+			 env->private_lockdown ? env->private_lockdown : "");
 	if (lockdown[0])
 		lock = strstr(lockdown, "[confidentiality]") ? "confidentiality"
 		       : strstr(lockdown, "[integrity]")     ? "integrity"
@@ -954,8 +952,7 @@ int cmd_doctor(int argc, char **argv)
 			doctor_usage(stdout);
 			return 0;
 		default:
-			return cmdline_option_error("actgate: doctor", "actgate doctor", argv, shortopts,
-						    options);
+			return cli_option_error("doctor", argv, shortopts, options);
 		}
 	}
 	if (optind < argc)

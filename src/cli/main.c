@@ -4,6 +4,7 @@
  * lives in a file of its own (cli/run.c, cli/policy.c, cli/signal.c, ...);
  * here are only the verb table and what comes before a verb.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	opterr = 0; /* each verb says which option it refused, in one line (cli_option_error) */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -64,7 +66,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return verbs[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "actgate: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	if (argv[1][0] == '-')
+		fprintf(stderr, "actgate: unknown option '%s'\n", argv[1]);
+	else
+		fprintf(stderr, "actgate: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "Try 'actgate --help'.\n");
 	return EXIT_USAGE;
 }

@@ -74,8 +74,7 @@ int cmd_reload(int argc, char **argv)
 			reload_usage(stdout);
 			return 0;
 		default:
-			return cmdline_option_error("actgate: reload", "actgate reload", argv,
-						    shortopts, options);
+			return cli_option_error("reload", argv, shortopts, options);
 		}
 	}
 	if (optind < argc)
