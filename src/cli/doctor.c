@@ -2,6 +2,7 @@
 /* `actgate doctor` (doctor.h): the checks, their explanations and the command. */
 #include <linux/types.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -625,13 +626,58 @@ static void check_bpffs(const struct doctor_env *env, struct doctor_report *r)
 
 /* ---- configuration, policies, pins, journal ---- */
 
+/*
+ * Run actgated --check-config [--config FILE] (no shell: the paths are
+ * arguments as they are), its stdout and stderr into out. The exit status,
+ * or -errno when it could not run.
+ */
+static int run_check_config(const struct doctor_env *env, char *out, size_t size)
+{
+	char *argv[] = { (char *)env->actgated, "--check-config", "--config",
+			 (char *)env->config_path, NULL };
+	size_t n = 0;
+	int fds[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	if (!env->config_path)
+		argv[2] = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		execv(env->actgated, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (n < size - 1 && (r = read(fds[0], out + n, size - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	out[n] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static void check_config(const struct doctor_env *env, struct doctor_report *r)
 {
 	struct doctor_check *config = add_check(r, "configuration");
 	struct doctor_check *policies = add_check(r, "policies");
-	char out[8192] = "", first_error[1024] = "", cmd[PATH_MAX * 2 + 64];
-	size_t n = 0;
-	FILE *p;
+	char out[8192] = "", first_error[1024] = "";
+	bool config_bad;
 	int status;
 
 	if (!env->actgated) {
@@ -642,23 +688,19 @@ static void check_config(const struct doctor_env *env, struct doctor_report *r)
 		return;
 	}
 	/* The daemon's own check: exactly what a start would say. */
-	snprintf(cmd, sizeof(cmd), "'%s' --check-config%s%s%s 2>&1", env->actgated,
-		 env->config_path ? " --config '" : "", env->config_path ? env->config_path : "",
-		 env->config_path ? "'" : "");
-	p = popen(cmd, "r");
-	if (!p) {
+	status = run_check_config(env, out, sizeof(out));
+	if (status < 0 || status == 127) {
 		set_result(config, DOCTOR_WARN, NULL, "cannot run %s: %s", env->actgated,
-			   strerror(errno));
+			   status < 0 ? strerror(-status) : "exec failed");
 		set_result(policies, DOCTOR_WARN, NULL, "not checked");
 		return;
 	}
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
+	/* actgated's closing line when the file, not a policy, is at fault. */
+	config_bad = strstr(out, ": the configuration has errors") != NULL;
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
 		if (!first_error[0] && strstr(line, "error"))
 			snprintf(first_error, sizeof(first_error), "%s", line);
-	if (strstr(first_error, "configuration") || (strstr(out, "configuration has errors"))) {
+	if (config_bad) {
 		set_result(config, DOCTOR_FAIL, "fix the file at the position given, then "
 			   "actgated --check-config", "%s", first_error);
 		set_result(policies, DOCTOR_WARN, NULL, "not checked: the configuration has errors");
@@ -666,7 +708,7 @@ static void check_config(const struct doctor_env *env, struct doctor_report *r)
 	}
 	set_result(config, DOCTOR_PASS, NULL, "%s", env->config_path ? env->config_path
 				: "the default configuration (" DEFAULT_CONFIG_PATH " if present)");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (status == 0) {
 		set_result(policies, DOCTOR_PASS, NULL, "actgated --check-config accepts them");
 		return;
 	}

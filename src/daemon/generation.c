@@ -58,7 +58,7 @@ int generation_load(const struct daemon_config *cfg, uint32_t generation, struct
 	if (!err)
 		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
 				     &diags);
-	diag_print(&diags, stderr);
+	log_diags(&diags);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);
 		fclose(mem);

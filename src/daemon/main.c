@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "util/cmdline.h"
 #include "util/diag.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 #define EXIT_USAGE 2
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = config_resolve(&src, &cfg, &diags);
-	diag_print(&diags, stderr);
+	log_diags(&diags);
 	diag_list_free(&diags);
 	if (ret) {
 		fprintf(stderr, "actgated: %s: the configuration has errors\n", src.path);

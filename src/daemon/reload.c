@@ -104,7 +104,7 @@ int reload_run(struct daemon *d, char **report)
 	notify_reloading();
 	mem = open_memstream(report, &report_len);
 	err = config_resolve(d->config_source, &next, &diags);
-	diag_print(&diags, stderr);
+	log_diags(&diags);
 	if (mem)
 		diag_print(&diags, mem);
 	if (err) {

@@ -25,20 +25,43 @@ bool log_stream_is_journal(const char *journal_stream, int fd)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-void log_line(const char *severity, const char *module, const char *fmt, ...)
+/*
+ * Whether stderr is journald's stream is asked once: the answer holds for
+ * the life of the process (stderr is never redirected after start), and an
+ * fstat per line would cost more than the line.
+ */
+static bool stderr_is_journal(void)
 {
-	/*
-	 * Whether stderr is journald's stream is asked once: the answer holds
-	 * for the life of the process (stderr is never redirected after start),
-	 * and an fstat per line would cost more than the line.
-	 */
 	static int to_journal = -1;
-	int saved_errno = errno; /* so that callers may log then use errno (%m) */
-	char text[1024], prefix[8] = "";
-	va_list ap;
 
 	if (to_journal < 0)
 		to_journal = log_stream_is_journal(getenv("JOURNAL_STREAM"), 2);
+	return to_journal;
+}
+
+void log_diags(const struct diag_list *list)
+{
+	int saved_errno = errno;
+
+	for (size_t i = 0; i < list->count; i++) {
+		/* One diagnostic at a time, each line with its own priority. */
+		struct diag_list one = { .items = &list->items[i], .count = 1 };
+
+		if (stderr_is_journal())
+			fprintf(stderr, "<%d>", list->items[i].severity == DIAG_ERROR ? PRIORITY_ERR
+										: PRIORITY_WARNING);
+		diag_print(&one, stderr);
+	}
+	errno = saved_errno;
+}
+
+void log_line(const char *severity, const char *module, const char *fmt, ...)
+{
+	int saved_errno = errno; /* so that callers may log then use errno (%m) */
+	char text[1024], prefix[8] = "";
+	bool to_journal = stderr_is_journal();
+	va_list ap;
+
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);

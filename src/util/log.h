@@ -16,8 +16,13 @@
 
 #include <stdbool.h>
 
+#include "util/diag.h"
+
 /* Is fd the stream $JOURNAL_STREAM ("DEV:INO") names? */
 bool log_stream_is_journal(const char *journal_stream, int fd);
+
+/* Diagnostics (file:line:col: ...) as log lines, each with its priority for journald. */
+void log_diags(const struct diag_list *list);
 
 void log_line(const char *severity, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
