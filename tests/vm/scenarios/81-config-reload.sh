@@ -4,7 +4,8 @@
 # error's file:line:col when the policy is refused (the running one stays and
 # keeps deciding); a configuration with an error is refused whole; a reload
 # applies live settings (spool_dir) and names those that take a restart
-# (journal_dir), through SIGHUP too; unknown keys and a missing --config file
+# (journal_dir), through SIGHUP too; socket_group changes the socket's group
+# live, and an unknown group refuses the reload; unknown keys and a missing --config file
 # stop the start.
 . /actgate/lib.sh
 
@@ -20,8 +21,9 @@ spec:
   exec: {default: allow, deny: [$1]}
 YAML
 }
-write_config() { # $1: spool dir, $2: journal dir
-	cat >"$T/actgated.yaml" <<YAML
+write_config() { # $1: spool dir, $2: journal dir, $3: socket group (optional)
+	{ [ -z "${3:-}" ] || echo "socket_group: \"$3\""; } >"$T/group.yaml"
+	cat - "$T/group.yaml" >"$T/actgated.yaml" <<YAML
 # actgated's settings for scenario 81
 policy_dir: $POLICIES
 journal_dir: $2
@@ -106,10 +108,27 @@ grep -q "spool_dir: $T/spool2, was $T/spool1" "$T/live.err" ||
 expect_eq "$(generation)" 3 "generation after the settings reload"
 expect_probe EPERM in_workload ci:a actprobe exec "$T/bin/tool-a" true
 
+# socket_group applies live: the socket's group changes; an unknown group
+# refuses the whole reload.
+expect_eq "$(stat -c %g "$ACTGATE_SOCKET")" 0 "the socket's group before"
+write_config "$T/spool2" "$JOURNAL" 4242
+actgate reload >"$T/group.out" 2>"$T/group.err" || fail "group reload: $(cat "$T/group.err")"
+expect_eq "$(stat -c %g "$ACTGATE_SOCKET")" 4242 "the socket's group after socket_group: 4242"
+write_config "$T/spool2" "$JOURNAL" no-such-group
+actgate reload >"$T/nogroup.out" 2>"$T/nogroup.err"
+expect_eq "$?" 1 "actgate reload with an unknown socket group"
+grep -q 'no group named "no-such-group": nothing reloaded' "$T/nogroup.err" ||
+	fail "unknown group: $(cat "$T/nogroup.err")"
+expect_eq "$(stat -c %g "$ACTGATE_SOCKET")" 4242 "the socket's group after a refused reload"
+expect_eq "$(generation)" 4 "generation after a refused reload"
+write_config "$T/spool2" "$JOURNAL"
+actgate reload >/dev/null 2>&1 || fail "reload back to root alone"
+expect_eq "$(stat -c %g "$ACTGATE_SOCKET")" 0 "the socket's group with no socket_group"
+
 # SIGHUP: the same reload; the log names the restart setting.
 write_config "$T/spool2" "$T/journal3"
 kill -HUP "$DAEMON_PID"
-wait_for 100 "SIGHUP did not reload to generation 4 within 10 s" probe_is 4 generation
+wait_for 100 "SIGHUP did not reload to generation 6 within 10 s" probe_is 6 generation
 wait_for 50 "SIGHUP's log does not name journal_dir" \
 	grep -q "journal_dir changed (running: $JOURNAL; now: $T/journal3): it takes a restart" \
 	"$T/actgated.log"
