@@ -66,6 +66,30 @@ static int load_minimal(enum bpf_prog_type type, enum bpf_attach_type attach, co
 	return fd < 0 ? -errno : fd;
 }
 
+/* A tp_btf program on sched_switch: its BTF id is the tracepoint's typedef. */
+static int load_tp_btf(char *log, size_t log_size)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
+		    .log_buf = log, .log_size = (__u32)log_size, .log_level = 1);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, fd;
+
+	log[0] = '\0';
+	if (!vmlinux)
+		return -ENOENT;
+	id = btf__find_by_name_kind(vmlinux, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+	btf__free(vmlinux);
+	if (id < 0)
+		return -ENOENT;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "actgate_doctor", "GPL", insns, 2, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
 void doctor_probe_load(struct doctor_load_probe *p)
 {
 	libbpf_print_fn_t old = libbpf_set_print(quiet);
@@ -89,6 +113,10 @@ void doctor_probe_load(struct doctor_load_probe *p)
 	fd = load_minimal(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "security_file_open", log,
 			  sizeof(log));
 	p->fentry_errno = fd < 0 ? -fd : 0;
+	if (fd >= 0)
+		close(fd);
+	fd = load_tp_btf(log, sizeof(log));
+	p->tp_btf_errno = fd < 0 ? -fd : 0;
 	if (fd >= 0)
 		close(fd);
 	fd = load_minimal(BPF_PROG_TYPE_TRACEPOINT, 0, NULL, log, sizeof(log));

@@ -373,11 +373,14 @@ void doctor_explain_load(const struct doctor_env *env, const struct doctor_load_
 			"lsm=lockdown,capability,landlock,bpf); nothing on this one enables them",
 			"this kernel refuses every program attached through a BPF trampoline "
 			"(lsm/file_open and fentry/security_file_open: EPERM, before its verifier "
-			"ran) while a tracepoint program loads. Not the cause: the LSM list (%s), "
+			"ran), while other programs load: a tracepoint program%s. Not the cause: the LSM list (%s), "
 			"capabilities (all held), the user namespace (the initial one), seccomp "
 			"(%s)%s%s%s, the JIT (on). So the "
 			"refusal is the kernel's own, not a setting: a patched or restricted build "
 			"(a hook on BPF program loads, or trampolines disabled)%s%s",
+			p->tp_btf_errno ? ""
+					: " and a BTF-attached tp_btf program (no trampoline: so BTF "
+					  "and the attach by BTF id work)",
 			lsms, seccomp ? "a filter, but other loads pass it" : "none",
 			lock ? ", lockdown (" : "", lock ? lock : "",
 			lock ? ", which does not refuse a program that calls no helper)" : "",

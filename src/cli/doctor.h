@@ -54,8 +54,9 @@ struct doctor_env {
 
 /*
  * What loading minimal programs told: errno (0: loaded) of a BPF LSM
- * program (lsm/file_open), an fentry program (both need a BPF trampoline)
- * and a tracepoint program (no trampoline); attach_errno: the LSM
+ * program (lsm/file_open), an fentry program (both need a BPF trampoline),
+ * a tp_btf program (attached through BTF too, but without a trampoline)
+ * and a tracepoint program; attach_errno: the LSM
  * program's attach, when it loaded. The facts beside them are what the
  * explanation weighs.
  */
@@ -64,6 +65,7 @@ struct doctor_load_probe {
 	int lsm_attach_errno;
 	int fentry_errno;
 	int tracepoint_errno;
+	int tp_btf_errno;      /* a BTF-attached tracing program without a trampoline (tp_btf) */
 	bool verifier_spoke;   /* the LSM load's verifier log had text: the verifier ran */
 };
 

@@ -297,6 +297,7 @@ static void test_explain_load(void **state)
 	doctor_explain_load(&env, &trampolines, &c);
 	assert_int_equal(c.result, DOCTOR_FAIL);
 	assert_non_null(strstr(c.detail, "refuses every program attached through a BPF trampoline"));
+	assert_non_null(strstr(c.detail, "and a BTF-attached tp_btf program"));
 	assert_non_null(strstr(c.detail, "lockdown (integrity"));
 	assert_non_null(strstr(c.detail, "a Docker container (/.dockerenv)"));
 	assert_non_null(strstr(c.detail, "Firecracker"));
