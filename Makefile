@@ -31,7 +31,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -70,7 +70,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 VM_HELPERS := $(BUILD)/tests/actprobe
 
 # Debian bookworm packages the build, the tests and the VM harness need.
-DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev \
+DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev libsystemd-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates
 

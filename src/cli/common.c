@@ -6,12 +6,24 @@
 
 #include "cli/client.h"
 #include "cli/common.h"
+#include "util/cmdline.h"
 
 int cli_usage_error(const char *verb, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "actgate: %s: ", verb);
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'actgate %s --help'.\n", verb);
+	return EXIT_USAGE;
+}
+
+int cli_option_error(const char *verb, char *const argv[], const char *shortopts,
+		     const struct option *longopts)
+{
+	char prog[96], help[96];
+
+	snprintf(prog, sizeof(prog), "actgate: %s", verb);
+	snprintf(help, sizeof(help), "actgate %s", verb);
+	cmdline_option_error(prog, help, argv, shortopts, longopts);
 	return EXIT_USAGE;
 }
 

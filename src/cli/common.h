@@ -3,6 +3,8 @@
 #ifndef ACTGATE_CLI_COMMON_H
 #define ACTGATE_CLI_COMMON_H
 
+#include <getopt.h>
+
 #include "util/json.h"
 
 /* The exit statuses every verb documents (actgate run has its own: run.h). */
@@ -14,6 +16,15 @@
  * stderr; returns EXIT_USAGE.
  */
 int cli_usage_error(const char *verb, const char *fmt, const char *arg);
+
+/*
+ * The option getopt_long just refused (unknown, or its argument missing):
+ * "actgate: VERB: unknown option '--x'" and a pointer to VERB's --help,
+ * never the whole usage. shortopts and longopts are the ones getopt_long
+ * was given. Returns EXIT_USAGE.
+ */
+int cli_option_error(const char *verb, char *const argv[], const char *shortopts,
+		     const struct option *longopts);
 
 /*
  * Send the request req (a whole object) to actgated's control socket

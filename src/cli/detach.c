@@ -53,8 +53,7 @@ int cmd_detach(int argc, char **argv)
 			detach_usage(stdout);
 			return 0;
 		default:
-			detach_usage(stderr);
-			return EXIT_USAGE;
+			return cli_option_error("detach", argv, "h", options);
 		}
 	}
 	if (optind < argc)

@@ -181,8 +181,7 @@ int cmd_grant(int argc, char **argv)
 			grant_usage(stdout);
 			return 0;
 		default:
-			grant_usage(stderr);
-			return EXIT_USAGE;
+			return cli_option_error("grant", argv, "h", options);
 		}
 	}
 	if (list || remove_id) {
@@ -284,8 +283,7 @@ int cmd_revoke(int argc, char **argv)
 			revoke_usage(stdout);
 			return 0;
 		default:
-			revoke_usage(stderr);
-			return EXIT_USAGE;
+			return cli_option_error("revoke", argv, "h", options);
 		}
 	}
 	if (list) {

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include "actgate/abi.h"
 
+#include "cli/common.h"
 #include "cli/export.h"
 #include "cli/journal.h"
 #include "cli/replay.h"
@@ -307,8 +308,7 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stdout);
 			goto out;
 		default:
-			replay_usage(stderr);
-			ret = EXIT_USAGE;
+			ret = cli_option_error("replay", argv, "j:fw:a:V:h", options);
 			goto out;
 		}
 	}
@@ -505,8 +505,7 @@ int cmd_verify(int argc, char **argv)
 			verify_usage(stdout);
 			return 0;
 		default:
-			verify_usage(stderr);
-			return EXIT_USAGE;
+			return cli_option_error("verify", argv, "j:k:h", options);
 		}
 	}
 	if (dir && optind < argc)
@@ -638,8 +637,7 @@ int cmd_export(int argc, char **argv)
 			export_usage(stdout);
 			goto out;
 		default:
-			export_usage(stderr);
-			ret = EXIT_USAGE;
+			ret = cli_option_error("export", argv, "F:o:j:w:a:V:h", options);
 			goto out;
 		}
 	}

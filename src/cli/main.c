@@ -4,14 +4,17 @@
  * lives in a file of its own (cli/run.c, cli/policy.c, cli/signal.c, ...);
  * here are only the verb table and what comes before a verb.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/common.h"
 #include "cli/detach.h"
+#include "cli/doctor.h"
 #include "cli/grant.h"
 #include "cli/journal.h"
 #include "cli/policy.h"
+#include "cli/reload.h"
 #include "cli/run.h"
 #include "cli/signal.h"
 #include "cli/status.h"
@@ -28,11 +31,13 @@ static const struct verb verbs[] = {
 	{ "verify", cmd_verify, "check a journal for damage and tampering" },
 	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
 	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
+	{ "reload", cmd_reload, "reload actgated's configuration and policy, and wait" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },
 	{ "grant", cmd_grant, "a time-bound exception for a running workload" },
 	{ "revoke", cmd_revoke, "deny everything a workload or a principal's workloads do" },
 	{ "detach", cmd_detach, "stop enforcement: remove the pinned programs and maps" },
+	{ "doctor", cmd_doctor, "can actgated enforce here? each check with its fix" },
 };
 
 static void usage(FILE *out)
@@ -47,6 +52,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	opterr = 0; /* each verb says which option it refused, in one line (cli_option_error) */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -60,7 +66,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return verbs[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "actgate: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	if (argv[1][0] == '-')
+		fprintf(stderr, "actgate: unknown option '%s'\n", argv[1]);
+	else
+		fprintf(stderr, "actgate: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "Try 'actgate --help'.\n");
 	return EXIT_USAGE;
 }

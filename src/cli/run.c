@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "cli/common.h"
 #include "cli/run.h"
 #include "identity/identity.h"
 #include "identity/workload.h"
@@ -336,7 +337,7 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		default:
 			free(o.labels);
-			run_usage(stderr);
+			cli_option_error("run", argv, "+w:l:d:t:s:qh", options);
 			return RUN_EXIT_FAILED;
 		}
 	}

@@ -113,9 +113,12 @@ static int parse_options(int argc, char **argv, const char *allowed, struct sign
 		case 'h':
 			signal_usage(stdout);
 			return -1;
-		default:
-			signal_usage(stderr);
-			return EXIT_USAGE;
+		default: {
+			char verb[64];
+
+			snprintf(verb, sizeof(verb), "signal %s", argv[0]);
+			return cli_option_error(verb, argv, "h", options);
+		}
 		}
 	}
 	if (scopes > 1)

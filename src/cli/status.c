@@ -51,8 +51,7 @@ int cmd_status(int argc, char **argv)
 			status_usage(stdout);
 			return 0;
 		default:
-			status_usage(stderr);
-			return EXIT_USAGE;
+			return cli_option_error("status", argv, "s:h", options);
 		}
 	}
 	if (optind < argc)

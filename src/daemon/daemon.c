@@ -29,6 +29,9 @@
 #include "daemon/ownfiles.h"
 #include "daemon/peer.h"
 #include "daemon/records.h"
+#include "daemon/reload.h"
+#include "daemon/status.h"
+#include "daemon/notify.h"
 #include "daemon/runtime.h"
 #include "daemon/signalstate.h"
 #include "daemon/workloads.h"
@@ -45,35 +48,18 @@ static void refresh_clock_offset(struct daemon *d)
 	d->boot_to_wall_ns = (int64_t)(wall_ns() - boot_ns());
 }
 
-/* Tell systemd (Type=notify) that enforcement is live. */
-static void notify_ready(void)
-{
-	const char *sock = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	const char *msg = "READY=1";
-	socklen_t len;
-	int fd;
-
-	if (!sock || (sock[0] != '/' && sock[0] != '@') || strlen(sock) >= sizeof(addr.sun_path))
-		return;
-	strcpy(addr.sun_path, sock);
-	if (addr.sun_path[0] == '@')
-		addr.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&addr, len);
-	close(fd);
-}
-
-int daemon_check_config(const struct daemon_config *cfg)
+int daemon_check_config(const struct daemon_config *cfg, const struct config_source *src)
 {
 	struct generation g = { 0 };
 	int err = generation_load(cfg, 1, &g, NULL);
 
+	printf("%s: ok\n", src->path && access(src->path, F_OK) == 0 ? src->path
+									 : "configuration (defaults and flags)");
 	/* Counted for each policy alone: a workload's composed policy differs. */
-	if (!err)
+	if (!err && !g.set.count)
+		printf("%s: no policy files (*.yaml, *.yml): actgated would start and govern "
+		       "nothing\n", cfg->policy_dir);
+	else if (!err)
 		printf("%s: %zu policies, %zu path rules resolved, %zu connect prefixes: ok\n",
 		       cfg->policy_dir, g.set.count, g.image.checked_path_rules,
 		       g.image.checked_net_entries);
@@ -129,13 +115,28 @@ static void handle_posix_signals(struct daemon *d)
 		if (si.ssi_signo == SIGHUP) {
 			char *report = NULL;
 
-			log_info("policy", "SIGHUP: reloading %s", d->cfg->policy_dir);
-			generation_reload(d, &report); /* the outcome is logged */
+			log_info("config", "SIGHUP: reloading %s and the policy directory",
+				 d->config_source->path ? d->config_source->path : "the settings");
+			reload_run(d, &report); /* the outcome is logged */
 			free(report);
 		} else {
 			d->stopping = true;
 		}
 	}
+}
+
+/* A new STATUS= line when the generation or the number of workloads changed. */
+static void update_status(struct daemon *d)
+{
+	char line[512];
+
+	if (d->notify.shown_generation == d->current.image.generation &&
+	    d->notify.shown_workloads == d->workloads.count)
+		return;
+	d->notify.shown_generation = d->current.image.generation;
+	d->notify.shown_workloads = d->workloads.count;
+	status_line(d, line, sizeof(line));
+	notify_status(line);
 }
 
 static int serve(struct daemon *d)
@@ -146,7 +147,9 @@ static int serve(struct daemon *d)
 	while (!d->stopping) {
 		/* Records wake us only in bulk (see bpf/lib/record.h): drain on a short timer too. */
 		int n = epoll_wait(d->epoll_fd, events, 16,
-				   signalctl_timeout_ms(&d->signalctl, ACTGATE_DRAIN_INTERVAL_MS));
+				   notify_timeout_ms(&d->notify,
+						     signalctl_timeout_ms(&d->signalctl,
+									  ACTGATE_DRAIN_INTERVAL_MS)));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -182,6 +185,9 @@ static int serve(struct daemon *d)
 		grantctl_tick(&d->signalctl);
 		spool_tick(&d->spool, &d->signalctl);
 		discovery_tick(&d->discovery);
+		/* From the loop itself: a loop that hangs stops the pings, and systemd acts. */
+		notify_watchdog_tick(&d->notify);
+		update_status(d);
 	}
 	return 0;
 }
@@ -206,8 +212,9 @@ static int rebind_signals(void *ctx, char *why, size_t why_size)
 	return workloads_rebind(ctx, why, why_size);
 }
 
-int daemon_run(const struct daemon_config *cfg)
+int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 {
+	char status[512];
 	struct daemon *d;
 	sigset_t mask;
 	char why[512];
@@ -224,7 +231,9 @@ int daemon_run(const struct daemon_config *cfg)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->cfg = cfg;
+	d->cfg = d->settings = cfg;
+	d->config_source = src;
+	notify_init(&d->notify);
 	d->epoll_fd = d->listen_fd = d->posix_signal_fd = -1;
 	d->paths.inotify_fd = d->paths.mounts_fd = -1;
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
@@ -256,7 +265,9 @@ int daemon_run(const struct daemon_config *cfg)
 	err = jsink_open(&d->journal, &(struct jsink_config){
 		.dir = cfg->journal_dir, .key_path = cfg->journal_key,
 		.fsync_every_records = cfg->fsync_every_records,
-		.fsync_every_ms = cfg->fsync_every_ms });
+		.fsync_every_ms = cfg->fsync_every_ms,
+		.retain_max_bytes = cfg->retain_max_bytes,
+		.retain_max_age_ms = cfg->retain_max_age_ms });
 	if (err)
 		goto out;
 	err = state_check_dir(cfg->state_dir, why, sizeof(why));
@@ -272,7 +283,7 @@ int daemon_run(const struct daemon_config *cfg)
 	if (cfg->socket_group) {
 		err = peer_group_resolve(cfg->socket_group, &d->socket_gid, why, sizeof(why));
 		if (err) {
-			log_error("control", "--socket-group %s: %s", cfg->socket_group, why);
+			log_error("control", "socket group %s: %s", cfg->socket_group, why);
 			goto out;
 		}
 	}
@@ -347,8 +358,16 @@ int daemon_run(const struct daemon_config *cfg)
 	log_info("daemon", "enforcing %zu policies from %s; journal %s; control socket %s; pins %s (%s)",
 		 d->current.set.count, cfg->policy_dir, jsink_dir(d->journal), cfg->socket_path,
 		 cfg->pin_dir, d->enforcer.adopted ? "adopted" : "created");
-	notify_ready();
+	status_line(d, status, sizeof(status));
+	if (!d->current.set.count)
+		log_warn("policy", "%s: no policy files (*.yaml, *.yml): governing nothing until one "
+				   "is added and `actgate reload` runs", cfg->policy_dir);
+	/* Only now: the image is in the kernel, the programs attached, the socket answers. */
+	notify_ready(status);
+	d->notify.shown_generation = d->current.image.generation;
+	d->notify.shown_workloads = d->workloads.count;
 	err = serve(d);
+	notify_stopping();
 	records_drain(d);
 	records_check_dropped(d);
 	journalwatch_tick(&d->journal_watch, d->journal);

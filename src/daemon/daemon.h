@@ -12,9 +12,12 @@
  * detach` removes them. Returns 0 after a clean stop, -errno when it could
  * not start (logged).
  */
-int daemon_run(const struct daemon_config *cfg);
+int daemon_run(struct daemon_config *cfg, const struct config_source *src);
 
-/* Parse, validate and compile the policies as daemon_run would; 0 when good. */
-int daemon_check_config(const struct daemon_config *cfg);
+/*
+ * Parse, validate and compile the policies as daemon_run would (cfg is the
+ * configuration already resolved from src); 0 when good.
+ */
+int daemon_check_config(const struct daemon_config *cfg, const struct config_source *src);
 
 #endif /* ACTGATE_DAEMON_H */

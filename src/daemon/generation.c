@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "daemon/control.h"
@@ -35,17 +36,29 @@ int generation_load(const struct daemon_config *cfg, uint32_t generation, struct
 {
 	struct diag_list diags = { 0 };
 	size_t report_len = 0;
+	struct stat st;
 	FILE *mem;
 	int err = 0;
 
 	if (!g->sources.count)
 		err = policy_sources_read_dir(cfg->policy_dir, &g->sources, &diags);
+	/*
+	 * A directory with no policy file (a fresh install) is a policy that
+	 * governs nothing: the daemon starts and says so (status_line), and
+	 * `actgate run` is refused for want of a policy. A directory that is
+	 * not there stays an error: a mistyped path must not pass for one.
+	 */
+	if (err == -ENOENT && stat(cfg->policy_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		diag_list_free(&diags);
+		diags = (struct diag_list){ 0 };
+		err = 0;
+	}
 	if (!err)
 		err = policy_load_sources(&g->sources, &g->set, &diags);
 	if (!err)
 		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
 				     &diags);
-	diag_print(&diags, stderr);
+	log_diags(&diags);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);
 		fclose(mem);
@@ -230,27 +243,6 @@ void generation_check_paths_soon(struct daemon *d, bool changed)
 	if (!d->path_check_at_ns)
 		d->path_check_at_ns = mono_ns() + PATH_SETTLE_NS;
 	d->path_rewatch |= changed;
-}
-
-void generation_verb_reload(struct daemon *d, int fd, const struct json_msg *msg)
-{
-	char *report = NULL;
-	struct json_out j;
-	int err;
-
-	(void)msg;
-	err = generation_reload(d, &report);
-	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_bool(&j, "ok", err == 0);
-	if (err)
-		json_add_string(&j, "error", report && report[0] ? report : strerror(-err));
-	else
-		json_add_string(&j, "diagnostics", report ? report : "");
-	json_add_u64(&j, "generation", d->current.image.generation);
-	json_add_u64(&j, "policies", d->current.set.count);
-	control_reply_send(fd, &j);
-	free(report);
 }
 
 void generation_tick(struct daemon *d)

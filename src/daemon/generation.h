@@ -35,9 +35,6 @@ void generation_free(struct generation *g);
  */
 int generation_reload(struct daemon *d, char **report);
 
-/* The verb reload (keys checked by verbs.c). */
-void generation_verb_reload(struct daemon *d, int fd, const struct json_msg *msg);
-
 /*
  * Take the replaced generation's rules out of the kernel once its grace is
  * over; with wait, wait for the grace to end.

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "util/cmdline.h"
+#include "util/diag.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 #define EXIT_USAGE 2
@@ -17,12 +21,17 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: actgated [OPTION]...\n"
+		"Usage: actgated [--config FILE] [OPTION]...\n"
 		"Load the policies, attach the BPF LSM programs and journal every decision of\n"
 		"governed workloads until stopped (SIGTERM or SIGINT). The programs and maps\n"
 		"are pinned: they keep enforcing when actgated stops or dies, and the next\n"
 		"actgated adopts them (`actgate detach` stops enforcement).\n"
 		"\n"
+		"Settings come from the configuration file, then from the options, which\n"
+		"override it (actgated(8) lists the file's keys).\n"
+		"\n"
+		"  --config FILE        the configuration file; it must exist [" DEFAULT_CONFIG_PATH "\n"
+		"                       when there is one]\n"
 		"  --policy-dir DIR     policy files (*.yaml, *.yml) [" DEFAULT_POLICY_DIR "]\n"
 		"  --journal-dir DIR    decision journal [" DEFAULT_JOURNAL_DIR "]\n"
 		"  --journal-key FILE   the journal's seal key, outside the journal directory;\n"
@@ -47,176 +56,95 @@ static void usage(FILE *out)
 		"  --state-dir DIR      the daemon's state, kept for the next one [" DEFAULT_STATE_DIR "]\n"
 		"  --ring-buffer-size BYTES  size of the decision ring buffer when the pins are\n"
 		"                       made: a power of 2 from 4096 [16777216]; for tests\n"
-		"  --check-config       validate the policies and options, then exit\n"
+		"  --check-config       validate the configuration and the policies, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"Exit status: 0 after a clean stop or a good --check-config; 1 when it cannot\n"
-		"start (the reason is logged; it never runs without enforcing); 2 on usage errors.\n");
+		"start or the configuration or a policy has an error (the reason is logged; it\n"
+		"never runs without enforcing); 2 on usage errors.\n");
 }
 
-/* A ring buffer size the kernel takes: a power of 2, a multiple of the page size. */
-static int parse_ring_size(const char *arg, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || *end || arg[0] < '1' || arg[0] > '9' ||
-	    v < (unsigned long long)sysconf(_SC_PAGESIZE) || v > (1ull << 30) || (v & (v - 1))) {
-		fprintf(stderr,
-			"actgated: --ring-buffer-size %s: a power of 2 from the page size (%ld) to "
-			"1073741824\n",
-			arg, sysconf(_SC_PAGESIZE));
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* A whole number 1..UINT32_MAX for a flag; -1 after saying why. */
-static int parse_u32_flag(const char *flag, const char *arg, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 || v > UINT32_MAX) {
-		fprintf(stderr, "actgated: %s %s: expected a whole number from 1 to %u\n", flag, arg,
-			UINT32_MAX);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int check_cgroup_parent(const char *path, const char *flag)
-{
-	if (path[0] != '/' || strstr(path, "//") || strstr(path, "/../") || strstr(path, "/./") ||
-	    strcmp(path, "/") == 0 || path[strlen(path) - 1] == '/') {
-		fprintf(stderr,
-			"actgated: %s %s: an absolute cgroup path below the root "
-			"such as /actgate\n",
-			flag, path);
-		return -1;
-	}
-	return 0;
-}
+#define OPT_SETTING 0x100 /* + enum config_setting */
 
 int main(int argc, char **argv)
 {
+	static const char shortopts[] = "vh";
 	static const struct option options[] = {
-		{ "policy-dir", required_argument, NULL, 'p' },
-		{ "journal-dir", required_argument, NULL, 'j' },
-		{ "journal-key", required_argument, NULL, 'k' },
-		{ "fsync-every", required_argument, NULL, 'F' },
-		{ "fsync-interval", required_argument, NULL, 'I' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "cgroup-parent", required_argument, NULL, 'c' },
-		{ "socket-group", required_argument, NULL, 'g' },
-		{ "spool-dir", required_argument, NULL, 'D' },
-		{ "watch-cgroup", required_argument, NULL, 'W' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ "ring-buffer-size", required_argument, NULL, 'R' },
+		{ "config", required_argument, NULL, 'f' },
+		{ "policy-dir", required_argument, NULL, OPT_SETTING + CONFIG_POLICY_DIR },
+		{ "journal-dir", required_argument, NULL, OPT_SETTING + CONFIG_JOURNAL_DIR },
+		{ "journal-key", required_argument, NULL, OPT_SETTING + CONFIG_JOURNAL_KEY },
+		{ "fsync-every", required_argument, NULL, OPT_SETTING + CONFIG_FSYNC_EVERY },
+		{ "fsync-interval", required_argument, NULL, OPT_SETTING + CONFIG_FSYNC_INTERVAL },
+		{ "socket", required_argument, NULL, OPT_SETTING + CONFIG_SOCKET },
+		{ "cgroup-parent", required_argument, NULL, OPT_SETTING + CONFIG_CGROUP_PARENT },
+		{ "socket-group", required_argument, NULL, OPT_SETTING + CONFIG_SOCKET_GROUP },
+		{ "spool-dir", required_argument, NULL, OPT_SETTING + CONFIG_SPOOL_DIR },
+		{ "watch-cgroup", required_argument, NULL, OPT_SETTING + CONFIG_WATCH_CGROUPS },
+		{ "pin-dir", required_argument, NULL, OPT_SETTING + CONFIG_PIN_DIR },
+		{ "state-dir", required_argument, NULL, OPT_SETTING + CONFIG_STATE_DIR },
+		{ "ring-buffer-size", required_argument, NULL, OPT_SETTING + CONFIG_RING_BUFFER_SIZE },
 		{ "check-config", no_argument, NULL, 'C' },
-		{ "verbose", no_argument, NULL, 'v' },
+		{ "verbose", no_argument, NULL, OPT_SETTING + CONFIG_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct daemon_config cfg = {
-		.policy_dir = DEFAULT_POLICY_DIR,
-		.journal_dir = DEFAULT_JOURNAL_DIR,
-		.journal_key = DEFAULT_JOURNAL_KEY,
-		.socket_path = DEFAULT_SOCKET_PATH,
-		.cgroup_parent = DEFAULT_CGROUP_PARENT,
-		.pin_dir = DEFAULT_PIN_DIR,
-		.state_dir = DEFAULT_STATE_DIR,
-	};
-	const char *watch[16];
-	size_t watch_count = 0;
-	int opt, check_only = 0;
+	struct daemon_config flags = { 0 }, cfg = { 0 };
+	struct config_source src = { .path = DEFAULT_CONFIG_PATH, .flags = &flags };
+	struct diag_list diags = { 0 };
+	char why[512];
+	int opt, check_only = 0, ret;
 
-	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			cfg.policy_dir = optarg;
-			break;
-		case 'j':
-			cfg.journal_dir = optarg;
-			break;
-		case 'k':
-			cfg.journal_key = optarg;
-			break;
-		case 'F':
-			if (parse_u32_flag("--fsync-every", optarg, &cfg.fsync_every_records))
-				return EXIT_USAGE;
-			break;
-		case 'I':
-			if (parse_u32_flag("--fsync-interval", optarg, &cfg.fsync_every_ms))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			cfg.socket_path = optarg;
-			break;
-		case 'c':
-			cfg.cgroup_parent = optarg;
-			break;
-		case 'g':
-			cfg.socket_group = optarg;
-			break;
-		case 'D':
-			cfg.spool_dir = optarg;
-			break;
-		case 'W':
-			if (check_cgroup_parent(optarg, "--watch-cgroup"))
-				return EXIT_USAGE;
-			if (watch_count == 16) {
-				fprintf(stderr, "actgated: --watch-cgroup: at most 16\n");
+	opterr = 0; /* our own one-line message: util/cmdline.h */
+	while ((opt = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+		if (opt >= OPT_SETTING && opt < OPT_SETTING + CONFIG_NR_SETTINGS) {
+			if (config_set_flag(&flags, (enum config_setting)(opt - OPT_SETTING), optarg,
+					    why, sizeof(why))) {
+				fprintf(stderr, "actgated: %s\n", why);
+				daemon_config_free(&flags);
 				return EXIT_USAGE;
 			}
-			watch[watch_count++] = optarg;
-			break;
-		case 'P':
-			cfg.pin_dir = optarg;
-			break;
-		case 'S':
-			cfg.state_dir = optarg;
-			break;
-		case 'R':
-			if (parse_ring_size(optarg, &cfg.events_bytes))
-				return EXIT_USAGE;
+			continue;
+		}
+		switch (opt) {
+		case 'f':
+			src.path = optarg;
+			src.required = true;
 			break;
 		case 'C':
 			check_only = 1;
 			break;
 		case 'v':
-			cfg.verbose = true;
+			flags.verbose = true;
+			flags.given |= 1u << CONFIG_VERBOSE;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			daemon_config_free(&flags);
+			return cmdline_option_error("actgated", "actgated", argv, shortopts, options);
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "actgated: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "actgated: unexpected argument '%s'\nTry 'actgated --help'.\n",
+			argv[optind]);
+		daemon_config_free(&flags);
 		return EXIT_USAGE;
 	}
-	if (check_cgroup_parent(cfg.cgroup_parent, "--cgroup-parent"))
-		return EXIT_USAGE;
-	cfg.watch_cgroups = watch;
-	cfg.watch_count = watch_count;
-	if (cfg.pin_dir[0] != '/' || cfg.state_dir[0] != '/') {
-		fprintf(stderr, "actgated: --pin-dir and --state-dir take absolute paths\n");
-		return EXIT_USAGE;
+	ret = config_resolve(&src, &cfg, &diags);
+	log_diags(&diags);
+	diag_list_free(&diags);
+	if (ret) {
+		fprintf(stderr, "actgated: %s: the configuration has errors\n", src.path);
+		ret = 1;
+	} else if (check_only) {
+		ret = daemon_check_config(&cfg, &src) ? 1 : 0;
+	} else {
+		ret = daemon_run(&cfg, &src) ? 1 : 0;
 	}
-	if (check_only)
-		return daemon_check_config(&cfg) ? 1 : 0;
-	return daemon_run(&cfg) ? 1 : 0;
+	daemon_config_free(&cfg);
+	daemon_config_free(&flags);
+	return ret;
 }

@@ -20,6 +20,7 @@
 #include "daemon/config.h"
 #include "daemon/discovery.h"
 #include "daemon/journalwatch.h"
+#include "daemon/notify.h"
 #include "daemon/pathwatch.h"
 #include "daemon/signalctl.h"
 #include "daemon/spool.h"
@@ -66,6 +67,10 @@ struct generation {
 
 struct daemon {
 	const struct daemon_config *cfg;
+	/* The same settings, which a reload changes (reload.c), and where they came from. */
+	struct daemon_config *settings;
+	const struct config_source *config_source;
+	struct notify notify; /* systemd (notify.h) */
 	struct generation current;
 	/*
 	 * The generation a reload replaced: its rules stay in the kernel until

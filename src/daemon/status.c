@@ -25,6 +25,12 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);
 	json_add_u64(&j, "workloads", d->workloads.count);
+	if (!d->current.set.count) {
+		char line[512];
+
+		status_line(d, line, sizeof(line));
+		json_add_string(&j, "governing", line);
+	}
 	jsink_status(d->journal, &j);
 	journalwatch_status(&d->journal_watch, &j);
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
@@ -71,4 +77,17 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 #undef WORKLOAD_KEY
 	}
 	control_reply_send(fd, &j);
+}
+
+void status_line(const struct daemon *d, char *buf, size_t size)
+{
+	if (!d->current.set.count) {
+		snprintf(buf, size, "generation %u: governing nothing: no policy files (*.yaml, *.yml) "
+			 "in %s",
+			 d->current.image.generation, d->cfg->policy_dir);
+		return;
+	}
+	snprintf(buf, size, "generation %u: %zu %s, %zu %s", d->current.image.generation,
+		 d->current.set.count, d->current.set.count == 1 ? "policy" : "policies",
+		 d->workloads.count, d->workloads.count == 1 ? "workload" : "workloads");
 }

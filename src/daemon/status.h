@@ -13,4 +13,10 @@
 /* The verb status (keys checked by verbs.c). */
 void status_verb(struct daemon *d, int fd, const struct json_msg *msg);
 
+/*
+ * One line of what the daemon enforces, for systemd's STATUS= and the log:
+ * "generation 3: 2 policies, 1 workload", or that it governs nothing.
+ */
+void status_line(const struct daemon *d, char *buf, size_t size);
+
 #endif /* ACTGATE_DAEMON_STATUS_H */

@@ -7,6 +7,7 @@
 #include "daemon/grantctl.h"
 #include "daemon/ingest.h"
 #include "daemon/peer.h"
+#include "daemon/reload.h"
 #include "daemon/revocation.h"
 #include "daemon/signalctl.h"
 #include "daemon/status.h"
@@ -40,7 +41,7 @@ static const struct verb verbs[] = {
 	  .signals = grantctl_verb_grant },
 	{ "grant-list", NULL, .signals = grantctl_verb_list },
 	{ "grant-remove", KEYS("id"), .signals = grantctl_verb_remove },
-	{ "reload", NULL, .daemon = generation_verb_reload },
+	{ "reload", NULL, .daemon = reload_verb },
 	{ "revoke", KEYS("workload", "principal", "reason"), .signals = revocation_verb_revoke },
 	{ "revoke-clear", KEYS("workload", "principal"), .signals = revocation_verb_clear },
 	{ "revoke-list", NULL, .signals = revocation_verb_list },

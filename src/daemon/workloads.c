@@ -71,7 +71,7 @@ fail:
 	snprintf(why, why_size, "cannot set up the policy of workload \"%s\": %s", w->name,
 		 strerror(-err));
 out:
-	diag_print(&diags, stderr);
+	log_diags(&diags);
 	diag_list_free(&diags);
 	free((void *)signals.values);
 	free(sel);

@@ -116,6 +116,9 @@ int jsink_open(struct jsink **out, const struct jsink_config *cfg)
 		o.fsync_every_records = cfg->fsync_every_records;
 	if (cfg->fsync_every_ms)
 		o.fsync_every_ms = cfg->fsync_every_ms;
+	if (cfg->retain_max_bytes)
+		o.retain_max_bytes = cfg->retain_max_bytes;
+	o.retain_max_age_ms = cfg->retain_max_age_ms;
 	o.write = cfg->write;
 	o.hook_ctx = cfg->hook_ctx;
 	/* Unknown ids only leave the header fields zero: not worth refusing to start. */

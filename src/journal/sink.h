@@ -31,6 +31,8 @@ struct jsink_config {
 	uint32_t fsync_every_records;
 	uint32_t fsync_every_ms;
 	uint64_t segment_max_bytes; /* rotate before a segment passes this; 0: 16 MiB */
+	uint64_t retain_max_bytes;  /* retention: all segments together; 0: the store's 1 GiB */
+	uint64_t retain_max_age_ms; /* closed segments older than this go; 0: kept */
 	/* For tests: the store's write(2) stand-in (jstore_options.write); NULL: the real one */
 	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
 	void *hook_ctx;
