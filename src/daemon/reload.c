@@ -9,6 +9,7 @@
 #include "daemon/control.h"
 #include "daemon/generation.h"
 #include "daemon/notify.h"
+#include "daemon/ownfiles.h"
 #include "daemon/peer.h"
 #include "daemon/reload.h"
 #include "daemon/spool.h"
@@ -136,8 +137,14 @@ int reload_run(struct daemon *d, char **report)
 		goto out;
 	}
 	next.policy_dir = running_dir; /* freed with next */
-	if (strcmp(running_dir, d->settings->policy_dir))
+	if (strcmp(running_dir, d->settings->policy_dir)) {
 		say(mem, NULL, "policy_dir: %s, was %s", d->settings->policy_dir, running_dir);
+		/* The new directory is actgate's own from now on: guard it as at start. */
+		if (ownfiles_protect(d) < 0)
+			say(mem, "error", "policy_dir %s: governed workloads may still change it: "
+					  "self-protection could not be extended (see the log)",
+			    d->settings->policy_dir);
+	}
 	apply_live(d, &next, gid, mem);
 out:
 	if (mem)
