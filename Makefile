@@ -301,6 +301,7 @@ deb:
 # booted with the VM suite's kernel (tests/systemd/run.sh --help).
 KERNEL ?= $(VMTEST_KERNEL)
 systemdtest: deb
+	$(Q)./tests/systemd/build-upgrade-deb.sh $(DEB_DIR)
 	$(Q)./tests/systemd/run.sh --kernel $(KERNEL) --debs $(DEB_DIR)
 
 clean:

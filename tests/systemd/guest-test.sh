@@ -153,7 +153,19 @@ phase_install() {
 	echo "ACTGATE-SD-INFO exposure: $score"
 	systemd-analyze security actgated.service 2>&1 | sed 's/^/    /' >"$STATE/security.txt"
 
+	if ! has_ops_daemon; then
+		# The unit's WatchdogSec= expects pings from the main loop, which
+		# wip-ops-daemon adds: without them the daemon would be killed every
+		# 30 s. Switched off here, and said so.
+		mkdir -p /etc/systemd/system/actgated.service.d
+		printf '[Service]\nWatchdogSec=0\n' >/etc/systemd/system/actgated.service.d/no-watchdog.conf
+		systemctl daemon-reload
+		skip watchdog-pings "(the daemon sends no WATCHDOG=1 before wip-ops-daemon: WatchdogSec=0 for this run)"
+	fi
+
 	write_policy
+	# A failed first start (empty policy directory) may have hit the start limit.
+	systemctl reset-failed actgated 2>/dev/null
 	systemctl enable --now actgated >"$STATE/start.out" 2>&1 || systemctl restart actgated >>"$STATE/start.out" 2>&1
 	# Type=notify: active only once READY=1 came, which actgated sends when
 	# the policy is live in the kernel.
@@ -164,6 +176,16 @@ phase_install() {
 		show_log
 	fi
 	check denied-under-systemd denied_open "$SECRETS/secret" test:first
+	if has_ops_daemon; then
+		first=$(systemctl show -p WatchdogTimestampMonotonic --value actgated)
+		sleep 20
+		later=$(systemctl show -p WatchdogTimestampMonotonic --value actgated)
+		if [ "${first:-0}" -gt 0 ] && [ "${later:-0}" -gt "$first" ]; then
+			pass watchdog-pings
+		else
+			fail watchdog-pings "(WatchdogTimestampMonotonic $first then $later)"
+		fi
+	fi
 	check allowed-under-systemd allowed_open /etc/hostname test:first
 	# The unit's sandbox must not change what a path names (PrivateTmp,
 	# ProtectHome=yes would): rules on /tmp and on a user's home hold.

@@ -28,9 +28,8 @@ and runs guest-test.sh there once multi-user.target is reached:
           governed workload acts; dpkg -r (daemon stopped, pins enforcing) and
           dpkg -P (says how to detach)
 
-The upgrade package is built here from this tree (debian/build-deb.sh with a
-bumped version and a BPF object that differs: one line moved in
-bpf/exec.bpf.c, so its line info and build id change), into DIR/upgrade/.
+The upgrade package, DIR/upgrade/actgate_VERSION+systemdtest1_ARCH.deb, is
+built by build-upgrade-deb.sh DIR (make systemdtest runs it).
 
 Output: one line per check (PASS/FAIL/SKIP), then "N passed, N failed,
 N skipped". Exit 0 when nothing failed. Console log: build/systemd/<kernel>/.
@@ -64,27 +63,11 @@ mapfile -t old < <(find "$debs" -maxdepth 1 -name 'actgate_*.deb')
 ((${#old[@]} == 1)) || die "expected one actgate_*.deb in $debs, found ${#old[@]} (make deb)"
 version=$(dpkg-deb -f "${old[0]}" Version)
 
-# The upgrade: the same tree, a version above, one BPF source line moved
-# down (a blank line before the first): the object's line info and so its
-# build id change, the programs' instructions do not.
+# The upgrade package (build-upgrade-deb.sh, run by make systemdtest).
 upgrade_version=$version+systemdtest1
 updir=$debs/upgrade
-if [[ ! -f $updir/actgate_${upgrade_version}_$(dpkg --print-architecture).deb ||
-	$updir/actgate_${upgrade_version}_$(dpkg --print-architecture).deb -ot ${old[0]} ]]; then
-	say "building the upgrade package $upgrade_version"
-	src=$updir/tree
-	rm -rf "$src"
-	mkdir -p "$src"
-	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-		xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf -) |
-		tar -xf - -C "$src"
-	sed -i '1a\\' "$src/bpf/exec.bpf.c"
-	(cd "$src" && git init -q . && git add -A) # build-deb.sh copies what git lists
-	DEB_BUILD_OPTIONS=nocheck ACTGATE_DEB_VERSION=$upgrade_version ACTGATE_DEB_SOURCE=$src \
-		"$top/debian/build-deb.sh" "$updir" >/dev/null || die "cannot build the upgrade package"
-fi
 new=$updir/actgate_${upgrade_version}_$(dpkg --print-architecture).deb
-[[ -f $new ]] || die "no upgrade package $new"
+[[ -f $new ]] || die "no upgrade package $new: tests/systemd/build-upgrade-deb.sh $debs builds it"
 
 vmdir=$top/build/systemd/$kernel
 mkdir -p "$vmdir"
