@@ -154,13 +154,15 @@ phase_install() {
 	systemd-analyze security actgated.service 2>&1 | sed 's/^/    /' >"$STATE/security.txt"
 
 	if ! has_ops_daemon; then
-		# The unit's WatchdogSec= expects pings from the main loop, which
-		# wip-ops-daemon adds: without them the daemon would be killed every
-		# 30 s. Switched off here, and said so.
+		# The unit's WatchdogSec= expects pings from the main loop and its
+		# ExecReload= runs `actgate reload`, both from wip-ops-daemon. Before
+		# it: no watchdog, and the older verb (which also waits and fails).
 		mkdir -p /etc/systemd/system/actgated.service.d
-		printf '[Service]\nWatchdogSec=0\n' >/etc/systemd/system/actgated.service.d/no-watchdog.conf
+		printf '[Service]\nWatchdogSec=0\nExecReload=\nExecReload=/usr/bin/actgate policy reload\n' \
+			>/etc/systemd/system/actgated.service.d/before-ops-daemon.conf
 		systemctl daemon-reload
-		skip watchdog-pings "(the daemon sends no WATCHDOG=1 before wip-ops-daemon: WatchdogSec=0 for this run)"
+		skip watchdog-pings "(no WATCHDOG=1 before wip-ops-daemon: WatchdogSec=0 for this run)"
+		skip actgate-reload "(ExecReload=actgate policy reload for this run: actgate reload is wip-ops-daemon's)"
 	fi
 
 	write_policy
