@@ -125,7 +125,7 @@ secrets() {
 	echo secret >"$SECRETS/secret-reload"
 	echo secret >/tmp/actgate-test-secret
 	echo secret >/home/tester/secret
-	# tester's own 0700 home: resolving the rule needs CAP_DAC_READ_SEARCH.
+	# tester's own 0700 home: resolving the rule needs CAP_DAC_OVERRIDE (or _READ_SEARCH).
 	chown -R 1000:1000 /home/tester
 	chmod 0700 /home/tester
 }
