@@ -243,7 +243,8 @@ phase_install() {
 		fail outage-action-without-daemon "(action at ${done_at:-never} s, daemon back at $started_us us)"
 	fi
 	check kill-no-leak no_leaks
-	check outage-journaled sh -c "actgate replay --json --workload test:loop --verdict deny | grep -q secret-outage"
+	# The restarted daemon drains the pinned ring buffer into the journal.
+	check outage-journaled wait_for 300 sh -c "actgate replay --json --workload test:loop --verdict deny | grep -q secret-outage"
 	check denied-after-restart denied_open "$SECRETS/secret" test:after-kill
 	stop_loop
 
@@ -266,7 +267,7 @@ phase_after_reboot() {
 	*"Operation not permitted"*) pass early-unit-governed ;;
 	*) fail early-unit-governed "(probe said: ${probe:-nothing})" ;;
 	esac
-	check early-unit-journaled sh -c "actgate replay --json --workload test:early --verdict deny | grep -q '/etc/actgate-test/secret'"
+	check early-unit-journaled wait_for 300 sh -c "actgate replay --json --workload test:early --verdict deny | grep -q '/etc/actgate-test/secret'"
 
 	# Upgrade to a build whose BPF object differs, while a workload acts.
 	secrets
