@@ -151,7 +151,8 @@ phase_install() {
 	check unit-verifies systemd-analyze verify --man=no /usr/lib/systemd/system/actgated.service
 	score=$(systemd-analyze security actgated.service 2>/dev/null | tail -n 1)
 	echo "ACTGATE-SD-INFO exposure: $score"
-	systemd-analyze security actgated.service 2>&1 | sed 's/^/    /' >"$STATE/security.txt"
+	# The whole table, into the console log (build/systemd/KERNEL/console.log).
+	systemd-analyze security --no-pager actgated.service 2>&1 | sed 's/^/    security: /' 
 
 	if ! has_ops_daemon; then
 		# The unit's WatchdogSec= expects pings from the main loop and its
