@@ -170,6 +170,9 @@ phase_install() {
 	# A failed first start (empty policy directory) may have hit the start limit.
 	systemctl reset-failed actgated 2>/dev/null
 	systemctl enable --now actgated >"$STATE/start.out" 2>&1 || systemctl restart actgated >>"$STATE/start.out" 2>&1
+	# A daemon the fresh install started (governing nothing) takes the
+	# policy at a reload.
+	systemctl reload actgated >>"$STATE/start.out" 2>&1
 	# Type=notify: active only once READY=1 came, which actgated sends when
 	# the policy is live in the kernel.
 	if [ "$(systemctl is-active actgated)" = active ]; then
