@@ -72,13 +72,13 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 VM_HELPERS := $(BUILD)/tests/actprobe
 
-# Debian bookworm packages the build, the tests and the VM harness need;
-# the last line: the Debian package (debian/control's Build-Depends, libsystemd-dev
-# for sd_notify included), lintian, systemd-analyze and the systemd test.
+# Debian bookworm packages the build, the tests and the VM harness need.
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates \
 	debhelper dpkg-dev fakeroot lintian systemd mmdebstrap e2fsprogs libsystemd-dev
+# The last line: the Debian package (debian/control's Build-Depends, where
+# libsystemd-dev is for sd_notify), lintian, systemd-analyze, the systemd test.
 
 .PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install uninstall deb systemdtest
 all: $(BINS)
