@@ -15,7 +15,7 @@ BPFTOOL   ?= bpftool
 # Where `make install` puts things. The binaries' compiled-in defaults are
 # /etc/actgate, /var/lib/actgate, /var/log/actgate and /run/actgate whatever
 # PREFIX is, so SYSCONFDIR defaults to /etc, not $(PREFIX)/etc. The package
-# (make deb) installs with PREFIX=/usr UNITDIR=/usr/lib/systemd/system.
+# (make deb) installs with PREFIX=/usr, its unit in /usr/lib/systemd/system.
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 BINDIR    ?= $(PREFIX)/bin
