@@ -12,8 +12,18 @@ BUILD     ?= build
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+# Where `make install` puts things. The binaries' compiled-in defaults are
+# /etc/actgate, /var/lib/actgate, /var/log/actgate and /run/actgate whatever
+# PREFIX is, so SYSCONFDIR defaults to /etc, not $(PREFIX)/etc. The package
+# (make deb) installs with PREFIX=/usr, its unit in /usr/lib/systemd/system.
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+EXAMPLESDIR ?= $(PREFIX)/share/actgate/examples
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /etc/systemd/system
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # SAN=1 builds userspace with AddressSanitizer and UBSan.
@@ -72,9 +82,12 @@ VM_HELPERS := $(BUILD)/tests/actprobe
 # Debian bookworm packages the build, the tests and the VM harness need.
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev libsystemd-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
-	xz-utils zstd ca-certificates
+	xz-utils zstd ca-certificates \
+	debhelper dpkg-dev fakeroot lintian systemd mmdebstrap e2fsprogs
+# libsystemd-dev is for sd_notify; the last line: the Debian package
+# (debian/control's Build-Depends), lintian, systemd-analyze, the systemd test.
 
-.PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install
+.PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install uninstall deb systemdtest
 all: $(BINS)
 
 help:
@@ -88,7 +101,11 @@ help:
 	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
 	@echo 'make valgrind   unit tests under valgrind'
 	@echo 'make bench      measurements, as ratios to a baseline from the same run'
-	@echo 'make install    install binaries, unit file and example policies (PREFIX, DESTDIR)'
+	@echo 'make install    binaries, unit, man pages, example policies, /etc/actgate'
+	@echo '                (PREFIX, DESTDIR, SYSCONFDIR, UNITDIR, BINDIR, SBINDIR, MANDIR)'
+	@echo 'make uninstall  remove what make install put (configuration and policies stay)'
+	@echo 'make deb        the Debian package, in $(BUILD)/deb/ (debhelper), then lintian'
+	@echo 'make systemdtest  the package under real systemd in a VM (KERNEL=6.1|6.12)'
 	@echo 'make clean      remove build/ (the VM kernel cache is kept)'
 	@echo 'V=1 shows commands; SAN=1 builds with ASan/UBSan'
 
@@ -259,17 +276,48 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-
 valgrind: $(UNIT_BINS)
 	$(Q)UNIT_WRAPPER="$(VALGRIND)" ./tests/unit/run.sh $(UNIT_BINS)
 
+# The unit names the package's paths (/usr/sbin, /usr/bin); an install
+# elsewhere rewrites them.
 install: $(BINS)
-	install -D -m 0755 $(BUILD)/actgated $(DESTDIR)$(PREFIX)/sbin/actgated
-	install -D -m 0755 $(BUILD)/actgate $(DESTDIR)$(PREFIX)/bin/actgate
-	install -d -m 0755 $(DESTDIR)/etc/systemd/system
-	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' systemd/actgated.service \
-		> $(DESTDIR)/etc/systemd/system/actgated.service
-	install -d -m 0755 $(DESTDIR)/etc/actgate/policies
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/actgate/policies
-	install -m 0644 policies/*.yaml $(DESTDIR)$(PREFIX)/share/actgate/policies/
-	install -D -m 0644 docs/actgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/actgate.1
-	install -D -m 0644 docs/actgated.8 $(DESTDIR)$(PREFIX)/share/man/man8/actgated.8
+	install -D -m 0755 $(BUILD)/actgated $(DESTDIR)$(SBINDIR)/actgated
+	install -D -m 0755 $(BUILD)/actgate $(DESTDIR)$(BINDIR)/actgate
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/sbin/actgated|$(SBINDIR)/actgated|g' -e 's|/usr/bin/actgate |$(BINDIR)/actgate |g' \
+		systemd/actgated.service > $(DESTDIR)$(UNITDIR)/actgated.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/actgated.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/actgate/policies
+	[ -e $(DESTDIR)$(SYSCONFDIR)/actgate/actgated.yaml ] || \
+		install -m 0644 systemd/actgated.yaml $(DESTDIR)$(SYSCONFDIR)/actgate/actgated.yaml
+	install -d -m 0755 $(DESTDIR)$(EXAMPLESDIR)
+	install -m 0644 policies/*.yaml $(DESTDIR)$(EXAMPLESDIR)/
+	install -D -m 0644 docs/actgate.1 $(DESTDIR)$(MANDIR)/man1/actgate.1
+	install -D -m 0644 docs/actgated.8 $(DESTDIR)$(MANDIR)/man8/actgated.8
+
+# What install put, with the same variables. The configuration, policies,
+# journal and state stay (they are the operator's), and so does enforcement:
+# stop the daemon and `actgate detach` first to end it.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/actgated $(DESTDIR)$(BINDIR)/actgate \
+		$(DESTDIR)$(UNITDIR)/actgated.service \
+		$(DESTDIR)$(MANDIR)/man1/actgate.1 $(DESTDIR)$(MANDIR)/man8/actgated.8
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(notdir $(wildcard policies/*.yaml)))
+	-rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(dir $(EXAMPLESDIR:/=)) 2>/dev/null
+	@echo 'actgate: kept $(DESTDIR)$(SYSCONFDIR)/actgate (configuration, policies); enforcement, if attached, goes on until `actgate detach`'
+
+# The Debian package (debian/), built from a copy of the tree so that the
+# package's own build directory and debhelper's files stay out of the
+# worktree; lintian must pass (debian/actgate.lintian-overrides explains each
+# override). DEB_BUILD_OPTIONS=nocheck skips the unit tests in the build.
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	$(Q)./debian/build-deb.sh $(DEB_DIR)
+
+# The package under real systemd: a debootstrapped root on a disk image,
+# booted with the VM suite's kernel (tests/systemd/run.sh --help).
+KERNEL ?= $(VMTEST_KERNEL)
+systemdtest: deb
+	$(Q)./tests/systemd/build-upgrade-deb.sh $(DEB_DIR)
+	$(Q)./tests/systemd/run.sh --kernel $(KERNEL) --debs $(DEB_DIR)
 
 clean:
 	rm -rf $(BUILD)
