@@ -135,6 +135,41 @@ static __always_inline struct super_block *inode_identity(struct dentry *dentry,
 }
 
 /*
+ * The verdict of the accesses in set (enum actgate_access bits) once the
+ * walk is over: see match_path.
+ */
+static __always_inline void combine_slots(const struct path_walk *w,
+					  const struct actgate_action_policy *ap, __u8 set,
+					  int walked, struct verdict *v)
+{
+	int best = -1, rank, s;
+
+	if ((w->need & set) && walked && !w->at_root) {
+		fail_closed(v, w->disconnected ? ACTGATE_REASON_DISCONNECTED : ACTGATE_REASON_TOO_DEEP);
+		return;
+	}
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		const struct actgate_decision_slot *d;
+		__u8 reason;
+
+		if (!(set & (1 << s)))
+			continue;
+		if (w->need & (1 << s)) {
+			d = &ap->dflt[s];
+			reason = ACTGATE_REASON_DEFAULT;
+		} else {
+			d = &w->got[s];
+			reason = ACTGATE_REASON_RULE;
+		}
+		rank = decision_rank(d->verdict, d->mode);
+		if (rank > best) {
+			best = rank;
+			take_decision(v, d, reason);
+		}
+	}
+}
+
+/*
  * Match the file at (mnt, dentry) against the policy's rules for one action
  * and the accesses asked for (a set of enum actgate_access bits; exec and
  * unix connects ask for ACTGATE_ACCESS_WHOLE).
@@ -156,6 +191,12 @@ static __always_inline struct super_block *inode_identity(struct dentry *dentry,
  * so it sees the real ancestors whatever path the task used (bind mounts,
  * chroot, /proc/self/root, relative paths, openat dirfds).
  *
+ * extra: more accesses to answer from the same walk, into *v_extra (an
+ * exec's open of its binary answers exec-map too, for the mappings that
+ * follow; lib/decide.h). Each set is answered as if it had been asked
+ * alone: the first entry deciding a slot is the same whatever else is
+ * asked, and a walk cut short fails closed only the sets it left undecided.
+ *
  * All reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
  * on probe-read (scalar) pointers. The walk runs in bpf_loop, so that its
@@ -168,13 +209,13 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       const struct actgate_action_policy *ap,
 				       struct vfsmount *vfsmnt, struct dentry *dentry, __u8 asked,
 				       int new_entry, __u32 *dev_out, __u64 *ino_out,
-				       struct verdict *v)
+				       struct verdict *v, __u8 extra, struct verdict *v_extra)
 {
 	struct path_walk w = {};
 	struct dentry *start;
-	int best = -1, rank, walked = 0, s;
+	int walked = 0;
 
-	w.need = asked & ACTGATE_ACCESS_ALL;
+	w.need = (asked | extra) & ACTGATE_ACCESS_ALL;
 
 	/* Without rules the defaults decide: not even the target's identity is read. */
 	if (ap->has_rules) {
@@ -196,29 +237,9 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 			walked = 1;
 		}
 	}
-	if (w.need && walked && !w.at_root) {
-		fail_closed(v, w.disconnected ? ACTGATE_REASON_DISCONNECTED : ACTGATE_REASON_TOO_DEEP);
-		return;
-	}
-	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
-		const struct actgate_decision_slot *d;
-		__u8 reason;
-
-		if (!(asked & (1 << s)))
-			continue;
-		if (w.need & (1 << s)) {
-			d = &ap->dflt[s];
-			reason = ACTGATE_REASON_DEFAULT;
-		} else {
-			d = &w.got[s];
-			reason = ACTGATE_REASON_RULE;
-		}
-		rank = decision_rank(d->verdict, d->mode);
-		if (rank > best) {
-			best = rank;
-			take_decision(v, d, reason);
-		}
-	}
+	combine_slots(&w, ap, asked & ACTGATE_ACCESS_ALL, walked, v);
+	if (extra)
+		combine_slots(&w, ap, extra & ACTGATE_ACCESS_ALL, walked, v_extra);
 }
 
 #endif /* ACTGATE_BPF_LIB_PATH_H */
