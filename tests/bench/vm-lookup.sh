@@ -8,6 +8,10 @@
 # shows whether the lookup cost grows with the number of rules. A policy's
 # rules reach the kernel when a workload it selects starts (its effective
 # policy is compiled then), so one idle workload holds each of the 99 there.
+# Exec (fork+exec+wait of a static binary) and UDP/TCP connect rows are
+# ratios to baselines of their own; the "per call" rows are one program's
+# instructions as the kernel's program statistics count them (with the
+# statistics' own clock reads), where an exec shows how many walks it makes.
 set -u
 
 W=/tmp/bench
