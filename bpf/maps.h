@@ -171,4 +171,47 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_meta);
 } meta SEC(".maps");
 
+/*
+ * The path verdict cache (bpf/lib/cache.h): what the directory rules of a
+ * directory and its ancestors up to the root of its file system decide, per
+ * (policy, action, directory), so that an open's cost does not grow with
+ * its depth. An entry holds only while nothing it was made from has
+ * changed (lib/cache.h, path_seg_valid): it is stamped with the two epochs
+ * of path_cache_epoch and the kernel's rename sequence. LRU: a full cache
+ * forgets the entries least used, never a decision.
+ */
+#define ACTGATE_PATH_CACHE_ENTRIES 16384
+struct path_seg {
+	__u64 kernel_epoch; /* path_cache_epoch[PATH_EPOCH_KERNEL] when made */
+	__u64 daemon_epoch; /* path_cache_epoch[PATH_EPOCH_DAEMON] when made */
+	__u32 rename_seq;   /* the kernel's rename_lock sequence when made (even) */
+	__u16 depth;        /* parent steps from the directory to where the walk ended */
+	__u8 decided;       /* slots (1 << slot) some entry decided */
+	__u8 end;           /* enum path_seg_end */
+	__u16 level[ACTGATE_ACCESS_SLOTS]; /* per decided slot: steps from the directory to its entry */
+	struct actgate_decision_slot slot[ACTGATE_ACCESS_SLOTS];
+	__u64 check;        /* lib/cache.h, path_seg_check: torn or reused entries fail it */
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ACTGATE_PATH_CACHE_ENTRIES);
+	__type(key, struct actgate_path_key);
+	__type(value, struct path_seg);
+} path_cache SEC(".maps");
+
+/*
+ * Two counters that end every entry of path_cache made before they moved:
+ * [0] moved by the programs (lib/cache.h says on what: a new directory, a
+ * new file system, a rename, a link, a mount), [1] by the daemon after it
+ * writes or removes rules.
+ */
+#define ACTGATE_PATH_EPOCHS 2
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACTGATE_PATH_EPOCHS);
+	__type(key, __u32);
+	__type(value, __u64);
+} path_cache_epoch SEC(".maps");
+
 #endif /* ACTGATE_BPF_MAPS_H */

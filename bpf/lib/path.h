@@ -7,23 +7,20 @@
 #ifndef ACTGATE_BPF_LIB_PATH_H
 #define ACTGATE_BPF_LIB_PATH_H
 
+#include "lib/cache.h"
 #include "lib/kernel.h"
 #include "lib/verdict.h"
 #include "maps.h"
 
-/* include/linux/dcache.h and fs.h: stable flag values, not in BTF. */
-#define DCACHE_DISCONNECTED 0x20
-#define SB_NOUSER (1u << 31)
+/* include/linux/dcache.h and fs.h: DCACHE_DISCONNECTED, SB_NOUSER (lib/cache.h). */
 
 /*
- * The state of one match: the key being looked up, the walk's position, and
- * per access slot the first entry's decision that set it.
+ * The state of one match: the key being looked up, the mount the walk
+ * starts in, and per access slot the first entry's decision that set it.
  */
 struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
-	struct dentry *d;
-	struct super_block *sb; /* whose s_dev is key.dev: read again only when it changes */
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
@@ -54,67 +51,141 @@ static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
 }
 
 /*
- * One level up: the parent directory, or across a mount to its mount point,
- * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops.
+ * Take from a segment (lib/cache.h) every slot still needed that it decides
+ * within the walk's bound: used steps are spent before the step into the
+ * segment's directory, and its entry for a slot lies level steps above that.
  */
-static long walk_step(__u32 index, void *data)
+static __always_inline void take_segment(struct path_walk *w, const struct path_seg *seg,
+					 __u32 used)
 {
-	struct path_walk *w = data;
-	/*
-	 * Locals, not w->d inside BPF_CORE_READ: the macro would relocate the
-	 * access to our own struct path_walk, which the kernel's BTF lacks.
-	 */
-	struct dentry *d = w->d, *parent;
-	struct mount *mnt = w->mnt, *parent_mnt;
-	struct actgate_path_value *pv;
-	struct super_block *sb;
-	struct inode *inode;
+	int s;
 
-	parent = BPF_CORE_READ(d, d_parent);
-	if (!parent)
-		return 1; /* unreadable: not at the root, so it fails closed */
-	if (parent == d) {
-		/*
-		 * A file opened by handle (open_by_handle_at) whose directories
-		 * are not in the dcache gets a disconnected dentry: it is its
-		 * own parent, so the rules above it cannot be seen and the walk
-		 * stops short of the root, failing closed. Pseudo files (pipes,
-		 * sockets, anonymous inodes: SB_NOUSER) have no directories to
-		 * see, and older kernels marked them disconnected too
-		 * (d_alloc_pseudo): their walk ends at the root of their
-		 * internal mount, as before.
-		 */
-		if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
-		    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
-			w->disconnected = 1;
-			return 1;
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		if (!(w->need & (1 << s)) || !(seg->decided & (1 << s)))
+			continue;
+		if (used + 1 + seg->level[s] > ACTGATE_MAX_PATH_WALK)
+			continue;
+		w->got[s] = seg->slot[s];
+		w->need &= ~(1 << s);
+	}
+}
+
+/*
+ * The walk above start by segments (lib/cache.h): actgate_walk_segments,
+ * defined where ACTGATE_DEFINE_PATH_WALK is (bpf/cache.bpf.c).
+ */
+int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action, __u64 start);
+
+#ifdef ACTGATE_DEFINE_PATH_WALK
+/*
+ * The walk by segments: state of a bpf_loop with one iteration per file
+ * system (a callback, so that the verifier checks its body once).
+ */
+struct segment_walk {
+	struct path_walk *w;
+	struct dentry *d;     /* the start while at_fs_root is 0; then unused */
+	struct mount *mnt;
+	__u32 policy_id;
+	__u32 used;           /* steps spent: one per level up, one per mount crossed */
+	__u8 action;
+	__u8 at_fs_root;      /* the last segment ended at its file system's root */
+};
+
+/* One file system's part of the walk; a bpf_loop callback: 0 goes on, 1 stops. */
+static long segment_step(__u32 index, void *data)
+{
+	struct segment_walk *sw = data;
+	struct path_walk *w = sw->w;
+	/*
+	 * Locals, not sw->d inside BPF_CORE_READ: the macro would relocate the
+	 * access to our own struct segment_walk, which the kernel's BTF lacks.
+	 */
+	struct dentry *d = sw->d, *next = NULL;
+	struct mount *mnt = sw->mnt, *parent_mnt;
+	struct path_seg seg;
+	__u32 used = sw->used;
+
+	if (!sw->at_fs_root) {
+		next = BPF_CORE_READ(d, d_parent);
+		if (!next)
+			return 1; /* unreadable: fails closed */
+		if (next == d) {
+			/* The start is a root: is it a disconnected one? (seg_step, lib/cache.h) */
+			if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
+			    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
+				if (used < ACTGATE_MAX_PATH_WALK)
+					w->disconnected = 1;
+				return 1;
+			}
+			sw->at_fs_root = 1;
 		}
-		/* Root of this mount: continue at the mount point in the parent mount. */
+	}
+	if (used >= ACTGATE_MAX_PATH_WALK)
+		return 1; /* no step left: too deep */
+	if (sw->at_fs_root) {
+		/* A segment that ended at a root ended at a connected one. */
 		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
 		if (!parent_mnt)
 			return 1;
 		if (parent_mnt == mnt) {
-			w->at_root = 1; /* the namespace's root mount */
+			w->at_root = 1;
 			return 1;
 		}
-		parent = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->mnt = parent_mnt;
+		next = BPF_CORE_READ(mnt, mnt_mountpoint);
+		sw->mnt = parent_mnt;
 	}
-	w->d = parent;
-	/* Each probe read costs ~100 instructions: read the inode once, s_dev on a new sb only. */
-	inode = BPF_CORE_READ(parent, d_inode);
-	sb = BPF_CORE_READ(inode, i_sb);
-	if (sb != w->sb) {
-		w->sb = sb;
-		w->key.dev = BPF_CORE_READ(sb, s_dev);
+	path_seg_get(sw->policy_id, sw->action, next, &seg);
+	take_segment(w, &seg, used);
+	if (!w->need)
+		return 1;
+	if (seg.end == PATH_SEG_DISCONNECTED) {
+		/* The step walk finds it one step above the segment's last level. */
+		if (used + 1 + seg.depth + 1 <= ACTGATE_MAX_PATH_WALK)
+			w->disconnected = 1;
+		return 1;
 	}
-	w->key.ino = BPF_CORE_READ(inode, i_ino);
-	pv = bpf_map_lookup_elem(&path_rules, &w->key);
-	if (!pv)
-		return 0;
-	take_slots(w, pv);
-	return w->need == 0;
+	if (seg.end != PATH_SEG_ROOT)
+		return 1; /* cut by the bound, or decided beyond it: too deep */
+	sw->used = used + 1 + seg.depth;
+	sw->at_fs_root = 1;
+	return 0;
 }
+
+/*
+ * The walk above start, by segments: the part of it inside one file system
+ * comes from path_seg_get (cached, or walked and kept), and only the mount
+ * crossings between file systems are read each time, so the cost follows
+ * the number of mounts above the file, not its depth. Steps are counted as
+ * a walk one level at a time counts them, one per level and one per mount
+ * crossed, so the bound
+ * (ACTGATE_MAX_PATH_WALK) and what happens at it, at the namespace's root
+ * and at a disconnected dentry are those of a walk one level at a time. On
+ * return w->need holds what no entry decided; w->at_root (the namespace's
+ * root was reached) and w->disconnected say why the walk stopped. Each
+ * file system costs at least one step, so ACTGATE_MAX_PATH_WALK iterations
+ * are never fewer than the walk needs.
+ *
+ * A global function, defined once (bpf/cache.bpf.c) and verified once per
+ * program: inlined into every path decision, the walk's branches multiplied
+ * by the caller's took the verifier minutes under qemu.
+ */
+__noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action,
+				     __u64 start)
+{
+	struct segment_walk sw = {};
+
+	if (!w)
+		return 0;
+	sw.w = w;
+	sw.d = (struct dentry *)start;
+	sw.mnt = w->mnt;
+	sw.policy_id = policy_id;
+	sw.action = (__u8)action;
+	bpf_loop(ACTGATE_MAX_PATH_WALK, segment_step, &sw, 0);
+	return 0;
+}
+
+#endif /* ACTGATE_DEFINE_PATH_WALK */
 
 /* The directory a new name is created in, or the file itself. */
 static __always_inline struct dentry *target_dentry(struct dentry *dentry, int new_entry)
@@ -197,10 +268,13 @@ static __always_inline void combine_slots(const struct path_walk *w,
  * alone: the first entry deciding a slot is the same whatever else is
  * asked, and a walk cut short fails closed only the sets it left undecided.
  *
- * All reads go through BPF_CORE_READ: after the first mount crossing the
+ * The walk above the target goes by segments, one per file system, each
+ * from the path verdict cache or walked and kept (actgate_walk_segments,
+ * lib/cache.h): its cost follows the mounts above the file, not its depth.
+ * All its reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
- * on probe-read (scalar) pointers. The walk runs in bpf_loop, so that its
- * bound (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
+ * on probe-read (scalar) pointers. It runs in bpf_loop, so that its bound
+ * (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
  * access still undecided when the bound is reached denies the action (reason
  * too-deep) rather than fall to the default: a workload could otherwise nest
  * a file out of reach of a directory rule.
@@ -222,7 +296,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		start = target_dentry(dentry, new_entry);
 		w.key.policy_id = policy_id;
 		w.key.action = action;
-		w.sb = inode_identity(start, &w.key.dev, &w.key.ino);
+		inode_identity(start, &w.key.dev, &w.key.ino);
 		*dev_out = w.key.dev;
 		*ino_out = w.key.ino;
 		if (!new_entry)
@@ -232,8 +306,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		if (w.need && ap->has_subtree_rules) {
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
-			w.d = start;
-			bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+			actgate_walk_segments(&w, policy_id, action, (__u64)start);
 			walked = 1;
 		}
 	}
