@@ -21,6 +21,11 @@
 struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
+	/*
+	 * Where the walk starts: a field, not an argument of the global
+	 * actgate_walk_segments, which takes only scalars and memory.
+	 */
+	struct dentry *start;
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
@@ -74,7 +79,7 @@ static __always_inline void take_segment(struct path_walk *w, const struct path_
  * The walk above start by segments (lib/cache.h): actgate_walk_segments,
  * defined where ACTGATE_DEFINE_PATH_WALK is (bpf/cache.bpf.c).
  */
-int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action, __u64 start);
+int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action);
 
 #ifdef ACTGATE_DEFINE_PATH_WALK
 /*
@@ -152,7 +157,7 @@ static long segment_step(__u32 index, void *data)
 }
 
 /*
- * The walk above start, by segments: the part of it inside one file system
+ * The walk above w->start, by segments: the part of it inside one file system
  * comes from path_seg_get (cached, or walked and kept), and only the mount
  * crossings between file systems are read each time, so the cost follows
  * the number of mounts above the file, not its depth. Steps are counted as
@@ -169,15 +174,14 @@ static long segment_step(__u32 index, void *data)
  * program: inlined into every path decision, the walk's branches multiplied
  * by the caller's took the verifier minutes under qemu.
  */
-__noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action,
-				     __u64 start)
+__noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action)
 {
 	struct segment_walk sw = {};
 
 	if (!w)
 		return 0;
 	sw.w = w;
-	sw.d = (struct dentry *)start;
+	sw.d = w->start;
 	sw.mnt = w->mnt;
 	sw.policy_id = policy_id;
 	sw.action = (__u8)action;
@@ -306,7 +310,8 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		if (w.need && ap->has_subtree_rules) {
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
-			actgate_walk_segments(&w, policy_id, action, (__u64)start);
+			w.start = start;
+			actgate_walk_segments(&w, policy_id, action);
 			walked = 1;
 		}
 	}
