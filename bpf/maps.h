@@ -201,6 +201,42 @@ ACTGATE_MAP struct {
 } path_cache SEC(".maps");
 
 /*
+ * The walk that finds or makes a segment (lib/cache.h, path_seg_get): the
+ * segment's directory (its path_cache key), the key being looked up and the
+ * walk's position, and the segment. In a walk slot, not on the stack.
+ */
+struct seg_fill {
+	struct actgate_path_key dir_key;
+	struct actgate_path_key key; /* kind SUBTREE; dev, ino: the dentry at d */
+	struct dentry *d;
+	struct super_block *sb;
+	struct path_seg seg;
+	__u8 uncacheable;
+	__u8 pad[7];
+};
+
+#define ACTGATE_PATH_WALK_SLOTS 4
+struct path_walk_slot {
+	__u64 users; /* tasks claiming the slot (lib/cache.h, path_walk_claim) */
+	/* The walk by segments (lib/path.h, segment_step): */
+	__u64 d;         /* struct dentry *: the start, while at_fs_root is 0 */
+	__u64 mnt;       /* struct mount *: the mount the walk is in */
+	__u32 policy_id;
+	__u32 used;      /* steps spent: one per level up, one per mount crossed */
+	__u8 action;
+	__u8 at_fs_root; /* the last segment ended at its file system's root */
+	__u8 pad[6];
+	struct seg_fill fill; /* the segment of the file system the walk is in */
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACTGATE_PATH_WALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct path_walk_slot);
+} path_walk_slots SEC(".maps");
+
+/*
  * Two counters that end every entry of path_cache made before they moved:
  * [0] moved by the programs (lib/cache.h says on what: a new directory, a
  * new file system, a rename, a link, a mount), [1] by the daemon after it

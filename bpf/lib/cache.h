@@ -93,21 +93,6 @@ static __always_inline void path_cache_forget(void)
 		__sync_fetch_and_add(e, 1);
 }
 
-/* The stamps a segment must carry to answer now. */
-struct path_stamps {
-	__u64 kernel_epoch;
-	__u64 daemon_epoch;
-	__u32 rename_seq;
-};
-
-static __always_inline void path_stamps_now(struct path_stamps *s)
-{
-	/* The rename sequence first: everything read after it is at least that new. */
-	s->rename_seq = actgate_rename_sequence();
-	s->kernel_epoch = path_epoch(PATH_EPOCH_KERNEL);
-	s->daemon_epoch = path_epoch(PATH_EPOCH_DAEMON);
-}
-
 /*
  * The check an entry carries: a multiply-xor mix of its key and every word
  * of its contents but the check itself. A copy torn between two versions of
@@ -133,14 +118,41 @@ static __always_inline __u64 path_seg_check(const struct actgate_path_key *key,
 	return h ^ (h >> 29);
 }
 
-/* The walk that makes a segment: state of a bpf_loop. */
-struct seg_fill {
-	struct actgate_path_key key; /* kind SUBTREE; dev, ino: the dentry at d */
-	struct dentry *d;
-	struct super_block *sb;
-	struct path_seg seg;
-	__u8 uncacheable;
-};
+/*
+ * A walk slot of this CPU (maps.h, path_walk_slots) for one decision's walk,
+ * until it sets users back; NULL when every one is held by a task preempted
+ * inside a walk. The claim is record_claim's (lib/record.h says why a claim
+ * and how it works): the stacks of a program and its calls share 512 bytes,
+ * too few for a segment beside the hooks' own state.
+ */
+static __always_inline struct path_walk_slot *path_walk_try(__u32 key)
+{
+	struct path_walk_slot *slot = bpf_map_lookup_elem(&path_walk_slots, &key);
+
+	if (!slot)
+		return NULL;
+	__sync_fetch_and_add(&slot->users, 1);
+	if (*(volatile __u64 *)&slot->users == 1)
+		return slot;
+	__sync_fetch_and_add(&slot->users, -1);
+	return NULL;
+}
+
+static __always_inline struct path_walk_slot *path_walk_claim(void)
+{
+	struct path_walk_slot *slot;
+
+	/* One try per key, each a constant (see record_claim). */
+	_Static_assert(ACTGATE_PATH_WALK_SLOTS == 4, "one try per slot");
+	slot = path_walk_try(0);
+	if (!slot)
+		slot = path_walk_try(1);
+	if (!slot)
+		slot = path_walk_try(2);
+	if (!slot)
+		slot = path_walk_try(3);
+	return slot;
+}
 
 /* Names a file system may revoke (d_revalidate) are not cached. */
 static __always_inline int revalidated(struct dentry *d)
@@ -185,10 +197,15 @@ static __always_inline void seg_visit(struct seg_fill *f, __u16 level)
 		f->seg.end = PATH_SEG_DECIDED;
 }
 
+/* bpf_loop's context must be on the stack: it points to the walk slot's fill. */
+struct seg_loop {
+	struct seg_fill *f;
+};
+
 /* One level up inside the file system; a bpf_loop callback: 0 goes on, 1 stops. */
 static long seg_step(__u32 index, void *data)
 {
-	struct seg_fill *f = data;
+	struct seg_fill *f = ((struct seg_loop *)data)->f;
 	struct dentry *d = f->d, *parent;
 
 	parent = BPF_CORE_READ(d, d_parent);
@@ -220,65 +237,73 @@ static long seg_step(__u32 index, void *data)
 }
 
 /*
- * The segment of dir for (policy_id, action) into *out: from path_cache when
- * an entry there still holds, else walked (and kept when it may be). The
- * walk takes every slot, whatever the action asks, so that one entry answers
- * every open; it is bounded by ACTGATE_MAX_PATH_WALK steps like the
- * uncached walk, and lib/path.h counts each slot's level against what is
- * left of that bound, so that a cached answer is the answer the walk would
- * have given.
+ * The segment of dir for (policy_id, action) into f->seg: from path_cache
+ * when an entry there still holds (returns 1), else walked (and kept when it
+ * may be). The walk takes every slot, whatever the action asks, so that one
+ * entry answers every open; it is bounded by ACTGATE_MAX_PATH_WALK steps like
+ * a walk one level at a time, and lib/path.h counts each slot's level
+ * against what is left of that bound, so that a cached answer is the answer
+ * the walk would have given.
  */
-static __noinline int path_seg_get(__u32 policy_id, __u8 action, struct dentry *dir,
-				   struct path_seg *out)
+static __always_inline int path_seg_get(__u32 policy_id, __u8 action, struct dentry *dir,
+					struct seg_fill *f)
 {
-	struct actgate_path_key dir_key;
-	struct path_stamps now;
-	struct seg_fill f = {};
+	struct seg_loop loop = { .f = f };
 	struct super_block *sb;
 	struct path_seg *hit;
 	struct inode *inode;
 	umode_t mode;
 
-	path_stamps_now(&now);
-	f.key.policy_id = policy_id;
-	f.key.action = action;
-	f.key.kind = ACTGATE_PATH_SUBTREE;
-	f.d = dir;
+	__builtin_memset(f, 0, sizeof(*f));
+	/* The rename sequence first: everything read after it is at least that new. */
+	f->seg.rename_seq = actgate_rename_sequence();
+	f->seg.kernel_epoch = path_epoch(PATH_EPOCH_KERNEL);
+	f->seg.daemon_epoch = path_epoch(PATH_EPOCH_DAEMON);
+	f->key.policy_id = policy_id;
+	f->key.action = action;
+	f->key.kind = ACTGATE_PATH_SUBTREE;
+	f->d = dir;
 	inode = BPF_CORE_READ(dir, d_inode);
 	sb = BPF_CORE_READ(inode, i_sb);
-	f.sb = sb;
-	f.key.dev = BPF_CORE_READ(sb, s_dev);
-	f.key.ino = BPF_CORE_READ(inode, i_ino);
-	dir_key = f.key; /* the walk moves f.key up the tree */
+	f->sb = sb;
+	f->key.dev = BPF_CORE_READ(sb, s_dev);
+	f->key.ino = BPF_CORE_READ(inode, i_ino);
+	f->dir_key = f->key; /* the walk moves f->key up the tree */
 
-	if (!(now.rename_seq & 1)) {
-		hit = bpf_map_lookup_elem(&path_cache, &dir_key);
-		if (hit) {
-			__builtin_memcpy(out, hit, sizeof(*out));
-			if (out->rename_seq == now.rename_seq &&
-			    out->kernel_epoch == now.kernel_epoch &&
-			    out->daemon_epoch == now.daemon_epoch &&
-			    out->check == path_seg_check(&dir_key, out))
+	if (!(f->seg.rename_seq & 1)) {
+		hit = bpf_map_lookup_elem(&path_cache, &f->dir_key);
+		/*
+		 * Compared in the map first, then copied and checked: the copy is
+		 * what answers, and the check catches a copy torn by a writer.
+		 */
+		if (hit && hit->rename_seq == f->seg.rename_seq &&
+		    hit->kernel_epoch == f->seg.kernel_epoch &&
+		    hit->daemon_epoch == f->seg.daemon_epoch) {
+			__builtin_memcpy(&f->seg, hit, sizeof(f->seg));
+			if (f->seg.check == path_seg_check(&f->dir_key, &f->seg))
 				return 1;
+			/* Torn: walked below, stamped anew. */
+			f->seg.rename_seq = actgate_rename_sequence();
+			f->seg.kernel_epoch = path_epoch(PATH_EPOCH_KERNEL);
+			f->seg.daemon_epoch = path_epoch(PATH_EPOCH_DAEMON);
+			f->seg.depth = 0;
+			f->seg.decided = 0;
+			f->seg.end = 0;
 		}
 	}
 
-	seg_visit(&f, 0);
-	if (!f.seg.end)
-		bpf_loop(ACTGATE_MAX_PATH_WALK, seg_step, &f, 0);
-	if (!f.seg.end)
-		f.seg.end = PATH_SEG_CUT;
-	f.seg.rename_seq = now.rename_seq;
-	f.seg.kernel_epoch = now.kernel_epoch;
-	f.seg.daemon_epoch = now.daemon_epoch;
+	seg_visit(f, 0);
+	if (!f->seg.end)
+		bpf_loop(ACTGATE_MAX_PATH_WALK, seg_step, &loop, 0);
+	if (!f->seg.end)
+		f->seg.end = PATH_SEG_CUT;
 	mode = BPF_CORE_READ(inode, i_mode);
 	/* The key's dentry must be its inode's only one: a directory's. */
-	if (!(now.rename_seq & 1) && !f.uncacheable && (mode & S_IFMT) == S_IFDIR &&
-	    (f.seg.end == PATH_SEG_ROOT || f.seg.end == PATH_SEG_DECIDED)) {
-		f.seg.check = path_seg_check(&dir_key, &f.seg);
-		bpf_map_update_elem(&path_cache, &dir_key, &f.seg, BPF_ANY);
+	if (!(f->seg.rename_seq & 1) && !f->uncacheable && (mode & S_IFMT) == S_IFDIR &&
+	    (f->seg.end == PATH_SEG_ROOT || f->seg.end == PATH_SEG_DECIDED)) {
+		f->seg.check = path_seg_check(&f->dir_key, &f->seg);
+		bpf_map_update_elem(&path_cache, &f->dir_key, &f->seg, BPF_ANY);
 	}
-	__builtin_memcpy(out, &f.seg, sizeof(*out));
 	return 0;
 }
 

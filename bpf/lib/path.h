@@ -22,10 +22,12 @@ struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
 	/*
-	 * Where the walk starts: a field, not an argument of the global
-	 * actgate_walk_segments, which takes only scalars and memory.
+	 * The walk's position: where it starts, for actgate_walk_segments too
+	 * (a field, not an argument: a global function takes only scalars and
+	 * memory).
 	 */
-	struct dentry *start;
+	struct dentry *d;
+	struct super_block *sb; /* whose s_dev is key.dev: read again only when it changes */
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
@@ -56,6 +58,71 @@ static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
 }
 
 /*
+ * One level up: the parent directory, or across a mount to its mount point,
+ * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops. The walk
+ * one level at a time, without the cache: what actgate_walk_segments does
+ * when every walk slot of the CPU is held (lib/cache.h, path_walk_claim).
+ */
+static long walk_step(__u32 index, void *data)
+{
+	struct path_walk *w = data;
+	/*
+	 * Locals, not w->d inside BPF_CORE_READ: the macro would relocate the
+	 * access to our own struct path_walk, which the kernel's BTF lacks.
+	 */
+	struct dentry *d = w->d, *parent;
+	struct mount *mnt = w->mnt, *parent_mnt;
+	struct actgate_path_value *pv;
+	struct super_block *sb;
+	struct inode *inode;
+
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent)
+		return 1; /* unreadable: not at the root, so it fails closed */
+	if (parent == d) {
+		/*
+		 * A file opened by handle (open_by_handle_at) whose directories
+		 * are not in the dcache gets a disconnected dentry: it is its
+		 * own parent, so the rules above it cannot be seen and the walk
+		 * stops short of the root, failing closed. Pseudo files (pipes,
+		 * sockets, anonymous inodes: SB_NOUSER) have no directories to
+		 * see, and older kernels marked them disconnected too
+		 * (d_alloc_pseudo): their walk ends at the root of their
+		 * internal mount, as before.
+		 */
+		if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
+		    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
+			w->disconnected = 1;
+			return 1;
+		}
+		/* Root of this mount: continue at the mount point in the parent mount. */
+		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+		if (!parent_mnt)
+			return 1;
+		if (parent_mnt == mnt) {
+			w->at_root = 1; /* the namespace's root mount */
+			return 1;
+		}
+		parent = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent_mnt;
+	}
+	w->d = parent;
+	/* Each probe read costs ~100 instructions: read the inode once, s_dev on a new sb only. */
+	inode = BPF_CORE_READ(parent, d_inode);
+	sb = BPF_CORE_READ(inode, i_sb);
+	if (sb != w->sb) {
+		w->sb = sb;
+		w->key.dev = BPF_CORE_READ(sb, s_dev);
+	}
+	w->key.ino = BPF_CORE_READ(inode, i_ino);
+	pv = bpf_map_lookup_elem(&path_rules, &w->key);
+	if (!pv)
+		return 0;
+	take_slots(w, pv);
+	return w->need == 0;
+}
+
+/*
  * Take from a segment (lib/cache.h) every slot still needed that it decides
  * within the walk's bound: used steps are spent before the step into the
  * segment's directory, and its entry for a slot lies level steps above that.
@@ -83,17 +150,13 @@ int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action);
 
 #ifdef ACTGATE_DEFINE_PATH_WALK
 /*
- * The walk by segments: state of a bpf_loop with one iteration per file
- * system (a callback, so that the verifier checks its body once).
+ * The walk by segments: the context of a bpf_loop with one iteration per
+ * file system (a callback, so that the verifier checks its body once). Its
+ * state is in a walk slot (maps.h, struct path_walk_slot), off the stack.
  */
 struct segment_walk {
 	struct path_walk *w;
-	struct dentry *d;     /* the start while at_fs_root is 0; then unused */
-	struct mount *mnt;
-	__u32 policy_id;
-	__u32 used;           /* steps spent: one per level up, one per mount crossed */
-	__u8 action;
-	__u8 at_fs_root;      /* the last segment ended at its file system's root */
+	struct path_walk_slot *slot;
 };
 
 /* One file system's part of the walk; a bpf_loop callback: 0 goes on, 1 stops. */
@@ -101,16 +164,13 @@ static long segment_step(__u32 index, void *data)
 {
 	struct segment_walk *sw = data;
 	struct path_walk *w = sw->w;
-	/*
-	 * Locals, not sw->d inside BPF_CORE_READ: the macro would relocate the
-	 * access to our own struct segment_walk, which the kernel's BTF lacks.
-	 */
-	struct dentry *d = sw->d, *next = NULL;
-	struct mount *mnt = sw->mnt, *parent_mnt;
-	struct path_seg seg;
-	__u32 used = sw->used;
+	struct path_walk_slot *slot = sw->slot;
+	struct dentry *d = (struct dentry *)slot->d, *next = NULL;
+	struct mount *mnt = (struct mount *)slot->mnt, *parent_mnt;
+	struct path_seg *seg = &slot->fill.seg;
+	__u32 used = slot->used;
 
-	if (!sw->at_fs_root) {
+	if (!slot->at_fs_root) {
 		next = BPF_CORE_READ(d, d_parent);
 		if (!next)
 			return 1; /* unreadable: fails closed */
@@ -122,12 +182,12 @@ static long segment_step(__u32 index, void *data)
 					w->disconnected = 1;
 				return 1;
 			}
-			sw->at_fs_root = 1;
+			slot->at_fs_root = 1;
 		}
 	}
 	if (used >= ACTGATE_MAX_PATH_WALK)
 		return 1; /* no step left: too deep */
-	if (sw->at_fs_root) {
+	if (slot->at_fs_root) {
 		/* A segment that ended at a root ended at a connected one. */
 		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
 		if (!parent_mnt)
@@ -137,27 +197,27 @@ static long segment_step(__u32 index, void *data)
 			return 1;
 		}
 		next = BPF_CORE_READ(mnt, mnt_mountpoint);
-		sw->mnt = parent_mnt;
+		slot->mnt = (__u64)parent_mnt;
 	}
-	path_seg_get(sw->policy_id, sw->action, next, &seg);
-	take_segment(w, &seg, used);
+	path_seg_get(slot->policy_id, slot->action, next, &slot->fill);
+	take_segment(w, seg, used);
 	if (!w->need)
 		return 1;
-	if (seg.end == PATH_SEG_DISCONNECTED) {
-		/* The step walk finds it one step above the segment's last level. */
-		if (used + 1 + seg.depth + 1 <= ACTGATE_MAX_PATH_WALK)
+	if (seg->end == PATH_SEG_DISCONNECTED) {
+		/* A walk one level at a time finds it one step above the segment's last level. */
+		if (used + 1 + seg->depth + 1 <= ACTGATE_MAX_PATH_WALK)
 			w->disconnected = 1;
 		return 1;
 	}
-	if (seg.end != PATH_SEG_ROOT)
+	if (seg->end != PATH_SEG_ROOT)
 		return 1; /* cut by the bound, or decided beyond it: too deep */
-	sw->used = used + 1 + seg.depth;
-	sw->at_fs_root = 1;
+	slot->used = used + 1 + seg->depth;
+	slot->at_fs_root = 1;
 	return 0;
 }
 
 /*
- * The walk above w->start, by segments: the part of it inside one file system
+ * The walk above w->d, by segments: the part of it inside one file system
  * comes from path_seg_get (cached, or walked and kept), and only the mount
  * crossings between file systems are read each time, so the cost follows
  * the number of mounts above the file, not its depth. Steps are counted as
@@ -176,19 +236,26 @@ static long segment_step(__u32 index, void *data)
  */
 __noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action)
 {
-	struct segment_walk sw = {};
+	struct segment_walk sw;
+	struct path_walk_slot *slot;
 
 	if (!w)
 		return 0;
+	slot = path_walk_claim();
+	if (!slot)
+		return 0;
+	slot->d = (__u64)w->d;
+	slot->mnt = (__u64)w->mnt;
+	slot->policy_id = policy_id;
+	slot->used = 0;
+	slot->action = (__u8)action;
+	slot->at_fs_root = 0;
 	sw.w = w;
-	sw.d = w->start;
-	sw.mnt = w->mnt;
-	sw.policy_id = policy_id;
-	sw.action = (__u8)action;
+	sw.slot = slot;
 	bpf_loop(ACTGATE_MAX_PATH_WALK, segment_step, &sw, 0);
-	return 0;
+	__sync_fetch_and_add(&slot->users, -1);
+	return 1;
 }
-
 #endif /* ACTGATE_DEFINE_PATH_WALK */
 
 /* The directory a new name is created in, or the file itself. */
@@ -310,8 +377,14 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		if (w.need && ap->has_subtree_rules) {
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
-			w.start = start;
-			actgate_walk_segments(&w, policy_id, action);
+			w.d = start;
+			/* 0: no walk slot free on this CPU; one level at a time instead. */
+			if (!actgate_walk_segments(&w, policy_id, action)) {
+				w.mnt = container_of(vfsmnt, struct mount, mnt);
+				w.d = start;
+				w.sb = NULL;
+				bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+			}
 			walked = 1;
 		}
 	}
