@@ -214,4 +214,83 @@ ACTGATE_MAP struct {
 	__type(value, __u32);
 } overlap SEC(".maps");
 
+/*
+ * The path verdict cache (bpf/lib/cache.h): what the directory rules of a
+ * directory and its ancestors up to the root of its file system decide, per
+ * (policy, action, directory), so that an open's cost does not grow with
+ * its depth. An entry holds only while nothing it was made from has
+ * changed (lib/cache.h, path_seg_valid): it is stamped with the two epochs
+ * of path_cache_epoch and the kernel's rename sequence. LRU: a full cache
+ * forgets the entries least used, never a decision.
+ */
+#define ACTGATE_PATH_CACHE_ENTRIES 16384
+struct path_seg {
+	__u64 kernel_epoch; /* path_cache_epoch[PATH_EPOCH_KERNEL] when made */
+	__u64 daemon_epoch; /* path_cache_epoch[PATH_EPOCH_DAEMON] when made */
+	__u32 rename_seq;   /* the kernel's rename_lock sequence when made (even) */
+	__u16 depth;        /* parent steps from the directory to where the walk ended */
+	__u8 decided;       /* slots (1 << slot) some entry decided */
+	__u8 end;           /* enum path_seg_end */
+	__u16 level[ACTGATE_ACCESS_SLOTS]; /* per decided slot: steps from the directory to its entry */
+	struct actgate_decision_slot slot[ACTGATE_ACCESS_SLOTS];
+	__u64 check;        /* lib/cache.h, path_seg_check: torn or reused entries fail it */
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ACTGATE_PATH_CACHE_ENTRIES);
+	__type(key, struct actgate_path_key);
+	__type(value, struct path_seg);
+} path_cache SEC(".maps");
+
+/*
+ * The walk that finds or makes a segment (lib/cache.h, path_seg_get): the
+ * segment's directory (its path_cache key), the key being looked up and the
+ * walk's position, and the segment. In a walk slot, not on the stack.
+ */
+struct seg_fill {
+	struct actgate_path_key dir_key;
+	struct actgate_path_key key; /* kind SUBTREE; dev, ino: the dentry at d */
+	struct dentry *d;
+	struct super_block *sb;
+	struct path_seg seg;
+	__u8 uncacheable;
+	__u8 pad[7];
+};
+
+#define ACTGATE_PATH_WALK_SLOTS 4
+struct path_walk_slot {
+	__u64 users; /* tasks claiming the slot (lib/cache.h, path_walk_claim) */
+	/* The walk by segments (lib/path.h, segment_step): */
+	__u64 d;         /* struct dentry *: the start, while at_fs_root is 0 */
+	__u64 mnt;       /* struct mount *: the mount the walk is in */
+	__u32 policy_id;
+	__u32 used;      /* steps spent: one per level up, one per mount crossed */
+	__u8 action;
+	__u8 at_fs_root; /* the last segment ended at its file system's root */
+	__u8 pad[6];
+	struct seg_fill fill; /* the segment of the file system the walk is in */
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACTGATE_PATH_WALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct path_walk_slot);
+} path_walk_slots SEC(".maps");
+
+/*
+ * Two counters that end every entry of path_cache made before they moved:
+ * [0] moved by the programs (lib/cache.h says on what: a new directory, a
+ * new file system, a rename, a link, a mount), [1] by the daemon after it
+ * writes or removes rules.
+ */
+#define ACTGATE_PATH_EPOCHS 2
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACTGATE_PATH_EPOCHS);
+	__type(key, __u32);
+	__type(value, __u64);
+} path_cache_epoch SEC(".maps");
+
 #endif /* ACTGATE_BPF_MAPS_H */

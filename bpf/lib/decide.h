@@ -34,7 +34,51 @@ struct path_decision {
 	__u64 ino;
 	struct dentry *dentry;
 	int new_entry;
+	/* Set by the caller before decide_path (zero: neither). */
+	__u8 extra;           /* more accesses to answer from the walk, into v_extra */
+	__u64 memo_file;      /* a file an exec's open may have answered for (exec-map) */
+	__u32 memo_dev;
+	__u64 memo_ino;
+	struct verdict v_extra;
 };
+
+/*
+ * The identity an exec memo is keyed by: the file's inode, by plain loads
+ * from the hook's own (trusted) file pointer.
+ */
+static __always_inline void file_identity(struct file *file, __u32 *dev, __u64 *ino)
+{
+	struct inode *inode = file->f_inode;
+
+	*dev = inode->i_sb->s_dev;
+	*ino = inode->i_ino;
+}
+
+/*
+ * The memo (abi.h, actgate_exec_memo) an exec's open left for this very
+ * file under this very policy, if any. An answer holds for the same struct
+ * file only (the binary's and its interpreter's, which no one can reach by
+ * a descriptor to map them again), the same inode, and the policy id the
+ * workload has now (a reload or a signal change gives it another); and only
+ * until the task's next ordinary open (check_file clears them), which for
+ * a dynamic program is ld.so's first library, soon after the exec.
+ */
+static __always_inline const struct actgate_exec_memo *
+exec_memo_find(const struct actgate_task_mark *mark, const struct path_decision *pd)
+{
+	const struct actgate_exec_memo *m;
+	int i;
+
+	if (!mark)
+		return NULL;
+	for (i = 0; i < ACTGATE_EXEC_MEMOS; i++) {
+		m = &mark->memo[i];
+		if (m->file == pd->memo_file && m->ino == pd->memo_ino && m->dev == pd->memo_dev &&
+		    m->policy_id == pd->policy_id)
+			return m;
+	}
+	return NULL;
+}
 
 /*
  * Decide an action on (mnt, dentry) for a governed task: the caller has
@@ -48,11 +92,24 @@ static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struc
 	pd->ino = 0;
 	pd->dentry = dentry;
 	pd->new_entry = new_entry;
+	const struct actgate_exec_memo *m = NULL;
+
 	pd->pol = governing_policy(&pd->g, &pd->policy_id, &pd->workload_id, &pd->v);
 	if (!pd->pol)
 		return;
-	match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked, new_entry,
-		   &pd->dev, &pd->ino, &pd->v);
+	if (pd->memo_file)
+		m = exec_memo_find(pd->g.mark, pd);
+	if (m) {
+		/* The same answer match_path gave the exec's open, before grants. */
+		pd->v.rule_id = m->rule_id;
+		pd->v.verdict = m->verdict;
+		pd->v.mode = m->mode;
+		pd->v.record = m->record;
+		pd->v.reason = m->reason;
+	} else {
+		match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked,
+			   new_entry, &pd->dev, &pd->ino, &pd->v, pd->extra, &pd->v_extra);
+	}
 	/* A name about to be created has no inode for a grant to name. */
 	if (new_entry || !grant_may_lift(&pd->g, &pd->v))
 		return;
@@ -89,13 +146,54 @@ static __always_inline struct actgate_decision *begin_path_record(__u8 action, _
  * file is the hook's own argument (a trusted pointer): its fields are read
  * with plain loads, cheaper than probe reads.
  */
+_Static_assert((ACTGATE_EXEC_MEMOS & (ACTGATE_EXEC_MEMOS - 1)) == 0, "a mask picks the memo");
+
+/* Keep what an exec's open answered for mapping the file executable. */
+static __always_inline void exec_memo_store(struct actgate_task_mark *mark, struct file *file,
+					    const struct path_decision *pd)
+{
+	struct actgate_exec_memo *m;
+	__u32 i;
+
+	if (!mark)
+		return;
+	i = mark->memo_next & (ACTGATE_EXEC_MEMOS - 1);
+	mark->memo_next = i + 1;
+	m = &mark->memo[i];
+	m->file = (__u64)file;
+	file_identity(file, &m->dev, &m->ino);
+	m->policy_id = pd->policy_id;
+	m->rule_id = pd->v_extra.rule_id;
+	m->verdict = pd->v_extra.verdict;
+	m->mode = pd->v_extra.mode;
+	m->record = pd->v_extra.record;
+	m->reason = pd->v_extra.reason;
+}
+
+static __always_inline void exec_memo_clear(struct actgate_task_mark *mark)
+{
+	int i;
+
+	if (!mark)
+		return;
+	for (i = 0; i < ACTGATE_EXEC_MEMOS; i++)
+		mark->memo[i].file = 0;
+}
+
 static __always_inline int check_file(__u8 action, struct file *file, __u8 asked)
 {
 	struct path_decision pd = {};
 	struct actgate_decision *rec;
+	int exec_open = 0;
 
 	if (!governing_workload(&pd.g))
 		return 0;
+	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP) {
+		exec_open = (file->f_mode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC);
+		/* An ordinary open: whatever exec opened them for is over. */
+		if (!exec_open)
+			exec_memo_clear(pd.g.mark);
+	}
 	/*
 	 * execve opens its binary (FMODE_EXEC) before bprm_check_security: for a
 	 * revoked or expired workload, which is denied everything, leave the
@@ -103,11 +201,21 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	 * bprm_check_security always follows that open in execve (uselib(2)
 	 * maps what it opened, which mmap_file decides).
 	 */
-	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP &&
-	    ((file->f_mode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC)) &&
-	    workload_denied_whole(&pd.g))
+	if (exec_open && workload_denied_whole(&pd.g))
 		return 0;
+	/*
+	 * One walk per file of an exec: its open answers exec-map too, and the
+	 * loader's executable mappings of the same file take that answer.
+	 */
+	if (exec_open) {
+		pd.extra = ACTGATE_ACCESS_EXEC_MAP;
+	} else if (action == ACTGATE_ACTION_OPEN && asked == ACTGATE_ACCESS_EXEC_MAP) {
+		pd.memo_file = (__u64)file;
+		file_identity(file, &pd.memo_dev, &pd.memo_ino);
+	}
 	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
+	if (exec_open && pd.pol)
+		exec_memo_store(pd.g.mark, file, &pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */

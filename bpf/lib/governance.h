@@ -75,6 +75,7 @@ static __always_inline struct actgate_task_mark *task_mark(struct task_struct *t
 /* What governs the current task. */
 struct governance {
 	struct actgate_workload *wl; /* NULL: an orphan (its workload is gone) */
+	struct actgate_task_mark *mark; /* NULL if it could not be made */
 	__u64 cgroup_id;             /* the task's own cgroup, for the record */
 	/*
 	 * Copied from *wl once: the daemon may replace the entry while the
@@ -119,6 +120,7 @@ static __always_inline int governing_workload(struct governance *g)
 
 	g->cgroup_id = bpf_get_current_cgroup_id();
 	mark = task_mark(task);
+	g->mark = mark;
 	if (mark) {
 		key = mark->workload_cgroup_id;
 		g->wl = bpf_map_lookup_elem(&workloads, &key);
@@ -130,6 +132,7 @@ static __always_inline int governing_workload(struct governance *g)
 		return 0;
 	copy_workload(g);
 	mark = bpf_task_storage_get(&task_marks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	g->mark = mark;
 	if (mark)
 		mark->workload_cgroup_id = key;
 	else

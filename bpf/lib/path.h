@@ -7,21 +7,25 @@
 #ifndef ACTGATE_BPF_LIB_PATH_H
 #define ACTGATE_BPF_LIB_PATH_H
 
+#include "lib/cache.h"
 #include "lib/kernel.h"
 #include "lib/verdict.h"
 #include "maps.h"
 
-/* include/linux/dcache.h and fs.h: stable flag values, not in BTF. */
-#define DCACHE_DISCONNECTED 0x20
-#define SB_NOUSER (1u << 31)
+/* include/linux/dcache.h and fs.h: DCACHE_DISCONNECTED, SB_NOUSER (lib/cache.h). */
 
 /*
- * The state of one match: the key being looked up, the walk's position, and
- * per access slot the first entry's decision that set it.
+ * The state of one match: the key being looked up, the mount the walk
+ * starts in, and per access slot the first entry's decision that set it.
  */
 struct path_walk {
 	struct actgate_path_key key;
 	struct mount *mnt;
+	/*
+	 * The walk's position: where it starts, for actgate_walk_segments too
+	 * (a field, not an argument: a global function takes only scalars and
+	 * memory).
+	 */
 	struct dentry *d;
 	struct super_block *sb; /* whose s_dev is key.dev: read again only when it changes */
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
@@ -55,7 +59,9 @@ static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
 
 /*
  * One level up: the parent directory, or across a mount to its mount point,
- * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops.
+ * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops. The walk
+ * one level at a time, without the cache: what actgate_walk_segments does
+ * when every walk slot of the CPU is held (lib/cache.h, path_walk_claim).
  */
 static long walk_step(__u32 index, void *data)
 {
@@ -116,6 +122,142 @@ static long walk_step(__u32 index, void *data)
 	return w->need == 0;
 }
 
+/*
+ * Take from a segment (lib/cache.h) every slot still needed that it decides
+ * within the walk's bound: used steps are spent before the step into the
+ * segment's directory, and its entry for a slot lies level steps above that.
+ */
+static __always_inline void take_segment(struct path_walk *w, const struct path_seg *seg,
+					 __u32 used)
+{
+	int s;
+
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		if (!(w->need & (1 << s)) || !(seg->decided & (1 << s)))
+			continue;
+		if (used + 1 + seg->level[s] > ACTGATE_MAX_PATH_WALK)
+			continue;
+		w->got[s] = seg->slot[s];
+		w->need &= ~(1 << s);
+	}
+}
+
+/*
+ * The walk above start by segments (lib/cache.h): actgate_walk_segments,
+ * defined where ACTGATE_DEFINE_PATH_WALK is (bpf/cache.bpf.c).
+ */
+int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action);
+
+#ifdef ACTGATE_DEFINE_PATH_WALK
+/*
+ * The walk by segments: the context of a bpf_loop with one iteration per
+ * file system (a callback, so that the verifier checks its body once). Its
+ * state is in a walk slot (maps.h, struct path_walk_slot), off the stack.
+ */
+struct segment_walk {
+	struct path_walk *w;
+	struct path_walk_slot *slot;
+};
+
+/* One file system's part of the walk; a bpf_loop callback: 0 goes on, 1 stops. */
+static long segment_step(__u32 index, void *data)
+{
+	struct segment_walk *sw = data;
+	struct path_walk *w = sw->w;
+	struct path_walk_slot *slot = sw->slot;
+	struct dentry *d = (struct dentry *)slot->d, *next = NULL;
+	struct mount *mnt = (struct mount *)slot->mnt, *parent_mnt;
+	struct path_seg *seg = &slot->fill.seg;
+	__u32 used = slot->used;
+
+	if (!slot->at_fs_root) {
+		next = BPF_CORE_READ(d, d_parent);
+		if (!next)
+			return 1; /* unreadable: fails closed */
+		if (next == d) {
+			/* The start is a root: is it a disconnected one? (seg_step, lib/cache.h) */
+			if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
+			    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
+				if (used < ACTGATE_MAX_PATH_WALK)
+					w->disconnected = 1;
+				return 1;
+			}
+			slot->at_fs_root = 1;
+		}
+	}
+	if (used >= ACTGATE_MAX_PATH_WALK)
+		return 1; /* no step left: too deep */
+	if (slot->at_fs_root) {
+		/* A segment that ended at a root ended at a connected one. */
+		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+		if (!parent_mnt)
+			return 1;
+		if (parent_mnt == mnt) {
+			w->at_root = 1;
+			return 1;
+		}
+		next = BPF_CORE_READ(mnt, mnt_mountpoint);
+		slot->mnt = (__u64)parent_mnt;
+	}
+	path_seg_get(slot->policy_id, slot->action, next, &slot->fill);
+	take_segment(w, seg, used);
+	if (!w->need)
+		return 1;
+	if (seg->end == PATH_SEG_DISCONNECTED) {
+		/* A walk one level at a time finds it one step above the segment's last level. */
+		if (used + 1 + seg->depth + 1 <= ACTGATE_MAX_PATH_WALK)
+			w->disconnected = 1;
+		return 1;
+	}
+	if (seg->end != PATH_SEG_ROOT)
+		return 1; /* cut by the bound, or decided beyond it: too deep */
+	slot->used = used + 1 + seg->depth;
+	slot->at_fs_root = 1;
+	return 0;
+}
+
+/*
+ * The walk above w->d, by segments: the part of it inside one file system
+ * comes from path_seg_get (cached, or walked and kept), and only the mount
+ * crossings between file systems are read each time, so the cost follows
+ * the number of mounts above the file, not its depth. Steps are counted as
+ * a walk one level at a time counts them, one per level and one per mount
+ * crossed, so the bound
+ * (ACTGATE_MAX_PATH_WALK) and what happens at it, at the namespace's root
+ * and at a disconnected dentry are those of a walk one level at a time. On
+ * return w->need holds what no entry decided; w->at_root (the namespace's
+ * root was reached) and w->disconnected say why the walk stopped. Each
+ * file system costs at least one step, so ACTGATE_MAX_PATH_WALK iterations
+ * are never fewer than the walk needs.
+ *
+ * A global function, defined once (bpf/cache.bpf.c) and verified once per
+ * program: inlined into every path decision, the walk's branches multiplied
+ * by the caller's took the verifier minutes under qemu.
+ */
+__noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32 action)
+{
+	struct segment_walk sw;
+	struct path_walk_slot *slot;
+
+	if (!w)
+		return 0;
+	slot = path_walk_claim();
+	if (!slot)
+		return 0;
+	slot->d = (__u64)w->d;
+	slot->mnt = (__u64)w->mnt;
+	slot->policy_id = policy_id;
+	slot->used = 0;
+	slot->action = (__u8)action;
+	slot->at_fs_root = 0;
+	sw.w = w;
+	sw.slot = slot;
+	bpf_loop(ACTGATE_MAX_PATH_WALK, segment_step, &sw, 0);
+	__sync_fetch_and_add(&slot->users, -1);
+	return 1;
+}
+#endif /* ACTGATE_DEFINE_PATH_WALK */
+
 /* The directory a new name is created in, or the file itself. */
 static __always_inline struct dentry *target_dentry(struct dentry *dentry, int new_entry)
 {
@@ -132,6 +274,41 @@ static __always_inline struct super_block *inode_identity(struct dentry *dentry,
 	*dev = BPF_CORE_READ(sb, s_dev);
 	*ino = BPF_CORE_READ(inode, i_ino);
 	return sb;
+}
+
+/*
+ * The verdict of the accesses in set (enum actgate_access bits) once the
+ * walk is over: see match_path.
+ */
+static __always_inline void combine_slots(const struct path_walk *w,
+					  const struct actgate_action_policy *ap, __u8 set,
+					  int walked, struct verdict *v)
+{
+	int best = -1, rank, s;
+
+	if ((w->need & set) && walked && !w->at_root) {
+		fail_closed(v, w->disconnected ? ACTGATE_REASON_DISCONNECTED : ACTGATE_REASON_TOO_DEEP);
+		return;
+	}
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
+		const struct actgate_decision_slot *d;
+		__u8 reason;
+
+		if (!(set & (1 << s)))
+			continue;
+		if (w->need & (1 << s)) {
+			d = &ap->dflt[s];
+			reason = ACTGATE_REASON_DEFAULT;
+		} else {
+			d = &w->got[s];
+			reason = ACTGATE_REASON_RULE;
+		}
+		rank = decision_rank(d->verdict, d->mode);
+		if (rank > best) {
+			best = rank;
+			take_decision(v, d, reason);
+		}
+	}
 }
 
 /*
@@ -156,10 +333,19 @@ static __always_inline struct super_block *inode_identity(struct dentry *dentry,
  * so it sees the real ancestors whatever path the task used (bind mounts,
  * chroot, /proc/self/root, relative paths, openat dirfds).
  *
- * All reads go through BPF_CORE_READ: after the first mount crossing the
+ * extra: more accesses to answer from the same walk, into *v_extra (an
+ * exec's open of its binary answers exec-map too, for the mappings that
+ * follow; lib/decide.h). Each set is answered as if it had been asked
+ * alone: the first entry deciding a slot is the same whatever else is
+ * asked, and a walk cut short fails closed only the sets it left undecided.
+ *
+ * The walk above the target goes by segments, one per file system, each
+ * from the path verdict cache or walked and kept (actgate_walk_segments,
+ * lib/cache.h): its cost follows the mounts above the file, not its depth.
+ * All its reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
- * on probe-read (scalar) pointers. The walk runs in bpf_loop, so that its
- * bound (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
+ * on probe-read (scalar) pointers. It runs in bpf_loop, so that its bound
+ * (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
  * access still undecided when the bound is reached denies the action (reason
  * too-deep) rather than fall to the default: a workload could otherwise nest
  * a file out of reach of a directory rule.
@@ -168,20 +354,20 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       const struct actgate_action_policy *ap,
 				       struct vfsmount *vfsmnt, struct dentry *dentry, __u8 asked,
 				       int new_entry, __u32 *dev_out, __u64 *ino_out,
-				       struct verdict *v)
+				       struct verdict *v, __u8 extra, struct verdict *v_extra)
 {
 	struct path_walk w = {};
 	struct dentry *start;
-	int best = -1, rank, walked = 0, s;
+	int walked = 0;
 
-	w.need = asked & ACTGATE_ACCESS_ALL;
+	w.need = (asked | extra) & ACTGATE_ACCESS_ALL;
 
 	/* Without rules the defaults decide: not even the target's identity is read. */
 	if (ap->has_rules) {
 		start = target_dentry(dentry, new_entry);
 		w.key.policy_id = policy_id;
 		w.key.action = action;
-		w.sb = inode_identity(start, &w.key.dev, &w.key.ino);
+		inode_identity(start, &w.key.dev, &w.key.ino);
 		*dev_out = w.key.dev;
 		*ino_out = w.key.ino;
 		if (!new_entry)
@@ -192,33 +378,19 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
 			w.d = start;
-			bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+			/* 0: no walk slot free on this CPU; one level at a time instead. */
+			if (!actgate_walk_segments(&w, policy_id, action)) {
+				w.mnt = container_of(vfsmnt, struct mount, mnt);
+				w.d = start;
+				w.sb = NULL;
+				bpf_loop(ACTGATE_MAX_PATH_WALK, walk_step, &w, 0);
+			}
 			walked = 1;
 		}
 	}
-	if (w.need && walked && !w.at_root) {
-		fail_closed(v, w.disconnected ? ACTGATE_REASON_DISCONNECTED : ACTGATE_REASON_TOO_DEEP);
-		return;
-	}
-	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++) {
-		const struct actgate_decision_slot *d;
-		__u8 reason;
-
-		if (!(asked & (1 << s)))
-			continue;
-		if (w.need & (1 << s)) {
-			d = &ap->dflt[s];
-			reason = ACTGATE_REASON_DEFAULT;
-		} else {
-			d = &w.got[s];
-			reason = ACTGATE_REASON_RULE;
-		}
-		rank = decision_rank(d->verdict, d->mode);
-		if (rank > best) {
-			best = rank;
-			take_decision(v, d, reason);
-		}
-	}
+	combine_slots(&w, ap, asked & ACTGATE_ACCESS_ALL, walked, v);
+	if (extra)
+		combine_slots(&w, ap, extra & ACTGATE_ACCESS_ALL, walked, v_extra);
 }
 
 #endif /* ACTGATE_BPF_LIB_PATH_H */

@@ -333,11 +333,37 @@ _Static_assert(sizeof(struct actgate_grant) == 16, "actgate_grant layout");
 #define ACTGATE_GOVERNED_BUCKETS 4096
 #define ACTGATE_GOVERNED_BUCKET(cgroup_id) ((__u32)((cgroup_id) & (ACTGATE_GOVERNED_BUCKETS - 1)))
 
+/*
+ * What an exec's open of a file decided for mapping that same file
+ * executable (ACTGATE_ACCESS_EXEC_MAP), before grants, from the one path
+ * walk the open made: the kernel's ELF loader maps the binary and its
+ * interpreter right after, and those mappings take this answer instead of
+ * walking the same path again. Private to the programs (bpf/lib/decide.h
+ * says when an answer holds); file 0: none.
+ */
+struct actgate_exec_memo {
+	__u64 file;      /* the struct file's address */
+	__u64 ino;
+	__u32 dev;
+	__u32 policy_id; /* the workload's policy then: a new generation has new ids */
+	__u32 rule_id;
+	__u8 verdict;
+	__u8 mode;
+	__u8 record;
+	__u8 reason;
+};
+_Static_assert(sizeof(struct actgate_exec_memo) == 32, "actgate_exec_memo layout");
+
+#define ACTGATE_EXEC_MEMOS 2 /* the binary and its interpreter (ELF: ld.so) */
+
 /* task_marks: the workload a task belongs to, wherever its cgroup is now. */
 struct actgate_task_mark {
 	__u64 workload_cgroup_id; /* key of the workloads entry */
+	__u32 memo_next;          /* the memo the next exec open writes */
+	__u32 pad;
+	struct actgate_exec_memo memo[ACTGATE_EXEC_MEMOS];
 };
-_Static_assert(sizeof(struct actgate_task_mark) == 8, "actgate_task_mark layout");
+_Static_assert(sizeof(struct actgate_task_mark) == 80, "actgate_task_mark layout");
 
 /*
  * One decision as the compiler precomputed it: verdict, and the mode and

@@ -171,6 +171,24 @@ static int update(struct bpf_map *map, const void *key, const void *value, const
 	return err;
 }
 
+/*
+ * The path verdict cache (bpf/lib/cache.h) holds what rules decided; after
+ * rules are written or removed, the daemon's epoch moves, and every entry
+ * made before is forgotten. Only the daemon writes this counter.
+ */
+static int forget_path_verdicts(struct enforcer *e)
+{
+	__u32 which = 1; /* PATH_EPOCH_DAEMON */
+	__u64 epoch = 0;
+	int err = bpf_map__lookup_elem(e->skel->maps.path_cache_epoch, &which, sizeof(which),
+				       &epoch, sizeof(epoch), 0);
+
+	if (err)
+		return err;
+	epoch++;
+	return update(e->skel->maps.path_cache_epoch, &which, &epoch, "the path cache's epoch");
+}
+
 int enforcer_load_policy(struct enforcer *e, const struct policy_image *img,
 			 const struct effective_policy *ep)
 {
@@ -189,7 +207,10 @@ int enforcer_load_policy(struct enforcer *e, const struct policy_image *img,
 		if (err)
 			return err;
 	}
-	return update(e->skel->maps.policies, &ep->policy_id, &ep->header, "a policy");
+	err = update(e->skel->maps.policies, &ep->policy_id, &ep->header, "a policy");
+	if (err)
+		return err;
+	return forget_path_verdicts(e);
 }
 
 int enforcer_load_image(struct enforcer *e, const struct policy_image *img)
@@ -221,6 +242,8 @@ static void unload_rules(struct enforcer *e, const struct policy_image *img,
 		delete_key(e->skel->maps.path_rules, &img->paths[i].key, "a path rule");
 	for (i = ep->net_first; i < ep->net_first + ep->net_count; i++)
 		delete_key(e->skel->maps.net_rules, &img->nets[i].key, "a connect rule");
+	if (forget_path_verdicts(e))
+		log_warn("bpf", "the path cache may keep verdicts of removed rules until the next change");
 }
 
 void enforcer_unload_policy(struct enforcer *e, const struct policy_image *img,

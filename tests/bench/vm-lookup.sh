@@ -2,12 +2,20 @@
 # with qemu -icount shift=0 (one guest nanosecond per instruction), so the
 # figures are deterministic to ~1% and not TCG wall-clock noise. Every figure
 # is a ratio to the baseline measured in the same boot: the same open+close
-# with no actgated running. The 1,000 and 100,000 rule rows load the same
+# with no actgated running, of a file 4 levels deep (and, for the depth-14
+# rows, of one 14 levels deep). Baselines are taken at the start, the middle
+# and the end of the boot; the ratios use the start's, and the report shows
+# all three. Lines "BENCH|key|instructions|baseline" are what `make bench`
+# turns into build/bench/results.md and .json (tests/bench/report.sh). The 1,000 and 100,000 rule rows load the same
 # rules for the measured workload (1,000 of them); the 100,000 row adds 99,000
 # rules of 99 other policies to the same maps, so its ratio to the 1,000 row
 # shows whether the lookup cost grows with the number of rules. A policy's
 # rules reach the kernel when a workload it selects starts (its effective
 # policy is compiled then), so one idle workload holds each of the 99 there.
+# Exec (fork+exec+wait of a static binary) and UDP/TCP connect rows are
+# ratios to baselines of their own; the "per call" rows are one program's
+# instructions as the kernel's program statistics count them (with the
+# statistics' own clock reads), where an exec shows how many walks it makes.
 set -u
 
 W=/tmp/bench
@@ -15,6 +23,10 @@ ITER=${BENCH_ITERATIONS:-4000}
 mkdir -p "$W/policies" "$W/target/a/b/c" "$W/rules"
 echo x >"$W/target/a/b/c/file"
 FILE=$W/target/a/b/c/file
+# 14 levels: /tmp/bench/target/a/b/c/d/e/f/g/h/i/j/k/file
+mkdir -p "$W/target/a/b/c/d/e/f/g/h/i/j/k"
+echo x >"$W/target/a/b/c/d/e/f/g/h/i/j/k/file"
+FILE14=$W/target/a/b/c/d/e/f/g/h/i/j/k/file
 export ACTGATE_SOCKET=$W/actgate.sock
 
 EXEC_ITER=${BENCH_EXEC_ITERATIONS:-300}
@@ -58,9 +70,18 @@ stop() {
 row() { # label instructions [baseline]
 	awk -v l="$1" -v v="$2" -v b="${3:-$BASE}" 'BEGIN { printf "  %-60s %8d  %5.2f\n", l, v, v / b }'
 }
+# krow KEY LABEL INSTRUCTIONS [BASELINE]: a row, and its line for the report
+krow() {
+	row "$2" "$3" "${4:-$BASE}"
+	echo "BENCH|$1|$3|${4:-$BASE}"
+}
 
 measure() { actprobe openloop "$FILE" "$ITER"; }
+measure14() { actprobe openloop "$FILE14" "$ITER"; }
 governed() { actgate run --quiet --workload bench:run -- actprobe openloop "$FILE" "$ITER"; }
+governed14() { actgate run --quiet --workload bench:run -- actprobe openloop "$FILE14" "$ITER"; }
+governed_udp() { actgate run --quiet --workload bench:run -- actprobe connectloop 127.0.0.1 9 "$NET_ITER" udp; }
+governed_tcp() { actgate run --quiet --workload bench:run -- actprobe connectloop 127.0.0.1 9 "$NET_ITER" tcp; }
 # The other actions: fork+exec+wait of a static binary, UDP connect (no
 # packet sent), TCP connect to a closed port on loopback (refused).
 exec_loop() { actprobe execloop "$EXEC_TARGET" "$EXEC_ITER"; }
@@ -78,10 +99,22 @@ in_free_cgroup() { sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "
 
 # others LABEL: the ungoverned rows of exec and both connects, against
 # their baselines.
+# others LABEL KEY: the same, with report lines KEY_exec, KEY_udp, KEY_tcp
 others() {
-	row "$1, fork+exec+wait" "$(exec_loop)" "$BASE_EXEC"
-	row "$1, UDP connect" "$(udp_loop)" "$BASE_UDP"
-	row "$1, TCP connect (refused)" "$(tcp_loop)" "$BASE_TCP"
+	krow "${2}_exec" "$1, fork+exec+wait" "$(exec_loop)" "$BASE_EXEC"
+	krow "${2}_udp" "$1, UDP connect" "$(udp_loop)" "$BASE_UDP"
+	krow "${2}_tcp" "$1, TCP connect (refused)" "$(tcp_loop)" "$BASE_TCP"
+}
+# governed_rows LABEL KEY: a governed workload's open at depths 4 and 14,
+# exec and connects, and check_open's own instructions per call at both depths
+governed_rows() {
+	krow "${2}_open4" "$1, open, depth 4" "$(governed)"
+	krow "${2}_open14" "$1, open, depth 14" "$(governed14)" "$BASE14"
+	krow "${2}_exec" "$1, fork+exec+wait" "$(governed_exec)" "$BASE_EXEC"
+	krow "${2}_udp" "$1, UDP connect" "$(governed_udp)" "$BASE_UDP"
+	krow "${2}_tcp" "$1, TCP connect (refused)" "$(governed_tcp)" "$BASE_TCP"
+	hook_row "  check_open alone, per call, depth 4" check_open governed "${2}_hook4"
+	hook_row "  check_open alone, per call, depth 14" check_open governed14 "${2}_hook14"
 }
 
 # hook_row LABEL: the instructions per call of check_open itself over one
@@ -91,19 +124,21 @@ others() {
 # hook_row LABEL [PROGRAM [COMMAND...]]: the same for PROGRAM (default
 # check_open) over one run of COMMAND (default governed), with its calls
 # per run.
+# An optional fourth argument KEY (with COMMAND a single word) adds a
+# report line BENCH|KEY|instructions per call|0.
 hook_row() {
-	label=$1 prog=${2:-check_open}
+	label=$1 prog=${2:-check_open} cmd=${3:-governed} key=${4:-}
 	link=/sys/fs/bpf/actgate/links/$prog
-	[ $# -ge 2 ] && shift 2 || set --
-	[ $# -gt 0 ] || set -- governed
 	sysctl -w kernel.bpf_stats_enabled=1 >/dev/null || exit 1
 	before=$(actprobe prog-stats "$link") || exit 1
-	"$@" >/dev/null
+	$cmd >/dev/null
 	after=$(actprobe prog-stats "$link") || exit 1
 	sysctl -w kernel.bpf_stats_enabled=0 >/dev/null
-	echo "$before $after" | awk -v l="$label" '{
+	echo "$before $after" | awk -v l="$label" -v key="$key" '{
 		calls = $5 - $2
-		printf "  %-60s %8d  (%d calls)\n", l, calls ? ($6 - $3) / calls : 0, calls }'
+		per = calls ? ($6 - $3) / calls : 0
+		printf "  %-60s %8d  (%d calls)\n", l, per, calls
+		if (key != "") printf "BENCH|%s|%d|0\n", key, per }'
 }
 
 # Two things inflate a baseline taken early in the boot (docs: DESIGN,
@@ -119,10 +154,12 @@ while ps -o comm 2>/dev/null | grep -q '^cryptomgr' && [ $n -lt 600 ]; do
 	n=$((n + 1))
 done
 measure >/dev/null # warm the caches
+measure14 >/dev/null
 exec_loop >/dev/null
 udp_loop >/dev/null
 tcp_loop >/dev/null
 BASE=$(measure)
+BASE14=$(measure14)
 BASE_EXEC=$(exec_loop)
 BASE_UDP=$(udp_loop)
 BASE_TCP=$(tcp_loop)
@@ -130,13 +167,18 @@ BASE_FREE=$(in_free_cgroup actprobe openloop "$FILE" "$ITER")
 echo "instructions per open+close of a file 4 levels deep ($ITER iterations each),"
 echo "per fork+exec+wait of $EXEC_TARGET ($EXEC_ITER) and per connect ($NET_ITER)"
 printf '  %-60s %8s  %5s\n' "configuration" "instr/op" "ratio"
-row "no actgated (baseline)" "$BASE"
-row "no actgated, fork+exec+wait (baseline)" "$BASE_EXEC" "$BASE_EXEC"
-row "no actgated, UDP connect (baseline)" "$BASE_UDP" "$BASE_UDP"
-row "no actgated, TCP connect (baseline)" "$BASE_TCP" "$BASE_TCP"
+# baselines KEY LABEL: every baseline, as report lines KEY_open4 ... KEY_tcp
+baselines() {
+	krow "${1}_open4" "$2, open, depth 4" "${3:-$(measure)}"
+	krow "${1}_open14" "$2, open, depth 14" "${4:-$(measure14)}" "$BASE14"
+	krow "${1}_exec" "$2, fork+exec+wait" "${5:-$(exec_loop)}" "$BASE_EXEC"
+	krow "${1}_udp" "$2, UDP connect" "${6:-$(udp_loop)}" "$BASE_UDP"
+	krow "${1}_tcp" "$2, TCP connect" "${7:-$(tcp_loop)}" "$BASE_TCP"
+}
+baselines base_start "no actgated (baseline, start)" "$BASE" "$BASE14" "$BASE_EXEC" "$BASE_UDP" "$BASE_TCP"
 row "no actgated, open, caller 3 cgroup levels down (baseline)" "$BASE_FREE" "$BASE_FREE"
 
-policy bench bench:* "$W/rules/bench"
+policy bench bench:* "$W/rules/bench" deny
 start
 row "actgated, caller not governed, no workload at all" "$(measure)"
 # Ungoverned callers are measured while a workload is governed, as on a
@@ -148,31 +190,31 @@ until [ "$(actgate status | sed -n 's/^workloads: //p')" = 1 ]; do
 	kill -0 $HOLDER 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
 	sleep 0.2
 done
-row "actgated, caller not governed" "$(measure)"
+krow free_open4 "actgated, caller not governed, open, depth 4" "$(measure)"
 row "actgated, caller not governed, 3 cgroup levels down" \
 	"$(in_free_cgroup actprobe openloop "$FILE" "$ITER")" "$BASE_FREE"
-others "actgated, caller not governed"
-hook_row "  check_open alone, per call, caller not governed" check_open measure
+others "actgated, caller not governed" free
+hook_row "  check_open alone, per call, caller not governed" check_open measure free_hook4
 kill $HOLDER
 wait $HOLDER 2>/dev/null
-G1=$(governed)
-row "governed, 1,000 rules loaded (every open recorded)" "$G1"
-hook_row "  check_open alone, per call (every open recorded)"
-policy bench bench:* "$W/rules/bench" deny
-actgate policy reload >/dev/null || exit 1
-row "governed, 1,000 rules, record: deny (allows not journaled)" "$(governed)"
-hook_row "  check_open alone, per call (allows not journaled)"
-row "governed, record: deny, fork+exec+wait" "$(governed_exec)" "$BASE_EXEC"
+governed_rows "governed, 1,000 rules, record: deny" deny1k
 hook_row "  check_exec alone, per call (governed exec)" check_exec governed_exec
 hook_row "  check_open alone, per call (governed exec)" check_open governed_exec
 hook_row "  check_mmap alone, per call (governed exec)" check_mmap governed_exec
 policy bench bench:* "$W/rules/bench"
+actgate policy reload >/dev/null || exit 1
+G1=$(governed)
+krow all1k_open4 "governed, 1,000 rules, record: all, open, depth 4" "$G1"
+krow all1k_exec "governed, 1,000 rules, record: all, fork+exec+wait" "$(governed_exec)" "$BASE_EXEC"
+krow all1k_udp "governed, 1,000 rules, record: all, UDP connect" "$(governed_udp)" "$BASE_UDP"
+krow all1k_tcp "governed, 1,000 rules, record: all, TCP connect" "$(governed_tcp)" "$BASE_TCP"
+hook_row "  check_open alone, per call (every open recorded)" check_open governed all1k_hook4
+policy bench bench:* "$W/rules/bench" deny
 stop
 # Freeing the programs and maps runs later, in kernel threads, on the one CPU
 # whose instructions are counted: let it finish before measuring.
 sleep 2
-row "no actgated (baseline again, mid-run)" "$(measure)"
-others "no actgated (baseline again, mid-run)"
+baselines base_mid "no actgated (baseline again, mid-run)"
 
 i=1
 while [ $i -lt 100 ]; do
@@ -191,13 +233,10 @@ until [ "$(actgate status | sed -n 's/^effective_policies: //p')" = 99 ]; do
 	kill -0 $DAEMON 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
 	sleep 0.2
 done
-G100=$(governed)
-row "governed, 100,000 rules loaded (every open recorded)" "$G100"
+governed_rows "governed, 100,000 rules, record: deny" deny100k
 # shellcheck disable=SC2086 # one pid per word
 kill $HOLDERS 2>/dev/null
 wait $HOLDERS 2>/dev/null
 stop
 sleep 2
-row "no actgated (baseline again, at the end)" "$(measure)"
-others "no actgated (baseline again, at the end)"
-awk -v a="$G1" -v b="$G100" 'BEGIN { printf "  100,000 vs 1,000 rules loaded: %.2f (1.00 = lookup cost independent of rule count)\n", b / a }'
+baselines base_end "no actgated (baseline again, at the end)"

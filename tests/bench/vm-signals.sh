@@ -27,7 +27,7 @@ until actgate status >/dev/null 2>&1; do
 	kill -0 $DAEMON 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
 	sleep 0.2
 done
-bench_signals "$W/file" "${BENCH_TRIALS:-1000}"
+bench_signals "$W/file" "${BENCH_TRIALS:-200}"
 status=$?
 kill -TERM $DAEMON
 wait $DAEMON 2>/dev/null
