@@ -196,7 +196,7 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 		rec->port = port;
 		rec->protocol = protocol;
 		__builtin_memcpy(rec->addr, addr, 16);
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }
@@ -283,7 +283,7 @@ int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, 
 			rec->port = bpf_ntohs((__u16)protocol); /* the ethertype, as socket(2) took it */
 		else
 			rec->protocol = protocol;
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }
@@ -336,7 +336,7 @@ static __always_inline int check_unix_peer(struct sock *peer)
 		else
 			rec->path_error = n;
 	}
-	submit_record(rec);
+	submit_decision(rec, &pd.v);
 	return verdict_errno(&pd.v);
 }
 

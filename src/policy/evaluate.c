@@ -319,6 +319,10 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 		}
 	}
 	fill_result(&best, a->action, best_access, r);
+	/* As the compiler makes it (policy/compile.c, make_strict): one strict policy makes all strict. */
+	for (size_t i = 0; i < count; i++)
+		if (policies[i]->record == ACTGATE_RECORD_STRICT)
+			r->record = ACTGATE_RECORD_STRICT;
 }
 
 void policy_evaluate_one(const struct policy *p, const struct signal_view *signals,
