@@ -72,8 +72,10 @@
  *                                   environment they begin once PATH exists
  *   actprobe map-counts DIR         for each pinned hash or LPM trie map in
  *                                   DIR, "NAME ENTRIES" counted key by key
- *                                   (BPF_MAP_GET_NEXT_KEY); other map types
- *                                   have no count to give and are left out
+ *                                   (BPF_MAP_GET_NEXT_KEY); for each array,
+ *                                   "NAME N", N the elements that are not
+ *                                   all zero; per-CPU arrays (counters),
+ *                                   task storage and ring buffers are left out
  *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
@@ -917,6 +919,35 @@ static long map_entries(int fd, __u32 key_size)
 	return n;
 }
 
+/* Elements of a pinned array map whose value is not all zero bytes; -errno. */
+static long array_nonzero(int fd, const struct bpf_map_info *info)
+{
+	unsigned char *value = malloc(info->value_size ? info->value_size : 1);
+	union bpf_attr attr;
+	long n = 0;
+
+	if (!value)
+		return -ENOMEM;
+	for (__u32 key = 0; key < info->max_entries; key++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (__u32)fd;
+		attr.key = (__u64)(unsigned long)&key;
+		attr.value = (__u64)(unsigned long)value;
+		if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) < 0) {
+			n = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < info->value_size; i++) {
+			if (value[i]) {
+				n++;
+				break;
+			}
+		}
+	}
+	free(value);
+	return n;
+}
+
 static int probe_map_counts(const char *dir)
 {
 	char path[PATH_MAX];
@@ -950,8 +981,9 @@ static int probe_map_counts(const char *dir)
 		if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0) {
 			status = 1;
 		} else if (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH ||
-			   info.type == BPF_MAP_TYPE_LPM_TRIE) {
-			n = map_entries((int)fd, info.key_size);
+			   info.type == BPF_MAP_TYPE_LPM_TRIE || info.type == BPF_MAP_TYPE_ARRAY) {
+			n = info.type == BPF_MAP_TYPE_ARRAY ? array_nonzero((int)fd, &info)
+							    : map_entries((int)fd, info.key_size);
 			if (n < 0) {
 				fprintf(stderr, "actprobe: map-counts: %s: %s\n", path, strerror((int)-n));
 				status = 1;
