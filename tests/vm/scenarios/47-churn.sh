@@ -82,8 +82,9 @@ grep -q '^workloads 0$' "$T/baseline.maps" || fail "the workloads map is not emp
 start=$(date +%s)
 half=$((CHURN / 2))
 loop 11 $((10 + half)) &
+other=$!
 loop $((11 + half)) $((10 + CHURN))
-wait
+wait $other
 elapsed=$(($(date +%s) - start))
 note "$CHURN workloads in $elapsed s"
 [ ! -s "$T/errors" ] || fail "$(wc -l <"$T/errors") workloads failed: $(head -n 3 "$T/errors")"
