@@ -66,8 +66,10 @@
  *                                   + waitpid, open + close PATH (read), or
  *                                   a TCP socket + connect + close (refused
  *                                   counts: the hook ran); prints their sum,
- *                                   "attempts N ok N denied N" (denied:
- *                                   EPERM); exits 1 on any other error.
+ *                                   "attempts N ok N denied N killed N"
+ *                                   (denied: EPERM; killed: an exec whose
+ *                                   process a signal ended); exits 1 on any
+ *                                   other error.
  *                                   With ACTPROBE_STORM_GO=PATH in the
  *                                   environment they begin once PATH exists
  *   actprobe map-counts DIR         for each pinned hash or LPM trie map in
@@ -760,7 +762,9 @@ static int probe_connectloop(const char *addr, const char *port_text, const char
 }
 
 /*
- * One attempt of a storm: 0 (done), EPERM (denied), or another errno (a
+ * One attempt of a storm: 0 (done), EPERM (denied), EINTR (an exec whose
+ * process was killed by a signal: denied after execve's point of no
+ * return, as when mapping the program is refused), or another errno (a
  * broken storm).
  */
 static int storm_once(const char *action, char **args, const struct sockaddr_storage *ss,
@@ -797,6 +801,8 @@ static int storm_once(const char *action, char **args, const struct sockaddr_sto
 		}
 		if (waitpid(pid, &status, 0) < 0)
 			return errno;
+		if (WIFSIGNALED(status))
+			return EINTR;
 		if (!WIFEXITED(status))
 			return ECHILD;
 		if (WEXITSTATUS(status) == 125)
@@ -806,7 +812,7 @@ static int storm_once(const char *action, char **args, const struct sockaddr_sto
 }
 
 struct storm_count {
-	unsigned long long attempts, ok, denied;
+	unsigned long long attempts, ok, denied, killed;
 	int error; /* the first errno other than EPERM; it ends that process's storm */
 };
 
@@ -833,6 +839,8 @@ static void storm_run(long long seconds, const char *action, char **args,
 			c->ok++;
 		} else if (err == EPERM) {
 			c->denied++;
+		} else if (err == EINTR) {
+			c->killed++;
 		} else {
 			c->error = err;
 			return;
@@ -885,10 +893,12 @@ static int probe_storm(const char *procs_text, const char *seconds_text, const c
 		total.attempts += counts[i].attempts;
 		total.ok += counts[i].ok;
 		total.denied += counts[i].denied;
+		total.killed += counts[i].killed;
 		if (!total.error)
 			total.error = counts[i].error;
 	}
-	printf("attempts %llu ok %llu denied %llu\n", total.attempts, total.ok, total.denied);
+	printf("attempts %llu ok %llu denied %llu killed %llu\n", total.attempts, total.ok,
+	       total.denied, total.killed);
 	return total.error ? report(total.error) : 0;
 }
 
