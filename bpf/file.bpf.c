@@ -80,7 +80,7 @@ int BPF_PROG(check_create, const struct path *dir, struct dentry *dentry, umode_
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_CREATE, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }
@@ -113,7 +113,7 @@ int BPF_PROG(check_mmap, struct file *file, unsigned long reqprot, unsigned long
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
 		record_path(rec, (struct path *)&file->f_path);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }
@@ -149,7 +149,7 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }
@@ -193,7 +193,7 @@ static __always_inline int check_new_name(struct vfsmount *old_mnt, struct dentr
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, asked | ACTGATE_ACCESS_LINK, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }

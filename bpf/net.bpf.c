@@ -156,7 +156,7 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 		rec->port = port;
 		rec->protocol = protocol;
 		__builtin_memcpy(rec->addr, addr, 16);
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }
@@ -238,7 +238,7 @@ int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, 
 			rec->port = bpf_ntohs((__u16)protocol); /* the ethertype, as socket(2) took it */
 		else
 			rec->protocol = protocol;
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }

@@ -75,7 +75,7 @@ static __always_inline int receive_file(struct file *file)
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, asked | ACTGATE_ACCESS_RECEIVED, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }
@@ -109,7 +109,7 @@ static __always_inline int receive_socket_kind(__u8 kind, __u16 family, __u16 ty
 			rec->port = bpf_ntohs(protocol); /* the ethertype, in network order there */
 		else
 			rec->protocol = protocol;
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }
@@ -162,7 +162,7 @@ static __always_inline int receive_ip_socket(struct sock *sk, __u16 family)
 		rec->protocol = protocol;
 		rec->access = ACTGATE_ACCESS_RECEIVED;
 		__builtin_memcpy(rec->addr, addr, 16);
-		submit_record(rec);
+		submit_decision(rec, &v);
 	}
 	return verdict_errno(&v);
 }

@@ -106,7 +106,7 @@ static __always_inline int check_unix_peer(struct sock *peer, __u8 access)
 		else
 			rec->path_error = n;
 	}
-	submit_record(rec);
+	submit_decision(rec, &pd.v);
 	return verdict_errno(&pd.v);
 }
 

@@ -120,7 +120,7 @@ static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struc
 
 /* The record of a path decision, with everything but the readable path; NULL if not wanted. */
 static __always_inline struct actgate_decision *begin_path_record(__u8 action, __u8 access,
-								  const struct path_decision *pd)
+								  struct path_decision *pd)
 {
 	struct actgate_decision *rec;
 
@@ -220,7 +220,7 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
 		record_path(rec, (struct path *)&file->f_path);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }

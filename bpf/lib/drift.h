@@ -129,7 +129,7 @@ static __always_inline int check_exec_file(struct file *file)
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
 		record_path(rec, (struct path *)&file->f_path);
-		submit_record(rec);
+		submit_decision(rec, &pd.v);
 	}
 	return verdict_errno(&pd.v);
 }

@@ -43,7 +43,9 @@ static __always_inline void take_grant(const struct actgate_grant *gr, struct ve
 	} else {
 		v->reason = ACTGATE_REASON_GRANT_EXPIRED;
 	}
-	v->record = ACTGATE_RECORD_ALL;
+	/* A grant lifts a denial, not strict recording: what it allows stays strict. */
+	if (v->record != ACTGATE_RECORD_STRICT)
+		v->record = ACTGATE_RECORD_ALL;
 	v->rule_id = gr->grant_id;
 }
 

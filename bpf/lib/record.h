@@ -3,7 +3,8 @@
  * Decision records: built in a record slot with the common fields set
  * (begin_record), given the target's readable path (record_path,
  * record_dentry_path), and copied into the ring buffer for the daemon,
- * counted per action when it is full (submit_record).
+ * counted per action when it is full (submit_record); under strict
+ * recording an action whose record is lost is denied (submit_decision).
  */
 #ifndef ACTGATE_BPF_LIB_RECORD_H
 #define ACTGATE_BPF_LIB_RECORD_H
@@ -16,9 +17,24 @@
 /* Does the decision ask to be journaled? */
 static __always_inline int wants_record(const struct verdict *v)
 {
-	if (v->record == ACTGATE_RECORD_ALL)
+	if (v->record == ACTGATE_RECORD_ALL || v->record == ACTGATE_RECORD_STRICT)
 		return 1;
 	return v->record == ACTGATE_RECORD_DENY && v->verdict == ACTGATE_VERDICT_DENY;
+}
+
+/*
+ * A decision whose record could not be written. Under strict recording an
+ * action may not succeed unrecorded: one that would is denied, enforced,
+ * and counted, since the denial cannot be recorded either. Any other
+ * decision stands (the caller has counted the lost record).
+ */
+static __always_inline void record_failed(struct verdict *v)
+{
+	if (v->record != ACTGATE_RECORD_STRICT || verdict_errno(v) != 0)
+		return;
+	v->verdict = ACTGATE_VERDICT_DENY;
+	v->mode = ACTGATE_MODE_ENFORCE;
+	count_failure(ACTGATE_FAILURE_UNRECORDED);
 }
 
 /*
@@ -111,11 +127,11 @@ static __always_inline __u8 in_overlap(void)
 /*
  * A record with the common fields set, in a slot this task holds: every
  * record begun is ended by submit_record, which gives the slot back. NULL
- * when no slot is free (counted).
+ * when no slot is free (counted; under strict recording v is then denied).
  */
 static __always_inline struct actgate_decision *
 begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
-	     const struct actgate_policy *pol, const struct verdict *v)
+	     const struct actgate_policy *pol, struct verdict *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct actgate_record_slot *slot;
@@ -123,8 +139,10 @@ begin_record(__u8 action, __u64 cgroup_id, __u64 workload_id, __u32 policy_id,
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	slot = record_claim();
-	if (!slot)
+	if (!slot) {
+		record_failed(v);
 		return NULL;
+	}
 	rec = &slot->rec;
 	rec->hdr.type = ACTGATE_RECORD_DECISION;
 	rec->hdr.abi_version = ACTGATE_ABI_VERSION;
@@ -173,9 +191,9 @@ static __always_inline __u64 wakeup_flags(void)
 
 /*
  * Send the record, sized to its path, and give its slot back; count it per
- * action when it does not fit.
+ * action when it does not fit. Returns 0 or the ring buffer's -errno.
  */
-static __always_inline void submit_record(struct actgate_decision *rec)
+static __always_inline long submit_record(struct actgate_decision *rec)
 {
 	__u64 path_len = rec->path_len;
 	__u32 action = rec->action;
@@ -194,10 +212,23 @@ static __always_inline void submit_record(struct actgate_decision *rec)
 				 wakeup_flags());
 	record_release(rec);
 	if (err == 0)
-		return;
+		return 0;
 	count = bpf_map_lookup_elem(&dropped, &action);
 	if (count)
 		__sync_fetch_and_add(count, 1);
+	return err;
+}
+
+/*
+ * Send the record of decision v (submit_record); when it is lost, v stands
+ * unless strict recording denies it (record_failed). bpf_ringbuf_output
+ * reserves and commits in one call, so an action allowed here has its
+ * record in the ring buffer before the hook returns.
+ */
+static __always_inline void submit_decision(struct actgate_decision *rec, struct verdict *v)
+{
+	if (submit_record(rec))
+		record_failed(v);
 }
 
 /*

@@ -116,6 +116,12 @@ enum actgate_record {
 	ACTGATE_RECORD_ALL = 0,  /* every decision */
 	ACTGATE_RECORD_DENY = 1, /* denials, enforced or audited, only */
 	ACTGATE_RECORD_NONE = 2, /* none (tamper attempts are recorded regardless) */
+	/*
+	 * Every decision, and an action whose record cannot be written (the
+	 * ring buffer full, no record slot free) is denied, enforced, and
+	 * counted (ACTGATE_FAILURE_UNRECORDED): nothing succeeds unrecorded.
+	 */
+	ACTGATE_RECORD_STRICT = 3,
 };
 
 /*
@@ -247,9 +253,17 @@ enum actgate_failure {
 	 * would not know.
 	 */
 	ACTGATE_FAILURE_WRITTEN_MARK = 5,
+	/*
+	 * An action of a workload under strict recording (record: strict)
+	 * was denied because its record could not be written (the ring
+	 * buffer was full, or no record slot was free): the denial has no
+	 * record of its own, so this count is its only trace. Also counted
+	 * as a drop of its action (or a record-slot failure).
+	 */
+	ACTGATE_FAILURE_UNRECORDED = 6,
 };
-#define ACTGATE_NR_FAILURES 6
-_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_WRITTEN_MARK + 1,
+#define ACTGATE_NR_FAILURES 7
+_Static_assert(ACTGATE_NR_FAILURES == ACTGATE_FAILURE_UNRECORDED + 1,
 	       "ACTGATE_NR_FAILURES: the last failure + 1");
 
 enum actgate_record_type {

@@ -658,6 +658,7 @@ const char *enforcer_failure_name(unsigned int failure)
 		[ACTGATE_FAILURE_ADDRESS_READ] = "address-read",
 		[ACTGATE_FAILURE_NAME_READ] = "name-read",
 		[ACTGATE_FAILURE_WRITTEN_MARK] = "written-mark",
+		[ACTGATE_FAILURE_UNRECORDED] = "unrecorded-denied",
 	};
 
 	return failure < ACTGATE_NR_FAILURES ? names[failure] : NULL;

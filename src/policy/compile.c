@@ -185,6 +185,35 @@ static int compile_effective(struct build *b, struct actgate_policy *hdr, bool n
 	return failed ? 1 : 0;
 }
 
+/* Does any policy of the selection ask for strict recording? */
+static bool selection_strict(const struct policy_image *img, const struct policy_selection *sel,
+			     size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (img->set_policies[sel[i].index].record == ACTGATE_RECORD_STRICT)
+			return true;
+	return false;
+}
+
+/*
+ * Strict recording composes like a denial: one policy that asks for it
+ * takes away every action that cannot be recorded, whichever policy's
+ * decision is recorded. So every decision of the effective policy is made
+ * strict, its defaults, path entries and address rules alike.
+ */
+static void make_strict(struct policy_image *img, struct effective_policy *ep)
+{
+	for (size_t a = 0; a < ACTGATE_NR_POLICY_ACTIONS; a++)
+		for (size_t s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
+			ep->header.action[a].dflt[s].record = ACTGATE_RECORD_STRICT;
+	for (size_t i = ep->path_first; i < ep->path_first + ep->path_count; i++)
+		for (size_t s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
+			img->paths[i].value.slot[s].record = ACTGATE_RECORD_STRICT;
+	for (size_t i = ep->net_first; i < ep->net_first + ep->net_count; i++)
+		for (size_t r = 0; r < ACTGATE_NET_RULES_PER_PREFIX; r++)
+			img->nets[i].value.rule[r].record = ACTGATE_RECORD_STRICT;
+}
+
 static bool same_key(const struct effective_policy *ep, const struct policy_selection *sel,
 		     size_t count)
 {
@@ -238,6 +267,8 @@ int policy_image_effective(struct policy_image *img, const struct policy_selecti
 	}
 	ep.path_count = img->path_count - paths;
 	ep.net_count = img->net_count - nets;
+	if (selection_strict(img, sel, count))
+		make_strict(img, &ep);
 	img->policies[img->policy_count] = ep;
 	*index = img->policy_count++;
 	*added = true;

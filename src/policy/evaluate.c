@@ -351,6 +351,10 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 	    written_decision(policies, count, &written) && overrides(&written, &best))
 		best = written;
 	fill_result(&best, a->action, best_access, r);
+	/* As the compiler makes it (policy/compile.c, make_strict): one strict policy makes all strict. */
+	for (size_t i = 0; i < count; i++)
+		if (policies[i]->record == ACTGATE_RECORD_STRICT)
+			r->record = ACTGATE_RECORD_STRICT;
 	if (by_rule)
 		*by_rule = best_by_rule;
 }

@@ -62,7 +62,7 @@ void policy_parse_mode(struct ytree_ctx *ctx, const struct ynode *value, const c
 			 ytree_quote(&q, value->text, value->len));
 }
 
-/* spec.record and a rule's record: all, deny or none. */
+/* spec.record and a rule's record: all, deny, none or strict. */
 void policy_parse_record(struct ytree_ctx *ctx, const struct ynode *value, const char *what,
 			 uint8_t *record)
 {
@@ -76,9 +76,28 @@ void policy_parse_record(struct ytree_ctx *ctx, const struct ynode *value, const
 		*record = ACTGATE_RECORD_DENY;
 	else if (ynode_is(value, "none"))
 		*record = ACTGATE_RECORD_NONE;
+	else if (ynode_is(value, "strict"))
+		*record = ACTGATE_RECORD_STRICT;
 	else
-		error_at(ctx, value->pos, "%s: expected all, deny or none, found %s", what,
+		error_at(ctx, value->pos, "%s: expected all, deny, none or strict, found %s", what,
 			 ytree_quote(&q, value->text, value->len));
+}
+
+/*
+ * A rule's own record, against the policy's: strict recording is a promise
+ * about every action of the workloads a policy selects (none succeeds
+ * unrecorded), so it is the policy's alone, and under it no rule records less.
+ */
+static void check_rule_record(struct ytree_ctx *ctx, const struct ynode *value, const char *what,
+			      uint8_t policy_record, uint8_t record)
+{
+	if (record == ACTGATE_RECORD_STRICT)
+		error_at(ctx, value->pos,
+			 "%s: strict applies to a whole policy: write it as spec.record", what);
+	else if (policy_record == ACTGATE_RECORD_STRICT)
+		error_at(ctx, value->pos,
+			 "%s: spec.record is strict, which every decision of the policy follows; "
+			 "a rule may not set its own record", what);
 }
 
 static const char *const access_names[ACTGATE_ACCESS_SLOTS] = { "read", "write", "create",
@@ -533,8 +552,12 @@ static void parse_rule_entry(struct ytree_ctx *ctx, struct section_build *b, con
 			policy_parse_mode(ctx, vals[0], sub, &mode);
 		}
 		if (vals[1]) {
+			size_t before = ctx->errors;
+
 			snprintf(sub, sizeof(sub), "%s.record", what);
 			policy_parse_record(ctx, vals[1], sub, &record);
+			if (ctx->errors == before)
+				check_rule_record(ctx, vals[1], sub, b->policy->record, record);
 		}
 	}
 	if (!ytree_expect_string(ctx, target, what) || ctx->errors != errors)

@@ -15,7 +15,7 @@
 void policy_parse_mode(struct ytree_ctx *ctx, const struct ynode *value, const char *what,
 		       uint8_t *mode);
 
-/* spec.record and a rule's record: all, deny or none into *record. */
+/* spec.record and a rule's record: all, deny, none or strict into *record. */
 void policy_parse_record(struct ytree_ctx *ctx, const struct ynode *value, const char *what,
 			 uint8_t *record);
 

@@ -813,6 +813,55 @@ static void test_connect_compose(void **state)
 	compiled_free(&c);
 }
 
+/*
+ * One strict policy makes every decision of the workloads it selects strict,
+ * whichever policy's decision is recorded; alone, the other keeps its own.
+ */
+static void test_compose_strict(void **state)
+{
+	const char *text =
+		HEADER("a", "{workloads: [w, lax]}")
+		"  record: none\n"
+		"  exec: {deny: [/usr/bin/curl]}\n"
+		"  connect: {default: allow, deny: [\"10.0.0.0/8:22\"]}\n"
+		"---\n"
+		HEADER("b", "{workloads: [w]}")
+		"  record: strict\n"
+		"  connect: {allow: [\"10.0.0.0/8:443\"]}\n";
+	const struct effective_policy *ep, *lax;
+	const struct image_path_entry *e;
+	const struct image_net_entry *n;
+	struct compiled c;
+	uint8_t ten[16];
+
+	(void)state;
+	v4(ten, 10, 0, 0, 0);
+	compile_docs(&c, text);
+	assert_int_equal(c.err, 0);
+	lax = effective_named(&c, "lax");
+	assert_int_equal(lax->header.action[ACTGATE_ACTION_EXEC].dflt[0].record, ACTGATE_RECORD_NONE);
+	e = find_path(&c, lax, ACTGATE_ACTION_EXEC, ACTGATE_PATH_EXACT, 101);
+	assert_non_null(e);
+	assert_int_equal(e->value.slot[0].record, ACTGATE_RECORD_NONE);
+
+	ep = effective_named(&c, "w");
+	for (int a = 0; a < ACTGATE_NR_POLICY_ACTIONS; a++)
+		for (int s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
+			assert_int_equal(ep->header.action[a].dflt[s].record, ACTGATE_RECORD_STRICT);
+	/* a's deny of curl decides, and is strict all the same. */
+	e = find_path(&c, ep, ACTGATE_ACTION_EXEC, ACTGATE_PATH_EXACT, 101);
+	assert_non_null(e);
+	expect_slot(&c, &e->value.slot[0], ACTGATE_VERDICT_DENY, ACTGATE_MODE_ENFORCE,
+		    "a:exec.deny[0]");
+	assert_int_equal(e->value.slot[0].record, ACTGATE_RECORD_STRICT);
+	n = find_net(&c, ep, 32 + 96 + 8, ten);
+	assert_non_null(n);
+	assert_true(n->value.count > 0);
+	for (unsigned r = 0; r < n->value.count; r++)
+		assert_int_equal(n->value.rule[r].record, ACTGATE_RECORD_STRICT);
+	compiled_free(&c);
+}
+
 /* Append n connect rules "10.0.0.1:(first + i)" to policy p (the parser's lists stay short). */
 static void add_port_rules(struct policy *p, unsigned first, unsigned n, uint8_t verdict)
 {
@@ -1463,6 +1512,7 @@ int main(void)
 		cmocka_unit_test(test_connect_ports_order),
 		cmocka_unit_test(test_connect_protocols),
 		cmocka_unit_test(test_connect_compose),
+		cmocka_unit_test(test_compose_strict),
 		cmocka_unit_test(test_connect_too_many),
 		cmocka_unit_test(test_ipv6_rule),
 		cmocka_unit_test(test_net_precedence),

@@ -257,6 +257,39 @@ static void test_composition(void **state)
 	check("ls", &r, ACTGATE_VERDICT_ALLOW, "watch:exec.default");
 }
 
+/* One strict policy makes every decision for its workloads strict, as the compiler does. */
+static void test_strict_composes(void **state)
+{
+	static const char text[] =
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: lax}\n"
+		"spec:\n  selector: {workloads: [w, alone]}\n  record: none\n"
+		"  exec: {deny: [/usr/bin/curl]}\n"
+		"---\n"
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: strict}\n"
+		"spec:\n  selector: {workloads: [w]}\n  record: strict\n";
+	struct workload_identity w = { .name = "w" }, alone = { .name = "alone" };
+	struct eval_action a = { .action = ACTGATE_ACTION_EXEC, .path = "/usr/bin/curl" };
+	struct diag_list diags = { 0 };
+	struct policy_set two = { 0 };
+	struct eval_result r;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(policy_parse_buffer("s.yaml", text, strlen(text), &two, &diags), 0);
+	assert_int_equal(policy_evaluate(&two, &alone, NULL, &a, &r, why, sizeof(why)), 0);
+	check("curl alone", &r, ACTGATE_VERDICT_DENY, "lax:exec.deny[0]");
+	assert_int_equal(r.record, ACTGATE_RECORD_NONE);
+	assert_int_equal(policy_evaluate(&two, &w, NULL, &a, &r, why, sizeof(why)), 0);
+	check("curl", &r, ACTGATE_VERDICT_DENY, "lax:exec.deny[0]");
+	assert_int_equal(r.record, ACTGATE_RECORD_STRICT);
+	a.path = "/usr/bin/ls";
+	assert_int_equal(policy_evaluate(&two, &w, NULL, &a, &r, why, sizeof(why)), 0);
+	check("ls", &r, ACTGATE_VERDICT_ALLOW, "lax:exec.default");
+	assert_int_equal(r.record, ACTGATE_RECORD_STRICT);
+	policy_set_free(&two);
+	diag_list_free(&diags);
+}
+
 static void expect_files(uint8_t action, const char *path, uint8_t access, uint8_t protocol,
 			 const struct signal_view *signals, uint8_t verdict, const char *rule)
 {
@@ -531,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_connect_precedence),
 		cmocka_unit_test(test_mode_and_selection),
 		cmocka_unit_test(test_composition),
+		cmocka_unit_test(test_strict_composes),
 		cmocka_unit_test(test_accesses),
 		cmocka_unit_test(test_written_and_exec_map),
 		cmocka_unit_test(test_connect_kinds),

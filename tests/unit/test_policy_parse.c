@@ -309,7 +309,7 @@ static void test_bad_values(void **state)
 	expect_spec_error("  mode: monitor",
 			  "t.yaml:6:9: error: spec.mode: expected enforce or audit, found \"monitor\"\n");
 	expect_spec_error("  record: some",
-			  "t.yaml:6:11: error: spec.record: expected all, deny or none, found \"some\"\n");
+			  "t.yaml:6:11: error: spec.record: expected all, deny, none or strict, found \"some\"\n");
 	expect_spec_error("  open: {default: block}",
 			  "t.yaml:6:19: error: spec.open.default: expected allow or deny, found \"block\"\n");
 	expect_error("apiVersion: actgate.dev/v2\nkind: Policy\nmetadata: {name: t}\n"

@@ -45,6 +45,7 @@ static void test_record(void **state)
 		{ "  record: all\n", ACTGATE_RECORD_ALL },
 		{ "  record: deny\n", ACTGATE_RECORD_DENY },
 		{ "  record: none\n", ACTGATE_RECORD_NONE },
+		{ "  record: strict\n", ACTGATE_RECORD_STRICT },
 	};
 
 	(void)state;
@@ -58,6 +59,29 @@ static void test_record(void **state)
 		assert_int_equal(p.set.policies[0].record, cases[i].record);
 		parsed_free(&p);
 	}
+}
+
+/* strict is the policy's alone, and under it no rule sets its own record. */
+static void test_record_strict_errors(void **state)
+{
+	struct parsed p = { 0 };
+
+	(void)state;
+	expect_spec_error("  exec: {deny: [{path: /bin/sh, record: strict}]}",
+			  "t.yaml:6:41: error: spec.exec.deny[0].record: strict applies to a whole "
+			  "policy: write it as spec.record\n");
+	expect_spec_error("  record: strict\n  open: {allow: [{path: /etc/, record: none}]}",
+			  "t.yaml:7:40: error: spec.open.allow[0].record: spec.record is strict, "
+			  "which every decision of the policy follows; a rule may not set its own "
+			  "record\n");
+	expect_spec_error("  record: always",
+			  "t.yaml:6:11: error: spec.record: expected all, deny, none or strict, "
+			  "found \"always\"\n");
+	/* Its rules follow it. */
+	parse(&p, HEAD "  record: strict\n  exec: {deny: [/bin/sh]}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.set.policies[0].exec.rules[0].record, ACTGATE_RECORD_STRICT);
+	parsed_free(&p);
 }
 
 static void test_path_errors_in_file(void **state)
@@ -516,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_record_strict_errors),
 		cmocka_unit_test(test_path_errors_in_file),
 		cmocka_unit_test(test_net_errors_in_file),
 		cmocka_unit_test(test_duplicate_rules),

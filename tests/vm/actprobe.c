@@ -60,6 +60,24 @@
  *   actprobe connectloop ADDR PORT N tcp|udp   N times socket + connect +
  *                                   close (a refused TCP connect counts: the
  *                                   hook ran); prints the ns per iteration
+ *   actprobe storm PROCS SECONDS exec PATH | open PATH | connect ADDR PORT
+ *                                   PROCS processes, each for SECONDS one
+ *                                   action after another: fork + execv PATH
+ *                                   + waitpid, open + close PATH (read), or
+ *                                   a TCP socket + connect + close (refused
+ *                                   counts: the hook ran); prints their sum,
+ *                                   "attempts N ok N denied N killed N"
+ *                                   (denied: EPERM; killed: an exec whose
+ *                                   process a signal ended); exits 1 on any
+ *                                   other error.
+ *                                   With ACTPROBE_STORM_GO=PATH in the
+ *                                   environment they begin once PATH exists
+ *   actprobe map-counts DIR         for each pinned hash or LPM trie map in
+ *                                   DIR, "NAME ENTRIES" counted key by key
+ *                                   (BPF_MAP_GET_NEXT_KEY); for each array,
+ *                                   "NAME N", N the elements that are not
+ *                                   all zero; per-CPU arrays (counters),
+ *                                   task storage and ring buffers are left out
  *   actprobe mkfiles DIR N          create files DIR/f0 .. DIR/f(N-1)
  *   actprobe bpf                    bpf(BPF_MAP_CREATE) of a small array map
  *   actprobe map-poke PIN OFFSET BYTE   in the pinned map PIN, set byte OFFSET of
@@ -131,6 +149,7 @@
  *                                   attached with SHM_EXEC (SRC ignored)
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -773,6 +792,252 @@ static int probe_connectloop(const char *addr, const char *port_text, const char
 	}
 	printf("%lld\n", (mono_ns() - t0) / n);
 	return 0;
+}
+
+/*
+ * One attempt of a storm: 0 (done), EPERM (denied), EINTR (an exec whose
+ * process was killed by a signal: denied after execve's point of no
+ * return, as when mapping the program is refused), or another errno (a
+ * broken storm).
+ */
+static int storm_once(const char *action, char **args, const struct sockaddr_storage *ss,
+		      socklen_t len)
+{
+	int fd, status, err = 0;
+
+	if (strcmp(action, "open") == 0) {
+		fd = open(args[0], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (strcmp(action, "connect") == 0) {
+		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return errno;
+		if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != ECONNREFUSED)
+			err = errno;
+		close(fd);
+		return err;
+	}
+	{
+		char *argv[] = { args[0], NULL };
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return errno;
+		if (pid == 0) {
+			execv(args[0], argv);
+			/* The exit status carries the errno (EPERM is 1), 126 the rest. */
+			_exit(errno == EPERM ? 125 : 126);
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			return errno;
+		if (WIFSIGNALED(status))
+			return EINTR;
+		if (!WIFEXITED(status))
+			return ECHILD;
+		if (WEXITSTATUS(status) == 125)
+			return EPERM;
+		return WEXITSTATUS(status) == 0 ? 0 : ENOEXEC;
+	}
+}
+
+struct storm_count {
+	unsigned long long attempts, ok, denied, killed;
+	int error; /* the first errno other than EPERM; it ends that process's storm */
+};
+
+/*
+ * One process's storm, for seconds. With ACTPROBE_STORM_GO set, it begins
+ * once that path exists (looked at with access(2), which no actgate hook
+ * decides), so that storms of several workloads start together, after
+ * every one of them has started up.
+ */
+static void storm_run(long long seconds, const char *action, char **args,
+		      const struct sockaddr_storage *ss, socklen_t len, struct storm_count *c)
+{
+	const char *go = getenv("ACTPROBE_STORM_GO");
+	long long end;
+
+	while (go && access(go, F_OK) != 0)
+		usleep(10000);
+	end = mono_ns() + seconds * 1000000000LL;
+	while (mono_ns() < end) {
+		int err = storm_once(action, args, ss, len);
+
+		c->attempts++;
+		if (err == 0) {
+			c->ok++;
+		} else if (err == EPERM) {
+			c->denied++;
+		} else if (err == EINTR) {
+			c->killed++;
+		} else {
+			c->error = err;
+			return;
+		}
+	}
+}
+
+/*
+ * PROCS processes forked after start-up (so that nothing but the storm's
+ * own actions is decided meanwhile), each counting into shared anonymous
+ * memory, which no file hook sees.
+ */
+static int probe_storm(const char *procs_text, const char *seconds_text, const char *action,
+		       char **args, int nargs)
+{
+	long procs = atol(procs_text);
+	long long seconds = atoll(seconds_text);
+	struct storm_count *counts, total = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+
+	if (strcmp(action, "connect") == 0) {
+		if (nargs != 2 || parse_addr(args[0], args[1], &ss, &len))
+			return 2;
+	} else if ((strcmp(action, "exec") != 0 && strcmp(action, "open") != 0) || nargs != 1) {
+		return 2;
+	}
+	if (procs < 1 || procs > 256)
+		return 2;
+	counts = mmap(NULL, (size_t)procs * sizeof(*counts), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counts == MAP_FAILED)
+		return report(errno);
+	memset(counts, 0, (size_t)procs * sizeof(*counts));
+	for (long i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			counts[i].error = errno;
+			break;
+		}
+		if (pid == 0) {
+			storm_run(seconds, action, args, &ss, len, &counts[i]);
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	for (long i = 0; i < procs; i++) {
+		total.attempts += counts[i].attempts;
+		total.ok += counts[i].ok;
+		total.denied += counts[i].denied;
+		total.killed += counts[i].killed;
+		if (!total.error)
+			total.error = counts[i].error;
+	}
+	printf("attempts %llu ok %llu denied %llu killed %llu\n", total.attempts, total.ok,
+	       total.denied, total.killed);
+	return total.error ? report(total.error) : 0;
+}
+
+/* Entries of a pinned hash-like map, key by key; -errno. */
+static long map_entries(int fd, __u32 key_size)
+{
+	unsigned char *key = calloc(2, key_size ? key_size : 1), *next = key + key_size;
+	union bpf_attr attr;
+	long n = 0;
+	int first = 1;
+
+	if (!key)
+		return -ENOMEM;
+	for (;;) {
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (__u32)fd;
+		attr.key = first ? 0 : (__u64)(unsigned long)key;
+		attr.next_key = (__u64)(unsigned long)next;
+		if (syscall(SYS_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0) {
+			n = errno == ENOENT ? n : -errno;
+			break;
+		}
+		memcpy(key, next, key_size);
+		first = 0;
+		n++;
+	}
+	free(key);
+	return n;
+}
+
+/* Elements of a pinned array map whose value is not all zero bytes; -errno. */
+static long array_nonzero(int fd, const struct bpf_map_info *info)
+{
+	unsigned char *value = malloc(info->value_size ? info->value_size : 1);
+	union bpf_attr attr;
+	long n = 0;
+
+	if (!value)
+		return -ENOMEM;
+	for (__u32 key = 0; key < info->max_entries; key++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (__u32)fd;
+		attr.key = (__u64)(unsigned long)&key;
+		attr.value = (__u64)(unsigned long)value;
+		if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)) < 0) {
+			n = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < info->value_size; i++) {
+			if (value[i]) {
+				n++;
+				break;
+			}
+		}
+	}
+	free(value);
+	return n;
+}
+
+static int probe_map_counts(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int status = 0;
+
+	if (!d)
+		return report(errno);
+	while ((de = readdir(d))) {
+		struct bpf_map_info info;
+		union bpf_attr attr;
+		long fd, n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		memset(&attr, 0, sizeof(attr));
+		attr.pathname = (__u64)(unsigned long)path;
+		fd = syscall(SYS_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+		if (fd < 0) {
+			fprintf(stderr, "actprobe: map-counts: %s: %s\n", path, strerror(errno));
+			status = 1;
+			continue;
+		}
+		memset(&info, 0, sizeof(info));
+		memset(&attr, 0, sizeof(attr));
+		attr.info.bpf_fd = (__u32)fd;
+		attr.info.info_len = sizeof(info);
+		attr.info.info = (__u64)(unsigned long)&info;
+		if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) < 0) {
+			status = 1;
+		} else if (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH ||
+			   info.type == BPF_MAP_TYPE_LPM_TRIE || info.type == BPF_MAP_TYPE_ARRAY) {
+			n = info.type == BPF_MAP_TYPE_ARRAY ? array_nonzero((int)fd, &info)
+							    : map_entries((int)fd, info.key_size);
+			if (n < 0) {
+				fprintf(stderr, "actprobe: map-counts: %s: %s\n", path, strerror((int)-n));
+				status = 1;
+			} else {
+				printf("%s %ld\n", de->d_name, n);
+			}
+		}
+		close((int)fd);
+	}
+	closedir(d);
+	return status;
 }
 
 static int probe_mkfiles(const char *dir, const char *count_text)
@@ -1513,6 +1778,10 @@ int main(int argc, char **argv)
 		return probe_execloop(argv[2], argv[3]);
 	if (argc == 6 && strcmp(argv[1], "connectloop") == 0)
 		return probe_connectloop(argv[2], argv[3], argv[4], argv[5]);
+	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "storm") == 0)
+		return probe_storm(argv[2], argv[3], argv[4], argv + 5, argc - 5);
+	if (argc == 3 && strcmp(argv[1], "map-counts") == 0)
+		return probe_map_counts(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "mkfiles") == 0)
 		return probe_mkfiles(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "deep") == 0)
@@ -1571,6 +1840,7 @@ int main(int argc, char **argv)
 			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
 			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
 			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
+			"       storm PROCS SECONDS exec PATH|open PATH|connect ADDR PORT | map-counts DIR |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
 			"       map-poke PIN OFFSET BYTE | flock PATH | mount-over PATH |\n"
