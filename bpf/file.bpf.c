@@ -108,7 +108,7 @@ int BPF_PROG(check_mmap, struct file *file, unsigned long reqprot, unsigned long
 		return 0;
 	if (!governing_workload(&pd.g))
 		return 0;
-	decide_exec_map(file->f_path.mnt, file->f_path.dentry, file->f_inode, &pd);
+	decide_exec_map(file->f_path.mnt, file->f_path.dentry, file->f_inode, file, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
@@ -145,7 +145,7 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 		return 0;
 	mnt = BPF_CORE_READ(file, f_path.mnt);
 	dentry = BPF_CORE_READ(file, f_path.dentry);
-	decide_exec_map(mnt, dentry, BPF_CORE_READ(file, f_inode), &pd);
+	decide_exec_map(mnt, dentry, BPF_CORE_READ(file, f_inode), NULL, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);

@@ -186,6 +186,62 @@ int BPF_PROG(protect_traceme, struct task_struct *parent, int ret)
 	return refuse_reach(parent, ACTGATE_TAMPER_PTRACE, ACTGATE_TAMPER_PTRACE_OUTSIDE, 0);
 }
 
+/*
+ * Changing how another process runs. A task may change its own settings
+ * and those of its workload's processes; the daemon and every process
+ * outside are not the workload's to slow down or starve: a zero
+ * RLIMIT_NOFILE or RLIMIT_AS makes actgated fail, SCHED_IDLE or nice 19
+ * keeps it from journaling. The op rides in detail's low half.
+ */
+static __always_inline int refuse_task_change(struct task_struct *p, __u32 op)
+{
+	return refuse_reach(p, ACTGATE_TAMPER_TASK, ACTGATE_TAMPER_TASK_OUTSIDE, op);
+}
+
+/* setrlimit(2) and prlimit64(2) with a new limit (reading one is not a change). */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(protect_rlimit, struct task_struct *p, unsigned int resource,
+	     struct rlimit *new_rlim, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_task_change(p, ACTGATE_TASK_RLIMIT);
+}
+
+SEC("lsm/task_setnice")
+int BPF_PROG(protect_nice, struct task_struct *p, int nice, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_task_change(p, ACTGATE_TASK_NICE);
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(protect_ioprio, struct task_struct *p, int ioprio, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_task_change(p, ACTGATE_TASK_IOPRIO);
+}
+
+/* sched_setscheduler, sched_setattr, sched_setparam and sched_setaffinity. */
+SEC("lsm/task_setscheduler")
+int BPF_PROG(protect_scheduler, struct task_struct *p, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_task_change(p, ACTGATE_TASK_SCHEDULER);
+}
+
+/* migrate_pages(2) and move_pages(2) of another process. */
+SEC("lsm/task_movememory")
+int BPF_PROG(protect_movememory, struct task_struct *p, int ret)
+{
+	if (ret)
+		return ret;
+	return refuse_task_change(p, ACTGATE_TASK_MEMORY);
+}
+
 SEC("lsm/bpf")
 int BPF_PROG(protect_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 {

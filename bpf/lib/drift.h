@@ -143,28 +143,41 @@ static __always_inline int check_exec_file(struct file *file)
  * either section.
  */
 static __always_inline void decide_exec_map(struct vfsmount *mnt, struct dentry *dentry,
-					    struct inode *inode, struct path_decision *pd)
+					    struct inode *inode, struct file *memo,
+					    struct path_decision *pd)
 {
 	const struct actgate_action_policy *ap;
-	struct path_decision ex = {};
+	struct verdict open_v, exec_v = {};
 
+	/* The loader's mapping of the file an exec just opened takes that walk's answer. */
+	if (memo) {
+		pd->memo_file = (__u64)memo;
+		file_identity(memo, &pd->memo_dev, &pd->memo_ino);
+	}
 	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, pd);
 	if (!pd->pol)
 		return; /* denied whole already (revoked, expired, no policy) */
 	ap = &pd->pol->action[ACTGATE_ACTION_EXEC];
 	if (!ap->has_deny_rules && !ap->dflt[ACTGATE_EXEC_WRITTEN_SLOT].set)
 		return;
-	ex.g = pd->g;
+	/*
+	 * The exec decision reuses pd (same workload, policy and file) rather
+	 * than a second path_decision: with the path walk's own frame, two of
+	 * them pass the verifier's 512-byte stack. The memo answers exec-map,
+	 * not exec.
+	 */
+	open_v = pd->v;
 	if (ap->has_deny_rules) {
-		decide_path(ACTGATE_ACTION_EXEC, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, &ex);
-		if (ex.v.verdict == ACTGATE_VERDICT_DENY && ex.v.reason == ACTGATE_REASON_DEFAULT)
-			ex.v.verdict = ACTGATE_VERDICT_ALLOW; /* a default: no opinion on mappings */
-	} else {
-		ex.pol = pd->pol;
+		pd->memo_file = 0;
+		decide_path(ACTGATE_ACTION_EXEC, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, pd);
+		exec_v = pd->v;
+		if (exec_v.verdict == ACTGATE_VERDICT_DENY && exec_v.reason == ACTGATE_REASON_DEFAULT)
+			exec_v.verdict = ACTGATE_VERDICT_ALLOW; /* a default: no opinion on mappings */
 	}
-	apply_written(&ex.g, ex.pol, inode, &ex.v);
-	if (decision_rank(ex.v.verdict, ex.v.mode) > decision_rank(pd->v.verdict, pd->v.mode))
-		pd->v = ex.v;
+	apply_written(&pd->g, pd->pol, inode, &exec_v);
+	pd->v = decision_rank(exec_v.verdict, exec_v.mode) > decision_rank(open_v.verdict, open_v.mode)
+			? exec_v
+			: open_v;
 }
 
 #endif /* ACTGATE_BPF_LIB_DRIFT_H */

@@ -73,6 +73,24 @@ enum actgate_tamper {
 	 * target_path: the file, from the root of its file system.
 	 */
 	ACTGATE_TAMPER_FILES = 8,
+	/*
+	 * Changing how another process runs: its resource limits (prlimit),
+	 * nice value, I/O priority, scheduling policy or CPU affinity, or
+	 * moving its memory (migrate_pages, move_pages). TASK: actgated,
+	 * TASK_OUTSIDE: a process outside the task's workload; ino: the
+	 * target's process id << 32 | enum actgate_task_op.
+	 */
+	ACTGATE_TAMPER_TASK = 9,
+	ACTGATE_TAMPER_TASK_OUTSIDE = 10,
+};
+
+/* What a governed task tried to change of another process (ACTGATE_TAMPER_TASK*). */
+enum actgate_task_op {
+	ACTGATE_TASK_RLIMIT = 1,    /* setrlimit/prlimit64 of another process */
+	ACTGATE_TASK_NICE = 2,      /* setpriority, the nice value */
+	ACTGATE_TASK_IOPRIO = 3,    /* ioprio_set */
+	ACTGATE_TASK_SCHEDULER = 4, /* sched_setscheduler/setattr/setparam, sched_setaffinity */
+	ACTGATE_TASK_MEMORY = 5,    /* migrate_pages, move_pages */
 };
 
 /*

@@ -299,6 +299,11 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 		[ACTGATE_FILE_CHOWN] = "chown",       [ACTGATE_FILE_MOUNT] = "mount",
 		[ACTGATE_FILE_UMOUNT] = "umount",     [ACTGATE_FILE_MOVE_MOUNT] = "move_mount",
 	};
+	static const char *const task_ops[] = {
+		[ACTGATE_TASK_RLIMIT] = "resource limits", [ACTGATE_TASK_NICE] = "nice value",
+		[ACTGATE_TASK_IOPRIO] = "I/O priority",    [ACTGATE_TASK_SCHEDULER] = "scheduling",
+		[ACTGATE_TASK_MEMORY] = "memory placement",
+	};
 	size_t avail = rec_size - ACTGATE_DECISION_FIXED_SIZE;
 	const char *name = rec->path_len > 0 && rec->path_len <= avail &&
 					   memchr(rec->target_path, '\0', rec->path_len)
@@ -357,6 +362,20 @@ static void format_tamper_target(const struct actgate_decision *rec, size_t rec_
 			snprintf(out, size, "operation %llu on actgate's %s",
 				 (unsigned long long)rec->ino, name);
 		break;
+	case ACTGATE_TAMPER_TASK:
+	case ACTGATE_TAMPER_TASK_OUTSIDE: {
+		uint32_t op = (uint32_t)rec->ino;
+		const char *what = op < sizeof(task_ops) / sizeof(task_ops[0]) && task_ops[op]
+					   ? task_ops[op]
+					   : "a setting";
+
+		if (rec->dev == ACTGATE_TAMPER_TASK)
+			snprintf(out, size, "change of actgated's %s", what);
+		else
+			snprintf(out, size, "change of %s of process %llu outside the workload",
+				 what, (unsigned long long)(rec->ino >> 32));
+		break;
+	}
 	default:
 		snprintf(out, size, "tamper kind %u", rec->dev);
 	}

@@ -101,7 +101,11 @@
  *                                   (pidfd_open, then pidfd_getfd of its
  *                                   descriptor ARG), kill, tgkill, sigqueue,
  *                                   pidfd-signal (signal ARG to PID by kill,
- *                                   tgkill, rt_sigqueueinfo, pidfd_send_signal)
+ *                                   tgkill, rt_sigqueueinfo, pidfd_send_signal),
+ *                                   rlimit, nice, ioprio, affinity, movemem
+ *                                   (set PID's RLIMIT_NOFILE, nice value,
+ *                                   I/O priority, CPU affinity to what they
+ *                                   are; migrate_pages from node 0 to node 0)
  *   actprobe kernel HOW [ARG]       ask the kernel to load code; HOW:
  *                                   finit-module (of the file ARG),
  *                                   init-module (128 zero bytes: ENOEXEC when
@@ -164,11 +168,13 @@
 #include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1296,6 +1302,41 @@ static int probe_reach(const char *how, const char *pid_text, const char *arg)
 			return report(errno);
 		close(pidfd);
 		return report(0);
+	}
+	if (strcmp(how, "rlimit") == 0) {
+		struct rlimit lim;
+
+		if (prlimit(pid, RLIMIT_NOFILE, NULL, &lim) < 0)
+			return report(errno);
+		return report(prlimit(pid, RLIMIT_NOFILE, &lim, NULL) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "nice") == 0) {
+		int prio;
+
+		errno = 0;
+		prio = getpriority(PRIO_PROCESS, (id_t)pid);
+		if (errno)
+			return report(errno);
+		return report(setpriority(PRIO_PROCESS, (id_t)pid, prio) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "ioprio") == 0) {
+		/* IOPRIO_WHO_PROCESS = 1; best-effort (2) level 4, the default's level. */
+		return report(syscall(SYS_ioprio_set, 1, pid, (2 << 13) | 4) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "affinity") == 0) {
+		cpu_set_t set;
+
+		if (sched_getaffinity(pid, sizeof(set), &set) < 0)
+			return report(errno);
+		return report(sched_setaffinity(pid, sizeof(set), &set) < 0 ? errno : 0);
+	}
+	if (strcmp(how, "movemem") == 0) {
+		unsigned long node0 = 1;
+
+		return report(syscall(SYS_migrate_pages, pid, 8 * sizeof(node0), &node0, &node0) <
+					      0
+				      ? errno
+				      : 0);
 	}
 	fprintf(stderr, "actprobe reach: unknown way %s\n", how);
 	return 2;
