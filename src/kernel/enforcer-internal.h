@@ -18,6 +18,9 @@ int enforcer_build_id(__u8 out[ACTGATE_BUILD_ID_LEN]);
 void enforcer_hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13]);
 /* e->meta into the meta map of e's object. */
 int enforcer_write_meta(struct enforcer *e);
+
+/* Attach every program and pin its link under pin_dir (the live pins, or an upgrade's staging). */
+int enforcer_attach_all(struct enforcer *e, const char *pin_dir, char *why, size_t why_size);
 /*
  * Does the pinned map fd (at path) have the layout of map (any_size: any
  * max_entries)? 0, or -EPROTO with both layouts in why.

@@ -277,40 +277,6 @@ static int check_live(struct upgrade *u, char *why, size_t why_size)
 	return 0;
 }
 
-/* Attach every program of this build, beside the pinned ones, and pin its link in staging. */
-static int attach_all(struct upgrade *u, char *why, size_t why_size)
-{
-	struct enforcer *e = u->e;
-	char path[PATH_MAX];
-	struct bpf_program *prog;
-	int err;
-
-	bpf_object__for_each_program(prog, e->skel->obj) {
-		struct bpf_link *link;
-
-		if (e->link_count == ENFORCER_MAX_PROGRAMS) {
-			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
-			return -E2BIG;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
-				 strerror(-err));
-			return err;
-		}
-		e->links[e->link_count++] = link;
-		err = pins_path(u->staging, PINS_LINKS, bpf_program__name(prog), path, sizeof(path));
-		if (!err)
-			err = bpf_link__pin(link, path);
-		if (err) {
-			snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
 /* Every map into staging (a map may have several pins), meta last: the set is complete. */
 static int pin_maps(struct upgrade *u, char *why, size_t why_size)
 {
@@ -460,7 +426,7 @@ int enforcer_upgrade(struct enforcer *e, const struct enforcer_config *cfg,
 		goto out;
 	}
 	/* From here both builds' programs run on every hook. */
-	err = attach_all(&u, why, why_size);
+	err = enforcer_attach_all(u.e, u.staging, why, why_size); /* beside the pinned ones */
 	if (!err)
 		err = check_live(&u, why, why_size);
 	if (!err)

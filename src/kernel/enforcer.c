@@ -326,6 +326,43 @@ static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *wh
 	return 0;
 }
 
+/*
+ * Attach every program of the loaded object, keeping the links in e, and
+ * pin each link under pin_dir (the live directory, or an upgrade's staging
+ * one). A failure leaves the links made so far in e for the caller's undo.
+ */
+int enforcer_attach_all(struct enforcer *e, const char *pin_dir, char *why, size_t why_size)
+{
+	char path[PATH_MAX];
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, e->skel->obj) {
+		struct bpf_link *link;
+
+		if (e->link_count == ENFORCER_MAX_PROGRAMS) {
+			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
+			return -E2BIG;
+		}
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
+				 strerror(-err));
+			return err;
+		}
+		e->links[e->link_count++] = link;
+		err = pins_path(pin_dir, PINS_LINKS, bpf_program__name(prog), path, sizeof(path));
+		if (!err)
+			err = bpf_link__pin(link, path);
+		if (err) {
+			snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* Load, attach, then pin every map and link; the meta map last, which completes the set. */
 static int create(struct enforcer *e, const struct enforcer_config *cfg, char *why,
 		  size_t why_size)
@@ -334,7 +371,6 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 	uint64_t events_bytes = cfg->events_bytes ? cfg->events_bytes
 						  : bpf_map__max_entries(e->skel->maps.events);
 	char path[PATH_MAX];
-	struct bpf_program *prog;
 	struct bpf_map *map;
 	int err;
 
@@ -372,30 +408,9 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 			 strerror(-err));
 		return err;
 	}
-	bpf_object__for_each_program(prog, e->skel->obj) {
-		struct bpf_link *link;
-
-		if (e->link_count == ENFORCER_MAX_PROGRAMS) {
-			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
-			return -E2BIG;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
-				 strerror(-err));
-			return err;
-		}
-		e->links[e->link_count++] = link;
-		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
-				sizeof(path));
-		if (!err)
-			err = bpf_link__pin(link, path);
-		if (err) {
-			snprintf(why, why_size, "cannot pin %.400s: %s", path, strerror(-err));
-			return err;
-		}
-	}
+	err = enforcer_attach_all(e, cfg->pin_dir, why, why_size);
+	if (err)
+		return err;
 	bpf_object__for_each_map(map, e->skel->obj) {
 		if (map == e->skel->maps.meta)
 			continue;
