@@ -106,12 +106,13 @@
  *                                   (set PID's RLIMIT_NOFILE, nice value,
  *                                   I/O priority, CPU affinity to what they
  *                                   are; migrate_pages from node 0 to node 0)
- *   actprobe kernel HOW [ARG]       ask the kernel to load code; HOW:
+ *   actprobe kernel HOW [ARG [DIR]] ask the kernel to load code; HOW:
  *                                   finit-module (of the file ARG),
  *                                   init-module (128 zero bytes: ENOEXEC when
  *                                   allowed), kexec-load (no segments: unloads),
  *                                   mount-fs (mount(2) of the file system type
- *                                   ARG on /, which asks for module fs-ARG)
+ *                                   ARG on DIR, default /, which asks for
+ *                                   module fs-ARG)
  *   actprobe name-fd PATH...        open each PATH (O_PATH) and have the
  *                                   path-naming step of the BPF programs name
  *                                   it (tests/vm/pathname.bpf.c, BPF_PROG_RUN):
@@ -1342,7 +1343,7 @@ static int probe_reach(const char *how, const char *pid_text, const char *arg)
 	return 2;
 }
 
-static int probe_kernel(const char *how, const char *arg)
+static int probe_kernel(const char *how, const char *arg, const char *arg2)
 {
 	static char image[128];
 	int fd;
@@ -1357,8 +1358,9 @@ static int probe_kernel(const char *how, const char *arg)
 		return report(syscall(SYS_init_module, image, sizeof(image), "") < 0 ? errno : 0);
 	if (strcmp(how, "kexec-load") == 0)
 		return report(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL) < 0 ? errno : 0);
+	/* On DIR, default /: a mount over a directory on the way to actgate's own is refused first. */
 	if (strcmp(how, "mount-fs") == 0 && arg)
-		return report(mount("none", "/", arg, MS_RDONLY, NULL) < 0 ? errno : 0);
+		return report(mount("none", arg2 ? arg2 : "/", arg, MS_RDONLY, NULL) < 0 ? errno : 0);
 	fprintf(stderr, "actprobe kernel: unknown way %s\n", how);
 	return 2;
 }
@@ -1839,8 +1841,8 @@ int main(int argc, char **argv)
 		return probe_ptrace(argv[2]);
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "reach") == 0)
 		return probe_reach(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
-	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "kernel") == 0)
-		return probe_kernel(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc >= 3 && argc <= 5 && strcmp(argv[1], "kernel") == 0)
+		return probe_kernel(argv[2], argc >= 4 ? argv[3] : NULL, argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "listen") == 0)
 		return probe_listen(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "send-unix") == 0)
@@ -1883,7 +1885,7 @@ int main(int argc, char **argv)
 			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
 			"       storm PROCS SECONDS exec PATH|open PATH|connect ADDR PORT | map-counts DIR |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
-			"       reach HOW PID [ARG] | kernel HOW [ARG] |\n"
+			"       reach HOW PID [ARG] | kernel HOW [ARG [DIR]] |\n"
 			"       map-poke PIN OFFSET BYTE | flock PATH | mount-over PATH |\n"
 			"       fd-serve SOCK file|tcp|unix ARG [ARG2] | fd-recv SOCK | unix-hold PATH |\n"
 			"       fd-exec PATH [ARG]... | anon exec|execveat|mmap|mprotect|shm SRC [ARG]... |\n"
