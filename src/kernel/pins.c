@@ -205,7 +205,11 @@ int pins_clear(int dir_fd, char *why, size_t why_size)
 	return clear_at(dir_fd, "pin directory", why, why_size);
 }
 
-#define DETACH_WAIT_MS 5000
+/*
+ * Generous: sleepable programs wait out an RCU tasks trace grace period
+ * before they go, which under qemu TCG on a loaded 6.12 took over 5 s.
+ */
+#define DETACH_WAIT_MS 30000
 
 void pins_linked_programs(const char *dir, __u32 *ids, size_t max, size_t *count)
 {
