@@ -78,13 +78,8 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 					     int addrlen, int send)
 {
 	struct governance g = {};
-	struct actgate_policy *pol;
-	struct actgate_decision *rec;
-	struct verdict v = {};
 	__u8 addr[16] = {};
 	struct sock *sk;
-	__u64 workload_id;
-	__u32 policy_id;
 	__u16 family, port = 0, protocol;
 
 	if (!governing_workload(&g))
@@ -140,25 +135,7 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	if (protocol == IPPROTO_MPTCP)
 		protocol = IPPROTO_TCP;
 
-	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
-		    !match_net(policy_id, addr, port, protocol, &v)))
-		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
-	if (pol)
-		apply_net_grant(&g, addr, port, &v);
-
-	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
-					      policy_id, pol, &v)
-			       : NULL;
-	if (rec) {
-		rec->signal_generation = g.signal_generation;
-		rec->family = family;
-		rec->port = port;
-		rec->protocol = protocol;
-		__builtin_memcpy(rec->addr, addr, 16);
-		submit_decision(rec, &v);
-	}
-	return verdict_errno(&v);
+	return decide_ip_destination(&g, family, addr, port, protocol, 0);
 }
 
 SEC("lsm/socket_connect")
@@ -204,11 +181,6 @@ SEC("lsm/socket_create")
 int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, int ret)
 {
 	struct governance g = {};
-	struct actgate_policy *pol;
-	struct actgate_decision *rec;
-	struct verdict v = {};
-	__u64 workload_id;
-	__u32 policy_id;
 	__u8 kind;
 
 	if (ret)
@@ -223,24 +195,7 @@ int BPF_PROG(check_socket_create, int family, int type, int protocol, int kern, 
 		return 0;
 	if (!governing_workload(&g))
 		return 0;
-	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol)
-		decide_socket_kind(pol, kind, &v);
-	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
-					      policy_id, pol, &v)
-			       : NULL;
-	if (rec) {
-		rec->signal_generation = g.signal_generation;
-		rec->family = family;
-		rec->dev = ACTGATE_CONNECT_SOCKET;
-		rec->ino = type;
-		if (kind == ACTGATE_SOCKET_PACKET)
-			rec->port = bpf_ntohs((__u16)protocol); /* the ethertype, as socket(2) took it */
-		else
-			rec->protocol = protocol;
-		submit_decision(rec, &v);
-	}
-	return verdict_errno(&v);
+	return decide_socket_creation(&g, kind, family, type, (__u16)protocol, 0);
 }
 
 /* connect(2) of a stream or seqpacket socket; other is the listening peer. */

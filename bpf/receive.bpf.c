@@ -85,45 +85,18 @@ static __always_inline int receive_socket_kind(__u8 kind, __u16 family, __u16 ty
 					       __u16 protocol)
 {
 	struct governance g = {};
-	struct actgate_policy *pol;
-	struct actgate_decision *rec;
-	struct verdict v = {};
-	__u64 workload_id;
-	__u32 policy_id;
 
 	if (!governing_workload(&g))
 		return 0;
-	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol)
-		decide_socket_kind(pol, kind, &v);
-	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
-					      policy_id, pol, &v)
-			       : NULL;
-	if (rec) {
-		rec->signal_generation = g.signal_generation;
-		rec->family = family;
-		rec->dev = ACTGATE_CONNECT_SOCKET;
-		rec->ino = type;
-		rec->access = ACTGATE_ACCESS_RECEIVED;
-		if (kind == ACTGATE_SOCKET_PACKET)
-			rec->port = bpf_ntohs(protocol); /* the ethertype, in network order there */
-		else
-			rec->protocol = protocol;
-		submit_decision(rec, &v);
-	}
-	return verdict_errno(&v);
+	return decide_socket_creation(&g, kind, family, type, protocol, ACTGATE_ACCESS_RECEIVED);
 }
 
 /* A received connected IP socket: a connect to its peer. */
 static __always_inline int receive_ip_socket(struct sock *sk, __u16 family)
 {
 	struct governance g = {};
-	struct actgate_policy *pol;
-	struct actgate_decision *rec;
-	struct verdict v = {};
 	__u8 addr[16] = {};
-	__u64 workload_id;
-	__u32 policy_id, *w = (__u32 *)addr;
+	__u32 *w = (__u32 *)addr;
 	__u16 port, protocol;
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
 
@@ -146,25 +119,7 @@ static __always_inline int receive_ip_socket(struct sock *sk, __u16 family)
 	protocol = BPF_CORE_READ(sk, sk_protocol);
 	if (protocol == IPPROTO_MPTCP)
 		protocol = IPPROTO_TCP;
-	pol = governing_policy(&g, &policy_id, &workload_id, &v);
-	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
-		    !match_net(policy_id, addr, port, protocol, &v)))
-		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
-	if (pol)
-		apply_net_grant(&g, addr, port, &v);
-	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g.cgroup_id, workload_id,
-					      policy_id, pol, &v)
-			       : NULL;
-	if (rec) {
-		rec->signal_generation = g.signal_generation;
-		rec->family = family;
-		rec->port = port;
-		rec->protocol = protocol;
-		rec->access = ACTGATE_ACCESS_RECEIVED;
-		__builtin_memcpy(rec->addr, addr, 16);
-		submit_decision(rec, &v);
-	}
-	return verdict_errno(&v);
+	return decide_ip_destination(&g, family, addr, port, protocol, ACTGATE_ACCESS_RECEIVED);
 }
 
 static __always_inline int receive_socket(struct file *file)

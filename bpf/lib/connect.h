@@ -10,6 +10,7 @@
 
 #include "lib/decide.h"
 #include "lib/governance.h"
+#include "lib/grant.h"
 #include "lib/kernel.h"
 #include "lib/record.h"
 #include "lib/verdict.h"
@@ -125,6 +126,79 @@ static __always_inline void decide_socket_kind(const struct actgate_policy *pol,
 	s = &pol->action[ACTGATE_ACTION_CONNECT].dflt[kind];
 	take_decision(v, s, s->verdict == ACTGATE_VERDICT_ALLOW ? ACTGATE_REASON_RULE
 							       : ACTGATE_REASON_DEFAULT);
+}
+
+/*
+ * An IP destination of a governed task (addr as ::ffff:a.b.c.d for IPv4):
+ * the address rules, else the connect section's default, then grants;
+ * recorded as a connect with access (0, or ACTGATE_ACCESS_RECEIVED for a
+ * received socket). Returns 0 or the verdict's -errno.
+ */
+static __always_inline int decide_ip_destination(struct governance *g, __u16 family,
+						 const __u8 addr[16], __u16 port, __u16 protocol,
+						 __u8 access)
+{
+	struct actgate_policy *pol;
+	struct actgate_decision *rec;
+	struct verdict v = {};
+	__u64 workload_id;
+	__u32 policy_id;
+
+	pol = governing_policy(g, &policy_id, &workload_id, &v);
+	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
+		    !match_net(policy_id, addr, port, protocol, &v)))
+		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
+	if (pol)
+		apply_net_grant(g, addr, port, &v);
+	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g->cgroup_id, workload_id,
+					      policy_id, pol, &v)
+			       : NULL;
+	if (rec) {
+		rec->signal_generation = g->signal_generation;
+		rec->family = family;
+		rec->port = port;
+		rec->protocol = protocol;
+		rec->access = access;
+		__builtin_memcpy(rec->addr, addr, 16);
+		submit_decision(rec, &v);
+	}
+	return verdict_errno(&v);
+}
+
+/*
+ * A raw or packet socket of a governed task, created or received: decided
+ * by the connect section's sockets list (decide_socket_kind) and recorded
+ * as a connect to ACTGATE_CONNECT_SOCKET, with its type (and the ethertype
+ * of a packet socket, or the protocol of a raw one). Returns 0 or -errno.
+ */
+static __always_inline int decide_socket_creation(struct governance *g, __u8 kind, __u16 family,
+						  __u32 type, __u16 protocol, __u8 access)
+{
+	struct actgate_policy *pol;
+	struct actgate_decision *rec;
+	struct verdict v = {};
+	__u64 workload_id;
+	__u32 policy_id;
+
+	pol = governing_policy(g, &policy_id, &workload_id, &v);
+	if (pol)
+		decide_socket_kind(pol, kind, &v);
+	rec = wants_record(&v) ? begin_record(ACTGATE_ACTION_CONNECT, g->cgroup_id, workload_id,
+					      policy_id, pol, &v)
+			       : NULL;
+	if (rec) {
+		rec->signal_generation = g->signal_generation;
+		rec->family = family;
+		rec->dev = ACTGATE_CONNECT_SOCKET;
+		rec->ino = type;
+		rec->access = access;
+		if (kind == ACTGATE_SOCKET_PACKET)
+			rec->port = bpf_ntohs(protocol); /* the ethertype, in network order there */
+		else
+			rec->protocol = protocol;
+		submit_decision(rec, &v);
+	}
+	return verdict_errno(&v);
 }
 
 #endif /* ACTGATE_BPF_LIB_CONNECT_H */
