@@ -1475,13 +1475,45 @@ static int probe_mount_over(const char *path)
 	return report(0);
 }
 
-static int unix_path_address(const char *path, struct sockaddr_un *sun)
+/*
+ * Send fd over the connected unix socket sock (SCM_RIGHTS, with one byte);
+ * 0 or an errno.
+ */
+static int send_descriptor(int sock, int fd)
 {
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -1;
-	strcpy(sun->sun_path, path);
+	char byte = 'x', ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) < 0 ? errno : 0;
+}
+
+/*
+ * Receive one descriptor from the unix socket sock into *fd (-1 when none
+ * came; *msg_flags says why: scm_detach_fds drops a descriptor
+ * security_file_receive refused and sets MSG_CTRUNC); 0 or an errno.
+ */
+static int receive_descriptor(int sock, int *fd, int *msg_flags)
+{
+	char byte, ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+
+	*fd = -1;
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
+		return errno;
+	*msg_flags = msg.msg_flags;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
 	return 0;
 }
 
@@ -1490,6 +1522,7 @@ static int serve_fd(const char *kind, const char *arg, const char *arg2)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_un sun;
+	socklen_t sun_len;
 	int fd;
 
 	if (strcmp(kind, "file") == 0)
@@ -1504,8 +1537,8 @@ static int serve_fd(const char *kind, const char *arg, const char *arg2)
 	}
 	if (strcmp(kind, "unix") == 0) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd < 0 || unix_path_address(arg, &sun) < 0 ||
-		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		if (fd < 0 || unix_address(arg, &sun, &sun_len) < 0 ||
+		    connect(fd, (struct sockaddr *)&sun, sun_len) < 0)
 			return -1;
 		return fd;
 	}
@@ -1517,18 +1550,13 @@ static int probe_fd_serve(const char *sock_path, const char *kind, const char *a
 			  const char *arg2)
 {
 	struct sockaddr_un sun;
+	socklen_t sun_len;
 	int lfd = socket(AF_UNIX, SOCK_STREAM, 0), cfd, fd;
 
-	if (lfd < 0 || unix_path_address(sock_path, &sun) < 0 ||
-	    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lfd, 8) < 0)
+	if (lfd < 0 || unix_address(sock_path, &sun, &sun_len) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sun, sun_len) < 0 || listen(lfd, 8) < 0)
 		return report(errno);
 	for (;;) {
-		char byte = 'x', ctl[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { &byte, 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-				      .msg_controllen = sizeof(ctl) };
-		struct cmsghdr *c;
-
 		cfd = accept(lfd, NULL, NULL);
 		if (cfd < 0)
 			continue;
@@ -1538,13 +1566,7 @@ static int probe_fd_serve(const char *sock_path, const char *kind, const char *a
 			close(cfd);
 			continue;
 		}
-		memset(ctl, 0, sizeof(ctl));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		sendmsg(cfd, &msg, 0);
+		send_descriptor(cfd, fd);
 		close(fd);
 		close(cfd);
 	}
@@ -1553,10 +1575,11 @@ static int probe_fd_serve(const char *sock_path, const char *kind, const char *a
 static int probe_unix_hold(const char *path)
 {
 	struct sockaddr_un sun;
+	socklen_t sun_len;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	if (fd < 0 || unix_path_address(path, &sun) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0)
+	if (fd < 0 || unix_address(path, &sun, &sun_len) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sun_len) < 0 || listen(fd, 64) < 0)
 		return report(errno);
 	for (;;)
 		pause();
@@ -1564,24 +1587,19 @@ static int probe_unix_hold(const char *path)
 
 static int probe_fd_recv(const char *sock_path)
 {
-	char byte, ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-			      .msg_controllen = sizeof(ctl) };
 	struct sockaddr_un sun;
-	struct cmsghdr *c;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	socklen_t sun_len;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), got, flags = 0, err;
 
-	if (fd < 0 || unix_path_address(sock_path, &sun) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (fd < 0 || unix_address(sock_path, &sun, &sun_len) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sun_len) < 0)
 		return report(errno);
-	if (recvmsg(fd, &msg, 0) < 0)
-		return report(errno);
-	c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+	err = receive_descriptor(fd, &got, &flags);
+	if (err)
+		return report(err);
+	if (got >= 0)
 		return report(0);
-	/* scm_detach_fds: a descriptor security_file_receive refused is dropped, and said so. */
-	return report(msg.msg_flags & MSG_CTRUNC ? EPERM : ENOMSG);
+	return report(flags & MSG_CTRUNC ? EPERM : ENOMSG);
 }
 
 /*
@@ -1675,31 +1693,21 @@ static int probe_truncate(const char *path)
 
 static int probe_send_fd(const char *sock, const char *file)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm;
-	int fd, s, c, err = 0;
+	struct sockaddr_un sun;
+	socklen_t sun_len;
+	int fd, s, c, err;
 
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return report(errno);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
-	if (s < 0 || bind(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s, 1) < 0)
+	if (s < 0 || unix_address(sock, &sun, &sun_len) < 0 ||
+	    bind(s, (struct sockaddr *)&sun, sun_len) < 0 || listen(s, 1) < 0)
 		return report(errno);
 	c = accept(s, NULL, NULL);
 	if (c < 0)
 		return report(errno);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(c, &msg, 0) < 0)
-		err = errno;
+	err = send_descriptor(c, fd);
 	close(c);
 	close(s);
 	close(fd);
@@ -1708,25 +1716,21 @@ static int probe_send_fd(const char *sock, const char *file)
 
 static int probe_recv_write(const char *sock, const char *src)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte, buf[65536];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm;
-	int s, fd, in, err = 0;
+	struct sockaddr_un sun;
+	socklen_t sun_len;
+	char buf[65536];
+	int s, fd, in, flags = 0, err = 0;
 	ssize_t n;
 
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
-	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (s < 0 || unix_address(sock, &sun, &sun_len) < 0 ||
+	    connect(s, (struct sockaddr *)&sun, sun_len) < 0)
 		return report(errno);
-	if (recvmsg(s, &msg, MSG_CMSG_CLOEXEC) < 0)
-		return report(errno);
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+	err = receive_descriptor(s, &fd, &flags);
+	if (err)
+		return report(err);
+	if (fd < 0)
 		return report(EBADF); /* the kernel refused to pass it */
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return report(errno);
