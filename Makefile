@@ -199,7 +199,7 @@ VMTEST_SCENARIOS ?=
 # up to 180 s under TCG on 6.12 on a loaded machine. A hang still ends.
 vmtest: $(BINS) $(VM_HELPERS) $(BUILD)/actgated-next
 	$(Q)VMTEST_SCENARIO_TIMEOUT=$${VMTEST_SCENARIO_TIMEOUT:-300} \
-		VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) \
+		VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) --jobs $${VMTEST_JOBS:-2} \
 		--scenarios "tests/vm/scenarios $(VMTEST_SCENARIOS)"
 
 test: deps

@@ -11,7 +11,7 @@ say() { printf 'vmtest: %s\n' "$*" >&2; }
 usage() {
 	cat <<'EOF'
 usage: run.sh --kernel 6.1|6.12 --build BUILD_DIR --scenarios "DIR [DIR...]"
-              [--timeout SECONDS] [--only NAME_GLOB]
+              [--timeout SECONDS] [--only NAME_GLOB] [--jobs N]
        run.sh --kernel 6.1|6.12 --build BUILD_DIR --demo SCRIPT
 
 Boots Debian's cloud kernel (6.1 = bookworm, 6.12 = trixie; fetched and cached
@@ -41,6 +41,14 @@ Options:
   --only GLOB        run only scenarios whose name (file name without .sh)
                      matches GLOB, e.g. '1*' or '00-vm-sane'
   --timeout S        whole-VM timeout in seconds (default: $VMTEST_TIMEOUT or 3600)
+  --jobs N           run the scenarios in N VMs at once (default: $VMTEST_JOBS
+                     or 1), each VM one TCG thread: on 2 cores, --jobs 2 about
+                     halves the suite's time. Scenarios are shared out by
+                     their durations in the last run (BUILD_DIR/vm/<kernel>.times,
+                     else tests/vm/durations, else 30 s each), longest first,
+                     each to the least loaded VM; VM K's initramfs and console
+                     log are under BUILD_DIR/vm/<kernel>-K/. The closing line
+                     counts every VM's scenarios.
   --demo SCRIPT      demo mode: run only SCRIPT (cwd /actgate/demo, which also
                      holds lib.sh and every path in $VMTEST_DEMO_FILES), its
                      output streamed live; run.sh exits with its status
@@ -55,6 +63,7 @@ Environment:
   VMTEST_APPEND            extra kernel command-line arguments
   VMTEST_QEMU_ARGS         extra qemu options (the benchmarks use -icount)
   VMTEST_VERBOSE=1         stream the whole console while running
+  VMTEST_JOBS              VMs at once, as --jobs
 
 Output: one line per scenario (PASS/FAIL/SKIP/TIMEOUT, with the output of a
 failed one), then "N passed, N failed[, N skipped]". Exit 0 when all passed
@@ -64,7 +73,7 @@ BUILD_DIR/vm/<kernel>/console.log.
 EOF
 }
 
-kernel='' build='' only='' demo='' timeout=${VMTEST_TIMEOUT:-3600}
+kernel='' build='' only='' demo='' timeout=${VMTEST_TIMEOUT:-3600} jobs=${VMTEST_JOBS:-1}
 scenario_dirs=()
 need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs an argument (see --help)"; }
 while [[ $# -gt 0 ]]; do
@@ -79,6 +88,7 @@ while [[ $# -gt 0 ]]; do
 	--only) need_arg "$@"; only=${2%.sh}; shift 2 ;;
 	--timeout) need_arg "$@"; timeout=$2; shift 2 ;;
 	--demo) need_arg "$@"; demo=$2; shift 2 ;;
+	--jobs) need_arg "$@"; jobs=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -90,6 +100,7 @@ scenario_timeout=${VMTEST_SCENARIO_TIMEOUT:-180}
 [[ -d $build ]] || die "build directory $build does not exist"
 build=$(cd "$build" && pwd)
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "whole-VM timeout must be a positive integer of seconds, got '$timeout'"
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer, got '$jobs'"
 [[ $scenario_timeout =~ ^[1-9][0-9]*$ ]] ||
 	die "VMTEST_SCENARIO_TIMEOUT must be a positive integer of seconds, got '$scenario_timeout'"
 if [[ -n $demo ]]; then
@@ -108,7 +119,127 @@ done
 ((${#missing_tools[@]} == 0)) ||
 	die "missing tools; install them with: $here/install-deps.sh ${missing_tools[*]}"
 
-vmdir=$build/vm/$kernel
+# ---------------------------------------------------------------- scenarios
+declare -A origin=()
+names=()
+if [[ -z $demo ]]; then
+	for dir in "${scenario_dirs[@]}"; do
+		[[ -d $dir ]] || die "scenario directory $dir does not exist"
+		# Scenarios run in name order: in one directory, one number each.
+		declare -A numbered=()
+		for script in "$dir"/*.sh; do
+			[[ -f $script ]] || continue
+			name=${script##*/}
+			[[ $name =~ ^([0-9]+)- ]] || continue
+			[[ -z ${numbered[${BASH_REMATCH[1]}]:-} ]] ||
+				die "scenarios ${numbered[${BASH_REMATCH[1]}]} and $name in $dir share the number ${BASH_REMATCH[1]}"
+			numbered[${BASH_REMATCH[1]}]=$name
+		done
+		unset numbered
+		for script in "$dir"/*.sh; do
+			[[ -f $script ]] || continue
+			name=${script##*/}
+			name=${name%.sh}
+			# shellcheck disable=SC2053 # --only is a glob
+			[[ -z $only || $name == $only ]] || continue
+			[[ $name =~ ^[A-Za-z0-9._+-]+$ ]] ||
+				die "scenario name '$name' ($script): use only letters, digits and . _ + -"
+			[[ -z ${origin[$name]:-} ]] ||
+				die "scenario $name exists twice: ${origin[$name]} and $script"
+			origin[$name]=$(cd "$(dirname "$script")" && pwd)/${script##*/}
+			names+=("$name")
+		done
+	done
+	if ((${#names[@]} == 0)); then
+		matching=''
+		[[ -z $only ]] || matching=" matching '$only'"
+		say "no scenarios found in ${scenario_dirs[*]}$matching"
+		exit 1
+	fi
+	mapfile -t names < <(printf '%s\n' "${names[@]}" | LC_ALL=C sort)
+	# One VM of several (run_shards below): only the scenarios given to it.
+	if [[ -n ${VMTEST_SHARD_NAMES:-} ]]; then
+		declare -A mine=()
+		for name in $VMTEST_SHARD_NAMES; do mine[$name]=1; done
+		kept=()
+		for name in "${names[@]}"; do [[ -z ${mine[$name]:-} ]] || kept+=("$name"); done
+		names=("${kept[@]}")
+		unset mine kept
+	fi
+fi
+
+times_file=$build/vm/$kernel.times
+# save_times: this run's scenario durations, for the next --jobs run's share-out.
+save_times() {
+	local name tmp=$times_file.$$
+	mkdir -p "${times_file%/*}"
+	exec 7>"$times_file.lock"
+	flock 7
+	{
+		[[ ! -f $times_file ]] || cat "$times_file"
+		for name in "${!secs[@]}"; do printf '%s %s\n' "$name" "${secs[$name]}"; done
+	} | awk '{ t[$1] = $2 } END { for (n in t) print n, t[n] }' | LC_ALL=C sort >"$tmp" &&
+		mv "$tmp" "$times_file" || rm -f "$tmp"
+	exec 7>&-
+}
+
+# run_shards: the scenarios in $jobs VMs at once, each a run.sh of its own
+# (its own initramfs, console log and lock under BUILD_DIR/vm/<kernel>-K),
+# then one closing line for all. Exits.
+run_shards() {
+	local -A weight=() load=()
+	local name k best line shard_pids=() rc=0 passed=0 failed=0 skipped=0 p f s
+	local durations=$here/durations
+	for name in "${names[@]}"; do weight[$name]=30; done
+	for f in "$durations" "$times_file"; do
+		[[ -f $f ]] || continue
+		while read -r name s; do
+			[[ -n ${weight[$name]:-} && $s =~ ^[0-9]+$ ]] && weight[$name]=$s
+		done <"$f"
+	done
+	local -a shard=()
+	for ((k = 1; k <= jobs; k++)); do load[$k]=0; shard[k]=''; done
+	# Longest first, each to the least loaded VM.
+	while read -r _ name; do
+		best=1
+		for ((k = 2; k <= jobs; k++)); do ((load[$k] < load[$best])) && best=$k; done
+		load[$best]=$((load[$best] + weight[$name]))
+		shard[best]+=" $name"
+	done < <(for name in "${names[@]}"; do printf '%s %s\n' "${weight[$name]}" "$name"; done |
+		LC_ALL=C sort -k1,1nr -k2,2)
+	say "$kernel: ${#names[@]} scenario(s) in $jobs VMs at once"
+	for ((k = 1; k <= jobs; k++)); do
+		[[ -n ${shard[k]} ]] || continue
+		rm -f "$build/vm/$kernel-$k.summary"
+		VMTEST_SHARD=$k VMTEST_SHARD_NAMES=${shard[k]} VMTEST_JOBS=1 \
+			"$here/run.sh" --kernel "$kernel" --build "$build" --timeout "$timeout" \
+			--scenarios "${scenario_dirs[*]}" ${only:+--only "$only"} </dev/null &
+		shard_pids+=($!)
+	done
+	# shellcheck disable=SC2064 # the pids are known now
+	trap "kill ${shard_pids[*]} 2>/dev/null; exit 130" INT TERM
+	for p in "${shard_pids[@]}"; do wait "$p" || rc=1; done
+	for ((k = 1; k <= jobs; k++)); do
+		[[ -n ${shard[k]} ]] || continue
+		if ! read -r p f s <"$build/vm/$kernel-$k.summary" 2>/dev/null; then
+			say "VM $k of $jobs left no summary"
+			failed=$((failed + 1)) rc=1
+			continue
+		fi
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	done
+	line="$passed passed, $failed failed"
+	((skipped == 0)) || line+=", $skipped skipped"
+	echo "$line"
+	((rc == 0 && failed == 0)) || exit 1
+	exit 0
+}
+if [[ -z $demo && -z ${VMTEST_SHARD:-} ]] && ((jobs > 1 && ${#names[@]} > 1)); then
+	((jobs <= ${#names[@]})) || jobs=${#names[@]}
+	run_shards
+fi
+
+vmdir=$build/vm/$kernel${VMTEST_SHARD:+-$VMTEST_SHARD}
 root=$vmdir/initramfs
 initrd=$vmdir/initramfs.cpio.gz
 log=$vmdir/console.log
@@ -206,8 +337,6 @@ printf 'passwd: files\ngroup: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
 install -m 0755 "$here/init.sh" "$root/init"
 [[ ! -f $here/lib.sh ]] || install -m 0644 "$here/lib.sh" "$root/actgate/lib.sh"
 
-declare -A origin=()
-names=()
 if [[ -n $demo ]]; then
 	mkdir -p "$root/actgate/demo"
 	demo_name=${demo##*/}
@@ -219,41 +348,9 @@ if [[ -n $demo ]]; then
 		cp -RL "$f" "$root/actgate/demo/" || die "cannot copy $f into the initramfs"
 	done
 else
-	for dir in "${scenario_dirs[@]}"; do
-		[[ -d $dir ]] || die "scenario directory $dir does not exist"
-		# Scenarios run in name order: in one directory, one number each.
-		declare -A numbered=()
-		for script in "$dir"/*.sh; do
-			[[ -f $script ]] || continue
-			name=${script##*/}
-			[[ $name =~ ^([0-9]+)- ]] || continue
-			[[ -z ${numbered[${BASH_REMATCH[1]}]:-} ]] ||
-				die "scenarios ${numbered[${BASH_REMATCH[1]}]} and $name in $dir share the number ${BASH_REMATCH[1]}"
-			numbered[${BASH_REMATCH[1]}]=$name
-		done
-		unset numbered
-		for script in "$dir"/*.sh; do
-			[[ -f $script ]] || continue
-			name=${script##*/}
-			name=${name%.sh}
-			# shellcheck disable=SC2053 # --only is a glob
-			[[ -z $only || $name == $only ]] || continue
-			[[ $name =~ ^[A-Za-z0-9._+-]+$ ]] ||
-				die "scenario name '$name' ($script): use only letters, digits and . _ + -"
-			[[ -z ${origin[$name]:-} ]] ||
-				die "scenario $name exists twice: ${origin[$name]} and $script"
-			origin[$name]=$script
-			install -m 0755 "$script" "$root/actgate/scenarios/$name.sh"
-			names+=("$name")
-		done
+	for name in "${names[@]}"; do
+		install -m 0755 "${origin[$name]}" "$root/actgate/scenarios/$name.sh"
 	done
-	if ((${#names[@]} == 0)); then
-		matching=''
-		[[ -z $only ]] || matching=" matching '$only'"
-		say "no scenarios found in ${scenario_dirs[*]}$matching"
-		exit 1
-	fi
-	mapfile -t names < <(printf '%s\n' "${names[@]}" | LC_ALL=C sort)
 fi
 
 {
@@ -321,11 +418,14 @@ report() { # STATUS NAME [DETAIL]
 	SKIP) color=$yellow ;;
 	*) color=$red ;;
 	esac
-	printf '%s%-7s%s %s%s%s\n' "$color" "$st" "$reset" "$name" "${3:+ $3}" \
-		"${secs[$name]:+ (${secs[$name]}s)}"
+	local text
+	text=$(printf '%s%-7s%s %s%s%s' "$color" "$st" "$reset" "$name" "${3:+ $3}" \
+		"${secs[$name]:+ (${secs[$name]}s)}")
 	if [[ $st == FAIL || $st == TIMEOUT ]]; then
-		scenario_output "$name"
+		text+=$'\n'$(scenario_output "$name")
 	fi
+	# One write, so that the lines of VMs running at once do not interleave.
+	printf '%s\n' "$text"
 }
 
 exec 3>"$log"
@@ -431,5 +531,14 @@ fi
 say "$kernel: booted in ${boot_s:-?}s, total ${total}s; console log: $log"
 summary="$passed passed, $failed failed"
 ((skipped == 0)) || summary+=", $skipped skipped"
-echo "$summary"
+save_times
+if [[ -n ${VMTEST_SHARD:-} ]]; then
+	# One VM of several: the first run.sh prints the closing line for all.
+	failed_all=$failed
+	[[ -z $vm_problem ]] || ((failed_all > 0)) || failed_all=1
+	echo "$passed $failed_all $skipped" >"$vmdir.summary"
+	say "VM $VMTEST_SHARD: $summary"
+else
+	echo "$summary"
+fi
 [[ $failed -eq 0 && -z $vm_problem ]]
