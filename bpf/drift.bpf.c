@@ -8,21 +8,13 @@
  * (SCM_RIGHTS, pidfd_getfd), or truncated by name (truncate(2)). Renames
  * and hard links keep the inode, so they keep the mark.
  *
- * mark_open_written must run after check_open (bpf/file.bpf.c), so that an
- * open that check_open refused arrives with ret set and marks nothing: the
- * object links the programs of one hook in file-name order (drift.bpf.o
- * before file.bpf.o), actgated attaches them in that order, and a BPF
- * trampoline runs the program attached last first. Should that order ever
- * turn, a refused write would mark its file (denying more, never less), and
- * scenario 23-drift-written fails.
+ * Opens are marked by check_open (bpf/file.bpf.c) once it let them through,
+ * so that a refused open marks nothing; this file has the other ways.
  */
 #include "lib/drift.h"
 #include "lib/governance.h"
 #include "lib/kernel.h"
 #include "maps.h"
-
-/* include/linux/fs.h: stable values, not in BTF. */
-#define FMODE_WRITE 0x2
 
 static __always_inline int mark_if_governed(struct inode *inode)
 {
@@ -31,16 +23,6 @@ static __always_inline int mark_if_governed(struct inode *inode)
 	if (!governing_workload(&g))
 		return 0;
 	return mark_written(inode, g.workload_id);
-}
-
-SEC("lsm/file_open")
-int BPF_PROG(mark_open_written, struct file *file, int ret)
-{
-	if (ret)
-		return ret;
-	if (!(file->f_mode & FMODE_WRITE))
-		return 0;
-	return mark_if_governed(file->f_inode);
 }
 
 /* A descriptor open for writing, passed in from another process. */

@@ -11,7 +11,8 @@
  * remove, rename, mount over or unmount the directories on the way to
  * them (lib/protected.h; the daemon names them in protected_files). Always
  * enforced, also under audit-mode policies: an audited workload must not be
- * able to silence the audit.
+ * able to silence the audit. Opens are refused by check_open
+ * (bpf/file.bpf.c) through lib/protected.h, protect_open.
  */
 #include "lib/governance.h"
 #include "lib/kernel.h"
@@ -24,8 +25,6 @@
 #define PTRACE_MODE_ATTACH 0x02
 #define BPF_FS_MAGIC 0xcafe4a11 /* include/uapi/linux/magic.h */
 /* include/linux/fs.h, include/uapi/linux/mount.h and fcntl.h: stable values, not in BTF. */
-#define FMODE_WRITE 0x2
-#define O_TRUNC 00001000
 #define MS_REMOUNT 32
 #define MS_BIND 4096
 #define MS_MOVE 8192
@@ -289,24 +288,6 @@ static __always_inline int refuse_pin_change(__u8 op, struct dentry *dentry)
 	return -EPERM;
 }
 
-/*
- * The refusal of an operation on actgate's files, recorded with the path:
- * from the root of the mount namespace when the hook gives the mount, else
- * (the inode hooks) from the root of the file's file system, where the
- * name walk stops without a mount to cross.
- */
-static __always_inline int refuse_file_op(const struct governance *g, __u8 op,
-					  struct vfsmount *mnt, struct dentry *dentry)
-{
-	struct actgate_decision *rec = tamper_record_of(g, ACTGATE_TAMPER_FILES, op);
-
-	if (rec) {
-		record_dentry_path(rec, mnt, dentry);
-		submit_record(rec);
-	}
-	return -EPERM;
-}
-
 /* Refuse op on dentry to a governed task when its protection has a flag of mask. */
 static __always_inline int refuse_file_change(__u8 op, struct vfsmount *mnt, struct dentry *dentry,
 					      __u32 mask)
@@ -389,35 +370,6 @@ int BPF_PROG(protect_files_link, struct dentry *old_dentry, struct inode *dir,
 		return refuse_file_op(&g, ACTGATE_FILE_LINK, NULL, old_dentry);
 	if (protection_of(new_dentry, 1) & ACTGATE_PROTECT_TREE)
 		return refuse_file_op(&g, ACTGATE_FILE_LINK, NULL, new_dentry);
-	return 0;
-}
-
-/*
- * Opens: the seal key not at all (whoever reads it can forge seals), the
- * files under the trees not for writing nor with O_TRUNC (which truncates
- * even an open for reading where the task may write). Reading the
- * policies, the state and the journal stays allowed. Only the key's own
- * entry is looked up for a read: the tree walk is for writes.
- */
-SEC("lsm/file_open")
-int BPF_PROG(protect_files_open, struct file *file, int ret)
-{
-	struct governance g = {};
-	struct dentry *dentry;
-	__u32 prot;
-	int write;
-
-	if (ret)
-		return ret;
-	if (!governing_workload(&g))
-		return 0;
-	dentry = file->f_path.dentry;
-	write = (file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC);
-	prot = protection_of(dentry, write);
-	if (prot & ACTGATE_PROTECT_SECRET)
-		return refuse_file_op(&g, ACTGATE_FILE_READ_SECRET, file->f_path.mnt, dentry);
-	if (write && (prot & ACTGATE_PROTECT_TREE))
-		return refuse_file_op(&g, ACTGATE_FILE_WRITE, file->f_path.mnt, dentry);
 	return 0;
 }
 

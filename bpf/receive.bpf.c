@@ -33,11 +33,6 @@
 #include "maps.h"
 
 /* include/linux/fs.h, stat.h, net.h, tcp_states.h, socket.h: stable values, not in BTF. */
-#define FMODE_READ 0x1
-#define FMODE_WRITE 0x2
-#define FMODE_PATH 0x4000
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define SOCK_RAW 3
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10

@@ -54,8 +54,6 @@
 #ifndef SB_NOUSER
 #define SB_NOUSER (1u << 31)
 #endif
-#define S_IFMT 00170000
-#define S_IFDIR 0040000
 
 #define PATH_EPOCH_KERNEL 0
 #define PATH_EPOCH_DAEMON 1

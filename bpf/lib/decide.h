@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The whole decision about a file for a governed task: governance, path
- * match, grant, and the record of it (check_file for the hooks where
+ * match, grant, and the record of it (check_file_of for the hooks where
  * bpf_d_path is allowed; decide_path and begin_path_record for the others).
  */
 #ifndef ACTGATE_BPF_LIB_DECIDE_H
@@ -60,7 +60,7 @@ static __always_inline void file_identity(struct file *file, __u32 *dev, __u64 *
  * file only (the binary's and its interpreter's, which no one can reach by
  * a descriptor to map them again), the same inode, and the policy id the
  * workload has now (a reload or a signal change gives it another); and only
- * until the task's next ordinary open (check_file clears them), which for
+ * until the task's next ordinary open (check_file_of clears them), which for
  * a dynamic program is ld.so's first library, soon after the exec.
  */
 static __always_inline const struct actgate_exec_memo *
@@ -180,19 +180,23 @@ static __always_inline void exec_memo_clear(struct actgate_task_mark *mark)
 		mark->memo[i].file = 0;
 }
 
-static __always_inline int check_file(__u8 action, struct file *file, __u8 asked)
+/*
+ * The decision of an open (or another action on an open file), recorded as
+ * the policy says; 0 or -EPERM. pd is zeroed but for pd->g, the governed
+ * task's governance (governing_workload), which the caller has used for
+ * its own checks: one lookup for the whole hook.
+ */
+static __always_inline int check_file_of(struct path_decision *pd, __u8 action,
+					 struct file *file, __u8 asked)
 {
-	struct path_decision pd = {};
 	struct actgate_decision *rec;
 	int exec_open = 0;
 
-	if (!governing_workload(&pd.g))
-		return 0;
 	if (action == ACTGATE_ACTION_OPEN && asked != ACTGATE_ACCESS_EXEC_MAP) {
 		exec_open = (file->f_mode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC);
 		/* An ordinary open: whatever exec opened them for is over. */
 		if (!exec_open)
-			exec_memo_clear(pd.g.mark);
+			exec_memo_clear(pd->g.mark);
 	}
 	/*
 	 * execve opens its binary (FMODE_EXEC) before bprm_check_security: for a
@@ -201,28 +205,28 @@ static __always_inline int check_file(__u8 action, struct file *file, __u8 asked
 	 * bprm_check_security always follows that open in execve (uselib(2)
 	 * maps what it opened, which mmap_file decides).
 	 */
-	if (exec_open && workload_denied_whole(&pd.g))
+	if (exec_open && workload_denied_whole(&pd->g))
 		return 0;
 	/*
 	 * One walk per file of an exec: its open answers exec-map too, and the
 	 * loader's executable mappings of the same file take that answer.
 	 */
 	if (exec_open) {
-		pd.extra = ACTGATE_ACCESS_EXEC_MAP;
+		pd->extra = ACTGATE_ACCESS_EXEC_MAP;
 	} else if (action == ACTGATE_ACTION_OPEN && asked == ACTGATE_ACCESS_EXEC_MAP) {
-		pd.memo_file = (__u64)file;
-		file_identity(file, &pd.memo_dev, &pd.memo_ino);
+		pd->memo_file = (__u64)file;
+		file_identity(file, &pd->memo_dev, &pd->memo_ino);
 	}
-	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, &pd);
-	if (exec_open && pd.pol)
-		exec_memo_store(pd.g.mark, file, &pd);
-	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, &pd);
+	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, pd);
+	if (exec_open && pd->pol)
+		exec_memo_store(pd->g.mark, file, pd);
+	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, pd);
 	if (rec) {
 		/* f_path is const in newer kernels; bpf_d_path only reads it. */
 		record_path(rec, (struct path *)&file->f_path);
-		submit_decision(rec, &pd.v);
+		submit_decision(rec, &pd->v);
 	}
-	return verdict_errno(&pd.v);
+	return verdict_errno(&pd->v);
 }
 
 #endif /* ACTGATE_BPF_LIB_DECIDE_H */

@@ -26,8 +26,6 @@
  * not in BTF.
  */
 #define SB_KERNMOUNT (1 << 22)
-#define S_IFMT 00170000
-#define S_IFREG 0100000
 /* include/uapi/asm-generic/errno-base.h */
 #define EEXIST 17
 #define ENOSPC 28

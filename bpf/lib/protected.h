@@ -11,7 +11,10 @@
 #ifndef ACTGATE_BPF_LIB_PROTECTED_H
 #define ACTGATE_BPF_LIB_PROTECTED_H
 
+#include "lib/governance.h"
 #include "lib/kernel.h"
+#include "lib/record.h"
+#include "lib/tamper.h"
 #include "maps.h"
 
 /* include/linux/mount.h: a mount of a peer group (its changes propagate). */
@@ -118,6 +121,57 @@ static __always_inline int mount_reaches_daemon(struct vfsmount *m)
 		return 0;
 	inum = BPF_CORE_READ(ns, ns.inum);
 	return protect_lookup(0, ACTGATE_PROTECT_MNTNS, inum) != 0;
+}
+
+/*
+ * The refusal of an operation on actgate's files, recorded with the path:
+ * from the root of the mount namespace when the hook gives the mount, else
+ * (the inode hooks) from the root of the file's file system, where the
+ * name walk stops without a mount to cross.
+ */
+static __always_inline int refuse_file_op(const struct governance *g, __u8 op,
+					  struct vfsmount *mnt, struct dentry *dentry)
+{
+	struct actgate_decision *rec = tamper_record_of(g, ACTGATE_TAMPER_FILES, op);
+
+	if (rec) {
+		record_dentry_path(rec, mnt, dentry);
+		submit_record(rec);
+	}
+	return -EPERM;
+}
+
+/*
+ * Opens by the governed task g: the seal key not at all (whoever reads it
+ * can forge seals), the files under the trees not for writing nor with
+ * O_TRUNC (which truncates even an open for reading where the task may
+ * write). Reading the policies, the state and the journal stays allowed.
+ * 0 or -EPERM (recorded as tamper).
+ *
+ * Most opens are reads, on every governed open: a read needs only the
+ * key's own entry, one lookup, with plain loads from the hook's trusted
+ * file (no probe reads, no file-system entry first). The tree walk is for
+ * writes.
+ */
+static __always_inline int protect_open(const struct governance *g, struct file *file)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct inode *inode;
+	__u32 prot;
+
+	if (!(file->f_mode & FMODE_WRITE) && !(file->f_flags & O_TRUNC)) {
+		inode = dentry->d_inode;
+		if (!inode || !(protect_lookup(dentry->d_sb->s_dev, ACTGATE_PROTECT_INODE,
+					       inode->i_ino) & ACTGATE_PROTECT_SECRET))
+			return 0;
+		return refuse_file_op(g, ACTGATE_FILE_READ_SECRET, file->f_path.mnt, dentry);
+	}
+	prot = protection_of(dentry, 1);
+	if (prot & ACTGATE_PROTECT_SECRET)
+		return refuse_file_op(g, ACTGATE_FILE_READ_SECRET, file->f_path.mnt, dentry);
+	if (prot & ACTGATE_PROTECT_TREE)
+		return refuse_file_op(g, ACTGATE_FILE_WRITE, file->f_path.mnt, dentry);
+	return 0;
 }
 
 #endif /* ACTGATE_BPF_LIB_PROTECTED_H */
