@@ -161,18 +161,14 @@ static int note_identity(struct suggest *s, const char *name, const char *labels
 	return 0;
 }
 
-int suggest_add(struct suggest *s, const struct journal_record *rec)
+bool suggest_takes(const struct journal_record *rec)
 {
-	struct observation *o;
-	bool found;
-	size_t at;
-
 	if (rec->action != ACTGATE_ACTION_EXEC && rec->action != ACTGATE_ACTION_OPEN &&
 	    rec->action != ACTGATE_ACTION_CONNECT)
-		return 0;
+		return false;
 	/* What enforcement stopped did not happen: it is no evidence of a need. */
 	if (rec->verdict == ACTGATE_VERDICT_DENY && rec->mode == ACTGATE_MODE_ENFORCE)
-		return 0;
+		return false;
 	switch (rec->reason) {
 	case ACTGATE_REASON_DEFAULT:
 	case ACTGATE_REASON_RULE:
@@ -180,12 +176,22 @@ int suggest_add(struct suggest *s, const struct journal_record *rec)
 	case ACTGATE_REASON_WRITTEN:
 		break;
 	default: /* decided outside the policy language: no rule would change it */
-		return 0;
+		return false;
 	}
 	if (!rec->target || !rec->target[0])
+		return false;
+	/* "inode:...": the kernel could not name the path. */
+	return rec->action == ACTGATE_ACTION_CONNECT || rec->target[0] == '/';
+}
+
+int suggest_add(struct suggest *s, const struct journal_record *rec)
+{
+	struct observation *o;
+	bool found;
+	size_t at;
+
+	if (!suggest_takes(rec))
 		return 0;
-	if (rec->action != ACTGATE_ACTION_CONNECT && rec->target[0] != '/')
-		return 0; /* "inode:...": the kernel could not name the path */
 	at = find_obs(s, rec->action, rec->target, &found);
 	if (!found) {
 		char *t;
@@ -480,6 +486,20 @@ static const char *const WHY_MANY = "many files of one directory";
 static const char *const WHY_COARSE = "one directory below the floor";
 static const char *const WHY_PROC = "per-process files cannot be named in a policy";
 static const char *const WHY_KEPT = "kept from the current policy";
+static const char *const WHY_ADDRESS = "the address, port and protocol used";
+static const char *const WHY_HOST = "the address used, any port";
+static const char *const WHY_TEMP = "a temporary directory: the names below it change on every run";
+
+/* Where jobs make temporary files under names that change on every run. */
+static const char *const temp_roots[] = { "/tmp", "/var/tmp", "/dev/shm" };
+
+static const char *temp_root_of(const char *path)
+{
+	for (size_t i = 0; i < sizeof(temp_roots) / sizeof(temp_roots[0]); i++)
+		if (path_within(path, temp_roots[i]) && strcmp(path, temp_roots[i]))
+			return temp_roots[i];
+	return NULL;
+}
 
 /*
  * Where one observed file's access is allowed: the path and whether it is
@@ -508,6 +528,11 @@ static int cover_for(const struct context *c, struct builder *b, const struct ob
 		}
 		snprintf(out, size, "/proc");
 		*why = WHY_PROC;
+		return 0;
+	}
+	if (created && temp_root_of(path) && dir_allowed(c, action, access, temp_root_of(path), path)) {
+		snprintf(out, size, "%s", temp_root_of(path));
+		*why = WHY_TEMP;
 		return 0;
 	}
 	if (c->o->level == SUGGEST_COARSE && anchor_of(c, path, cand, sizeof(cand))) {
@@ -577,7 +602,7 @@ static int find_workspaces(struct context *c)
 		bool merged = false;
 
 		if (o->action != ACTGATE_ACTION_OPEN || !(o->access & ACTGATE_ACCESS_CREATE) ||
-		    policy_path_names_own_process(o->target))
+		    policy_path_names_own_process(o->target) || temp_root_of(o->target))
 			continue;
 		parent_of(o->target, dir, sizeof(dir));
 		if (is_floor(c, dir) || !anchor_of(c, o->target, anchor, sizeof(anchor)))
@@ -891,7 +916,7 @@ static int connect_rule_of(const char *target, bool coarse, struct suggest_rule 
 static int add_connect(struct builder *b, struct suggest_result *res, const struct observation *o,
 		       bool coarse)
 {
-	struct suggest_rule n = { .action = ACTGATE_ACTION_CONNECT, .why = WHY_EXACT };
+	struct suggest_rule n = { .action = ACTGATE_ACTION_CONNECT, .why = WHY_ADDRESS };
 	unsigned kind = 0;
 	int ret = connect_rule_of(o->target, coarse, &n, &kind);
 
@@ -928,8 +953,8 @@ static int add_connect(struct builder *b, struct suggest_result *res, const stru
 		free(n.to);
 		return -ENOMEM;
 	}
-	if (coarse)
-		n.why = WHY_COARSE;
+	if (coarse && !n.unix_socket)
+		n.why = WHY_HOST;
 	b->rules[b->count++] = n;
 	return 0;
 }
@@ -1081,7 +1106,8 @@ int suggest_build(const struct suggest *s, const struct suggest_options *o,
 	if (!err) {
 		qsort(b.rules, b.count, sizeof(*b.rules), compare_rules);
 		res->workloads = calloc(s->id_count ? s->id_count : 1, sizeof(char *));
-		if (!res->workloads)
+		res->workload_labels = calloc(s->id_count ? s->id_count : 1, sizeof(char *));
+		if (!res->workloads || !res->workload_labels)
 			err = -ENOMEM;
 	}
 	for (size_t i = 0; i < s->id_count && !err; i++) {
@@ -1089,8 +1115,12 @@ int suggest_build(const struct suggest *s, const struct suggest_options *o,
 		    !strcmp(res->workloads[res->workload_count - 1], s->ids[i].name))
 			continue; /* ids are sorted by name: duplicates are adjacent */
 		res->workloads[res->workload_count] = strdup(s->ids[i].name);
-		if (!res->workloads[res->workload_count])
+		res->workload_labels[res->workload_count] = strdup(s->ids[i].labels);
+		if (!res->workloads[res->workload_count] || !res->workload_labels[res->workload_count]) {
+			free(res->workloads[res->workload_count]);
+			free(res->workload_labels[res->workload_count]);
 			err = -ENOMEM;
+		}
 		else
 			res->workload_count++;
 	}
@@ -1121,8 +1151,11 @@ void suggest_result_free(struct suggest_result *r)
 	}
 	for (size_t i = 0; i < r->problem_count; i++)
 		free(r->problems[i]);
-	for (size_t i = 0; i < r->workload_count; i++)
+	for (size_t i = 0; i < r->workload_count; i++) {
 		free(r->workloads[i]);
+		free(r->workload_labels[i]);
+	}
+	free(r->workload_labels);
 	free(r->rules);
 	free(r->problems);
 	free(r->workloads);

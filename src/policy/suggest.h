@@ -67,6 +67,8 @@ void suggest_free(struct suggest *s);
  * the policy language; no path), -ENOMEM.
  */
 int suggest_add(struct suggest *s, const struct journal_record *rec);
+/* Would suggest_add take rec? */
+bool suggest_takes(const struct journal_record *rec);
 
 /* How many decisions were taken, and how many distinct workloads made them. */
 size_t suggest_taken(const struct suggest *s);
@@ -94,8 +96,9 @@ struct suggest_result {
 	/* What could not be allowed without breaking a floor, one line each. */
 	char **problems;
 	size_t problem_count;
-	/* The distinct workload names seen, sorted. */
+	/* The distinct workload names seen, sorted, and the labels ("k=v,k=v") of each. */
 	char **workloads;
+	char **workload_labels;
 	size_t workload_count;
 	uint64_t taken;
 	uint64_t first_ns, last_ns;
