@@ -501,6 +501,14 @@ static const char *temp_root_of(const char *path)
 	return NULL;
 }
 
+static bool in_workspace(const struct context *c, const char *path)
+{
+	for (size_t i = 0; i < c->workspace_count; i++)
+		if (path_within(path, c->workspaces[i]))
+			return true;
+	return temp_root_of(path) != NULL && c->o->level != SUGGEST_EXACT;
+}
+
 /*
  * Where one observed file's access is allowed: the path and whether it is
  * a subtree. The level decides how far up; a floor or a current deny rule
@@ -528,6 +536,16 @@ static int cover_for(const struct context *c, struct builder *b, const struct ob
 		}
 		snprintf(out, size, "/proc");
 		*why = WHY_PROC;
+		return 0;
+	}
+	/*
+	 * Mapping executable is code: where the job writes, only the file
+	 * it mapped, so that a tool copied there cannot be loaded by ld.so.
+	 */
+	if (access == ACTGATE_ACCESS_EXEC_MAP && (created || in_workspace(c, path))) {
+		*subtree = false;
+		snprintf(out, size, "%s", path);
+		*why = WHY_EXACT;
 		return 0;
 	}
 	if (created && temp_root_of(path) && dir_allowed(c, action, access, temp_root_of(path), path)) {
