@@ -243,9 +243,12 @@ static int print_tightening(const struct policy_set *current, const struct polic
 		for (size_t i = 0; i < d.count; i++) {
 			const struct policy_change *c = &d.changes[i];
 
-			printf("  %-7s %-22s %s%s%s\n", policy_change_name(c->kind), c->where,
-			       c->old ? c->old : "", c->old && c->new ? " -> " : "",
-			       c->new ? (c->old ? c->new : c->new) : "(removed)");
+			if (c->old && c->new)
+				printf("  %-7s %-22s %s -> %s\n", policy_change_name(c->kind), c->where,
+				       c->old, c->new);
+			else
+				printf("  %-7s %-22s %s %s\n", policy_change_name(c->kind), c->where,
+				       c->new ? "+" : "-", c->new ? c->new : c->old);
 		}
 		policy_diff_free(&d);
 	}
@@ -453,6 +456,20 @@ enum {
 	OPT_UNTIL,
 };
 
+/* metadata.name: [a-z0-9]([a-z0-9-]*[a-z0-9])?, at most 63 (docs/policy.md). */
+static bool valid_policy_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63 || name[0] == '-' || name[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			return false;
+	return true;
+}
+
 static int parse_args(int argc, char **argv, struct suggest_args *a)
 {
 	static const struct option options[] = {
@@ -541,6 +558,10 @@ static int parse_args(int argc, char **argv, struct suggest_args *a)
 	}
 	if (!a->name)
 		return cli_usage_error(VERB, "%s", "--name NAME is required (metadata.name)");
+	if (!valid_policy_name(a->name))
+		return cli_usage_error(VERB, "--name %s: expected lowercase letters, digits and '-', "
+				       "starting and ending with a letter or digit, at most 63",
+				       a->name);
 	if (a->output) {
 		size_t n = strlen(a->output);
 

@@ -1231,8 +1231,9 @@ static void write_rule(FILE *out, const struct suggest_rule *r)
 		fprintf(out, "%llu decision%s, e.g. ", (unsigned long long)r->count,
 			r->count == 1 ? "" : "s");
 		write_comment_text(out, r->example ? r->example : "");
+		/* The example's accesses that this rule decides. */
 		if (r->action == ACTGATE_ACTION_OPEN &&
-		    !access_names(r->example_access, access, sizeof(access)))
+		    !access_names(r->example_access & r->access, access, sizeof(access)))
 			fprintf(out, " (%s)", access);
 		fprintf(out, "; %s", r->why);
 	}

@@ -123,12 +123,14 @@ static void test_usage(void **state)
 	char *bad_level[] = { "suggest", "--name", "x", "--level", "wide", NULL };
 	char *test_name[] = { "suggest", "--name", "x", "--output", "p.test.yaml", NULL };
 	char *diff_one[] = { "diff", "a.yaml", NULL };
+	char *bad_name[] = { "suggest", "--name", "Job_1", NULL };
 
 	(void)state;
 	assert_int_equal(cmd_policy_suggest(3, no_name), 2);
 	assert_int_equal(cmd_policy_suggest(5, bad_level), 2);
 	assert_int_equal(cmd_policy_suggest(5, test_name), 2);
 	assert_int_equal(cmd_policy_diff(2, diff_one), 2);
+	assert_int_equal(cmd_policy_suggest(3, bad_name), 2);
 }
 
 int main(void)
