@@ -657,8 +657,12 @@ static int find_workspaces(struct context *c)
 	return 0;
 }
 
-/* Drop rules that a subtree rule of the same action covers for every one of their accesses. */
-static void drop_covered(struct builder *b)
+/*
+ * Drop rules that a subtree rule of the same action covers for every one
+ * of their accesses, unless a deny rule in force lies between the two:
+ * that deny rule is kept (keep_current_denies) and would hide the file.
+ */
+static void drop_covered(const struct context *c, struct builder *b)
 {
 	size_t keep = 0;
 
@@ -676,7 +680,17 @@ static void drop_covered(struct builder *b)
 			if (!path_within(r->path, d->path) || (d->subtree == r->subtree &&
 							       !strcmp(d->path, r->path)))
 				continue;
-			covered |= r->action == ACTGATE_ACTION_OPEN ? d->access : 0xff;
+			if (r->action != ACTGATE_ACTION_OPEN) {
+				if (!current_denies_below(c, r->action, 0, d->path, r->path))
+					covered = 0xff;
+				continue;
+			}
+			for (unsigned bit = 0; bit < ACTGATE_ACCESS_SLOTS; bit++) {
+				uint8_t a = (uint8_t)(1u << bit);
+
+				if ((d->access & a) && !current_denies_below(c, r->action, a, d->path, r->path))
+					covered |= a;
+			}
 		}
 		drop = r->path && (r->action == ACTGATE_ACTION_OPEN ? (r->access & ~covered) == 0 :
 								    covered != 0);
@@ -1114,7 +1128,7 @@ int suggest_build(const struct suggest *s, const struct suggest_options *o,
 		}
 	}
 	if (!err) {
-		drop_covered(&b);
+		drop_covered(&c, &b);
 		err = merge_accesses(&b);
 	}
 	if (!err)

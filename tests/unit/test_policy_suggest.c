@@ -56,6 +56,7 @@ static const struct obs job[] = {
 	{ ACTGATE_ACTION_OPEN, "/work/ws/src/b.c", R },
 	{ ACTGATE_ACTION_OPEN, "/work/ws/src/c.c", R },
 	{ ACTGATE_ACTION_OPEN, "/work/ws/src/include/d.h", R },
+	{ ACTGATE_ACTION_OPEN, "/work/ws/vendor/lib.c", R },
 	{ ACTGATE_ACTION_OPEN, "/work/ws/build/a.o", W | C },
 	{ ACTGATE_ACTION_OPEN, "/work/ws/build/b.o", W | C },
 	{ ACTGATE_ACTION_OPEN, "/work/ws/dist/app.tar", W | C },
@@ -85,6 +86,7 @@ static const char *const current_text =
 	"  open:\n"
 	"    default: allow\n"
 	"    deny: [/work/ws/secrets/, {path: /work/ws/src/include/, access: write},\n"
+	"           /work/ws/vendor/,\n"
 	"           /home/alice/proj/key, /usr/lib/x86_64-linux-gnu/]\n";
 
 static void parse_or_fail(const char *text, struct policy_set *set)
@@ -303,6 +305,11 @@ static void test_denied_directories_stay_denied(void **state)
 				 ACTGATE_VERDICT_DENY);
 		assert_int_equal(decide(&set, ACTGATE_ACTION_OPEN, "/work/ws/src/include/d.h", R),
 				 ACTGATE_VERDICT_ALLOW);
+		/* A file used under a denied directory: allowed by itself, the rest denied. */
+		assert_int_equal(decide(&set, ACTGATE_ACTION_OPEN, "/work/ws/vendor/lib.c", R),
+				 ACTGATE_VERDICT_ALLOW);
+		assert_int_equal(decide(&set, ACTGATE_ACTION_OPEN, "/work/ws/vendor/other.c", R),
+				 ACTGATE_VERDICT_DENY);
 		/* A directory the current policy denies whole is never allowed whole... */
 		assert_null(find(&r, ACTGATE_ACTION_OPEN, "/usr/lib/x86_64-linux-gnu", true, false));
 		assert_null(find(&r, ACTGATE_ACTION_OPEN, "/usr/lib", true, false));
