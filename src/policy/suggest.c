@@ -527,13 +527,10 @@ static int cover_for(const struct context *c, struct builder *b, const struct ob
 	*subtree = true;
 	if (policy_path_names_own_process(path)) {
 		/* /proc/1234/... names a process that is gone on the next run. */
-		if (current_denies_dir(c, action, access, "/proc")) {
-			*subtree = false;
-			snprintf(out, size, "%s", path);
-			*why = WHY_EXACT;
-			return add_problem(b, "%s: a per-process file under /proc, which the current "
-					   "policy denies%s", path, "") ?: 1;
-		}
+		if (!dir_allowed(c, action, access, "/proc", path))
+			return add_problem(b, "%s: a per-process file (no rule can name it) under "
+					   "/proc, which is a floor or denied by the current policy%s",
+					   path, "") ?: 1;
 		snprintf(out, size, "/proc");
 		*why = WHY_PROC;
 		return 0;

@@ -70,7 +70,7 @@ int suggest_add(struct suggest *s, const struct journal_record *rec);
 /* Would suggest_add take rec? */
 bool suggest_takes(const struct journal_record *rec);
 
-/* How many decisions were taken, and how many distinct workloads made them. */
+/* How many decisions were taken. */
 size_t suggest_taken(const struct suggest *s);
 
 struct suggest_rule {

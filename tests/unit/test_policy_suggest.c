@@ -281,6 +281,31 @@ static void test_extra_floor(void **state)
 	suggest_free(s);
 }
 
+/* A process's own /proc files cannot be named: /proc, unless it is a floor. */
+static void test_per_process_files(void **state)
+{
+	const char *floors[] = { "/proc" };
+	struct suggest_options o = { .level = SUGGEST_EXACT };
+	struct journal_record r = rec(ACTGATE_ACTION_OPEN, "/proc/1234/status", R);
+	struct suggest_result res;
+	struct suggest *s;
+
+	(void)state;
+	assert_int_equal(suggest_new(&s), 0);
+	assert_int_equal(suggest_add(s, &r), 1);
+	assert_int_equal(suggest_build(s, &o, &res), 0);
+	assert_non_null(find(&res, ACTGATE_ACTION_OPEN, "/proc", true, false));
+	assert_int_equal(res.problem_count, 0);
+	suggest_result_free(&res);
+	o.floors = floors;
+	o.floor_count = 1;
+	assert_int_equal(suggest_build(s, &o, &res), 0);
+	assert_int_equal(res.count, 0);
+	assert_int_equal(res.problem_count, 1);
+	suggest_result_free(&res);
+	suggest_free(s);
+}
+
 /* What the current policy denies under a directory the suggestion allows stays denied. */
 static void test_denied_directories_stay_denied(void **state)
 {
@@ -389,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_floors_hold),
 		cmocka_unit_test(test_create_in_floor_reported),
 		cmocka_unit_test(test_extra_floor),
+		cmocka_unit_test(test_per_process_files),
 		cmocka_unit_test(test_denied_directories_stay_denied),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_comments_and_connect),
