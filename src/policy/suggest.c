@@ -1133,7 +1133,8 @@ int suggest_build(const struct suggest *s, const struct suggest_options *o,
 	if (!err)
 		err = keep_current_denies(&c, &b);
 	if (!err) {
-		qsort(b.rules, b.count, sizeof(*b.rules), compare_rules);
+		if (b.count) /* qsort wants an array, even of nothing */
+			qsort(b.rules, b.count, sizeof(*b.rules), compare_rules);
 		res->workloads = calloc(s->id_count ? s->id_count : 1, sizeof(char *));
 		res->workload_labels = calloc(s->id_count ? s->id_count : 1, sizeof(char *));
 		if (!res->workloads || !res->workload_labels)
