@@ -30,7 +30,7 @@ static const struct verb verbs[] = {
 	{ "replay", cmd_replay, "print recorded decisions (filters, stats, tree, what-if)" },
 	{ "verify", cmd_verify, "check a journal for damage and tampering" },
 	{ "export", cmd_export, "write decisions for SIEM pipelines (jsonl, OCSF)" },
-	{ "policy", cmd_policy, "policy check | reload | test: validate, load live, test" },
+	{ "policy", cmd_policy, "policy check | reload | test | suggest | diff" },
 	{ "reload", cmd_reload, "reload actgated's configuration and policy, and wait" },
 	{ "status", cmd_status, "what actgated enforces and has recorded" },
 	{ "signal", cmd_signal, "signal set | clear | list | ingest: live facts for `when:`" },

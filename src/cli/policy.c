@@ -16,6 +16,8 @@
 #include "cli/client.h"
 #include "cli/common.h"
 #include "cli/policy.h"
+#include "cli/policydiff.h"
+#include "cli/suggest.h"
 #include "policy/compile.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
@@ -30,6 +32,8 @@ static void policy_usage(FILE *out)
 		"Usage: actgate policy check [--resolve] PATH...   (PATH - : standard input)\n"
 		"       actgate policy reload [--socket PATH]   (see actgate policy reload --help)\n"
 		"       actgate policy test [--verbose] PATH...  (see actgate policy test --help)\n"
+		"       actgate policy suggest --name NAME ...  (see actgate policy suggest --help)\n"
+		"       actgate policy diff [--json] OLD NEW   (see actgate policy diff --help)\n"
 		"Validate policy files (a directory means its *.yaml and *.yml files; - reads\n"
 		"one from standard input, named <stdin> in messages).\n"
 		"Errors and warnings are printed as file:line:col: severity: message.\n"
@@ -322,6 +326,11 @@ int cmd_policy(int argc, char **argv)
 		return cmd_policy_reload(argc - 1, argv + 1);
 	if (strcmp(argv[1], "test") == 0)
 		return cmd_policy_test(argc - 1, argv + 1);
-	return cli_usage_error("policy", "unknown subcommand '%s' (known: check, reload, test)",
+	if (strcmp(argv[1], "suggest") == 0)
+		return cmd_policy_suggest(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_policy_diff(argc - 1, argv + 1);
+	return cli_usage_error("policy",
+			       "unknown subcommand '%s' (known: check, reload, test, suggest, diff)",
 			   argv[1]);
 }
