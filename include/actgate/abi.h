@@ -35,10 +35,28 @@ enum actgate_action {
 	ACTGATE_ACTION_OPEN = 2,
 	ACTGATE_ACTION_CONNECT = 3,
 	ACTGATE_ACTION_TAMPER = 4, /* an attempt on actgate itself; always denied; no policy section */
+	/*
+	 * Decided and recorded by the daemon, never by a BPF program (no
+	 * ring buffer record, no dropped counter): a DNS lookup by a governed
+	 * workload (egress by name), a request for a sub-workload (delegation),
+	 * and a signal event applied (its record says what changed).
+	 */
+	ACTGATE_ACTION_RESOLVE = 5,
+	ACTGATE_ACTION_DELEGATE = 6,
+	ACTGATE_ACTION_SIGNAL = 7,
 };
-/* Arrays indexed by action: every action (index 0, none, unused). */
+/*
+ * Arrays indexed by action: the actions the kernel records (index 0, none,
+ * unused), e.g. the pinned dropped counters. Their size is part of the pins'
+ * layout: the daemon's actions above never enter it.
+ */
 #define ACTGATE_NR_ACTIONS 5
-_Static_assert(ACTGATE_NR_ACTIONS == ACTGATE_ACTION_TAMPER + 1, "ACTGATE_NR_ACTIONS: the last action + 1");
+_Static_assert(ACTGATE_NR_ACTIONS == ACTGATE_ACTION_TAMPER + 1,
+	       "ACTGATE_NR_ACTIONS: the last action the kernel records + 1");
+/* Every action a journal record may carry: the last one + 1. */
+#define ACTGATE_NR_RECORD_ACTIONS 8
+_Static_assert(ACTGATE_NR_RECORD_ACTIONS == ACTGATE_ACTION_SIGNAL + 1,
+	       "ACTGATE_NR_RECORD_ACTIONS: the last action + 1");
 /* Arrays indexed by action: the actions a policy has sections for (exec, open, connect). */
 #define ACTGATE_NR_POLICY_ACTIONS 4
 _Static_assert(ACTGATE_NR_POLICY_ACTIONS == ACTGATE_ACTION_CONNECT + 1,
@@ -230,6 +248,23 @@ enum actgate_reason {
 	 * written decision. Executing it, and mapping it executable, are denied.
 	 */
 	ACTGATE_REASON_WRITTEN = 11,
+	/*
+	 * A connect allowed because its address was learned, for this
+	 * workload, from the answer to a lookup of a name a rule allows; the
+	 * rule field names that rule, target_name the name (egress).
+	 */
+	ACTGATE_REASON_LEARNED = 12,
+	/*
+	 * A lookup refused: the name is valid but no rule of the workload
+	 * allows it (the rule field names the deciding default or deny rule).
+	 */
+	ACTGATE_REASON_NAME = 13,
+	/* A sub-workload request outside what the parent's delegate: allows. */
+	ACTGATE_REASON_DELEGATION = 14,
+	/* A sub-workload whose parent ended, and delegate: does not let it outlive it. */
+	ACTGATE_REASON_PARENT_ENDED = 15,
+	/* A record of a signal event applied (action signal). */
+	ACTGATE_REASON_SIGNAL = 16,
 };
 
 /*

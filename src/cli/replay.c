@@ -7,6 +7,7 @@
  * see the whole path).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,24 @@ int replay_add_record(struct json_out *j, struct scratch *s, const struct journa
 	if (rec->signals) {
 		json_add_u64(j, "signal_generation", rec->signal_generation);
 		json_add_string(j, "signals", rec->signals);
+	}
+	/* Fields 24 to 29: only the records that carry them (docs/journal-format.md). */
+	static const struct {
+		const char *key;
+		size_t offset;
+	} optional[] = {
+		{ "target_name", offsetof(struct journal_record, target_name) },
+		{ "chain", offsetof(struct journal_record, chain) },
+		{ "event_id", offsetof(struct journal_record, event_id) },
+		{ "issuer", offsetof(struct journal_record, issuer) },
+		{ "event_type", offsetof(struct journal_record, event_type) },
+		{ "subject", offsetof(struct journal_record, subject) },
+	};
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+		const char *text = *(char *const *)((const char *)rec + optional[i].offset);
+
+		if (text && *text)
+			json_add_string(j, optional[i].key, text);
 	}
 	return 0;
 }

@@ -25,6 +25,9 @@ static const char *const action_names[] = {
 	[ACTGATE_ACTION_OPEN] = "open",
 	[ACTGATE_ACTION_CONNECT] = "connect",
 	[ACTGATE_ACTION_TAMPER] = "tamper",
+	[ACTGATE_ACTION_RESOLVE] = "resolve",
+	[ACTGATE_ACTION_DELEGATE] = "delegate",
+	[ACTGATE_ACTION_SIGNAL] = "signal",
 };
 
 static const char *const verdict_names[] = {
@@ -50,6 +53,11 @@ static const char *const reason_names[] = {
 	[ACTGATE_REASON_GRANT_EXPIRED] = "grant-expired",
 	[ACTGATE_REASON_DISCONNECTED] = "disconnected",
 	[ACTGATE_REASON_WRITTEN] = "written",
+	[ACTGATE_REASON_LEARNED] = "learned",
+	[ACTGATE_REASON_NAME] = "name",
+	[ACTGATE_REASON_DELEGATION] = "delegation",
+	[ACTGATE_REASON_PARENT_ENDED] = "parent-ended",
+	[ACTGATE_REASON_SIGNAL] = "signal",
 };
 
 static const char *const kernel_door_names[ACTGATE_NR_KERNEL_DOORS] = {
@@ -403,5 +411,11 @@ void journal_record_clear(struct journal_record *rec)
 	free(rec->rule);
 	free(rec->target);
 	free(rec->signals);
+	free(rec->target_name);
+	free(rec->chain);
+	free(rec->event_id);
+	free(rec->issuer);
+	free(rec->event_type);
+	free(rec->subject);
 	memset(rec, 0, sizeof(*rec));
 }

@@ -47,6 +47,21 @@ struct journal_record {
 	 */
 	uint64_t signal_generation;
 	char *signals;
+	/*
+	 * Texts that only some records carry (journal fields 24 to 29), left
+	 * out when empty; never NULL after a decode (empty when absent).
+	 * target_name: the DNS name a lookup asked for, or the name whose
+	 * answer allowed a connect's address (egress). chain: who commissioned
+	 * a sub-workload, "principal > workload#id > sub#id" (delegation).
+	 * event_id, issuer, event_type, subject: the jti, iss, event type and
+	 * subject of an applied signal event; its target says what it changed.
+	 */
+	char *target_name;
+	char *chain;
+	char *event_id;
+	char *issuer;
+	char *event_type;
+	char *subject;
 };
 
 /* Free rec's strings and zero it. */
@@ -72,7 +87,7 @@ void journal_decision_target(const struct actgate_decision *rec, size_t size, ch
 			     size_t out_size);
 
 /* Names used in the journal, in replay output and on the command line. */
-const char *action_name(uint8_t action);   /* "exec", "open", "connect", "tamper", "?" */
+const char *action_name(uint8_t action);   /* "exec", "open", "connect", "tamper", "resolve", "delegate", "signal", "?" */
 const char *verdict_name(uint8_t verdict); /* "allow", "deny" */
 const char *mode_name(uint8_t mode);       /* "enforce", "audit" */
 const char *reason_name(uint8_t reason);   /* "default", "rule", "no-policy", "orphan", "self-protection",

@@ -224,12 +224,33 @@ static int put_text_dict(struct jrecord_buf *b, struct jrecord_dict *d, struct j
 	return 0;
 }
 
+/* The text field numbered f (JF_WORKLOAD..JF_LAST_TEXT) of r. */
+static char **text_of(struct journal_record *r, unsigned f)
+{
+	switch (f) {
+	case JF_WORKLOAD: return &r->workload;
+	case JF_PRINCIPAL: return &r->principal;
+	case JF_LABELS: return &r->labels;
+	case JF_POLICY: return &r->policy;
+	case JF_RULE: return &r->rule;
+	case JF_TARGET: return &r->target;
+	case JF_SIGNALS: return &r->signals;
+	case JF_TARGET_NAME: return &r->target_name;
+	case JF_CHAIN: return &r->chain;
+	case JF_EVENT_ID: return &r->event_id;
+	case JF_ISSUER: return &r->issuer;
+	case JF_EVENT_TYPE: return &r->event_type;
+	default: return &r->subject;
+	}
+}
+
+#define N_TEXTS (JF_LAST_TEXT - JF_WORKLOAD + 1)
+
 static int encode(const struct journal_record *r, struct jrecord_dict *d, struct jrecord_buf *b,
 		  struct jrecord_buf *strings)
 {
-	size_t comm_len, text_len[7], need;
-	const char *texts[7] = { r->workload, r->principal, r->labels, r->policy,
-				 r->rule, r->target, r->signals };
+	size_t comm_len, text_len[N_TEXTS], need;
+	const char *texts[N_TEXTS];
 	int err;
 
 	b->len = 0;
@@ -240,9 +261,12 @@ static int encode(const struct journal_record *r, struct jrecord_dict *d, struct
 	    strnlen(r->comm, sizeof(r->comm)) > ACTGATE_COMM_LEN)
 		return -EINVAL;
 	comm_len = strnlen(r->comm, sizeof(r->comm));
-	/* The version, 15 numbers and 8 texts, each key and varint at most 2 + 10 bytes. */
-	need = 1 + 24 * 12 + comm_len;
-	for (size_t i = 0; i < 7; i++) {
+	/* The version, 15 numbers and the texts, each key and varint at most 2 + 10 bytes. */
+	need = 1 + (15 + 1 + N_TEXTS) * 12 + comm_len;
+	for (unsigned f = JF_WORKLOAD; f <= JF_LAST_TEXT; f++) {
+		size_t i = f - JF_WORKLOAD;
+
+		texts[i] = *text_of((struct journal_record *)r, f);
 		text_len[i] = len_of(texts[i]);
 		need += text_len[i];
 	}
@@ -267,11 +291,11 @@ static int encode(const struct journal_record *r, struct jrecord_dict *d, struct
 	put_uint(b, JF_ACCESS, r->access, false);
 	put_uint(b, JF_SIGNAL_GENERATION, r->signal_generation, false);
 	err = put_text_dict(b, d, strings, JF_COMM, r->comm, comm_len, false);
-	for (unsigned f = JF_WORKLOAD; !err && f <= JF_SIGNALS; f++) {
+	for (unsigned f = JF_WORKLOAD; !err && f <= JF_LAST_TEXT; f++) {
 		size_t i = f - JF_WORKLOAD;
 
 		if (f == JF_SIGNALS && !r->signals)
-			break;
+			continue;
 		err = put_text_dict(b, d, strings, f, texts[i], text_len[i], f == JF_SIGNALS);
 	}
 	return err;
@@ -342,6 +366,12 @@ static const struct field_info fields[] = {
 	[JF_RULE] = { "rule", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
 	[JF_TARGET] = { "target", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
 	[JF_SIGNALS] = { "signals", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_TARGET_NAME] = { "target_name", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_CHAIN] = { "chain", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_EVENT_ID] = { "event_id", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_ISSUER] = { "issuer", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_EVENT_TYPE] = { "event_type", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
+	[JF_SUBJECT] = { "subject", JRECORD_WIRE_BYTES, JRECORD_MAX_TEXT },
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -674,7 +704,7 @@ int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *
 	if (err)
 		return err;
 	out = (char *)arena->p;
-	for (unsigned f = JF_WORKLOAD; f <= JF_SIGNALS; f++) {
+	for (unsigned f = JF_WORKLOAD; f <= JF_LAST_TEXT; f++) {
 		char *str = out;
 
 		if (f == JF_SIGNALS && !(seen & (1u << f)))
@@ -683,15 +713,7 @@ int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *
 			memcpy(out, text[f], text_len[f]);
 		out[text_len[f]] = '\0';
 		out += text_len[f] + 1;
-		switch (f) {
-		case JF_WORKLOAD: rec->workload = str; break;
-		case JF_PRINCIPAL: rec->principal = str; break;
-		case JF_LABELS: rec->labels = str; break;
-		case JF_POLICY: rec->policy = str; break;
-		case JF_RULE: rec->rule = str; break;
-		case JF_TARGET: rec->target = str; break;
-		case JF_SIGNALS: rec->signals = str; break;
-		}
+		*text_of(rec, f) = str;
 	}
 	arena->len = (size_t)(out - (char *)arena->p);
 	return 0;
@@ -715,18 +737,21 @@ int jrecord_decode(const void *payload, size_t len, struct journal_record *rec, 
 	if (err)
 		goto out;
 	*rec = v;
-	rec->workload = strdup(v.workload);
-	rec->principal = strdup(v.principal);
-	rec->labels = strdup(v.labels);
-	rec->policy = strdup(v.policy);
-	rec->rule = strdup(v.rule);
-	rec->target = strdup(v.target);
-	rec->signals = v.signals ? strdup(v.signals) : NULL;
-	if (!rec->workload || !rec->principal || !rec->labels || !rec->policy || !rec->rule ||
-	    !rec->target || (v.signals && !rec->signals)) {
-		journal_record_clear(rec);
-		bad(why, why_size, "out of memory");
-		err = -ENOMEM;
+	for (unsigned f = JF_WORKLOAD; f <= JF_LAST_TEXT; f++) {
+		char **dst = text_of(rec, f);
+
+		if (!*dst)
+			continue; /* signals not recorded */
+		*dst = strdup(*dst);
+		if (!*dst) {
+			/* The fields after f still point into the arena: no free of them. */
+			for (unsigned g = f + 1; g <= JF_LAST_TEXT; g++)
+				*text_of(rec, g) = NULL;
+			journal_record_clear(rec);
+			bad(why, why_size, "out of memory");
+			err = -ENOMEM;
+			break;
+		}
 	}
 out:
 	jrecord_buf_free(&arena);

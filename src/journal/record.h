@@ -47,7 +47,15 @@ enum jrecord_field {
 	JF_RULE = 21,
 	JF_TARGET = 22,
 	JF_SIGNALS = 23, /* present (even empty) when the signals were recorded */
+	JF_TARGET_NAME = 24,
+	JF_CHAIN = 25,
+	JF_EVENT_ID = 26,
+	JF_ISSUER = 27,
+	JF_EVENT_TYPE = 28,
+	JF_SUBJECT = 29,
 };
+/* The text fields are JF_COMM and JF_WORKLOAD..JF_LAST_TEXT, all in one run. */
+#define JF_LAST_TEXT JF_SUBJECT
 
 #define JRECORD_WIRE_VARINT 0
 #define JRECORD_WIRE_BYTES 1

@@ -45,7 +45,7 @@ static void test_names(void **state)
 	assert_string_equal(reason_name(ACTGATE_REASON_GRANT_EXPIRED), "grant-expired");
 	assert_string_equal(reason_name(ACTGATE_REASON_DISCONNECTED), "disconnected");
 	assert_string_equal(reason_name(ACTGATE_REASON_WRITTEN), "written");
-	assert_string_equal(reason_name(ACTGATE_REASON_WRITTEN + 1), "?");
+	assert_string_equal(reason_name(ACTGATE_REASON_SIGNAL + 1), "?");
 	assert_string_equal(action_name(ACTGATE_ACTION_TAMPER), "tamper");
 
 	assert_int_equal(action_from_name("connect", &v), 0);

@@ -72,6 +72,12 @@ static void assert_same(const struct journal_record *a, const struct journal_rec
 		assert_string_equal(a->signals, b->signals);
 	else
 		assert_null(b->signals);
+	assert_string_equal(a->target_name ? a->target_name : "", b->target_name);
+	assert_string_equal(a->chain ? a->chain : "", b->chain);
+	assert_string_equal(a->event_id ? a->event_id : "", b->event_id);
+	assert_string_equal(a->issuer ? a->issuer : "", b->issuer);
+	assert_string_equal(a->event_type ? a->event_type : "", b->event_type);
+	assert_string_equal(a->subject ? a->subject : "", b->subject);
 }
 
 static void round_trip(const struct journal_record *in)
@@ -102,6 +108,22 @@ static void test_round_trip(void **state)
 	round_trip(&r);
 	r.signals = "";
 	round_trip(&r);
+	/* The daemon's own actions and their fields 24 to 29. */
+	r.action = ACTGATE_ACTION_RESOLVE;
+	r.target_name = "registry.npmjs.org";
+	round_trip(&r);
+	r.action = ACTGATE_ACTION_DELEGATE;
+	r.chain = "alice > agent#4 > tool#5";
+	round_trip(&r);
+	r.action = ACTGATE_ACTION_SIGNAL;
+	r.reason = ACTGATE_REASON_SIGNAL;
+	r.event_id = "jti-1";
+	r.issuer = "https://idp.example";
+	r.event_type = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+	r.subject = "{\"format\":\"email\",\"email\":\"alice@example.com\"}";
+	round_trip(&r);
+	r.target_name = r.chain = r.event_id = r.issuer = r.event_type = r.subject = NULL;
+	r.action = ACTGATE_ACTION_OPEN;
 	/* tgid equal to pid is left out and comes back. */
 	r.tgid = r.pid;
 	round_trip(&r);
@@ -188,7 +210,7 @@ static void test_malformed(void **state)
 		  22, "longer than 64 bits" },
 		{ "pid range", { 1, REQ, 0x10, 0x80, 0x80, 0x80, 0x80, 0x10 }, 17, "(pid): 4294967296 out of range" },
 		{ "action range", { 1, 0x02, 1, 0x04, 0x80, 0x02, 0x06, 0, 0x08, 0, 0x0a, 0 }, 12, "(action): 256 out of range" },
-		{ "action unknown", { 1, 0x02, 1, 0x04, 7, 0x06, 0, 0x08, 0, 0x0a, 0 }, 11, "unknown action 7" },
+		{ "action unknown", { 1, 0x02, 1, 0x04, 8, 0x06, 0, 0x08, 0, 0x0a, 0 }, 11, "unknown action 8" },
 		{ "action none", { 1, 0x02, 1, 0x04, 0, 0x06, 0, 0x08, 0, 0x0a, 0 }, 11, "unknown action 0" },
 		{ "verdict", { 1, 0x02, 1, 0x04, 1, 0x06, 2, 0x08, 0, 0x0a, 0 }, 11, "unknown verdict 2" },
 		{ "mode", { 1, 0x02, 1, 0x04, 1, 0x06, 0, 0x08, 5, 0x0a, 0 }, 11, "unknown mode 5" },
