@@ -62,6 +62,12 @@ struct journal_record {
 	char *issuer;
 	char *event_type;
 	char *subject;
+	/*
+	 * Not a journal field: the version of the actgate that wrote the
+	 * record, from its segment's header (jsource sets it; NULL or "" when
+	 * unknown: a version-2 segment). Not owned: the source's, like the rest.
+	 */
+	const char *writer_version;
 };
 
 /* Free rec's strings and zero it. */

@@ -160,18 +160,30 @@ static void format_time(uint64_t time_ns, char *buf, size_t size)
 		 (unsigned long long)(time_ns % 1000000000));
 }
 
+/*
+ * product: the event's source, the actgated that journaled it (its segment
+ * header's writer version); a journal too old to say has no version, rather
+ * than the exporter's passed off as the writer's.
+ */
+static void add_product(struct json_out *j, const char *writer)
+{
+	json_key_object_begin(j, "product");
+	json_add_string(j, "name", "actgate");
+	json_add_string(j, "vendor_name", "actgate");
+	if (writer && writer[0])
+		json_add_string(j, "version", writer);
+	json_object_end(j);
+}
+
 /* The profiles applied: host (device, actor) always; security_control where the verdict is. */
-static void add_metadata(struct json_out *j, uint64_t time_ns, bool security_control)
+static void add_metadata(struct json_out *j, uint64_t time_ns, const char *writer,
+			 bool security_control)
 {
 	char when[48];
 
 	json_key_object_begin(j, "metadata");
 	json_add_string(j, "version", JOCSF_VERSION);
-	json_key_object_begin(j, "product");
-	json_add_string(j, "name", "actgate");
-	json_add_string(j, "vendor_name", "actgate");
-	json_add_string(j, "version", actgate_version());
-	json_object_end(j);
+	add_product(j, writer);
 	json_key_array_begin(j, "profiles");
 	json_array_add_string(j, "host");
 	if (security_control)
@@ -415,6 +427,8 @@ static void add_unmapped(struct json_out *j, const struct journal_record *rec,
 		json_add_string(j, "subject", rec->subject);
 	if (host->boot_id[0])
 		json_add_string(j, "boot_id", host->boot_id);
+	/* The exporter's own version, beside the journal writer's in metadata.product. */
+	json_add_string(j, "exporter_version", actgate_version());
 	json_object_end(j);
 }
 
@@ -538,7 +552,7 @@ static void add_activity_head(struct json_out *j, const struct journal_record *r
 	if (security_control)
 		add_security_control(j, rec);
 	json_add_string(j, "message", message_of(rec));
-	add_metadata(j, rec->time_ns, security_control);
+	add_metadata(j, rec->time_ns, rec->writer_version, security_control);
 	add_device(j, host);
 }
 
@@ -733,7 +747,7 @@ static void write_tamper(struct json_out *j, const struct journal_record *rec,
 	add_id(j, "status_id", 1, "status", "New");
 	add_security_control(j, rec);
 	json_add_string(j, "message", rec->target);
-	add_metadata(j, rec->time_ns, true);
+	add_metadata(j, rec->time_ns, rec->writer_version, true);
 	add_device(j, host);
 	add_actor(j, rec, NULL);
 	begin_finding_info(j);
@@ -778,11 +792,7 @@ static void write_other(struct json_out *j, const struct journal_record *rec)
 	json_add_string(j, "message", message_of(rec));
 	json_key_object_begin(j, "metadata");
 	json_add_string(j, "version", JOCSF_VERSION);
-	json_key_object_begin(j, "product");
-	json_add_string(j, "name", "actgate");
-	json_add_string(j, "vendor_name", "actgate");
-	json_add_string(j, "version", actgate_version());
-	json_object_end(j);
+	add_product(j, rec->writer_version);
 	json_object_end(j);
 }
 
@@ -844,6 +854,12 @@ int jocsf_write(const struct journal_record *rec, const struct jocsf_host *host,
 int jocsf_write_gap(const struct jstore_gap *gap, const struct jocsf_host *host,
 		    struct json_out *j)
 {
+	return jocsf_write_gap_by(gap, NULL, host, j);
+}
+
+int jocsf_write_gap_by(const struct jstore_gap *gap, const char *writer,
+		       const struct jocsf_host *host, struct json_out *j)
+{
 	char uid[320], title[96], desc[256], message[160];
 
 	snprintf(title, sizeof(title), "%llu decisions lost", (unsigned long long)gap->lost);
@@ -863,7 +879,7 @@ int jocsf_write_gap(const struct jstore_gap *gap, const struct jocsf_host *host,
 	json_add_u64(j, "count", gap->lost);
 	json_add_u64(j, "start_time", gap->first_lost_ns / 1000000);
 	json_add_u64(j, "end_time", gap->last_lost_ns / 1000000);
-	add_metadata(j, gap->time_ns, true);
+	add_metadata(j, gap->time_ns, writer, true);
 	add_device(j, host);
 	begin_finding_info(j);
 	finding_uid(host, "gap", gap->time_ns, 0, uid, sizeof(uid));
@@ -903,6 +919,7 @@ int jocsf_write_gap(const struct jstore_gap *gap, const struct jocsf_host *host,
 	json_add_u64(j, "error", gap->error);
 	if (host->boot_id[0])
 		json_add_string(j, "boot_id", host->boot_id);
+	json_add_string(j, "exporter_version", actgate_version());
 	json_object_end(j);
 	return j->error;
 }

@@ -40,7 +40,8 @@ struct jocsf_host {
 int jocsf_host_read(struct jocsf_host *host, char *why, size_t why_size);
 
 /*
- * The members of rec's OCSF event, appended to j inside an object the
+ * The members of rec's OCSF event (metadata.product.version is
+ * rec->writer_version, the journal's, left out when unknown), appended to j inside an object the
  * caller opened (json_object_begin, or json_key_object_begin to nest it):
  * the caller decides what surrounds the event. Every action has a class,
  * an action number this mapping does not know becomes a Base Event with
@@ -51,10 +52,14 @@ int jocsf_write(const struct journal_record *rec, const struct jocsf_host *host,
 /*
  * A gap (decisions the daemon counted as lost and could not journal: a
  * store gap record) as a Detection Finding, the same way: members only.
- * 0, or -ENOMEM.
+ * 0, or -ENOMEM. jocsf_write_gap_by also says which actgate wrote the gap
+ * record (its jstore_record's segment_writer) in metadata.product.version;
+ * jocsf_write_gap leaves the version out.
  */
 int jocsf_write_gap(const struct jstore_gap *gap, const struct jocsf_host *host,
 		    struct json_out *j);
+int jocsf_write_gap_by(const struct jstore_gap *gap, const char *writer,
+		       const struct jocsf_host *host, struct json_out *j);
 
 /* One whole event as a line's text: j reset, then {jocsf_write}. 0 or -ENOMEM. */
 int jocsf_event(const struct journal_record *rec, const struct jocsf_host *host, struct json_out *j);

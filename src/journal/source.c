@@ -265,6 +265,7 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 			    "(their definition, earlier in the segment, is damaged or was not read)",
 			    jr->segment, jr->seq, jr->offset, unresolved);
 		}
+		rec->writer_version = jr->segment_writer;
 		s->st.records++;
 		return 1;
 	}

@@ -271,6 +271,8 @@ void jstore_frame_encode(uint8_t *f, uint16_t type, uint64_t seq, const void *pa
 
 void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_SIZE])
 {
+	size_t wlen = strnlen(h->writer, JSTORE_WRITER_SIZE - 1);
+
 	memset(out, 0, JSTORE_HEADER_SIZE);
 	memcpy(out, jstore_header_magic, 8);
 	put_u16(out + 8, h->version);
@@ -283,11 +285,24 @@ void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_
 	put_u64(out + 64, h->first_record_seq);
 	memcpy(out + 72, h->prev_chain, 32);
 	put_u64(out + 104, h->first_seal);
-	/* 112..123: zero */
-	put_u32(out + 124, jstore_crc_of(out, 124));
+	memcpy(out + 112, h->writer, wlen); /* 112..175, NUL-padded; 176..187: zero */
+	put_u32(out + JSTORE_HEADER_SIZE - 4, jstore_crc_of(out, JSTORE_HEADER_SIZE - 4));
 }
 
-void jstore_header_decode(const uint8_t in[JSTORE_HEADER_SIZE], struct seg_header *h)
+size_t jstore_header_len(const uint8_t *in, size_t avail)
+{
+	if (avail >= 12 && !memcmp(in, jstore_header_magic, 8) && get_u16(in + 8) == 3 &&
+	    get_u16(in + 10) == JSTORE_HEADER_SIZE)
+		return JSTORE_HEADER_SIZE;
+	return JSTORE_HEADER_SIZE_V2;
+}
+
+bool jstore_header_intact(const uint8_t *in, size_t len)
+{
+	return !memcmp(in, jstore_header_magic, 8) && get_u32(in + len - 4) == jstore_crc_of(in, len - 4);
+}
+
+void jstore_header_decode(const uint8_t *in, size_t len, struct seg_header *h)
 {
 	h->version = get_u16(in + 8);
 	h->size = get_u16(in + 10);
@@ -299,4 +314,10 @@ void jstore_header_decode(const uint8_t in[JSTORE_HEADER_SIZE], struct seg_heade
 	h->first_record_seq = get_u64(in + 64);
 	memcpy(h->prev_chain, in + 72, 32);
 	h->first_seal = get_u64(in + 104);
+	memset(h->writer, 0, sizeof(h->writer));
+	if (len == JSTORE_HEADER_SIZE) {
+		/* printable ASCII up to the first NUL; anything else ends it (a reader prints it) */
+		for (size_t i = 0; i < JSTORE_WRITER_SIZE - 1 && in[112 + i] >= 0x21 && in[112 + i] <= 0x7e; i++)
+			h->writer[i] = (char)in[112 + i];
+	}
 }

@@ -110,6 +110,7 @@ struct seg_header {
 	uint64_t first_record_seq;
 	uint8_t prev_chain[32];
 	uint64_t first_seal; /* the number of the segment's first seal */
+	char writer[JSTORE_WRITER_SIZE]; /* version 3: the writer's version; "" in version 2 */
 };
 
 /* A whole frame (JSTORE_FRAME_OVERHEAD + len bytes at f) around payload. */
@@ -119,8 +120,18 @@ void jstore_frame_encode(uint8_t *f, uint16_t type, uint64_t seq, const void *pa
 int jstore_encode_seal(const struct jstore_key *key, struct jstore_seal *s,
 		       uint8_t out[SEAL_SIZE]);
 
+/* A version-3 header (JSTORE_HEADER_SIZE bytes) from h; h->writer is cut to fit. */
 void jstore_header_encode(const struct seg_header *h, uint8_t out[JSTORE_HEADER_SIZE]);
-void jstore_header_decode(const uint8_t in[JSTORE_HEADER_SIZE], struct seg_header *h);
+/*
+ * How long the header starting with the avail bytes at in is: version 3's
+ * size when its magic, version and size say so, else version 2's (the
+ * length a damaged or older header is read and reported with).
+ */
+size_t jstore_header_len(const uint8_t *in, size_t avail);
+/* Is the header of len bytes (jstore_header_len) intact: magic and CRC? */
+bool jstore_header_intact(const uint8_t *in, size_t len);
+/* Decode len bytes (jstore_header_len): version 2's fields, and the writer in version 3. */
+void jstore_header_decode(const uint8_t *in, size_t len, struct seg_header *h);
 
 /* ---- store-reader.c: what verify and recovery read through ---- */
 
@@ -167,8 +178,9 @@ struct jstore_reader {
 	struct seg_header hdr;
 	bool hdr_ok;
 	bool skipped; /* an intact header of another version or with unknown flags */
-	uint8_t hdr_raw[JSTORE_HEADER_SIZE];
+	uint8_t hdr_raw[JSTORE_HEADER_MAX];
 	size_t hdr_raw_len;
+	size_t hdr_len; /* the header's length by its version (jstore_header_len) */
 	uint64_t index;
 
 	/* The segment's uncompressed bytes buf[start, end) are at offset base + start. */

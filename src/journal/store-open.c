@@ -99,7 +99,7 @@ struct seg_scan {
  */
 static uint64_t segment_start_time(int dirfd, const char *name, bool gz)
 {
-	uint8_t in[4096], h[JSTORE_HEADER_SIZE];
+	uint8_t in[4096], h[JSTORE_HEADER_MAX];
 	size_t got = 0;
 	ssize_t n;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -127,8 +127,8 @@ static uint64_t segment_start_time(int dirfd, const char *name, bool gz)
 		got = (size_t)n < sizeof(h) ? (size_t)n : sizeof(h);
 		memcpy(h, in, got);
 	}
-	if (got < sizeof(h) || memcmp(h, jstore_header_magic, 8) ||
-	    get_u32(h + 124) != jstore_crc_of(h, 124))
+	if (got < JSTORE_HEADER_SIZE_V2 || got < jstore_header_len(h, got) ||
+	    !jstore_header_intact(h, jstore_header_len(h, got)))
 		return 0;
 	return get_u64(h + 48);
 }
@@ -155,7 +155,7 @@ static int scan_segment(struct jstore *js, const char *path, struct seg_scan *ou
 			break;
 		switch (e->kind) {
 		case EV_SEGMENT:
-			out->header_whole = r->hdr_raw_len == JSTORE_HEADER_SIZE;
+			out->header_whole = r->hdr_raw_len == r->hdr_len;
 			out->hdr = r->hdr;
 			out->hdr_ok = r->hdr_ok;
 			out->other_version = r->skipped;

@@ -314,57 +314,63 @@ static void end_damage(struct jstore_reader *r, uint64_t at, bool at_eof)
 
 static int step_header(struct jstore_reader *r)
 {
-	int64_t avail = ensure(r, JSTORE_HEADER_SIZE);
+	int64_t avail = ensure(r, JSTORE_HEADER_MAX);
 	const uint8_t *h;
+	size_t len;
 
 	if (avail < 0)
 		return (int)avail;
-	r->hdr_raw_len = (size_t)avail < JSTORE_HEADER_SIZE ? (size_t)avail : JSTORE_HEADER_SIZE;
+	/* Version 3's header is longer than version 2's: its first bytes say which. */
+	len = jstore_header_len(r->buf + r->start, (size_t)avail);
+	r->hdr_len = len;
+	r->hdr_raw_len = (size_t)avail < len ? (size_t)avail : len;
 	memcpy(r->hdr_raw, r->buf + r->start, r->hdr_raw_len);
 	memset(&r->hdr, 0, sizeof(r->hdr));
 	r->hdr_ok = false;
 	r->skipped = false;
 	r->stats.segments++;
 	push_event(r, EV_SEGMENT);
-	if (r->hdr_raw_len < JSTORE_HEADER_SIZE) {
+	if (r->hdr_raw_len < len) {
 		enum jstore_damage kind = r->gz && r->z_why[0] ? JSTORE_DAMAGE_COMPRESSION
 					  : r->last && !r->gz  ? JSTORE_DAMAGE_TORN_TAIL
 							       : JSTORE_DAMAGE_HEADER;
 
 		push_damage(r, kind, 0, r->hdr_raw_len,
-			    "the segment header is cut short: %zu of %d bytes%s%s", r->hdr_raw_len,
-			    JSTORE_HEADER_SIZE, r->z_why[0] ? "; " : "", r->z_why);
+			    "the segment header is cut short: %zu of %zu bytes%s%s", r->hdr_raw_len,
+			    len, r->z_why[0] ? "; " : "", r->z_why);
 		r->z_reported = r->z_why[0] != '\0';
 		r->start = r->end;
 		r->state = RS_SEG_END;
 		return 0;
 	}
 	h = r->hdr_raw;
-	jstore_header_decode(h, &r->hdr);
-	r->start += JSTORE_HEADER_SIZE;
+	jstore_header_decode(h, len, &r->hdr);
+	r->start += len;
 	r->state = RS_FRAMES;
 	if (memcmp(h, jstore_header_magic, 8)) {
-		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
+		push_damage(r, JSTORE_DAMAGE_HEADER, 0, len,
 			    "not a journal segment header (bad magic); reading records anyway");
-	} else if (get_u32(h + 124) != jstore_crc_of(h, 124)) {
-		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
+	} else if (!jstore_header_intact(h, len)) {
+		push_damage(r, JSTORE_DAMAGE_HEADER, 0, len,
 			    "segment header CRC mismatch; reading records anyway");
-	} else if (r->hdr.version != JSTORE_FORMAT_VERSION || r->hdr.size != JSTORE_HEADER_SIZE) {
+	} else if (!((r->hdr.version == 3 && r->hdr.size == JSTORE_HEADER_SIZE) ||
+		     (r->hdr.version == 2 && r->hdr.size == JSTORE_HEADER_SIZE_V2))) {
 		/*
 		 * An intact header of another version: its records may be framed
 		 * or sealed differently (version 1's seals were optional), so none
-		 * is read rather than misread.
+		 * is read rather than misread. Versions 2 and 3 differ only in
+		 * the header (3 holds the writer's version): both are read.
 		 */
 		push_damage(
-			r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
-			"segment format version %u (header size %u): this actgate reads version %d; "
-			"its records are skipped",
+			r, JSTORE_DAMAGE_HEADER, 0, len,
+			"segment format version %u (header size %u): this actgate reads versions 2 "
+			"and %d; its records are skipped",
 			r->hdr.version, r->hdr.size, JSTORE_FORMAT_VERSION);
 		r->skipped = true;
 		r->state = RS_SKIP;
 	} else if (r->hdr.flags) {
 		/* No flag is defined: one set is a later writer's feature, unknown here. */
-		push_damage(r, JSTORE_DAMAGE_HEADER, 0, JSTORE_HEADER_SIZE,
+		push_damage(r, JSTORE_DAMAGE_HEADER, 0, len,
 			    "segment header flags %#x: unknown to this actgate; its records are "
 			    "skipped",
 			    r->hdr.flags);
@@ -645,6 +651,7 @@ int jstore_read(struct jstore_reader *r, struct jstore_record *rec)
 			rec->payload = e->frame + 20;
 			rec->seq = e->seq;
 			rec->segment_seq = r->hdr_ok ? r->hdr.seq : 0;
+			rec->segment_writer = r->hdr_ok ? r->hdr.writer : "";
 			rec->segment = r->path;
 			rec->offset = e->offset;
 			rec->index = e->index;

@@ -151,7 +151,7 @@ static void verify_segment_start(struct verifier *v)
 	hash_add(v, r->hdr_raw, r->hdr_raw_len);
 	v->seg_open = true;
 	/* A segment skipped for its version, or cut short in its header, is damage enough. */
-	v->seg_checked = !r->skipped && r->hdr_raw_len == JSTORE_HEADER_SIZE;
+	v->seg_checked = !r->skipped && r->hdr_raw_len == r->hdr_len;
 	v->span = 0;
 	v->closed = v->after_close = false;
 	v->seg_end_offset = r->hdr_raw_len;

@@ -18,6 +18,7 @@
 #include "journal/store-internal.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/version.h"
 
 /* ---- writer ---- */
 
@@ -377,6 +378,7 @@ int jstore_open_next_segment(struct jstore *js)
 	h.seq = js->seg_seq + 1;
 	h.first_record_seq = js->w.next_seq;
 	h.first_seal = js->w.next_seal;
+	snprintf(h.writer, sizeof(h.writer), "%s", actgate_version());
 	memcpy(h.prev_chain, js->prev_chain, 32);
 	jstore_header_encode(&h, raw);
 	jstore_seg_name(name, sizeof(name), h.seq, SEG_SUFFIX);

@@ -33,8 +33,15 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define JSTORE_FORMAT_VERSION 2 /* 1: seals optional and unnumbered; not read any more */
-#define JSTORE_HEADER_SIZE 128
+/*
+ * 3: the header holds the writer's version (192 bytes). 2 (128 bytes) is
+ * still read, never written; 1 (seals optional and unnumbered) is not read.
+ */
+#define JSTORE_FORMAT_VERSION 3
+#define JSTORE_HEADER_SIZE 192    /* what this writer writes: version 3's */
+#define JSTORE_HEADER_SIZE_V2 128 /* version 2's */
+#define JSTORE_HEADER_MAX JSTORE_HEADER_SIZE
+#define JSTORE_WRITER_SIZE 64     /* the writer's version in a version-3 header, NUL-padded */
 #define JSTORE_FRAME_OVERHEAD 24 /* marker, length, type, flags, seq before; CRC after */
 #define JSTORE_MAX_PAYLOAD (1u << 20)
 #define JSTORE_HASH_SIZE 32
@@ -194,6 +201,8 @@ struct jstore_record {
 	const uint8_t *payload;
 	uint64_t seq;          /* record sequence number, over the whole store */
 	uint64_t segment_seq;  /* from the segment header (0 if the header is damaged) */
+	const char *segment_writer; /* the writer's version from the header; "" when it has none
+				     * (version 2, or a damaged header) */
 	const char *segment;   /* the file's path */
 	uint64_t offset;       /* of the frame in the segment's uncompressed bytes */
 	uint64_t index;        /* of the record among its segment's intact records, from 0 */

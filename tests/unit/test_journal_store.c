@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "journal/store.h"
+#include "util/version.h"
 
 #define PAYLOAD_LEN 120
 
@@ -377,7 +378,8 @@ static void free_snapshot(struct snapshot *s)
 
 /* ---- the format, parsed independently (docs/journal-store.md) ---- */
 
-#define HDR 128
+#define HDR 192    /* version 3 */
+#define HDR_V2 128 /* version 2, still read */
 #define OVERHEAD 24
 
 static uint32_t le32(const uint8_t *p)
@@ -421,7 +423,7 @@ static size_t frames_of(const uint8_t *seg, size_t len, struct frame *out, size_
 	size_t off = HDR, n = 0;
 
 	assert_memory_equal(seg, "ACTGJRNL", 8);
-	assert_int_equal(le32(seg + 124), crc32c(seg, 124));
+	assert_int_equal(le32(seg + HDR - 4), crc32c(seg, HDR - 4));
 	while (off < len) {
 		uint32_t plen = le32(seg + off + 4);
 		size_t flen = OVERHEAD + plen;
@@ -521,8 +523,13 @@ static void test_format_as_documented(void **state)
 	assert_string_equal(strrchr(files[0], '/') + 1, "journal-0000000000000001.seg");
 	a = slurp(files[0], &alen);
 	b = slurp(files[1], &blen);
-	assert_int_equal(a[8] | a[9] << 8, 2);     /* version */
-	assert_int_equal(a[10] | a[11] << 8, 128); /* header size */
+	assert_int_equal(a[8] | a[9] << 8, 3);     /* version */
+	assert_int_equal(a[10] | a[11] << 8, 192); /* header size */
+	/* the writer's version, NUL-padded, then reserved zeros */
+	assert_int_equal(strnlen((const char *)a + 112, 64), strlen(actgate_version()));
+	assert_memory_equal(a + 112, actgate_version(), strlen(actgate_version()));
+	for (size_t i = 112 + strlen(actgate_version()); i < 188; i++)
+		assert_int_equal(a[i], 0);
 	assert_int_equal(le32(a + 12), 0);         /* flags */
 	assert_memory_equal(a + 16, "\x11\x11\x11\x11", 4);
 	assert_memory_equal(a + 32, "\x22\x22\x22\x22", 4);
@@ -922,28 +929,35 @@ static void put64(uint8_t *p, uint64_t v)
  * hash of its predecessor. Only the seals' HMACs cannot be redone (and the
  * seal numbers, which the HMACs cover, are left as they are).
  */
-static void forge(char **files, size_t nfiles, drop_fn drop)
+static void forge_as(char **files, size_t nfiles, drop_fn drop, unsigned version)
 {
 	uint8_t prev[32];
 	uint64_t seq = 0;
+	/* version 3 as written; 1 or 2: version 2's 128-byte header, the writer's version gone */
+	size_t ohdr = version == 3 ? HDR : HDR_V2;
 
 	for (size_t s = 0; s < nfiles; s++) {
-		size_t len, olen = HDR, k = 0;
+		size_t len, olen = ohdr, k = 0;
 		uint8_t *seg = slurp(files[s], &len), *out = malloc(len);
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		unsigned int dlen;
 
 		assert_non_null(out);
-		memcpy(out, seg, HDR);
+		memcpy(out, seg, ohdr);
+		if (version != 3) {
+			memset(out + 112, 0, 12);
+			out[8] = (uint8_t)version;
+			out[10] = HDR_V2;
+		}
 		if (s == 0) {
 			seq = le64(seg + 64);
 		} else {
 			put64(out + 64, seq);
 			memcpy(out + 72, prev, 32);
 		}
-		put32(out + 124, crc32c(out, 124));
+		put32(out + ohdr - 4, crc32c(out, ohdr - 4));
 		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-		EVP_DigestUpdate(ctx, out, HDR);
+		EVP_DigestUpdate(ctx, out, ohdr);
 		for (size_t off = HDR; off < len; k++) {
 			size_t flen = OVERHEAD + le32(seg + off + 4);
 			uint16_t type = (uint16_t)(seg[off + 8] | seg[off + 9] << 8);
@@ -974,6 +988,11 @@ static void forge(char **files, size_t nfiles, drop_fn drop)
 		free(out);
 		free(seg);
 	}
+}
+
+static void forge(char **files, size_t nfiles, drop_fn drop)
+{
+	forge_as(files, nfiles, drop, 3);
 }
 
 static void rewrite_chain(char **files, size_t nfiles)
@@ -1589,9 +1608,7 @@ static void test_other_versions_refused(void **state)
 	seg = slurp(files[0], &len);
 
 	/* Version 1, its header otherwise intact: skipped and reported; not continued. */
-	seg[8] = 1;
-	put32(seg + 124, crc32c(seg, 124));
-	spit(files[0], seg, len);
+	forge_as(files, 1, NULL, 1);
 	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_HEADER);
 	assert_non_null(strstr(res.message, "version 1"));
 	assert_int_equal(res.records, 0);
@@ -1600,9 +1617,8 @@ static void test_other_versions_refused(void **state)
 	assert_null(js);
 
 	/* A flag set: a later writer's feature, the same answer. */
-	seg[8] = 2;
 	put32(seg + 12, 0x1);
-	put32(seg + 124, crc32c(seg, 124));
+	put32(seg + HDR - 4, crc32c(seg, HDR - 4));
 	spit(files[0], seg, len);
 	assert_int_equal(verify_dir_damage(fx, &fx->k, &res), JSTORE_DAMAGE_HEADER);
 	assert_non_null(strstr(res.message, "flags 0x1"));
@@ -1611,13 +1627,69 @@ static void test_other_versions_refused(void **state)
 
 	/* As written, it reads and continues. */
 	put32(seg + 12, 0);
-	put32(seg + 124, crc32c(seg, 124));
+	put32(seg + HDR - 4, crc32c(seg, HDR - 4));
 	spit(files[0], seg, len);
 	assert_intact(fx);
 	js = open_store(&o);
 	assert_int_equal(jstore_close(js), 0);
 	assert_intact(fx);
 	free(seg);
+	free_list(files, nfiles);
+}
+
+/*
+ * A journal of version 2 (128-byte headers, no writer's version), as an
+ * actgate before version 3 wrote it: read whole, verified (its chain; the
+ * HMACs were made over the version-3 bytes this test rewrote, so no key),
+ * and continued with a version-3 segment.
+ */
+static void test_version2_still_read(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct jstore_verify_result res;
+	struct jstore_reader *r = NULL;
+	struct jstore_record rec;
+	struct jstore_options o;
+	struct jstore *js = NULL;
+	size_t nfiles, len;
+	char **files;
+	uint8_t *seg;
+	int ret;
+
+	test_options(fx, &o);
+	js = open_store(&o);
+	append_n(js, 0, 10);
+	assert_int_equal(jstore_rotate(js), 0);
+	append_n(js, 10, 10);
+	assert_int_equal(jstore_close(js), 0);
+	files = segment_files(fx, &nfiles);
+	assert_int_equal(nfiles, 2);
+	forge_as(files, nfiles, NULL, 2);
+	seg = slurp(files[0], &len);
+	assert_int_equal(seg[8], 2);
+	assert_int_equal(seg[10], 128);
+	free(seg);
+
+	assert_int_equal(verify_dir(fx, NULL, &res), 0);
+	assert_int_equal(count_records(fx), 20);
+	assert_int_equal(jstore_reader_open(&r, paths, 1, NULL), 0);
+	while ((ret = jstore_read(r, &rec)) == 1)
+		assert_string_equal(rec.segment_writer, "");
+	assert_int_equal(ret, 0);
+	jstore_reader_close(r);
+
+	/* Continued: the next segment is version 3, with this writer's version. */
+	js = open_store(&o);
+	append_n(js, 20, 5);
+	assert_int_equal(jstore_close(js), 0);
+	assert_int_equal(verify_dir(fx, NULL, &res), 0);
+	assert_int_equal(count_records(fx), 25);
+	assert_int_equal(jstore_reader_open(&r, paths, 1, NULL), 0);
+	for (size_t n = 0; (ret = jstore_read(r, &rec)) == 1; n++)
+		assert_string_equal(rec.segment_writer, n < 20 ? "" : actgate_version());
+	assert_int_equal(ret, 0);
+	jstore_reader_close(r);
 	free_list(files, nfiles);
 }
 
@@ -2066,6 +2138,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stripped_seals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsealed_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_versions_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version2_still_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compression_round_trip, setup, teardown),
