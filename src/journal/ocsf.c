@@ -162,17 +162,23 @@ static void format_time(uint64_t time_ns, char *buf, size_t size)
 
 /*
  * product: the event's source, the actgated that journaled it (its segment
- * header's writer version); a journal too old to say has no version, rather
- * than the exporter's passed off as the writer's.
+ * header's writer version). A record from a segment too old to say (store
+ * format 2), or a gap the caller gave no writer for, gets the exporting
+ * binary's version instead; unmapped.product_version_from says which
+ * ("journal" or "exporter"), so the two are never confused.
  */
 static void add_product(struct json_out *j, const char *writer)
 {
 	json_key_object_begin(j, "product");
 	json_add_string(j, "name", "actgate");
 	json_add_string(j, "vendor_name", "actgate");
-	if (writer && writer[0])
-		json_add_string(j, "version", writer);
+	json_add_string(j, "version", writer && writer[0] ? writer : actgate_version());
 	json_object_end(j);
+}
+
+static const char *version_from(const char *writer)
+{
+	return writer && writer[0] ? "journal" : "exporter";
 }
 
 /* The profiles applied: host (device, actor) always; security_control where the verdict is. */
@@ -429,6 +435,7 @@ static void add_unmapped(struct json_out *j, const struct journal_record *rec,
 		json_add_string(j, "boot_id", host->boot_id);
 	/* The exporter's own version, beside the journal writer's in metadata.product. */
 	json_add_string(j, "exporter_version", actgate_version());
+	json_add_string(j, "product_version_from", version_from(rec->writer_version));
 	json_object_end(j);
 }
 
@@ -653,12 +660,24 @@ static void write_resolve(struct json_out *j, const struct journal_record *rec,
 	add_activity_head(j, rec, host, &class_dns, 1, "Query", true);
 	add_actor(j, rec, NULL);
 	add_local_endpoint(j, "src_endpoint", host);
+	/* the resolver that answered is actgated's own, on this host (docs/egress.md) */
+	add_local_endpoint(j, "dst_endpoint", host);
 	json_key_object_begin(j, "query");
 	json_add_string(j, "hostname", rec->target_name[0] ? rec->target_name : rec->target);
 	add_id(j, "opcode_id", 0, "opcode", "Query");
 	json_object_end(j);
 	json_add_u64(j, "query_time", rec->time_ns / 1000000);
 	add_connection_info(j, 2, "Outbound", NULL, 0);
+	/*
+	 * The record does not carry the answer's rcode. A lookup the policy
+	 * blocked was answered REFUSED by actgated's resolver without asking
+	 * upstream (docs/egress.md); an allowed one got the upstream's answer,
+	 * which is not journaled: Other, saying so, never a guessed NoError.
+	 */
+	if (blocked(rec))
+		add_id(j, "rcode_id", 5, "rcode", "Refused");
+	else
+		add_id(j, "rcode_id", 99, "rcode", "not recorded (the upstream's answer)");
 }
 
 /* The last element of "principal > workload#id > sub#id": the sub-workload asked for. */
@@ -920,6 +939,7 @@ int jocsf_write_gap_by(const struct jstore_gap *gap, const char *writer,
 	if (host->boot_id[0])
 		json_add_string(j, "boot_id", host->boot_id);
 	json_add_string(j, "exporter_version", actgate_version());
+	json_add_string(j, "product_version_from", version_from(writer));
 	json_object_end(j);
 	return j->error;
 }

@@ -3,7 +3,7 @@
  * Journal records as OCSF 1.1.0 events (https://schema.ocsf.io/1.1.0): one
  * place for the mapping, used by `actgate export --format ocsf` and by the
  * streaming exporter. docs/journal-format.md ("OCSF") says which class each
- * record becomes and why; tests/unit/ocsf-1.1.schema is our own description
+ * record becomes and why; tests/unit/ocsf-1.1.json is our own description
  * of those classes and objects, which tests/unit/test_journal_ocsf.c holds
  * every record type's output to.
  *
@@ -41,7 +41,9 @@ int jocsf_host_read(struct jocsf_host *host, char *why, size_t why_size);
 
 /*
  * The members of rec's OCSF event (metadata.product.version is
- * rec->writer_version, the journal's, left out when unknown), appended to j inside an object the
+ * rec->writer_version, the journal's; the exporting binary's when the
+ * segment does not say, unmapped.product_version_from telling which),
+ * appended to j inside an object the
  * caller opened (json_object_begin, or json_key_object_begin to nest it):
  * the caller decides what surrounds the event. Every action has a class,
  * an action number this mapping does not know becomes a Base Event with
@@ -54,7 +56,7 @@ int jocsf_write(const struct journal_record *rec, const struct jocsf_host *host,
  * store gap record) as a Detection Finding, the same way: members only.
  * 0, or -ENOMEM. jocsf_write_gap_by also says which actgate wrote the gap
  * record (its jstore_record's segment_writer) in metadata.product.version;
- * jocsf_write_gap leaves the version out.
+ * jocsf_write_gap gives the exporting binary's version there.
  */
 int jocsf_write_gap(const struct jstore_gap *gap, const struct jocsf_host *host,
 		    struct json_out *j);
