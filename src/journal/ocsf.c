@@ -764,6 +764,7 @@ static void write_tamper(struct json_out *j, const struct journal_record *rec,
 	add_class(j, &class_finding, 1, "Create", rec->time_ns);
 	add_id(j, "severity_id", 4, "severity", "High");
 	add_id(j, "status_id", 1, "status", "New");
+	json_add_string(j, "status_detail", reason_name(rec->reason));
 	add_security_control(j, rec);
 	json_add_string(j, "message", rec->target);
 	add_metadata(j, rec->time_ns, rec->writer_version, true);
@@ -891,6 +892,7 @@ int jocsf_write_gap_by(const struct jstore_gap *gap, const char *writer,
 	add_class(j, &class_finding, 1, "Create", gap->time_ns);
 	add_id(j, "severity_id", 4, "severity", "High");
 	add_id(j, "status_id", 1, "status", "New");
+	json_add_string(j, "status_detail", "journal write failed");
 	/* No control acted on decisions nobody saw. */
 	add_id(j, "action_id", 0, "action", "Unknown");
 	add_id(j, "disposition_id", 0, "disposition", "Unknown");
