@@ -41,7 +41,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl -lcurl
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
