@@ -52,6 +52,12 @@ struct syslog_sink {
 static void disconnect(struct syslog_sink *s)
 {
 	if (s->ssl) {
+		/*
+		 * A close_notify first: rsyslog's TLS driver drops what it
+		 * read but had not processed when a connection just ends.
+		 */
+		if (s->fd >= 0)
+			(void)SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 	}

@@ -165,3 +165,65 @@ static inline int wait_status(pid_t pid)
 }
 
 #endif /* ACTGATE_TEST_EXPORT_H */
+
+/*
+ * The follower killed with SIGKILL `kills` times while a writer journals
+ * `n` decisions (small segments: rotation and compression on the way),
+ * then run once more, not following, until caught up. Returns how many
+ * kills found the cursor moved on since the one before (the follower was
+ * shipping when killed).
+ */
+static inline unsigned stream_with_kills(struct fixture *fx, const struct jexport_config *c,
+					 uint32_t n, unsigned kills)
+{
+	struct jexport_cursor cur;
+	uint64_t last_exported = 0;
+	unsigned progressed = 0;
+	char why[256];
+	pid_t writer = fork();
+
+	assert_true(writer >= 0);
+	if (writer == 0) {
+		struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key,
+					    .segment_max_bytes = 32 << 10 };
+		struct jsink *s;
+
+		if (jsink_open(&s, &cfg))
+			_exit(1);
+		append_range(s, 0, n, 16, 4);
+		_exit(jsink_close(s) ? 1 : 0);
+	}
+	srand(18);
+	for (unsigned k = 0; k < kills; k++) {
+		pid_t f = start_follower(c);
+
+		poll(NULL, 0, 20 + rand() % 60);
+		assert_int_equal(kill(f, SIGKILL), 0);
+		assert_true(WIFSIGNALED(wait_status(f)));
+		if (c->cursor_path && !jexport_cursor_load(c->cursor_path, &cur, why, sizeof(why)) &&
+		    cur.exported > last_exported) {
+			progressed++;
+			last_exported = cur.exported;
+		}
+	}
+	assert_int_equal(wait_status(writer), 0);
+	struct jexport_config last = *c;
+
+	last.follow = false;
+	assert_int_equal(wait_status(start_follower(&last)), 0);
+	return progressed;
+}
+
+/* Wait (at most ~20 s: a bound for a stuck receiver, not a measurement) for lines in a file. */
+static inline char *wait_lines(const char *path, size_t lines)
+{
+	for (int i = 0; i < 400; i++) {
+		char *text = slurp(path, NULL);
+
+		if (text && count_lines(text) >= lines)
+			return text;
+		free(text);
+		poll(NULL, 0, 50);
+	}
+	return slurp(path, NULL);
+}

@@ -45,46 +45,14 @@ static void catch_up(struct jexport_config *c)
 static void test_export_killed_ten_times(void **state)
 {
 	struct fixture *fx = *state;
-	char out[128], cursor[128], *text;
+	char out[128], cursor[128], *text, why[256];
 	struct jexport_config c;
-	struct received r;
 	struct jexport_cursor cur;
-	char why[256];
-	pid_t writer;
-	unsigned kills = 0, progressed = 0;
-	uint64_t last_exported = 0;
+	struct received r;
 
 	file_config(fx, &c, out, cursor);
-	writer = fork();
-	assert_true(writer >= 0);
-	if (writer == 0) {
-		/* Small segments: the follower crosses rotations and compression. */
-		struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key,
-					    .segment_max_bytes = 32 << 10 };
-		struct jsink *s;
-
-		if (jsink_open(&s, &cfg))
-			_exit(1);
-		append_range(s, 0, STREAM, 16, 4);
-		_exit(jsink_close(s) ? 1 : 0);
-	}
-	srand(18);
-	for (kills = 0; kills < 10; kills++) {
-		pid_t f = start_follower(&c);
-
-		poll(NULL, 0, 20 + rand() % 60);
-		assert_int_equal(kill(f, SIGKILL), 0);
-		assert_true(WIFSIGNALED(wait_status(f)));
-		if (!jexport_cursor_load(cursor, &cur, why, sizeof(why)) &&
-		    cur.exported > last_exported) {
-			progressed++;
-			last_exported = cur.exported;
-		}
-	}
-	assert_int_equal(wait_status(writer), 0);
 	/* Killed while it was shipping, not only before it began. */
-	assert_true(progressed >= 2);
-	catch_up(&c);
+	assert_true(stream_with_kills(fx, &c, STREAM, 10) >= 2);
 	text = slurp(out, NULL);
 	assert_non_null(text);
 	r = check_lines(text, false, "\"pid\":", "\"seq\":");
