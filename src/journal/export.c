@@ -364,6 +364,12 @@ int jexport_run(const struct jexport_config *c)
 			idle = false;
 		}
 		err = jsource_next(f.src, &rec);
+		{
+			uint64_t seq, seg;
+
+			jsource_position(f.src, &seq, &seg);
+			STATUS(&f, st_->read_seq = seq);
+		}
 		if (err == -EAGAIN) {
 			idle = true;
 			err = 0;
@@ -377,7 +383,6 @@ int jexport_run(const struct jexport_config *c)
 				ev.segment = seg;
 				err = push(&f, &ev);
 			}
-			STATUS(&f, st_->read_seq = seq);
 		} else if (err == 0) {
 			break;
 		}
