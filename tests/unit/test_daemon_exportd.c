@@ -118,7 +118,7 @@ static void test_exportd_follows(void **state)
 	struct json_out j;
 	struct jstore_stats js;
 	struct jsink *s;
-	char sink[160], out[128], *text = NULL;
+	char sink[160], out[128], *text = NULL, *st = NULL;
 
 	snprintf(out, sizeof(out), "%s/out.jsonl", fx->keydir);
 	snprintf(sink, sizeof(sink), "file:%s", out);
@@ -138,16 +138,19 @@ static void test_exportd_follows(void **state)
 		json_object_begin(&j);
 		exportd_status(&x, js.next_seq, &j);
 		json_object_end(&j);
-		if (strstr(j.buf, "\"export.local.lag_records\":0,"))
+		free(st);
+		st = strndup(j.buf, j.len); /* json_out's text has no NUL */
+		assert_non_null(st);
+		if (strstr(st, "\"export.local.lag_records\":0,"))
 			break;
 		poll(NULL, 0, 25);
 	}
-	assert_non_null(strstr(j.buf, "\"export.local.sink\":\"file:"));
-	assert_non_null(strstr(j.buf, "\"export.local.running\":\"yes\""));
-	assert_non_null(strstr(j.buf, "\"export.local.exported\":300,"));
-	assert_non_null(strstr(j.buf, "\"export.local.lag_records\":0,"));
-	assert_non_null(strstr(j.buf, "\"export.local.lag_seconds\":0,"));
-	assert_non_null(strstr(j.buf, "\"export.local.errors\":0,"));
+	assert_non_null(strstr(st, "\"export.local.sink\":\"file:"));
+	assert_non_null(strstr(st, "\"export.local.running\":\"yes\""));
+	assert_non_null(strstr(st, "\"export.local.exported\":300,"));
+	assert_non_null(strstr(st, "\"export.local.lag_records\":0,"));
+	assert_non_null(strstr(st, "\"export.local.lag_seconds\":0,"));
+	assert_non_null(strstr(st, "\"export.local.errors\":0,"));
 	/* More decisions while it follows: they reach the file too. */
 	append_range(s, 300, 100, 10, 0);
 	text = wait_lines(out, 400);
@@ -161,6 +164,7 @@ static void test_exportd_follows(void **state)
 	assert_non_null(strstr(text, "\nexported 400\n"));
 	free(text);
 	json_out_free(&j);
+	free(st);
 }
 
 int main(void)
