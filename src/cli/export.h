@@ -11,10 +11,11 @@
 #include <stdio.h>
 
 #include "cli/replay.h"
+#include "journal/ocsf.h"
 
 enum export_format { EXPORT_JSONL, EXPORT_OCSF };
 
-#define EXPORT_OCSF_VERSION "1.1.0"
+#define EXPORT_OCSF_VERSION JOCSF_VERSION
 
 /* Every record of o's journals that passes o->filter, to out. 0 or -errno (reported). */
 int export_run(const struct replay_options *o, enum export_format format, FILE *out, FILE *err);

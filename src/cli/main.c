@@ -18,6 +18,7 @@
 #include "cli/run.h"
 #include "cli/signal.h"
 #include "cli/status.h"
+#include "util/version.h"
 
 struct verb {
 	const char *name;
@@ -47,7 +48,8 @@ static void usage(FILE *out)
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(out, "\n'actgate <command> --help' describes each command and its exit status.\n");
+	fprintf(out, "\n'actgate <command> --help' describes each command and its exit status;\n"
+		     "'actgate --version' prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "--version") == 0)
+		return actgate_print_version("actgate");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return verbs[i].fn(argc - 1, argv + 1);

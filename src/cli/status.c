@@ -11,6 +11,7 @@
 #include "cli/status.h"
 #include "util/json.h"
 #include "util/paths.h"
+#include "util/version.h"
 
 static void status_usage(FILE *out)
 {
@@ -74,6 +75,9 @@ int cmd_status(int argc, char **argv)
 			printf("%s: %s\n", m->key, m->value ? m->value : "null");
 		}
 	}
+	/* The daemon says its version ("version"); a CLI from another build may be talking to it. */
+	if (!json)
+		printf("cli_version: %s\n", actgate_version());
 	if (json) {
 		struct json_out out;
 
@@ -90,12 +94,14 @@ int cmd_status(int argc, char **argv)
 				json_object_end(&out);
 			} else if (strcmp(m->key, "ok") == 0) {
 				json_add_bool(&out, "ok", true);
-			} else if (m->value && m->value[0] >= '0' && m->value[0] <= '9') {
+			} else if (m->value && m->value[0] && m->value[strspn(m->value, "0123456789")] == '\0') {
+				/* digits only: "0.1.0+c2d5256" stays a string */
 				json_add_u64(&out, m->key, strtoull(m->value, NULL, 10));
 			} else {
 				json_add_string(&out, m->key, m->value);
 			}
 		}
+		json_add_string(&out, "cli_version", actgate_version());
 		json_object_end(&out);
 		json_out_write_line(&out, stdout);
 		json_out_free(&out);

@@ -15,6 +15,7 @@
 #include "util/diag.h"
 #include "util/log.h"
 #include "util/paths.h"
+#include "util/version.h"
 
 #define EXIT_USAGE 2
 
@@ -59,6 +60,7 @@ static void usage(FILE *out)
 		"  --check-config       validate the configuration and the policies, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
+		"  --version            print the version and exit\n"
 		"\n"
 		"Exit status: 0 after a clean stop or a good --check-config; 1 when it cannot\n"
 		"start or the configuration or a policy has an error (the reason is logged; it\n"
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, OPT_SETTING + CONFIG_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct daemon_config flags = { 0 }, cfg = { 0 };
@@ -122,6 +125,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			daemon_config_free(&flags);
+			return actgate_print_version("actgated");
 		default:
 			daemon_config_free(&flags);
 			return cmdline_option_error("actgated", "actgated", argv, shortopts, options);

@@ -10,6 +10,7 @@
 #include "daemon/status.h"
 #include "journal/sink.h"
 #include "journal/decision.h"
+#include "util/version.h"
 
 void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 {
@@ -22,6 +23,7 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	enforcer_dropped(&d->enforcer, dropped);
 	failures_known = enforcer_read_failures(&d->enforcer, failures) == 0;
 	control_reply_ok(&j);
+	json_add_string(&j, "version", actgate_version()); /* `actgate status` adds its own */
 	json_add_u64(&j, "generation", d->current.image.generation);
 	json_add_u64(&j, "policies", d->current.set.count);
 	json_add_u64(&j, "effective_policies", d->current.image.policy_count);

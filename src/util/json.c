@@ -191,6 +191,27 @@ void json_key_object_begin(struct json_out *j, const char *key)
 	j->need_comma = false;
 }
 
+void json_key_array_begin(struct json_out *j, const char *key)
+{
+	out_key(j, key);
+	out_char(j, '[');
+	j->need_comma = false;
+}
+
+void json_array_end(struct json_out *j)
+{
+	out_char(j, ']');
+	j->need_comma = true;
+}
+
+void json_array_add_string(struct json_out *j, const char *value)
+{
+	if (j->need_comma)
+		out_char(j, ',');
+	out_string(j, value ? value : "");
+	j->need_comma = true;
+}
+
 void json_add_string(struct json_out *j, const char *key, const char *value)
 {
 	out_key(j, key);

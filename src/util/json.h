@@ -41,6 +41,10 @@ void json_object_begin(struct json_out *j);
 void json_object_end(struct json_out *j);
 void json_key_object_begin(struct json_out *j, const char *key); /* "key":{ */
 void json_add_string(struct json_out *j, const char *key, const char *value); /* NULL -> null */
+/* "key":[ ... ]: elements are json_array_add_string or json_object_begin/end. */
+void json_key_array_begin(struct json_out *j, const char *key);
+void json_array_end(struct json_out *j);
+void json_array_add_string(struct json_out *j, const char *value); /* NULL -> "" */
 void json_add_u64(struct json_out *j, const char *key, uint64_t value);
 void json_add_i64(struct json_out *j, const char *key, int64_t value);
 void json_add_bool(struct json_out *j, const char *key, bool value);

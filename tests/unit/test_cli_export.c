@@ -29,21 +29,21 @@ static void test_export(void **state)
 	fclose(out);
 	fclose(err);
 	assert_int_equal(count_lines(fx->out), 5);
-	/* The denied exec: Process Activity / Launch, denied and blocked. */
+	/* The denied exec: Process Activity / Launch, denied and blocked (the mapping: test_journal_ocsf). */
 	assert_non_null(strstr(fx->out,
 		"{\"class_uid\":1007,\"class_name\":\"Process Activity\",\"category_uid\":1,"
 		"\"category_name\":\"System Activity\",\"activity_id\":1,\"activity_name\":\"Launch\","
-		"\"type_uid\":100701,\"time\":1795871658000,\"severity_id\":3,\"severity\":\"Medium\","
-		"\"action_id\":2,\"action\":\"Denied\",\"disposition_id\":2,\"disposition\":\"Blocked\","
-		"\"status_id\":2,\"status\":\"Failure\",\"metadata\":{\"version\":\"1.1.0\","
-		"\"product\":{\"name\":\"actgate\",\"vendor_name\":\"actgate\"}},"
-		"\"actor\":{\"process\":{\"pid\":1001,\"tid\":1001,\"name\":\"sh\",\"user\":{\"uid\":\"1000\"}}},"
-		"\"process\":{\"file\":{\"path\":\"/usr/bin/curl\"},\"parent_process\":{\"pid\":1000}},"
-		"\"message\":\"/usr/bin/curl\",\"unmapped\":{\"workload\":\"ci:build\""));
+		"\"type_uid\":100701,\"type_name\":\"Process Activity: Launch\",\"time\":1795871658000,"));
+	assert_non_null(strstr(fx->out, "\"action_id\":2,\"action\":\"Denied\",\"disposition_id\":2,"
+					"\"disposition\":\"Blocked\""));
+	assert_non_null(strstr(fx->out, "\"process\":{\"pid\":1001,\"name\":\"curl\","));
+	assert_non_null(strstr(fx->out, "\"file\":{\"name\":\"curl\",\"path\":\"/usr/bin/curl\","));
+	assert_non_null(strstr(fx->out, "\"device\":{\"type_id\":0,\"type\":\"Unknown\",\"hostname\":"));
 	assert_non_null(strstr(fx->out, "\"class_uid\":1001,"));
-	assert_non_null(strstr(fx->out, "\"file\":{\"path\":\"/etc/shadow\"}"));
+	assert_non_null(strstr(fx->out, "\"file\":{\"name\":\"shadow\",\"path\":\"/etc/shadow\","));
 	assert_non_null(strstr(fx->out, "\"dst_endpoint\":{\"ip\":\"10.0.0.1\",\"port\":443},"
-					"\"connection_info\":{\"protocol_name\":\"tcp\"}"));
+					"\"connection_info\":{\"direction_id\":2,\"direction\":\"Outbound\","
+					"\"protocol_name\":\"tcp\",\"protocol_num\":6,"));
 	f.action = ACTGATE_ACTION_OPEN;
 	open_streams(fx, &out, &err);
 	assert_int_equal(export_run(&o, EXPORT_JSONL, out, err), 0);

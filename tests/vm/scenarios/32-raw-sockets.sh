@@ -115,10 +115,12 @@ grep -q "deny->allow .*raw:ipv4/icmp .*nosock:connect.sockets.raw" "$T/whatif" |
 grep -q "packet:raw/0x0003" "$T/whatif" && fail "what-if changed a packet socket: $(cat "$T/whatif")"
 note "$(tail -n 1 "$T/whatif")"
 
-# Export: a socket created has no destination endpoint.
+# Export: a socket created has no destination yet: activity Other ("Create
+# Socket"), the unspecified address as dst_endpoint (OCSF requires one), never a port.
 actgate export --format ocsf --output "$T/ocsf.jsonl" "$JOURNAL" || fail "export ocsf failed"
-grep '"message":"raw:ipv4/icmp"' "$T/ocsf.jsonl" | grep -q '"class_uid":4001' ||
+grep '"message":"raw:ipv4/icmp"' "$T/ocsf.jsonl" | grep '"class_uid":4001' |
+	grep -q '"activity_id":99,"activity_name":"Create Socket"' ||
 	fail "no OCSF record of a raw socket: $(grep raw: "$T/ocsf.jsonl" | head -n 2)"
-grep '"message":"raw:' "$T/ocsf.jsonl" | grep -q dst_endpoint &&
-	fail "a raw socket exported with a destination"
+grep '"message":"raw:ipv4' "$T/ocsf.jsonl" | grep -q '"dst_endpoint":{"ip":"0.0.0.0"}' ||
+	fail "a raw socket exported with a destination: $(grep raw: "$T/ocsf.jsonl" | head -n 1)"
 exit 0

@@ -86,7 +86,7 @@ expect_eq "$?" 2 "what-if with no candidate policy"
 # Export for a SIEM.
 actgate export --format ocsf --output "$T/ocsf.jsonl" "$JOURNAL" || fail "export ocsf failed"
 expect_eq "$(wc -l <"$T/ocsf.jsonl")" "$all" "OCSF events"
-grep -q '"class_uid":1001,.*"action":"Denied".*"file":{"path":"'"$T/secret"'"}' "$T/ocsf.jsonl" ||
+grep -q '"class_uid":1001,.*"action":"Denied".*"file":{"name":"secret","path":"'"$T/secret"'",' "$T/ocsf.jsonl" ||
 	fail "no OCSF file denial: $(head -n 2 "$T/ocsf.jsonl")"
 expect_eq "$(actgate export --format jsonl --verdict deny "$JOURNAL" | wc -l)" \
 	"$(replay_json --verdict deny | wc -l)" "jsonl export of the denials"
