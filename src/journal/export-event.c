@@ -20,24 +20,6 @@
 #include "journal/query.h"
 #include "journal/store.h"
 
-int jexport_host_read(struct jexport_host *h)
-{
-	uint8_t id[16], boot[16];
-	int err;
-
-	memset(h, 0, sizeof(*h));
-	if (gethostname(h->name, sizeof(h->name) - 1) < 0)
-		snprintf(h->name, sizeof(h->name), "localhost");
-	err = jstore_host_ids(id, boot);
-	if (!err) {
-		for (size_t i = 0; i < 16; i++) {
-			snprintf(h->id + 2 * i, 3, "%02x", id[i]);
-			snprintf(h->boot_id + 2 * i, 3, "%02x", boot[i]);
-		}
-	}
-	return 0;
-}
-
 struct label {
 	const char *key;
 	const char *value;
@@ -171,19 +153,22 @@ static int take_text(struct json_out *j, struct jexport_event *ev)
 }
 
 int jexport_event_decision(const struct journal_record *rec, enum jexport_format format,
-			   const struct jexport_host *host, uint64_t seq, struct jexport_event *ev)
+			   const struct jocsf_host *host, uint64_t seq, struct jexport_event *ev)
 {
 	struct json_out j;
 	int err = 0;
 
-	(void)format; /* OCSF: jocsf_write, once merged */
 	memset(ev, 0, sizeof(*ev));
 	json_out_init(&j);
-	json_object_begin(&j);
-	err = jexport_add_record(&j, rec);
-	json_add_string(&j, "host", host->name);
-	json_add_u64(&j, "seq", seq);
-	json_object_end(&j);
+	if (format == JEXPORT_OCSF) {
+		err = jocsf_event(rec, host, &j);
+	} else {
+		json_object_begin(&j);
+		err = jexport_add_record(&j, rec);
+		json_add_string(&j, "host", host->hostname);
+		json_add_u64(&j, "seq", seq);
+		json_object_end(&j);
+	}
 	if (!err)
 		err = take_text(&j, ev);
 	json_out_free(&j);
@@ -193,33 +178,47 @@ int jexport_event_decision(const struct journal_record *rec, enum jexport_format
 	return err;
 }
 
-int jexport_event_gap(enum jexport_format format, const struct jexport_host *host, uint64_t seq,
-		      uint64_t time_ns, uint64_t lost, uint64_t first, uint64_t last,
-		      const char *reason, struct jexport_event *ev)
+int jexport_event_gap(enum jexport_format format, const struct jocsf_host *host, uint64_t seq,
+		      uint64_t time_ns, const struct jstore_gap *gap, uint64_t first,
+		      uint64_t last, const char *reason, struct jexport_event *ev)
 {
 	char time[JQUERY_TIME_SIZE];
 	struct json_out j;
 	int err;
 
-	(void)format;
 	memset(ev, 0, sizeof(*ev));
-	jquery_format_time(time_ns, time);
 	json_out_init(&j);
-	json_object_begin(&j);
-	json_add_string(&j, "time", time);
-	json_add_u64(&j, "time_ns", time_ns);
-	json_add_string(&j, "action", "gap");
-	json_add_string(&j, "reason", reason);
-	if (lost)
-		json_add_u64(&j, "lost", lost);
-	if (first) {
-		json_add_u64(&j, "first_missing_seq", first);
-		json_add_u64(&j, "last_missing_seq", last);
+	if (format == JEXPORT_OCSF && gap) {
+		err = jocsf_gap_event(gap, host, &j);
+	} else if (format == JEXPORT_OCSF) {
+		json_object_begin(&j);
+		err = jocsf_write_missing(time_ns, first, last, reason, host, &j);
+		json_object_end(&j);
+	} else {
+		jquery_format_time(time_ns, time);
+		json_object_begin(&j);
+		json_add_string(&j, "time", time);
+		json_add_u64(&j, "time_ns", time_ns);
+		json_add_string(&j, "action", "gap");
+		json_add_string(&j, "reason", reason);
+		if (gap) {
+			json_add_u64(&j, "lost", gap->lost);
+			jquery_format_time(gap->first_lost_ns, time);
+			json_add_string(&j, "first_lost", time);
+			jquery_format_time(gap->last_lost_ns, time);
+			json_add_string(&j, "last_lost", time);
+			json_add_string(&j, "error", strerror((int)gap->error));
+		} else {
+			json_add_u64(&j, "first_missing_seq", first);
+			json_add_u64(&j, "last_missing_seq", last);
+		}
+		json_add_string(&j, "host", host->hostname);
+		json_add_u64(&j, "seq", seq);
+		json_object_end(&j);
+		err = j.error;
 	}
-	json_add_string(&j, "host", host->name);
-	json_add_u64(&j, "seq", seq);
-	json_object_end(&j);
-	err = take_text(&j, ev);
+	if (!err)
+		err = take_text(&j, ev);
 	json_out_free(&j);
 	ev->seq = seq;
 	ev->time_ns = time_ns;

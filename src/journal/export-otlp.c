@@ -6,7 +6,7 @@
  * enums as numbers), POSTed with libcurl.
  *
  * One request a batch: one resource (host.name, host.id, service.name
- * "actgate", service.instance.id the boot id) and one scope, a log record
+ * "actgate", service.version, service.instance.id the boot id, os.type) and one scope, a log record
  * per event whose body is the event's JSON text, with the attributes
  * actgate.seq and event.name. A 2xx is acceptance (a partial_success
  * rejecting records is logged and counted as accepted: resending will not
@@ -23,6 +23,7 @@
 
 #include "journal/export.h"
 #include "util/json.h"
+#include "util/version.h"
 
 struct otlp_sink {
 	struct jexport_sink base;
@@ -81,17 +82,21 @@ static void raw(struct json_out *j, const char *text, bool comma_after)
 
 static void build(struct otlp_sink *s, const struct jexport_event *ev, size_t n)
 {
-	const struct jexport_host *h = s->base.host;
+	const struct jocsf_host *h = s->base.host;
 	struct json_out *j = &s->body;
 	char num[32];
 
 	json_out_reset(j);
 	raw(j, "{\"resourceLogs\":[{\"resource\":{\"attributes\":[", false);
-	attr_string(j, "host.name", h->name);
+	attr_string(j, "host.name", h->hostname);
 	raw(j, ",", false);
-	attr_string(j, "host.id", h->id);
+	attr_string(j, "host.id", h->machine_id);
+	raw(j, ",", false);
+	attr_string(j, "os.type", "linux");
 	raw(j, ",", false);
 	attr_string(j, "service.name", "actgate");
+	raw(j, ",", false);
+	attr_string(j, "service.version", actgate_version());
 	raw(j, ",", false);
 	attr_string(j, "service.instance.id", h->boot_id);
 	raw(j, "]},\"scopeLogs\":[{\"scope\":{\"name\":\"actgate.export\"},\"logRecords\":[", false);

@@ -27,7 +27,7 @@ char *jexport_spec_param(const char *params, const char *key)
 	return NULL;
 }
 
-int jexport_sink_open(const char *spec, const struct jexport_host *host, uint64_t offset,
+int jexport_sink_open(const char *spec, const struct jocsf_host *host, uint64_t offset,
 		      struct jexport_sink **out, char *why, size_t why_size)
 {
 	int err;

@@ -195,10 +195,10 @@ static int format(struct syslog_sink *s, const struct jexport_event *ev, size_t 
 
 	jquery_format_time(ev->time_ns, time);
 	hlen = snprintf(head, sizeof(head), "<%d>1 %s %s actgate %d %s [actgate@32473 seq=\"%llu\"%s%s%s] ",
-			pri, time, s->base.host->name[0] ? s->base.host->name : "-", (int)getpid(),
-			ev->gap ? "gap" : "decision", (unsigned long long)ev->seq,
-			s->base.host->id[0] ? " host_id=\"" : "", s->base.host->id,
-			s->base.host->id[0] ? "\"" : "");
+			pri, time, s->base.host->hostname[0] ? s->base.host->hostname : "-",
+			(int)getpid(), ev->gap ? "gap" : "decision", (unsigned long long)ev->seq,
+			s->base.host->machine_id[0] ? " host_id=\"" : "", s->base.host->machine_id,
+			s->base.host->machine_id[0] ? "\"" : "");
 	need = *at + 24 + (size_t)hlen + ev->len;
 	if (need > s->cap) {
 		char *bigger = realloc(s->buf, need * 2);

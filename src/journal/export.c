@@ -19,7 +19,7 @@
 
 struct follower {
 	const struct jexport_config *c;
-	struct jexport_host host;
+	struct jocsf_host host;
 	struct jexport_sink *sink;
 	struct jsource *src;
 	struct jexport_cursor cursor;
@@ -137,10 +137,10 @@ static void pop(struct follower *f, size_t n)
 }
 
 static int push_gap(struct follower *f, uint64_t seq, uint64_t segment, uint64_t time_ns,
-		    uint64_t lost, uint64_t first, uint64_t last, const char *reason)
+		    const struct jstore_gap *gap, uint64_t first, uint64_t last, const char *reason)
 {
 	struct jexport_event ev;
-	int err = jexport_event_gap(f->c->format, &f->host, seq, time_ns, lost, first, last, reason,
+	int err = jexport_event_gap(f->c->format, &f->host, seq, time_ns, gap, first, last, reason,
 				    &ev);
 
 	if (err)
@@ -161,11 +161,11 @@ static int on_gap(void *ctx, const struct jstore_gap *gap, uint64_t first, uint6
 	if (gap) {
 		say(f, "%s: %" PRIu64 " decisions the daemon could not journal: exported as a gap",
 		    segment, gap->lost);
-		return push_gap(f, seq, seg, gap->time_ns, gap->lost, 0, 0, "journal-write-failed");
+		return push_gap(f, seq, seg, gap->time_ns, gap, 0, 0, "journal-write-failed");
 	}
 	say(f, "%s: store records %" PRIu64 "..%" PRIu64 " are missing (removed by retention "
 	    "before they were exported, or damaged): exported as a gap", segment, first, last);
-	return push_gap(f, last, seg, wall_ns(), 0, first, last, "missing");
+	return push_gap(f, last, seg, wall_ns(), NULL, first, last, "missing");
 }
 
 /* A full queue under overflow "drop": the oldest events go, counted, said by one gap event. */
@@ -198,7 +198,7 @@ static int say_dropped(struct follower *f)
 
 	if (!f->dropped)
 		return 0;
-	err = jexport_event_gap(f->c->format, &f->host, f->dropped_last, wall_ns(), f->dropped,
+	err = jexport_event_gap(f->c->format, &f->host, f->dropped_last, wall_ns(), NULL,
 				f->dropped_first, f->dropped_last, "export-queue-overflow", &ev);
 	if (err)
 		return err;
@@ -267,7 +267,9 @@ static int start(struct follower *f)
 	char why[600];
 	int err;
 
-	jexport_host_read(&f->host);
+	/* A host without a machine id exports without one (device.uid absent), said once. */
+	if (jocsf_host_read(&f->host, why, sizeof(why)))
+		say(f, "%s: exporting without it", why);
 	if (strlen(c->sink) >= sizeof(f->cursor.sink)) {
 		say(f, "sink spec too long");
 		return -EINVAL;

@@ -32,6 +32,8 @@
 #include <stdio.h>
 
 #include "journal/decision.h"
+#include "journal/ocsf.h"
+#include "journal/store.h"
 #include "util/json.h"
 
 enum jexport_format { JEXPORT_JSONL, JEXPORT_OCSF };
@@ -46,14 +48,6 @@ struct jexport_event {
 	char *text;
 	size_t len;
 };
-
-/* Who the events come from (resource attributes, syslog HOSTNAME). */
-struct jexport_host {
-	char name[256];   /* gethostname(2) */
-	char id[33];      /* /etc/machine-id, hex ("" when unreadable) */
-	char boot_id[33];
-};
-int jexport_host_read(struct jexport_host *h);
 
 /* ---- sinks (export-sink*.c) ---- */
 
@@ -73,7 +67,7 @@ struct jexport_sink_ops {
 
 struct jexport_sink {
 	const struct jexport_sink_ops *ops;
-	const struct jexport_host *host;
+	const struct jocsf_host *host; /* who the events come from (journal/ocsf.h) */
 	uint64_t offset; /* the file sink's length accepted so far (kept in the cursor) */
 	bool exactly_once; /* resending after a crash cannot duplicate (the file sink) */
 };
@@ -87,7 +81,7 @@ struct jexport_sink {
  * back to it: what was written after it was never acknowledged). -EINVAL
  * with why for a bad spec; -errno with why when it cannot be opened.
  */
-int jexport_sink_open(const char *spec, const struct jexport_host *host, uint64_t offset,
+int jexport_sink_open(const char *spec, const struct jocsf_host *host, uint64_t offset,
 		      struct jexport_sink **out, char *why, size_t why_size);
 void jexport_sink_close(struct jexport_sink *s);
 
@@ -119,16 +113,20 @@ int jexport_cursor_save(const char *path, const struct jexport_cursor *c, char *
 
 /* ---- events (export-event.c) ---- */
 
-/* The JSONL form: the object of `actgate replay --json`, then "host" and "seq". */
-int jexport_event_decision(const struct journal_record *rec, enum jexport_format format,
-			   const struct jexport_host *host, uint64_t seq, struct jexport_event *ev);
 /*
- * A gap: lost records the writer counted (lost > 0, from a gap record), or
- * store records first..last the follower never saw (lost 0).
+ * A decision as an event: JSONL, the object of `actgate replay --json`
+ * then "host" and "seq"; OCSF, journal/ocsf.h's event.
  */
-int jexport_event_gap(enum jexport_format format, const struct jexport_host *host, uint64_t seq,
-		      uint64_t time_ns, uint64_t lost, uint64_t first, uint64_t last,
-		      const char *reason, struct jexport_event *ev);
+int jexport_event_decision(const struct journal_record *rec, enum jexport_format format,
+			   const struct jocsf_host *host, uint64_t seq, struct jexport_event *ev);
+/*
+ * A gap event: decisions the writer lost (gap, from the store's gap record;
+ * reason "journal-write-failed"), or store records first..last the follower
+ * never saw (gap NULL; reason "missing" or "export-queue-overflow").
+ */
+int jexport_event_gap(enum jexport_format format, const struct jocsf_host *host, uint64_t seq,
+		      uint64_t time_ns, const struct jstore_gap *gap, uint64_t first,
+		      uint64_t last, const char *reason, struct jexport_event *ev);
 /* The members of replay --json's object for rec (replay uses it too). */
 int jexport_add_record(struct json_out *j, const struct journal_record *rec);
 void jexport_event_free(struct jexport_event *ev);

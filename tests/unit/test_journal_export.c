@@ -146,6 +146,63 @@ static void test_export_retention_gap(void **state)
 	free(text);
 }
 
+/* Streaming OCSF: journal/ocsf.h's events, gaps as Detection Findings (the lost and the missing). */
+static void test_export_ocsf(void **state)
+{
+	struct fixture *fx = *state;
+	bool full = false;
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key, .write = full_disk,
+				    .hook_ctx = &full };
+	char out[128], cursor[128], *text, *line, *save = NULL, why[256];
+	struct jexport_config c;
+	struct jexport_event ev;
+	struct jocsf_host host;
+	struct json_doc doc;
+	struct json_read_error jerr;
+	size_t lines = 0, findings = 0;
+	struct jsink *s;
+
+	assert_int_equal(jsink_open(&s, &cfg), 0);
+	append_range(s, 0, 20, 10, 0);
+	full = true;
+	append_range(s, 20, 5, 5, 0);
+	full = false;
+	append_range(s, 25, 20, 10, 0);
+	assert_int_equal(jsink_close(s), 0);
+	file_config(fx, &c, out, cursor);
+	c.format = JEXPORT_OCSF;
+	catch_up(&c);
+	text = slurp(out, NULL);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* Every line one strict JSON object, an OCSF 1.1 event of this host. */
+		assert_int_equal(json_doc_read(&doc, line, strlen(line), &jerr), 0);
+		json_doc_free(&doc);
+		assert_non_null(strstr(line, "\"metadata\":{\"version\":\"1.1.0\""));
+		assert_non_null(strstr(line, "\"device\":{"));
+		if (strstr(line, "\"class_uid\":2004")) {
+			findings++;
+			assert_non_null(strstr(line, "\"count\":5"));
+			assert_non_null(strstr(line, "Data Loss"));
+			assert_int_equal(lines, 20); /* in its place */
+		}
+		lines++;
+	}
+	assert_int_equal(lines, 41);
+	assert_int_equal(findings, 1);
+	free(text);
+	/* Records the follower never saw: a finding of their own, strict JSON. */
+	assert_int_equal(jocsf_host_read(&host, why, sizeof(why)), 0);
+	assert_int_equal(jexport_event_gap(JEXPORT_OCSF, &host, 99, T0, NULL, 10, 99, "missing", &ev), 0);
+	assert_int_equal(json_doc_read(&doc, ev.text, ev.len, &jerr), 0);
+	json_doc_free(&doc);
+	text = strndup(ev.text, ev.len);
+	assert_non_null(strstr(text, "\"class_uid\":2004"));
+	assert_non_null(strstr(text, "\"count\":90"));
+	assert_non_null(strstr(text, "journal records 10 to 99 were never read by the exporter"));
+	free(text);
+	jexport_event_free(&ev);
+}
+
 /* A cursor of another sink, or not a cursor, is refused: nothing is sent. */
 static void test_export_cursor_checks(void **state)
 {
@@ -181,6 +238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export_killed_ten_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_gap_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_retention_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_ocsf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_cursor_checks, setup, teardown),
 	};
 

@@ -167,7 +167,8 @@ static void test_otlp_retries(void **state)
 	struct fixture *fx = *state;
 	struct runner r = { 0 };
 	char cursor[128], host[400], *text, *errors;
-	struct jexport_host h;
+	struct jocsf_host h;
+	char why[256];
 	struct received got;
 
 	journal(fx, 1000);
@@ -187,9 +188,9 @@ static void test_otlp_retries(void **state)
 	assert_int_equal(got.lines, 1000);
 	assert_true(got.in_order);
 	/* The resource: service and host. */
-	jexport_host_read(&h);
-	snprintf(host, sizeof(host), "service.name=actgate host.name=%s host.id=%s seq=", h.name,
-		 h.id);
+	jocsf_host_read(&h, why, sizeof(why));
+	snprintf(host, sizeof(host), "service.name=actgate host.name=%s host.id=%s seq=",
+		 h.hostname, h.machine_id);
 	assert_true(!strncmp(text, host, strlen(host)));
 	assert_non_null(strstr(text, " sev=13 {")); /* a denied decision: WARN */
 	errors = slurp(strcat(strcpy(host, rx.out), ".errors"), NULL);
