@@ -131,7 +131,9 @@ static void pop(struct follower *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		jexport_event_free(&f->q[i]);
-	memmove(f->q, f->q + n, (f->n - n) * sizeof(*f->q));
+	/* Not with nothing left: q is NULL before the first push (memmove's arguments are nonnull). */
+	if (f->n > n)
+		memmove(f->q, f->q + n, (f->n - n) * sizeof(*f->q));
 	f->n -= n;
 	STATUS(f, st_->queued = f->n);
 }
