@@ -12,16 +12,22 @@
  * "decision" or "gap". 32473 is the enterprise number RFC 5612 sets aside
  * for documentation: actgate has none of its own.
  *
- * A batch is accepted when the kernel took every byte: TCP and TLS give no
- * application-level acknowledgement, so what the peer had not written when
- * the connection broke is lost to it unless resent: every failure sends
- * the whole batch again on a new connection (at least once; docs/fleet.md).
+ * Syslog has no application-level acknowledgement. A batch sent on a
+ * stream is accepted once the socket's send queue is empty (SIOCOUTQ): over
+ * TCP and TLS the receiving host acknowledged every byte, on a unix stream
+ * socket the receiver read them. Until then a broken connection sends the
+ * whole batch again on a new one (at least once; docs/fleet.md). What a
+ * receiver took and then lost (it died before writing) is beyond what the
+ * protocol can tell. A datagram is accepted when the kernel delivered it.
  */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -36,6 +42,13 @@
 #include "util/io.h"
 
 enum transport { T_UNIX, T_TCP, T_TLS };
+
+/*
+ * A peer that takes nothing for this long (a send blocked, the send queue
+ * not shrinking) counts as a broken connection: the batch goes again on a
+ * new one rather than the follower hanging on it.
+ */
+#define STALL_MS 10000
 
 struct syslog_sink {
 	struct jexport_sink base;
@@ -77,6 +90,40 @@ static void ssl_why(const char *what, char *why, size_t why_size)
 	snprintf(why, why_size, "%s: %s", what, e ? buf : "failed");
 }
 
+/* Best effort: without it a stalled peer only blocks longer. */
+static void send_timeout(int fd)
+{
+	struct timeval tv = { .tv_sec = STALL_MS / 1000 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * Wait until the send queue is empty: everything sent was acknowledged by
+ * the peer's TCP, or read by the unix socket's receiver. -ETIMEDOUT when
+ * it did not shrink for STALL_MS.
+ */
+static int wait_acknowledged(int fd)
+{
+	int queued, last = -1, nap = 1, still = 0;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &queued) < 0)
+			return -errno;
+		if (queued == 0)
+			return 0;
+		if (queued != last) {
+			last = queued;
+			still = 0;
+		} else if (still >= STALL_MS) {
+			return -ETIMEDOUT;
+		}
+		poll(NULL, 0, nap);
+		still += nap;
+		nap = nap < 32 ? nap * 2 : 32;
+	}
+}
+
 static int connect_unix(struct syslog_sink *s, char *why, size_t why_size)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -92,6 +139,7 @@ static int connect_unix(struct syslog_sink *s, char *why, size_t why_size)
 		s->fd = socket(AF_UNIX, (s->dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 		if (s->fd < 0)
 			break;
+		send_timeout(s->fd);
 		if (!connect(s->fd, (struct sockaddr *)&a, sizeof(a)))
 			return 0;
 		err = -errno;
@@ -124,6 +172,7 @@ static int connect_tcp(struct syslog_sink *s, char *why, size_t why_size)
 			err = -errno;
 			continue;
 		}
+		send_timeout(s->fd); /* also bounds connect (Linux) */
 		if (!connect(s->fd, ai->ai_addr, ai->ai_addrlen))
 			break;
 		err = -errno;
@@ -245,6 +294,13 @@ static int syslog_send(struct jexport_sink *base, const struct jexport_event *ev
 	if (err) {
 		snprintf(why, why_size, "%s: sending: %s", s->t == T_UNIX ? s->path : s->host,
 			 strerror(-err));
+		disconnect(s);
+		return err;
+	}
+	if (!s->dgram && (err = wait_acknowledged(s->fd))) {
+		snprintf(why, why_size, "%s: %s", s->t == T_UNIX ? s->path : s->host,
+			 err == -ETIMEDOUT ? "the receiver took nothing for 10 s"
+					   : strerror(-err));
 		disconnect(s);
 	}
 	return err;

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "test_journal.h"
 #include "test_export.h"
@@ -149,6 +151,54 @@ static void test_syslog_tls_wrong_ca(void **state)
 	assert_int_equal(jexport_run(&c), -EINVAL);
 }
 
+/*
+ * A batch on a stream is accepted only once the receiver took it: a unix
+ * stream receiver that has not read yet leaves the cursor unmoved (the
+ * kernel holding the bytes is not enough), and once it reads, the batch is
+ * accepted.
+ */
+static void test_syslog_accepted_when_read(void **state)
+{
+	struct fixture *fx = *state;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char sink[160], cursor[128], why[256];
+	static char buf[1 << 20];
+	struct jexport_config c;
+	struct jexport_cursor cur;
+	size_t got = 0, messages = 0;
+	int lfd, cfd, status;
+	pid_t child;
+
+	write_with_sink(fx, 20);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/slow.sock", fx->keydir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	snprintf(sink, sizeof(sink), "syslog+unix:%s", a.sun_path);
+	sink_config(fx, &c, sink, cursor);
+	child = start_follower(&c);
+	/* Connected (in the backlog) and sent, not read: no acceptance however long it waits. */
+	poll(NULL, 0, 300);
+	assert_int_equal(jexport_cursor_load(cursor, &cur, why, sizeof(why)), -ENOENT);
+	cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(cfd >= 0);
+	/* Read until the follower, caught up, hangs up. */
+	for (ssize_t n; got < sizeof(buf) - 1 && (n = read(cfd, buf + got, sizeof(buf) - 1 - got)) > 0;)
+		got += (size_t)n;
+	buf[got] = '\0';
+	for (const char *p = buf; (p = strstr(p, " decision [actgate@32473 seq=")); p++)
+		messages++;
+	status = wait_status(child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(got > 0);
+	assert_int_equal(messages, 20);
+	assert_int_equal(jexport_cursor_load(cursor, &cur, why, sizeof(why)), 0);
+	assert_int_equal(cur.exported, 20);
+	close(cfd);
+	close(lfd);
+}
+
 #define STREAM 2000
 
 /* Killed ten times mid-stream over TCP: deduplicated by number, every decision once, in order. */
@@ -183,6 +233,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syslog_unix_datagram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog_tls_wrong_ca, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syslog_accepted_when_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog_tcp_killed, setup, teardown),
 	};
 
