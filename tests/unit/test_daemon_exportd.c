@@ -167,12 +167,66 @@ static void test_exportd_follows(void **state)
 	free(st);
 }
 
+/* The number after "key": in st (-1 if absent). */
+static long long status_number(const char *st, const char *key)
+{
+	const char *p = strstr(st, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* A sink that refuses: status shows the decisions waiting as lag, the errors, the last one. */
+static void test_exportd_lag(void **state)
+{
+	struct fixture *fx = *state;
+	struct exportd_sink_config sc = { .name = "down", .sink = "syslog+unix:/nonexistent/actgate.sock" };
+	struct exportd_config cfg = { .sinks = &sc, .count = 1 };
+	struct jsink_config jc = { .dir = fx->dir, .key_path = fx->key };
+	struct exportd x;
+	struct json_out j;
+	struct jstore_stats js;
+	struct jsink *s;
+	char *st = NULL;
+
+	assert_int_equal(jsink_open(&s, &jc), 0);
+	append_range(s, 0, 50, 10, 0);
+	jstore_stats(jsink_store(s), &js);
+	assert_int_equal(exportd_start(&x, &cfg, fx->dir, fx->keydir), 0);
+	json_out_init(&j);
+	/* Until it has read everything and tried at least once. */
+	for (int i = 0; i < 400; i++) {
+		json_out_reset(&j);
+		json_object_begin(&j);
+		exportd_status(&x, js.next_seq, &j);
+		json_object_end(&j);
+		free(st);
+		st = strndup(j.buf, j.len);
+		assert_non_null(st);
+		if (status_number(st, "\"export.down.errors\":") >= 1 &&
+		    status_number(st, "\"export.down.queued\":") >= 50)
+			break;
+		poll(NULL, 0, 25);
+	}
+	assert_non_null(strstr(st, "\"export.down.running\":\"yes\""));
+	assert_int_equal(status_number(st, "\"export.down.exported\":"), 0);
+	assert_true(status_number(st, "\"export.down.errors\":") >= 1);
+	/* Every decision (and the seals among them) waits: queued, or not read yet. */
+	assert_true(status_number(st, "\"export.down.lag_records\":") >= 50);
+	assert_true(status_number(st, "\"export.down.lag_seconds\":") >= 0);
+	assert_non_null(strstr(st, "\"export.down.last_error\":\"/nonexistent/actgate.sock: No such file"));
+	exportd_stop(&x);
+	assert_int_equal(jsink_close(s), 0);
+	json_out_free(&j);
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_config),
 		cmocka_unit_test(test_export_config_errors),
 		cmocka_unit_test_setup_teardown(test_exportd_follows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exportd_lag, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

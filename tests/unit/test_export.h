@@ -197,7 +197,18 @@ static inline unsigned stream_with_kills(struct fixture *fx, const struct jexpor
 	for (unsigned k = 0; k < kills; k++) {
 		pid_t f = start_follower(c);
 
-		poll(NULL, 0, 20 + rand() % 60);
+		/*
+		 * Killed once it shipped something since the last kill (at most
+		 * ~30 s: slow under valgrind or a loaded machine), or once it has
+		 * everything: a kill mid-stream without depending on the speed.
+		 */
+		for (int i = 0; i < 3000 && c->cursor_path; i++) {
+			if (!jexport_cursor_load(c->cursor_path, &cur, why, sizeof(why)) &&
+			    (cur.exported > last_exported || cur.exported >= n))
+				break;
+			poll(NULL, 0, 10);
+		}
+		poll(NULL, 0, rand() % 40);
 		assert_int_equal(kill(f, SIGKILL), 0);
 		assert_true(WIFSIGNALED(wait_status(f)));
 		if (c->cursor_path && !jexport_cursor_load(c->cursor_path, &cur, why, sizeof(why)) &&
