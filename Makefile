@@ -41,7 +41,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl -lcurl
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -83,7 +83,10 @@ VM_HELPERS := $(BUILD)/tests/actprobe
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev libsystemd-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates \
+	libcurl4-openssl-dev rsyslog rsyslog-gnutls openssl python3 \
 	debhelper dpkg-dev fakeroot lintian systemd mmdebstrap e2fsprogs
+# libcurl4-openssl-dev is the OTLP sink's HTTP client; rsyslog (+ its GnuTLS driver), openssl
+# and python3 are the export tests' peers (tests/unit/rsyslog-peer.sh, otlp-receiver.py).
 # libsystemd-dev is for sd_notify; the last line: the Debian package
 # (debian/control's Build-Depends), lintian, systemd-analyze, the systemd test.
 
@@ -237,13 +240,15 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 # The kernels `make bench` measures on.
 BENCH_KERNELS ?= 6.1 6.12
 bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
-	$(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
+	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_jstore
 	$(Q)echo '== decision journal: write, filtered replay, what-if, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_journal
+	$(Q)echo '== streaming export: records/s to a local file sink against the journal scan, natively'
+	$(Q)$(BUILD)/bench/bench_export
 	$(Q)mkdir -p $(BUILD)/bench
 	$(Q)set -e; for k in $(BENCH_KERNELS); do \
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \

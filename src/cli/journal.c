@@ -580,6 +580,8 @@ static void export_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate export --format jsonl|ocsf [--output FILE] [FILTER]... [JOURNAL]...\n"
+		"       actgate export --format jsonl|ocsf [--follow] [--cursor FILE] --sink SINK\n"
+		"                      [--journal-dir DIR] [--batch N] [--queue N] [--overflow block|drop]\n"
 		"Write recorded decisions for SIEM pipelines, one JSON object per line, oldest\n"
 		"first: jsonl, the objects of `actgate replay --json`; ocsf, OCSF " EXPORT_OCSF_VERSION
 		" events\n"
@@ -590,10 +592,32 @@ static void export_usage(FILE *out)
 		"  -o, --output FILE       write to FILE (replaced when complete) [stdout]\n"
 		"  -j, --journal-dir DIR   journal directory [" DEFAULT_JOURNAL_DIR "]\n"
 		FILTER_HELP
+		"\n"
+		"Streaming (docs/fleet.md): decisions shipped to SINK as they are journaled,\n"
+		"in order, with gap events for records lost or removed before export; a batch\n"
+		"the sink refuses is sent again after a backoff (200 ms doubling to 30 s).\n"
+		"  -s, --sink SINK         stdout, file:PATH (exactly once with --cursor),\n"
+		"                          syslog+unix:PATH (RFC 5424; stream or datagram),\n"
+		"                          syslog+tcp://HOST:PORT (RFC 5424, octet-counted),\n"
+		"                          syslog+tls://HOST:PORT?ca=FILE[&cert=FILE&key=FILE]\n"
+		"                            [&name=SERVERNAME],\n"
+		"                          otlp+http://HOST:PORT/v1/logs,\n"
+		"                          otlp+https://HOST:PORT/v1/logs[?ca=FILE] (OTLP/HTTP JSON);\n"
+		"                          all but file: at least once (deduplicate by seq)\n"
+		"  -f, --follow            keep shipping new decisions until SIGINT or SIGTERM\n"
+		"                          (without it: stop once the journal is shipped)\n"
+		"  -c, --cursor FILE       where the sink's accepted position is kept (saved\n"
+		"                          after each accepted batch): a restart resumes there\n"
+		"                          (without it: from the journal's start, nothing kept)\n"
+		"      --batch N           events per send [256]\n"
+		"      --queue N           events waiting for the sink at most [4096]\n"
+		"      --overflow MODE     a full queue: block (stop reading) or drop (oldest,\n"
+		"                          counted, exported as a gap) [block]\n"
 		"  -h, --help              show this help\n"
 		"\n"
 		"Exit status: 0 on success; 1 when the journal cannot be read or the output\n"
-		"cannot be written; 2 on usage errors.\n");
+		"cannot be written (streaming: the cursor cannot be read or saved, or, not\n"
+		"following, the sink refused); 2 on usage errors.\n");
 }
 
 int cmd_export(int argc, char **argv)
@@ -603,10 +627,18 @@ int cmd_export(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "journal-dir", required_argument, NULL, 'j' },
 		FILTER_OPTIONS,
+		{ "sink", required_argument, NULL, 's' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "cursor", required_argument, NULL, 'c' },
+		{ "batch", required_argument, NULL, 0x100 },
+		{ "queue", required_argument, NULL, 0x101 },
+		{ "overflow", required_argument, NULL, 0x102 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct filter_state fs = { .f = JQUERY_FILTER_ANY };
+	struct export_stream_options so = { 0 };
+	bool filtered = false;
 	struct replay_options o = { 0 };
 	const char *dir = NULL, *output = NULL, *format_name = NULL;
 	enum export_format format = EXPORT_JSONL;
@@ -615,10 +647,11 @@ int cmd_export(int argc, char **argv)
 	int opt, ret = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "F:o:j:w:a:V:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "F:o:j:w:a:V:s:fc:h", options, NULL)) != -1) {
 		ret = filter_option("export", opt, optarg, &fs);
 		if (ret == 1) {
 			ret = 0;
+			filtered = true;
 			continue;
 		}
 		if (ret)
@@ -633,11 +666,27 @@ int cmd_export(int argc, char **argv)
 		case 'j':
 			dir = optarg;
 			break;
+		case 's':
+			so.sink = optarg;
+			break;
+		case 'f':
+			so.follow = true;
+			break;
+		case 'c':
+			so.cursor = optarg;
+			break;
+		case 0x100:
+		case 0x101:
+		case 0x102:
+			ret = export_stream_option(&so, opt - 0x100, optarg);
+			if (ret)
+				goto out;
+			break;
 		case 'h':
 			export_usage(stdout);
 			goto out;
 		default:
-			ret = cli_option_error("export", argv, "F:o:j:w:a:V:h", options);
+			ret = cli_option_error("export", argv, "F:o:j:w:a:V:s:fc:h", options);
 			goto out;
 		}
 	}
@@ -655,6 +704,24 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((ret = check_range("export", &fs.f)))
 		goto out;
+	if (so.sink || so.follow || so.cursor || so.batch || so.queue || so.overflow_given) {
+		if (!so.sink) {
+			ret = usage_error("export", "%s", "--follow, --cursor and the queue options need --sink");
+			goto out;
+		}
+		if (output || filtered) {
+			ret = usage_error("export", "%s", "--sink ships every decision: no --output, no filters");
+			goto out;
+		}
+		if (optind + 1 < argc || (dir && optind < argc)) {
+			ret = usage_error("export", "%s", "--sink follows one journal directory");
+			goto out;
+		}
+		so.journal_dir = optind < argc ? argv[optind] : dir ? dir : DEFAULT_JOURNAL_DIR;
+		so.format = format;
+		ret = export_stream(&so, stderr) ? EXIT_FAIL : 0;
+		goto out;
+	}
 	if (dir && optind < argc) {
 		ret = usage_error("export", "give the journal as --journal-dir or as %s, not both",
 				  "JOURNAL...");

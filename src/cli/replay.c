@@ -17,6 +17,7 @@
 
 #include "cli/replay-internal.h"
 #include "cli/replay.h"
+#include "journal/export.h"
 #include "journal/source.h"
 #include "util/json.h"
 
@@ -157,124 +158,11 @@ static int print_row(FILE *out, struct scratch *s, const struct journal_record *
 	return err;
 }
 
-struct label {
-	const char *key;
-	const char *value;
-	size_t index;
-};
-
-static int label_cmp(const void *a, const void *b)
-{
-	const struct label *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/*
- * "k=v,k=v" as a JSON object, sorted by key. Never fails on odd input (see
- * docs/journal-format.md): empty pairs and empty keys are ignored, a pair
- * without '=' has an empty value, a value keeps any further '=', and a
- * repeated key keeps its first value.
- */
-static int add_labels(struct json_out *j, const char *labels, struct scratch *s)
-{
-	struct label *v = NULL;
-	size_t count = 0, n = strlen(labels), i;
-	char *p, *pair, *eq;
-	int err;
-
-	err = scratch_reserve(s, n + 1);
-	if (err)
-		return err;
-	memcpy(s->p, labels, n + 1);
-	/* At most one pair per ',' plus one. */
-	for (i = 0, count = 1; i < n; i++)
-		count += labels[i] == ',';
-	v = calloc(count, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	count = 0;
-	for (p = s->p; p; ) {
-		pair = strsep(&p, ",");
-		eq = strchr(pair, '=');
-		if (eq)
-			*eq++ = '\0';
-		if (!*pair)
-			continue;
-		v[count] = (struct label){ .key = pair, .value = eq ? eq : "", .index = count };
-		count++;
-	}
-	qsort(v, count, sizeof(*v), label_cmp);
-	json_key_object_begin(j, "labels");
-	for (i = 0; i < count; i++)
-		if (i == 0 || strcmp(v[i].key, v[i - 1].key))
-			json_add_string(j, v[i].key, v[i].value);
-	json_object_end(j);
-	free(v);
-	return 0;
-}
-
-/* The record's members, in the documented order (docs/journal-format.md). */
+/* The record's members, in the documented order: one writer with export's (journal/export.h). */
 int replay_add_record(struct json_out *j, struct scratch *s, const struct journal_record *rec)
 {
-	char time[JQUERY_TIME_SIZE], comm[ACTGATE_COMM_LEN + 1], access[ACCESS_NAMES_SIZE];
-	int err;
-
-	jquery_format_time(rec->time_ns, time);
-	snprintf(comm, sizeof(comm), "%s", rec->comm);
-	json_add_string(j, "time", time);
-	json_add_u64(j, "time_ns", rec->time_ns);
-	json_add_string(j, "action", action_name(rec->action));
-	json_add_string(j, "verdict", verdict_name(rec->verdict));
-	json_add_bool(j, "enforced", rec->mode == ACTGATE_MODE_ENFORCE);
-	json_add_string(j, "mode", mode_name(rec->mode));
-	json_add_string(j, "reason", reason_name(rec->reason));
-	json_add_string(j, "workload", or_empty(rec->workload));
-	json_add_u64(j, "workload_id", rec->workload_id);
-	json_add_u64(j, "cgroup", rec->cgroup_id);
-	json_add_u64(j, "pid", rec->pid);
-	json_add_u64(j, "tgid", rec->tgid);
-	json_add_u64(j, "ppid", rec->ppid);
-	json_add_u64(j, "uid", rec->uid);
-	json_add_string(j, "comm", comm);
-	json_add_string(j, "target", or_empty(rec->target));
-	if (access_names(rec->access, access, sizeof(access)))
-		access[0] = '\0';
-	json_add_string(j, "access", access);
-	json_add_string(j, "rule", or_empty(rec->rule));
-	json_add_string(j, "policy", or_empty(rec->policy));
-	json_add_string(j, "principal", or_empty(rec->principal));
-	err = add_labels(j, or_empty(rec->labels), s);
-	if (err)
-		return err;
-	json_add_u64(j, "generation", rec->generation);
-	/* Only where recorded: a daemon without signals recorded none. */
-	if (rec->signals) {
-		json_add_u64(j, "signal_generation", rec->signal_generation);
-		json_add_string(j, "signals", rec->signals);
-	}
-	/* Fields 24 to 29: only the records that carry them (docs/journal-format.md). */
-	static const struct {
-		const char *key;
-		size_t offset;
-	} optional[] = {
-		{ "target_name", offsetof(struct journal_record, target_name) },
-		{ "chain", offsetof(struct journal_record, chain) },
-		{ "event_id", offsetof(struct journal_record, event_id) },
-		{ "issuer", offsetof(struct journal_record, issuer) },
-		{ "event_type", offsetof(struct journal_record, event_type) },
-		{ "subject", offsetof(struct journal_record, subject) },
-	};
-	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
-		const char *text = *(char *const *)((const char *)rec + optional[i].offset);
-
-		if (text && *text)
-			json_add_string(j, optional[i].key, text);
-	}
-	return 0;
+	(void)s;
+	return jexport_add_record(j, rec);
 }
 
 static int print_json(struct json_out *j, FILE *out, struct scratch *s,

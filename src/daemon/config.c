@@ -59,6 +59,8 @@ static const struct setting_info settings[CONFIG_NR_SETTINGS] = {
 	[CONFIG_RING_BUFFER_SIZE] = { "ring_buffer_size", "--ring-buffer-size", TYPE_RING, false,
 				      false },
 	[CONFIG_VERBOSE] = { "verbose", "--verbose", TYPE_BOOL, false, false },
+	/* A list of mappings, parsed by daemon/exportd.c (the type is not used). */
+	[CONFIG_EXPORT] = { "export", NULL, TYPE_PATH, true, false },
 };
 
 /* The smallest retention limit taken: one segment's worth would retire at every rotation. */
@@ -396,6 +398,11 @@ static void parse_setting(struct ytree_ctx *ctx, struct daemon_config *c, enum c
 {
 	const char *key = settings[s].key;
 
+	if (s == CONFIG_EXPORT) {
+		c->given |= 1u << s;
+		exportd_config_parse(ctx, &c->export, v);
+		return;
+	}
 	if (!settings[s].list) {
 		parse_scalar(ctx, c, s, v, key);
 		return;
@@ -485,7 +492,11 @@ void config_take(struct daemon_config *dst, struct daemon_config *src, enum conf
 {
 	const char **to = string_field(dst, s), **from = string_field(src, s);
 
-	if (s == CONFIG_WATCH_CGROUPS) {
+	if (s == CONFIG_EXPORT) {
+		exportd_config_free(&dst->export);
+		dst->export = src->export;
+		src->export = (struct exportd_config){ 0 };
+	} else if (s == CONFIG_WATCH_CGROUPS) {
 		free_watch(dst);
 		dst->watch_cgroups = src->watch_cgroups;
 		dst->watch_count = src->watch_count;
@@ -508,7 +519,11 @@ static int copy_setting(struct daemon_config *dst, const struct daemon_config *s
 	const char **from = string_field((struct daemon_config *)src, s);
 	int err;
 
-	if (s == CONFIG_WATCH_CGROUPS) {
+	if (s == CONFIG_EXPORT) {
+		err = exportd_config_copy(&dst->export, &src->export);
+		if (err)
+			return err;
+	} else if (s == CONFIG_WATCH_CGROUPS) {
 		free_watch(dst);
 		for (size_t i = 0; i < src->watch_count; i++) {
 			err = add_watch(dst, src->watch_cgroups[i]);
@@ -577,6 +592,8 @@ bool config_differs(const struct daemon_config *a, const struct daemon_config *b
 	const char **sa = string_field((struct daemon_config *)a, s);
 	const char **sb = string_field((struct daemon_config *)b, s);
 
+	if (s == CONFIG_EXPORT)
+		return exportd_config_differs(&a->export, &b->export);
 	if (s == CONFIG_WATCH_CGROUPS) {
 		if (a->watch_count != b->watch_count)
 			return true;
@@ -595,7 +612,9 @@ void config_format(const struct daemon_config *c, enum config_setting s, char *b
 	const char **str = string_field((struct daemon_config *)c, s);
 	size_t n = 0;
 
-	if (s == CONFIG_WATCH_CGROUPS) {
+	if (s == CONFIG_EXPORT) {
+		exportd_config_format(&c->export, buf, size);
+	} else if (s == CONFIG_WATCH_CGROUPS) {
 		buf[0] = '\0';
 		for (size_t i = 0; i < c->watch_count && n < size; i++)
 			n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "",
@@ -623,5 +642,6 @@ void daemon_config_free(struct daemon_config *c)
 			free((char *)*field);
 	}
 	free_watch(c);
+	exportd_config_free(&c->export);
 	*c = (struct daemon_config){ 0 };
 }

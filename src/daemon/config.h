@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/exportd.h"
 #include "util/diag.h"
 
 #define CONFIG_MAX_WATCH 16
@@ -34,6 +35,7 @@ enum config_setting {
 	CONFIG_STATE_DIR,
 	CONFIG_RING_BUFFER_SIZE,
 	CONFIG_VERBOSE,
+	CONFIG_EXPORT, /* the file's export list (daemon/exportd.h); no flag */
 	CONFIG_NR_SETTINGS,
 };
 
@@ -60,6 +62,7 @@ struct daemon_config {
 	const char *state_dir;     /* the daemon's own state (kernel/state.h) */
 	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */
 	bool verbose;
+	struct exportd_config export; /* sinks actgated ships decisions to (daemon/exportd.h) */
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
 };
 

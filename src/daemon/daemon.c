@@ -24,6 +24,7 @@
 #include "daemon/adopt.h"
 #include "daemon/control_socket.h"
 #include "daemon/daemon.h"
+#include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
 #include "daemon/ownfiles.h"
@@ -323,6 +324,10 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	err = control_socket_listen(d);
 	if (err)
 		goto out;
+	/* The export sinks (exportd.h): after the listen, so that a second daemon never follows. */
+	err = exportd_start(&d->exportd, &cfg->export, cfg->journal_dir, cfg->state_dir);
+	if (err)
+		goto out;
 	{
 		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
 						.events_bytes = cfg->events_bytes,
@@ -391,6 +396,7 @@ out:
 	if (d->enforcer.skel)
 		enforcer_stop(&d->enforcer);
 	pathwatch_close(&d->paths);
+	exportd_stop(&d->exportd);
 	jsink_close(d->journal);
 	signalctl_free(&d->signalctl);
 	discovery_free(&d->discovery);

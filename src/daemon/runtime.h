@@ -106,6 +106,7 @@ struct daemon {
 	uint32_t names_generation; /* the generation whose names are saved */
 	bool stopping;
 	struct journalwatch journal_watch; /* segments removed under us; the head kept */
+	struct exportd exportd; /* the configured export sinks' followers (exportd.h) */
 };
 
 /*

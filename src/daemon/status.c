@@ -5,6 +5,7 @@
 
 #include "actgate/abi.h"
 #include "daemon/control.h"
+#include "daemon/exportd.h"
 #include "daemon/signalctl.h"
 #include "daemon/status.h"
 #include "journal/sink.h"
@@ -35,6 +36,12 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	}
 	jsink_status(d->journal, &j);
 	journalwatch_status(&d->journal_watch, &j);
+	{
+		struct jstore_stats js;
+
+		jstore_stats(jsink_store(d->journal), &js);
+		exportd_status(&d->exportd, js.next_seq, &j);
+	}
 	/* Flat keys: the control protocol's objects carry strings only (labels). */
 	for (uint8_t a = ACTGATE_ACTION_EXEC; a < ACTGATE_NR_ACTIONS; a++) {
 		char key[32];

@@ -964,3 +964,86 @@ int jocsf_gap_event(const struct jstore_gap *gap, const struct jocsf_host *host,
 	json_object_end(j);
 	return j->error;
 }
+
+/*
+ * For the streaming exporter (journal/export.h): store records a follower
+ * never saw (removed by retention before they were exported, damaged) or
+ * events it dropped from a full queue. A Detection Finding like a gap, with
+ * its own title and cause: how many decisions are among the records is not
+ * known for "missing" (the numbers count seals too), so count is the
+ * records' and the finding says so.
+ */
+int jocsf_write_missing(uint64_t time_ns, uint64_t first_seq, uint64_t last_seq,
+			const char *cause, const struct jocsf_host *host, struct json_out *j)
+{
+	bool overflow = !strcmp(cause, "export-queue-overflow");
+	uint64_t count = last_seq >= first_seq ? last_seq - first_seq + 1 : 0;
+	char uid[320], title[128], desc[320], message[200];
+
+	if (overflow) {
+		snprintf(title, sizeof(title), "%llu decisions dropped by the export queue",
+			 (unsigned long long)count);
+		snprintf(desc, sizeof(desc),
+			 "the exporter's queue was full while the sink refused, and it dropped "
+			 "the oldest %llu events (journal records %llu to %llu); they are still in "
+			 "the journal unless retention removed them",
+			 (unsigned long long)count, (unsigned long long)first_seq,
+			 (unsigned long long)last_seq);
+	} else {
+		snprintf(title, sizeof(title), "%llu journal records missing from the export",
+			 (unsigned long long)count);
+		snprintf(desc, sizeof(desc),
+			 "journal records %llu to %llu were never read by the exporter: removed by "
+			 "retention before they were exported, or damaged; how many of them were "
+			 "decisions is unknown",
+			 (unsigned long long)first_seq, (unsigned long long)last_seq);
+	}
+	snprintf(message, sizeof(message), "%s", title);
+	add_class(j, &class_finding, 1, "Create", time_ns);
+	add_id(j, "severity_id", 4, "severity", "High");
+	add_id(j, "status_id", 1, "status", "New");
+	add_id(j, "action_id", 0, "action", "Unknown");
+	add_id(j, "disposition_id", 0, "disposition", "Unknown");
+	json_add_string(j, "message", message);
+	json_add_u64(j, "count", count);
+	add_metadata(j, time_ns, NULL, true);
+	add_device(j, host);
+	begin_finding_info(j);
+	finding_uid(host, cause, first_seq, 0, uid, sizeof(uid));
+	json_add_string(j, "uid", uid);
+	json_add_string(j, "title", title);
+	json_add_string(j, "desc", desc);
+	json_key_array_begin(j, "types");
+	json_array_add_string(j, "Data Loss");
+	json_array_end(j);
+	json_key_object_begin(j, "analytic");
+	add_id(j, "type_id", 1, "type", "Rule");
+	json_add_string(j, "name", overflow ? "export-overflow" : "export-missing");
+	json_add_string(j, "uid", overflow ? "actgate:export-overflow" : "actgate:export-missing");
+	json_object_end(j);
+	json_object_end(j); /* finding_info */
+	json_key_array_begin(j, "evidences");
+	json_object_begin(j);
+	json_key_object_begin(j, "data");
+	json_add_u64(j, "first_missing_seq", first_seq);
+	json_add_u64(j, "last_missing_seq", last_seq);
+	json_add_string(j, "reason", cause);
+	json_object_end(j);
+	json_object_end(j);
+	json_array_end(j);
+	json_key_array_begin(j, "resources");
+	json_object_begin(j);
+	json_add_string(j, "name", "journal");
+	json_add_string(j, "type", "actgate");
+	json_object_end(j);
+	json_array_end(j);
+	json_key_object_begin(j, "unmapped");
+	json_add_string(j, "action", "gap");
+	json_add_string(j, "reason", cause);
+	json_add_u64(j, "first_missing_seq", first_seq);
+	json_add_u64(j, "last_missing_seq", last_seq);
+	if (host->boot_id[0])
+		json_add_string(j, "boot_id", host->boot_id);
+	json_object_end(j);
+	return j->error;
+}

@@ -15,6 +15,7 @@
 #define ACTGATE_JOURNAL_OCSF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "journal/decision.h"
 #include "journal/store.h"
@@ -67,5 +68,14 @@ int jocsf_write_gap_by(const struct jstore_gap *gap, const char *writer,
 int jocsf_event(const struct journal_record *rec, const struct jocsf_host *host, struct json_out *j);
 int jocsf_gap_event(const struct jstore_gap *gap, const struct jocsf_host *host,
 		    struct json_out *j);
+
+/*
+ * The streaming exporter's other gaps (journal/export.h), members only:
+ * store records first_seq..last_seq a follower never saw (cause "missing":
+ * retention or damage) or events it dropped ("export-queue-overflow"), as
+ * a Detection Finding. 0 or -ENOMEM.
+ */
+int jocsf_write_missing(uint64_t time_ns, uint64_t first_seq, uint64_t last_seq,
+			const char *cause, const struct jocsf_host *host, struct json_out *j);
 
 #endif /* ACTGATE_JOURNAL_OCSF_H */

@@ -37,6 +37,7 @@ struct jsource {
 	/* Following: where the last store record was. */
 	uint64_t last_seq, last_segment;
 	bool following;
+	bool polled; /* idle_return: reopened once since the last record returned */
 };
 
 static void say(const struct jsource *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,6 +165,19 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	}
 	if (err == -ENOMEM)
 		say(s, "%s", strerror(ENOMEM));
+	if (!err && (o->resume_seq || o->resume_segment)) {
+		if (!o->follow) {
+			say(s, "resuming needs following a journal directory");
+			err = -EINVAL;
+		} else {
+			/* Straight to following, from the position given. */
+			s->last_seq = o->resume_seq;
+			s->last_segment = o->resume_segment;
+			s->following = true;
+			s->polled = false;
+			s->cur = s->n_items;
+		}
+	}
 	if (err) {
 		jsource_close(s);
 		return err;
@@ -231,6 +245,16 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 	char why[160], t1[JQUERY_TIME_SIZE], t2[JQUERY_TIME_SIZE];
 	struct jstore_gap gap;
 
+	/*
+	 * Numbers run on over the whole store from 1: a jump is records a
+	 * follower never saw (retention, damage), said before what follows.
+	 */
+	if (s->o.on_gap && jr->seq > s->last_seq + 1) {
+		int err = s->o.on_gap(s->o.gap_ctx, NULL, s->last_seq + 1, jr->seq - 1, jr->segment);
+
+		if (err)
+			return err < 0 ? err : -ECANCELED;
+	}
 	s->last_seq = jr->seq;
 	s->last_segment = jr->segment_seq;
 	if (jr->type == JRECORD_TYPE_DECISION) {
@@ -275,6 +299,12 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 		jquery_format_time(gap.last_lost_ns, t2);
 		say(s, "%s: %" PRIu64 " decision%s lost from %s to %s: the journal could not be written (%s)",
 		    jr->segment, gap.lost, gap.lost == 1 ? "" : "s", t1, t2, strerror((int)gap.error));
+		if (s->o.on_gap) {
+			int err = s->o.on_gap(s->o.gap_ctx, &gap, 0, 0, jr->segment);
+
+			if (err)
+				return err < 0 ? err : -ECANCELED;
+		}
 	}
 	return 0;
 }
@@ -363,9 +393,17 @@ int jsource_next(struct jsource *s, struct journal_record *rec)
 				return 0;
 			/* Follow: poll the last directory again from where we are. */
 			s->following = true;
-			s->cur = s->n_items - 1;
-			if (!follow_wait(s))
+			if (s->o.idle_return) {
+				/* Looked once since the last record: nothing new yet. */
+				if (s->polled) {
+					s->polled = false;
+					return -EAGAIN;
+				}
+				s->polled = true;
+			} else if (!follow_wait(s)) {
 				return 0;
+			}
+			s->cur = s->n_items - 1;
 			ret = follow_reopen(s);
 			if (ret < 0)
 				return ret;
@@ -393,8 +431,10 @@ int jsource_next(struct jsource *s, struct journal_record *rec)
 			if (ret)
 				break;
 		}
-		if (ret > 0)
+		if (ret > 0) {
+			s->polled = false;
 			return 1;
+		}
 		if (ret < 0)
 			return ret;
 		close_current(s);
@@ -405,6 +445,12 @@ int jsource_next(struct jsource *s, struct journal_record *rec)
 void jsource_stats(const struct jsource *s, struct jsource_stats *st)
 {
 	*st = s->st;
+}
+
+void jsource_position(const struct jsource *s, uint64_t *seq, uint64_t *segment)
+{
+	*seq = s->last_seq;
+	*segment = s->last_segment;
 }
 
 void jsource_close(struct jsource *s)

@@ -16,6 +16,7 @@
 #include "journal/decision.h"
 
 struct jquery_filter;
+struct jstore_gap;
 
 struct jsource_options {
 	FILE *err;          /* where damage, gaps and failures are reported; NULL: nowhere */
@@ -35,6 +36,24 @@ struct jsource_options {
 	 * a malformed one among them then goes unreported. NULL: decode all.
 	 */
 	const struct jquery_filter *prefilter;
+	/*
+	 * For a follower that resumes (journal/export.h): start after store
+	 * record resume_seq, looked for from segment resume_segment on (0, 0:
+	 * from the beginning). Needs follow.
+	 */
+	uint64_t resume_seq, resume_segment;
+	/* Following, return -EAGAIN instead of waiting when nothing new is there. */
+	bool idle_return;
+	/*
+	 * Called before the decision that follows them for what a follower must
+	 * not skip silently: a gap record (records the writer lost) and a jump
+	 * in the store's numbering (records removed by retention or damaged
+	 * beyond reading), as first..last store sequence numbers missing.
+	 * A non-zero return ends jsource_next with it.
+	 */
+	int (*on_gap)(void *ctx, const struct jstore_gap *gap, uint64_t first_missing,
+		      uint64_t last_missing, const char *segment);
+	void *gap_ctx;
 };
 
 struct jsource_stats {
@@ -62,6 +81,11 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
  */
 int jsource_next(struct jsource *s, struct journal_record *rec);
 void jsource_stats(const struct jsource *s, struct jsource_stats *st);
+/*
+ * Where the source is: the store sequence number of the last store record
+ * read (a decision or not) and its segment; 0, 0 before the first.
+ */
+void jsource_position(const struct jsource *s, uint64_t *seq, uint64_t *segment);
 void jsource_close(struct jsource *s);
 
 #endif /* ACTGATE_JSOURCE_H */
