@@ -71,8 +71,7 @@ static void spool_one(const struct spool *sp, struct signalctl *s, int dirfd, co
 	/* The same path as the control socket's: signed or unsigned, verified and resolved. */
 	err = ingest_token(s, label, text, (size_t)n, 0, &res);
 	if (err && err != -EIO) {
-		snprintf(why, sizeof(why), "%s%s%.1023s", res.err_code ? res.err_code : "",
-			 res.err_code ? ": " : "", res.why);
+		snprintf(why, sizeof(why), "%.1023s", res.why);
 		ingest_result_free(&res);
 		goto reject;
 	}
