@@ -15,6 +15,7 @@
 #include "cli/common.h"
 #include "cli/signal.h"
 #include "signals/caep.h"
+#include "signals/jose.h"
 #include "signals/store.h"
 #include "util/duration.h"
 #include "util/json.h"
@@ -36,16 +37,23 @@ static void signal_usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --ttl DURATION       the signal ends after this long (250ms, 90s, 5m, 2h, 1d)\n"
-		"  --dry-run            ingest: check the event token and print what it would do\n"
+		"  --dry-run            ingest: verify the token and print what each event would\n"
+		"                       change now, changing nothing\n"
 		"  --json               list: one JSON object per signal\n"
 		"  --socket PATH        the control socket (default $" SOCKET_ENV
 		", else /run/actgate/actgate.sock)\n"
 		"  -h, --help           this help\n"
 		"\n"
-		"ingest takes the payload of a Security Event Token (JSON) with CAEP events:\n"
-		"session-revoked revokes its subject; credential-change, assurance-level-change,\n"
-		"device-compliance-change and risk-level-change set the signals credential,\n"
-		"assurance, device-compliance and risk.\n"
+		"ingest takes a Security Event Token (RFC 8417): a compact JWS, verified by\n"
+		"actgated against the keys of its issuer in the trust file (signals_trust), or\n"
+		"the unsigned JSON payload (root's word). Its CAEP and RISC events are applied\n"
+		"to the principals, workloads or host their subjects name: session-revoked,\n"
+		"account-disabled, account-purged and credential-compromise revoke;\n"
+		"credential-change, assurance-level-change, risk-level-change and\n"
+		"token-claims-change set the signals credential, assurance, risk and\n"
+		"claim.NAME; device-compliance-change for this host's device_id sets\n"
+		"device-compliance. A subject that names nothing actgate knows refuses the\n"
+		"token. Each applied event is journaled (action signal). docs/signals.md.\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or actgated unreachable, 2 usage errors.\n");
 }
@@ -301,6 +309,36 @@ out:
 	return err;
 }
 
+static const char *reply_or(const struct json_msg *reply, const char *key, const char *dflt)
+{
+	const char *v = json_msg_string(reply, key);
+
+	return v ? v : dflt;
+}
+
+/* The daemon's answer: what each event changed (or would), then the totals. */
+static void print_ingest_reply(const struct json_msg *reply, bool dry_run)
+{
+	const char *v;
+	char key[32];
+
+	for (size_t i = 0;; i++) {
+		snprintf(key, sizeof(key), "change.%zu", i);
+		v = json_msg_string(reply, key);
+		if (!v)
+			break;
+		printf("%s\n", v);
+	}
+	printf("%s %s token %s from %s", dry_run ? "checked" : "applied",
+	       strcmp(reply_or(reply, "signed", "false"), "true") ? "unsigned" : "signed",
+	       reply_or(reply, "jti", "?"), reply_or(reply, "issuer", "?"));
+	if (dry_run)
+		printf(": nothing was changed\n");
+	else
+		printf(": %s effects, %s workloads revoked\n", reply_or(reply, "effects", "0"),
+		       reply_or(reply, "revoked", "0"));
+}
+
 static int cmd_ingest(int argc, char **argv)
 {
 	struct json_msg reply = { 0 };
@@ -308,7 +346,8 @@ static int cmd_ingest(int argc, char **argv)
 	struct caep_set set = { 0 };
 	struct signal_args a;
 	struct json_out req;
-	char *text = NULL, line[1024];
+	char *text = NULL;
+	const char *name;
 	size_t len = 0;
 	int ret = parse_options(argc, argv, "ns", &a), err;
 
@@ -317,46 +356,50 @@ static int cmd_ingest(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("signal", "%s",
 				       "ingest takes one FILE (or - for standard input)");
+	name = strcmp(argv[optind], "-") ? argv[optind] : "<stdin>";
 	err = read_input(argv[optind], &text, &len);
 	if (err) {
 		fprintf(stderr, "actgate: signal ingest: %s: %s\n", argv[optind], strerror(-err));
 		ret = EXIT_FAIL;
 		goto cleanup;
 	}
-	err = caep_parse(strcmp(argv[optind], "-") ? argv[optind] : "<stdin>", text, len, &set,
-			 &diags);
-	diag_print(&diags, stderr);
-	if (err) {
-		ret = EXIT_FAIL;
-		goto cleanup;
-	}
-	if (len > JSON_MSG_MAX / 2 && !a.dry_run) {
+	if (len > JSON_MSG_MAX / 2) {
 		/* Tokens are a few KiB; the control socket takes 64 KiB a message. */
 		fprintf(stderr, "actgate: signal ingest: %s: %zu bytes is too large for one event "
-			"token (at most %d)\n", argv[optind], len, JSON_MSG_MAX / 2);
+			"token (at most %d)\n", name, len, JSON_MSG_MAX / 2);
 		ret = EXIT_FAIL;
 		goto cleanup;
 	}
-	if (a.dry_run) {
-		for (size_t i = 0; i < set.count; i++) {
-			caep_effect_describe(&set.effects[i], line, sizeof(line));
-			printf("%s\n", line);
-		}
+	if (memchr(text, '\0', len)) {
+		fprintf(stderr, "actgate: signal ingest: %s: a NUL byte: not an event token\n", name);
+		ret = EXIT_FAIL;
 		goto cleanup;
 	}
-	/* The token itself: the daemon checks it again and applies it whole. */
+	/*
+	 * Unsigned JSON is read here first for its file:line:col errors. A
+	 * signed token is only verified by the daemon, which holds the trust
+	 * file: nothing of it is believed before.
+	 */
+	if (!jose_is_compact(text, len)) {
+		err = caep_parse(name, text, len, &set, &diags);
+		diag_print(&diags, stderr);
+		if (err) {
+			ret = EXIT_FAIL;
+			goto cleanup;
+		}
+	}
+	/* The daemon resolves the subjects against what runs and applies it whole (or not). */
 	json_out_init(&req);
 	json_object_begin(&req);
 	json_add_string(&req, "verb", "signal-ingest");
 	json_add_string(&req, "token", text);
+	if (a.dry_run)
+		json_add_bool(&req, "dry_run", true);
 	json_object_end(&req);
 	ret = cli_request("signal", a.socket_flag, &req, &reply);
 	json_out_free(&req);
 	if (!ret)
-		for (size_t i = 0; i < set.count; i++) {
-			caep_effect_describe(&set.effects[i], line, sizeof(line));
-			printf("%s\n", line);
-		}
+		print_ingest_reply(&reply, a.dry_run);
 
 cleanup:
 	json_msg_free(&reply);

@@ -61,6 +61,7 @@ static const struct setting_info settings[CONFIG_NR_SETTINGS] = {
 	[CONFIG_VERBOSE] = { "verbose", "--verbose", TYPE_BOOL, false, false },
 	/* A list of mappings, parsed by daemon/exportd.c (the type is not used). */
 	[CONFIG_EXPORT] = { "export", NULL, TYPE_PATH, true, false },
+	[CONFIG_SIGNALS_TRUST] = { "signals_trust", "--signals-trust", TYPE_PATH, false, false },
 };
 
 /* The smallest retention limit taken: one segment's worth would retire at every rotation. */
@@ -103,6 +104,8 @@ static const char **string_field(struct daemon_config *c, enum config_setting s)
 		return &c->pin_dir;
 	case CONFIG_STATE_DIR:
 		return &c->state_dir;
+	case CONFIG_SIGNALS_TRUST:
+		return &c->signals_trust;
 	default:
 		return NULL;
 	}

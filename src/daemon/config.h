@@ -36,6 +36,7 @@ enum config_setting {
 	CONFIG_RING_BUFFER_SIZE,
 	CONFIG_VERBOSE,
 	CONFIG_EXPORT, /* the file's export list (daemon/exportd.h); no flag */
+	CONFIG_SIGNALS_TRUST,
 	CONFIG_NR_SETTINGS,
 };
 
@@ -63,6 +64,7 @@ struct daemon_config {
 	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */
 	bool verbose;
 	struct exportd_config export; /* sinks actgated ships decisions to (daemon/exportd.h) */
+	const char *signals_trust; /* signed events' issuers and principals (signals/trust.h); NULL: none */
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
 };
 

@@ -27,6 +27,7 @@
 #include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
+#include "daemon/ingest.h"
 #include "daemon/ownfiles.h"
 #include "daemon/peer.h"
 #include "daemon/records.h"
@@ -296,7 +297,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		/* Before adoption: its reload binds workloads, which reads the signals. */
 		struct signalctl_host host = { .ctx = d, .workloads = &d->workloads,
 					       .enforcer = &d->enforcer, .policy_set = current_set,
-					       .rebind = rebind_signals, .save = save_signals };
+					       .rebind = rebind_signals, .save = save_signals,
+					       .journal = records_write_daemon };
 
 		signalctl_init(&d->signalctl, &host);
 		/*
@@ -315,6 +317,12 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		} else {
 			log_info("state", "restored %zu signals and %zu revocations from %s",
 				 d->signalctl.store.count, d->signalctl.revoked_count, cfg->state_dir);
+		}
+		/* Before the spool and the socket take tokens: signed ones are checked with it. */
+		if (cfg->signals_trust) {
+			err = ingest_load_trust(&d->signalctl, cfg->signals_trust);
+			if (err)
+				goto out;
 		}
 		err = spool_init(&d->spool, cfg->spool_dir);
 		if (err)

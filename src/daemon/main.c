@@ -47,6 +47,8 @@ static void usage(FILE *out)
 		"                       root:GROUP, mode 0660) [root alone]\n"
 		"  --spool-dir DIR      CAEP event tokens (JSON) dropped into DIR are applied and\n"
 		"                       removed; refused ones move to DIR/rejected [none]\n"
+		"  --signals-trust FILE issuers whose signed event tokens are taken, and the\n"
+		"                       principals their subjects name (docs/signals.md) [none]\n"
 		"  --watch-cgroup PATH  govern the cgroups below PATH (a cgroup path, repeatable,\n"
 		"                       at most 16): systemd units (systemd:NAME.service) and\n"
 		"                       containers (container:ID, labels runtime, pod-uid) are\n"
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 		{ "ring-buffer-size", required_argument, NULL, OPT_SETTING + CONFIG_RING_BUFFER_SIZE },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, OPT_SETTING + CONFIG_VERBOSE },
+		{ "signals-trust", required_argument, NULL, OPT_SETTING + CONFIG_SIGNALS_TRUST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

@@ -2,6 +2,7 @@
 #include <linux/types.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "actgate/abi.h"
 #include "daemon/grantctl.h"
@@ -97,6 +98,18 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
 	jsink_append(d->journal, &jr);
 	return 0;
+}
+
+void records_write_daemon(void *ctx, struct journal_record *r)
+{
+	struct daemon *d = ctx;
+	struct timespec ts;
+
+	/* Decided now, by the daemon: the wall clock, and written at once (nothing drains it). */
+	if (!r->time_ns && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		r->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	jsink_append(d->journal, r);
+	jsink_flush(d->journal);
 }
 
 void records_drain(struct daemon *d)

@@ -18,6 +18,13 @@
 /* The enforcer's callback for one record (ctx: the daemon): queued for the journal. */
 int records_journal(const struct actgate_decision *rec, size_t size, void *ctx);
 
+/*
+ * A record the daemon decided itself (an applied signal event,
+ * signalctl_host.journal; ctx: the daemon), stamped now and written at once.
+ */
+struct journal_record;
+void records_write_daemon(void *ctx, struct journal_record *r);
+
 /* Take every waiting record from the kernel and write them to the journal at once. */
 void records_drain(struct daemon *d);
 

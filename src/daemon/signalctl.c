@@ -445,5 +445,7 @@ void signalctl_free(struct signalctl *s)
 	free(s->revoked);
 	for (size_t i = 0; i < SIGNALCTL_BINDINGS; i++)
 		free(s->ring[i].signals);
+	trust_free(&s->trust);
+	jti_cache_free(&s->seen);
 	memset(s, 0, sizeof(*s));
 }

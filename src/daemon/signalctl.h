@@ -24,9 +24,12 @@
 
 #include "actgate/abi.h"
 #include "identity/workload.h"
+#include "journal/decision.h"
 #include "kernel/enforcer.h"
 #include "policy/policy.h"
+#include "signals/jti.h"
 #include "signals/store.h"
+#include "signals/trust.h"
 #include "util/json.h"
 
 struct signalctl_host {
@@ -46,6 +49,11 @@ struct signalctl_host {
 	 * change of them is acknowledged. 0, or -errno with why.
 	 */
 	int (*save)(void *ctx, char *why, size_t why_size);
+	/*
+	 * Write a record the daemon made itself (an applied signal event) to
+	 * the journal now (records_write_daemon); NULL: not journaled (tests).
+	 */
+	void (*journal)(void *ctx, struct journal_record *r);
 };
 
 struct signalctl_grant {
@@ -86,6 +94,9 @@ struct signalctl {
 	size_t revoked_count, revoked_cap;
 	struct signalctl_binding ring[SIGNALCTL_BINDINGS];
 	size_t ring_next;
+	/* Signed events (ingest.c): whom they are taken from, and the jtis already taken. */
+	struct signal_trust trust;
+	struct jti_cache seen;
 };
 
 /* Set up, empty (host is copied). */

@@ -35,8 +35,9 @@ static void reject_file(const struct spool *sp, const char *name, const char *wh
 
 static void spool_one(const struct spool *sp, struct signalctl *s, int dirfd, const char *name)
 {
-	size_t effects = 0, revoked = 0;
-	char *text = NULL, why[1024], label[4096];
+	struct ingest_result res;
+	char *text = NULL, why[1100], label[4096];
+	int err;
 	struct stat st;
 	ssize_t n = 0;
 	int fd;
@@ -67,8 +68,15 @@ static void spool_one(const struct spool *sp, struct signalctl *s, int dirfd, co
 	}
 	text[n] = '\0';
 	snprintf(label, sizeof(label), "%s/%s", sp->dir, name);
-	if (ingest_token(s, label, text, (size_t)n, &effects, &revoked, why, sizeof(why)))
+	/* The same path as the control socket's: signed or unsigned, verified and resolved. */
+	err = ingest_token(s, label, text, (size_t)n, 0, &res);
+	if (err && err != -EIO) {
+		snprintf(why, sizeof(why), "%.1023s", res.why);
+		ingest_result_free(&res);
 		goto reject;
+	}
+	/* -EIO: applied but not saved (logged); taking it again would replay it. */
+	ingest_result_free(&res);
 	if (unlinkat(dirfd, name, 0) < 0)
 		log_error("spool", "%s: applied but cannot be removed: %s", label, strerror(errno));
 	goto out;

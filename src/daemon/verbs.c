@@ -47,7 +47,7 @@ static const struct verb verbs[] = {
 	{ "revoke-list", NULL, .signals = revocation_verb_list },
 	{ "run", KEYS("workload", "principal", "labels", "ttl_ms"), .daemon = workloads_verb_run },
 	{ "signal-clear", KEYS("scope", "subject", "name"), .signals = signalctl_verb_clear },
-	{ "signal-ingest", KEYS("token"), .signals = ingest_verb },
+	{ "signal-ingest", KEYS("token", "dry_run"), .signals = ingest_verb },
 	{ "signal-list", NULL, .signals = signalctl_verb_list },
 	{ "signal-set", KEYS("scope", "subject", "name", "value", "ttl_ms"),
 	  .signals = signalctl_verb_set },

@@ -210,6 +210,44 @@ fail:
 	return err;
 }
 
+int json_doc_elements(const struct json_doc *doc, struct json_t *arr, size_t off,
+		      size_t **offsets, size_t *count)
+{
+	size_t n = json_array_size(arr), *o = NULL;
+	int err = -EINVAL;
+
+	*offsets = NULL;
+	*count = 0;
+	off = skip_space(doc, off);
+	if (!json_is_array(arr) || off >= doc->len || doc->text[off] != '[')
+		return -EINVAL;
+	off++;
+	if (n) {
+		o = calloc(n, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		off = skip_space(doc, off);
+		if (i) {
+			if (off >= doc->len || doc->text[off] != ',')
+				goto fail;
+			off = skip_space(doc, off + 1);
+		}
+		o[i] = off;
+		off = value_end(doc, off, NULL, &err);
+		if (!off)
+			goto fail;
+	}
+	*offsets = o;
+	*count = n;
+	return 0;
+
+fail:
+	free(o);
+	return err;
+}
+
 const char *json_describe(const struct json_t *v)
 {
 	switch (json_typeof(v)) {

@@ -98,6 +98,14 @@ struct json_doc_member {
 int json_doc_members(const struct json_doc *doc, struct json_t *obj, size_t off,
 		     struct json_doc_member **members, size_t *count);
 
+/*
+ * Where each element of arr, an array of doc whose text starts at off,
+ * starts in the text: *offsets (to free(); NULL when empty), *count. 0,
+ * -ENOMEM, or -EINVAL when off is not where arr starts.
+ */
+int json_doc_elements(const struct json_doc *doc, struct json_t *arr, size_t off,
+		      size_t **offsets, size_t *count);
+
 /* Line and column (1-based, columns in characters) of a byte offset of doc's text. */
 struct source_pos json_doc_pos(const struct json_doc *doc, size_t off);
 

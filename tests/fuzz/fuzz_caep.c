@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "signals/caep.h"
+#include "signals/resolve.h"
 #include "signals/store.h"
 #include "util/diag.h"
 #include "util/duration.h"
@@ -36,13 +37,15 @@ static size_t error_count(const struct diag_list *diags)
 static void check_caep(const uint8_t *data, size_t size)
 {
 	struct diag_list diags = { 0 };
+	struct workload_table live = { 0 };
+	struct signal_plan plan = { 0 };
 	struct caep_set set;
-	char buf[1024], why[256];
+	char buf[1024], why[1024];
 	int err = caep_parse("fuzz.json", (const char *)data, size, &set, &diags);
 
 	if (err) {
 		CHECK(err == -EINVAL || err == -ENOMEM);
-		CHECK(set.count == 0 && set.effects == NULL);
+		CHECK(set.count == 0 && set.events == NULL);
 		CHECK(err == -ENOMEM || error_count(&diags) > 0);
 		diag_list_free(&diags);
 		return;
@@ -50,16 +53,23 @@ static void check_caep(const uint8_t *data, size_t size)
 	CHECK(error_count(&diags) == 0);
 	CHECK(set.count > 0);
 	for (size_t i = 0; i < set.count; i++) {
-		const struct caep_effect *e = &set.effects[i];
-
-		CHECK(e->kind == CAEP_SET_SIGNAL || e->kind == CAEP_REVOKE);
-		CHECK(e->scope == SIGNAL_PRINCIPAL || e->scope == SIGNAL_WORKLOAD);
-		CHECK(e->subject && e->subject[0]);
-		CHECK(caep_effect_describe(e, buf, sizeof(buf)) > 0);
-		if (e->kind == CAEP_SET_SIGNAL)
-			CHECK(signal_check(e->scope, e->subject, e->name, e->value, "caep:fuzz", why,
-					   sizeof(why)) == 0);
+		CHECK(set.events[i].kind < CAEP_EVENT_KINDS);
+		caep_subject_describe(&set.events[i].subject, buf, sizeof(buf));
+		CHECK(buf[0]);
 	}
+	/* Resolved against nothing known: refused, or effects that the store would take. */
+	err = signal_resolve(&set, NULL, &live, &plan, why, sizeof(why));
+	CHECK(err == 0 || err == -ENOENT || err == -EINVAL || err == -ENOMEM);
+	for (size_t i = 0; !err && i < plan.count; i++)
+		for (size_t k = 0; k < plan.events[i].count; k++) {
+			const struct resolved_effect *e = &plan.events[i].effects[k];
+
+			resolved_effect_describe(e, buf, sizeof(buf));
+			if (e->kind == RESOLVED_SET_SIGNAL)
+				CHECK(signal_check(e->scope, e->subject, e->name, e->value,
+						   "caep:fuzz", why, sizeof(why)) == 0);
+		}
+	signal_plan_free(&plan);
 	caep_set_free(&set);
 	diag_list_free(&diags);
 }

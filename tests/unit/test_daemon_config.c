@@ -60,6 +60,7 @@ static void test_every_key(void **state)
 			       "ring_buffer_size: 65536\n"
 			       "verbose: true\n"
 			       "export: [{name: local, sink: stdout}]\n",
+			       "signals_trust: /etc/actgate/trust.yaml\n",
 			       &c, &d),
 			 0);
 	assert_int_equal(d.count, 0);
@@ -84,6 +85,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.export.sinks[0].name, "local");
 	assert_string_equal(c.export.sinks[0].sink, "stdout");
 	assert_null(c.export.sinks[0].cursor);
+	assert_string_equal(c.signals_trust, "/etc/actgate/trust.yaml");
 	assert_int_equal(c.given, (1u << CONFIG_NR_SETTINGS) - 1);
 	daemon_config_free(&c);
 	diag_list_free(&d);

@@ -199,8 +199,22 @@ static void test_ingest_whole_or_nothing(void **state)
 		"secevent/caep/event-type/risk-level-change\\\":{\\\"current_level\\\":\\\"HIGH\\\"},"
 		"\\\"https://schemas.openid.net/secevent/caep/event-type/session-revoked\\\":{}}}\"}";
 	struct env *e = *state;
+	struct trust_principal *p = calloc(1, sizeof(*p));
 	const char *r;
 
+	/* A subject that names nothing known is refused, never applied to a name. */
+	verbs_expect_error(&e->c, token, "names nothing actgate knows");
+	assert_int_equal(e->s->store.count, 0);
+	assert_int_equal(e->s->revoked_count, 0);
+	/* The trust file maps the email to a principal (no workload of it runs yet). */
+	assert_non_null(p);
+	p->name = strdup("a@b.c");
+	p->ids = calloc(1, sizeof(*p->ids));
+	assert_non_null(p->ids);
+	p->ids[0] = (struct caep_id){ .format = CAEP_ID_EMAIL, .a = strdup("a@b.c") };
+	p->count = 1;
+	e->s->trust.principals = p;
+	e->s->trust.principal_count = 1;
 	e->fake.fail_rebind = 1;
 	verbs_expect_error(&e->c, token, "refused, nothing changed");
 	assert_int_equal(e->s->store.count, 0);
