@@ -42,6 +42,8 @@ CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
+# The SSF receiver (src/daemon/ssf*.c): its HTTP server and client.
+LDLIBS    += -lmicrohttpd -lcurl
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -83,8 +85,10 @@ VM_HELPERS := $(BUILD)/tests/actprobe
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev libsystemd-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates \
+	libmicrohttpd-dev libcurl4-openssl-dev curl openssl python3 \
 	debhelper dpkg-dev fakeroot lintian systemd mmdebstrap e2fsprogs
-# libsystemd-dev is for sd_notify; the last line: the Debian package
+# libsystemd-dev is for sd_notify; libmicrohttpd-dev and libcurl4-openssl-dev for the
+# SSF receiver, curl, openssl and python3 for its tests (tests/ssf); the last line: the Debian package
 # (debian/control's Build-Depends), lintian, systemd-analyze, the systemd test.
 
 .PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install uninstall deb systemdtest

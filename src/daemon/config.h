@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/ssfconfig.h"
 #include "util/diag.h"
 
 #define CONFIG_MAX_WATCH 16
@@ -61,6 +62,8 @@ struct daemon_config {
 	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */
 	bool verbose;
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
+	/* The `ssf:` section (ssfconfig.h): only in the file; a change takes a restart. */
+	struct ssf_config ssf;
 };
 
 /* Where the configuration comes from, kept by the daemon for its reloads. */
