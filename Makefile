@@ -186,8 +186,16 @@ $(BUILD)/tests/actprobe: tests/vm/actprobe.c $(BUILD)/tests/pathname.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< -lbpf -lelf -lz -o $@
 
-unit: $(UNIT_BINS) $(BUILD)/actgate
+# The SSF receiver driven over loopback (tests/ssf/run.sh): its own loop,
+# since actgated cannot start where the kernel refuses BPF LSM.
+$(BUILD)/tests/ssf-harness: tests/ssf/harness.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) -o $@
+
+unit: $(UNIT_BINS) $(BUILD)/actgate $(BUILD)/tests/ssf-harness
 	$(Q)./tests/unit/run.sh $(UNIT_BINS)
+	$(Q)./tests/ssf/run.sh $(BUILD)/tests/ssf-harness
 	$(Q)./tests/unit/check-docs.sh $(BUILD)/actgate
 	$(Q)./tests/unit/check-layers.sh src
 

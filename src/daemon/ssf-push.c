@@ -433,13 +433,13 @@ int ssf_push_open(struct ssf_stream *st)
 		flags |= MHD_USE_TLS;
 	}
 	st->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, st,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, st, /* first: MHD logs the options after it */
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PUSH_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, is_unix ? 0u : (unsigned int)PUSH_PER_IP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PUSH_CONNECTION_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PUSH_HEADER_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, st,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, st,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_END);
