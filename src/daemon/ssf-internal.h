@@ -31,6 +31,9 @@ struct push_conn;
 #define SSF_FETCH_MAX_BYTES (4u << 20)
 /* Acknowledgements not yet taken by the transmitter, at most (the poll waits beyond). */
 #define SSF_MAX_PENDING_ACKS 10000u
+/* Refusals logged: at most this many a window, the rest counted in one line. */
+#define SSF_LOG_PER_WINDOW 20u
+#define SSF_LOG_WINDOW_MS 10000u
 
 enum ssf_fetch {
 	SSF_FETCH_CONFIG,   /* /.well-known/ssf-configuration */
@@ -59,7 +62,6 @@ struct ssf_stream {
 	struct ssf_keys *keys;
 	uint64_t keys_loaded_ns;   /* boot clock */
 	uint64_t keys_next_ns;     /* the scheduled refresh */
-	uint64_t kid_refresh_ns;   /* the last refresh for an unknown kid */
 	/* push */
 	struct MHD_Daemon *mhd;
 	int listen_fd;
@@ -84,6 +86,7 @@ struct ssf_stream {
 	char last_event[160];      /* "JTI TYPE" */
 	char last_error[256];
 	char stream_status[96];    /* from stream-updated events: enabled, paused, disabled */
+	uint64_t log_window_ns, log_count, log_suppressed; /* refusals logged per window */
 };
 
 struct ssf {

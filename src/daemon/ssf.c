@@ -127,7 +127,19 @@ void ssf_note_error(struct ssf_stream *st, enum ssf_err err, const char *why)
 	snprintf(st->last_error, sizeof(st->last_error), "%s%s%s", ssf_err_name(err),
 		 err != SSF_OK ? ": " : "", why);
 	st->last_error_wall_ns = wall_ns();
-	log_warn("ssf", "%s: %s", st->t->name, st->last_error);
+	/* A flood of bad requests must not become a flood of log lines: each is counted anyway. */
+	if (mono_ns() >= st->log_window_ns) {
+		if (st->log_suppressed)
+			log_warn("ssf", "%s: %llu more refusals not logged (ssf.%s.refused.* in "
+				 "`actgate status` counts them all)", st->t->name,
+				 (unsigned long long)st->log_suppressed, st->t->name);
+		st->log_window_ns = mono_ns() + SSF_LOG_WINDOW_MS * 1000000ull;
+		st->log_count = st->log_suppressed = 0;
+	}
+	if (st->log_count++ < SSF_LOG_PER_WINDOW)
+		log_warn("ssf", "%s: %s", st->t->name, st->last_error);
+	else
+		st->log_suppressed++;
 }
 
 void ssf_schedule(struct ssf_stream *st, enum ssf_fetch f, uint64_t at_ns)
@@ -206,23 +218,14 @@ int ssf_take(struct ssf_stream *st, const char *token, size_t len, char *jti, si
 	jti[0] = '\0';
 	err = ssf_verify(st, token, len, &payload, &payload_len, &unknown_kid, why, why_size);
 	if (err != SSF_OK && unknown_kid) {
-		uint64_t now = boot_ns();
-		bool may_refresh = !st->kid_refresh_ns ||
-				   now - st->kid_refresh_ns >= SSF_KID_REFRESH_MIN_MS * 1000000ull;
-
-		if (may_refresh && st->t->jwks_file) {
-			/* A local file: read it again now and verify once more. */
-			st->kid_refresh_ns = now;
-			if (!load_keys_file(st))
-				err = ssf_verify(st, token, len, &payload, &payload_len,
-						 &unknown_kid, why, why_size);
-		} else if (may_refresh) {
-			st->kid_refresh_ns = now;
-			ssf_schedule(st, SSF_FETCH_JWKS, 0);
-			log_info("ssf", "%s: a token names a key not in the set: fetching %s again",
-				 st->t->name, st->jwks_uri ? st->jwks_uri : "the key set");
-			return -EAGAIN;
-		}
+		/*
+		 * A fetched key set lacks the token's kid (jose.h limits how often
+		 * that is asked): fetch it again, and take the token after.
+		 */
+		ssf_schedule(st, SSF_FETCH_JWKS, 0);
+		log_info("ssf", "%s: a token names a key not in the set: fetching %s again",
+			 st->t->name, st->jwks_uri ? st->jwks_uri : "the key set");
+		return -EAGAIN;
 	}
 	if (err != SSF_OK)
 		goto refused;

@@ -114,10 +114,11 @@ start_harness push.yaml push-state push.log
 
 # push TOKEN [CONTENT_TYPE [BEARER]]: "STATUS BODY"
 push() {
-	local ct=${2:-application/secevent+jwt} bearer=${3:-$(cat push-bearer)}
+	local ct=${2:-application/secevent+jwt} bearer=${3:-$(cat push-bearer)} auth=()
+	[ "$bearer" = none ] || auth=(-H "Authorization: Bearer $bearer")
 	printf '%s' "$1" > body
 	curl -s -o resp -w '%{http_code}' -X POST "http://127.0.0.1:$port/ssf" \
-		-H "Content-Type: $ct" -H "Authorization: Bearer $bearer" --data-binary @body
+		-H "Content-Type: $ct" "${auth[@]}" --data-binary @body
 	echo " $(cat resp)"
 }
 err_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("err",""))' "${1#* }" 2>/dev/null; }
@@ -145,7 +146,7 @@ refused "wrong aud" invalid_audience "$(push "$(token k1.pem k1 RS256 a-1 mallor
 refused "iat two days old" invalid_request "$(push "$(token k1.pem k1 RS256 o-1 mallory@example.com session-revoked -172800)")"
 refused "iat an hour ahead" invalid_request "$(push "$(token k1.pem k1 RS256 f-1 mallory@example.com session-revoked 3600)")"
 refused "a replayed jti" invalid_request "$(push "$t")"
-refused "a missing bearer token" authentication_failed "$(push "$(token k1.pem k1 RS256 b-1 mallory@example.com)" application/secevent+jwt "")"
+refused "a missing bearer token" authentication_failed "$(push "$(token k1.pem k1 RS256 b-1 mallory@example.com)" application/secevent+jwt none)"
 refused "a wrong bearer token" authentication_failed "$(push "$(token k1.pem k1 RS256 b-2 mallory@example.com)" application/secevent+jwt wrong)"
 refused "an event type the transmitter may not send" access_denied "$(push "$(token k1.pem k1 RS256 d-1 mallory@example.com assurance-level-change)")"
 refused "not a compact JWS" invalid_request "$(push '{"iss": "x"}')"
