@@ -137,6 +137,12 @@ void ssf_client_run(struct ssf *r, uint64_t tag, uint32_t events);
 void ssf_client_close(struct ssf *r);
 /* The earliest thing due, boot clock ns; 0: none. */
 uint64_t ssf_client_next_ns(const struct ssf *r);
+/*
+ * Is the stream ready (keys known, and for a poll stream its endpoint)? The
+ * first poll is scheduled when it becomes so: at open when both come from
+ * the configuration, else when the last fetch that was missing ends.
+ */
+void ssf_check_ready(struct ssf_stream *st);
 /* Read STATE_DIR/ssf-NAME.acks into st->acks. 0, or -errno with why. */
 int ssf_acks_load(struct ssf_stream *st, char *why, size_t why_size);
 

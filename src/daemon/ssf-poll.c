@@ -384,7 +384,7 @@ static void back_off(struct ssf_stream *st, enum ssf_fetch kind, const char *why
 	ssf_note_error(st, SSF_OK, msg);
 }
 
-static void check_ready(struct ssf_stream *st)
+void ssf_check_ready(struct ssf_stream *st)
 {
 	bool was = st->ready;
 
@@ -577,7 +577,7 @@ static void finished(struct ssf *r, CURL *easy, CURLcode code)
 		if (st->ready && st->t->delivery == SSF_POLL)
 			ssf_schedule(st, SSF_FETCH_POLL, 0);
 	}
-	check_ready(st);
+	ssf_check_ready(st);
 	xfer_free(r, x);
 }
 

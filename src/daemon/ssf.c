@@ -306,6 +306,8 @@ static int open_stream(struct ssf *r, size_t i)
 		if (err)
 			return err;
 	}
+	/* A jwks_file and a poll_url (or a push listener): ready now, polled at once. */
+	ssf_check_ready(st);
 	return 0;
 }
 

@@ -284,6 +284,26 @@ wait_for test "$(grep -c "\"answered\": 500" stub/log)" -ge 3
 b=$(status ssf.idp.poll_backoff_ms)
 check "a failing transmitter is backed off from" "yes" "$([ "$b" -ge 2000 ] 2>/dev/null && echo yes || echo "$b")"
 rm -f stub/fail-all
+kill "$hpid"; wait "$hpid" 2>/dev/null
+
+# poll_url and jwks_file given outright (no discovery): polled from the start.
+cat > poll-direct.yaml <<YAML
+ssf:
+  - name: direct
+    issuer: $ISS
+    audience: $AUD
+    jwks_file: $tmp/stub/jwks.json
+    delivery: poll
+    poll_url: http://127.0.0.1:$sport/poll
+    bearer_token_file: $tmp/poll-bearer
+    poll_interval: 200ms
+YAML
+start_harness poll-direct.yaml poll-state poll-direct.log
+check "a stream with poll_url and jwks_file is ready at once" "ok" "$(status ssf.direct.health)"
+queue p-3 heidi@example.com
+wait_for acked_ok p-3
+check "a SET polled from poll_url is acknowledged" "0" "$?"
+check "and applied" "yes" "$(grep -q 'SET p-3 (.*) applied' poll-direct.log && echo yes || echo no)"
 
 echo "ssf: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
