@@ -191,13 +191,16 @@ static void drop_sent(struct ssf_stream *st, size_t acks, size_t errs)
 {
 	for (size_t i = 0; i < acks; i++)
 		free(st->acks[i]);
-	memmove(st->acks, st->acks + acks, (st->ack_count - acks) * sizeof(*st->acks));
+	/* Nothing held is a NULL array: memmove must not be handed it. */
+	if (acks)
+		memmove(st->acks, st->acks + acks, (st->ack_count - acks) * sizeof(*st->acks));
 	st->ack_count -= acks;
 	for (size_t i = 0; i < errs; i++) {
 		free(st->errs[i].jti);
 		free(st->errs[i].description);
 	}
-	memmove(st->errs, st->errs + errs, (st->err_count - errs) * sizeof(*st->errs));
+	if (errs)
+		memmove(st->errs, st->errs + errs, (st->err_count - errs) * sizeof(*st->errs));
 	st->err_count -= errs;
 }
 
