@@ -42,6 +42,8 @@ CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl -lcurl
+# The SSF receiver (src/daemon/ssf*.c): its HTTP server (libcurl: its client and the OTLP sink's).
+LDLIBS    += -lmicrohttpd
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -83,10 +85,11 @@ VM_HELPERS := $(BUILD)/tests/actprobe
 DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjansson-dev libssl-dev libsystemd-dev \
 	libcmocka-dev pkg-config make gcc valgrind qemu-system-x86 busybox-static cpio gzip \
 	xz-utils zstd ca-certificates \
-	libcurl4-openssl-dev rsyslog rsyslog-gnutls openssl python3 \
+	libmicrohttpd-dev libcurl4-openssl-dev curl rsyslog rsyslog-gnutls openssl python3 \
 	debhelper dpkg-dev fakeroot lintian systemd mmdebstrap e2fsprogs
-# libcurl4-openssl-dev is the OTLP sink's HTTP client; rsyslog (+ its GnuTLS driver), openssl
-# and python3 are the export tests' peers (tests/unit/rsyslog-peer.sh, otlp-receiver.py).
+# libcurl4-openssl-dev is the OTLP sink's and the SSF receiver's HTTP client, libmicrohttpd-dev
+# the SSF receiver's server; rsyslog (+ its GnuTLS driver), curl, openssl and python3 are the
+# export and SSF tests' peers (tests/unit/rsyslog-peer.sh, otlp-receiver.py, tests/ssf).
 # libsystemd-dev is for sd_notify; the last line: the Debian package
 # (debian/control's Build-Depends), lintian, systemd-analyze, the systemd test.
 
@@ -203,8 +206,16 @@ $(BUILD)/tests/actprobe: tests/vm/actprobe.c $(BUILD)/tests/pathname.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< -lbpf -lelf -lz -o $@
 
-unit: $(UNIT_BINS) $(BUILD)/actgate
+# The SSF receiver driven over loopback (tests/ssf/run.sh): its own loop,
+# since actgated cannot start where the kernel refuses BPF LSM.
+$(BUILD)/tests/ssf-harness: tests/ssf/harness.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d $< $(LIB) $(LDLIBS) -o $@
+
+unit: $(UNIT_BINS) $(BUILD)/actgate $(BUILD)/tests/ssf-harness
 	$(Q)./tests/unit/run.sh $(UNIT_BINS)
+	$(Q)./tests/ssf/run.sh $(BUILD)/tests/ssf-harness
 	$(Q)./tests/unit/check-docs.sh $(BUILD)/actgate
 	$(Q)./tests/unit/check-layers.sh src
 

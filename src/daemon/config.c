@@ -434,8 +434,9 @@ struct parse_state {
 static int parse_document(void *arg, const struct ynode *root, bool rejected)
 {
 	struct parse_state *st = arg;
-	const char *keys[CONFIG_NR_SETTINGS];
-	const struct ynode *knodes[CONFIG_NR_SETTINGS], *vals[CONFIG_NR_SETTINGS];
+	/* The settings' keys, then the `ssf:` section's (ssfconfig.c). */
+	const char *keys[CONFIG_NR_SETTINGS + 1];
+	const struct ynode *knodes[CONFIG_NR_SETTINGS + 1], *vals[CONFIG_NR_SETTINGS + 1];
 
 	if (rejected)
 		return 0;
@@ -445,11 +446,14 @@ static int parse_document(void *arg, const struct ynode *root, bool rejected)
 		return 0;
 	for (size_t i = 0; i < CONFIG_NR_SETTINGS; i++)
 		keys[i] = settings[i].key;
-	ytree_map_fields(st->ctx, root, "the configuration", keys, CONFIG_NR_SETTINGS, knodes,
+	keys[CONFIG_NR_SETTINGS] = "ssf";
+	ytree_map_fields(st->ctx, root, "the configuration", keys, CONFIG_NR_SETTINGS + 1, knodes,
 			 vals);
 	for (size_t i = 0; i < CONFIG_NR_SETTINGS; i++)
 		if (vals[i])
 			parse_setting(st->ctx, st->c, (enum config_setting)i, vals[i]);
+	if (vals[CONFIG_NR_SETTINGS])
+		ssf_config_parse(st->ctx, vals[CONFIG_NR_SETTINGS], &st->c->ssf);
 	return st->ctx->oom;
 }
 
@@ -646,5 +650,6 @@ void daemon_config_free(struct daemon_config *c)
 	}
 	free_watch(c);
 	exportd_config_free(&c->export);
+	ssf_config_free(&c->ssf);
 	*c = (struct daemon_config){ 0 };
 }

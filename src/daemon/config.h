@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/exportd.h"
+#include "daemon/ssfconfig.h"
 #include "util/diag.h"
 
 #define CONFIG_MAX_WATCH 16
@@ -66,6 +67,8 @@ struct daemon_config {
 	struct exportd_config export; /* sinks actgated ships decisions to (daemon/exportd.h) */
 	const char *signals_trust; /* signed events' issuers and principals (signals/trust.h); NULL: none */
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
+	/* The `ssf:` section (ssfconfig.h): only in the file; a change takes a restart. */
+	struct ssf_config ssf;
 };
 
 /* Where the configuration comes from, kept by the daemon for its reloads. */

@@ -36,6 +36,8 @@
 #include "daemon/notify.h"
 #include "daemon/runtime.h"
 #include "daemon/signalstate.h"
+#include "daemon/ssf.h"
+#include "daemon/ssfhost.h"
 #include "daemon/workloads.h"
 #include "identity/cgroup.h"
 #include "journal/sink.h"
@@ -105,6 +107,9 @@ static int setup_loop(struct daemon *d)
 	ev = (struct epoll_event){ .events = EPOLLPRI, .data.u64 = EVENT_MOUNTS };
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->paths.mounts_fd, &ev) < 0)
 		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = EVENT_SSF };
+	if (ssf_fd(d->ssf) >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ssf_fd(d->ssf), &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -151,7 +156,8 @@ static int serve(struct daemon *d)
 		int n = epoll_wait(d->epoll_fd, events, 16,
 				   notify_timeout_ms(&d->notify,
 						     signalctl_timeout_ms(&d->signalctl,
-									  ACTGATE_DRAIN_INTERVAL_MS)));
+									  ssf_timeout_ms(d->ssf,
+											 ACTGATE_DRAIN_INTERVAL_MS))));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -187,6 +193,7 @@ static int serve(struct daemon *d)
 		grantctl_tick(&d->signalctl);
 		spool_tick(&d->spool, &d->signalctl);
 		discovery_tick(&d->discovery);
+		ssf_run(d->ssf); /* EVENT_SSF, and the receiver's timers */
 		/* From the loop itself: a loop that hangs stops the pings, and systemd acts. */
 		notify_watchdog_tick(&d->notify);
 		update_status(d);
@@ -363,6 +370,14 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	err = workloads_watch_roots(d);
 	if (err)
 		goto out;
+	{
+		/* After the signals are restored: a received event applies on top of them. */
+		struct ssf_host ssf_host = ssf_host_for(&d->signalctl);
+
+		err = ssf_open(&d->ssf, &cfg->ssf, cfg->state_dir, &ssf_host);
+		if (err)
+			goto out;
+	}
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -396,6 +411,7 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
 	}
 out:
+	ssf_close(d->ssf);
 	control_socket_close(d);
 	if (d->posix_signal_fd >= 0)
 		close(d->posix_signal_fd);

@@ -32,6 +32,7 @@
 #include "policy/policy.h"
 
 struct jsink;
+struct ssf;
 
 #define CONTROL_MAX_CLIENTS 256
 
@@ -42,6 +43,7 @@ enum daemon_event {
 	EVENT_CONTROL_LISTEN,   /* a client connects */
 	EVENT_PATHS,            /* inotify: a name on the way to a rule's path */
 	EVENT_MOUNTS,           /* the mount table changed */
+	EVENT_SSF,              /* the SSF receiver's epoll set (ssf.h) */
 	EVENT_CLIENT = 1000,    /* + the index of a client that sent something */
 };
 
@@ -107,6 +109,7 @@ struct daemon {
 	bool stopping;
 	struct journalwatch journal_watch; /* segments removed under us; the head kept */
 	struct exportd exportd; /* the configured export sinks' followers (exportd.h) */
+	struct ssf *ssf;            /* the SSF receiver (ssf.h); NULL until started */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "daemon/control.h"
 #include "daemon/exportd.h"
 #include "daemon/signalctl.h"
+#include "daemon/ssf.h"
 #include "daemon/status.h"
 #include "journal/sink.h"
 #include "journal/decision.h"
@@ -85,6 +86,7 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 				signalctl_workload_signals(&d->signalctl, w->id));
 #undef WORKLOAD_KEY
 	}
+	ssf_status(d->ssf, &j); /* "ssf.NAME.KEY": each stream's health */
 	control_reply_send(fd, &j);
 }
 
