@@ -2,6 +2,7 @@
 /* The policy model's lifetime: freeing what the parser built (policy.h). */
 #include <stdlib.h>
 
+#include "policy/delegate.h"
 #include "policy/policy.h"
 
 static void free_strings(char **v, size_t n)
@@ -52,6 +53,7 @@ void policy_free(struct policy *p)
 	free(p->connect.rules);
 	free_path_rules(p->connect.unix_rules, p->connect.unix_count);
 	free_overlays(p->connect.overlays, p->connect.overlay_count);
+	policy_delegate_free(p->delegate);
 	*p = (struct policy){ 0 };
 }
 
