@@ -93,10 +93,18 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.target = target;
 	jr.signal_generation = rec->signal_generation;
 	jr.signals = signalctl_record_signals(&d->signalctl, rec);
+	jr.chain = w ? w->chain : NULL; /* a sub-workload's chain of authority (delegation.h) */
 
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
 	jsink_append(d->journal, &jr);
 	return 0;
+}
+
+void records_append_daemon(struct daemon *d, const struct journal_record *jr)
+{
+	/* Written at once: the decision is the daemon's, no ring buffer holds it. */
+	jsink_append(d->journal, jr);
+	jsink_flush(d->journal);
 }
 
 void records_drain(struct daemon *d)

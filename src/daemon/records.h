@@ -18,6 +18,13 @@
 /* The enforcer's callback for one record (ctx: the daemon): queued for the journal. */
 int records_journal(const struct actgate_decision *rec, size_t size, void *ctx);
 
+/*
+ * A decision the daemon made itself (action delegate, ...): into the
+ * journal at once, as the kernel's records go.
+ */
+struct journal_record;
+void records_append_daemon(struct daemon *d, const struct journal_record *jr);
+
 /* Take every waiting record from the kernel and write them to the journal at once. */
 void records_drain(struct daemon *d);
 

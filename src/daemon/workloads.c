@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/delegation.h"
 #include "daemon/revocation.h"
 #include "daemon/workloads.h"
 #include "identity/cgroup.h"
@@ -33,7 +34,8 @@ int workloads_bind(struct daemon *d, struct generation *g, const struct workload
 	err = signalctl_view(&d->signalctl, w, &signals);
 	if (err)
 		goto fail;
-	err = policy_selection_of(&g->set, &id, &signals, &sel, &count);
+	/* A sub-workload's key holds its parent's policies too (delegation.h). */
+	err = delegation_selection(d, g, w, &signals, &sel, &count);
 	if (err == -ENOENT) {
 		snprintf(why, why_size,
 			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
@@ -185,7 +187,7 @@ out:
 /* ---- actgate run ---- */
 
 /* A cgroup directory name derived from the workload name: readable, unique by id. */
-static void cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t size)
+void workloads_cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t size)
 {
 	size_t n = 0;
 
@@ -201,7 +203,7 @@ static void cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t si
 	snprintf(out + n, size - n, "-%llu", (unsigned long long)id);
 }
 
-static int parse_labels(const struct json_member *m, char **labels, char *why, size_t why_size)
+int workloads_parse_labels(const struct json_member *m, char **labels, char *why, size_t why_size)
 {
 	char *acc = strdup("");
 
@@ -243,7 +245,7 @@ static int parse_labels(const struct json_member *m, char **labels, char *why, s
 }
 
 /* The request's "ttl_ms" (0: none). */
-static int run_ttl(const struct json_msg *msg, uint64_t *ttl_ns, char *why, size_t why_size)
+int workloads_run_ttl(const struct json_msg *msg, uint64_t *ttl_ns, char *why, size_t why_size)
 {
 	const struct json_member *ttl = json_msg_get(msg, "ttl_ms");
 
@@ -276,14 +278,15 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 		control_reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (run_ttl(msg, &ttl_ns, why, sizeof(why)) ||
+	if (workloads_run_ttl(msg, &ttl_ns, why, sizeof(why)) ||
+	    delegation_policy_names(msg, &w.delegated_policies, why, sizeof(why)) ||
 	    revocation_check_run(&d->signalctl, name, principal, why, sizeof(why)) ||
-	    parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
+	    workloads_parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		control_reply_error(fd, "run: %s", why);
-		return;
+		goto fail;
 	}
 	w.id = d->next_workload_id++;
-	cgroup_leaf_name(name, w.id, leaf, sizeof(leaf));
+	workloads_cgroup_leaf_name(name, w.id, leaf, sizeof(leaf));
 	if (snprintf(path, sizeof(path), "%s/%s", d->cfg->cgroup_parent, leaf) >= (int)sizeof(path) ||
 	    workloads_cgroup_fs_path(d, path, fs_path, sizeof(fs_path))) {
 		control_reply_error(fd, "run: cgroup path too long");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/compile-internal.h"
+#include "policy/compile.h"
 #include "policy/delegate.h"
 #include "policy/sections.h"
 
@@ -323,4 +325,79 @@ int delegation_decide(const struct policy *const *parents, size_t n,
 		}
 	}
 	return 0;
+}
+
+/* ---- a sub-workload's key ---- */
+
+int delegation_merge(const struct policy_set *set, const struct policy_selection *a, size_t an,
+		     const struct policy_selection *b, size_t bn, const char *named,
+		     const struct signal_view *signals, struct policy_selection **out,
+		     size_t *count, char *why, size_t why_size)
+{
+	struct policy_selection *m = calloc(set->count ? set->count : 1, sizeof(*m));
+	bool *in = calloc(set->count ? set->count : 1, sizeof(*in));
+	size_t n = 0;
+	int err = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!m || !in) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The parent's entries first: under the parent's signals, they are what it may do. */
+	for (size_t i = 0; i < an; i++)
+		if (a[i].index < set->count && !in[a[i].index]) {
+			in[a[i].index] = true;
+			m[n++] = a[i];
+		}
+	for (size_t i = 0; i < bn; i++)
+		if (b[i].index < set->count && !in[b[i].index]) {
+			in[b[i].index] = true;
+			m[n++] = b[i];
+		}
+	for (const char *p = named; p && *p;) {
+		size_t len = strcspn(p, ","), k;
+
+		for (k = 0; k < set->count; k++)
+			if (strlen(set->policies[k].name) == len &&
+			    !memcmp(set->policies[k].name, p, len))
+				break;
+		if (k == set->count) {
+			snprintf(why, why_size, "policy \"%.*s\" is not loaded", (int)len, p);
+			err = -ESRCH;
+			goto out;
+		}
+		if (!in[k]) {
+			in[k] = true;
+			m[n].index = (uint32_t)k;
+			for (size_t s = 0; s < ARRAY_SIZE(path_actions); s++) {
+				struct section_view v = section_of(&set->policies[k], path_actions[s]);
+
+				m[n].active[path_actions[s]] =
+					policy_overlays_active(v.overlays, v.overlay_count, signals);
+			}
+			n++;
+		}
+		p += len + (p[len] == ',');
+	}
+	if (!n) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* A key is sorted by index (policy_image_effective). */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && m[j - 1].index > m[j].index; j--) {
+			struct policy_selection t = m[j];
+
+			m[j] = m[j - 1];
+			m[j - 1] = t;
+		}
+	*out = m;
+	*count = n;
+	m = NULL;
+out:
+	free(m);
+	free(in);
+	return err;
 }

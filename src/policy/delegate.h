@@ -46,4 +46,19 @@ int delegation_decide(const struct policy *const *parents, size_t n,
 /* "exec", "open", "connect" -> enum actgate_action; -EINVAL for another name. */
 int delegate_action_parse(const char *name, size_t len, uint8_t *action);
 
+/*
+ * A sub-workload's key: its parent's selection a (made under the parent's
+ * signals; an entry of a wins where both hold a policy), its own b, and
+ * the policies named (joined by ','; NULL: none) with their overlays under
+ * signals. Composed, every one of them decides: the child can do only what
+ * its parent can (docs/delegation.md). *out sorted by index (free it).
+ * 0; -ENOENT when empty; -ESRCH with why when a named policy is not in
+ * set; -ENOMEM.
+ */
+struct policy_selection;
+int delegation_merge(const struct policy_set *set, const struct policy_selection *a, size_t an,
+		     const struct policy_selection *b, size_t bn, const char *named,
+		     const struct signal_view *signals, struct policy_selection **out,
+		     size_t *count, char *why, size_t why_size);
+
 #endif /* ACTGATE_POLICY_DELEGATE_H */
