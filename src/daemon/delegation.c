@@ -27,68 +27,6 @@
 #define DELEGATION_MAX_ALLOW 8
 #define DELEGATION_MAX_POLICIES 16
 
-static int string_list(const struct json_msg *msg, const char *key, const char **out, size_t max,
-		       size_t *n, char *why, size_t why_size);
-static void append(char *buf, size_t size, const char *a, const char *b);
-
-/* ---- a sub-workload's key ---- */
-
-int delegation_selection(struct daemon *d, struct generation *g, const struct workload *w,
-			 const struct signal_view *signals, struct policy_selection **sel,
-			 size_t *count)
-{
-	struct workload_identity id = workload_identity_of(w);
-	struct policy_selection *own = NULL, *up = NULL;
-	struct signal_view parent_signals = { 0 };
-	const struct workload *parent;
-	size_t own_n = 0, up_n = 0;
-	char why[256];
-	int err;
-
-	err = policy_selection_of(&g->set, &id, signals, &own, &own_n);
-	if (!w->parent_id && !w->delegated_policies)
-		return (*sel = own, *count = own_n, err);
-	if (err && err != -ENOENT)
-		return err;
-	parent = w->parent_id ? workload_table_find_id(&d->workloads, w->parent_id) : NULL;
-	if (!parent && w->parent_id) {
-		/* Never by construction: a parent's cgroup holds its children's. */
-		err = -ESRCH;
-		goto out;
-	}
-	/* The parent's policies as its own signals make them: what the parent may do. */
-	err = parent ? signalctl_view(&d->signalctl, parent, &parent_signals) : 0;
-	if (!err && parent)
-		err = delegation_selection(d, g, parent, &parent_signals, &up, &up_n);
-	if (!err)
-		err = delegation_merge(&g->set, up, up_n, own, own_n, w->delegated_policies,
-				       signals, sel, count, why, sizeof(why));
-	if (err == -ESRCH)
-		log_error("delegation", "workload %s (id %llu): %s", w->name,
-			  (unsigned long long)w->id, why);
-out:
-	free((void *)parent_signals.values);
-	free(own);
-	free(up);
-	return err;
-}
-
-int delegation_policy_names(const struct json_msg *msg, char **joined, char *why,
-			    size_t why_size)
-{
-	const char *names[DELEGATION_MAX_POLICIES];
-	char buf[2048] = "";
-	size_t n;
-
-	*joined = NULL;
-	if (string_list(msg, "policies", names, DELEGATION_MAX_POLICIES, &n, why, why_size))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		append(buf, sizeof(buf), i ? "," : "", names[i]);
-	if (n && !(*joined = strdup(buf)))
-		return -ENOMEM;
-	return 0;
-}
 
 /* ---- the peer ---- */
 

@@ -18,27 +18,6 @@
 #include <stddef.h>
 
 #include "daemon/runtime.h"
-#include "identity/workload.h"
-#include "policy/compile.h"
-
-/*
- * The key of w in generation g under signals: policy_selection_of for a
- * workload without a parent; for a sub-workload its parent's key (under
- * the parent's signals) with its own policies and those named with
- * --policy. 0, -ENOENT (none selects it), -ESRCH (its parent or a named
- * policy is gone), -ENOMEM.
- */
-int delegation_selection(struct daemon *d, struct generation *g, const struct workload *w,
-			 const struct signal_view *signals, struct policy_selection **sel,
-			 size_t *count);
-
-/*
- * A run request's "policies" ({"0": NAME, ...}, `actgate run --policy`)
- * joined by ',' into *joined (NULL when none). 0, or -EINVAL with why.
- */
-struct json_msg;
-int delegation_policy_names(const struct json_msg *msg, char **joined, char *why,
-			    size_t why_size);
 
 /*
  * A request line from a peer that peer_check refused: when the peer is a

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
-#include "daemon/delegation.h"
+#include "daemon/lineage.h"
 #include "daemon/revocation.h"
 #include "daemon/workloads.h"
 #include "identity/cgroup.h"
@@ -34,8 +34,8 @@ int workloads_bind(struct daemon *d, struct generation *g, const struct workload
 	err = signalctl_view(&d->signalctl, w, &signals);
 	if (err)
 		goto fail;
-	/* A sub-workload's key holds its parent's policies too (delegation.h). */
-	err = delegation_selection(d, g, w, &signals, &sel, &count);
+	/* A sub-workload's key holds its parent's policies too (lineage.h). */
+	err = lineage_selection(d, g, w, &signals, &sel, &count);
 	if (err == -ENOENT) {
 		snprintf(why, why_size,
 			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
@@ -279,7 +279,7 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 		return;
 	}
 	if (workloads_run_ttl(msg, &ttl_ns, why, sizeof(why)) ||
-	    delegation_policy_names(msg, &w.delegated_policies, why, sizeof(why)) ||
+	    lineage_policy_names(msg, &w.delegated_policies, why, sizeof(why)) ||
 	    revocation_check_run(&d->signalctl, name, principal, why, sizeof(why)) ||
 	    workloads_parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		control_reply_error(fd, "run: %s", why);

@@ -200,34 +200,6 @@ void policy_parse_delegate(struct ytree_ctx *ctx, const struct ynode *list, stru
 	}
 }
 
-static void free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void policy_delegate_free(struct policy_delegate *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->count; i++) {
-		struct delegate_entry *e = &d->entries[i];
-
-		free_strings(e->workload_globs, e->workload_glob_count);
-		free_strings(e->policies, e->policy_count);
-		for (size_t k = 0; k < e->allow_count; k++)
-			free(e->allow[k].target);
-		free(e->allow);
-		for (size_t k = 0; k < e->when.condition_count; k++)
-			free_strings(e->when.conditions[k].values, e->when.conditions[k].value_count),
-				free(e->when.conditions[k].name);
-		free(e->when.conditions);
-	}
-	free(d->entries);
-	free(d);
-}
-
 /* ---- the decision ---- */
 
 static bool entry_names(const struct delegate_entry *e, const char *child)

@@ -17,9 +17,6 @@
 /* spec.delegate at list: a list of entries into p->delegate. */
 void policy_parse_delegate(struct ytree_ctx *ctx, const struct ynode *list, struct policy *p);
 
-/* Free what policy_parse_delegate built (NULL is fine). */
-void policy_delegate_free(struct policy_delegate *d);
-
 /* A child's request, as `actgate run` from inside a workload makes it. */
 struct delegation_request {
 	const char *child;               /* the child's workload name */
