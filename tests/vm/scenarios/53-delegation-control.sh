@@ -22,14 +22,14 @@ gen=$(actgate status --json | grep -o '"generation":"\?[0-9]*' | head -n 1)
 
 # attempts: every verb but run, through the CLI and raw, from this workload.
 attempts='
-actgate signal set risk=low >/dev/null 2>&1; echo signal \$?
-actgate signal set --workload agent:a risk=low >/dev/null 2>&1; echo signal-workload \$?
-actgate grant agent:a --connect 10.0.0.1:443 --ttl 1h --reason x >/dev/null 2>&1; echo grant \$?
-actgate revoke agent:other >/dev/null 2>&1; echo revoke \$?
-actgate revoke --principal someone >/dev/null 2>&1; echo revoke-principal \$?
-actgate policy reload >/dev/null 2>&1; echo reload \$?
-actgate status >/dev/null 2>&1; echo status \$?
-actgate run --quiet --workload tool:x --delegated-by admin -- true 2>/dev/null; echo run-principal \$?
+actgate signal set risk=low >/dev/null 2>&1; echo signal $?
+actgate signal set --workload agent:a risk=low >/dev/null 2>&1; echo signal-workload $?
+actgate grant agent:a --connect 10.0.0.1:443 --ttl 1h --reason x >/dev/null 2>&1; echo grant $?
+actgate revoke agent:other >/dev/null 2>&1; echo revoke $?
+actgate revoke --principal someone >/dev/null 2>&1; echo revoke-principal $?
+actgate policy reload >/dev/null 2>&1; echo reload $?
+actgate status >/dev/null 2>&1; echo status $?
+actgate run --quiet --workload tool:x --delegated-by admin -- true 2>/dev/null; echo run-principal $?
 '
 printf '%s\n' "$attempts" >"$T/attempts.sh"
 printf 'sh %s\nactgate run --quiet --workload tool:inner -- sh %s\n' "$T/attempts.sh" "$T/attempts.sh" >"$T/agent.sh"
