@@ -20,7 +20,7 @@ YAML
 start_daemon
 gen=$(actgate status --json | grep -o '"generation":"\?[0-9]*' | head -n 1)
 
-# attempts: every verb but run, through the CLI and raw, from this workload.
+# attempts: every verb but run, from this workload.
 attempts='
 actgate signal set risk=low >/dev/null 2>&1; echo signal $?
 actgate signal set --workload agent:a risk=low >/dev/null 2>&1; echo signal-workload $?
