@@ -4,6 +4,7 @@
  * the request to actgated, the child that joins the cgroup, and the verb's
  * options.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -93,6 +94,8 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	json_add_string(j, "workload", o->workload);
 	if (principal)
 		json_add_string(j, "principal", principal);
+	if (o->token)
+		json_add_string(j, "delegation_token", o->token);
 	if (o->ttl_ns)
 		json_add_u64(j, "ttl_ms", o->ttl_ns / 1000000);
 	if (o->label_count > LABELS_MAX) {
@@ -275,12 +278,44 @@ out:
 
 /* ---- the verb ---- */
 
+/* --delegation-token FILE: its text without surrounding whitespace (at most 16 KiB). */
+static int read_token(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n, start = 0;
+
+	if (!f) {
+		fprintf(stderr, "actgate: run: --delegation-token %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(16 * 1024 + 2);
+	n = buf ? fread(buf, 1, 16 * 1024 + 1, f) : 0;
+	fclose(f);
+	if (!buf || n == 0 || n > 16 * 1024) {
+		fprintf(stderr, "actgate: run: --delegation-token %s: %s\n", path,
+			!buf ? "out of memory" : n ? "longer than 16 KiB" : "empty");
+		free(buf);
+		return -1;
+	}
+	while (n && isspace((unsigned char)buf[n - 1]))
+		n--;
+	while (start < n && isspace((unsigned char)buf[start]))
+		start++;
+	buf[n] = '\0';
+	memmove(buf, buf + start, n - start + 1);
+	free(*out);
+	*out = buf;
+	return 0;
+}
+
 static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
-		"                   [--policy P]... [--allow ACTION:TARGET]... [--ttl DURATION]\n"
-		"                   [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"                   [--delegation-token FILE] [--policy P]... [--allow ACTION:TARGET]...\n"
+		"                   [--ttl DURATION]"
+		" [--socket PATH] [--quiet] -- CMD [ARG]...\n"
 		"Run CMD as the governed workload NAME: actgated creates a cgroup for it and\n"
 		"binds it to every policy whose selector matches it (its name, its labels, its\n"
 		"cgroup; they compose, the strictest decision wins); CMD and everything it\n"
@@ -293,6 +328,10 @@ static void run_usage(FILE *out)
 		"                             from a letter or digit, at most 63; V: at most\n"
 		"                             255 printable bytes without ',' or '=')\n"
 		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -T, --delegation-token FILE  a signed JWT (RFC 8693) that says who: actgated\n"
+		"                             verifies it against its delegation_trust (issuer,\n"
+		"                             audience, keys, expiry) and takes its sub as the\n"
+		"                             principal; refused when none is configured\n"
 		"  -p, --policy P             a policy to hold the workload to besides those that\n"
 		"                             select it (repeatable; policies compose, so it can\n"
 		"                             only take away)\n"
@@ -330,6 +369,7 @@ int cmd_run(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "delegation-token", required_argument, NULL, 'T' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "allow", required_argument, NULL, 'a' },
@@ -351,7 +391,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
-	while ((opt = getopt_long(argc, argv, "+w:l:d:t:p:a:s:qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+w:l:d:T:t:p:a:s:qh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			o.workload = optarg;
@@ -361,6 +401,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			o.principal = optarg;
+			break;
+		case 'T':
+			if (read_token(optarg, &o.token)) {
+				ret = RUN_EXIT_FAILED;
+				goto out;
+			}
 			break;
 		case 'p':
 			o.policies[o.policy_count++] = optarg;
@@ -388,7 +434,7 @@ int cmd_run(int argc, char **argv)
 			ret = 0;
 			goto out;
 		default:
-			cli_option_error("run", argv, "+w:l:d:t:p:a:s:qh", options);
+			cli_option_error("run", argv, "+w:l:d:T:t:p:a:s:qh", options);
 			ret = RUN_EXIT_FAILED;
 			goto out;
 		}
@@ -406,5 +452,6 @@ out:
 	free(o.labels);
 	free(o.policies);
 	free(o.allow);
+	free(o.token);
 	return ret;
 }

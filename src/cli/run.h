@@ -24,6 +24,7 @@ struct run_options {
 	size_t policy_count;
 	const char **allow;     /* --allow ACTION:TARGET (a sub-workload's widened rules) */
 	size_t allow_count;
+	char *token;            /* --delegation-token FILE's content, trimmed; NULL: none */
 };
 
 /* Returns CMD's exit status (128 + N when killed by signal N) or one of the above. */

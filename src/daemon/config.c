@@ -59,6 +59,9 @@ static const struct setting_info settings[CONFIG_NR_SETTINGS] = {
 	[CONFIG_RING_BUFFER_SIZE] = { "ring_buffer_size", "--ring-buffer-size", TYPE_RING, false,
 				      false },
 	[CONFIG_VERBOSE] = { "verbose", "--verbose", TYPE_BOOL, false, false },
+	/* Read at each token: no reload needed to apply it. */
+	[CONFIG_DELEGATION_TRUST] = { "delegation_trust", "--delegation-trust", TYPE_PATH, false,
+				      false },
 };
 
 /* The smallest retention limit taken: one segment's worth would retire at every rotation. */
@@ -101,6 +104,8 @@ static const char **string_field(struct daemon_config *c, enum config_setting s)
 		return &c->pin_dir;
 	case CONFIG_STATE_DIR:
 		return &c->state_dir;
+	case CONFIG_DELEGATION_TRUST:
+		return &c->delegation_trust;
 	default:
 		return NULL;
 	}

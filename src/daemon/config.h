@@ -34,6 +34,7 @@ enum config_setting {
 	CONFIG_STATE_DIR,
 	CONFIG_RING_BUFFER_SIZE,
 	CONFIG_VERBOSE,
+	CONFIG_DELEGATION_TRUST,
 	CONFIG_NR_SETTINGS,
 };
 
@@ -60,6 +61,7 @@ struct daemon_config {
 	const char *state_dir;     /* the daemon's own state (kernel/state.h) */
 	uint64_t events_bytes;     /* ring buffer size for new pins; 0: the default */
 	bool verbose;
+	const char *delegation_trust; /* delegation tokens' issuer, audience, keys; NULL: none */
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
 };
 

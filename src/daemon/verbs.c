@@ -46,7 +46,7 @@ static const struct verb verbs[] = {
 	{ "revoke", KEYS("workload", "principal", "reason"), .signals = revocation_verb_revoke },
 	{ "revoke-clear", KEYS("workload", "principal"), .signals = revocation_verb_clear },
 	{ "revoke-list", NULL, .signals = revocation_verb_list },
-	{ "run", KEYS("workload", "principal", "labels", "ttl_ms", "policies"),
+	{ "run", KEYS("workload", "principal", "labels", "ttl_ms", "policies", "delegation_token"),
 	  .daemon = workloads_verb_run },
 	{ "signal-clear", KEYS("scope", "subject", "name"), .signals = signalctl_verb_clear },
 	{ "signal-ingest", KEYS("token"), .signals = ingest_verb },

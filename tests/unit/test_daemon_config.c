@@ -58,7 +58,8 @@ static void test_every_key(void **state)
 			       "pin_dir: /sys/fs/bpf/x\n"
 			       "state_dir: /state\n"
 			       "ring_buffer_size: 65536\n"
-			       "verbose: true\n",
+			       "verbose: true\n"
+			       "delegation_trust: /etc/actgate/delegation.json\n",
 			       &c, &d),
 			 0);
 	assert_int_equal(d.count, 0);
@@ -78,6 +79,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.pin_dir, "/sys/fs/bpf/x");
 	assert_string_equal(c.state_dir, "/state");
 	assert_int_equal(c.events_bytes, 65536);
+	assert_string_equal(c.delegation_trust, "/etc/actgate/delegation.json");
 	assert_true(c.verbose);
 	assert_int_equal(c.given, (1u << CONFIG_NR_SETTINGS) - 1);
 	daemon_config_free(&c);
