@@ -170,6 +170,7 @@ struct name_entry {
 
 struct matcher_policy {
 	const struct policy *p;
+	uint32_t index;  /* in the set */
 	uint32_t active; /* the connect section's overlays in force */
 };
 
@@ -214,7 +215,8 @@ int name_matcher_build(const struct policy_set *set, const struct policy_selecti
 		const struct policy *p = &set->policies[sel[i].index];
 		uint32_t active = sel[i].active[ACTGATE_ACTION_CONNECT];
 
-		m->policies[i] = (struct matcher_policy){ .p = p, .active = active };
+		m->policies[i] = (struct matcher_policy){ .p = p, .index = sel[i].index,
+							 .active = active };
 		for (size_t k = 0; k < p->connect.name_count; k++) {
 			const struct name_rule *r = &p->connect.name_rules[k];
 
@@ -292,6 +294,7 @@ struct cell_decision {
 	int list;      /* the rule's verdict, or RULE_DEFAULT */
 	unsigned index;
 	uint32_t policy;
+	int name_rule; /* index in the policy's name_rules, or -1 */
 };
 
 static int rank_of(const struct cell_decision *d)
@@ -320,14 +323,15 @@ static void decide_cell(const struct name_matcher *m, uint32_t pi,
 		*d = (struct cell_decision){ .verdict = best->verdict, .mode = best->mode,
 					     .record = best->record, .reason = ACTGATE_REASON_RULE,
 					     .overlay = best->overlay, .list = best->verdict,
-					     .index = best->index, .policy = pi };
+					     .index = best->index, .policy = pi,
+					     .name_rule = (int)(best - p->connect.name_rules) };
 		return;
 	}
 	*d = (struct cell_decision){
 		.verdict = policy_section_default(p->connect.default_verdict, p->connect.overlays,
 						  p->connect.overlay_count, mp->active, &overlay),
 		.mode = p->mode, .record = p->record, .reason = ACTGATE_REASON_DEFAULT,
-		.overlay = overlay, .list = RULE_DEFAULT, .policy = pi };
+		.overlay = overlay, .list = RULE_DEFAULT, .policy = pi, .name_rule = -1 };
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -381,6 +385,9 @@ static void fill_from(const struct name_matcher *m, const struct cell_decision *
 	out->mode = d->mode;
 	out->record = d->record;
 	out->policy = p->name;
+	out->policy_index = m->policies[d->policy].index;
+	out->name_rule = d->name_rule;
+	out->overlay = d->overlay;
 	if (d->verdict == ACTGATE_VERDICT_DENY)
 		out->reason = ACTGATE_REASON_NAME;
 	else
@@ -499,4 +506,22 @@ cleanup:
 	free(cand_policy);
 	free(bounds);
 	return err;
+}
+
+uint32_t name_decision_rule_id(const struct policy_image *img, const struct name_decision *d)
+{
+	const struct image_policy_base *b;
+	const struct policy *p;
+
+	if (!img->bases || d->policy_index >= img->set_count || !d->policy)
+		return 0;
+	b = &img->bases[d->policy_index];
+	p = &img->set_policies[d->policy_index];
+	if (d->name_rule >= 0)
+		return (size_t)d->name_rule < p->connect.name_count ?
+			       b->name_rule_id + (uint32_t)d->name_rule : 0;
+	if (d->overlay != POLICY_BASE && (size_t)d->overlay >= p->connect.overlay_count)
+		return 0;
+	return b->default_id[ACTGATE_ACTION_CONNECT] +
+	       (d->overlay == POLICY_BASE ? 0 : 1 + (uint32_t)d->overlay);
 }

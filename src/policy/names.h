@@ -81,6 +81,10 @@ struct name_decision {
 	 */
 	uint8_t reason;
 	const char *policy; /* the deciding policy's name (owned by the set) */
+	uint32_t policy_index; /* the deciding policy's index in the set */
+	int name_rule;      /* the deciding rule's index in that policy's
+			     * connect.name_rules, or -1 for the default */
+	int overlay;        /* the deciding rule's or default's overlay, or POLICY_BASE */
 	char rule[NAME_RULE_ID_MAX]; /* "ci:connect.allow[3]", "ci:connect.default" */
 	char name[NAME_TEXT_MAX + 1];  /* the name, normalised */
 	/*
@@ -130,10 +134,17 @@ bool name_matcher_has_rules(const struct name_matcher *m);
  * name is not a valid name (out->rule holds the reason then; a resolver
  * refuses such a query), or -E2BIG when the allowed ports need more than
  * NAME_DECISION_MAX_PORTS ranges (out is a deny then, never a partial
- * allow).
+ * allow), or -ENOENT for a matcher of no policy.
  */
 int name_matcher_decide(const struct name_matcher *m, const char *name,
 			struct name_decision *out);
+
+/*
+ * The id of the rule or default that decided d in img, the image compiled
+ * from the set the matcher was built on (compile.h: image_policy_base), for
+ * records that carry rule ids; 0 when img does not hold it.
+ */
+uint32_t name_decision_rule_id(const struct policy_image *img, const struct name_decision *d);
 
 /*
  * Decide one connect made for a name (an address learned from it) by the

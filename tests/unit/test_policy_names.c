@@ -399,6 +399,47 @@ static void test_compile(void **state)
 	free(out);
 }
 
+/* A decision's rule id names, in the compiled image, the rule the decision names. */
+static void test_rule_ids(void **state)
+{
+	static const char text[] = HEAD
+		"  connect:\n"
+		"    default: deny\n"
+		"    allow: [127.0.0.1, \"github.com:443\", \"*.example.com\"]\n"
+		"    when:\n"
+		"      - signals: {ci.trust: untrusted}\n"
+		"        default: deny\n"
+		"        allow: [pypi.org]\n";
+	static const struct signal_value v[] = { { "ci.trust", "untrusted" } };
+	struct signal_view untrusted = { v, 1 };
+	static const char *const names[] = { "github.com", "a.example.com", "pypi.org", "x.org" };
+	struct workload_identity id = { .name = "w" };
+	struct parsed p = { 0 };
+	struct diag_list diags = { 0 };
+	struct policy_image img;
+	struct name_matcher *m;
+	struct name_decision d;
+	char buf[192];
+
+	(void)state;
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(policy_compile(&p.set, 1, resolve_path_stat, NULL, &img, &diags), 0);
+	assert_int_equal(name_matcher_build_for(&p.set, &id, &untrusted, &m), 0);
+	assert_true(name_matcher_has_rules(m));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(name_matcher_decide(m, names[i], &d), 0);
+		assert_int_equal(policy_image_rule_name(&img, name_decision_rule_id(&img, &d), buf,
+							sizeof(buf)), 0);
+		assert_string_equal(buf, d.rule);
+	}
+	assert_string_equal(d.rule, "t:connect.when[0].default");
+	name_matcher_free(m);
+	policy_image_free(&img);
+	diag_list_free(&diags);
+	parsed_free(&p);
+}
+
 static void test_rule_matches(void **state)
 {
 	struct name_rule exact = { .name = (char *)"example.com" };
@@ -432,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_name_too_long),
 		cmocka_unit_test(test_rule_matches),
 		cmocka_unit_test(test_compile),
+		cmocka_unit_test(test_rule_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
