@@ -5,12 +5,15 @@
  * trailing dots, deny rules, several policies and `when:` overlays.
  */
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include "test_policy.h"
 
 #include "actgate/abi.h"
 #include "policy/compile.h"
+#include "policy/evaluate.h"
 #include "policy/names.h"
+#include "policy/policytest.h"
 
 /* Decide name for workload "w" under the policy text (and signals). */
 static int decide(const char *text, const struct signal_view *signals, const char *name,
@@ -440,6 +443,146 @@ static void test_rule_ids(void **state)
 	parsed_free(&p);
 }
 
+/* The evaluator: a connect made for a name, and a lookup, as policy test decides them. */
+static void test_evaluate(void **state)
+{
+	static const char text[] = HEAD
+		"  connect:\n"
+		"    default: deny\n"
+		"    allow: [\"github.com:443\", 127.0.0.1]\n"
+		"    deny: [10.0.0.0/8, \"*.evil.example\"]\n";
+	struct workload_identity id = { .name = "w" };
+	struct eval_action a = { .action = ACTGATE_ACTION_CONNECT, .port = 443,
+				 .addr = { [10] = 0xff, [11] = 0xff, 140, 82, 112, 3 } };
+	struct parsed p = { 0 };
+	struct eval_result r;
+	char why[128];
+
+	(void)state;
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	/* No name: the address rules and the default, as before. */
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_string_equal(r.rule, "t:connect.default");
+	/* Made for github.com: its rule allows, as a learned address. */
+	a.name = "GitHub.com.";
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_ALLOW);
+	assert_int_equal(r.reason, ACTGATE_REASON_LEARNED);
+	assert_string_equal(r.rule, "t:connect.allow[0]");
+	/* Not on another port. */
+	a.port = 80;
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_string_equal(r.rule, "t:connect.default");
+	/* An address deny beats a name allow. */
+	a.port = 443;
+	a.addr[12] = 10;
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
+	assert_string_equal(r.rule, "t:connect.deny[0]");
+	/* A name deny beats an address allow. */
+	a.addr[12] = 127;
+	a.addr[15] = 1;
+	a.name = "x.evil.example";
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_string_equal(r.rule, "t:connect.deny[1]");
+	/* A bad name is refused, with the reason. */
+	a.name = "a..b";
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "bad name \"a..b\": empty label (two dots in a row, or a "
+				 "leading dot)");
+
+	/* A lookup. */
+	a = (struct eval_action){ .action = ACTGATE_ACTION_RESOLVE, .name = "github.com" };
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_ALLOW);
+	assert_int_equal(r.reason, ACTGATE_REASON_RULE);
+	assert_string_equal(r.rule, "t:connect.allow[0]");
+	assert_string_equal(r.policy, "t");
+	a.name = "secret.evil.example";
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(r.reason, ACTGATE_REASON_NAME);
+	assert_string_equal(r.rule, "t:connect.deny[1]");
+	a.name = NULL;
+	assert_int_equal(policy_evaluate(&p.set, &id, NULL, &a, &r, why, sizeof(why)), -EINVAL);
+	parsed_free(&p);
+}
+
+/* policy test: resolve cases and target_name, and what a failing case prints. */
+static void test_policytest(void **state)
+{
+	static const char policy[] = HEAD
+		"  connect: {default: deny, allow: [\"github.com:443\", \"*.npmjs.org:443\"]}\n";
+	static const char tests[] =
+		"apiVersion: actgate.dev/v1\nkind: PolicyTest\nmetadata: {name: t}\n"
+		"spec:\n  policies: [p.yaml]\n  cases:\n"
+		"    - {name: lookup, workload: w, action: resolve, target: GitHub.com, expect: allow,"
+		" rule: \"t:connect.allow[0]\"}\n"
+		"    - {name: exfil, workload: w, action: resolve, target: x.attacker.example,"
+		" expect: deny, rule: \"t:connect.default\"}\n"
+		"    - {name: learned, workload: w, action: connect, target: \"140.82.112.3:443\","
+		" target_name: github.com, expect: allow, rule: \"t:connect.allow[0]\"}\n"
+		"    - {name: raw ip, workload: w, action: connect, target: \"140.82.112.3:443\","
+		" expect: deny}\n"
+		"    - {name: wrong, workload: w, action: resolve, target: registry.npmjs.org,"
+		" expect: deny}\n";
+	static const char bad[] =
+		"apiVersion: actgate.dev/v1\nkind: PolicyTest\nmetadata: {name: t}\n"
+		"spec:\n  policies: [p.yaml]\n  cases:\n"
+		"    - {workload: w, action: resolve, target: \"a..b\", expect: deny}\n"
+		"    - {workload: w, action: exec, target: /x, target_name: a.b, expect: deny}\n"
+		"    - {workload: w, action: resolve, target: a.b, expect: deny, protocol: tcp}\n";
+	char dir[] = "/tmp/actgate-names-XXXXXX", path[64], *out = NULL;
+	struct policytest_totals totals = { 0 };
+	struct policytest_file tf = { 0 };
+	struct diag_list diags = { 0 };
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(policy, f);
+	fclose(f);
+	assert_int_equal(policytest_parse_buffer("t.test.yaml", dir, tests, strlen(tests), &tf,
+						 &diags), 0);
+	f = open_memstream(&out, &len);
+	assert_int_equal(policytest_run(&tf, false, f, &totals), 0);
+	fclose(f);
+	assert_int_equal(totals.passed, 4);
+	assert_int_equal(totals.failed, 1);
+	assert_string_equal(out, "FAIL t.test.yaml:11: wrong: expected deny, got allow by rule "
+				 "t:connect.allow[1] (*.npmjs.org:443) of policy t (mode enforce)\n");
+	free(out);
+	policytest_file_free(&tf);
+	diag_list_free(&diags);
+
+	memset(&tf, 0, sizeof(tf));
+	diags = (struct diag_list){ 0 };
+	assert_int_equal(policytest_parse_buffer("t.test.yaml", dir, bad, strlen(bad), &tf, &diags),
+			 -EINVAL);
+	out = printed(&diags);
+	assert_string_equal(out,
+		"t.test.yaml:7:46: error: spec.cases[0].target: empty label (two dots in a row, or a "
+		"leading dot) (at byte 2 of \"a..b\")\n"
+		"t.test.yaml:8:60: error: spec.cases[1].target_name: only connect cases to an IP "
+		"address have a target_name (a resolve case names its name in target)\n"
+		"t.test.yaml:9:75: error: spec.cases[2].protocol: only connect cases to an IP address "
+		"have a protocol\n");
+	free(out);
+	policytest_file_free(&tf);
+	diag_list_free(&diags);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_rule_matches(void **state)
 {
 	struct name_rule exact = { .name = (char *)"example.com" };
@@ -474,6 +617,8 @@ int main(void)
 		cmocka_unit_test(test_rule_matches),
 		cmocka_unit_test(test_compile),
 		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_policytest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
