@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,9 +82,73 @@ out:
 	return err;
 }
 
+/* Read exactly size bytes, or -errno (-EPROTO for an early end). */
+static int read_full(int fd, uint8_t *buf, size_t size)
+{
+	while (size) {
+		ssize_t n = recv(fd, buf, size, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (n == 0)
+			return -EPROTO;
+		buf += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The same over TCP (RFC 1035 4.2.2: a two-byte length before each
+ * message), for a workload that asked over TCP. The timeout bounds each
+ * send and receive.
+ */
+static int forward_tcp(const struct resolver_limits *lim, const struct sockaddr *server,
+		       socklen_t server_len, const uint8_t *msg, size_t len,
+		       const struct dns_question *q, uint8_t *reply, size_t size,
+		       struct dns_answer *ans)
+{
+	struct timeval tv = { .tv_sec = lim->timeout_ms / 1000,
+			      .tv_usec = (lim->timeout_ms % 1000) * 1000 };
+	uint8_t head[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	int fd = socket(server->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, server, server_len) ||
+	    send(fd, head, 2, MSG_MORE | MSG_NOSIGNAL) != 2 ||
+	    send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		err = errno == EINPROGRESS || errno == EAGAIN ? -ETIMEDOUT : -errno;
+		goto out;
+	}
+	err = read_full(fd, head, 2);
+	if (err)
+		goto out;
+	n = (size_t)head[0] << 8 | head[1];
+	if (n > size) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	err = read_full(fd, reply, n);
+	if (err)
+		goto out;
+	err = dns_parse_answer(reply, n, q, ans);
+	if (err == 0)
+		err = (int)n;
+out:
+	close(fd);
+	return err;
+}
+
 int resolver_answer(const struct resolver_limits *lim, const struct resolver_ops *ops, void *ctx,
-		    const struct sockaddr *server, socklen_t server_len, const uint8_t *msg,
-		    size_t len, uint8_t *out, size_t out_size)
+		    const struct sockaddr *server, socklen_t server_len, bool tcp,
+		    const uint8_t *msg, size_t len, uint8_t *out, size_t out_size)
 {
 	struct dns_question q;
 	struct name_decision d;
@@ -101,7 +166,8 @@ int resolver_answer(const struct resolver_limits *lim, const struct resolver_ops
 			return dns_write_refusal(msg, &q, DNS_RCODE_REFUSED, out, out_size);
 		}
 	}
-	n = forward_udp(lim, server, server_len, msg, len, &q, out, out_size, &ans);
+	n = (tcp ? forward_tcp : forward_udp)(lim, server, server_len, msg, len, &q, out,
+					      out_size, &ans);
 	if (n < 0)
 		goto servfail;
 	/* Learn first: the workload must not read an address it cannot yet reach. */

@@ -12,6 +12,7 @@
 #ifndef ACTGATE_RESOLVER_H
 #define ACTGATE_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -37,13 +38,14 @@ struct resolver_ops {
 
 /*
  * Answer one query (msg, len) of a workload already identified by the
- * caller (ctx), forwarding allowed lookups over UDP to server. Writes the
- * reply into out and returns its length; -EINVAL when msg is too short to
+ * caller (ctx), forwarding allowed lookups to server over UDP, or over TCP
+ * when the workload asked over TCP (msg without its length prefix). Writes
+ * the reply into out and returns its length; -EINVAL when msg is too short to
  * be answered at all. Denied, invalid, unanswerable: the reply says so
  * (REFUSED, FORMERR, SERVFAIL), never an unlearned answer.
  */
 int resolver_answer(const struct resolver_limits *lim, const struct resolver_ops *ops, void *ctx,
-		    const struct sockaddr *server, socklen_t server_len, const uint8_t *msg,
-		    size_t len, uint8_t *out, size_t out_size);
+		    const struct sockaddr *server, socklen_t server_len, bool tcp,
+		    const uint8_t *msg, size_t len, uint8_t *out, size_t out_size);
 
 #endif /* ACTGATE_RESOLVER_H */

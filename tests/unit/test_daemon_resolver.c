@@ -140,7 +140,7 @@ static void test_allowed(void **state)
 	(void)state;
 	responder_start(&r, true);
 	db_query(&qb, 77, "WWW.example.com", DNS_TYPE_A);
-	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), qb.buf,
+	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false, qb.buf,
 			    qb.len, out, sizeof(out));
 	responder_stop(&r, true);
 	assert_true(n > 0);
@@ -170,7 +170,7 @@ static void test_denied(void **state)
 	(void)state;
 	responder_start(&r, false);
 	db_query(&qb, 78, "secret.attacker.example", DNS_TYPE_A);
-	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), qb.buf,
+	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false, qb.buf,
 			    qb.len, out, sizeof(out));
 	/* Nothing reached the upstream: the name itself never left the host. */
 	char probe[4];
@@ -199,13 +199,76 @@ static void test_silent_upstream(void **state)
 	quick.timeout_ms = 50;
 	responder_start(&r, false);
 	db_query(&qb, 79, "www.example.com", DNS_TYPE_A);
-	n = resolver_answer(&quick, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), qb.buf,
+	n = resolver_answer(&quick, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false, qb.buf,
 			    qb.len, out, sizeof(out));
 	responder_stop(&r, false);
 	assert_true(n > 0);
 	assert_int_equal(dns_rcode(out), DNS_RCODE_SERVFAIL);
 	assert_int_equal(a.learn_count, 0);
 	assert_int_equal(a.last_rcode, DNS_RCODE_SERVFAIL);
+}
+
+/* The TCP responder: one connection, one length-prefixed query, the same answer. */
+static void *respond_tcp(void *arg)
+{
+	struct responder *r = arg;
+	uint8_t buf[512], head[2];
+	struct dns_question q;
+	struct dns_build b;
+	int c = accept(r->fd, NULL, NULL);
+	size_t n;
+
+	if (c < 0)
+		return NULL;
+	if (recv(c, head, 2, MSG_WAITALL) != 2)
+		goto out;
+	n = (size_t)head[0] << 8 | head[1];
+	if (n > sizeof(buf) || recv(c, buf, n, MSG_WAITALL) != (ssize_t)n ||
+	    dns_parse_query(buf, n, &q))
+		goto out;
+	r->answered++;
+	db_header(&b, q.id, 0x8180, 1, 1, 0, 0);
+	db_question(&b, q.name, q.qtype);
+	db_a(&b, "@", 60, ip1);
+	head[0] = (uint8_t)(b.len >> 8);
+	head[1] = (uint8_t)b.len;
+	send(c, head, 2, 0);
+	send(c, b.buf, b.len, 0);
+out:
+	close(c);
+	return NULL;
+}
+
+static void test_tcp(void **state)
+{
+	struct responder r;
+	struct asker a = { .allowed = "www.example.com" };
+	struct dns_build qb;
+	socklen_t l = sizeof(r.addr);
+	uint8_t out[512];
+	int n;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(r.fd >= 0);
+	r.addr.sin_family = AF_INET;
+	r.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(r.fd, (struct sockaddr *)&r.addr, sizeof(r.addr)), 0);
+	assert_int_equal(getsockname(r.fd, (struct sockaddr *)&r.addr, &l), 0);
+	assert_int_equal(listen(r.fd, 1), 0);
+	assert_int_equal(pthread_create(&r.thread, NULL, respond_tcp, &r), 0);
+	db_query(&qb, 80, "www.example.com", DNS_TYPE_A);
+	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), true,
+			    qb.buf, qb.len, out, sizeof(out));
+	pthread_join(r.thread, NULL);
+	close(r.fd);
+	assert_true(n > 0);
+	assert_int_equal(r.answered, 1);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_NOERROR);
+	assert_int_equal(a.learn_count, 1);
+	assert_memory_equal(a.learned[0].addr, ip1, 4);
+	assert_int_equal(a.ttl[0], 60);
 }
 
 /* Not a query: FORMERR, nothing decided. */
@@ -217,12 +280,12 @@ static void test_garbage(void **state)
 
 	(void)state;
 	assert_int_equal(resolver_answer(&lim, &ops, &a, (struct sockaddr *)&nowhere,
-					 sizeof(nowhere), junk, sizeof(junk), out, sizeof(out)),
+					 sizeof(nowhere), false, junk, sizeof(junk), out, sizeof(out)),
 			 12);
 	assert_int_equal(dns_rcode(out), DNS_RCODE_FORMERR);
 	assert_int_equal(a.records, 0);
 	assert_int_equal(resolver_answer(&lim, &ops, &a, (struct sockaddr *)&nowhere,
-					 sizeof(nowhere), junk, 5, out, sizeof(out)),
+					 sizeof(nowhere), false, junk, 5, out, sizeof(out)),
 			 -EINVAL);
 }
 
@@ -232,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_denied),
 		cmocka_unit_test(test_silent_upstream),
+		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_garbage),
 	};
 
