@@ -27,6 +27,8 @@
 #include "daemon/dnsmsg.h"
 #include "daemon/resolver.h"
 #include "dns_build.h"
+#include "policy/names.h"
+#include "test_policy.h"
 
 static const uint8_t ip1[4] = { 127, 0, 0, 21 };
 static const uint8_t ip6[16] = { [15] = 1 };
@@ -271,6 +273,80 @@ static void test_tcp(void **state)
 	assert_int_equal(a.ttl[0], 60);
 }
 
+/* The policy side's matcher deciding: a wildcard rule, the chain's ports. */
+struct policy_asker {
+	struct name_matcher *m;
+	int learn_count;
+	uint16_t port_lo;
+	uint8_t last_verdict;
+};
+
+static int matcher_decide(void *ctx, const char *name, struct name_decision *d)
+{
+	return name_matcher_decide(((struct policy_asker *)ctx)->m, name, d);
+}
+
+static int matcher_learn(void *ctx, const struct dns_address *addr, uint32_t ttl,
+			 const struct name_decision *d)
+{
+	struct policy_asker *a = ctx;
+
+	(void)addr;
+	(void)ttl;
+	a->learn_count++;
+	a->port_lo = d->port_count ? d->ports[0].port_lo : 0;
+	return 0;
+}
+
+static void matcher_record(void *ctx, const struct name_decision *d, uint8_t rcode)
+{
+	(void)rcode;
+	((struct policy_asker *)ctx)->last_verdict = d->verdict;
+}
+
+static void test_with_policy(void **state)
+{
+	static const struct resolver_ops mops = { matcher_decide, matcher_learn, matcher_record };
+	struct workload_identity id = { .name = "w" };
+	struct parsed p = { 0 };
+	struct policy_asker a = { 0 };
+	struct responder r;
+	struct dns_build qb;
+	uint8_t out[512];
+	int n;
+
+	(void)state;
+	parse(&p, HEAD "  connect: {default: deny, allow: [\"*.example.com:443\"]}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(name_matcher_build_for(&p.set, &id, NULL, &a.m), 0);
+
+	/* Outside the list: refused, and the upstream never hears of it. */
+	responder_start(&r, false);
+	db_query(&qb, 90, "example.com", DNS_TYPE_A);
+	n = resolver_answer(&lim, &mops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false,
+			    qb.buf, qb.len, out, sizeof(out));
+	responder_stop(&r, false);
+	assert_true(n > 0);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_REFUSED);
+	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(a.learn_count, 0);
+
+	/* A name the wildcard covers: learned for port 443 through its CNAME. */
+	responder_start(&r, true);
+	db_query(&qb, 91, "a.b.Example.com", DNS_TYPE_A);
+	n = resolver_answer(&lim, &mops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false,
+			    qb.buf, qb.len, out, sizeof(out));
+	responder_stop(&r, true);
+	assert_true(n > 0);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_NOERROR);
+	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_ALLOW);
+	assert_int_equal(a.learn_count, 2);
+	assert_int_equal(a.port_lo, 443);
+
+	name_matcher_free(a.m);
+	parsed_free(&p);
+}
+
 /* Not a query: FORMERR, nothing decided. */
 static void test_garbage(void **state)
 {
@@ -296,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_denied),
 		cmocka_unit_test(test_silent_upstream),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_with_policy),
 		cmocka_unit_test(test_garbage),
 	};
 
