@@ -162,6 +162,11 @@ int resolver_answer(const struct resolver_limits *lim, const struct resolver_ops
 	if (err || d.verdict != ACTGATE_VERDICT_ALLOW) {
 		/* An audited deny goes ahead (recorded as denied); an invalid name never. */
 		if (err || d.mode != ACTGATE_MODE_AUDIT) {
+			/* A name that could not be decided is recorded as what it got: a deny. */
+			if (err) {
+				d.verdict = ACTGATE_VERDICT_DENY;
+				d.reason = ACTGATE_REASON_NAME;
+			}
 			ops->record(ctx, &d, DNS_RCODE_REFUSED);
 			return dns_write_refusal(msg, &q, DNS_RCODE_REFUSED, out, out_size);
 		}

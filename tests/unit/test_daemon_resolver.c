@@ -98,6 +98,8 @@ static int fake_decide(void *ctx, const char *name, struct name_decision *d)
 {
 	struct asker *a = ctx;
 
+	if (strcmp(name, "undecidable.example") == 0)
+		return -EINVAL; /* as name_matcher_decide may, without a verdict */
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->verdict = strcmp(name, a->allowed) ? ACTGATE_VERDICT_DENY : ACTGATE_VERDICT_ALLOW;
 	d->reason = d->verdict ? ACTGATE_REASON_NAME : ACTGATE_REASON_RULE;
@@ -186,6 +188,14 @@ static void test_denied(void **state)
 	assert_int_equal(a.records, 1);
 	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_DENY);
 	assert_int_equal(a.last_rcode, DNS_RCODE_REFUSED);
+
+	/* A decision that failed is refused and recorded as a deny, never an allow. */
+	db_query(&qb, 81, "undecidable.example", DNS_TYPE_A);
+	n = resolver_answer(&lim, &ops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false,
+			    qb.buf, qb.len, out, sizeof(out));
+	assert_int_equal(dns_rcode(out), DNS_RCODE_REFUSED);
+	assert_int_equal(a.records, 2);
+	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_DENY);
 }
 
 static void test_silent_upstream(void **state)
@@ -330,6 +340,15 @@ static void test_with_policy(void **state)
 	assert_int_equal(dns_rcode(out), DNS_RCODE_REFUSED);
 	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_DENY);
 	assert_int_equal(a.learn_count, 0);
+
+	/* A name the matcher cannot read (a label ending in '-'): refused, recorded denied. */
+	a.last_verdict = ACTGATE_VERDICT_ALLOW;
+	db_query(&qb, 92, "bad-.example.com", DNS_TYPE_A);
+	n = resolver_answer(&lim, &mops, &a, (struct sockaddr *)&r.addr, sizeof(r.addr), false,
+			    qb.buf, qb.len, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_REFUSED);
+	assert_int_equal(a.last_verdict, ACTGATE_VERDICT_DENY);
 
 	/* A name the wildcard covers: learned for port 443 through its CNAME. */
 	responder_start(&r, true);
