@@ -52,7 +52,8 @@ static int usage_error(const char *verb, const char *fmt, const char *arg)
 	"      --label K=V         only workloads with this label (repeatable: all must hold)\n"  \
 	"      --rule GLOB         only decisions by a rule whose name matches GLOB\n"             \
 	"                          (ci:exec.deny\\[0\\], ci:open.*: a '[' needs a '\\')\n"        \
-	"      --target GLOB       only targets matching GLOB ('*' also matches '/')\n"           \
+	"      --target GLOB       only targets matching GLOB ('*' also matches '/'), or\n"       \
+	"                          records whose name (target_name) matches it\n"               \
 	"      --pid N             only the thread or process N\n"
 
 enum {

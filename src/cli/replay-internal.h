@@ -36,6 +36,13 @@ int replay_display_escape(struct scratch *s, const char *text, size_t *chars);
 int replay_put_cell(FILE *out, struct scratch *s, const char *text, int width, bool right,
 		    bool last);
 void replay_format_action(const struct journal_record *rec, char *buf, size_t size);
+
+/*
+ * The target as the table shows it: with the name a connect was made for,
+ * "140.82.112.3:443/tcp (github.com)"; a lookup's name. *buf is set to what
+ * must be freed (NULL when nothing).
+ */
+const char *replay_format_target(const struct journal_record *rec, char **buf);
 int replay_add_record(struct json_out *j, struct scratch *s, const struct journal_record *rec);
 /* "actgate: replay: ..." for a failure to allocate or to write the output. */
 void replay_report_output_error(FILE *err, int ret);

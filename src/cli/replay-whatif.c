@@ -27,7 +27,7 @@ static int print_change(bool json, struct json_out *j, struct scratch *s, FILE *
 			const struct journal_record *rec, enum whatif_outcome w,
 			const struct eval_result *r)
 {
-	char time[JQUERY_TIME_SIZE], pid[16], action[64], change[64];
+	char time[JQUERY_TIME_SIZE], pid[16], action[64], change[64], *target_buf = NULL;
 	int ret;
 
 	if (json) {
@@ -59,7 +59,9 @@ static int print_change(bool json, struct json_out *j, struct scratch *s, FILE *
 	if (!ret)
 		ret = replay_put_cell(out, s, change, W_VERDICT, false, false);
 	if (!ret)
-		ret = replay_put_cell(out, s, rec->target, W_TARGET, false, false);
+		ret = replay_put_cell(out, s, replay_format_target(rec, &target_buf), W_TARGET, false,
+				      false);
+	free(target_buf);
 	if (!ret)
 		ret = replay_put_cell(out, s, r->rule[0] ? r->rule : "(too deep)", 0, false, true);
 	return ret;

@@ -131,9 +131,30 @@ void replay_format_action(const struct journal_record *rec, char *buf, size_t si
 		snprintf(buf, size, "%s", action_name(rec->action));
 }
 
+/*
+ * The TARGET cell: the target, and the name a connect was made for in
+ * parentheses ("140.82.112.3:443/tcp (github.com)"); a lookup whose target
+ * is its name shows the name once. *buf is allocated when needed (free it).
+ */
+const char *replay_format_target(const struct journal_record *rec, char **buf)
+{
+	const char *target = or_empty(rec->target), *name = or_empty(rec->target_name);
+
+	*buf = NULL;
+	if (!*name)
+		return target;
+	if (!*target || !strcmp(target, name))
+		return name;
+	if (asprintf(buf, "%s (%s)", target, name) < 0) {
+		*buf = NULL;
+		return target;
+	}
+	return *buf;
+}
+
 static int print_row(FILE *out, struct scratch *s, const struct journal_record *rec)
 {
-	char time[JQUERY_TIME_SIZE], pid[16], verdict[32], action[64];
+	char time[JQUERY_TIME_SIZE], pid[16], verdict[32], action[64], *target_buf = NULL;
 	int err;
 
 	jquery_format_time(rec->time_ns, time);
@@ -152,7 +173,9 @@ static int print_row(FILE *out, struct scratch *s, const struct journal_record *
 	if (!err)
 		err = replay_put_cell(out, s, verdict, W_VERDICT, false, false);
 	if (!err)
-		err = replay_put_cell(out, s, rec->target, W_TARGET, false, false);
+		err = replay_put_cell(out, s, replay_format_target(rec, &target_buf), W_TARGET, false,
+				      false);
+	free(target_buf);
 	if (!err)
 		err = replay_put_cell(out, s, rec->rule, 0, false, true);
 	return err;

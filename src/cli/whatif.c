@@ -73,7 +73,14 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 		snprintf(why, why_size, "decided outside the policy (reason %u)", rec->reason);
 		return WHATIF_SKIPPED;
 	}
-	if (rec->action == ACTGATE_ACTION_CONNECT) {
+	if (rec->action == ACTGATE_ACTION_RESOLVE) {
+		/* The name asked for: target_name, or the target when the record has no name. */
+		a.name = rec->target_name && *rec->target_name ? rec->target_name : rec->target;
+		if (!a.name || !*a.name) {
+			snprintf(why, why_size, "no name recorded for a lookup");
+			return WHATIF_SKIPPED;
+		}
+	} else if (rec->action == ACTGATE_ACTION_CONNECT) {
 		if (!strncmp(rec->target, "raw:", 4)) {
 			a.socket = ACTGATE_SOCKET_RAW;
 		} else if (!strncmp(rec->target, "packet:", 7)) {
@@ -83,6 +90,9 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 			a.path = rec->target + 5;
 		} else if (parse_connect(rec->target, &a, why, why_size)) {
 			return WHATIF_SKIPPED;
+		} else if (rec->target_name && *rec->target_name) {
+			/* Made for a name (reason learned): its rules decide beside the addresses'. */
+			a.name = rec->target_name;
 		}
 	} else if (rec->action == ACTGATE_ACTION_EXEC || rec->action == ACTGATE_ACTION_OPEN) {
 		if (rec->target[0] != '/') {

@@ -27,8 +27,10 @@ enum whatif_outcome {
  * candidate policy selects are WHATIF_SKIPPED, with the reason in why; an
  * unselected workload is also counted by the caller, since under the
  * candidate it could not run at all. Verdicts are compared as decided, not
- * as enforced: an audit-mode deny is a deny. Returns the outcome; *r holds
- * the candidate's decision unless skipped.
+ * as enforced: an audit-mode deny is a deny. A lookup (action resolve) is
+ * decided again by its name (target_name), a connect that carries a
+ * target_name with the candidate's name rules beside its address rules.
+ * Returns the outcome; *r holds the candidate's decision unless skipped.
  */
 enum whatif_outcome whatif_decide(const struct policy_set *set, const struct journal_record *rec,
 				  struct eval_result *r, char *why, size_t why_size);

@@ -114,6 +114,13 @@ void grantctl_verb_grant(struct signalctl *s, int fd, const struct json_msg *msg
 		control_reply_error(fd, "grant: %s", why);
 		return;
 	}
+	/* names: no kernel key to hold it, and no resolver here to honour it. */
+	if (gt.name[0]) {
+		control_reply_error(fd, "grant: %s: a connect grant by name is not enforced by this "
+				    "daemon (it does not answer the workloads' lookups); grant the "
+				    "address instead", gt.text);
+		return;
+	}
 	for (size_t i = 0; i < t->count; i++)
 		matched += !strcmp(t->items[i].name, name);
 	if (!matched) {

@@ -54,7 +54,10 @@ bool jquery_match(const struct jquery_filter *f, const struct journal_record *re
 		return false;
 	if (f->rule_glob && fnmatch(f->rule_glob, or_empty(rec->rule), 0) != 0)
 		return false;
-	if (f->target_glob && fnmatch(f->target_glob, or_empty(rec->target), 0) != 0)
+	/* A connect made for a name, and a lookup, are found by the name too. */
+	if (f->target_glob && fnmatch(f->target_glob, or_empty(rec->target), 0) != 0 &&
+	    (!rec->target_name || !*rec->target_name ||
+	     fnmatch(f->target_glob, rec->target_name, 0) != 0))
 		return false;
 	for (size_t i = 0; i < f->n_labels; i++)
 		if (!has_label(or_empty(rec->labels), f->labels[i]))

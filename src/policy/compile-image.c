@@ -140,6 +140,7 @@ int image_assign_rule_ids(struct policy_image *img)
 		}
 		rules += ACTGATE_SOCKET_PACKET - ACTGATE_SOCKET_RAW + 1;
 		rules += 1; /* exec's written decision */
+		rules += img->set_policies[i].connect.name_count;
 	}
 	if (rules > UINT32_MAX)
 		return -E2BIG;
@@ -178,6 +179,14 @@ int image_assign_rule_ids(struct policy_image *img)
 				 kind);
 		b->written_id = (uint32_t)img->rule_count;
 		add_rule(img, (uint32_t)i, ACTGATE_ACTION_EXEC, RULE_WRITTEN, POLICY_BASE, 0);
+		/* Rules by name: ids for the records of lookups and of learned addresses. */
+		b->name_rule_id = (uint32_t)img->rule_count;
+		for (size_t k = 0; k < img->set_policies[i].connect.name_count; k++) {
+			const struct name_rule *r = &img->set_policies[i].connect.name_rules[k];
+
+			add_rule(img, (uint32_t)i, ACTGATE_ACTION_CONNECT, r->verdict, r->overlay,
+				 r->index);
+		}
 	}
 	return 0;
 }

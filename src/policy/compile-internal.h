@@ -161,4 +161,14 @@ int compile_paths(struct build *b, uint8_t action, struct actgate_action_policy 
 int compile_nets(struct build *b, const struct decision *composed_default,
 		 struct actgate_action_policy *ap, bool *failed);
 
+/*
+ * Name rules never reach the kernel's address maps. A deny rule by name is
+ * enforced only by refusing the lookup; while nothing refuses lookups it
+ * would be a silent downgrade wherever p's connect section can allow an IP
+ * destination (an address allow rule, or an allow default in the base or
+ * an overlay), so such a rule is an error (compile-names.c). Adds errors to
+ * diags; returns their number, or -ENOMEM.
+ */
+int name_rules_check_enforceable(const struct policy *p, struct diag_list *diags);
+
 #endif /* ACTGATE_POLICY_COMPILE_INTERNAL_H */

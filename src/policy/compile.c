@@ -400,6 +400,14 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 	err = image_assign_rule_ids(img);
 	if (!err)
 		err = image_resolve_all(img, resolve, resolve_ctx, diags, &failed);
+	for (size_t i = 0; !err && i < set->count; i++) {
+		int n = name_rules_check_enforceable(&set->policies[i], diags);
+
+		if (n < 0)
+			err = n;
+		else if (n > 0)
+			failed = true;
+	}
 	if (!err && !failed)
 		err = check_each(img, diags, &failed);
 	if (!err && failed)

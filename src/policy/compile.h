@@ -130,6 +130,7 @@ struct image_policy_base {
 	uint32_t unix_rule_id;                          /* connect's unix rules */
 	uint32_t sockets_id; /* connect's sockets list: + kind - ACTGATE_SOCKET_RAW */
 	uint32_t written_id; /* exec's written decision */
+	uint32_t name_rule_id; /* connect's rules by name (never in the address maps) */
 	size_t resolved[ACTGATE_NR_POLICY_ACTIONS];     /* exec/open rules, connect's unix rules */
 };
 
@@ -185,7 +186,10 @@ int resolve_path_stat(const char *path, struct resolved_path *out, void *ctx);
  * otherwise, a subtree rule on a file that is not a directory, a unix rule
  * on a file that is not a socket, a path under /proc/PID, /proc/self or
  * /proc/thread-self (the daemon would resolve its own files), more port
- * decisions under one prefix than the kernel holds. Returns 0, -EINVAL
+ * decisions under one prefix than the kernel holds, a deny rule by name that
+ * nothing would enforce (name_rules_check_enforceable, compile-names.c).
+ * Connect rules by name get rule ids but never reach the address maps: the
+ * addresses a name resolves to are learned at run time, per workload. Returns 0, -EINVAL
  * after adding errors to diags, -ERANGE for a generation outside 1-65535,
  * or -ENOMEM; on failure img is left empty. The image holds no effective
  * policy yet.

@@ -10,6 +10,7 @@
 #include "actgate/abi.h"
 #include "policy/compile.h"
 #include "policy/evaluate.h"
+#include "policy/names.h"
 
 /* One policy's decision for one access: a rule, or a section's default. */
 struct decision {
@@ -194,14 +195,32 @@ static bool decide_access(const struct policy *p, const struct signal_view *sign
 	}
 	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket) {
 		const struct net_rule *n = match_net(&p->connect, active, a);
+		const struct name_rule *nm = NULL;
 
+		/* a->name is normalised by the caller (evaluate_composed). */
+		if (a->name)
+			nm = name_rules_match(&p->connect, active, a->name, a->port, a->protocol);
 		decide_default(p, p->connect.default_verdict, p->connect.overlays,
 			       p->connect.overlay_count, active, d);
-		if (n)
+		/*
+		 * An address rule and a name rule may both match: a deny of
+		 * either wins, then the address rule; a name rule alone decides
+		 * before the default (docs/policy.md, "Names").
+		 */
+		if (n && (n->verdict == ACTGATE_VERDICT_DENY || !nm ||
+			  nm->verdict != ACTGATE_VERDICT_DENY))
 			*d = (struct decision){ .verdict = n->verdict, .mode = n->mode,
 						.record = n->record, .reason = ACTGATE_REASON_RULE,
 						.overlay = n->overlay, .list = n->verdict,
 						.index = n->index, .policy = p };
+		else if (nm)
+			*d = (struct decision){ .verdict = nm->verdict, .mode = nm->mode,
+						.record = nm->record,
+						.reason = nm->verdict == ACTGATE_VERDICT_ALLOW ?
+								  ACTGATE_REASON_LEARNED :
+								  ACTGATE_REASON_RULE,
+						.overlay = nm->overlay, .list = nm->verdict,
+						.index = nm->index, .policy = p };
 		return true;
 	}
 	path_rules_of(p, a, &rules, &count, &base_default, &overlays, &overlay_count);
@@ -296,6 +315,8 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 {
 	struct eval_action judged = *action;
 	const struct eval_action *a = &judged;
+	char name[NAME_TEXT_MAX + 1], why[128];
+	size_t at;
 	uint8_t asked = ACTGATE_ACCESS_WHOLE;
 	struct decision best = { 0 };
 	uint8_t best_access = 0;
@@ -306,6 +327,12 @@ static void evaluate_composed(const struct policy *const *policies, size_t count
 		asked = a->access ? a->access : ACTGATE_ACCESS_READ;
 	if (a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket && !a->socket)
 		judged_address(judged.addr);
+	/* policy_evaluate refuses a bad name; here it can only be ignored. */
+	judged.name = NULL;
+	if (action->name && action->action == ACTGATE_ACTION_CONNECT && !action->unix_socket &&
+	    !action->socket &&
+	    !name_normalize(action->name, strlen(action->name), false, name, why, sizeof(why), &at))
+		judged.name = name;
 	memset(r, 0, sizeof(*r));
 	r->policy_count = count;
 	for (unsigned slot = 0; slot < ACTGATE_ACCESS_SLOTS; slot++) {
@@ -391,12 +418,73 @@ static void apply_exec_door(const struct policy *const *policies, size_t count,
 	r->access = ACTGATE_ACCESS_EXEC_MAP;
 }
 
+/*
+ * A lookup (action resolve) under the composition of policies: the name
+ * matcher's decision (policy/names.h), as the daemon's resolver decides.
+ */
+static int evaluate_resolve(const struct policy *const *policies, size_t count,
+			    const struct signal_view *signals, const struct eval_action *a,
+			    struct eval_result *r)
+{
+	struct policy_set view = { 0 };
+	struct policy_selection *sel;
+	struct name_matcher *m = NULL;
+	struct name_decision d;
+	int err = -ENOMEM;
+
+	memset(r, 0, sizeof(*r));
+	/* The matcher takes a set and indices: a set of copies, borrowed, never freed. */
+	view.policies = calloc(count ? count : 1, sizeof(*view.policies));
+	sel = calloc(count ? count : 1, sizeof(*sel));
+	if (!view.policies || !sel)
+		goto cleanup;
+	view.count = count;
+	for (size_t i = 0; i < count; i++) {
+		const struct policy *p = policies[i];
+
+		view.policies[i] = *p;
+		sel[i].index = (uint32_t)i;
+		sel[i].active[ACTGATE_ACTION_CONNECT] =
+			policy_overlays_active(p->connect.overlays, p->connect.overlay_count, signals);
+	}
+	err = name_matcher_build(&view, sel, count, &m);
+	if (!err)
+		err = name_matcher_decide(m, a->name, &d);
+	if (err)
+		goto cleanup;
+	r->verdict = d.verdict;
+	r->mode = d.mode;
+	r->record = d.record;
+	r->reason = d.reason;
+	r->policy = policies[d.policy_index]->name;
+	r->policy_count = count;
+	snprintf(r->rule, sizeof(r->rule), "%s", d.rule);
+	for (size_t i = 0; i < count; i++)
+		if (policies[i]->record == ACTGATE_RECORD_STRICT)
+			r->record = ACTGATE_RECORD_STRICT;
+cleanup:
+	name_matcher_free(m);
+	free(sel);
+	free(view.policies);
+	return err;
+}
+
 static void evaluate_action(const struct policy *const *policies, size_t count,
 			    const struct signal_view *signals, const struct eval_action *a,
 			    struct eval_result *r)
 {
 	uint8_t asked = a->access ? a->access : ACTGATE_ACCESS_READ;
 
+	if (a->action == ACTGATE_ACTION_RESOLVE) {
+		if (evaluate_resolve(policies, count, signals, a, r)) {
+			/* Out of memory, or a name policy_evaluate would have refused: deny. */
+			r->verdict = ACTGATE_VERDICT_DENY;
+			r->mode = ACTGATE_MODE_ENFORCE;
+			r->reason = ACTGATE_REASON_NAME;
+			r->policy = count ? policies[0]->name : NULL;
+		}
+		return;
+	}
 	evaluate_composed(policies, count, signals, a, r, NULL);
 	if (a->action == ACTGATE_ACTION_OPEN && (asked & ACTGATE_ACCESS_EXEC_MAP))
 		apply_exec_door(policies, count, signals, a, r);
@@ -425,16 +513,31 @@ int policy_evaluate_lineage(const struct policy_set *set, const struct workload_
 	size_t count = 0;
 
 	if (a->action != ACTGATE_ACTION_EXEC && a->action != ACTGATE_ACTION_OPEN &&
-	    a->action != ACTGATE_ACTION_CONNECT) {
+	    a->action != ACTGATE_ACTION_CONNECT && a->action != ACTGATE_ACTION_RESOLVE) {
 		snprintf(why, why_size, "unknown action %u", a->action);
 		return -EINVAL;
+	}
+	if (a->action == ACTGATE_ACTION_RESOLVE && !a->name) {
+		snprintf(why, why_size, "a lookup needs a name");
+		return -EINVAL;
+	}
+	if (a->name && (a->action == ACTGATE_ACTION_RESOLVE ||
+			(a->action == ACTGATE_ACTION_CONNECT && !a->unix_socket && !a->socket))) {
+		char name[NAME_TEXT_MAX + 1], err[128];
+		size_t at;
+
+		if (name_normalize(a->name, strlen(a->name), false, name, err, sizeof(err), &at)) {
+			snprintf(why, why_size, "bad name \"%.*s\": %s", 64, a->name, err);
+			return -EINVAL;
+		}
 	}
 	if (a->action == ACTGATE_ACTION_CONNECT && a->socket &&
 	    !policy_socket_kind_name(a->socket)) {
 		snprintf(why, why_size, "unknown socket kind %u", a->socket);
 		return -EINVAL;
 	}
-	if ((a->action != ACTGATE_ACTION_CONNECT || a->unix_socket) &&
+	if (a->action != ACTGATE_ACTION_RESOLVE &&
+	    (a->action != ACTGATE_ACTION_CONNECT || a->unix_socket) &&
 	    (!a->path || a->path[0] != '/')) {
 		snprintf(why, why_size, "the target must be an absolute path");
 		return -EINVAL;

@@ -21,7 +21,7 @@
 #define EVAL_RULE_NAME_MAX 192
 
 struct eval_action {
-	uint8_t action;    /* ACTGATE_ACTION_EXEC, _OPEN or _CONNECT */
+	uint8_t action;    /* ACTGATE_ACTION_EXEC, _OPEN, _CONNECT or _RESOLVE */
 	const char *path;  /* exec, open, and connect to a unix socket: an absolute path */
 	uint8_t access;    /* open: the enum actgate_access bits asked for (0: read) */
 	bool unix_socket;  /* connect: path names a unix socket, not addr/port */
@@ -30,6 +30,13 @@ struct eval_action {
 	uint8_t addr[16];  /* IP connect: IPv6, or IPv4 as ::ffff:a.b.c.d */
 	uint16_t port;
 	uint8_t protocol;  /* IPPROTO_TCP or IPPROTO_UDP (0: TCP) */
+	/*
+	 * resolve: the name looked up. IP connect: the name the connection was
+	 * made for (its address learned from a lookup of it), or NULL; the
+	 * name rules then decide beside the address rules (docs/policy.md,
+	 * "Names"). Any case, a trailing dot allowed.
+	 */
+	const char *name;
 	/*
 	 * exec, and open asking for exec-map: the file's content was written
 	 * by a governed workload, or it is anonymous (memfd). The kernel
@@ -43,7 +50,8 @@ struct eval_result {
 	uint8_t mode;      /* enum actgate_mode: audit means not enforced */
 	uint8_t record;    /* enum actgate_record of the deciding rule or default */
 	uint8_t reason;    /* ACTGATE_REASON_RULE, _DEFAULT, _WRITTEN or _TOO_DEEP (then rule
-			    * is "") */
+			    * is ""); a connect allowed by a name rule: _LEARNED; a lookup
+			    * denied: _NAME */
 	uint8_t access;    /* open: the access whose decision this is; else 0 */
 	const char *policy; /* the deciding policy's name (owned by the set); NULL: too deep */
 	size_t policy_count; /* how many policies composed the decision */

@@ -74,6 +74,11 @@ void policy_free(struct policy *p)
 		free(p->connect.rules[i].text);
 	free(p->connect.rules);
 	free_path_rules(p->connect.unix_rules, p->connect.unix_count);
+	for (size_t i = 0; i < p->connect.name_count; i++) {
+		free(p->connect.name_rules[i].text);
+		free(p->connect.name_rules[i].name);
+	}
+	free(p->connect.name_rules);
 	free_overlays(p->connect.overlays, p->connect.overlay_count);
 	free_delegate(p->delegate);
 	*p = (struct policy){ 0 };

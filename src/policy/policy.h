@@ -59,6 +59,28 @@ struct net_rule {
 	struct source_pos pos;
 };
 
+/*
+ * A connect rule by name: "NAME[:PORT[-PORT]]" or "*.SUFFIX[:PORT[-PORT]]"
+ * (docs/policy.md, "Names"; matching in policy/names.h). Kept apart from
+ * address rules: the kernel's address maps never see it, the daemon learns
+ * the addresses a name resolves to per workload.
+ */
+struct name_rule {
+	char *text;       /* as written, for messages */
+	char *name;       /* normalised: lowercase, no trailing dot; for a wildcard the
+			   * suffix after "*." ("example.com" for "*.example.com") */
+	bool wildcard;    /* "*.SUFFIX": names with one or more labels before SUFFIX */
+	uint16_t port_lo; /* 0 and 65535 when no port was written */
+	uint16_t port_hi;
+	uint8_t protocol; /* IPPROTO_TCP, IPPROTO_UDP, or 0 for any */
+	uint8_t verdict;
+	uint8_t mode;
+	uint8_t record;
+	int overlay;
+	unsigned index;   /* position in its list; address and unix rules count too */
+	struct source_pos pos;
+};
+
 #define POLICY_SIGNAL_NAME_MAX 63   /* [a-z][a-z0-9_.-]* */
 #define POLICY_SIGNAL_VALUE_MAX 255 /* bytes, no control characters */
 
@@ -116,6 +138,8 @@ struct net_rules {
 	size_t count;
 	struct path_rule *unix_rules;
 	size_t unix_count;
+	struct name_rule *name_rules; /* rules by name: policy/names.h */
+	size_t name_count;
 	struct policy_overlay *overlays;
 	size_t overlay_count;
 	/*
@@ -297,6 +321,22 @@ bool policy_path_names_own_process(const char *path);
  * Returns 0 or -EINVAL with a message in err.
  */
 int policy_parse_net_target(const char *text, struct net_rule *rule, char *err, size_t err_size);
+
+/*
+ * One connect target by name ("github.com:443", "*.example.com"): fills
+ * name, wildcard, port_lo and port_hi, nothing else. Returns 0, -EINVAL
+ * with a message in err and *err_at the byte offset of what is wrong, or
+ * -ENOMEM.
+ */
+int policy_parse_name_target(const char *text, struct name_rule *rule, char *err,
+			     size_t err_size, size_t *err_at);
+
+/*
+ * Is this connect target written as a name rather than an address: not
+ * bracketed, at most one ':', and its host part has a letter, '_' or '*'
+ * (an IPv6 address has two colons or more)?
+ */
+bool policy_target_is_name(const char *text);
 
 /* Free one policy (a parse that failed part way) or a whole set. */
 void policy_free(struct policy *p);

@@ -21,6 +21,7 @@
 
 #include "actgate/abi.h"
 #include "identity/workload.h"
+#include "policy/names.h"
 #include "policy/parse.h"
 #include "policy/policytest.h"
 #include "util/yamltree.h"
@@ -252,9 +253,9 @@ cleanup:
 
 /* ---- checking a document ---- */
 
-static const char *const action_words[] = { "exec", "open", "connect" };
+static const char *const action_words[] = { "exec", "open", "connect", "resolve" };
 static const uint8_t action_values[] = { ACTGATE_ACTION_EXEC, ACTGATE_ACTION_OPEN,
-					 ACTGATE_ACTION_CONNECT };
+					 ACTGATE_ACTION_CONNECT, ACTGATE_ACTION_RESOLVE };
 static const char *const verdict_words[] = { "allow", "deny" };
 static const uint8_t verdict_values[] = { ACTGATE_VERDICT_ALLOW, ACTGATE_VERDICT_DENY };
 static const char *const mode_words[] = { "enforce", "audit" };
@@ -287,6 +288,26 @@ static void check_case_name(struct test_ctx *ctx, const struct ynode *n, const c
 	ctx->seen[ctx->seen_count++].line = n->pos.line;
 }
 
+/* A name as a lookup asks for it (resolve's target, a connect's target_name). */
+static void check_name(struct test_ctx *ctx, const struct ynode *n, const char *where,
+		       struct policytest_case *c)
+{
+	char name[NAME_TEXT_MAX + 1], why[160];
+	struct ytree_quoted q;
+	size_t at;
+
+	if (name_normalize(n->text, n->len, false, name, why, sizeof(why), &at)) {
+		error_at(ctx, n->pos, "%s: %s (at byte %zu of %s)", where, why, at,
+			 ytree_quote(&q, n->text, n->len));
+		return;
+	}
+	free(c->lookup_name);
+	c->lookup_name = strdup(name);
+	if (!c->lookup_name)
+		ctx->yt.oom = -ENOMEM;
+	c->action.name = c->lookup_name;
+}
+
 static void check_target(struct test_ctx *ctx, const struct ynode *n, const char *where,
 			 struct policytest_case *c)
 {
@@ -298,6 +319,10 @@ static void check_target(struct test_ctx *ctx, const struct ynode *n, const char
 	const char *text = n->text;
 	size_t len = n->len;
 
+	if (c->action.action == ACTGATE_ACTION_RESOLVE) {
+		check_name(ctx, n, where, c);
+		return;
+	}
 	if (c->action.action == ACTGATE_ACTION_CONNECT) {
 		if (strncmp(text, "unix:", 5)) {
 			if (eval_parse_connect_target(text, c->action.addr, &c->action.port, why,
@@ -424,11 +449,11 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		       struct policytest_case *c)
 {
 	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
-	       RULE, MODE, WRITTEN, CHAIN, NKEYS };
+	       RULE, MODE, WRITTEN, CHAIN, TARGET_NAME, NKEYS };
 	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
 						 "signals", "action",  "target",   "access",
 						 "protocol", "expect", "rule",     "mode",
-						 "written", "chain" };
+						 "written", "chain",   "target_name" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -506,8 +531,8 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 	}
 	snprintf(what, sizeof(what), "%s.action", where);
 	if (vals[ACTION]) {
-		action = expect_word(ctx, vals[ACTION], what, action_words, 3,
-				     "exec, open or connect");
+		action = expect_word(ctx, vals[ACTION], what, action_words, 4,
+				     "exec, open, connect or resolve");
 		if (action >= 0)
 			c->action.action = action_values[action];
 	}
@@ -530,6 +555,19 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 		if (action >= 0 && (c->action.action != ACTGATE_ACTION_CONNECT || c->action.unix_socket))
 			error_at(ctx, vals[PROTOCOL]->pos,
 				 "%s: only connect cases to an IP address have a protocol", what);
+	}
+	/* The name an IP connect was made for: the name rules decide beside the address rules. */
+	snprintf(what, sizeof(what), "%s.target_name", where);
+	if (vals[TARGET_NAME] && expect_text(ctx, vals[TARGET_NAME], what)) {
+		if (action >= 0 && (c->action.action != ACTGATE_ACTION_CONNECT || c->action.unix_socket))
+			error_at(ctx, vals[TARGET_NAME]->pos,
+				 "%s: only connect cases to an IP address have a target_name (a "
+				 "resolve case names its name in target)", what);
+		else
+			check_name(ctx, vals[TARGET_NAME], what, c);
+	}
+	snprintf(what, sizeof(what), "%s.protocol", where);
+	if (vals[PROTOCOL]) {
 		word = expect_word(ctx, vals[PROTOCOL], what, protocol_words, 2, "tcp or udp");
 		if (word >= 0)
 			c->action.protocol = protocol_values[word];
@@ -552,7 +590,8 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 	/* exec's written: deny: the file was written by a governed workload (or is a memfd). */
 	snprintf(what, sizeof(what), "%s.written", where);
 	if (vals[WRITTEN]) {
-		if (action >= 0 && c->action.action == ACTGATE_ACTION_CONNECT)
+		if (action >= 0 && (c->action.action == ACTGATE_ACTION_CONNECT ||
+				    c->action.action == ACTGATE_ACTION_RESOLVE))
 			error_at(ctx, vals[WRITTEN]->pos,
 				 "%s: only exec and open cases are about a file", what);
 		if (vals[WRITTEN]->kind == YNODE_SCALAR && vals[WRITTEN]->type == YSCALAR_BOOL)
@@ -676,6 +715,7 @@ static void case_free(struct policytest_case *c)
 	free(c->signals);
 	free(c->target);
 	free(c->path);
+	free(c->lookup_name);
 	free(c->rule);
 }
 

@@ -59,7 +59,15 @@ static const char *rule_text(const struct policy_set *set, const struct eval_res
 			p = &set->policies[i];
 	if (!p)
 		return NULL;
-	if (action == ACTGATE_ACTION_CONNECT) {
+	if (action == ACTGATE_ACTION_CONNECT || action == ACTGATE_ACTION_RESOLVE) {
+		for (size_t i = 0; i < p->connect.name_count; i++) {
+			const struct name_rule *n = &p->connect.name_rules[i];
+
+			policy_rule_name(name, sizeof(name), p->name, ACTGATE_ACTION_CONNECT,
+					 n->overlay, n->verdict, n->index);
+			if (!strcmp(name, r->rule))
+				return n->text;
+		}
 		for (size_t i = 0; i < p->connect.count; i++) {
 			const struct net_rule *n = &p->connect.rules[i];
 
@@ -90,10 +98,12 @@ static void describe_result(char *buf, size_t size, const struct policy_set *set
 			 " (the path has more than %d parent directories, beyond the kernel's walk)",
 			 ACTGATE_MAX_PATH_WALK);
 	} else {
-		if (r->reason == ACTGATE_REASON_RULE)
+		if (r->reason == ACTGATE_REASON_RULE || r->reason == ACTGATE_REASON_LEARNED ||
+		    r->reason == ACTGATE_REASON_NAME)
 			text = rule_text(set, r, c->action.action, text_buf, sizeof(text_buf));
 		snprintf(by, sizeof(by), " by rule %s (%s)", r->rule,
-			 r->reason == ACTGATE_REASON_DEFAULT ? "no rule matched" : text ? text : "?");
+			 text ? text : r->reason == ACTGATE_REASON_DEFAULT ||
+					       r->reason == ACTGATE_REASON_NAME ? "no rule matched" : "?");
 	}
 	/* One access decides: the name of its bit. */
 	if (r->access)

@@ -37,6 +37,8 @@ struct policytest_case {
 	size_t signal_count;
 	char *target;           /* as written, for messages */
 	char *path;             /* exec and open: the target normalised as policies are */
+	char *lookup_name;      /* resolve: the target; IP connect: target_name (NULL: not
+				 * given); normalised as policies are (policy/names.h) */
 	struct eval_action action; /* action.path points at path */
 	uint8_t expect;         /* enum actgate_verdict */
 	char *rule;             /* the deciding rule's name as the journal gives it; NULL: any */

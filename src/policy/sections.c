@@ -178,7 +178,7 @@ struct rule_ref {
 	const struct ynode *node; /* the target as written, for messages */
 	char where[96];           /* "spec.open.when[0].deny[2]" */
 	int scope;                /* POLICY_BASE or the overlay */
-	uint8_t kind;             /* 0 path, 1 unix path, 2 address */
+	uint8_t kind;             /* 0 path, 1 unix path, 2 address, 3 name */
 	uint8_t verdict;
 	uint8_t access;           /* accesses covered; address rules: 1 */
 	bool subtree;
@@ -186,6 +186,7 @@ struct rule_ref {
 				   * the path; address rules' is net_key (ref_key) */
 	size_t key_len;
 	uint8_t net_key[16 + 1 + 2 + 2 + 1]; /* address, prefix length, ports, protocol */
+	char *owned_key;          /* name rules: wildcard, ports, protocol, name (malloc'd) */
 };
 
 /*
@@ -194,7 +195,7 @@ struct rule_ref {
  */
 static const void *ref_key(const struct rule_ref *r)
 {
-	return r->kind == 2 ? r->net_key : r->key;
+	return r->kind == 2 ? r->net_key : r->key; /* a name's key is its own allocation */
 }
 
 static int rule_ref_cmp(const void *a, const void *b, void *arg)
@@ -330,6 +331,8 @@ struct section_build {
 	size_t path_count, path_cap;
 	struct net_rule *nets;
 	size_t net_count, net_cap;
+	struct name_rule *names;  /* connect's rules by name */
+	size_t name_count, name_cap;
 	struct rule_ref *refs;
 	size_t ref_count, ref_cap;
 };
@@ -453,6 +456,74 @@ static void keep_net_rule(struct ytree_ctx *ctx, struct section_build *b, const 
 	ref->key_len = sizeof(ref->net_key);
 }
 
+static void keep_name_rule(struct ytree_ctx *ctx, struct section_build *b, const struct ynode *n,
+			   const char *what, struct name_rule *r)
+{
+	size_t len = strlen(r->name);
+	struct rule_ref *ref;
+	char *key;
+
+	if (grow_array((void **)&b->names, &b->name_cap, b->name_count, sizeof(*b->names))) {
+		free(r->text);
+		free(r->name);
+		ctx->oom = -ENOMEM;
+		return;
+	}
+	b->names[b->name_count++] = *r;
+	ref = new_ref(ctx, b);
+	key = malloc(6 + len);
+	if (!ref || !key) {
+		free(key);
+		ctx->oom = -ENOMEM;
+		return;
+	}
+	key[0] = (char)r->wildcard;
+	key[1] = (char)(r->port_lo >> 8);
+	key[2] = (char)r->port_lo;
+	key[3] = (char)(r->port_hi >> 8);
+	key[4] = (char)r->port_hi;
+	key[5] = (char)r->protocol;
+	memcpy(key + 6, r->name, len);
+	snprintf(ref->where, sizeof(ref->where), "%s", what);
+	ref->node = n;
+	ref->scope = r->overlay;
+	ref->kind = 3;
+	ref->verdict = r->verdict;
+	ref->access = 1;
+	ref->owned_key = key;
+	ref->key = key;
+	ref->key_len = 6 + len;
+}
+
+/* A connect target written as a name: "github.com:443", "*.example.com". */
+static void parse_name_target(struct ytree_ctx *ctx, struct section_build *b,
+			      const struct ynode *n, const char *text, const char *what,
+			      const struct net_rule *nr)
+{
+	struct name_rule r = { .verdict = nr->verdict, .protocol = nr->protocol, .mode = nr->mode,
+			       .record = nr->record, .overlay = nr->overlay, .index = nr->index,
+			       .pos = nr->pos };
+	struct ytree_quoted q;
+	size_t at;
+	char err[256];
+	int ret = policy_parse_name_target(text, &r, err, sizeof(err), &at);
+
+	if (ret == -ENOMEM)
+		ctx->oom = ret;
+	if (ret) {
+		error_at(ctx, n->pos, "%s: %s (at byte %zu of %s)", what, err, at,
+			 ytree_quote(&q, n->text, n->len));
+		return;
+	}
+	r.text = strdup(text);
+	if (!r.text) {
+		free(r.name);
+		ctx->oom = -ENOMEM;
+		return;
+	}
+	keep_name_rule(ctx, b, n, what, &r);
+}
+
 #define UNIX_PREFIX "unix:"
 
 /*
@@ -473,6 +544,10 @@ static void parse_connect_target(struct ytree_ctx *ctx, struct section_build *b,
 
 		if (parse_path_rule(ctx, n, path, strlen(path), what, &pr))
 			keep_path_rule(ctx, b, n, what, &pr, 1);
+		return;
+	}
+	if (policy_target_is_name(text)) {
+		parse_name_target(ctx, b, n, text, what, r);
 		return;
 	}
 	if (policy_parse_net_target(text, r, err, sizeof(err))) {
@@ -829,6 +904,8 @@ static void parse_section(struct ytree_ctx *ctx, const struct ynode *key, const 
 
 static void section_build_free(struct section_build *b)
 {
+	for (size_t i = 0; i < b->ref_count; i++)
+		free(b->refs[i].owned_key);
 	free(b->refs);
 	b->refs = NULL;
 }
@@ -862,5 +939,7 @@ void policy_parse_net_section(struct ytree_ctx *ctx, const struct ynode *key,
 	out->count = b.net_count;
 	out->unix_rules = b.paths;
 	out->unix_count = b.path_count;
+	out->name_rules = b.names;
+	out->name_count = b.name_count;
 	section_build_free(&b);
 }

@@ -9,6 +9,7 @@
 #include "actgate/abi.h"
 
 #include "policy/evaluate.h"
+#include "policy/names.h"
 #include "policy/suggest.h"
 
 const char *const suggest_default_floors[] = {
@@ -161,8 +162,32 @@ static int note_identity(struct suggest *s, const char *name, const char *labels
 	return 0;
 }
 
+/*
+ * The name a connect was made for, or a lookup asked for, when the record
+ * has a valid one: into name (NAME_TEXT_MAX + 1 bytes), normalised.
+ */
+static bool record_name(const struct journal_record *rec, char *name)
+{
+	const char *text = rec->target_name && *rec->target_name ? rec->target_name :
+			   rec->action == ACTGATE_ACTION_RESOLVE ? or_empty(rec->target) : "";
+	char err[128];
+	size_t at;
+
+	return *text && !name_normalize(text, strlen(text), false, name, err, sizeof(err), &at);
+}
+
 bool suggest_takes(const struct journal_record *rec)
 {
+	char name[NAME_TEXT_MAX + 1];
+
+	if (rec->action == ACTGATE_ACTION_RESOLVE) {
+		/* A lookup that went ahead (allowed, or denied in audit mode): its name. */
+		if (rec->verdict == ACTGATE_VERDICT_DENY && rec->mode == ACTGATE_MODE_ENFORCE)
+			return false;
+		return (rec->reason == ACTGATE_REASON_RULE || rec->reason == ACTGATE_REASON_DEFAULT ||
+			rec->reason == ACTGATE_REASON_NAME) &&
+		       record_name(rec, name);
+	}
 	if (rec->action != ACTGATE_ACTION_EXEC && rec->action != ACTGATE_ACTION_OPEN &&
 	    rec->action != ACTGATE_ACTION_CONNECT)
 		return false;
@@ -174,6 +199,7 @@ bool suggest_takes(const struct journal_record *rec)
 	case ACTGATE_REASON_RULE:
 	case ACTGATE_REASON_GRANT:
 	case ACTGATE_REASON_WRITTEN:
+	case ACTGATE_REASON_LEARNED: /* a connect allowed by the name it was made for */
 		break;
 	default: /* decided outside the policy language: no rule would change it */
 		return false;
@@ -184,21 +210,49 @@ bool suggest_takes(const struct journal_record *rec)
 	return rec->action == ACTGATE_ACTION_CONNECT || rec->target[0] == '/';
 }
 
+/*
+ * What an observation is keyed by: the target, but for a connect made for a
+ * name the name in place of the address ("github.com:443/tcp"), so that
+ * the suggestion allows the name (issue 15), and for a lookup its name.
+ * Into buf (size bytes); returns buf, or the record's target.
+ */
+static const char *observed_target(const struct journal_record *rec, char *buf, size_t size)
+{
+	char name[NAME_TEXT_MAX + 1];
+	const char *port;
+
+	if (!record_name(rec, name))
+		return rec->target;
+	if (rec->action == ACTGATE_ACTION_RESOLVE) {
+		snprintf(buf, size, "%s", name);
+		return buf;
+	}
+	/* "ADDR:PORT/PROTO", IPv6 in brackets: the port is after the last ':'. */
+	port = strrchr(rec->target, ':');
+	if (!strchr(rec->target, '/') || !port || !strncmp(rec->target, "unix:", 5))
+		return rec->target;
+	snprintf(buf, size, "%s%s", name, port);
+	return buf;
+}
+
 int suggest_add(struct suggest *s, const struct journal_record *rec)
 {
+	char keybuf[NAME_TEXT_MAX + 32];
+	const char *target;
 	struct observation *o;
 	bool found;
 	size_t at;
 
 	if (!suggest_takes(rec))
 		return 0;
-	at = find_obs(s, rec->action, rec->target, &found);
+	target = observed_target(rec, keybuf, sizeof(keybuf));
+	at = find_obs(s, rec->action, target, &found);
 	if (!found) {
 		char *t;
 
 		if (grow((void **)&s->obs, &s->cap, s->count + 1, sizeof(*s->obs)))
 			return -ENOMEM;
-		t = strdup(rec->target);
+		t = strdup(target);
 		if (!t)
 			return -ENOMEM;
 		memmove(&s->obs[at + 1], &s->obs[at], (s->count - at) * sizeof(*s->obs));
@@ -488,6 +542,9 @@ static const char *const WHY_PROC = "per-process files cannot be named in a poli
 static const char *const WHY_KEPT = "kept from the current policy";
 static const char *const WHY_ADDRESS = "the address, port and protocol used";
 static const char *const WHY_HOST = "the address used, any port";
+static const char *const WHY_NAME = "the name, port and protocol used";
+static const char *const WHY_NAME_HOST = "the name used, any port";
+static const char *const WHY_LOOKUP = "the name was looked up; no connection to it was recorded";
 static const char *const WHY_TEMP = "a temporary directory: the names below it change on every run";
 
 /* Where jobs make temporary files under names that change on every run. */
@@ -982,8 +1039,47 @@ static int add_connect(struct builder *b, struct suggest_result *res, const stru
 		free(n.to);
 		return -ENOMEM;
 	}
-	if (coarse && !n.unix_socket)
+	if (!n.unix_socket && policy_target_is_name(n.to))
+		n.why = coarse ? WHY_NAME_HOST : WHY_NAME;
+	else if (coarse && !n.unix_socket)
 		n.why = WHY_HOST;
+	b->rules[b->count++] = n;
+	return 0;
+}
+
+/* Is rule x a connect rule by name on exactly name, any port? */
+static bool names_host(const struct suggest_rule *x, const char *name)
+{
+	size_t n = strlen(name);
+
+	return x->action == ACTGATE_ACTION_CONNECT && !x->unix_socket && !x->deny && x->to &&
+	       !strncmp(x->to, name, n) && (x->to[n] == ':' || !x->to[n]);
+}
+
+/*
+ * A lookup: covered by a connect rule on its name (observations are
+ * sorted: connects come before lookups), else allowed by its name alone.
+ */
+static int add_lookup(struct builder *b, const struct observation *o)
+{
+	struct suggest_rule n = { .action = ACTGATE_ACTION_CONNECT, .why = WHY_LOOKUP,
+				  .count = o->count };
+
+	for (size_t i = 0; i < b->count; i++) {
+		if (names_host(&b->rules[i], o->target)) {
+			b->rules[i].count += o->count;
+			return 0;
+		}
+	}
+	if (grow((void **)&b->rules, &b->cap, b->count + 1, sizeof(*b->rules)))
+		return -ENOMEM;
+	n.to = strdup(o->target);
+	n.example = strdup(o->target);
+	if (!n.to || !n.example) {
+		free(n.to);
+		free(n.example);
+		return -ENOMEM;
+	}
 	b->rules[b->count++] = n;
 	return 0;
 }
@@ -1083,6 +1179,10 @@ int suggest_build(const struct suggest *s, const struct suggest_options *o,
 
 		if (ob->action == ACTGATE_ACTION_CONNECT) {
 			err = add_connect(&b, res, ob, o->level == SUGGEST_COARSE);
+			continue;
+		}
+		if (ob->action == ACTGATE_ACTION_RESOLVE) {
+			err = add_lookup(&b, ob);
 			continue;
 		}
 		if (ob->action == ACTGATE_ACTION_EXEC) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * One rule's target, as text: a path (normalised) or an address rule
- * (address, prefix, ports). Shared by the policy parser and by everything
+ * One rule's target, as text: a path (normalised), an address rule
+ * (address, prefix, ports) or a name rule (name, ports). Shared by the policy parser and by everything
  * that takes a target outside a policy file (policy tests, grants).
  */
 #include <arpa/inet.h>
@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "actgate/abi.h"
+#include "policy/names.h"
 #include "policy/policy.h"
 #include "util/yamltree.h"
 
@@ -248,8 +249,7 @@ int policy_parse_net_target(const char *text, struct net_rule *rule, char *err, 
 		if (inet_pton(AF_INET, addr, a + 12) != 1) {
 			if (looks_like_hostname(addr))
 				snprintf(err, err_size,
-					 "\"%s\" is a host name; connect rules take IP addresses "
-					 "(what a name resolves to changes over time and from one resolver to another)",
+					 "\"%s\" is a host name; this takes IP addresses only",
 					 addr);
 			else
 				snprintf(err, err_size, "\"%s\" is not an IPv4 or IPv6 address", addr);
@@ -300,5 +300,46 @@ int policy_parse_net_target(const char *text, struct net_rule *rule, char *err, 
 		return -EINVAL;
 	memcpy(rule->addr, a, sizeof(rule->addr));
 	rule->prefix_len = (uint8_t)plen;
+	return 0;
+}
+
+bool policy_target_is_name(const char *text)
+{
+	const char *colon = strchr(text, ':');
+
+	if (text[0] == '[' || (colon && strchr(colon + 1, ':')))
+		return false;
+	for (const char *s = text; *s && *s != ':' && *s != '/'; s++)
+		if (isalpha((unsigned char)*s) || *s == '_' || *s == '*')
+			return true;
+	return false;
+}
+
+int policy_parse_name_target(const char *text, struct name_rule *rule, char *err,
+			     size_t err_size, size_t *err_at)
+{
+	const char *colon = strchr(text, ':');
+	size_t host_len = colon ? (size_t)(colon - text) : strlen(text);
+	char name[NAME_TEXT_MAX + 1];
+	bool wildcard;
+	int ret;
+
+	*err_at = 0;
+	ret = name_normalize(text, host_len, true, name, err, err_size, err_at);
+	if (ret)
+		return ret;
+	wildcard = name[0] == '*';
+	rule->port_lo = 0;
+	rule->port_hi = 65535;
+	if (colon && parse_ports(colon + 1, &rule->port_lo, &rule->port_hi, err, err_size)) {
+		*err_at = host_len + 1;
+		return -EINVAL;
+	}
+	rule->name = strdup(wildcard ? name + 2 : name);
+	if (!rule->name) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	rule->wildcard = wildcard;
 	return 0;
 }

@@ -109,6 +109,40 @@ static int parse_address(const char *text, struct grant_target *out, char *why, 
 	return 0;
 }
 
+/* "github.com:443": one name (no wildcard), one port or none. */
+static int parse_name(const char *text, struct grant_target *out, char *why, size_t why_size)
+{
+	struct name_rule rule = { 0 };
+	char err[256];
+	size_t at;
+	int ret;
+
+	ret = policy_parse_name_target(text, &rule, err, sizeof(err), &at);
+	if (ret) {
+		snprintf(why, why_size, "%s (at byte %zu)", err, at);
+		return ret;
+	}
+	if (rule.wildcard) {
+		snprintf(why, why_size, "a connect grant names one name, not a wildcard");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (rule.port_lo != rule.port_hi && !(rule.port_lo == 0 && rule.port_hi == 65535)) {
+		snprintf(why, why_size, "a connect grant names one port (or none for every port)");
+		ret = -EINVAL;
+		goto out;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", rule.name);
+	out->key.port = rule.port_lo == rule.port_hi ? rule.port_lo : 0;
+	if (out->key.port)
+		snprintf(out->text, sizeof(out->text), "%s:%u", rule.name, out->key.port);
+	else
+		snprintf(out->text, sizeof(out->text), "%s", rule.name);
+out:
+	free(rule.name);
+	return ret;
+}
+
 int grant_target_parse(uint8_t action, const char *text, path_resolver_fn resolve,
 		       void *resolve_ctx, struct grant_target *out, char *why, size_t why_size)
 {
@@ -127,6 +161,8 @@ int grant_target_parse(uint8_t action, const char *text, path_resolver_fn resolv
 		if (!strncmp(text, "unix:", 5))
 			return resolve_file(action, text + 5, resolve, resolve_ctx, out, why,
 					    why_size);
+		if (policy_target_is_name(text))
+			return parse_name(text, out, why, why_size);
 		return parse_address(text, out, why, why_size);
 	default:
 		snprintf(why, why_size, "grants are for exec, open or connect");

@@ -14,6 +14,7 @@
 
 #include "actgate/abi.h"
 #include "policy/compile.h"
+#include "policy/names.h"
 
 #define GRANT_REASON_MAX 255
 
@@ -21,6 +22,14 @@ struct grant_target {
 	uint8_t action;                /* enum actgate_action */
 	struct actgate_grant_key key;  /* all but workload_id */
 	char text[160 + 4096];         /* normalised, for lists and records */
+	/*
+	 * A connect grant by name ("github.com:443"): the name, normalised
+	 * (policy/names.h), and key.port the port (0: every port). Empty for
+	 * every other grant. Such a grant has no kernel key of its own: only a
+	 * resolver that answers the workload's lookups can honour it (the
+	 * addresses the name resolves to, learned for the workload).
+	 */
+	char name[NAME_TEXT_MAX + 1];
 };
 
 /* "exec", "open", "connect" -> enum actgate_action; -EINVAL otherwise. */

@@ -475,6 +475,106 @@ static void test_what_if(void **state)
 	diag_list_free(&diags);
 }
 
+/* Records of egress: a lookup refused, one allowed, a connect made for a name, a raw-IP connect. */
+static void make_name_records(struct journal_record r[4])
+{
+	memset(r, 0, 4 * sizeof(*r));
+	for (int i = 0; i < 4; i++) {
+		r[i].time_ns = 1795871657000000000ull + (uint64_t)i * 1000000000ull;
+		r[i].mode = ACTGATE_MODE_ENFORCE;
+		r[i].pid = 50;
+		set(&r[i].workload, "ci:build");
+		set(&r[i].policy, "ci");
+	}
+	r[0].action = ACTGATE_ACTION_RESOLVE;
+	r[0].verdict = ACTGATE_VERDICT_DENY;
+	r[0].reason = ACTGATE_REASON_NAME;
+	set(&r[0].rule, "ci:connect.default");
+	set(&r[0].target_name, "secret.attacker.example");
+	r[1].action = ACTGATE_ACTION_RESOLVE;
+	r[1].verdict = ACTGATE_VERDICT_ALLOW;
+	r[1].reason = ACTGATE_REASON_RULE;
+	set(&r[1].rule, "ci:connect.allow[0]");
+	set(&r[1].target, "github.com");
+	set(&r[1].target_name, "github.com");
+	r[2].action = ACTGATE_ACTION_CONNECT;
+	r[2].verdict = ACTGATE_VERDICT_ALLOW;
+	r[2].reason = ACTGATE_REASON_LEARNED;
+	set(&r[2].rule, "ci:connect.allow[0]");
+	set(&r[2].target, "140.82.112.3:443/tcp");
+	set(&r[2].target_name, "github.com");
+	r[3].action = ACTGATE_ACTION_CONNECT;
+	r[3].verdict = ACTGATE_VERDICT_DENY;
+	r[3].reason = ACTGATE_REASON_DEFAULT;
+	set(&r[3].rule, "ci:connect.default");
+	set(&r[3].target, "140.82.112.3:443/tcp");
+}
+
+static void test_names(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = { fx->dir };
+	struct replay_options o = { .paths = paths, .n_paths = 1 };
+	struct jquery_filter f = { .action = -1, .verdict = -1, .pid = -1 };
+	struct journal_record r[4];
+	struct policy_set set = { 0 };
+	struct diag_list diags = { 0 };
+	struct whatif_totals t;
+	char file[256];
+	FILE *out, *err;
+
+	make_name_records(r);
+	assert_int_equal(write_records(fx, r, 4, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		journal_record_clear(&r[i]);
+
+	/* The table shows the name: a lookup's alone, a connect's beside its address. */
+	assert_int_equal(run(fx, fx->dir, NULL, false), 0);
+	assert_string_equal(fx->out, HEADER
+		"2026-11-28T13:14:17.000Z  ci:build               50  resolve           deny          "
+		"secret.attacker.example           ci:connect.default\n"
+		"2026-11-28T13:14:18.000Z  ci:build               50  resolve           allow         "
+		"github.com                        ci:connect.allow[0]\n"
+		"2026-11-28T13:14:19.000Z  ci:build               50  connect           allow         "
+		"140.82.112.3:443/tcp (github.com)  ci:connect.allow[0]\n"
+		"2026-11-28T13:14:20.000Z  ci:build               50  connect           deny          "
+		"140.82.112.3:443/tcp              ci:connect.default\n");
+
+	/* --target finds records by their name too. */
+	f.target_glob = "*.attacker.example";
+	assert_int_equal(run(fx, fx->dir, &f, false), 0);
+	assert_int_equal(count_lines(fx->out), 2);
+	assert_non_null(strstr(fx->out, "secret.attacker.example"));
+	f.target_glob = "github.com";
+	assert_int_equal(run(fx, fx->dir, &f, false), 0);
+	assert_int_equal(count_lines(fx->out), 3);
+	assert_null(strstr(fx->out, ":443/tcp  "));
+
+	/* What-if: lookups and connects made for names, decided again by name rules. */
+	assert_int_equal(mkdir(fx->policies, 0700), 0);
+	snprintf(file, sizeof(file), "%s/ci.yaml", fx->policies);
+	write_file(file, "apiVersion: actgate.dev/v1\n"
+			 "kind: Policy\n"
+			 "metadata: {name: ci}\n"
+			 "spec:\n"
+			 "  selector: {workloads: [\"ci:*\"]}\n"
+			 "  connect: {default: deny, allow: [\"*.attacker.example\"]}\n");
+	assert_int_equal(policy_load_dir(fx->policies, &set, &diags), 0);
+	open_streams(fx, &out, &err);
+	assert_int_equal(replay_what_if(&o, &set, false, &t, out, err), 0);
+	fclose(out);
+	fclose(err);
+	assert_int_equal(t.records, 4);
+	assert_int_equal(t.now_allowed, 1); /* the attacker's name, now listed */
+	assert_int_equal(t.now_denied, 2);  /* github.com: its lookup and its connect */
+	assert_int_equal(t.same, 1);        /* the raw-IP connect */
+	assert_int_equal(t.skipped, 0);
+	assert_non_null(strstr(fx->out, "deny->allow   secret.attacker.example           ci:connect.allow[0]\n"));
+	assert_non_null(strstr(fx->out, "allow->deny   140.82.112.3:443/tcp (github.com)  ci:connect.default\n"));
+	policy_set_free(&set);
+	diag_list_free(&diags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +587,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_what_if, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cli/replay", tests, NULL, NULL);

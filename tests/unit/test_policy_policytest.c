@@ -472,7 +472,7 @@ static void test_errors_cases(void **state)
 		      "    - 5\n",
 		      "t.test.yaml:7:27: error: spec.cases[0].workload: workload name \"ci x\": use "
 		      "letters, digits and ._:@+/- and start with a letter or digit\n"
-		      "t.test.yaml:7:43: error: spec.cases[0].action: expected exec, open or connect, "
+		      "t.test.yaml:7:43: error: spec.cases[0].action: expected exec, open, connect or resolve, "
 		      "found \"tamper\"\n"
 		      "t.test.yaml:8:14: error: spec.cases[1].name: duplicate case name \"a\" (first "
 		      "at line 7)\n"
@@ -494,7 +494,7 @@ static void test_errors_cases(void **state)
 		      "with symlinks; write the path without it: \"/a/../b\"\n"
 		      "t.test.yaml:11:71: error: unknown key \"x\" in spec.cases[4]; allowed keys: "
 		      "name, workload, cgroup, labels, signals, action, target, access, protocol, "
-		      "expect, rule, mode, written, chain\n"
+		      "expect, rule, mode, written, chain, target_name\n"
 		      "t.test.yaml:12:7: error: missing required key \"workload\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"action\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"target\" in spec.cases[5]\n"

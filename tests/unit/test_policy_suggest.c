@@ -407,6 +407,73 @@ static void test_enforced_denials_ignored(void **state)
 	suggest_free(s);
 }
 
+/* Records that carry a name (issue 15): rules by name, checked by policy check and the evaluator. */
+static void test_names(void **state)
+{
+	struct journal_record r[5] = {
+		rec(ACTGATE_ACTION_CONNECT, "140.82.112.3:443/tcp", 0),
+		rec(ACTGATE_ACTION_CONNECT, "140.82.112.4:443/tcp", 0),
+		rec(ACTGATE_ACTION_RESOLVE, "", 0),
+		rec(ACTGATE_ACTION_RESOLVE, "", 0),
+		rec(ACTGATE_ACTION_CONNECT, "10.0.0.1:8080/tcp", 0),
+	};
+	struct suggest_options o = { .level = SUGGEST_EXACT };
+	struct suggest_meta m = { .name = "job", .level = SUGGEST_EXACT };
+	const char *glob = "ci:*";
+	struct eval_action a = { .action = ACTGATE_ACTION_CONNECT, .port = 443,
+				 .addr = { [10] = 0xff, [11] = 0xff, 140, 82, 112, 9 } };
+	struct workload_identity id = { .name = "ci:build" };
+	struct policy_set set = { 0 };
+	struct suggest_result res;
+	struct eval_result er;
+	struct suggest *s;
+	char *text = NULL, why[128];
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	r[0].reason = r[1].reason = ACTGATE_REASON_LEARNED;
+	r[0].target_name = (char *)"GitHub.com";
+	r[1].target_name = (char *)"github.com.";
+	r[2].reason = r[3].reason = ACTGATE_REASON_NAME; /* audited refusals: they went ahead */
+	r[2].target_name = (char *)"github.com";
+	r[3].target_name = (char *)"pypi.org";
+	assert_int_equal(suggest_new(&s), 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(suggest_add(s, &r[i]), 1);
+	/* A refusal that was enforced did not happen. */
+	r[3].mode = ACTGATE_MODE_ENFORCE;
+	assert_int_equal(suggest_add(s, &r[3]), 0);
+	assert_int_equal(suggest_build(s, &o, &res), 0);
+	m.workload_globs = &glob;
+	m.workload_glob_count = 1;
+	f = open_memstream(&text, &len);
+	assert_int_equal(suggest_write_policy(f, &res, &m), 0);
+	fclose(f);
+	/* Both connects by the name, its lookup counted with them; pypi.org looked up only. */
+	assert_non_null(strstr(text, "# 3 decisions, e.g. github.com:443/tcp; the name, port and "
+				     "protocol used\n      - {to: \"github.com:443\", protocol: tcp}\n"));
+	assert_non_null(strstr(text, "the name was looked up; no connection to it was recorded\n"
+				     "      - {to: \"pypi.org\"}\n"));
+	assert_non_null(strstr(text, "- {to: \"10.0.0.1:8080\", protocol: tcp}"));
+	assert_null(strstr(text, "140.82.112"));
+	/* The suggestion is a valid policy that allows github.com on 443 by name only. */
+	parse_or_fail(text, &set);
+	a.name = "github.com";
+	assert_int_equal(policy_evaluate(&set, &id, NULL, &a, &er, why, sizeof(why)), 0);
+	assert_int_equal(er.verdict, ACTGATE_VERDICT_ALLOW);
+	a.name = NULL;
+	assert_int_equal(policy_evaluate(&set, &id, NULL, &a, &er, why, sizeof(why)), 0);
+	assert_int_equal(er.verdict, ACTGATE_VERDICT_DENY);
+	a = (struct eval_action){ .action = ACTGATE_ACTION_RESOLVE, .name = "pypi.org" };
+	assert_int_equal(policy_evaluate(&set, &id, NULL, &a, &er, why, sizeof(why)), 0);
+	assert_int_equal(er.verdict, ACTGATE_VERDICT_ALLOW);
+	policy_set_free(&set);
+	free(text);
+	suggest_result_free(&res);
+	suggest_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_denied_directories_stay_denied),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_comments_and_connect),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_enforced_denials_ignored),
 	};
 

@@ -121,6 +121,18 @@ static void test_net_targets(void **state)
 					    why, sizeof(why)), 0);
 	assert_memory_equal(t.key.addr, v6, 16);
 	assert_string_equal(t.text, "[::1]:8080");
+	assert_string_equal(t.name, "");
+	/* A name: no address, the name normalised. */
+	assert_int_equal(grant_target_parse(ACTGATE_ACTION_CONNECT, "GitHub.com.:443", NULL, NULL,
+					    &t, why, sizeof(why)), 0);
+	assert_string_equal(t.name, "github.com");
+	assert_string_equal(t.text, "github.com:443");
+	assert_int_equal(t.key.port, 443);
+	assert_int_equal(t.key.kind, 0);
+	assert_int_equal(grant_target_parse(ACTGATE_ACTION_CONNECT, "registry.npmjs.org", NULL,
+					    NULL, &t, why, sizeof(why)), 0);
+	assert_string_equal(t.text, "registry.npmjs.org");
+	assert_int_equal(t.key.port, 0);
 }
 
 static void test_net_target_errors(void **state)
@@ -132,7 +144,9 @@ static void test_net_target_errors(void **state)
 		{ "10.0.0.0/8", "a connect grant names one address, not a prefix" },
 		{ "10.0.0.1:80-90", "a connect grant names one port (or none for every port)" },
 		{ "10.0.0.1:0", "port 0 is out of range 1-65535" },
-		{ "example.com:443", NULL },
+		{ "*.example.com:443", "a connect grant names one name, not a wildcard" },
+		{ "example.com:80-90", "a connect grant names one port (or none for every port)" },
+		{ "a..example.com", "empty label (two dots in a row, or a leading dot) (at byte 2)" },
 		{ "[::1", "missing ']' after a bracketed IPv6 address" },
 	};
 	struct grant_target t;
