@@ -229,9 +229,12 @@ VMTEST_KERNEL ?= 6.1
 VMTEST_SCENARIOS ?=
 # 300 s a scenario, not run.sh's 180: 86-upgrade's storm and upgrade took
 # up to 180 s under TCG on 6.12 on a loaded machine. A hang still ends.
+# Host tools the scenarios run in the VM: openssl signs tokens (71-74), curl pushes
+# them to the SSF receiver (72, 74).
+VMTEST_TOOLS := /usr/bin/openssl /usr/bin/curl
 vmtest: $(BINS) $(VM_HELPERS) $(BUILD)/actgated-next
 	$(Q)VMTEST_SCENARIO_TIMEOUT=$${VMTEST_SCENARIO_TIMEOUT:-300} \
-		VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) --jobs $${VMTEST_JOBS:-2} \
+		VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $(VMTEST_TOOLS) $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) --jobs $${VMTEST_JOBS:-2} \
 		--scenarios "tests/vm/scenarios $(VMTEST_SCENARIOS)"
 
 test: deps

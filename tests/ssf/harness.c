@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/ingest.h"
 #include "daemon/signalctl.h"
 #include "daemon/signalstate.h"
 #include "daemon/ssf.h"
@@ -140,6 +141,14 @@ int main(int argc, char **argv)
 					.save = fake_save };
 	signalctl_init(&signals, &host);
 	the_signals = &signals;
+	/* The daemon's start (daemon.c): principals the tokens' subjects map to. */
+	if (cfg.signals_trust) {
+		err = ingest_load_trust(&signals, cfg.signals_trust);
+		if (err) {
+			fprintf(stderr, "ssf-harness: %s: %s\n", cfg.signals_trust, strerror(-err));
+			return 1;
+		}
+	}
 	err = signalstate_load(&signals, fake.state_dir, why, sizeof(why));
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "ssf-harness: %s\n", why);

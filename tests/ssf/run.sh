@@ -88,11 +88,21 @@ token() { # token KEY KID ALG JTI SUBJECT [EVENT [IAT_OFFSET [ISS [AUD]]]]
 		"$(python3 "$set_py" payload "${8:-$ISS}" "${9:-$AUD}" "$4" "$5" "${6:-session-revoked}" "${7:-0}")"
 }
 
+# The subjects the tests revoke are principals the trust file maps (a
+# subject that names nothing actgate knows is refused; no workload runs here).
+{
+	echo "principals:"
+	for who in alice bob carol dave erin frank grace heidi; do
+		printf '  %s@example.com: [{format: email, email: %s@example.com}]\n' "$who" "$who"
+	done
+} > trust.yaml
+
 # ---- push ----
 port=$(free_port)
 slow_port=$(free_port)
 mkdir -p push-state
 cat > push.yaml <<YAML
+signals_trust: $tmp/trust.yaml
 ssf:
   - name: idp
     issuer: $ISS
@@ -230,6 +240,7 @@ pids+=("$!")
 wait_for test -s stub/port || { fail "the transmitter stub did not start: $(cat stub.err)"; exit 1; }
 sport=$(cat stub/port)
 cat > poll.yaml <<YAML
+signals_trust: $tmp/trust.yaml
 ssf:
   - name: idp
     issuer: $ISS
@@ -293,6 +304,7 @@ kill "$hpid"; wait "$hpid" 2>/dev/null
 
 # poll_url and jwks_file given outright (no discovery): polled from the start.
 cat > poll-direct.yaml <<YAML
+signals_trust: $tmp/trust.yaml
 ssf:
   - name: direct
     issuer: $ISS

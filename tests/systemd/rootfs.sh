@@ -13,7 +13,7 @@ say() { printf 'systemdtest: %s\n' "$*" >&2; }
 suite=bookworm
 # systemd as init and udev (device units for the root disk and the console);
 # the package's Depends; procps (pgrep) and e2fsprogs for the test.
-packages=(systemd systemd-sysv udev libbpf1 libelf1 libyaml-0-2 libjansson4 libssl3 zlib1g
+packages=(systemd systemd-sysv udev libbpf1 libelf1 libyaml-0-2 libjansson4 libssl3 zlib1g libcurl4 libmicrohttpd12
 	procps init-system-helpers)
 
 # The first bookworm Debian mirror of the system's sources (deb822 or one-line).

@@ -59,8 +59,8 @@ static void test_every_key(void **state)
 			       "state_dir: /state\n"
 			       "ring_buffer_size: 65536\n"
 			       "verbose: true\n"
-			       "export: [{name: local, sink: stdout}]\n",
-			       "signals_trust: /etc/actgate/trust.yaml\n",
+			       "export: [{name: local, sink: stdout}]\n"
+			       "signals_trust: /etc/actgate/trust.yaml\n"
 			       "delegation_trust: /etc/actgate/delegation.json\n",
 			       &c, &d),
 			 0);
