@@ -39,8 +39,9 @@ static void policy_usage(FILE *out)
 		"Errors and warnings are printed as file:line:col: severity: message.\n"
 		"\n"
 		"  --resolve    also compile against this host's file system, as actgated\n"
-		"               does: reports paths that do not exist and subtree rules on\n"
-		"               files\n"
+		"               does: reports paths that do not exist, subtree rules on\n"
+		"               files, and allow rules by name (refused while actgated\n"
+		"               does not answer lookups)\n"
 		"  -h, --help   show this help\n"
 		"\n"
 		"Exit status: 0 when every file is valid (warnings allowed), 1 when any has an\n"
@@ -194,6 +195,9 @@ static int cmd_policy_check(int argc, char **argv)
 	if (!failed && policy_set_validate(&set, &diags))
 		failed = 1;
 	if (!failed && resolve && policy_compile(&set, 1, resolve_path_stat, NULL, &image, &diags))
+		failed = 1;
+	/* As the daemon loads it: names are refused while nothing answers lookups. */
+	if (!failed && resolve && name_rules_check_no_resolver(&set, &diags))
 		failed = 1;
 	diag_print(&diags, stderr);
 	if (!failed)

@@ -58,6 +58,15 @@ int generation_load(const struct daemon_config *cfg, uint32_t generation, struct
 	if (!err)
 		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
 				     &diags);
+	/* No resolver here yet: an allow rule by name would allow nothing, silently. */
+	if (!err) {
+		int unanswered = name_rules_check_no_resolver(&g->set, &diags);
+
+		if (unanswered) {
+			err = unanswered < 0 ? unanswered : -EINVAL;
+			policy_image_free(&g->image);
+		}
+	}
 	log_diags(&diags);
 	if (report && (mem = open_memstream(report, &report_len))) {
 		diag_print(&diags, mem);

@@ -55,3 +55,32 @@ int name_rules_check_enforceable(const struct policy *p, struct diag_list *diags
 	}
 	return errors;
 }
+
+int name_rules_check_no_resolver(const struct policy_set *set, struct diag_list *diags)
+{
+	int errors = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		const struct policy *p = &set->policies[i];
+
+		for (size_t k = 0; k < p->connect.name_count; k++) {
+			const struct name_rule *r = &p->connect.name_rules[k];
+			char rule[NAME_RULE_ID_MAX];
+
+			if (r->verdict != ACTGATE_VERDICT_ALLOW)
+				continue;
+			policy_rule_name(rule, sizeof(rule), p->name, ACTGATE_ACTION_CONNECT,
+					 r->overlay, r->verdict, r->index);
+			if (diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
+				     "%s: allow rule by name \"%s\" cannot be honoured yet: this "
+				     "daemon does not answer the workloads' lookups, so it would learn "
+				     "no address for the name and every connect the rule is meant to "
+				     "allow would be denied; allow the addresses instead until the "
+				     "daemon resolves names (docs/policy.md, \"Names\")",
+				     rule, r->text))
+				return -ENOMEM;
+			errors++;
+		}
+	}
+	return errors;
+}

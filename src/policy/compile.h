@@ -198,6 +198,18 @@ int policy_compile(const struct policy_set *set, uint32_t generation, path_resol
 		   void *resolve_ctx, struct policy_image *img, struct diag_list *diags);
 
 /*
+ * An allow rule by name (connect, base or overlay) allows nothing until
+ * something answers the workloads' lookups and learns the addresses: the
+ * connects it was written for would all be denied by the section's default,
+ * without a word. So while the daemon has no resolver, it refuses a set
+ * with such rules when it loads it (generation_load), and so does
+ * `actgate policy check --resolve`: an error per rule, at the rule, in
+ * diags. Returns the number of errors, or -ENOMEM. (Deny rules by name are
+ * policy_compile's: refused where addresses are allowed.)
+ */
+int name_rules_check_no_resolver(const struct policy_set *set, struct diag_list *diags);
+
+/*
  * The effective policy of key sel (count policies, sorted by index, each
  * index < the set's count, no index twice), compiled into img when it is
  * not there yet (*added then says so: load it). Returns 0 with *index its

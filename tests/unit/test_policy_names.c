@@ -312,6 +312,31 @@ static void test_check_errors(void **state)
 				"\"0000000000000000...\" is 64 bytes long; the limit is 63 (at byte 0 "
 				"of \"0000000000000000000000000000000000000000000000000000000000000000"
 				".example.com\")\n");
+	expect_spec_error("  connect: {allow: [\"-a.example.com\"]}",
+			  "t.yaml:6:21: error: spec.connect.allow[0]: bad label \"-a\": a label may "
+			  "not start with '-' (at byte 0 of \"-a.example.com\")\n");
+	expect_spec_error("  connect: {allow: [\"www.a-.example.com\"]}",
+			  "t.yaml:6:21: error: spec.connect.allow[0]: bad label \"a-\": a label may "
+			  "not end with '-' (at byte 4 of \"www.a-.example.com\")\n");
+	/* One trailing dot is the root; a second is an empty label. */
+	expect_spec_error("  connect: {allow: [\"a.example.com..\"]}",
+			  "t.yaml:6:21: error: spec.connect.allow[0]: empty label (two dots in a "
+			  "row, or a leading dot) (at byte 14 of \"a.example.com..\")\n");
+	expect_spec_error("  connect: {allow: [\"*.*.example.com\"]}",
+			  "t.yaml:6:21: error: spec.connect.allow[0]: a wildcard '*' must be the "
+			  "whole first label, as in \"*.example.com\" (at byte 2 of "
+			  "\"*.*.example.com\")\n");
+	expect_spec_error("  connect: {allow: [\"a.example.com:443-80\"]}",
+			  "t.yaml:6:21: error: spec.connect.allow[0]: port range 443-80 is reversed: "
+			  "write LO-HI with LO <= HI (at byte 14 of \"a.example.com:443-80\")\n");
+	/* In an overlay, at the rule in it. */
+	expect_spec_error("  connect:\n"
+			  "    default: deny\n"
+			  "    when:\n"
+			  "      - signals: {trust: high}\n"
+			  "        allow: [ok.example, \"a..example.com\"]",
+			  "t.yaml:10:29: error: spec.connect.when[0].allow[1]: empty label (two dots "
+			  "in a row, or a leading dot) (at byte 2 of \"a..example.com\")\n");
 	/* A name and its spelling with another case are one target. */
 	expect_spec_error("  connect: {allow: [github.com, GITHUB.com.]}",
 			  "t.yaml:6:33: error: spec.connect.allow[1]: duplicate rule: "
@@ -399,6 +424,59 @@ static void test_compile(void **state)
 	free(out);
 	out = compiled(ONE("{default: deny, allow: [10.0.0.0/8], deny: [evil.example]}"), &ret);
 	assert_int_equal(ret, -EINVAL);
+	free(out);
+}
+
+/* name_rules_check_no_resolver's messages for text (the daemon's load, policy check --resolve). */
+static char *unresolved(const char *text, int *ret)
+{
+	struct parsed p = { 0 };
+	struct diag_list diags = { 0 };
+	char *out;
+
+	parse(&p, text);
+	assert_int_equal(p.ret, 0);
+	*ret = name_rules_check_no_resolver(&p.set, &diags);
+	out = printed(&diags);
+	diag_list_free(&diags);
+	parsed_free(&p);
+	return out;
+}
+
+/*
+ * While nothing answers the workloads' lookups, an allow rule by name would
+ * allow nothing: refused at the rule, in the base and in overlays alike.
+ */
+static void test_no_resolver(void **state)
+{
+	int ret;
+	char *out;
+
+	(void)state;
+	out = unresolved(ONE("{default: deny, allow: [127.0.0.1, \"github.com:443\"]}"), &ret);
+	assert_int_equal(ret, 1);
+	assert_string_equal(out, "t.yaml:6:47: error: t:connect.allow[1]: allow rule by name "
+				 "\"github.com:443\" cannot be honoured yet: this daemon does not "
+				 "answer the workloads' lookups, so it would learn no address for the "
+				 "name and every connect the rule is meant to allow would be denied; "
+				 "allow the addresses instead until the daemon resolves names "
+				 "(docs/policy.md, \"Names\")\n");
+	free(out);
+	out = unresolved(HEAD "  connect:\n"
+			      "    default: deny\n"
+			      "    when:\n"
+			      "      - signals: {trust: high}\n"
+			      "        allow: [\"*.example.com\"]\n",
+			 &ret);
+	assert_int_equal(ret, 1);
+	assert_non_null(strstr(out, "t.yaml:10:17: error: t:connect.when[0].allow[0]: allow rule "
+				    "by name \"*.example.com\" cannot be honoured yet"));
+	free(out);
+	/* Addresses only, and a deny by name where nothing is allowed: nothing to refuse. */
+	out = unresolved(ONE("{default: deny, allow: [10.0.0.0/8:443], deny: [evil.example]}"),
+			 &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(out, "");
 	free(out);
 }
 
@@ -616,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_name_too_long),
 		cmocka_unit_test(test_rule_matches),
 		cmocka_unit_test(test_compile),
+		cmocka_unit_test(test_no_resolver),
 		cmocka_unit_test(test_rule_ids),
 		cmocka_unit_test(test_evaluate),
 		cmocka_unit_test(test_policytest),
