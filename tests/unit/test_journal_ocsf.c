@@ -52,7 +52,15 @@ static void check_value(const json_t *v, const json_t *def, const char *path)
 		}
 		return;
 	}
-	if (!strcmp(type, "string_t")) {
+	/* a named scalar type (hostname_t, port_t, ...) is checked as the type it is */
+	const char *base = json_string_value(json_object_get(json_object_get(defs, "types"), type));
+
+	if (base && strcmp(type, "about"))
+		type = base;
+	if (!strcmp(type, "object")) {
+		if (!json_is_object(v))
+			err(path, "not an object");
+	} else if (!strcmp(type, "string_t")) {
 		if (!json_is_string(v))
 			err(path, "not a string");
 	} else if (!strcmp(type, "integer_t") || !strcmp(type, "long_t") || !strcmp(type, "timestamp_t")) {
