@@ -101,7 +101,8 @@ help:
 	@echo 'make deps       install the Debian packages everything needs (idempotent)'
 	@echo 'make unit       unit tests (cmocka, native)'
 	@echo 'make vmtest     VM suite: the real kernel in qemu (VMTEST_KERNEL=6.1|6.12,'
-	@echo '                VMTEST_SCENARIOS="dir ..." adds scenario directories)'
+	@echo '                VMTEST_SCENARIOS="dir ..." adds scenario directories,'
+	@echo '                VMTEST_ONLY=GLOB runs the matching scenarios only)'
 	@echo 'make test       deps + unit + vmtest'
 	@echo 'make demo       deps + build + a workload under a policy, then its replay'
 	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
@@ -227,6 +228,7 @@ $(BUILD)/actgated-next: $(BUILD)/actgated
 
 VMTEST_KERNEL ?= 6.1
 VMTEST_SCENARIOS ?=
+# VMTEST_ONLY=GLOB runs only the scenarios whose name matches (run.sh --only).
 # 300 s a scenario, not run.sh's 180: 86-upgrade's storm and upgrade took
 # up to 180 s under TCG on 6.12 on a loaded machine. A hang still ends.
 # Host tools the scenarios run in the VM: openssl signs tokens (71-74), curl pushes
@@ -235,7 +237,7 @@ VMTEST_TOOLS := /usr/bin/openssl /usr/bin/curl
 vmtest: $(BINS) $(VM_HELPERS) $(BUILD)/actgated-next
 	$(Q)VMTEST_SCENARIO_TIMEOUT=$${VMTEST_SCENARIO_TIMEOUT:-300} \
 		VMTEST_EXTRA_BINS="$(BUILD)/actgated-next $(VMTEST_TOOLS) $${VMTEST_EXTRA_BINS:-}" ./tests/vm/run.sh --kernel $(VMTEST_KERNEL) --build $(BUILD) --jobs $${VMTEST_JOBS:-2} \
-		--scenarios "tests/vm/scenarios $(VMTEST_SCENARIOS)"
+		--scenarios "tests/vm/scenarios $(VMTEST_SCENARIOS)" $${VMTEST_ONLY:+--only "$$VMTEST_ONLY"}
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(VM_HELPERS)
