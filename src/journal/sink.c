@@ -11,6 +11,7 @@
 #include "journal/record.h"
 #include "journal/sink.h"
 #include "journal/store.h"
+#include "journal/summary.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -46,6 +47,18 @@ struct jsink {
 	char *dir;
 	char *key_path;
 	uint64_t unencodable; /* records the encoder refused (a bug, never expected) */
+	/*
+	 * The summary of the segment being written (journal/summary.h), written
+	 * at rotation as the next segment's first record. Only a summary that is
+	 * exactly its segment is written: none for a segment that lost a record
+	 * or holds a gap record (the store's counts moved since it started), or
+	 * that a store-started segment opened with a decision this did not see
+	 * (sum_poison: appended while no segment was open).
+	 */
+	struct jsummary sum;
+	bool sum_valid, sum_poison;
+	uint64_t sum_lost, sum_gaps; /* the store's counts when the segment started */
+	struct jrecord_buf sum_buf;
 };
 
 /* mkdir -p for the key's directory: 0700 for the last component, so only root reads it. */
@@ -149,7 +162,33 @@ out:
  * read another decision's texts. The segment is also rotated here when it
  * is full or old. Returns whether the dictionary may be used.
  */
-static bool prepare(struct jsink *s, bool check_age)
+/*
+ * Right after the rotation that closed segment old: its summary, first in
+ * the new segment, when it is exactly what old holds.
+ */
+static void write_summary(struct jsink *s, uint64_t old, const struct jstore_stats *st)
+{
+	if (!s->sum_valid || s->sum.segment != old || !st->segment_seq || st->segment_seq == old ||
+	    st->lost != s->sum_lost || st->gaps != s->sum_gaps || !s->sum.decisions)
+		return;
+	if (jsummary_encode(&s->sum, &s->sum_buf))
+		return; /* no memory: the segment is read whole, nothing worse */
+	(void)jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len);
+	s->sum_valid = false;
+}
+
+/* A segment the sink has not seen yet: its summary starts empty. */
+static void start_summary(struct jsink *s, const struct jstore_stats *st)
+{
+	jsummary_free(&s->sum);
+	jsummary_init(&s->sum, st->segment_seq);
+	s->sum_valid = st->segment_seq && !s->sum_poison;
+	s->sum_poison = false;
+	s->sum_lost = st->lost;
+	s->sum_gaps = st->gaps;
+}
+
+static bool prepare(struct jsink *s, bool check_age, uint64_t *segment)
 {
 	struct jstore_stats st;
 	bool rotate;
@@ -175,9 +214,16 @@ static bool prepare(struct jsink *s, bool check_age)
 			   (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS)));
 		if (!rotate || tries)
 			break;
+		uint64_t old = st.segment_seq;
+
 		(void)jstore_rotate(s->js); /* a failure is counted and logged by the store */
 		jstore_stats(s->js, &st);
+		write_summary(s, old, &st);
+		jstore_stats(s->js, &st);
 	}
+	if (st.segment_seq != s->sum.segment)
+		start_summary(s, &st);
+	*segment = st.segment_seq;
 	if (st.segment_seq && st.segment_seq != s->stale_segment &&
 	    st.segment_seq != s->dict_segment) {
 		/* A segment started since the last failed write: its table starts empty. */
@@ -191,11 +237,12 @@ static bool prepare(struct jsink *s, bool check_age)
 
 void jsink_append(struct jsink *s, const struct journal_record *r)
 {
+	uint64_t segment;
 	int err;
 
 	if (!s)
 		return;
-	if (prepare(s, false))
+	if (prepare(s, false, &segment))
 		err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets it on failure */
 	else
 		err = jrecord_encode(r, &s->buf);
@@ -215,8 +262,13 @@ void jsink_append(struct jsink *s, const struct journal_record *r)
 	 * definitions it held are gone too, which the next prepare() sees in the
 	 * store's loss count.
 	 */
-	(void)jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
+	err = jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
 	s->segment_appends++;
+	if (!segment)
+		s->sum_poison = true; /* it lands in a segment this append makes the store start */
+	else if (!err && s->sum_valid && jsummary_add(&s->sum, r))
+		s->sum_valid = false;
+	/* A failed write shows in the store's loss count, which write_summary checks. */
 }
 
 void jsink_flush(struct jsink *s)
@@ -231,8 +283,10 @@ void jsink_tick(struct jsink *s)
 	if (!s)
 		return;
 	(void)jstore_tick(s->js);
+	uint64_t segment;
+
 	/* An idle journal still rotates by age. */
-	prepare(s, true);
+	prepare(s, true, &segment);
 }
 
 void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
@@ -280,6 +334,8 @@ int jsink_close(struct jsink *s)
 		return 0;
 	err = jstore_close(s->js);
 	jrecord_buf_free(&s->buf);
+	jrecord_buf_free(&s->sum_buf);
+	jsummary_free(&s->sum);
 	jrecord_dict_free(s->dict);
 	free(s->dir);
 	free(s->key_path);
