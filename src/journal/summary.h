@@ -92,4 +92,27 @@ bool jsummary_may_match(const struct jsummary *s, const struct jquery_filter *f)
 int jsummary_compare(const struct jsummary *claimed, const struct jsummary *actual, char *why,
 		     size_t why_size);
 
+/* What jsummary_verify found. */
+struct jsummary_verify_result {
+	uint64_t checked;    /* summaries compared with the segment they summarise */
+	uint64_t wrong;      /* malformed, misplaced, or not what their segment holds */
+	uint64_t unchecked;  /* summaries of a segment not among the files (--partial, retention) */
+	uint64_t without;    /* segments, all but the newest, with no summary: read whole */
+	/* The first wrong one */
+	char message[320];
+	char segment[4096];  /* the file holding the summary */
+	uint64_t segment_seq, record_seq;
+};
+
+/*
+ * Check every summary in the journal at paths (as jstore_reader_open takes
+ * them) against the decisions of the segment it follows: recomputed from
+ * them, it must be the same (jsummary_compare). A summary must be the first
+ * record of its segment that is not the store's own. Damage to the store
+ * itself is not reported here (jstore_verify's job); decisions that do not
+ * decode are not counted, as replay does not show them. 0 when every
+ * summary is right, -EBADMSG when one is not, -errno when it could not run.
+ */
+int jsummary_verify(const char *const *paths, size_t n_paths, struct jsummary_verify_result *res);
+
 #endif /* ACTGATE_JOURNAL_SUMMARY_H */
