@@ -23,7 +23,14 @@
  * dictionary must start again exactly when a segment does, which only the
  * one who rotates knows before encoding the next decision.
  */
-#define SEGMENT_MAX_BYTES (16ull << 20)
+/*
+ * 4 MiB (about 50,000 decisions): a segment is what a summary lets a query
+ * skip, so its size is the grain of a selective replay (one workload of a
+ * hundred, one hour of a day: docs/journal-format.md, "Segment summaries");
+ * 16 MiB made such a query read three times what it printed. The cost is a
+ * header, a closing seal and the string table's definitions per segment.
+ */
+#define SEGMENT_MAX_BYTES (4ull << 20)
 #define SEGMENT_MAX_AGE_NS (3600ull * 1000000000ull)
 /* Room for one more decision with all its definitions: the check is made before encoding. */
 #define RECORD_ROOM (256u << 10)

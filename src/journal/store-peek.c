@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
 
 #include "journal/store-internal.h"
 
@@ -71,62 +72,87 @@ out:
 	return ret;
 }
 
-int jstore_peek(const char *path, struct jstore_peek *out)
+/*
+ * Parse the prefix: the header, then frames to the first caller record.
+ * 0; 1 when a frame runs past the prefix and *more bytes would hold it;
+ * -errno.
+ */
+static int parse(const uint8_t *buf, size_t got, bool whole, struct jstore_peek *out, size_t *more)
 {
-	size_t want = JSTORE_PEEK_BYTES, at, hlen;
+	size_t at, hlen = jstore_header_len(buf, got);
 	struct seg_header h;
-	uint8_t *buf;
-	ssize_t got;
-	int err = 0;
 
-	*out = (struct jstore_peek){ 0 };
-	buf = malloc(want);
-	if (!buf)
-		return -ENOMEM;
-	got = read_prefix(path, buf, want);
-	if (got < 0) {
-		err = (int)got;
-		goto out;
-	}
-	hlen = jstore_header_len(buf, (size_t)got);
-	if ((size_t)got < hlen || !jstore_header_intact(buf, hlen)) {
-		err = -EBADMSG;
-		goto out;
-	}
+	if (got < hlen || !jstore_header_intact(buf, hlen))
+		return -EBADMSG;
 	jstore_header_decode(buf, hlen, &h);
 	if (h.flags || !((h.version == 3 && h.size == JSTORE_HEADER_SIZE) ||
-			 (h.version == 2 && h.size == JSTORE_HEADER_SIZE_V2))) {
-		err = -EBADMSG;
-		goto out;
-	}
+			 (h.version == 2 && h.size == JSTORE_HEADER_SIZE_V2)))
+		return -EBADMSG;
 	out->segment_seq = h.seq;
 	out->first_record_seq = h.first_record_seq;
 	/* Intact frames in a row from the header, the store's own skipped: the first caller's. */
-	for (at = hlen; at + JSTORE_FRAME_OVERHEAD <= (size_t)got;) {
+	for (at = hlen; at + JSTORE_FRAME_OVERHEAD <= got;) {
 		const uint8_t *f = buf + at;
 		uint32_t len = get_u32(f + 4);
 		uint16_t type = get_u16(f + 8);
 		size_t flen = JSTORE_FRAME_OVERHEAD + (size_t)len;
 
 		if (memcmp(f, jstore_frame_marker, 4) || len > JSTORE_MAX_PAYLOAD || !type ||
-		    get_u16(f + 10) || flen > (size_t)got - at ||
-		    get_u32(f + flen - 4) != jstore_crc_of(f, flen - 4))
+		    get_u16(f + 10))
+			break;
+		if (flen > got - at) {
+			if (!whole && at + flen <= JSTORE_PEEK_BYTES) {
+				*more = at + flen;
+				return 1;
+			}
+			break;
+		}
+		if (get_u32(f + flen - 4) != jstore_crc_of(f, flen - 4))
 			break;
 		if (type <= JSTORE_TYPE_USER_MAX) {
 			out->type = type;
 			out->seq = get_u64(f + 12);
 			out->len = len;
 			out->payload = malloc(len ? len : 1);
-			if (!out->payload) {
-				err = -ENOMEM;
-				goto out;
-			}
+			if (!out->payload)
+				return -ENOMEM;
 			memcpy(out->payload, f + 20, len);
 			break;
 		}
 		at += flen;
 	}
-out:
+	return 0;
+}
+
+int jstore_peek(const char *path, struct jstore_peek *out)
+{
+	/* A summary is a few hundred bytes, mostly: start small, read on only for a long one. */
+	size_t want = 8192, more = 0;
+	uint8_t *buf = NULL;
+	int err;
+
+	*out = (struct jstore_peek){ 0 };
+	for (;;) {
+		ssize_t got;
+
+		free(buf);
+		buf = malloc(want);
+		if (!buf)
+			return -ENOMEM;
+		got = read_prefix(path, buf, want);
+		if (got < 0) {
+			err = (int)got;
+			break;
+		}
+		err = parse(buf, (size_t)got, (size_t)got < want, out, &more);
+		if (err != 1)
+			break;
+		want = more;
+	}
 	free(buf);
+	if (err < 0) {
+		free(out->payload);
+		*out = (struct jstore_peek){ 0 };
+	}
 	return err;
 }

@@ -239,8 +239,9 @@ void jstore_reader_close(struct jstore_reader *r);
 
 /* ---- peek ---- */
 
-/* How far jstore_peek reads into a segment (uncompressed bytes). */
-#define JSTORE_PEEK_BYTES (64u << 10)
+/* How far jstore_peek reads into a segment at most (uncompressed bytes): a header, the store's
+ * open record and the largest summary (journal/summary.h) fit. */
+#define JSTORE_PEEK_BYTES (128u << 10)
 
 struct jstore_peek {
 	uint64_t segment_seq;      /* from its header */
