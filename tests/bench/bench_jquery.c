@@ -196,6 +196,14 @@ int main(void)
 	printf("  (time: the reading thread's CPU time, the files in the page cache; records/s: the "
 	       "journal's decisions over it; vs full: the full scan's time "
 	       "over this one's; vs all: the same query reading every segment)\n");
+	/* For tests/bench/report.sh: results.md and .json. */
+	printf("BENCHJ|records|%llu\n", (unsigned long long)n);
+	printf("BENCHJ|full_scan_rps|%.0f\n", (double)n / full.s);
+	printf("BENCHJ|filtered_scan_rps|%.0f\n", (double)n / wl_all.s);
+	printf("BENCHJ|workload_vs_full|%.2f\n", full.s / wl_sum.s);
+	printf("BENCHJ|workload_vs_all|%.2f\n", wl_all.s / wl_sum.s);
+	printf("BENCHJ|hour_vs_full|%.2f\n", full.s / hour_sum.s);
+	printf("BENCHJ|hour_vs_all|%.2f\n", hour_all.s / hour_sum.s);
 	if (getenv("BENCH_KEEP"))
 		fprintf(stderr, "bench_jquery: kept %s\n", root);
 	else
