@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -37,6 +38,11 @@ struct jsource {
 	uint64_t table_segment;
 	char *table_path;
 	const char *table_seen; /* the reader's pointer for it: the quick test per record */
+	/* The prefilter's workload glob against the segment's strings: 0 not yet, 1 yes, 2 no. */
+	uint8_t *wl_match;
+	uint32_t wl_max;
+	char *scratch;
+	size_t scratch_cap;
 	struct jsource_stats st;
 	/* Following: where the last store record was. */
 	uint64_t last_seq, last_segment;
@@ -390,10 +396,52 @@ static int track_segment(struct jsource *s, const struct jstore_record *jr)
 	if (s->table_path && jr->segment_seq == s->table_segment && !strcmp(jr->segment, s->table_path))
 		return 0;
 	jrecord_table_reset(s->table);
+	if (s->wl_match && s->wl_max)
+		memset(s->wl_match, 0, s->wl_max + 1);
+	s->wl_max = 0;
 	free(s->table_path);
 	s->table_path = strdup(jr->segment);
 	s->table_segment = jr->segment_seq;
 	return s->table_path ? 0 : -ENOMEM;
+}
+
+/*
+ * Does the prefilter's workload glob exclude this decision, by its workload
+ * read without decoding it? Most decisions name their workload by a string
+ * id: the glob's answer is kept per id for the segment, so a filtered scan
+ * matches each workload name once, not once per decision. false when the
+ * quick look cannot tell (the decision is then decoded).
+ */
+static bool workload_excluded(struct jsource *s, const struct jstore_record *jr)
+{
+	const uint8_t *text;
+	uint32_t id;
+	size_t n;
+	bool match;
+
+	if (jrecord_peek_text(jr->payload, jr->len, s->table, JF_WORKLOAD, &id, &text, &n) < 0)
+		return false;
+	if (id && s->wl_match && s->wl_match[id])
+		return s->wl_match[id] == 2;
+	if (n + 1 > s->scratch_cap) {
+		char *bigger = realloc(s->scratch, n + 1);
+
+		if (!bigger)
+			return false;
+		s->scratch = bigger;
+		s->scratch_cap = n + 1;
+	}
+	memcpy(s->scratch, text, n);
+	s->scratch[n] = '\0';
+	match = fnmatch(s->o.prefilter->workload_glob, s->scratch, 0) == 0;
+	if (id && !s->wl_match)
+		s->wl_match = calloc(JRECORD_STRINGS_MAX + 1, 1);
+	if (id && s->wl_match) {
+		s->wl_match[id] = match ? 1 : 2;
+		if (id > s->wl_max)
+			s->wl_max = id;
+	}
+	return !match;
 }
 
 /* A store record: a decision (1), a gap reported (0: read on), or another record skipped (0). */
@@ -425,7 +473,8 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 		    ((f->since_ns && h.time_ns < f->since_ns) ||
 		     (f->until_ns && h.time_ns >= f->until_ns) ||
 		     (f->action >= 0 && h.action != f->action) ||
-		     (f->verdict >= 0 && h.verdict != f->verdict))) {
+		     (f->verdict >= 0 && h.verdict != f->verdict) ||
+		     (f->workload_glob && workload_excluded(s, jr)))) {
 			s->st.prefiltered++;
 			return 0;
 		}
@@ -582,6 +631,8 @@ void jsource_close(struct jsource *s)
 	free(s->items);
 	jrecord_buf_free(&s->arena);
 	jrecord_table_free(s->table);
+	free(s->wl_match);
+	free(s->scratch);
 	free(s->table_path);
 	free(s);
 }

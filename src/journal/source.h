@@ -31,8 +31,8 @@ struct jsource_options {
 	unsigned poll_ms;
 	volatile int *stop; /* following ends when *stop becomes non-zero */
 	/*
-	 * Decisions whose time, action or verdict this filter excludes are
-	 * skipped without decoding the rest (a scan's cost is mostly decoding);
+	 * Decisions whose time, action, verdict or workload this filter
+	 * excludes are skipped without decoding the rest (a scan's cost is mostly decoding);
 	 * a malformed one among them then goes unreported. NULL: decode all.
 	 */
 	const struct jquery_filter *prefilter;

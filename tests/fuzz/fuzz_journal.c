@@ -32,7 +32,7 @@
  *   matches no filter;
  * - an accepted payload encodes again (inline, and through a fresh string
  *   table) and decodes to the same record; the writer's bytes are canonical;
- *   jrecord_peek agrees with the decoder.
+ *   jrecord_peek and jrecord_peek_text agree with the decoder.
  *
  * Seeds (tests/fuzz/seeds/journal/): a segment the daemon's sink wrote
  * (format version 2, its seal made with the key below, so that mutations
@@ -243,6 +243,19 @@ static void fuzz_payload(const uint8_t *data, size_t size)
 	}
 	check_decision(&a);
 	CHECK(!peeked || (h.time_ns == a.time_ns && h.action == a.action && h.verdict == a.verdict));
+	/* The prefilter's quick look at the workload agrees with the decoder when it answers. */
+	{
+		const uint8_t *text;
+		uint32_t id;
+		size_t n;
+		int r;
+
+		CHECK(jrecord_table_new(&table) == 0);
+		r = jrecord_peek_text(data, size, table, JF_WORKLOAD, &id, &text, &n);
+		CHECK(r < 0 || (id == 0 && n == strlen(a.workload) && !memcmp(text, a.workload, n)));
+		jrecord_table_free(table);
+		table = NULL;
+	}
 	/* Encoded again, inline: the same record, and the writer's bytes are canonical. */
 	CHECK(jrecord_encode(&a, &enc) == 0);
 	CHECK(jrecord_decode(enc.p, enc.len, &b, why, sizeof(why)) == 0);
