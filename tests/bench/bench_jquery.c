@@ -10,7 +10,7 @@
  *   full scan:        every decision decoded, no filter (the baseline);
  *   filtered scans:   one workload among 100 (--workload), one hour of the
  *                     day (--since/--until), reading every segment
- *                     (--no-summaries); and --target '/etc/*', which the
+ *                     (--no-summaries); and a --target glob, which the
  *                     prefilter cannot apply (every decision decoded);
  *   selective:        the same two queries with the segment summaries.
  *
