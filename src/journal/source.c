@@ -325,8 +325,8 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	/* Summaries let a query skip whole closed segments; a follower reads everything. */
 	for (size_t i = 0; i < s->n_items && !err && o->prefilter && !o->read_all && !o->follow &&
 			   !o->on_gap; i++)
-		if (s->items[i].is_dir)
-			err = plan_dir(s, &s->items[i]);
+		if (s->items[i].is_dir && (err = plan_dir(s, &s->items[i])))
+			say(s, "%s: %s", s->items[i].path, strerror(-err));
 	if (!err && (o->resume_seq || o->resume_segment)) {
 		if (!o->follow) {
 			say(s, "resuming needs following a journal directory");
