@@ -456,6 +456,57 @@ static void test_peek(void **state)
 	assert_int_equal(jstore_peek(fx->key, &p), -EBADMSG);
 }
 
+/* A summary longer than the peek's first read (8 KiB) is read whole, and used. */
+static void test_peek_long_summary(void **state)
+{
+	struct fixture *fx = *state;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
+	struct jrecord_buf b = { 0 };
+	struct jstore_options o;
+	struct jsource_stats st;
+	struct jsummary sum, back;
+	struct jstore_peek p;
+	struct jstore *js;
+	char path[256], why[256];
+
+	jstore_options_init(&o);
+	o.dir = fx->dir;
+	o.key_path = fx->key;
+	o.compress_inline = true;
+	assert_int_equal(jstore_key_create(fx->key), 0);
+	assert_int_equal(jstore_open(&js, &o), 0);
+	jsummary_init(&sum, 1);
+	for (uint32_t i = 0; i < 200; i++) {
+		struct journal_record r = decision(i);
+		char target[80];
+
+		snprintf(target, sizeof(target), "/srv/a/rather/long/path/to/make/the/summary/long/%03u", i);
+		r.target = target;
+		assert_int_equal(jrecord_encode(&r, &b), 0);
+		assert_int_equal(jstore_append(js, JRECORD_TYPE_DECISION, b.p, b.len), 0);
+		assert_int_equal(jsummary_add(&sum, &r), 0);
+	}
+	assert_int_equal(jstore_rotate(js), 0);
+	assert_int_equal(jsummary_encode(&sum, &b), 0);
+	assert_true(b.len > 8192);
+	assert_int_equal(jstore_append(js, JSUMMARY_TYPE, b.p, b.len), 0);
+	assert_int_equal(jstore_close(js), 0);
+	snprintf(path, sizeof(path), "%s/journal-%016x.seg.gz", fx->dir, 2);
+	assert_int_equal(jstore_peek(path, &p), 0);
+	assert_int_equal(p.type, JSUMMARY_TYPE);
+	assert_int_equal(p.len, b.len);
+	assert_int_equal(jsummary_decode(p.payload, p.len, &back, why, sizeof(why)), 0);
+	assert_true(back.sets[JSUMMARY_TARGET].kept);
+	assert_int_equal(back.sets[JSUMMARY_TARGET].n, 200);
+	free(p.payload);
+	f.target_glob = "/nowhere/*";
+	assert_int_equal(query(fx, &f, false, &st), 0);
+	assert_int_equal(st.segments_skipped, 1);
+	jsummary_free(&sum);
+	jsummary_free(&back);
+	jrecord_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_misplaced_summary_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_without_summaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peek, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_long_summary, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
