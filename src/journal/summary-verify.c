@@ -135,8 +135,10 @@ int jsummary_verify(const char *const *paths, size_t n_paths, struct jsummary_ve
 			break;
 		if (jr.type == JRECORD_TYPE_DECISION)
 			err = take_decision(&st, &jr);
-		else if (jr.type == JSUMMARY_TYPE)
+		else if (jr.type == JSUMMARY_TYPE) {
+			res->found++;
 			err = take_summary(&st, &jr);
+		}
 		else if (jr.type == JSTORE_TYPE_GAP)
 			jsummary_add_gap(&st.actual);
 		else if (jr.type <= JSTORE_TYPE_USER_MAX)

@@ -94,6 +94,7 @@ int jsummary_compare(const struct jsummary *claimed, const struct jsummary *actu
 
 /* What jsummary_verify found. */
 struct jsummary_verify_result {
+	uint64_t found;      /* records of the summaries' type, whatever they hold */
 	uint64_t checked;    /* summaries compared with the segment they summarise */
 	uint64_t wrong;      /* malformed, misplaced, or not what their segment holds */
 	uint64_t unchecked;  /* summaries of a segment not among the files (--partial, retention) */
