@@ -65,6 +65,13 @@ struct jsink {
 	struct jsummary sum;
 	bool sum_valid, sum_poison;
 	uint64_t sum_lost, sum_gaps; /* the store's counts when the segment started */
+	/*
+	 * Summaries appended: the store counts them among its records, the
+	 * sink's counts are decisions. (One lost to a failed write is counted
+	 * lost by the store, and stays subtracted here: a full disk's counts
+	 * may be one off per segment.)
+	 */
+	uint64_t summaries;
 	struct jrecord_buf sum_buf;
 };
 
@@ -91,6 +98,35 @@ static int make_key_dir(const char *key_path)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/*
+ * The segment the previous writer (a daemon stopped, crashed or upgraded)
+ * left last was closed by the store's open; nobody summarised it. Read back
+ * (at most a segment, once per start), its summary goes first into the new
+ * segment as a rotation's would, so a restart leaves no segment replay
+ * must read whole. Built from what a reader gets from the file, it is what
+ * verify recomputes. Any failure: no summary (the segment is read whole).
+ */
+static void summarise_previous(struct jsink *s)
+{
+	struct jstore_stats st;
+	struct jsummary prev;
+	char path[PATH_MAX];
+	uint64_t seg;
+
+	jstore_stats(s->js, &st);
+	if (st.segment_seq < 2)
+		return;
+	seg = st.segment_seq - 1;
+	snprintf(path, sizeof(path), "%s/journal-%016llx.seg", s->dir, (unsigned long long)seg);
+	/* Compressed already, or being compressed: the reader falls back to the .gz. */
+	if (jsummary_of_file(path, seg, &prev))
+		return;
+	if (prev.decisions && !jsummary_encode(&prev, &s->sum_buf) &&
+	    !jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len))
+		s->summaries++;
+	jsummary_free(&prev);
 }
 
 int jsink_open(struct jsink **out, const struct jsink_config *cfg)
@@ -145,6 +181,8 @@ int jsink_open(struct jsink **out, const struct jsink_config *cfg)
 	jstore_host_ids(o.host_id, o.boot_id);
 	err = jstore_open(&s->js, &o); /* logs its failures */
 	s->segment_started_ns = mono_ns();
+	if (!err)
+		summarise_previous(s);
 out:
 	if (err) {
 		jrecord_dict_free(s->dict);
@@ -180,7 +218,8 @@ static void write_summary(struct jsink *s, uint64_t old, const struct jstore_sta
 		return;
 	if (jsummary_encode(&s->sum, &s->sum_buf))
 		return; /* no memory: the segment is read whole, nothing worse */
-	(void)jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len);
+	if (!jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len))
+		s->summaries++;
 	s->sum_valid = false;
 }
 
@@ -296,12 +335,22 @@ void jsink_tick(struct jsink *s)
 	prepare(s, true, &segment);
 }
 
+/*
+ * The store's records written, but the summaries: decisions. (Until a
+ * summary still queued is written, the figure is one short; the sink
+ * flushes after every drain.)
+ */
+static uint64_t decisions_written(const struct jsink *s, const struct jstore_stats *st)
+{
+	return st->records > s->summaries ? st->records - s->summaries : 0;
+}
+
 void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
 {
 	struct jstore_stats st;
 
 	jstore_stats(s->js, &st);
-	*written = st.records;
+	*written = decisions_written(s, &st);
 	*lost = st.lost + s->unencodable;
 }
 
@@ -310,7 +359,7 @@ void jsink_status(const struct jsink *s, struct json_out *j)
 	struct jstore_stats st;
 
 	jstore_stats(s->js, &st);
-	json_add_u64(j, "records_written", st.records);
+	json_add_u64(j, "records_written", decisions_written(s, &st));
 	/* Decided in the kernel (and enforced) but not in the journal. */
 	json_add_u64(j, "records_unwritten", st.lost + s->unencodable);
 	json_add_u64(j, "journal_lost_unreported", st.lost_unreported);

@@ -112,6 +112,37 @@ static int take_decision(struct state *st, const struct jstore_record *jr)
 	return jsummary_add(&st->actual, &rec);
 }
 
+int jsummary_of_file(const char *path, uint64_t segment, struct jsummary *out)
+{
+	struct jstore_reader_options ro = { .include_internal = true };
+	struct state st = { 0 };
+	struct jstore_reader *r = NULL;
+	struct jstore_record jr;
+	int err;
+
+	jsummary_init(out, segment);
+	st.actual = *out;
+	err = jrecord_table_new(&st.table);
+	if (!err)
+		err = jstore_reader_open(&r, &path, 1, &ro);
+	while (!err && (err = jstore_read(r, &jr)) > 0) {
+		err = 0;
+		if (jr.segment_seq != segment)
+			err = -EBADMSG;
+		else if (jr.type == JRECORD_TYPE_DECISION)
+			err = take_decision(&st, &jr);
+		else if (jr.type == JSTORE_TYPE_GAP)
+			jsummary_add_gap(&st.actual);
+	}
+	jstore_reader_close(r);
+	jrecord_table_free(st.table);
+	jrecord_buf_free(&st.arena);
+	*out = st.actual;
+	if (err < 0)
+		jsummary_free(out);
+	return err < 0 ? err : 0;
+}
+
 int jsummary_verify(const char *const *paths, size_t n_paths, struct jsummary_verify_result *res)
 {
 	struct jstore_reader_options ro = { .include_internal = true };

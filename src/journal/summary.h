@@ -92,6 +92,13 @@ bool jsummary_may_match(const struct jsummary *s, const struct jquery_filter *f)
 int jsummary_compare(const struct jsummary *claimed, const struct jsummary *actual, char *why,
 		     size_t why_size);
 
+/*
+ * The summary of the segment file at path, from its decisions as a reader
+ * gets them (what jsummary_verify compares with): 0 with *out (free it),
+ * -ENOENT, -EBADMSG when the file's header does not name segment, -errno.
+ */
+int jsummary_of_file(const char *path, uint64_t segment, struct jsummary *out);
+
 /* What jsummary_verify found. */
 struct jsummary_verify_result {
 	uint64_t found;      /* records of the summaries' type, whatever they hold */

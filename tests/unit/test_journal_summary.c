@@ -507,6 +507,45 @@ static void test_peek_long_summary(void **state)
 	jrecord_buf_free(&b);
 }
 
+/*
+ * A restarted daemon summarises the segment its predecessor left last, and
+ * a plain segment named by a reader that was compressed since is read from
+ * its .gz.
+ */
+static void test_restart_summary(void **state)
+{
+	struct fixture *fx = *state;
+	struct jquery_filter f = JQUERY_FILTER_ANY;
+	const char *paths[] = { fx->dir };
+	struct jsummary_verify_result vr;
+	struct jstore_reader *r;
+	struct jstore_record jr;
+	struct jsource_stats st;
+	char path[256];
+	const char *p = path;
+	int n = 0;
+
+	write_with_sink(fx, 10); /* ci:build, ci:test */
+	write_with_sink(fx, 3);  /* ci:build only */
+	assert_int_equal(jsummary_verify(paths, 1, &vr), 0);
+	assert_int_equal(vr.checked, 1);
+	assert_int_equal(vr.without, 0);
+	f.workload_glob = "ci:test";
+	assert_int_equal(query(fx, &f, false, &st), 5);
+	f.since_ns = T0 + 10 * 1000000000ull; /* after the first run's decisions */
+	f.workload_glob = NULL;
+	assert_int_equal(query(fx, &f, false, &st), 0);
+	assert_int_equal(st.segments_skipped, 1);
+
+	snprintf(path, sizeof(path), "%s/journal-%016x.seg", fx->dir, 1);
+	assert_int_not_equal(access(path, F_OK), 0); /* compressed by the second run */
+	assert_int_equal(jstore_reader_open(&r, &p, 1, NULL), 0);
+	while (jstore_read(r, &jr) > 0)
+		n++;
+	jstore_reader_close(r);
+	assert_int_equal(n, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +558,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_without_summaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peek_long_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_summary, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
