@@ -241,6 +241,16 @@ static bool summary_skips(struct jsource *s, const struct jstore_peek *prev,
 	return skip;
 }
 
+static bool summaries_apply(const struct jsource_options *o)
+{
+	const struct jquery_filter *f = o->prefilter;
+
+	if (!f || o->read_all || o->follow || o->on_gap)
+		return false;
+	return f->since_ns || f->until_ns || f->action >= 0 || f->verdict >= 0 ||
+	       f->workload_glob || f->principal || f->n_labels || f->rule_glob || f->target_glob;
+}
+
 /* A directory's segments to read for the prefilter: those no summary excludes. */
 static int plan_dir(struct jsource *s, struct item *it)
 {
@@ -322,9 +332,12 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	}
 	if (err == -ENOMEM)
 		say(s, "%s", strerror(ENOMEM));
-	/* Summaries let a query skip whole closed segments; a follower reads everything. */
-	for (size_t i = 0; i < s->n_items && !err && o->prefilter && !o->read_all && !o->follow &&
-			   !o->on_gap; i++)
+	/*
+	 * Summaries let a query skip whole closed segments; a follower reads
+	 * everything, and so does a filter a summary cannot answer (none, or
+	 * only a pid).
+	 */
+	for (size_t i = 0; i < s->n_items && !err && summaries_apply(o); i++)
 		if (s->items[i].is_dir && (err = plan_dir(s, &s->items[i])))
 			say(s, "%s: %s", s->items[i].path, strerror(-err));
 	if (!err && (o->resume_seq || o->resume_segment)) {

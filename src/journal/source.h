@@ -37,7 +37,8 @@ struct jsource_options {
 	 */
 	const struct jquery_filter *prefilter;
 	/*
-	 * With a prefilter, a journal directory's closed segments whose summary
+	 * With a prefilter on anything but the pid, a journal directory's
+	 * closed segments whose summary
 	 * (journal/summary.h, written in the next segment) shows that no
 	 * decision of theirs passes the prefilter, and that hold no gap record,
 	 * are not read at all (not while following, nor with on_gap). Callers
