@@ -248,7 +248,7 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(VM_HELPERS)
 	$(Q)./demo/demo.sh --build $(BUILD)
 
-$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
+$(BUILD)/bench/bench_%: tests/bench/bench_%.c tests/bench/synthetic.h $(LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
@@ -256,7 +256,8 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 # The kernels `make bench` measures on.
 BENCH_KERNELS ?= 6.1 6.12
 bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
-	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
+	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_jquery $(BUILD)/bench/bench_signals $(BINS) \
+	$(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
@@ -265,6 +266,8 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 	$(Q)$(BUILD)/bench/bench_journal
 	$(Q)echo '== streaming export: records/s to a local file sink against the journal scan, natively'
 	$(Q)$(BUILD)/bench/bench_export
+	$(Q)echo '== journal queries: 10 M decisions, selective replay with segment summaries against a full scan, natively'
+	$(Q)$(BUILD)/bench/bench_jquery >$(BUILD)/bench/jquery.log && cat $(BUILD)/bench/jquery.log
 	$(Q)mkdir -p $(BUILD)/bench
 	$(Q)set -e; for k in $(BENCH_KERNELS); do \
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \

@@ -20,7 +20,13 @@ for k in "$@"; do
 		sed -n "s/^.*BENCH|/$k|/p"
 done >"$out/bench-lines.txt"
 
-awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$*" '
+# The journal query benchmark (bench_jquery, natively): "BENCHJ|key|value" lines.
+jq=""
+if [ -f "$out/jquery.log" ]; then
+	jq=$(sed -n 's/^BENCHJ|\([a-z_]*\)|\([0-9.]*\)$/\1=\2/p' "$out/jquery.log" | tr '\n' ' ')
+fi
+
+awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$*" -v jq="$jq" '
 { v[$1, $2] = $3; b[$1, $2] = $4; seen[$1, $2] = 1 }
 function has(k, key) { return ((k, key) in seen) }
 function ratio(k, key) { return b[k, key] > 0 ? v[k, key] / b[k, key] : 0 }
@@ -91,6 +97,26 @@ END {
 				p[2], v[k, p[2]], b[k, p[2]], (b[k, p[2]] > 0 ? sprintf("%.4f", ratio(k, p[2])) : "null") > js
 			first = 0
 		}
+		printf "\n  }" > js
+	}
+	nj = split(jq, J, " ")
+	if (nj) {
+		for (i = 1; i <= nj; i++) { split(J[i], kv, "="); jv[kv[1]] = kv[2] }
+		print "## Journal queries (natively, CPU time of the reading thread)\n" > md
+		printf "%d decisions of a day of 100 workloads (`tests/bench/bench_jquery.c`).\n\n", jv["records"] > md
+		print "| | figure | goal |\n|---|---|---|" > md
+		printf "| full scan, every decision decoded | %d records/s | |\n", jv["full_scan_rps"] > md
+		printf "| full filtered scan (`--workload`, every segment read) | %d records/s %s | 3,000,000 on 2 cores |\n",
+			jv["filtered_scan_rps"], (jv["filtered_scan_rps"] >= 3000000 ? "✓" : "✗") > md
+		printf "| full filtered scan (`--target`, every decision decoded) | %d records/s %s | 3,000,000 on 2 cores |\n",
+			jv["decoded_filtered_scan_rps"], (jv["decoded_filtered_scan_rps"] >= 3000000 ? "✓" : "✗") > md
+		printf "| one workload of 100, with summaries | %.1f× the full scan %s (%.1f× reading every segment) | 20× |\n",
+			jv["workload_vs_full"], (jv["workload_vs_full"] >= 20 ? "✓" : "✗"), jv["workload_vs_all"] > md
+		printf "| one hour of the day, with summaries | %.1f× the full scan %s (%.1f× reading every segment) | 20× |\n",
+			jv["hour_vs_full"], (jv["hour_vs_full"] >= 20 ? "✓" : "✗"), jv["hour_vs_all"] > md
+		printf ",\n  \"journal_queries\": {" > js
+		first = 1
+		for (key in jv) { printf "%s\n    \"%s\": %s", (first ? "" : ","), key, jv[key] > js; first = 0 }
 		printf "\n  }" > js
 	}
 	print "\n}" > js
