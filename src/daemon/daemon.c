@@ -24,6 +24,7 @@
 #include "daemon/adopt.h"
 #include "daemon/control_socket.h"
 #include "daemon/daemon.h"
+#include "daemon/dnsserver.h"
 #include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
@@ -110,6 +111,9 @@ static int setup_loop(struct daemon *d)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = EVENT_SSF };
 	if (ssf_fd(d->ssf) >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ssf_fd(d->ssf), &ev) < 0)
 		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = EVENT_DNS };
+	if (d->dns && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, dns_server_fd(d->dns), &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -194,6 +198,7 @@ static int serve(struct daemon *d)
 		spool_tick(&d->spool, &d->signalctl);
 		discovery_tick(&d->discovery);
 		ssf_run(d->ssf); /* EVENT_SSF, and the receiver's timers */
+		dns_server_run(d->dns); /* EVENT_DNS, and idle TCP askers */
 		/* From the loop itself: a loop that hangs stops the pings, and systemd acts. */
 		notify_watchdog_tick(&d->notify);
 		update_status(d);
@@ -378,6 +383,18 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		if (err)
 			goto out;
 	}
+	if (cfg->resolver.enabled) {
+		/*
+		 * No way to identify an asker yet (identify NULL): every lookup
+		 * is answered REFUSED (docs/egress.md, "Status of the
+		 * implementation"), and allow rules by name stay refused.
+		 */
+		struct dns_server_host dns_host = { .ctx = d };
+
+		err = dns_server_open(&d->dns, &cfg->resolver, &dns_host);
+		if (err)
+			goto out;
+	}
 	err = setup_loop(d);
 	if (err) {
 		log_error("daemon", "cannot set up the event loop: %s", strerror(-err));
@@ -411,6 +428,7 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
 	}
 out:
+	dns_server_close(d->dns);
 	ssf_close(d->ssf);
 	control_socket_close(d);
 	if (d->posix_signal_fd >= 0)

@@ -5,6 +5,7 @@
 
 #include "actgate/abi.h"
 #include "daemon/control.h"
+#include "daemon/dnsserver.h"
 #include "daemon/exportd.h"
 #include "daemon/signalctl.h"
 #include "daemon/ssf.h"
@@ -87,6 +88,7 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 #undef WORKLOAD_KEY
 	}
 	ssf_status(d->ssf, &j); /* "ssf.NAME.KEY": each stream's health */
+	dns_server_status(d->dns, &j); /* "resolver.*" */
 	control_reply_send(fd, &j);
 }
 
