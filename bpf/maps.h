@@ -116,6 +116,20 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_written);
 } written_files SEC(".maps");
 
+/*
+ * (workload id, policy id, address) -> connects allowed by an answer to an allowed
+ * lookup (abi.h, struct actgate_learned). A hash, not an LRU: the daemon
+ * alone writes it and keeps it within its size (resolver.learned_max),
+ * evicting and counting itself, so that no entry is forgotten unseen.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_LEARNED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_learned_key);
+	__type(value, struct actgate_learned);
+} learned SEC(".maps");
+
 /* Decision records for the daemon. */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

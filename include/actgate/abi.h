@@ -389,6 +389,55 @@ struct actgate_grant {
 _Static_assert(sizeof(struct actgate_grant) == 16, "actgate_grant layout");
 
 /*
+ * learned: (workload id, policy id, address) -> what connects to that address the
+ * workload may make because the resolver answered it a lookup of an
+ * allowed name with it (docs/egress.md). Written by the daemon alone,
+ * before the answer goes back to the workload; read by the connect
+ * decision after the address rules (an address rule, allow or deny,
+ * decides first). Each port slot is one (port range, protocol) of one
+ * name's rules, live until expires_boot_ns (bpf_ktime_get_boot_ns(): the
+ * kernel compares, so an entry ends on time whether or not the daemon
+ * runs); a slot with expires_boot_ns 0 is free. name_id names the name in
+ * the connect's record (the record's ino, reason learned); the daemon
+ * keeps the names.
+ */
+#define ACTGATE_LEARNED_PORTS 8
+/* The map's size; the daemon keeps it within resolver.learned_max (at most this). */
+#define ACTGATE_MAX_LEARNED 262144
+
+struct actgate_learned_key {
+	__u64 workload_id;
+	/*
+	 * The workload's effective policy when it was learned: a reload (new
+	 * ids) or a signal that changes the policy leaves every entry learned
+	 * under the old rules unreachable, so no entry outlives the name rule
+	 * that allowed it.
+	 */
+	__u32 policy_id;
+	__u32 pad;
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+};
+_Static_assert(sizeof(struct actgate_learned_key) == 32, "actgate_learned_key layout");
+
+struct actgate_learned_port {
+	__u64 expires_boot_ns; /* 0: a free slot */
+	__u32 name_id;     /* the name whose answer gave the address (record's ino) */
+	__u32 rule_id;     /* the name rule that allowed it (record's rule_id) */
+	__u16 port_lo;     /* host order, inclusive */
+	__u16 port_hi;
+	__u8 protocol;     /* IPPROTO_TCP, IPPROTO_UDP, or 0 for both */
+	__u8 mode;         /* enum actgate_mode of the rule */
+	__u8 record;       /* enum actgate_record of the rule */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct actgate_learned_port) == 24, "actgate_learned_port layout");
+
+struct actgate_learned {
+	struct actgate_learned_port port[ACTGATE_LEARNED_PORTS];
+};
+_Static_assert(sizeof(struct actgate_learned) == 192, "actgate_learned layout");
+
+/*
  * governed_buckets: how many keys of workloads (cgroup ids) fall in each
  * bucket, the bucket being the id's low bits (cgroup ids are handed out in
  * sequence, so they spread evenly). The programs look a cgroup id up in
@@ -614,7 +663,11 @@ struct actgate_decision {
 	__u8 overlap;
 	__u8 pad[5];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
-	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */
+	/*
+	 * exec/open target (tamper: dev is enum actgate_tamper, ino the
+	 * detail; an IP connect of reason learned: ino is the name_id of the
+	 * learned entry, which the daemon turns into target_name)
+	 */
 	__u32 dev;
 	__u32 path_len;
 	__u64 ino;

@@ -25,6 +25,7 @@
 #include "daemon/control_socket.h"
 #include "daemon/daemon.h"
 #include "daemon/dnsserver.h"
+#include "daemon/learned.h"
 #include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
@@ -190,6 +191,7 @@ static int serve(struct daemon *d)
 			workloads_sweep(d);
 			records_check_dropped(d);
 			journalwatch_tick(&d->journal_watch, d->journal);
+			learned_sweep(d->learned, boot_ns());
 			next_sweep_ns = mono_ns() + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		generation_tick(d);
@@ -224,6 +226,17 @@ static int save_signals(void *ctx, char *why, size_t why_size)
 static int rebind_signals(void *ctx, char *why, size_t why_size)
 {
 	return workloads_rebind(ctx, why, why_size);
+}
+
+static int put_learned(void *ctx, const struct actgate_learned_key *k,
+		       const struct actgate_learned *v)
+{
+	return enforcer_put_learned(ctx, k, v);
+}
+
+static int remove_learned(void *ctx, const struct actgate_learned_key *k)
+{
+	return enforcer_remove_learned(ctx, k);
 }
 
 int daemon_run(struct daemon_config *cfg, const struct config_source *src)
@@ -383,6 +396,25 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		if (err)
 			goto out;
 	}
+	/*
+	 * What an earlier daemon learned goes: this one does not know the
+	 * names, nor whether the resolver is still wanted. Workloads look the
+	 * names up again (docs/egress.md, "While the daemon is down").
+	 */
+	err = enforcer_clear_learned(&d->enforcer);
+	if (err)
+		goto out;
+	if (cfg->resolver.enabled) {
+		struct learned_store store = { .ctx = &d->enforcer, .put = put_learned,
+					       .remove = remove_learned };
+
+		err = learned_open(&d->learned, cfg->resolver.learned_max, &store);
+		if (err) {
+			log_error("resolver", "cannot hold %u learned addresses: %s",
+				  cfg->resolver.learned_max, strerror(-err));
+			goto out;
+		}
+	}
 	if (cfg->resolver.enabled) {
 		/*
 		 * No way to identify an asker yet (identify NULL): every lookup
@@ -429,6 +461,7 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	}
 out:
 	dns_server_close(d->dns);
+	learned_close(d->learned);
 	ssf_close(d->ssf);
 	control_socket_close(d);
 	if (d->posix_signal_fd >= 0)

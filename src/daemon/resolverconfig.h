@@ -20,7 +20,7 @@
 #define RESOLVER_DEFAULT_TTL_MIN 5u        /* seconds */
 #define RESOLVER_DEFAULT_TTL_MAX 3600u     /* seconds */
 #define RESOLVER_DEFAULT_LEARNED_MAX 65536u
-#define RESOLVER_LEARNED_MAX_LIMIT (1u << 22) /* entries of the learned map, at most */
+#define RESOLVER_LEARNED_MAX_LIMIT 262144u /* ACTGATE_MAX_LEARNED: the kernel map's size */
 #define RESOLVER_TTL_LIMIT (7u * 24 * 3600)   /* ttl_max at most a week */
 
 struct resolver_endpoint {

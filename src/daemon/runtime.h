@@ -34,6 +34,7 @@
 struct jsink;
 struct ssf;
 struct dns_server;
+struct learned_table;
 
 #define CONTROL_MAX_CLIENTS 256
 
@@ -113,6 +114,7 @@ struct daemon {
 	struct exportd exportd; /* the configured export sinks' followers (exportd.h) */
 	struct ssf *ssf;            /* the SSF receiver (ssf.h); NULL until started */
 	struct dns_server *dns;     /* the resolver's sockets (dnsserver.h); NULL: none */
+	struct learned_table *learned; /* what workloads learned (learned.h); NULL: no resolver */
 };
 
 /*

@@ -167,6 +167,17 @@ int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
 int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key);
 int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id);
 
+/*
+ * The learned map (abi.h, struct actgate_learned), written by the
+ * daemon's learned set (daemon/learned.h) alone: add or replace one entry,
+ * remove one (gone is fine), remove all (a daemon that starts does not
+ * know the names of what an earlier one learned).
+ */
+int enforcer_put_learned(struct enforcer *e, const struct actgate_learned_key *key,
+			 const struct actgate_learned *val);
+int enforcer_remove_learned(struct enforcer *e, const struct actgate_learned_key *key);
+int enforcer_clear_learned(struct enforcer *e);
+
 /* The cgroup ids in the workloads map (*ids malloc'd), for reconciliation. */
 int enforcer_workload_cgroups(struct enforcer *e, uint64_t **ids, size_t *count);
 
