@@ -422,8 +422,23 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		 * implementation"), and allow rules by name stay refused.
 		 */
 		struct dns_server_host dns_host = { .ctx = d };
+		/* The configuration as given stays as it is: a reload compares it. */
+		struct resolver_config rc = cfg->resolver;
 
-		err = dns_server_open(&d->dns, &cfg->resolver, &dns_host);
+		if (!rc.upstream.len) {
+			char where[64];
+
+			err = resolver_upstream_from_resolv_conf("/etc/resolv.conf", &rc.listen,
+								 &rc.upstream);
+			resolver_format_endpoint(&rc.upstream, where, sizeof(where));
+			if (err)
+				log_warn("resolver", "no resolver.upstream and no nameserver in "
+					 "/etc/resolv.conf (%s): every lookup a rule allows is "
+					 "answered SERVFAIL", strerror(-err));
+			else
+				log_info("resolver", "upstream %s (from /etc/resolv.conf)", where);
+		}
+		err = dns_server_open(&d->dns, &rc, &dns_host);
 		if (err)
 			goto out;
 	}

@@ -100,12 +100,6 @@ int dns_server_fd(const struct dns_server *s)
 	return s ? s->epoll_fd : -1;
 }
 
-static bool same_endpoint(const struct sockaddr_storage *a, socklen_t alen,
-			  const struct resolver_endpoint *b)
-{
-	return alen == b->len && !memcmp(a, &b->addr, alen);
-}
-
 /* A reply the resolver gives itself, with no decision (the asker or the server unknown). */
 static int refuse(const uint8_t *msg, size_t len, uint8_t rcode, uint8_t *out, size_t size)
 {
@@ -131,17 +125,12 @@ static int answer(struct dns_server *s, const struct sockaddr *peer, socklen_t p
 		s->counts.unidentified++;
 		return refuse(msg, len, DNS_RCODE_REFUSED, out, size);
 	}
-	/* Asked the resolver by its own address: that is the upstream's to answer. */
-	if (!a.server_len || same_endpoint(&a.server, a.server_len, &s->cfg.listen)) {
-		if (!s->cfg.upstream.len) {
-			s->counts.no_upstream++;
-			return refuse(msg, len, DNS_RCODE_SERVFAIL, out, size);
-		}
-		a.server = s->cfg.upstream.addr;
-		a.server_len = s->cfg.upstream.len;
+	if (!s->cfg.upstream.len) {
+		s->counts.no_upstream++;
+		return refuse(msg, len, DNS_RCODE_SERVFAIL, out, size);
 	}
-	return resolver_answer(&lim, &s->host.ops, &a, (const struct sockaddr *)&a.server,
-			       a.server_len, tcp, msg, len, out, size);
+	return resolver_answer(&lim, &s->host.ops, &a, (const struct sockaddr *)&s->cfg.upstream.addr,
+			       s->cfg.upstream.len, tcp, msg, len, out, size);
 }
 
 static void serve_udp(struct dns_server *s)
@@ -301,6 +290,8 @@ void dns_server_status(const struct dns_server *s, struct json_out *j)
 	}
 	resolver_format_endpoint(&s->cfg.listen, where, sizeof(where));
 	json_add_string(j, "resolver", where);
+	resolver_format_endpoint(&s->cfg.upstream, where, sizeof(where));
+	json_add_string(j, "resolver.upstream", where);
 	json_add_u64(j, "resolver.queries", s->counts.queries);
 	json_add_u64(j, "resolver.unidentified", s->counts.unidentified);
 	json_add_u64(j, "resolver.no_upstream", s->counts.no_upstream);

@@ -22,11 +22,14 @@
 #define DNS_SERVER_TCP_IDLE_MS 5000 /* a TCP asker must send its query within this */
 #define DNS_SERVER_TIMEOUT_MS 2000  /* how long an upstream may take */
 
-/* The workload a query came from, and the server it asked (before steering). */
+/*
+ * The workload a query came from. Not the server it named: a lookup is
+ * forwarded to the configured upstream only, never to a server of the
+ * workload's choosing, which could answer an allowed name with any
+ * address it wants learned (docs/egress.md).
+ */
 struct dns_asker {
 	void *workload;                /* the host's (opaque here) */
-	struct sockaddr_storage server;
-	socklen_t server_len;          /* 0: it asked the resolver itself: the upstream */
 };
 
 struct dns_server_host {
@@ -45,13 +48,17 @@ struct dns_server_host {
 struct dns_server_counts {
 	uint64_t queries;      /* answered, whatever the answer */
 	uint64_t unidentified; /* REFUSED: the asker could not be identified */
-	uint64_t no_upstream;  /* SERVFAIL: asked the resolver itself, no upstream configured */
+	uint64_t no_upstream;  /* SERVFAIL: no upstream configured or found */
 	uint64_t dropped;      /* not answered: too short, or the reply could not be sent */
 };
 
 struct dns_server;
 
-/* Bind both sockets on cfg->listen. 0, or -errno (logged). */
+/*
+ * Bind both sockets on cfg->listen; lookups go to cfg->upstream (len 0:
+ * none: every lookup that is not refused is answered SERVFAIL). 0, or
+ * -errno (logged).
+ */
 int dns_server_open(struct dns_server **out, const struct resolver_config *cfg,
 		    const struct dns_server_host *host);
 

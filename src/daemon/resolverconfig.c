@@ -216,6 +216,34 @@ void resolver_config_parse(struct ytree_ctx *ctx, const struct ynode *map,
 	c->enabled = ctx->errors == errors;
 }
 
+int resolver_upstream_from_resolv_conf(const char *path, const struct resolver_endpoint *listen,
+				       struct resolver_endpoint *out)
+{
+	FILE *f = fopen(path, "re");
+	char line[512], why[160];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err == -ENOENT && fgets(line, sizeof(line), f)) {
+		char addr[INET6_ADDRSTRLEN + 3], text[INET6_ADDRSTRLEN + 8];
+
+		if (sscanf(line, " nameserver %47s", addr) != 1)
+			continue;
+		/* resolv.conf writes IPv6 bare ("::1"); the endpoint form brackets it. */
+		snprintf(text, sizeof(text), strchr(addr, ':') ? "[%s]" : "%s", addr);
+		if (resolver_parse_endpoint(text, 53, out, why, sizeof(why)))
+			continue;
+		if (out->len == listen->len && !memcmp(&out->addr, &listen->addr, listen->len))
+			continue;
+		err = 0;
+	}
+	fclose(f);
+	if (err)
+		memset(out, 0, sizeof(*out));
+	return err;
+}
+
 bool resolver_config_differs(const struct resolver_config *a, const struct resolver_config *b)
 {
 	return a->enabled != b->enabled || memcmp(&a->listen, &b->listen, sizeof(a->listen)) ||

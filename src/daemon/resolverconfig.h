@@ -47,6 +47,14 @@ int resolver_parse_endpoint(const char *text, uint16_t default_port, struct reso
 /* "ADDR:PORT" of e, as resolver_parse_endpoint reads it. */
 void resolver_format_endpoint(const struct resolver_endpoint *e, char *buf, size_t size);
 
+/*
+ * The upstream when the configuration names none: the first `nameserver`
+ * of a resolv.conf (path) that is not the resolver's own address, port 53.
+ * 0, -ENOENT (none), or -errno reading the file.
+ */
+int resolver_upstream_from_resolv_conf(const char *path, const struct resolver_endpoint *listen,
+				       struct resolver_endpoint *out);
+
 /* Parse the value of the `resolver:` key into c (zeroed); errors go through ctx. */
 void resolver_config_parse(struct ytree_ctx *ctx, const struct ynode *map,
 			   struct resolver_config *c);

@@ -6,6 +6,7 @@
  * two configurations (what a reload reports).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -354,6 +355,32 @@ static void test_resolver_section(void **state)
 	diag_list_free(&d);
 }
 
+static void test_resolv_conf(void **state)
+{
+	char path[] = "/tmp/actgate-resolvconf-XXXXXX", why[128], buf[64];
+	struct resolver_endpoint listen, up;
+	int fd = mkstemp(path);
+	const char *text = "# comment\nsearch example\nnameserver 127.0.0.153\n"
+			   "nameserver bogus\nnameserver 2001:db8::1\nnameserver 10.0.0.1\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(resolver_parse_endpoint("127.0.0.153:53", 0, &listen, why, sizeof(why)), 0);
+	/* The resolver itself and what does not parse are passed over. */
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), 0);
+	resolver_format_endpoint(&up, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::1]:53");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "options ndots:1\n", 16), 16);
+	close(fd);
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), -ENOENT);
+	assert_int_equal(up.len, 0);
+	unlink(path);
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_differs),
 		cmocka_unit_test(test_resolver_section),
+		cmocka_unit_test(test_resolv_conf),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -2,8 +2,8 @@
 /*
  * The resolver's sockets (daemon/dnsserver.c) on loopback: an asker the
  * host cannot identify is REFUSED over UDP and TCP without a decision;
- * an identified one is decided (a denied name REFUSED and recorded); a
- * query to the resolver itself with no upstream is SERVFAIL; a TCP asker
+ * an identified one is decided (a denied name REFUSED and recorded, never
+ * forwarded); with no upstream, SERVFAIL; a TCP asker
  * may send several queries on one connection.
  */
 #include <arpa/inet.h>
@@ -31,7 +31,6 @@
 
 struct host_state {
 	bool identify;         /* identify every asker */
-	bool named_server;     /* ... as having asked 127.0.0.2:53 (else the resolver) */
 	int identified, decided, records;
 	uint8_t last_rcode;
 	uint8_t last_verdict;
@@ -49,14 +48,6 @@ static int t_identify(void *ctx, const struct sockaddr *peer, socklen_t peer_len
 		return -ENOENT;
 	h->identified++;
 	a->workload = h;
-	if (h->named_server) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&a->server;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(53);
-		s->sin_addr.s_addr = htonl(0x7f000002);
-		a->server_len = sizeof(*s);
-	}
 	return 0;
 }
 
@@ -94,7 +85,8 @@ struct fixture {
 	struct dns_server *s;
 };
 
-static void start(struct fixture *f, bool with_identify)
+/* with_upstream: 127.0.0.2:53, where nothing answers (no test here forwards). */
+static void start(struct fixture *f, bool with_identify, bool with_upstream)
 {
 	char why[128];
 	char text[32];
@@ -105,6 +97,9 @@ static void start(struct fixture *f, bool with_identify)
 	f->cfg.ttl_min = 5;
 	f->cfg.ttl_max = 3600;
 	f->cfg.learned_max = 1024;
+	if (with_upstream)
+		assert_int_equal(resolver_parse_endpoint("127.0.0.2", 53, &f->cfg.upstream, why,
+							 sizeof(why)), 0);
 	/* A free port: another test run may hold one. */
 	for (int i = 0; i < 20 && err == -EADDRINUSE; i++) {
 		snprintf(text, sizeof(text), "127.0.0.1:%d", 20000 + (getpid() * 7 + i * 131) % 30000);
@@ -157,7 +152,7 @@ static void test_unidentified_udp(void **state)
 	uint8_t reply[512];
 
 	(void)state;
-	start(&f, false);
+	start(&f, false, true);
 	udp_ask(&f, "github.com", reply, sizeof(reply));
 	assert_int_equal(dns_rcode(reply), DNS_RCODE_REFUSED);
 	/* No identify at all: nothing decided, nothing recorded. */
@@ -167,7 +162,7 @@ static void test_unidentified_udp(void **state)
 	assert_int_equal(c.queries, 1);
 	dns_server_close(f.s);
 
-	start(&f, true); /* identify installed, but it does not know the asker */
+	start(&f, true, true); /* identify installed, but it does not know the asker */
 	udp_ask(&f, "github.com", reply, sizeof(reply));
 	assert_int_equal(dns_rcode(reply), DNS_RCODE_REFUSED);
 	dns_server_counts(f.s, &c);
@@ -182,9 +177,8 @@ static void test_identified_denied(void **state)
 	uint8_t reply[512];
 
 	(void)state;
-	start(&f, true);
+	start(&f, true, true);
 	f.h.identify = true;
-	f.h.named_server = true;
 	udp_ask(&f, "secret.attacker.example", reply, sizeof(reply));
 	assert_int_equal(dns_rcode(reply), DNS_RCODE_REFUSED);
 	assert_int_equal(f.h.identified, 1);
@@ -202,8 +196,8 @@ static void test_no_upstream(void **state)
 	uint8_t reply[512];
 
 	(void)state;
-	start(&f, true);
-	f.h.identify = true; /* asked the resolver itself, and none is configured */
+	start(&f, true, false);
+	f.h.identify = true; /* no upstream: nothing to forward to */
 	udp_ask(&f, "github.com", reply, sizeof(reply));
 	assert_int_equal(dns_rcode(reply), DNS_RCODE_SERVFAIL);
 	dns_server_counts(f.s, &c);
@@ -219,9 +213,8 @@ static void test_tcp(void **state)
 	int fd;
 
 	(void)state;
-	start(&f, true);
+	start(&f, true, true);
 	f.h.identify = true;
-	f.h.named_server = true;
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&f.cfg.listen.addr, f.cfg.listen.len), 0);
 	/* Two queries on one connection, the first sent in two pieces. */
@@ -274,7 +267,7 @@ static void test_runt(void **state)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
 	(void)state;
-	start(&f, true);
+	start(&f, true, true);
 	assert_int_equal(sendto(fd, "abc", 3, 0, (struct sockaddr *)&f.cfg.listen.addr,
 				f.cfg.listen.len), 3);
 	for (int i = 0; i < 50; i++) {
