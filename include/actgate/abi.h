@@ -438,6 +438,32 @@ struct actgate_learned {
 _Static_assert(sizeof(struct actgate_learned) == 192, "actgate_learned layout");
 
 /*
+ * resolver_steer: where the resolver listens (bpf/steer.bpf.c), written by
+ * a daemon that runs one; enabled 0: nothing is steered. A steered
+ * workload's DNS (port 53, UDP and TCP, IPv4) goes there from the source
+ * address ACTGATE_STEER_NET | (workload id & ACTGATE_STEER_MASK), by which the
+ * resolver knows the asker: the programs bind or set that source
+ * themselves, so a workload cannot ask as another. 127.128.0.0/9 leaves
+ * out the loopback addresses others use (127.0.0.1, 127.0.1.1).
+ */
+#define ACTGATE_STEER_NET 0x7f800000u  /* 127.128.0.0/9, host order */
+#define ACTGATE_STEER_MASK 0x007fffffu
+struct actgate_steer_conf {
+	__u32 resolver_ip4;  /* network order */
+	__u16 resolver_port; /* network order */
+	__u16 enabled;
+};
+_Static_assert(sizeof(struct actgate_steer_conf) == 8, "actgate_steer_conf layout");
+
+/* steered: socket cookie -> the destination the workload named, for its replies. */
+struct actgate_steered {
+	__u32 ip4;   /* network order */
+	__u16 port;  /* network order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct actgate_steered) == 8, "actgate_steered layout");
+
+/*
  * governed_buckets: how many keys of workloads (cgroup ids) fall in each
  * bucket, the bucket being the id's low bits (cgroup ids are handed out in
  * sequence, so they spread evenly). The programs look a cgroup id up in
@@ -505,7 +531,13 @@ struct actgate_action_policy {
 	 * executable). 0: no exec rule can deny a mapping.
 	 */
 	__u8 has_deny_rules;
-	__u8 pad[5];
+	/*
+	 * connect: a rule by name is in force (docs/egress.md): the
+	 * workload's DNS is steered to the resolver when one runs
+	 * (bpf/steer.bpf.c). Builds before it zeroed this byte as padding.
+	 */
+	__u8 has_name_rules;
+	__u8 pad[4];
 	/*
 	 * The default per access slot (exec, connect: slot 0); always set.
 	 * connect's slots ACTGATE_SOCKET_RAW and _PACKET decide the creation

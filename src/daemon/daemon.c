@@ -8,6 +8,7 @@
  */
 #include <linux/types.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dnsserver.h"
 #include "daemon/learned.h"
+#include "daemon/resolverd.h"
 #include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
@@ -364,7 +366,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	{
 		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
 						.events_bytes = cfg->events_bytes,
-						.verbose = cfg->verbose };
+						.verbose = cfg->verbose,
+						.cgroup_root = d->cgroup_mount };
 
 		err = enforcer_start(&d->enforcer, &ecfg, records_journal, d);
 	}
@@ -416,12 +419,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		}
 	}
 	if (cfg->resolver.enabled) {
-		/*
-		 * No way to identify an asker yet (identify NULL): every lookup
-		 * is answered REFUSED (docs/egress.md, "Status of the
-		 * implementation"), and allow rules by name stay refused.
-		 */
-		struct dns_server_host dns_host = { .ctx = d };
+		/* Askers are known by the source address bpf/steer.bpf.c gives them. */
+		struct dns_server_host dns_host = resolverd_host(d);
 		/* The configuration as given stays as it is: a reload compares it. */
 		struct resolver_config rc = cfg->resolver;
 
@@ -439,6 +438,15 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 				log_info("resolver", "upstream %s (from /etc/resolv.conf)", where);
 		}
 		err = dns_server_open(&d->dns, &rc, &dns_host);
+		if (err)
+			goto out;
+	}
+	{
+		/* Steer only once something answers on the resolver's address (or nothing at all). */
+		const struct sockaddr_in *l = (const struct sockaddr_in *)&cfg->resolver.listen.addr;
+
+		err = enforcer_set_steering(&d->enforcer, d->dns ? l->sin_addr.s_addr : 0,
+					    d->dns ? l->sin_port : 0);
 		if (err)
 			goto out;
 	}

@@ -117,6 +117,7 @@ static int answer(struct dns_server *s, const struct sockaddr *peer, socklen_t p
 	struct resolver_limits lim = { .ttl_min = s->cfg.ttl_min, .ttl_max = s->cfg.ttl_max,
 				       .timeout_ms = DNS_SERVER_TIMEOUT_MS };
 	struct dns_asker a;
+	int r;
 
 	memset(&a, 0, sizeof(a));
 	if (len < DNS_HEADER_LEN)
@@ -127,10 +128,15 @@ static int answer(struct dns_server *s, const struct sockaddr *peer, socklen_t p
 	}
 	if (!s->cfg.upstream.len) {
 		s->counts.no_upstream++;
-		return refuse(msg, len, DNS_RCODE_SERVFAIL, out, size);
+		r = refuse(msg, len, DNS_RCODE_SERVFAIL, out, size);
+	} else {
+		r = resolver_answer(&lim, &s->host.ops, &a,
+				    (const struct sockaddr *)&s->cfg.upstream.addr, s->cfg.upstream.len,
+				    tcp, msg, len, out, size);
 	}
-	return resolver_answer(&lim, &s->host.ops, &a, (const struct sockaddr *)&s->cfg.upstream.addr,
-			       s->cfg.upstream.len, tcp, msg, len, out, size);
+	if (s->host.done)
+		s->host.done(s->host.ctx, &a);
+	return r;
 }
 
 static void serve_udp(struct dns_server *s)

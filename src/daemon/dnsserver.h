@@ -41,6 +41,8 @@ struct dns_server_host {
 	 */
 	int (*identify)(void *ctx, const struct sockaddr *peer, socklen_t peer_len, bool tcp,
 			struct dns_asker *a);
+	/* After the answer to an identified asker (NULL: nothing to do). */
+	void (*done)(void *ctx, struct dns_asker *a);
 	/* decide, learn and record, called with the asker as their ctx. */
 	struct resolver_ops ops;
 };

@@ -12,10 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "actgate/abi.h"
 #include "daemon/resolverconfig.h"
 #include "util/duration.h"
 
 #define error_at(ctx, pos, ...) ytree_report(ctx, DIAG_ERROR, pos, __VA_ARGS__)
+
+_Static_assert(RESOLVER_LEARNED_MAX_LIMIT == ACTGATE_MAX_LEARNED, "the learned map's size");
 
 enum field {
 	F_LISTEN,
@@ -122,11 +127,19 @@ void resolver_format_endpoint(const struct resolver_endpoint *e, char *buf, size
 	}
 }
 
+/*
+ * 127.0.0.0/8 outside 127.128.0.0/9, where the workloads' lookups come
+ * from (abi.h, ACTGATE_STEER_NET). IPv4 only: the steering gives each
+ * workload a source address of its own, which only 127.0.0.0/8 has room for.
+ */
 static bool loopback(const struct resolver_endpoint *e)
 {
-	if (e->addr.ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)&e->addr)->sin_addr.s_addr) >> 24) == 127;
-	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&e->addr)->sin6_addr);
+	uint32_t a;
+
+	if (e->addr.ss_family != AF_INET)
+		return false;
+	a = ntohl(((const struct sockaddr_in *)&e->addr)->sin_addr.s_addr);
+	return (a >> 24) == 127 && (a & ~ACTGATE_STEER_MASK) != ACTGATE_STEER_NET;
 }
 
 static void take_endpoint(struct ytree_ctx *ctx, const struct ynode *n, const char *where,
@@ -181,9 +194,10 @@ void resolver_config_parse(struct ytree_ctx *ctx, const struct ynode *map,
 	if (vals[F_LISTEN]) {
 		take_endpoint(ctx, vals[F_LISTEN], "resolver.listen", 0, &c->listen);
 		if (c->listen.len && !loopback(&c->listen))
-			error_at(ctx, vals[F_LISTEN]->pos, "resolver.listen: a loopback address "
-				 "(127.0.0.0/8 or [::1]) is needed: the resolver answers this "
-				 "host's workloads only");
+			error_at(ctx, vals[F_LISTEN]->pos, "resolver.listen: an IPv4 loopback "
+				 "address below 127.128.0.0 is needed: the resolver answers this "
+				 "host's workloads only, and 127.128.0.0/9 is where their "
+				 "lookups come from");
 	}
 	if (vals[F_UPSTREAM])
 		take_endpoint(ctx, vals[F_UPSTREAM], "resolver.upstream", 53, &c->upstream);

@@ -300,7 +300,7 @@ static void test_resolver_section(void **state)
 	diag_list_free(&d);
 
 	assert_int_equal(parse("resolver:\n"
-			       "  listen: \"[::1]:5353\"\n"
+			       "  listen: 127.0.0.2:5353\n"
 			       "  upstream: 10.0.0.2\n"
 			       "  ttl_min: 1s\n"
 			       "  ttl_max: 10m\n"
@@ -309,7 +309,7 @@ static void test_resolver_section(void **state)
 			 0);
 	assert_true(c.resolver.enabled);
 	resolver_format_endpoint(&c.resolver.listen, buf, sizeof(buf));
-	assert_string_equal(buf, "[::1]:5353");
+	assert_string_equal(buf, "127.0.0.2:5353");
 	resolver_format_endpoint(&c.resolver.upstream, buf, sizeof(buf));
 	assert_string_equal(buf, "10.0.0.2:53");
 	assert_int_equal(c.resolver.ttl_min, 1);
@@ -327,8 +327,8 @@ static void test_resolver_section(void **state)
 			       &c, &d),
 			 -EINVAL);
 	assert_int_equal(d.errors, 5);
-	assert_non_null(strstr(diag_text(&d, 0), "actgated.yaml:2:11: resolver.listen: a loopback "
-						 "address"));
+	assert_non_null(strstr(diag_text(&d, 0), "actgated.yaml:2:11: resolver.listen: an IPv4 "
+						 "loopback address"));
 	assert_non_null(strstr(diag_text(&d, 1), "actgated.yaml:3:13: resolver.upstream: "
 						 "\"[::1\": expected ADDRESS:PORT"));
 	assert_non_null(strstr(diag_text(&d, 2), "actgated.yaml:4:12: resolver.ttl_min: a whole "
@@ -339,6 +339,15 @@ static void test_resolver_section(void **state)
 	daemon_config_free(&c);
 	diag_list_free(&d);
 
+	/* IPv6, and the workloads' source block, are no place for the resolver. */
+	assert_int_equal(parse("resolver: {listen: \"[::1]:53\"}\n", &c, &d), -EINVAL);
+	assert_non_null(strstr(diag_text(&d, 0), "an IPv4 loopback address"));
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	assert_int_equal(parse("resolver: {listen: 127.128.0.1:53}\n", &c, &d), -EINVAL);
+	assert_int_equal(d.errors, 1);
+	daemon_config_free(&c);
+	diag_list_free(&d);
 	assert_int_equal(parse("resolver: {ttl_min: 2h, ttl_max: 1h}\n", &c, &d), -EINVAL);
 	assert_non_null(strstr(diag_text(&d, 0), "ttl_min (7200s) is above ttl_max (3600s)"));
 	daemon_config_free(&c);
