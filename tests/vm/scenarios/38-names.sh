@@ -83,6 +83,10 @@ EPERM" in_workload other:d sh -c 'actprobe resolve shared.test >/dev/null;
 	actprobe connect 127.0.0.28 7002; actprobe connect 127.0.0.28 7001'
 # A raw-IP connect to an address other workloads learned: denied.
 expect_probe EPERM in_workload other:e actprobe connect 127.0.0.21 7001
+# Nobody asks as another workload: a socket bound to another source cannot
+# reach the resolver (the steering binds a lookup's source itself).
+expect_probe EPERM in_workload other:g actprobe connect-from 127.255.255.254 127.0.0.153 53 udp
+expect_probe EPERM in_workload other:g actprobe connect-from 127.255.255.254 10.53.0.1 53 tcp
 # No first-connect race: 1,000 rounds of lookup then connect at once, none denied.
 expect_probe ok in_workload names:f actprobe resolve-connect a.test 7001 1000
 
