@@ -35,6 +35,8 @@
  *                                   10.53.0.1 by default: steered); prints the
  *                                   rcode and addresses, exit 0 for NOERROR
  *                                   with an address
+ *   actprobe resolveloop NAME COUNT [SERVER]   COUNT lookups; prints the
+ *                                   nanoseconds per lookup
  *   actprobe resolve-connect NAME PORT COUNT   COUNT lookups, each followed
  *                                   at once by a TCP connect to the answer
  *   actprobe connect-from SRC ADDR PORT [tcp|udp]   bind to SRC (port 0),
@@ -2051,6 +2053,22 @@ static int probe_resolve(int argc, char **argv)
 			  server, NULL, 0, 0);
 }
 
+/* resolveloop NAME COUNT [SERVER]: COUNT lookups over UDP; nanoseconds per lookup. */
+static int probe_resolveloop(const char *name, const char *count_text, const char *server)
+{
+	long n = atol(count_text);
+	long long t0;
+
+	if (n <= 0)
+		return 2;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (dns_lookup(name, 1, 0, server ? server : DNS_TEST_SERVER, NULL, 0, 1))
+			return report(EPROTO);
+	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
 /*
  * resolve-connect NAME PORT COUNT: COUNT times, look NAME up and connect
  * (TCP) to its first address at once; "ok", or how many rounds failed.
@@ -2096,6 +2114,8 @@ int main(int argc, char **argv)
 		return probe_dns_serve(argv[2], argv[3]);
 	if (argc >= 3 && argc <= 6 && strcmp(argv[1], "resolve") == 0)
 		return probe_resolve(argc, argv);
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "resolveloop") == 0)
+		return probe_resolveloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 5 && strcmp(argv[1], "resolve-connect") == 0)
 		return probe_resolve_connect(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "flock") == 0)
