@@ -60,10 +60,11 @@ int resolver_parse_endpoint(const char *text, uint16_t default_port, struct reso
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *port_text = NULL;
 	uint16_t port = default_port;
+	bool bracketed = text[0] == '[';
 	size_t n;
 
 	memset(e, 0, sizeof(*e));
-	if (text[0] == '[') {
+	if (bracketed) {
 		const char *close = strchr(text, ']');
 
 		if (!close || (close[1] && close[1] != ':'))
@@ -83,7 +84,7 @@ int resolver_parse_endpoint(const char *text, uint16_t default_port, struct reso
 	host[n] = '\0';
 	if (port_text ? parse_port(port_text, &port) : !port)
 		goto bad;
-	if (text[-1] == '[') {
+	if (bracketed) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->addr;
 
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
