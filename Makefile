@@ -273,6 +273,9 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
 			--build $(BUILD) --demo tests/bench/vm-lookup.sh | tee $(BUILD)/bench/lookup-$$k.log; \
+		echo "== egress by name: connect with 1,000 rules by name, lookup latency ($$k, qemu -icount)"; \
+		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
+			--build $(BUILD) --demo tests/bench/vm-names.sh | tee $(BUILD)/bench/names-$$k.log; \
 		echo "== revocation and signal change to the first denied action, in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 VMTEST_TIMEOUT=3600 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" \
 			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-signals.sh \

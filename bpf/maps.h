@@ -116,6 +116,42 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_written);
 } written_files SEC(".maps");
 
+/*
+ * (workload id, policy id, address) -> connects allowed by an answer to an allowed
+ * lookup (abi.h, struct actgate_learned). A hash, not an LRU: the daemon
+ * alone writes it and keeps it within its size (resolver.learned_max),
+ * evicting and counting itself, so that no entry is forgotten unseen.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_LEARNED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_learned_key);
+	__type(value, struct actgate_learned);
+} learned SEC(".maps");
+
+/* Where the resolver listens (abi.h, struct actgate_steer_conf). */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct actgate_steer_conf);
+} resolver_steer SEC(".maps");
+
+/*
+ * Socket cookie -> the DNS server a steered socket named (abi.h), so that
+ * its replies read as from there. LRU: a socket's entry is only wanted
+ * while it waits for answers; forgetting an old one costs that socket's
+ * reply rewrite, never a decision.
+ */
+#define ACTGATE_MAX_STEERED 16384
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ACTGATE_MAX_STEERED);
+	__type(key, __u64);
+	__type(value, struct actgate_steered);
+} steered SEC(".maps");
+
 /* Decision records for the daemon. */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -58,8 +58,11 @@ int generation_load(const struct daemon_config *cfg, uint32_t generation, struct
 	if (!err)
 		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
 				     &diags);
-	/* No resolver here yet: an allow rule by name would allow nothing, silently. */
-	if (!err) {
+	/*
+	 * Without the resolver (no resolver: section) nothing learns a name's
+	 * addresses: an allow rule by name would allow nothing, silently.
+	 */
+	if (!err && !cfg->resolver.enabled) {
 		int unanswered = name_rules_check_no_resolver(&g->set, &diags);
 
 		if (unanswered) {

@@ -2,6 +2,7 @@
 #include <linux/types.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,8 +183,11 @@ static int check_pinned_link(const struct bpf_program *prog, const char *path, c
 		snprintf(why, why_size, "%.400s: %s", path, strerror(-err));
 		return err == -ENOENT ? -EPROTO : err;
 	}
-	if (bpf_obj_get_info_by_fd(fd, &link, &len) || link.type != BPF_LINK_TYPE_TRACING) {
-		snprintf(why, why_size, "%.400s is not an LSM program link", path);
+	if (bpf_obj_get_info_by_fd(fd, &link, &len) ||
+	    link.type != (enforcer_cgroup_program(prog) ? BPF_LINK_TYPE_CGROUP
+							: BPF_LINK_TYPE_TRACING)) {
+		snprintf(why, why_size, "%.400s is not a link of the kind %s needs", path,
+			 bpf_program__name(prog));
 		err = -EPROTO;
 		goto out;
 	}
@@ -344,7 +348,20 @@ int enforcer_attach_all(struct enforcer *e, const char *pin_dir, char *why, size
 			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
 			return -E2BIG;
 		}
-		link = bpf_program__attach(prog);
+		if (enforcer_cgroup_program(prog)) {
+			int cg = open(e->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (cg < 0) {
+				err = -errno;
+				snprintf(why, why_size, "cannot open the cgroup root %.400s: %s",
+					 e->cgroup_root, strerror(-err));
+				return err;
+			}
+			link = bpf_program__attach_cgroup(prog, cg);
+			close(cg);
+		} else {
+			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			err = -errno;
 			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
@@ -431,6 +448,24 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 }
 
 
+bool enforcer_cgroup_program(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+}
+
+int enforcer_set_steering(struct enforcer *e, uint32_t ip4, uint16_t port)
+{
+	struct actgate_steer_conf conf = { .resolver_ip4 = ip4, .resolver_port = port,
+					   .enabled = ip4 != 0 };
+	__u32 zero = 0;
+	int err = bpf_map__update_elem(e->skel->maps.resolver_steer, &zero, sizeof(zero), &conf,
+				       sizeof(conf), BPF_ANY);
+
+	if (err)
+		log_error("bpf", "cannot write where the resolver listens: %s", strerror(-err));
+	return err;
+}
+
 int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		   record_handler_fn handler, void *handler_ctx)
 {
@@ -442,6 +477,8 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 	e->events_fd = -1;
 	e->handler = handler;
 	e->handler_ctx = handler_ctx;
+	snprintf(e->cgroup_root, sizeof(e->cgroup_root), "%s",
+		 cfg->cgroup_root ? cfg->cgroup_root : "/sys/fs/cgroup");
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # report.sh OUTDIR KERNEL...: build/bench/results.md and results.json from the
-# "BENCH|key|value|baseline" lines that tests/bench/vm-lookup.sh and
-# bench_signals printed into OUTDIR/lookup-KERNEL.log and
-# OUTDIR/signals-KERNEL.log (make bench). Values are guest instructions
+# "BENCH|key|value|baseline" lines that tests/bench/vm-lookup.sh,
+# bench_signals and tests/bench/vm-names.sh printed into
+# OUTDIR/lookup-KERNEL.log, OUTDIR/signals-KERNEL.log and
+# OUTDIR/names-KERNEL.log (make bench). Values are guest instructions
 # (qemu -icount shift=0); a ratio is the value over the baseline measured in
 # the same boot. The goals are issue 11's; a row is reported against its
 # goal, never asserted.
@@ -16,7 +17,7 @@ for k in "$@"; do
 	# A kernel whose revocation run is missing shows "–" in those rows.
 	[ -f "$out/signals-$k.log" ] || echo "report.sh: $out/signals-$k.log is missing" >&2
 	# The VM prefixes a demo's lines ("[demo] ").
-	cat "$out/lookup-$k.log" "$out/signals-$k.log" 2>/dev/null | tr -d '\r' |
+	cat "$out/lookup-$k.log" "$out/signals-$k.log" "$out/names-$k.log" 2>/dev/null | tr -d '\r' |
 		sed -n "s/^.*BENCH|/$k|/p"
 done >"$out/bench-lines.txt"
 
@@ -72,6 +73,14 @@ END {
 		print "| | p50 | p99 |\n|---|---|---|" > md
 		printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
 		printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
+		print "\nEgress by name (tests/bench/vm-names.sh): a TCP connect to a listener at an" > md
+		print "address learned from an allowed lookup, 1,000 rules by name, against no agent;" > md
+		print "a lookup through the resolver against the upstream asked directly:\n" > md
+		print "| | ratio | instructions | baseline |\n|---|---|---|---|" > md
+		printf "| TCP connect, 1k rules by name | %s | %s | %s |\n", cell(k, "names1k_tcp", 1.10),
+			icell(k, "names1k_tcp"), icell(k, "names_base_tcp") > md
+		printf "| lookup through the resolver | %s | %s | %s |\n", cell(k, "names1k_lookup", ""),
+			icell(k, "names1k_lookup"), icell(k, "names_base_lookup") > md
 		print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 		print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 		print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
