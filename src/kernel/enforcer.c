@@ -68,15 +68,59 @@ int enforcer_probe(char *why, size_t why_size)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The rule maps' sizes are the policy compiler's limits (policy/compile.h),
+ * so they are set here rather than in bpf/maps.h: a policy is refused at
+ * load by the same numbers the kernel holds. path_rules is not
+ * preallocated: a million entries would be some 100 MB of kernel memory on
+ * every host whatever its policy; unpreallocated it costs its bucket array
+ * (16 bytes an entry of max_entries rounded up to a power of 2) and then
+ * only the entries written. net_rules, an LPM trie, never preallocates.
+ */
+struct rule_map_sizes {
+	__u32 path_entries;
+	__u32 path_flags;
+	__u32 net_entries;
+};
+
+static const struct rule_map_sizes rule_maps = {
+	.path_entries = POLICY_MAX_PATH_ENTRIES * POLICY_GENERATIONS_IN_KERNEL,
+	.path_flags = BPF_F_NO_PREALLOC,
+	.net_entries = POLICY_MAX_NET_ENTRIES * POLICY_GENERATIONS_IN_KERNEL,
+};
+
+static int size_rule_maps(struct actgate_bpf *skel)
+{
+	int err = bpf_map__set_max_entries(skel->maps.path_rules, rule_maps.path_entries);
+
+	if (!err)
+		err = bpf_map__set_map_flags(skel->maps.path_rules,
+					     bpf_map__map_flags(skel->maps.path_rules) |
+						     rule_maps.path_flags);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.net_rules, rule_maps.net_entries);
+	return err;
+}
+
+/*
+ * The object and the sizes set on its maps: a build that sizes them
+ * otherwise is another build, whose pins are upgraded (their rules copied
+ * into maps of this size), not adopted as they are.
+ */
 int enforcer_build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
 {
 	unsigned int len = 0;
 	size_t size = 0;
 	const void *elf = actgate_bpf__elf_bytes(&size);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int err = -EIO;
 
-	if (!EVP_Digest(elf, size, out, &len, EVP_sha256(), NULL) || len != ACTGATE_BUILD_ID_LEN)
-		return -EIO;
-	return 0;
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, elf, size) &&
+	    EVP_DigestUpdate(md, &rule_maps, sizeof(rule_maps)) &&
+	    EVP_DigestFinal_ex(md, out, &len) && len == ACTGATE_BUILD_ID_LEN)
+		err = 0;
+	EVP_MD_CTX_free(md);
+	return err;
 }
 
 void enforcer_hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
@@ -459,6 +503,11 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 	if (!e->skel) {
 		err = -errno;
 		log_error("bpf", "cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = size_rule_maps(e->skel);
+	if (err) {
+		log_error("bpf", "cannot size the rule maps: %s", strerror(-err));
 		goto fail;
 	}
 	/* An interrupted upgrade's staging set enforces too: never adopted, removed first. */
