@@ -41,7 +41,9 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl -lcurl
+# Not -lcurl: src/util/curl-lazy.c loads libcurl when it is first used (it and its
+# libraries cost every run of actgate some 12M instructions of relocation).
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl
 # The SSF receiver (src/daemon/ssf*.c): its HTTP server (libcurl: its client and the OTLP sink's).
 LDLIBS    += -lmicrohttpd
 ifeq ($(SAN),1)
