@@ -268,6 +268,8 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 	$(Q)echo '== streaming export: records/s to a local file sink against the journal scan, natively'
 	$(Q)$(BUILD)/bench/bench_export
 	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)echo '== the actgate command before it reaches the daemon, natively (callgrind)'
+	$(Q)sh tests/bench/cli-cost.sh $(BUILD) | tee $(BUILD)/bench/native.log
 	$(Q)set -e; for k in $(BENCH_KERNELS); do \
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \

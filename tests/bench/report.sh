@@ -19,6 +19,8 @@ for k in "$@"; do
 	cat "$out/lookup-$k.log" "$out/signals-$k.log" 2>/dev/null | tr -d '\r' |
 		sed -n "s/^.*BENCH|/$k|/p"
 done >"$out/bench-lines.txt"
+# The native rows (tests/bench/cli-cost.sh), the same on every kernel: "native|key|value|goal".
+[ -f "$out/native.log" ] && sed -n 's/^NATIVE|/native|/p' "$out/native.log" >>"$out/bench-lines.txt"
 
 awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$*" '
 { v[$1, $2] = $3; b[$1, $2] = $4; seen[$1, $2] = 1 }
@@ -40,6 +42,13 @@ END {
 	print "Guest instructions (qemu `-icount shift=0,sleep=off`), each figure a ratio to a" > md
 	print "baseline with no agent measured in the same boot; ✓ meets the goal of issue 11," > md
 	print "✗ does not. Regenerate with `make bench` (both kernels).\n" > md
+	if (has("native", "cli_revoke")) {
+		print "## Native (callgrind, the same on every kernel)\n" > md
+		print "| | instructions |\n|---|---|" > md
+		printf "| `actgate revoke`, start to its request | %s |\n",
+			icell("native", "cli_revoke", b["native", "cli_revoke"]) > md
+		printf "| `actgate --version` (the start alone) | %s |\n\n", icell("native", "cli_version") > md
+	}
 	for (i = 1; i <= n; i++) {
 		k = K[i]
 		print "## Linux " k "\n" > md
