@@ -41,9 +41,10 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-# Not -lcurl: src/util/curl-lazy.c loads libcurl when it is first used (it and its
-# libraries cost every run of actgate some 12M instructions of relocation).
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl
+# Not -lcurl nor -lssl: src/util/curl-lazy.c and ssl-lazy.c load them when first
+# used (libcurl and its libraries cost every run of actgate some 12M instructions
+# of relocation, libssl 0.85M; only export sinks and the SSF poller use them).
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
 # The SSF receiver (src/daemon/ssf*.c): its HTTP server (libcurl: its client and the OTLP sink's).
 LDLIBS    += -lmicrohttpd
 ifeq ($(SAN),1)
