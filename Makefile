@@ -279,6 +279,10 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/b
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 VMTEST_TIMEOUT=3600 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" \
 			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-signals.sh \
 			| tee $(BUILD)/bench/signals-$$k.log; \
+		echo "== the daemon's start and size with 1,000 and 100,000 rules, in the VM ($$k, qemu -icount)"; \
+		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 \
+			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-daemon.sh \
+			| tee $(BUILD)/bench/daemon-$$k.log; \
 	done
 	$(Q)sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS)
 

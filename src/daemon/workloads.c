@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,8 @@ int workloads_bind(struct daemon *d, struct generation *g, const struct workload
 		}
 	}
 	*policy_id = g->image.policies[index].policy_id;
+	if (added)
+		malloc_trim(0); /* the compile's temporaries: see generation_release_memory */
 	goto out;
 fail:
 	snprintf(why, why_size, "cannot set up the policy of workload \"%s\": %s", w->name,

@@ -16,7 +16,7 @@ for k in "$@"; do
 	# A kernel whose revocation run is missing shows "–" in those rows.
 	[ -f "$out/signals-$k.log" ] || echo "report.sh: $out/signals-$k.log is missing" >&2
 	# The VM prefixes a demo's lines ("[demo] ").
-	cat "$out/lookup-$k.log" "$out/signals-$k.log" 2>/dev/null | tr -d '\r' |
+	cat "$out/lookup-$k.log" "$out/signals-$k.log" "$out/daemon-$k.log" 2>/dev/null | tr -d '\r' |
 		sed -n "s/^.*BENCH|/$k|/p"
 done >"$out/bench-lines.txt"
 # The native rows (tests/bench/cli-cost.sh), the same on every kernel: "native|key|value|goal".
@@ -75,6 +75,17 @@ END {
 		print "| | p50 | p99 |\n|---|---|---|" > md
 		printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
 		printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
+		print "\nThe daemon (tests/bench/vm-daemon.sh): instructions to start (its CPU time, to" > md
+		print "a 10 ms tick; system time is mostly the kernel verifying the BPF programs)," > md
+		print "and resident size with its workloads bound, KiB (\"own\": less the ring" > md
+		print "buffer'"'"'s mapping, kernel memory mapped twice):\n" > md
+		print "| | start | of it, system | RSS | RSS, own | peak RSS |\n|---|---|---|---|---|---|" > md
+		printf "| 1,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_1k"),
+			icell(k, "daemon_start_sys_1k"), icell(k, "daemon_rss_1k", 24576),
+			icell(k, "daemon_rss_own_1k"), icell(k, "daemon_hwm_1k") > md
+		printf "| 100,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_100k", 2000000000),
+			icell(k, "daemon_start_sys_100k"), icell(k, "daemon_rss_100k", 65536),
+			icell(k, "daemon_rss_own_100k"), icell(k, "daemon_hwm_100k") > md
 		print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 		print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 		print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
