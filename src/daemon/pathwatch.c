@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/pathwatch.h"
@@ -41,6 +42,7 @@ struct way {
 	char **reals; /* the real ways (real_way) the steps point into */
 	size_t real_count;
 	size_t real_cap;
+	const char *last; /* the path added last: its steps are in already */
 };
 
 int pathwatch_open(struct pathwatch *pw)
@@ -143,20 +145,35 @@ static int text_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return c ? c : (alen > blen) - (alen < blen);
 }
 
-/* Every (directory, name) of an absolute, normalised path: "/a/b" gives ("/", a), ("/a", b). */
+/*
+ * Every (directory, name) of an absolute, normalised path: "/a/b" gives
+ * ("/", a), ("/a", b). Rules come a directory's files at a time: the steps
+ * this path shares with the one added before it are not added again (a
+ * step, path[0, end), is shared when the previous path starts with it and
+ * has a '/' or its end there too), which keeps the way near one step per
+ * rule rather than one per component, and its sort cheap.
+ */
 static int add_way(struct way *w, const char *path)
 {
-	const char *p = path;
+	const char *p = path, *prev = w->last;
+	size_t same = 0;
 
+	if (prev)
+		while (path[same] && path[same] == prev[same])
+			same++;
+	w->last = path;
 	while (*p == '/') {
 		const char *name = p + 1, *end = strchrnul(name, '/');
+		size_t at = (size_t)(end - path);
 		int err;
 
 		if (end == name)
 			break;
-		err = way_add(w, path, (size_t)(p - path), name, (size_t)(end - name));
-		if (err)
-			return err;
+		if (!(prev && at <= same && (prev[at] == '/' || prev[at] == '\0'))) {
+			err = way_add(w, path, (size_t)(p - path), name, (size_t)(end - name));
+			if (err)
+				return err;
+		}
 		p = end;
 	}
 	return 0;
@@ -190,10 +207,56 @@ static char *real_way(const char *path)
 	return out;
 }
 
+/*
+ * The real path of the directory the last path was in: rules come a
+ * directory's files at a time, and realpath() costs a system call or two
+ * per component of every path, which at 100,000 rules was most of the
+ * daemon's start outside the kernel's program load.
+ */
+struct real_dir {
+	char dir[PATH_MAX];
+	size_t dir_len; /* 0: none yet */
+	bool ok;        /* real holds the directory's real path */
+	char real[PATH_MAX];
+};
+
+/*
+ * real_way(path), from the directory's real path when the path's own name
+ * is no symlink: the real way is then that real path and the name, whether
+ * the name exists or not. Anything else (a symlink, a directory that is not
+ * there, an error) goes the whole way through real_way.
+ */
+static char *real_way_in(const char *path, struct real_dir *c)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	struct stat st;
+	char *out = NULL;
+
+	if (dlen == 0 || dlen >= sizeof(c->dir))
+		return real_way(path);
+	if (c->dir_len != dlen || memcmp(c->dir, path, dlen) != 0) {
+		memcpy(c->dir, path, dlen);
+		c->dir[dlen] = '\0';
+		c->dir_len = dlen;
+		c->ok = realpath(c->dir, c->real) != NULL;
+	}
+	if (!c->ok || (lstat(path, &st) == 0 ? S_ISLNK(st.st_mode) : errno != ENOENT))
+		return real_way(path);
+	if (asprintf(&out, "%s%s", strcmp(c->real, "/") ? c->real : "", slash) < 0)
+		return NULL;
+	if (strcmp(out, path) == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 struct collect_ctx {
 	struct pathwatch *pw;
 	struct way *way;
 	size_t path_cap;
+	struct real_dir *real_dir;
 };
 
 static int collect(const struct path_rule *rule, const struct resolved_rule *r, void *data)
@@ -223,7 +286,7 @@ static int collect(const struct path_rule *rule, const struct resolved_rule *r, 
 	err = add_way(c->way, path);
 	if (err)
 		return err;
-	real = real_way(path);
+	real = real_way_in(path, c->real_dir);
 	if (real) {
 		err = way_keep(c->way, real);
 		if (err) {
@@ -328,16 +391,18 @@ static int watch_dirs(struct pathwatch *pw, struct way *w)
 int pathwatch_set(struct pathwatch *pw, const struct policy_image *img)
 {
 	struct way way = { 0 };
-	struct collect_ctx c = { .pw = pw, .way = &way };
+	struct real_dir *real_dir = calloc(1, sizeof(*real_dir));
+	struct collect_ctx c = { .pw = pw, .way = &way, .real_dir = real_dir };
 	int err;
 
 	forget(pw);
-	err = policy_image_for_each_path(img, collect, &c);
+	err = real_dir ? policy_image_for_each_path(img, collect, &c) : -ENOMEM;
 	if (!err) {
 		qsort(way.steps, way.count, sizeof(*way.steps), step_cmp);
 		err = watch_dirs(pw, &way);
 	}
 	way_free(&way);
+	free(real_dir);
 	if (err) {
 		log_error("paths", "cannot follow rule paths: %s", strerror(-err));
 		forget(pw);
