@@ -258,10 +258,12 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 
 # The kernels `make bench` measures on.
 BENCH_KERNELS ?= 6.1 6.12
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
+bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
 	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
+	$(Q)echo '== the daemon start outside the kernel (load, compile, follow the paths), natively'
+	$(Q)$(BUILD)/bench/bench_start
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_jstore
 	$(Q)echo '== decision journal: write, filtered replay, what-if, bytes on disk, natively'
