@@ -162,8 +162,8 @@ static int map_events(struct enforcer *e)
 	if (p == MAP_FAILED)
 		goto fail;
 	e->consumer_pos = p;
-	/* The data pages are mapped twice in a row, so a record that wraps reads whole. */
-	p = mmap(NULL, e->page_size + 2 * e->events_size, PROT_READ, MAP_SHARED, e->events_fd,
+	/* The data once: a record that wraps is made whole in e->wrapped (enforcer.h). */
+	p = mmap(NULL, e->page_size + e->events_size, PROT_READ, MAP_SHARED, e->events_fd,
 		 (off_t)e->page_size);
 	if (p == MAP_FAILED)
 		goto fail;
@@ -181,9 +181,12 @@ static void unmap_events(struct enforcer *e)
 	if (e->consumer_pos)
 		munmap(e->consumer_pos, e->page_size);
 	if (e->producer_pos)
-		munmap(e->producer_pos, e->page_size + 2 * e->events_size);
+		munmap(e->producer_pos, e->page_size + e->events_size);
 	e->consumer_pos = e->producer_pos = NULL;
 	e->data = NULL;
+	free(e->wrapped);
+	e->wrapped = NULL;
+	e->wrapped_cap = 0;
 }
 
 int enforcer_check_pinned_map(const struct bpf_map *map, int fd, const char *path, bool any_size,
@@ -631,6 +634,36 @@ static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision 
 	return false;
 }
 
+/*
+ * The record of size bytes at data offset off (its header, 8 bytes at an
+ * 8-byte boundary, never wraps): in place, or copied whole into e->wrapped
+ * when it runs past the data's end. NULL when that copy cannot be made.
+ */
+static const struct actgate_decision *record_at(struct enforcer *e, size_t off, uint32_t size)
+{
+	size_t body = off + RINGBUF_HDR_SZ, first;
+
+	body &= e->events_size - 1;
+	if (body + size <= e->events_size)
+		return (const void *)(e->data + body);
+	if (size > e->wrapped_cap) {
+		size_t cap = e->wrapped_cap ? e->wrapped_cap : 4096;
+		uint8_t *p;
+
+		while (cap < size)
+			cap *= 2;
+		p = realloc(e->wrapped, cap);
+		if (!p)
+			return NULL;
+		e->wrapped = p;
+		e->wrapped_cap = cap;
+	}
+	first = e->events_size - body;
+	memcpy(e->wrapped, e->data + body, first);
+	memcpy(e->wrapped + first, e->data, size - first);
+	return (const void *)e->wrapped;
+}
+
 int enforcer_drain(struct enforcer *e)
 {
 	uint64_t prod;
@@ -642,10 +675,11 @@ int enforcer_drain(struct enforcer *e)
 
 		prod = __atomic_load_n(e->producer_pos, __ATOMIC_ACQUIRE);
 		while (e->read_pos < prod) {
-			const uint8_t *hdr = e->data + (e->read_pos & (e->events_size - 1));
+			size_t off = e->read_pos & (e->events_size - 1);
+			const uint8_t *hdr = e->data + off;
 			uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
 			uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
-			const struct actgate_decision *rec = (const void *)(hdr + RINGBUF_HDR_SZ);
+			const struct actgate_decision *rec;
 
 			if (len & RINGBUF_BUSY_BIT)
 				return handled; /* being written: the next drain takes it */
@@ -653,6 +687,12 @@ int enforcer_drain(struct enforcer *e)
 			e->read_pos += ((uint64_t)size + RINGBUF_HDR_SZ + 7) / 8 * 8;
 			if (len & RINGBUF_DISCARD_BIT)
 				continue;
+			rec = size <= e->events_size ? record_at(e, off, size) : NULL;
+			if (!rec) {
+				log_warn("bpf", "skipping a record of %u bytes: no memory to read it whole",
+					 size);
+				continue;
+			}
 			if (size < ACTGATE_DECISION_FIXED_SIZE ||
 			    rec->hdr.abi_version != ACTGATE_ABI_VERSION ||
 			    rec->hdr.type != ACTGATE_RECORD_DECISION) {

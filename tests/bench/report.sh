@@ -86,6 +86,8 @@ END {
 		printf "| 100,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_100k", 2000000000),
 			icell(k, "daemon_start_sys_100k"), icell(k, "daemon_rss_100k", 65536),
 			icell(k, "daemon_rss_own_100k"), icell(k, "daemon_hwm_100k") > md
+		printf "| 100,000 rules, a restart (adopts the pins: no program load) | %s | %s | | | |\n",
+			icell(k, "daemon_start_restart_100k", 2000000000), icell(k, "daemon_start_sys_restart_100k") > md
 		print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 		print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 		print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md

@@ -4,7 +4,10 @@
 # policy of 1,000 path rules with one workload running under it, and 100
 # such policies (100,000 rules) with one workload each, every policy's
 # rules in the kernel. For each: the CPU time actgated used until it
-# answers (the start: parse, compile, load and attach the programs) and,
+# answers, from nothing (the start: parse, compile, load and attach the
+# programs; `actgate detach` before it) and, for 100,000 rules, again as a
+# restart that adopts the pins the previous daemon left (no program load:
+# the policy's own cost, daemon_restart_100k); and,
 # with its workloads bound, its resident size (VmRSS, the peak VmHWM, and
 # VmRSS less the ring buffer's mapping) and the mappings that hold most of
 # it. Lines "BENCH|key|value|0" for report.sh (daemon_start_*:
@@ -95,8 +98,14 @@ stop() {
 	rm -rf "$W/journal"
 }
 
+# Nothing pinned: the next start loads and attaches the programs.
+detach() {
+	actgate detach >/dev/null 2>&1 || { echo "actgate detach failed" >&2; exit 1; }
+}
+
 echo "== 1,000 rules"
 policy bench bench "$W/rules/bench"
+detach
 start 1k
 holders 1 bench
 size 1k
@@ -110,7 +119,12 @@ while [ $i -lt 100 ]; do
 done
 policy other100 "other:100" "$W/rules/bench"
 rm -f "$W/policies/bench.yaml"
+detach
 start 100k
 holders 100 other:
 size 100k
+# A restart: the workloads keep running, the new daemon adopts the pins.
+kill -TERM $DAEMON
+wait $DAEMON 2>/dev/null
+start restart_100k
 stop
