@@ -386,6 +386,7 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	if (err)
 		goto out;
 	generation_follow_paths(d);
+	generation_release_memory();
 	signalctl_bound(&d->signalctl); /* adopted workloads too */
 	grantctl_restore(&d->signalctl); /* the saved grants, now that their workloads are known */
 	err = workloads_watch_roots(d);

@@ -53,9 +53,18 @@ struct enforcer {
 	 */
 	int events_fd;
 	uint64_t *consumer_pos; /* the consumer page (read-write) */
-	uint64_t *producer_pos; /* the producer page, then the data twice (read-only) */
+	uint64_t *producer_pos; /* the producer page, then the data once (read-only) */
 	uint8_t *data;
 	size_t events_size;
+	/*
+	 * A record that wraps past the data's end, made whole. The kernel
+	 * lets the data be mapped twice in a row, which makes every record
+	 * whole in place, but the second mapping counts as much again in the
+	 * daemon's resident size (32 MiB for the default 16 MiB); wrapping
+	 * records are rare, and this grows only for a longer one than before.
+	 */
+	uint8_t *wrapped;
+	size_t wrapped_cap;
 	size_t page_size;
 	uint64_t read_pos; /* records up to here have been handed over */
 	record_handler_fn handler;

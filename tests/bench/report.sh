@@ -17,9 +17,11 @@ for k in "$@"; do
 	# A kernel whose revocation run is missing shows "–" in those rows.
 	[ -f "$out/signals-$k.log" ] || echo "report.sh: $out/signals-$k.log is missing" >&2
 	# The VM prefixes a demo's lines ("[demo] ").
-	cat "$out/lookup-$k.log" "$out/signals-$k.log" "$out/names-$k.log" 2>/dev/null | tr -d '\r' |
+	cat "$out/lookup-$k.log" "$out/signals-$k.log" "$out/names-$k.log" "$out/daemon-$k.log" 2>/dev/null | tr -d '\r' |
 		sed -n "s/^.*BENCH|/$k|/p"
 done >"$out/bench-lines.txt"
+# The native rows (tests/bench/cli-cost.sh), the same on every kernel: "native|key|value|goal".
+[ -f "$out/native.log" ] && sed -n 's/^NATIVE|/native|/p' "$out/native.log" >>"$out/bench-lines.txt"
 
 # The journal query benchmark (bench_jquery, natively): "BENCHJ|key|value" lines.
 jq=""
@@ -47,6 +49,13 @@ END {
 	print "Guest instructions (qemu `-icount shift=0,sleep=off`), each figure a ratio to a" > md
 	print "baseline with no agent measured in the same boot; ✓ meets the goal of issue 11," > md
 	print "✗ does not. Regenerate with `make bench` (both kernels).\n" > md
+	if (has("native", "cli_revoke")) {
+		print "## Native (callgrind, the same on every kernel)\n" > md
+		print "| | instructions |\n|---|---|" > md
+		printf "| `actgate revoke`, start to its request | %s |\n",
+			icell("native", "cli_revoke", b["native", "cli_revoke"]) > md
+		printf "| `actgate --version` (the start alone) | %s |\n\n", icell("native", "cli_version") > md
+	}
 	for (i = 1; i <= n; i++) {
 		k = K[i]
 		print "## Linux " k "\n" > md
@@ -81,6 +90,19 @@ END {
 			icell(k, "names1k_tcp"), icell(k, "names_base_tcp") > md
 		printf "| lookup through the resolver | %s | %s | %s |\n", cell(k, "names1k_lookup", ""),
 			icell(k, "names1k_lookup"), icell(k, "names_base_lookup") > md
+		print "\nThe daemon (tests/bench/vm-daemon.sh): instructions to start (its CPU time, to" > md
+		print "a 10 ms tick; system time is mostly the kernel verifying the BPF programs)," > md
+		print "and resident size with its workloads bound, KiB (\"own\": less the ring" > md
+		print "buffer'"'"'s mapping, kernel memory mapped twice):\n" > md
+		print "| | start | of it, system | RSS | RSS, own | peak RSS |\n|---|---|---|---|---|---|" > md
+		printf "| 1,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_1k"),
+			icell(k, "daemon_start_sys_1k"), icell(k, "daemon_rss_1k", 24576),
+			icell(k, "daemon_rss_own_1k"), icell(k, "daemon_hwm_1k") > md
+		printf "| 100,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_100k", 2000000000),
+			icell(k, "daemon_start_sys_100k"), icell(k, "daemon_rss_100k", 65536),
+			icell(k, "daemon_rss_own_100k"), icell(k, "daemon_hwm_100k") > md
+		printf "| 100,000 rules, a restart (adopts the pins: no program load) | %s | %s | | | |\n",
+			icell(k, "daemon_start_restart_100k", 2000000000), icell(k, "daemon_start_sys_restart_100k") > md
 		print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 		print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 		print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
