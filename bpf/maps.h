@@ -269,6 +269,16 @@ struct path_walk_slot {
 	__u8 action;
 	__u8 at_fs_root; /* the last segment ended at its file system's root */
 	__u8 pad[6];
+	/*
+	 * The next segment's directory's super block and identity, when the
+	 * caller read them already (lib/path.h, first_parent_btf); sb 0: not.
+	 */
+	struct path_known {
+		__u64 sb;
+		__u64 ino;
+		__u32 dev;
+		__u32 pad;
+	} known;
 	struct seg_fill fill; /* the segment of the file system the walk is in */
 };
 
@@ -292,5 +302,6 @@ ACTGATE_MAP struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } path_cache_epoch SEC(".maps");
+
 
 #endif /* ACTGATE_BPF_MAPS_H */
