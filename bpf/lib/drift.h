@@ -120,8 +120,7 @@ static __always_inline int check_exec_file(struct file *file)
 
 	if (!governing_workload(&pd.g))
 		return 0;
-	decide_path_btf(ACTGATE_ACTION_EXEC, file->f_path.mnt, file->f_path.dentry,
-			ACTGATE_ACCESS_WHOLE, 0, &pd);
+	decide_file(ACTGATE_ACTION_EXEC, file, ACTGATE_ACCESS_WHOLE, &pd);
 	apply_written(&pd.g, pd.pol, file->f_inode, &pd.v);
 	rec = begin_path_record(ACTGATE_ACTION_EXEC, 0, &pd);
 	if (rec) {

@@ -64,6 +64,93 @@ static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
 }
 
 /*
+ * The check of an own_entries copy (maps.h): a multiply-xor mix of every
+ * word but the check itself, as path_seg_check (lib/cache.h).
+ */
+#define OWN_ENTRIES_WORDS ((sizeof(struct own_entries) - sizeof(__u64)) / sizeof(__u64))
+_Static_assert(sizeof(struct own_entries) % sizeof(__u64) == 0, "own_entries is whole words");
+_Static_assert(__builtin_offsetof(struct own_entries, check) == OWN_ENTRIES_WORDS * sizeof(__u64),
+	       "the check is the last word");
+
+static __always_inline __u64 own_entries_check(const struct own_entries *e)
+{
+	const __u64 *w = (const __u64 *)e;
+	__u64 h = 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < (int)OWN_ENTRIES_WORDS; i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* Copy into e every slot pv decides that e does not yet. */
+static __always_inline void merge_slots(struct own_entries *e, const struct actgate_path_value *pv)
+{
+	int s;
+
+	if (!pv)
+		return;
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
+		if (!e->own.slot[s].set && pv->slot[s].set)
+			e->own.slot[s] = pv->slot[s];
+}
+
+/*
+ * The exact and subtree entries of the file w->key names, whose in-memory
+ * inode is inode (a pointer the kernel vouches for: file->f_inode), into w
+ * as lookup_slots would take them: from file_own_entries (maps.h) when it
+ * holds them for this policy and action, else from path_rules, and kept
+ * there. The same answer either way: the exact entry's slot, else the
+ * subtree entry's, for every slot still needed.
+ *
+ * Not inlined: its copy of the entry would take the hook's stack, with the
+ * walk's frames, past the verifier's 512 bytes; a call of its own has a
+ * frame of its own, never beside the walk's. It returns w->need, which
+ * the caller stores: a void function, or a result no caller uses, which
+ * the compiler then drops, returns with r0 pointing to the caller's stack,
+ * and the verifier refuses that.
+ */
+static __noinline __u8 own_entries(struct path_walk *w, struct inode *inode)
+{
+	struct own_entries e;
+	struct own_entries *kept = NULL;
+	struct file_own *own;
+	__u32 which = PATH_EPOCH_DAEMON;
+	__u64 *epoch, daemon_epoch;
+
+	/* The epoch before the lookups: a change of rules after it ends the entry. */
+	epoch = bpf_map_lookup_elem(&path_cache_epoch, &which);
+	daemon_epoch = epoch ? *epoch : 0;
+	own = bpf_inode_storage_get(&file_own_entries, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (own)
+		kept = &own->by_action[w->key.action == ACTGATE_ACTION_EXEC ? OWN_ENTRIES_EXEC
+									      : OWN_ENTRIES_OPEN];
+	if (kept) {
+		/* Copied, then checked: the copy is what answers. */
+		__builtin_memcpy(&e, kept, sizeof(e));
+		if (e.daemon_epoch == daemon_epoch && e.policy_id == w->key.policy_id &&
+		    e.action == w->key.action && e.check == own_entries_check(&e)) {
+			take_slots(w, &e.own);
+			return w->need;
+		}
+	}
+	__builtin_memset(&e, 0, sizeof(e));
+	e.daemon_epoch = daemon_epoch;
+	e.policy_id = w->key.policy_id;
+	e.action = w->key.action;
+	w->key.kind = ACTGATE_PATH_EXACT;
+	merge_slots(&e, bpf_map_lookup_elem(&path_rules, &w->key));
+	w->key.kind = ACTGATE_PATH_SUBTREE;
+	merge_slots(&e, bpf_map_lookup_elem(&path_rules, &w->key));
+	take_slots(w, &e.own);
+	if (kept) {
+		e.check = own_entries_check(&e);
+		__builtin_memcpy(kept, &e, sizeof(e));
+	}
+	return w->need;
+}
+
+/*
  * One level up: the parent directory, or across a mount to its mount point,
  * and its subtree entry. A bpf_loop callback: 0 goes on, 1 stops. The walk
  * one level at a time, without the cache: what actgate_walk_segments does
@@ -388,6 +475,10 @@ static __always_inline void combine_slots(const struct path_walk *w,
  * so it sees the real ancestors whatever path the task used (bind mounts,
  * chroot, /proc/self/root, relative paths, openat dirfds).
  *
+ * own_inode: the file's in-memory inode, where the kernel vouches for the
+ * pointer (file->f_inode of the hook's own file), else NULL: its own
+ * entries then come from inode storage when they can (own_entries).
+ *
  * extra: more accesses to answer from the same walk, into *v_extra (an
  * exec's open of its binary answers exec-map too, for the mappings that
  * follow; lib/decide.h). Each set is answered as if it had been asked
@@ -413,7 +504,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       struct vfsmount *vfsmnt, struct dentry *dentry, __u8 asked,
 				       int new_entry, __u32 *dev_out, __u64 *ino_out,
 				       struct verdict *v, __u8 extra, struct verdict *v_extra,
-				       int btf)
+				       int btf, struct inode *own_inode)
 {
 	struct path_walk w = {};
 	struct dentry *start;
@@ -434,10 +525,14 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		w.key.action = action;
 		*dev_out = w.key.dev;
 		*ino_out = w.key.ino;
-		if (!new_entry)
-			lookup_slots(&w, ACTGATE_PATH_EXACT);
-		if (w.need)
-			lookup_slots(&w, ACTGATE_PATH_SUBTREE);
+		if (own_inode && !new_entry) {
+			w.need = own_entries(&w, own_inode);
+		} else {
+			if (!new_entry)
+				lookup_slots(&w, ACTGATE_PATH_EXACT);
+			if (w.need)
+				lookup_slots(&w, ACTGATE_PATH_SUBTREE);
+		}
 		if (w.need && ap->has_subtree_rules) {
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
