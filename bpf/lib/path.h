@@ -373,12 +373,14 @@ static __always_inline struct dentry *target_dentry(struct dentry *dentry, int n
  * a plain load one instruction. A NULL on the way reads as 0, as a failed
  * probe read does.
  */
-static __always_inline void inode_identity_btf(struct dentry *dentry, __u32 *dev, __u64 *ino)
+static __always_inline struct inode *inode_identity_btf(struct dentry *dentry, __u32 *dev,
+							 __u64 *ino)
 {
 	struct inode *inode = dentry->d_inode;
 
 	*dev = inode->i_sb->s_dev;
 	*ino = inode->i_ino;
+	return inode;
 }
 
 /*
@@ -507,6 +509,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       int btf, struct inode *own_inode)
 {
 	struct path_walk w = {};
+	struct inode *start_inode = NULL;
 	struct dentry *start;
 	int walked = 0;
 
@@ -516,7 +519,7 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 	if (ap->has_rules) {
 		if (btf) {
 			start = new_entry ? dentry->d_parent : dentry;
-			inode_identity_btf(start, &w.key.dev, &w.key.ino);
+			start_inode = inode_identity_btf(start, &w.key.dev, &w.key.ino);
 		} else {
 			start = target_dentry(dentry, new_entry);
 			inode_identity(start, &w.key.dev, &w.key.ino);
@@ -525,7 +528,13 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 		w.key.action = action;
 		*dev_out = w.key.dev;
 		*ino_out = w.key.ino;
-		if (own_inode && !new_entry) {
+		/*
+		 * The entries kept with own_inode are those of its identity: only
+		 * where it is the path's inode. A file overlayfs opens on the
+		 * real file system for its own file has the real inode in
+		 * f_inode and the overlay's path (and inode) in f_path.
+		 */
+		if (own_inode && !new_entry && own_inode == start_inode) {
 			w.need = own_entries(&w, own_inode);
 		} else {
 			if (!new_entry)
