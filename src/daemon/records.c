@@ -94,6 +94,7 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 	jr.target = target;
 	jr.signal_generation = rec->signal_generation;
 	jr.signals = signalctl_record_signals(&d->signalctl, rec);
+	jr.chain = w ? w->chain : NULL; /* a sub-workload's chain of authority (delegation.h) */
 
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
 	jsink_append(d->journal, &jr);

@@ -411,15 +411,49 @@ static void parse_case_access(struct test_ctx *ctx, const struct ynode *n, const
 	}
 }
 
+/* chain: [AGENT, ...]: the workloads above the case's, outermost first (docs/delegation.md). */
+static void parse_chain(struct test_ctx *ctx, const struct ynode *list, const char *where,
+			struct policytest_case *c)
+{
+	char why[256], what[128];
+
+	if (!ytree_expect_kind(&ctx->yt, list, YNODE_SEQ, where))
+		return;
+	if (list->count == 0) {
+		error_at(ctx, list->pos, "%s: the list is empty; leave it out for a workload "
+					 "nobody commissioned", where);
+		return;
+	}
+	c->chain = calloc(list->count, sizeof(*c->chain));
+	if (!c->chain) {
+		ctx->yt.oom = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		const struct ynode *n = list->items[i];
+
+		snprintf(what, sizeof(what), "%s[%zu]", where, i);
+		if (!expect_text(ctx, n, what))
+			continue;
+		if (workload_name_check(n->text, why, sizeof(why))) {
+			error_at(ctx, n->pos, "%s: %s", what, why);
+			continue;
+		}
+		c->chain[c->chain_count] = dup_text(ctx, n);
+		if (c->chain[c->chain_count])
+			c->chain_count++;
+	}
+}
+
 static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index,
 		       struct policytest_case *c)
 {
 	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
-	       RULE, MODE, WRITTEN, TARGET_NAME, NKEYS };
+	       RULE, MODE, WRITTEN, CHAIN, TARGET_NAME, NKEYS };
 	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
 						 "signals", "action",  "target",   "access",
 						 "protocol", "expect", "rule",     "mode",
-						 "written", "target_name" };
+						 "written", "chain",   "target_name" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -454,6 +488,9 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 			error_at(ctx, vals[WORKLOAD]->pos, "%s: %s", what, why);
 		c->workload = dup_text(ctx, vals[WORKLOAD]);
 	}
+	snprintf(what, sizeof(what), "%s.chain", where);
+	if (vals[CHAIN])
+		parse_chain(ctx, vals[CHAIN], what, c);
 	snprintf(what, sizeof(what), "%s.cgroup", where);
 	if (vals[CGROUP] && expect_text(ctx, vals[CGROUP], what)) {
 		if (vals[CGROUP]->text[0] == '/')
@@ -662,6 +699,9 @@ static void case_free(struct policytest_case *c)
 {
 	free(c->name);
 	free(c->workload);
+	for (size_t i = 0; i < c->chain_count; i++)
+		free(c->chain[i]);
+	free(c->chain);
 	free(c->cgroup);
 	for (size_t i = 0; i < c->label_count; i++) {
 		free((char *)c->labels[i].key);

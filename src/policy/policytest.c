@@ -15,6 +15,7 @@
 
 #include "actgate/abi.h"
 #include "journal/decision.h"
+#include "policy/delegate.h"
 #include "policy/policytest.h"
 
 /* ---- running ---- */
@@ -129,6 +130,43 @@ static void describe_expected(char *buf, size_t size, const struct policytest_ca
 		strncat(buf, ")", size - strlen(buf) - 1);
 }
 
+/*
+ * May each link of ids commission the next (delegation_decide, with the
+ * policies that apply to the link: its own and those above it)? 0, or
+ * -EPERM with why.
+ */
+static int case_commission(const struct policy_set *set, const struct workload_identity *ids,
+			   size_t n, const struct signal_view *signals, char *why, size_t why_size)
+{
+	const struct policy **parents = calloc(set->count ? set->count : 1, sizeof(*parents));
+	int err = 0;
+
+	if (!parents)
+		return -ENOMEM;
+	for (size_t link = 1; link < n && !err; link++) {
+		struct delegation_request req = { .child = ids[link].name };
+		size_t count = 0;
+		bool outlive;
+		char reason[384];
+
+		for (size_t i = 0; i < set->count; i++) {
+			bool any = false;
+
+			for (size_t k = 0; k < link && !any; k++)
+				any = policy_selects(&set->policies[i], &ids[k]);
+			if (any)
+				parents[count++] = &set->policies[i];
+		}
+		err = delegation_decide(parents, count, &req, signals, &outlive, reason,
+					sizeof(reason));
+		if (err)
+			snprintf(why, why_size, "%s may not commission %s: %s", ids[link - 1].name,
+				 ids[link].name, reason);
+	}
+	free(parents);
+	return err;
+}
+
 int policytest_run(const struct policytest_file *tf, bool verbose, FILE *out,
 		   struct policytest_totals *totals)
 {
@@ -148,15 +186,27 @@ int policytest_run(const struct policytest_file *tf, bool verbose, FILE *out,
 							.label_count = c->label_count };
 			struct signal_view signals = { .values = c->signals,
 						       .count = c->signal_count };
+			struct workload_identity *ids = calloc(c->chain_count + 1, sizeof(*ids));
 
-			if (policy_evaluate(&doc->policies, &id, &signals, &c->action, &r, why,
-					    sizeof(why))) {
+			if (!ids)
+				return -ENOMEM;
+			for (size_t k = 0; k < c->chain_count; k++)
+				ids[k] = (struct workload_identity){ .name = c->chain[k] };
+			ids[c->chain_count] = id;
+			/* A child its parent's delegate: would refuse can never act. */
+			if ((c->chain_count &&
+			     case_commission(&doc->policies, ids, c->chain_count + 1, &signals, why,
+					     sizeof(why))) ||
+			    policy_evaluate_lineage(&doc->policies, ids, c->chain_count + 1, &signals,
+						    &c->action, &r, why, sizeof(why))) {
+				free(ids);
 				/* Nothing decided: the reason is the failure. */
 				fprintf(out, "FAIL %s:%u: %s: expected %s, but %s\n", tf->path,
 					c->pos.line, c->name, expected, why);
 				totals->failed++;
 				continue;
 			}
+			free(ids);
 			pass = r.verdict == c->expect && (!c->rule || !strcmp(c->rule, r.rule)) &&
 			       (c->mode < 0 || c->mode == r.mode);
 			describe_result(got, sizeof(got), &doc->policies, c, &r);

@@ -28,6 +28,8 @@ struct policytest_case {
 	char *name;             /* spec.cases[i].name, or "case N" (N from 1 in its document) */
 	struct source_pos pos;  /* where the case starts, for FAIL lines */
 	char *workload;
+	char **chain;           /* the workloads that commissioned it, outermost first */
+	size_t chain_count;
 	char *cgroup;           /* relative to the cgroup2 root; NULL: not given */
 	struct workload_label *labels; /* strings owned here */
 	size_t label_count;

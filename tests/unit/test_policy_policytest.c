@@ -494,7 +494,7 @@ static void test_errors_cases(void **state)
 		      "with symlinks; write the path without it: \"/a/../b\"\n"
 		      "t.test.yaml:11:71: error: unknown key \"x\" in spec.cases[4]; allowed keys: "
 		      "name, workload, cgroup, labels, signals, action, target, access, protocol, "
-		      "expect, rule, mode, written, target_name\n"
+		      "expect, rule, mode, written, chain, target_name\n"
 		      "t.test.yaml:12:7: error: missing required key \"workload\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"action\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"target\" in spec.cases[5]\n"
