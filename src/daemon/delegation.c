@@ -414,7 +414,7 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	for (size_t i = 0; !err && i < rq.allow_count; i++) {
 		uint32_t id;
 
-		err = grantctl_add(&d->signalctl, &w, &rq.gt[i], expires ? expires : UINT64_MAX,
+		err = grantctl_add(&d->signalctl, &w, &rq.gt[i], expires ? expires : GRANT_NEVER,
 				   names, &id);
 	}
 	if (err) {

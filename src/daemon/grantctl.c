@@ -241,7 +241,9 @@ void grantctl_verb_list(struct signalctl *s, int fd, const struct json_msg *msg)
 		json_add_string(&j, "action", action_name(g->key.action));
 		json_add_string(&j, "target", g->target);
 		json_add_string(&j, "reason", g->reason);
-		if (g->expires_boot_ns > now)
+		if (g->expires_boot_ns == GRANT_NEVER)
+			json_add_string(&j, "expires_in_ms", "never");
+		else if (g->expires_boot_ns > now)
 			control_add_count(&j, "expires_in_ms",
 					  (g->expires_boot_ns - now + 999999) / 1000000);
 		else
@@ -304,7 +306,7 @@ void grantctl_tick(struct signalctl *s)
 		const struct signalctl_grant *g = &s->grants[i];
 
 		if (!workload_table_find_id(s->host.workloads, g->workload_id) ||
-		    g->expires_boot_ns + GRANT_KEEP_EXPIRED_NS <= now) {
+		    grant_forgotten(g->expires_boot_ns, GRANT_KEEP_EXPIRED_NS, now)) {
 			grant_drop(s, i);
 			dropped++;
 		} else {

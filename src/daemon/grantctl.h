@@ -25,8 +25,9 @@ void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *ms
 
 /*
  * One grant for workload w, written to the kernel (a sub-workload's rule
- * that its parent's delegate: allowed, delegation.c); saved with the next
- * save. 0 with *id, or -errno (nothing changed).
+ * that its parent's delegate: allowed, delegation.c), until
+ * expires_boot_ns or, with GRANT_NEVER, for the workload's life; saved
+ * with the next save. 0 with *id, or -errno (nothing changed).
  */
 struct grant_target;
 int grantctl_add(struct signalctl *s, const struct workload *w, const struct grant_target *gt,
