@@ -83,6 +83,16 @@ int policy_evaluate_lineage(const struct policy_set *set, const struct workload_
 			    const struct eval_action *a, struct eval_result *r, char *why,
 			    size_t why_size);
 
+/*
+ * The same, with the policies a commission named (actgate run --policy,
+ * docs/delegation.md) composed in as well, whatever they select. -ESRCH
+ * with why when one is not in set.
+ */
+int policy_evaluate_delegated(const struct policy_set *set, const struct workload_identity *ids,
+			      size_t n, const char *const *named, size_t named_count,
+			      const struct signal_view *signals, const struct eval_action *a,
+			      struct eval_result *r, char *why, size_t why_size);
+
 /* Evaluate against one given policy alone. */
 void policy_evaluate_one(const struct policy *p, const struct signal_view *signals,
 			 const struct eval_action *a, struct eval_result *r);

@@ -214,8 +214,9 @@ static void test_policytest_chain(void **state)
 	fclose(mem);
 	assert_int_equal(totals.passed, 2);
 	assert_int_equal(totals.failed, 1);
-	assert_non_null(strstr(out, "refused: expected allow, but agent:1 may not commission "
-				    "other: policy agent's delegate: does not allow it"));
+	assert_non_null(strstr(out, "refused: expected allow, but the commission is refused: "
+				    "agent:1 may not commission other: policy agent's delegate: does "
+				    "not allow it"));
 	free(out);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	assert_int_equal(system(path), 0);
