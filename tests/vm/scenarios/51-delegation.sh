@@ -115,6 +115,12 @@ expect_eq "$out" "status 125" "a --policy delegate: does not list"
 expect_record '"workload":"agent:deleg"' '"verdict":"deny"' '"target":"run tool:read --policy agent-plain"'
 
 # With delegate:, exactly the widened rule, and only while region=eu holds.
+# A delegated rule is a grant without an expiry of its own; the daemon's tick
+# once took that for "expired a minute ago" whenever the machine had been up
+# over a minute, and dropped it from the kernel: wait for that (an order,
+# not a time asserted), so the rule is checked where it failed.
+wait_for 1200 "the machine's uptime did not pass 65 s" \
+	awk '$1 < 65 { exit 1 }' /proc/uptime
 out=$(agent agent:deleg "actgate run --quiet --workload tool:deploy --allow connect:127.0.0.1:7002 -- actprobe connect 127.0.0.1 7002; echo status \$?")
 expect_eq "$out" "status 125" "delegate: whose when: does not hold"
 grep -q "when: does not hold" "$T/agent.err" || fail "refusal: $(cat "$T/agent.err")"
@@ -131,6 +137,10 @@ expect_eq "$(echo "$out" | grep '^deploy')" "deploy ok ok EPERM" "tool:deploy wi
 expect_eq "$(echo "$out" | grep '^sibling')" "sibling EPERM" "a sibling that did not ask"
 expect_eq "$(echo "$out" | grep '^other')" "other 125" "a rule delegate: does not list"
 expect_eq "$(echo "$out" | grep '^agent')" "agent EPERM" "the parent itself does not gain it"
+# Still in force after some of the daemon's ticks (the loop's, well under a
+# second apart) have passed over it.
+out=$(agent agent:deleg "actgate run --quiet --workload tool:deploy --allow connect:127.0.0.1:7002 -- sh -c 'sleep 2; actprobe connect 127.0.0.1 7002'")
+expect_eq "$out" "ok" "the delegated rule after the daemon's ticks"
 expect_record '"workload":"tool:deploy"' '"action":"connect"' '"target":"127.0.0.1:7002/tcp"' \
 	'"verdict":"allow"' '"reason":"grant"' '"chain":"- > agent:deleg#'
 expect_record '"workload":"agent:deleg"' '"action":"delegate"' '"verdict":"allow"' \
