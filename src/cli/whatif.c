@@ -234,6 +234,10 @@ enum whatif_outcome whatif_decide(const struct policy_set *set, const struct jou
 	case ACTGATE_REASON_NO_POLICY:
 	case ACTGATE_REASON_SELF_PROTECTION:
 	case ACTGATE_REASON_DISCONNECTED: /* no path to decide by */
+	/* The workload's lot, decided before its policy is read: no policy lifts it. */
+	case ACTGATE_REASON_REVOKED:
+	case ACTGATE_REASON_EXPIRED:
+	case ACTGATE_REASON_PARENT_ENDED:
 		snprintf(why, why_size, "decided outside the policy (reason %u)", rec->reason);
 		return WHATIF_SKIPPED;
 	}

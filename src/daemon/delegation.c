@@ -128,8 +128,13 @@ static char *chain_of(const struct daemon *d, const struct workload *w)
 
 /* ---- the record ---- */
 
+/*
+ * signals: those the decision read (the parent's delegate: when:s), or NULL
+ * for a request refused before delegate: was asked (the parent's own).
+ */
 static void record(struct daemon *d, const struct governed_peer *p, const struct workload *parent,
-		   uint8_t verdict, const char *target, const char *rule, const char *chain)
+		   uint8_t verdict, const char *target, const char *rule, const char *chain,
+		   const char *signals)
 {
 	struct journal_record jr = { 0 };
 
@@ -151,20 +156,22 @@ static void record(struct daemon *d, const struct governed_peer *p, const struct
 	jr.rule = (char *)rule;
 	jr.target = (char *)target;
 	jr.signal_generation = d->signalctl.store.generation;
-	jr.signals = (char *)signalctl_workload_signals(&d->signalctl, parent->id);
+	jr.signals = (char *)(signals ? signals
+				      : signalctl_workload_signals(&d->signalctl, parent->id));
 	jr.chain = (char *)chain;
 	records_write_daemon(d, &jr);
 }
 
 /* Refuse a governed peer's request: the reply, the log and the record. */
 static void refuse(struct daemon *d, int fd, const struct governed_peer *p,
-		   const struct workload *parent, const char *target, const char *why)
+		   const struct workload *parent, const char *target, const char *why,
+		   const char *signals)
 {
 	char *chain = chain_of(d, parent);
 
 	log_info("delegation", "refused to workload %s (id %llu, pid %d): %s: %s", parent->name,
 		 (unsigned long long)parent->id, (int)p->pid, target, why);
-	record(d, p, parent, ACTGATE_VERDICT_DENY, target, why, chain ? chain : "");
+	record(d, p, parent, ACTGATE_VERDICT_DENY, target, why, chain ? chain : "", signals);
 	free(chain);
 	control_reply_error(fd, "permission denied: %s: %s", target, why);
 }
@@ -275,7 +282,8 @@ static int read_request(const struct json_msg *msg, const struct workload *paren
 
 /* May the parent commission it (delegation_decide under the parent's policies and signals)? */
 static int check_delegate(struct daemon *d, const struct workload *parent,
-			  const struct run_request *rq, bool *outlive, char *why, size_t why_size)
+			  const struct run_request *rq, bool *outlive, char **signals_read,
+			  char *why, size_t why_size)
 {
 	const struct effective_policy *ep = policy_image_find(&d->current.image, parent->policy_id);
 	const struct policy *parents[64];
@@ -293,6 +301,14 @@ static int check_delegate(struct daemon *d, const struct workload *parent,
 	for (size_t i = 0; i < ep->sel_count && n < 64; i++)
 		parents[n++] = &d->current.set.policies[ep->sel[i].index];
 	err = signalctl_view(&d->signalctl, parent, &view);
+	/* What the decision read goes into its record: what-if decides it again by them. */
+	if (!err) {
+		*signals_read = delegation_signals_read(parents, n, &view);
+		if (!*signals_read) {
+			snprintf(why, why_size, "out of memory");
+			err = -ENOMEM;
+		}
+	}
 	if (!err)
 		err = delegation_decide(parents, n, &req, &view, outlive, why, why_size);
 	free((void *)view.values);
@@ -342,17 +358,17 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	struct run_request rq = { 0 };
 	struct actgate_workload pwl, cwl;
 	char why[1024], leaf[128], path[PATH_MAX], fs_path[PATH_MAX], *parent_chain = NULL;
-	char *link = NULL, joined[1024] = "", names[256];
+	char *link = NULL, joined[1024] = "", names[256], *signals_read = NULL;
 	uint64_t expires;
 	struct json_out j;
 	int err;
 
 	if (read_request(msg, parent, &rq, why, sizeof(why)) ||
-	    check_delegate(d, parent, &rq, &w.outlive, why, sizeof(why)) ||
+	    check_delegate(d, parent, &rq, &w.outlive, &signals_read, why, sizeof(why)) ||
 	    revocation_check_run(&d->signalctl, rq.name, parent->principal[0] ? parent->principal
 									     : NULL,
 				 why, sizeof(why))) {
-		refuse(d, fd, p, parent, rq.target, why);
+		refuse(d, fd, p, parent, rq.target, why, signals_read);
 		goto out;
 	}
 	err = enforcer_get_workload(&d->enforcer, parent->cgroup_id, &pwl);
@@ -360,7 +376,8 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	    (pwl.expires_boot_ns && pwl.expires_boot_ns <= boot_ns())) {
 		refuse(d, fd, p, parent, rq.target,
 		       err ? "the parent is not in the kernel"
-			   : "the parent is revoked, orphaned or past its time");
+			   : "the parent is revoked, orphaned or past its time",
+		       signals_read);
 		goto out;
 	}
 	for (size_t i = 0; i < rq.policy_count; i++)
@@ -369,7 +386,7 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	workloads_cgroup_leaf_name(rq.name, w.id, leaf, sizeof(leaf));
 	if (snprintf(path, sizeof(path), "%s/%s", parent->cgroup_path, leaf) >= (int)sizeof(path) ||
 	    workloads_cgroup_fs_path(d, path, fs_path, sizeof(fs_path))) {
-		refuse(d, fd, p, parent, rq.target, "cgroup path too long");
+		refuse(d, fd, p, parent, rq.target, "cgroup path too long", signals_read);
 		goto out;
 	}
 	w.name = strdup(rq.name);
@@ -385,7 +402,7 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	}
 	/* Its key holds the parent's policies: it can never do what its parent cannot. */
 	if (workloads_bind(d, &d->current, &w, true, &w.policy_id, why, sizeof(why))) {
-		refuse(d, fd, p, parent, rq.target, why);
+		refuse(d, fd, p, parent, rq.target, why, signals_read);
 		goto out;
 	}
 	w.policies = workloads_policy_names(&d->current, w.policy_id);
@@ -441,7 +458,7 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 	runtime_save(d);
 	if (move_peer(p, d, w.cgroup_id, fs_path, why, sizeof(why))) {
 		/* Owned by this connection: it goes with the sweep once the connection closes. */
-		refuse(d, fd, p, parent, rq.target, why);
+		refuse(d, fd, p, parent, rq.target, why, signals_read);
 		goto out_kept;
 	}
 	log_info("delegation", "workload %s (id %llu) commissioned %s (id %llu, policies %s%s) in "
@@ -449,7 +466,7 @@ static void delegated_run(struct daemon *d, int fd, const struct governed_peer *
 		 parent->name, (unsigned long long)parent->id, w.name, (unsigned long long)w.id,
 		 w.policies, w.outlive ? ", may outlive it" : "", path, w.chain);
 	record(d, p, parent, ACTGATE_VERDICT_ALLOW, rq.target,
-	       rq.allow_count ? "delegate" : "attenuation", w.chain);
+	       rq.allow_count ? "delegate" : "attenuation", w.chain, signals_read);
 	control_reply_ok(&j);
 	json_add_u64(&j, "workload_id", w.id);
 	json_add_string(&j, "cgroup", path);
@@ -468,6 +485,7 @@ out_kept:
 	free(link);
 	free(rq.labels);
 	free(rq.gt);
+	free(signals_read);
 }
 
 /* ---- the dispatch ---- */
@@ -484,7 +502,7 @@ int delegation_handle_line(struct daemon *d, int fd, const char *line, size_t le
 		return -ENOENT;
 	parent = workload_table_find_id(&d->workloads, p.parent_id);
 	if (json_msg_parse(line, len, &msg, why, sizeof(why))) {
-		refuse(d, fd, &p, parent, "malformed request", why);
+		refuse(d, fd, &p, parent, "malformed request", why, NULL);
 		goto out;
 	}
 	verb = json_msg_string(&msg, "verb");
@@ -494,7 +512,7 @@ int delegation_handle_line(struct daemon *d, int fd, const char *line, size_t le
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';
 		refuse(d, fd, &p, parent, target,
-		       "a governed workload may only start sub-workloads (run)");
+		       "a governed workload may only start sub-workloads (run)", NULL);
 		goto out;
 	}
 	{
@@ -502,7 +520,7 @@ int delegation_handle_line(struct daemon *d, int fd, const char *line, size_t le
 						    "policies", "allow", NULL };
 
 		if (control_check_keys(&msg, keys, why, sizeof(why))) {
-			refuse(d, fd, &p, parent, "run", why);
+			refuse(d, fd, &p, parent, "run", why, NULL);
 			goto out;
 		}
 	}

@@ -299,6 +299,74 @@ int delegation_decide(const struct policy *const *parents, size_t n,
 	return 0;
 }
 
+/* ---- what a decision read ---- */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *delegation_signals_read(const struct policy *const *parents, size_t n,
+			      const struct signal_view *signals)
+{
+	const char **names = NULL;
+	size_t count = 0, cap = 0, len = 1, at = 0;
+	char *out = NULL;
+
+	for (size_t p = 0; p < n; p++) {
+		const struct policy_delegate *d = parents[p]->delegate;
+
+		for (size_t i = 0; d && i < d->count; i++) {
+			const struct policy_overlay *w = &d->entries[i].when;
+
+			for (size_t c = 0; c < w->condition_count; c++) {
+				if (count == cap) {
+					const char **grown;
+
+					cap = cap ? 2 * cap : 8;
+					grown = realloc(names, cap * sizeof(*names));
+					if (!grown)
+						goto out;
+					names = grown;
+				}
+				names[count++] = w->conditions[c].name;
+			}
+		}
+	}
+	if (count)
+		qsort(names, count, sizeof(*names), by_name);
+	for (size_t i = 0, first = 0; i < count; i++) {
+		const char *value = NULL;
+		bool again = i && !strcmp(names[i], names[first]);
+
+		if (!again)
+			first = i;
+		for (size_t k = 0; signals && k < signals->count && !value; k++)
+			if (!strcmp(signals->values[k].name, names[i]))
+				value = signals->values[k].value;
+		len += again || !value ? 0 : strlen(names[i]) + strlen(value) + 2;
+		if (again || !value)
+			names[i] = ""; /* a duplicate, or not set: left out */
+	}
+	out = malloc(len);
+	if (!out)
+		goto out;
+	out[0] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		const char *value = NULL;
+
+		if (!names[i][0])
+			continue;
+		for (size_t k = 0; k < signals->count && !value; k++)
+			if (!strcmp(signals->values[k].name, names[i]))
+				value = signals->values[k].value;
+		at += (size_t)snprintf(out + at, len - at, "%s%s=%s", at ? "," : "", names[i], value);
+	}
+out:
+	free(names);
+	return out;
+}
+
 /* ---- a sub-workload's key ---- */
 
 int delegation_merge(const struct policy_set *set, const struct policy_selection *a, size_t an,

@@ -40,6 +40,15 @@ int delegation_decide(const struct policy *const *parents, size_t n,
 		      const struct delegation_request *req, const struct signal_view *signals,
 		      bool *outlive, char *why, size_t why_size);
 
+/*
+ * The signals delegation_decide reads for parents[0..n): every signal a
+ * delegate: entry's when: names, with its value under signals, as records
+ * keep them ("name=value,name=value", sorted by name, each once; a signal
+ * not set is left out). "" when none; NULL when out of memory. Free it.
+ */
+char *delegation_signals_read(const struct policy *const *parents, size_t n,
+			      const struct signal_view *signals);
+
 /* "exec", "open", "connect" -> enum actgate_action; -EINVAL for another name. */
 int delegate_action_parse(const char *name, size_t len, uint8_t *action);
 

@@ -582,6 +582,10 @@ static void test_what_if_delegation(void **state)
 		assert_non_null(strstr(why, "a cause other than delegate:"));
 		assert_int_equal(whatif_decide(&ps, &r[4], &res, why, sizeof(why)), WHATIF_SKIPPED);
 		assert_string_equal(why, "the chain does not name workload tool:net#7");
+		/* A tool denied because its agent ended: no candidate policy lifts that. */
+		r[0].reason = ACTGATE_REASON_PARENT_ENDED;
+		assert_int_equal(whatif_decide(&ps, &r[0], &res, why, sizeof(why)), WHATIF_SKIPPED);
+		r[0].reason = ACTGATE_REASON_RULE;
 		policy_set_free(&ps);
 		diag_list_free(&diags);
 	}

@@ -149,6 +149,38 @@ static void test_decide(void **state)
 	parsed_free(&p);
 }
 
+/* What a commission's record keeps: the signals the parents' delegate: when:s name. */
+static void test_signals_read(void **state)
+{
+	struct parsed p = { 0 };
+	const struct policy *ps[3];
+	struct signal_value sv[3] = { { "risk", "low" }, { "region", "eu" }, { "zone", "b" } };
+	struct signal_view view = { .values = sv, .count = 3 };
+	char *got;
+
+	(void)state;
+	parse(&p, AGENT);
+	assert_int_equal(p.ret, 0);
+	for (size_t i = 0; i < 3; i++)
+		ps[i] = &p.set.policies[i];
+	/* agent's when: names region (risk and zone are not read); twice counts once. */
+	ps[1] = &p.set.policies[0];
+	got = delegation_signals_read(ps, 2, &view);
+	assert_string_equal(got, "region=eu");
+	free(got);
+	/* Not set: left out. */
+	view.count = 1;
+	got = delegation_signals_read(ps, 2, &view);
+	assert_string_equal(got, "");
+	free(got);
+	/* No delegate: at all. */
+	ps[0] = &p.set.policies[2];
+	got = delegation_signals_read(ps, 1, NULL);
+	assert_string_equal(got, "");
+	free(got);
+	parsed_free(&p);
+}
+
 static void test_merge(void **state)
 {
 	struct parsed p = { 0 };
@@ -229,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_signals_read),
 		cmocka_unit_test(test_policytest_chain),
 	};
 

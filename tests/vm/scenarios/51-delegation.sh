@@ -145,3 +145,24 @@ expect_record '"workload":"tool:deploy"' '"action":"connect"' '"target":"127.0.0
 	'"verdict":"allow"' '"reason":"grant"' '"chain":"- > agent:deleg#'
 expect_record '"workload":"agent:deleg"' '"action":"delegate"' '"verdict":"allow"' \
 	'"target":"run tool:deploy --allow connect:127.0.0.1:7002"'
+
+# What-if knows delegation: under the same policies nothing would change
+# (every tool decided with its agent's policies too, the delegated rule's
+# allows kept, each commission decided again by delegate:); without the
+# delegate: entry for tool:deploy, its commission with the rule would be
+# refused.
+actgate replay --journal-dir "$JOURNAL" --what-if "$POLICIES" >"$T/whatif.out" 2>&1 ||
+	fail "what-if under the same policies: $(cat "$T/whatif.out")"
+note "$(tail -n 1 "$T/whatif.out")"
+mkdir "$T/candidate"
+awk '/workloads: \["tool:deploy"\]/ { skip = 3 } skip { skip--; next } { print }' \
+	"$POLICIES/p.yaml" >"$T/candidate/p.yaml"
+grep -q 'tool:deploy' "$T/candidate/p.yaml" && fail "the candidate kept tool:deploy's entry"
+actgate replay --journal-dir "$JOURNAL" --json --what-if "$T/candidate" >"$T/whatif.json" 2>&1
+expect_eq "$?" 1 "what-if exit status when something would change"
+grep '"what_if":"now-denied"' "$T/whatif.json" |
+	grep -q '"target":"run tool:deploy --allow connect:127.0.0.1:7002"' ||
+	fail "the commission with the rule is not now-denied: $(cat "$T/whatif.json")"
+expect_eq "$(grep -c '"what_if":' "$T/whatif.json")" \
+	"$(grep '"what_if":"now-denied"' "$T/whatif.json" | grep -c '"action":"delegate"')" \
+	"what-if changes other than the refused commissions"
