@@ -167,6 +167,10 @@ static __always_inline struct actgate_policy *governing_policy(const struct gove
 		fail_closed(v, ACTGATE_REASON_REVOKED);
 		return NULL;
 	}
+	if (g->flags & ACTGATE_WORKLOAD_PARENT_ENDED) {
+		fail_closed(v, ACTGATE_REASON_PARENT_ENDED);
+		return NULL;
+	}
 	if (g->expires_boot_ns && bpf_ktime_get_boot_ns() >= g->expires_boot_ns) {
 		fail_closed(v, ACTGATE_REASON_EXPIRED);
 		return NULL;
@@ -182,7 +186,7 @@ static __always_inline int workload_denied_whole(const struct governance *g)
 {
 	if (!g->wl)
 		return 0;
-	if (g->flags & ACTGATE_WORKLOAD_REVOKED)
+	if (g->flags & (ACTGATE_WORKLOAD_REVOKED | ACTGATE_WORKLOAD_PARENT_ENDED))
 		return 1;
 	return g->expires_boot_ns && bpf_ktime_get_boot_ns() >= g->expires_boot_ns;
 }

@@ -339,6 +339,12 @@ enum actgate_workload_flags {
 	ACTGATE_WORKLOAD_REVOKED = 1 << 0,
 	/* Grants exist for this workload: look them up when its policy denies. */
 	ACTGATE_WORKLOAD_HAS_GRANTS = 1 << 1,
+	/*
+	 * A sub-workload whose parent ended (docs/delegation.md): every action
+	 * is denied (reason parent-ended) like a revoked one, unless the
+	 * parent's delegate: let its children outlive it.
+	 */
+	ACTGATE_WORKLOAD_PARENT_ENDED = 1 << 2,
 };
 
 /*

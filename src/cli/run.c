@@ -4,6 +4,7 @@
  * the request to actgated, the child that joins the cgroup, and the verb's
  * options.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -93,6 +94,8 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	json_add_string(j, "workload", o->workload);
 	if (principal)
 		json_add_string(j, "principal", principal);
+	if (o->token)
+		json_add_string(j, "delegation_token", o->token);
 	if (o->ttl_ns)
 		json_add_u64(j, "ttl_ms", o->ttl_ns / 1000000);
 	if (o->label_count > LABELS_MAX) {
@@ -131,6 +134,27 @@ static int build_request(const struct run_options *o, struct json_out *j)
 	}
 	add_ci_labels(o, &ci, j);
 	json_object_end(j);
+	/* Lists travel as objects {"0": V, ...}: the control protocol's messages are one level. */
+	if (o->policy_count) {
+		json_key_object_begin(j, "policies");
+		for (size_t i = 0; i < o->policy_count; i++) {
+			char k[24];
+
+			snprintf(k, sizeof(k), "%zu", i);
+			json_add_string(j, k, o->policies[i]);
+		}
+		json_object_end(j);
+	}
+	if (o->allow_count) {
+		json_key_object_begin(j, "allow");
+		for (size_t i = 0; i < o->allow_count; i++) {
+			char k[24];
+
+			snprintf(k, sizeof(k), "%zu", i);
+			json_add_string(j, k, o->allow[i]);
+		}
+		json_object_end(j);
+	}
 	json_object_end(j);
 	return 0;
 }
@@ -144,18 +168,22 @@ static void child_exec(const char *cgroup_dir, char **argv, int report_fd)
 {
 	char procs[PATH_MAX];
 	int msg[2];
-	int fd;
+	int fd = -2;
 
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_dir);
-	fd = open(procs, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1) {
+	/* NULL: actgated moved us already (a sub-workload, docs/delegation.md). */
+	if (cgroup_dir) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_dir);
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd == -1 || (fd >= 0 && write(fd, "0", 1) != 1)) {
 		msg[0] = errno;
 		msg[1] = 0;
 		if (write(report_fd, msg, sizeof(msg)) < 0)
 			_exit(RUN_EXIT_FAILED);
 		_exit(RUN_EXIT_FAILED);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -212,8 +240,10 @@ int run_workload(const struct run_options *o)
 		goto out;
 	}
 	if (child == 0) {
+		const char *joined = json_msg_string(&reply, "joined");
+
 		close(pipefd[0]);
-		child_exec(cgroup_dir, o->argv, pipefd[1]);
+		child_exec(joined && !strcmp(joined, "true") ? NULL : cgroup_dir, o->argv, pipefd[1]);
 	}
 	forward_to = child;
 	close(pipefd[1]);
@@ -248,11 +278,44 @@ out:
 
 /* ---- the verb ---- */
 
+/* --delegation-token FILE: its text without surrounding whitespace (at most 16 KiB). */
+static int read_token(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n, start = 0;
+
+	if (!f) {
+		fprintf(stderr, "actgate: run: --delegation-token %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(16 * 1024 + 2);
+	n = buf ? fread(buf, 1, 16 * 1024 + 1, f) : 0;
+	fclose(f);
+	if (!buf || n == 0 || n > 16 * 1024) {
+		fprintf(stderr, "actgate: run: --delegation-token %s: %s\n", path,
+			!buf ? "out of memory" : n ? "longer than 16 KiB" : "empty");
+		free(buf);
+		return -1;
+	}
+	while (n && isspace((unsigned char)buf[n - 1]))
+		n--;
+	while (start < n && isspace((unsigned char)buf[start]))
+		start++;
+	buf[n] = '\0';
+	memmove(buf, buf + start, n - start + 1);
+	free(*out);
+	*out = buf;
+	return 0;
+}
+
 static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: actgate run --workload NAME [--label K=V]... [--delegated-by PRINCIPAL]\n"
-		"                   [--ttl DURATION] [--socket PATH] [--quiet] -- CMD [ARG]...\n"
+		"                   [--delegation-token FILE] [--policy P]... [--allow ACTION:TARGET]...\n"
+		"                   [--ttl DURATION]"
+		" [--socket PATH] [--quiet] -- CMD [ARG]...\n"
 		"Run CMD as the governed workload NAME: actgated creates a cgroup for it and\n"
 		"binds it to every policy whose selector matches it (its name, its labels, its\n"
 		"cgroup; they compose, the strictest decision wins); CMD and everything it\n"
@@ -265,6 +328,16 @@ static void run_usage(FILE *out)
 		"                             from a letter or digit, at most 63; V: at most\n"
 		"                             255 printable bytes without ',' or '=')\n"
 		"  -d, --delegated-by P       the principal who commissioned this workload\n"
+		"  -T, --delegation-token FILE  a signed JWT (RFC 8693) that says who: actgated\n"
+		"                             verifies it against its delegation_trust (issuer,\n"
+		"                             audience, keys, expiry) and takes its sub as the\n"
+		"                             principal; refused when none is configured\n"
+		"  -p, --policy P             a policy to hold the workload to besides those that\n"
+		"                             select it (repeatable; policies compose, so it can\n"
+		"                             only take away)\n"
+		"  -a, --allow ACTION:TARGET  from inside a workload: a rule beyond the parent's\n"
+		"                             (exec:PATH, open:PATH, connect:ADDRESS:PORT), given\n"
+		"                             only where the parent's delegate: lists it\n"
 		"  -t, --ttl DURATION         the workload's grant ends after this long (90s, 5m,\n"
 		"                             2h, 1d): from then on every action of it is denied\n"
 		"                             in the kernel (reason expired)\n"
@@ -279,6 +352,12 @@ static void run_usage(FILE *out)
 		"given with --label, and the principal github:ACTOR or gitlab:LOGIN\n"
 		"(GITHUB_ACTOR, GITLAB_USER_LOGIN) unless --delegated-by is given.\n"
 		"\n"
+		"From inside a governed workload, CMD becomes its sub-workload: a cgroup below\n"
+		"the parent's, held to the parent's policies and its own (attenuation), never\n"
+		"longer than the parent's --ttl, denied once the parent ends unless the\n"
+		"parent's delegate: says it may outlive it; actgate run itself moves into it.\n"
+		"Every such request is recorded with its chain (docs/delegation.md).\n"
+		"\n"
 		"Exit status: CMD's status (128+N if killed by signal N); 125 if actgate could\n"
 		"not set the workload up; 126 if CMD could not be executed (for example denied\n"
 		"by the policy); 127 if CMD was not found.\n");
@@ -290,7 +369,10 @@ int cmd_run(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "delegated-by", required_argument, NULL, 'd' },
+		{ "delegation-token", required_argument, NULL, 'T' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "allow", required_argument, NULL, 'a' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -302,10 +384,14 @@ int cmd_run(int argc, char **argv)
 	int opt, ret;
 
 	o.labels = calloc((size_t)argc, sizeof(*o.labels));
-	if (!o.labels)
-		return RUN_EXIT_FAILED;
+	o.policies = calloc((size_t)argc, sizeof(*o.policies));
+	o.allow = calloc((size_t)argc, sizeof(*o.allow));
+	if (!o.labels || !o.policies || !o.allow) {
+		ret = RUN_EXIT_FAILED;
+		goto out;
+	}
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's. */
-	while ((opt = getopt_long(argc, argv, "+w:l:d:t:s:qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+w:l:d:T:t:p:a:s:qh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			o.workload = optarg;
@@ -316,13 +402,25 @@ int cmd_run(int argc, char **argv)
 		case 'd':
 			o.principal = optarg;
 			break;
+		case 'T':
+			if (read_token(optarg, &o.token)) {
+				ret = RUN_EXIT_FAILED;
+				goto out;
+			}
+			break;
+		case 'p':
+			o.policies[o.policy_count++] = optarg;
+			break;
+		case 'a':
+			o.allow[o.allow_count++] = optarg;
+			break;
 		case 't':
 			if (duration_parse(optarg, &o.ttl_ns, why, sizeof(why)) ||
 			    o.ttl_ns < 1000000) {
-				free(o.labels);
 				fprintf(stderr, "actgate: run: --ttl %s: %s\nTry 'actgate run --help'.\n",
 					optarg, o.ttl_ns < 1000000 && !why[0] ? "at least 1ms" : why);
-				return RUN_EXIT_FAILED;
+				ret = RUN_EXIT_FAILED;
+				goto out;
 			}
 			break;
 		case 's':
@@ -333,23 +431,27 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'h':
 			run_usage(stdout);
-			free(o.labels);
-			return 0;
+			ret = 0;
+			goto out;
 		default:
-			free(o.labels);
-			cli_option_error("run", argv, "+w:l:d:t:s:qh", options);
-			return RUN_EXIT_FAILED;
+			cli_option_error("run", argv, "+w:l:d:T:t:p:a:s:qh", options);
+			ret = RUN_EXIT_FAILED;
+			goto out;
 		}
 	}
 	if (!o.workload || optind >= argc) {
-		free(o.labels);
 		fprintf(stderr, "actgate: run: %s\nTry 'actgate run --help'.\n",
 			!o.workload ? "--workload NAME is required" : "no command given after --");
-		return RUN_EXIT_FAILED;
+		ret = RUN_EXIT_FAILED;
+		goto out;
 	}
 	o.socket_path = client_socket_path(socket_flag);
 	o.argv = &argv[optind];
 	ret = run_workload(&o);
+out:
 	free(o.labels);
+	free(o.policies);
+	free(o.allow);
+	free(o.token);
 	return ret;
 }

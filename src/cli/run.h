@@ -20,6 +20,11 @@ struct run_options {
 	char **argv;            /* CMD and its arguments, NULL-terminated */
 	int quiet;              /* no note about the workload on stderr */
 	uint64_t ttl_ns;        /* the workload's time to live (--ttl); 0: none */
+	const char **policies;  /* --policy names */
+	size_t policy_count;
+	const char **allow;     /* --allow ACTION:TARGET (a sub-workload's widened rules) */
+	size_t allow_count;
+	char *token;            /* --delegation-token FILE's content, trimmed; NULL: none */
 };
 
 /* Returns CMD's exit status (128 + N when killed by signal N) or one of the above. */

@@ -30,6 +30,18 @@ enum whatif_outcome {
  * as enforced: an audit-mode deny is a deny. A lookup (action resolve) is
  * decided again by its name (target_name), a connect that carries a
  * target_name with the candidate's name rules beside its address rules.
+ *
+ * Delegation (docs/delegation.md): a record whose chain names workloads
+ * above its own is decided under every candidate policy that selects any
+ * of them too (attenuation; they are matched by name alone). A decision a
+ * grant made (an operator's, or a rule a parent's delegate: gave) stays
+ * allowed where the candidate denies by a rule or a default: the grant
+ * lifts that. A delegate record (action delegate) is decided again under
+ * the candidate's delegate: sections and the signals it kept, for the
+ * request its target states; one refused for a cause other than delegate:
+ * (revoked, malformed) is skipped, as is a record whose chain does not
+ * name its workload.
+ *
  * Returns the outcome; *r holds the candidate's decision unless skipped.
  */
 enum whatif_outcome whatif_decide(const struct policy_set *set, const struct journal_record *rec,

@@ -62,6 +62,9 @@ static const struct setting_info settings[CONFIG_NR_SETTINGS] = {
 	/* A list of mappings, parsed by daemon/exportd.c (the type is not used). */
 	[CONFIG_EXPORT] = { "export", NULL, TYPE_PATH, true, false },
 	[CONFIG_SIGNALS_TRUST] = { "signals_trust", "--signals-trust", TYPE_PATH, false, false },
+	/* Read at each token: no reload needed to apply it. */
+	[CONFIG_DELEGATION_TRUST] = { "delegation_trust", "--delegation-trust", TYPE_PATH, false,
+				      false },
 };
 
 /* The smallest retention limit taken: one segment's worth would retire at every rotation. */
@@ -106,6 +109,8 @@ static const char **string_field(struct daemon_config *c, enum config_setting s)
 		return &c->state_dir;
 	case CONFIG_SIGNALS_TRUST:
 		return &c->signals_trust;
+	case CONFIG_DELEGATION_TRUST:
+		return &c->delegation_trust;
 	default:
 		return NULL;
 	}

@@ -39,6 +39,7 @@ enum config_setting {
 	CONFIG_VERBOSE,
 	CONFIG_EXPORT, /* the file's export list (daemon/exportd.h); no flag */
 	CONFIG_SIGNALS_TRUST,
+	CONFIG_DELEGATION_TRUST,
 	CONFIG_NR_SETTINGS,
 };
 
@@ -67,6 +68,7 @@ struct daemon_config {
 	bool verbose;
 	struct exportd_config export; /* sinks actgated ships decisions to (daemon/exportd.h) */
 	const char *signals_trust; /* signed events' issuers and principals (signals/trust.h); NULL: none */
+	const char *delegation_trust; /* delegation tokens' issuer, audience, keys; NULL: none */
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
 	/* The `ssf:` section (ssfconfig.h): only in the file; a change takes a restart. */
 	struct ssf_config ssf;

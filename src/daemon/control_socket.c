@@ -12,6 +12,7 @@
 
 #include "daemon/control.h"
 #include "daemon/control_socket.h"
+#include "daemon/delegation.h"
 #include "daemon/records.h"
 #include "daemon/verbs.h"
 #include "daemon/workloads.h"
@@ -21,6 +22,7 @@
 
 static void client_close(struct daemon *d, struct control_client *c)
 {
+	delegation_owner_closed(d, c->fd); /* its workloads ended: orphan their children */
 	workloads_release(d, c->fd);
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);

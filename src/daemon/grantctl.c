@@ -42,6 +42,43 @@ static int grant_reserve(struct signalctl *s, size_t more)
 	return 0;
 }
 
+int grantctl_add(struct signalctl *s, const struct workload *w, const struct grant_target *gt,
+		 uint64_t expires_boot_ns, const char *reason, uint32_t *id)
+{
+	struct signalctl_grant *g;
+	struct actgate_grant value;
+	int err = grant_reserve(s, 1);
+
+	if (err)
+		return err;
+	g = &s->grants[s->grant_count];
+	*g = (struct signalctl_grant){ .id = ++s->next_grant_id, .workload_id = w->id,
+				    .expires_boot_ns = expires_boot_ns, .key = gt->key };
+	g->key.workload_id = w->id;
+	g->workload = strdup(w->name);
+	g->target = strdup(gt->text);
+	g->reason = strdup(reason);
+	value = (struct actgate_grant){ .expires_boot_ns = expires_boot_ns, .grant_id = g->id };
+	if (!g->workload || !g->target || !g->reason) {
+		signalctl_grant_free(g);
+		return -ENOMEM;
+	}
+	/* The grant before the flag: a lookup never finds the flag without it. */
+	err = enforcer_put_grant(s->host.enforcer, &g->key, &value);
+	if (err) {
+		signalctl_grant_free(g);
+		return err;
+	}
+	s->grant_count++;
+	err = signalctl_set_workload_flags(s, w, ACTGATE_WORKLOAD_HAS_GRANTS);
+	if (err) {
+		grant_drop(s, s->grant_count - 1);
+		return err;
+	}
+	*id = g->id;
+	return 0;
+}
+
 void grantctl_verb_grant(struct signalctl *s, int fd, const struct json_msg *msg)
 {
 	struct workload_table *t = s->host.workloads;
@@ -204,7 +241,9 @@ void grantctl_verb_list(struct signalctl *s, int fd, const struct json_msg *msg)
 		json_add_string(&j, "action", action_name(g->key.action));
 		json_add_string(&j, "target", g->target);
 		json_add_string(&j, "reason", g->reason);
-		if (g->expires_boot_ns > now)
+		if (g->expires_boot_ns == GRANT_NEVER)
+			json_add_string(&j, "expires_in_ms", "never");
+		else if (g->expires_boot_ns > now)
 			control_add_count(&j, "expires_in_ms",
 					  (g->expires_boot_ns - now + 999999) / 1000000);
 		else
@@ -267,7 +306,7 @@ void grantctl_tick(struct signalctl *s)
 		const struct signalctl_grant *g = &s->grants[i];
 
 		if (!workload_table_find_id(s->host.workloads, g->workload_id) ||
-		    g->expires_boot_ns + GRANT_KEEP_EXPIRED_NS <= now) {
+		    grant_forgotten(g->expires_boot_ns, GRANT_KEEP_EXPIRED_NS, now)) {
 			grant_drop(s, i);
 			dropped++;
 		} else {

@@ -23,6 +23,16 @@ void grantctl_verb_grant(struct signalctl *s, int fd, const struct json_msg *msg
 void grantctl_verb_list(struct signalctl *s, int fd, const struct json_msg *msg);
 void grantctl_verb_remove(struct signalctl *s, int fd, const struct json_msg *msg);
 
+/*
+ * One grant for workload w, written to the kernel (a sub-workload's rule
+ * that its parent's delegate: allowed, delegation.c), until
+ * expires_boot_ns or, with GRANT_NEVER, for the workload's life; saved
+ * with the next save. 0 with *id, or -errno (nothing changed).
+ */
+struct grant_target;
+int grantctl_add(struct signalctl *s, const struct workload *w, const struct grant_target *gt,
+		 uint64_t expires_boot_ns, const char *reason, uint32_t *id);
+
 /* Timer work: drop the grants whose workload went or that expired a minute ago. */
 void grantctl_tick(struct signalctl *s);
 

@@ -59,6 +59,8 @@ static void usage(FILE *out)
 		"  --state-dir DIR      the daemon's state, kept for the next one [" DEFAULT_STATE_DIR "]\n"
 		"  --ring-buffer-size BYTES  size of the decision ring buffer when the pins are\n"
 		"                       made: a power of 2 from 4096 [16777216]; for tests\n"
+		"  --delegation-trust FILE  issuer, audience and keys (JSON) that verify\n"
+		"                       `actgate run --delegation-token` [none: refused]\n"
 		"  --check-config       validate the configuration and the policies, then exit\n"
 		"  -v, --verbose        also show libbpf's debug output (verifier logs)\n"
 		"  -h, --help           show this help\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, OPT_SETTING + CONFIG_VERBOSE },
 		{ "signals-trust", required_argument, NULL, OPT_SETTING + CONFIG_SIGNALS_TRUST },
+		{ "delegation-trust", required_argument, NULL,
+		  OPT_SETTING + CONFIG_DELEGATION_TRUST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },

@@ -98,6 +98,7 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 		jr.target_name = (char *)learned_name(d->learned, (uint32_t)rec->ino);
 	jr.signal_generation = rec->signal_generation;
 	jr.signals = signalctl_record_signals(&d->signalctl, rec);
+	jr.chain = w ? w->chain : NULL; /* a sub-workload's chain of authority (delegation.h) */
 
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */
 	jsink_append(d->journal, &jr);

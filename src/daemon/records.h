@@ -20,7 +20,8 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx);
 
 /*
  * A record the daemon decided itself (an applied signal event,
- * signalctl_host.journal; ctx: the daemon), stamped now and written at once.
+ * signalctl_host.journal, a delegation; ctx: the daemon), stamped now unless
+ * stamped already, and written at once: no ring buffer holds it.
  */
 struct journal_record;
 void records_write_daemon(void *ctx, struct journal_record *r);

@@ -68,8 +68,11 @@ int signalstate_save(const struct signalctl *s, const char *dir, char *why, size
 			g->workload);
 		for (size_t k = 0; k < sizeof(g->key); k++)
 			fprintf(mem, "%02x", key[k]);
+		/* 0: no expiry of its own (GRANT_NEVER has no wall-clock time). */
 		fprintf(mem, "\t%s\t%s\t%" PRIu64 "\n", g->target, g->reason,
-			boot_to_wall(g->expires_boot_ns, now_boot, now_wall));
+			g->expires_boot_ns == GRANT_NEVER
+				? 0
+				: boot_to_wall(g->expires_boot_ns, now_boot, now_wall));
 	}
 	fprintf(mem, "end\n");
 	if (fclose(mem) != 0) {
@@ -210,7 +213,9 @@ static int parse_grant(struct signalctl *s, char **f, const char *name, unsigned
 	 * On the boot clock the kernel compares; an expiry that passed keeps
 	 * a time that passed (an expired grant is never made live again).
 	 */
-	if (expires_wall >= now_wall)
+	if (expires_wall == 0)
+		g.expires_boot_ns = GRANT_NEVER;
+	else if (expires_wall >= now_wall)
 		g.expires_boot_ns = now_boot + (expires_wall - now_wall);
 	else if (now_wall - expires_wall < now_boot)
 		g.expires_boot_ns = now_boot - (now_wall - expires_wall);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon/control.h"
+#include "daemon/delegation.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
 #include "daemon/ingest.h"
@@ -45,7 +46,8 @@ static const struct verb verbs[] = {
 	{ "revoke", KEYS("workload", "principal", "reason"), .signals = revocation_verb_revoke },
 	{ "revoke-clear", KEYS("workload", "principal"), .signals = revocation_verb_clear },
 	{ "revoke-list", NULL, .signals = revocation_verb_list },
-	{ "run", KEYS("workload", "principal", "labels", "ttl_ms"), .daemon = workloads_verb_run },
+	{ "run", KEYS("workload", "principal", "labels", "ttl_ms", "policies", "delegation_token"),
+	  .daemon = workloads_verb_run },
 	{ "signal-clear", KEYS("scope", "subject", "name"), .signals = signalctl_verb_clear },
 	{ "signal-ingest", KEYS("token", "dry_run"), .signals = ingest_verb },
 	{ "signal-list", NULL, .signals = signalctl_verb_list },
@@ -101,6 +103,9 @@ void verbs_handle_line(struct daemon *d, int fd, const char *line, size_t len)
 	char why[512];
 
 	if (peer_check(fd, d->socket_gid, &d->workloads, &d->enforcer, why, sizeof(why))) {
+		/* A governed workload's process: run a sub-workload, nothing else (delegation.h). */
+		if (!delegation_handle_line(d, fd, line, len))
+			return;
 		control_reply_error(fd, "%s", why);
 		return;
 	}

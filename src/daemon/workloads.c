@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/lineage.h"
 #include "daemon/revocation.h"
 #include "daemon/workloads.h"
 #include "identity/cgroup.h"
 #include "identity/identity.h"
+#include "signals/delegtoken.h"
 #include "signals/grants.h"
 #include "util/duration.h"
 #include "util/log.h"
@@ -34,7 +37,8 @@ int workloads_bind(struct daemon *d, struct generation *g, const struct workload
 	err = signalctl_view(&d->signalctl, w, &signals);
 	if (err)
 		goto fail;
-	err = policy_selection_of(&g->set, &id, &signals, &sel, &count);
+	/* A sub-workload's key holds its parent's policies too (lineage.h). */
+	err = lineage_selection(d, g, w, &signals, &sel, &count);
 	if (err == -ENOENT) {
 		snprintf(why, why_size,
 			 "no policy in %s selects workload \"%s\" (cgroup %s, labels {%s})",
@@ -202,7 +206,7 @@ out:
 /* ---- actgate run ---- */
 
 /* A cgroup directory name derived from the workload name: readable, unique by id. */
-static void cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t size)
+void workloads_cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t size)
 {
 	size_t n = 0;
 
@@ -218,7 +222,7 @@ static void cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t si
 	snprintf(out + n, size - n, "-%llu", (unsigned long long)id);
 }
 
-static int parse_labels(const struct json_member *m, char **labels, char *why, size_t why_size)
+int workloads_parse_labels(const struct json_member *m, char **labels, char *why, size_t why_size)
 {
 	char *acc = strdup("");
 
@@ -260,7 +264,7 @@ static int parse_labels(const struct json_member *m, char **labels, char *why, s
 }
 
 /* The request's "ttl_ms" (0: none). */
-static int run_ttl(const struct json_msg *msg, uint64_t *ttl_ns, char *why, size_t why_size)
+int workloads_run_ttl(const struct json_msg *msg, uint64_t *ttl_ns, char *why, size_t why_size)
 {
 	const struct json_member *ttl = json_msg_get(msg, "ttl_ms");
 
@@ -278,6 +282,8 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 {
 	const char *name = json_msg_string(msg, "workload");
 	const char *principal = json_msg_string(msg, "principal");
+	const char *token = json_msg_string(msg, "delegation_token");
+	struct delegation_token dt = { 0 };
 	struct workload w = { .owner_fd = fd };
 	char why[1024], leaf[128], path[PATH_MAX], fs_path[PATH_MAX];
 	struct json_out j;
@@ -293,14 +299,31 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 		control_reply_error(fd, "run: %s", why);
 		return;
 	}
-	if (run_ttl(msg, &ttl_ns, why, sizeof(why)) ||
+	/* A principal from outside: verified before anything is made, its sub the principal. */
+	if (token) {
+		if (delegation_token_verify(d->cfg->delegation_trust, token, strlen(token), name,
+					    (int64_t)time(NULL), &dt, why, sizeof(why))) {
+			log_info("run", "workload %s: delegation token refused: %s", name, why);
+			control_reply_error(fd, "run: delegation token refused: %s", why);
+			return;
+		}
+		if (principal && strcmp(principal, dt.subject)) {
+			control_reply_error(fd, "run: --delegated-by \"%.100s\" is not the token's "
+						"sub \"%.100s\"", principal, dt.subject);
+			delegation_token_free(&dt);
+			return;
+		}
+		principal = dt.subject;
+	}
+	if (workloads_run_ttl(msg, &ttl_ns, why, sizeof(why)) ||
+	    lineage_policy_names(msg, &w.delegated_policies, why, sizeof(why)) ||
 	    revocation_check_run(&d->signalctl, name, principal, why, sizeof(why)) ||
-	    parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
+	    workloads_parse_labels(json_msg_get(msg, "labels"), &w.labels, why, sizeof(why))) {
 		control_reply_error(fd, "run: %s", why);
-		return;
+		goto fail;
 	}
 	w.id = d->next_workload_id++;
-	cgroup_leaf_name(name, w.id, leaf, sizeof(leaf));
+	workloads_cgroup_leaf_name(name, w.id, leaf, sizeof(leaf));
 	if (snprintf(path, sizeof(path), "%s/%s", d->cfg->cgroup_parent, leaf) >= (int)sizeof(path) ||
 	    workloads_cgroup_fs_path(d, path, fs_path, sizeof(fs_path))) {
 		control_reply_error(fd, "run: cgroup path too long");
@@ -354,6 +377,21 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 				    strerror(-err));
 		goto fail_rmdir;
 	}
+	/* Its records carry the verified principal, actors and jti (docs/delegation.md). */
+	if (token) {
+		char *plink = delegation_token_link(&dt);
+		const char *sig = signalctl_workload_signals(&d->signalctl, w.id);
+
+		if (!plink || asprintf(&w.chain, "%s > %s#%llu[%s;%s]", plink, w.name,
+				       (unsigned long long)w.id, w.policies, sig ? sig : "") < 0)
+			w.chain = NULL;
+		free(plink);
+		if (!w.chain) {
+			enforcer_remove_workload(&d->enforcer, w.cgroup_id);
+			control_reply_error(fd, "run: out of memory");
+			goto fail_rmdir;
+		}
+	}
 	if (workload_table_add(&d->workloads, &w) < 0) {
 		enforcer_remove_workload(&d->enforcer, w.cgroup_id);
 		control_reply_error(fd, "run: out of memory");
@@ -361,6 +399,10 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 	}
 	/* Before the reply: a workload whose command runs is one a restart knows. */
 	runtime_save(d);
+	if (token)
+		log_info("run", "workload %s (id %llu): principal %s from a delegation token of %s "
+				"(act %s, jti %s)", name, (unsigned long long)w.id, dt.subject,
+			 dt.issuer, dt.act[0] ? dt.act : "-", dt.jti[0] ? dt.jti : "-");
 	log_info("run", "workload %s (id %llu, policies %s, labels {%s}) in cgroup %s", name,
 		 (unsigned long long)w.id, w.policies, w.labels, path);
 
@@ -370,10 +412,12 @@ void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg)
 	json_add_string(&j, "cgroup_dir", fs_path);
 	json_add_string(&j, "policies", w.policies);
 	control_reply_send(fd, &j);
+	delegation_token_free(&dt);
 	return;
 fail_rmdir:
 	rmdir(fs_path);
 fail:
+	delegation_token_free(&dt);
 	workload_clear(&w);
 }
 

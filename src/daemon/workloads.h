@@ -55,6 +55,12 @@ char *workloads_policy_names(const struct generation *g, uint32_t policy_id);
 int workloads_cgroup_fs_path(const struct daemon *d, const char *cgroup_path, char *out,
 			     size_t size);
 
+/* Helpers of the verb run that a sub-workload's run (delegation.c) shares. */
+void workloads_cgroup_leaf_name(const char *name, uint64_t id, char *out, size_t size);
+int workloads_parse_labels(const struct json_member *m, char **labels, char *why,
+			   size_t why_size);
+int workloads_run_ttl(const struct json_msg *msg, uint64_t *ttl_ns, char *why, size_t why_size);
+
 /* The verb run: a new cgroup, governed before the reply (keys checked by verbs.c). */
 void workloads_verb_run(struct daemon *d, int fd, const struct json_msg *msg);
 

@@ -222,6 +222,8 @@ void workload_clear(struct workload *w)
 	free(w->label_text);
 	free(w->cgroup_path);
 	free(w->policies);
+	free(w->delegated_policies);
+	free(w->chain);
 	memset(w, 0, sizeof(*w));
 	w->owner_fd = -1;
 }

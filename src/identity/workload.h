@@ -48,6 +48,16 @@ struct workload {
 	char *policies;    /* the names of the policies composing it, joined by ',' */
 	int owner_fd;      /* control connection of `actgate run`; -1 once it closed */
 	bool discovered;   /* found under a watched root (discovery.h): its cgroup is not ours */
+	/*
+	 * A sub-workload (docs/delegation.md): the workload that commissioned
+	 * it (0: none), the policies it was given with --policy besides its
+	 * parent's (joined by ','; NULL: none), whether it may outlive its
+	 * parent, and its chain of authority as records carry it (NULL: none).
+	 */
+	uint64_t parent_id;
+	char *delegated_policies;
+	bool outlive;
+	char *chain;
 };
 
 struct workload_table {

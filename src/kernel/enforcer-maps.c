@@ -378,6 +378,33 @@ int enforcer_task_governed(const struct enforcer *e, int pid)
 	return err ? err : 1;
 }
 
+int enforcer_task_workload(const struct enforcer *e, int pidfd, uint64_t *workload_cgroup_id)
+{
+	struct actgate_task_mark mark;
+	int err = bpf_map__lookup_elem(e->skel->maps.task_marks, &pidfd, sizeof(pidfd), &mark,
+				       sizeof(mark), 0);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	*workload_cgroup_id = mark.workload_cgroup_id;
+	return 1;
+}
+
+int enforcer_task_rehome(struct enforcer *e, int pidfd, uint64_t workload_cgroup_id)
+{
+	/* A whole new mark: memos made under the old workload must not answer for the new one. */
+	struct actgate_task_mark mark = { .workload_cgroup_id = workload_cgroup_id };
+	int err = bpf_map__update_elem(e->skel->maps.task_marks, &pidfd, sizeof(pidfd), &mark,
+				       sizeof(mark), BPF_ANY);
+
+	if (err)
+		log_error("bpf", "cannot move a task's mark to workload cgroup %llu: %s",
+			  (unsigned long long)workload_cgroup_id, strerror(-err));
+	return err;
+}
+
 int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
 		       const struct actgate_grant *grant)
 {

@@ -175,6 +175,20 @@ int enforcer_put_workload(struct enforcer *e, uint64_t cgroup_id, const struct a
  */
 int enforcer_task_governed(const struct enforcer *e, int pid);
 
+/*
+ * The workload (the key of its workloads entry) the kernel's mark on the
+ * task behind pidfd names: 1 with *workload_cgroup_id, 0 when the task
+ * has no mark, or -errno. (Delegation: who asks, as the kernel knows it.)
+ */
+int enforcer_task_workload(const struct enforcer *e, int pidfd, uint64_t *workload_cgroup_id);
+
+/*
+ * Point the mark of the task behind pidfd at another workload (a
+ * sub-workload it was moved into); its exec memos are dropped, they were
+ * decided under the old one. 0 or -errno.
+ */
+int enforcer_task_rehome(struct enforcer *e, int pidfd, uint64_t workload_cgroup_id);
+
 struct protect_set;
 /*
  * Make the protected_files map hold exactly set (kernel/protect.h): its

@@ -500,6 +500,23 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 		    const struct signal_view *signals, const struct eval_action *a,
 		    struct eval_result *r, char *why, size_t why_size)
 {
+	return policy_evaluate_lineage(set, id, 1, signals, a, r, why, why_size);
+}
+
+int policy_evaluate_lineage(const struct policy_set *set, const struct workload_identity *ids,
+			    size_t n, const struct signal_view *signals,
+			    const struct eval_action *a, struct eval_result *r, char *why,
+			    size_t why_size)
+{
+	return policy_evaluate_delegated(set, ids, n, NULL, 0, signals, a, r, why, why_size);
+}
+
+int policy_evaluate_delegated(const struct policy_set *set, const struct workload_identity *ids,
+			      size_t n, const char *const *named, size_t named_count,
+			      const struct signal_view *signals, const struct eval_action *a,
+			      struct eval_result *r, char *why, size_t why_size)
+{
+	const struct workload_identity *id = &ids[n - 1];
 	const struct policy **chosen = NULL;
 	size_t count = 0;
 
@@ -542,10 +559,32 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	/* The same selection as actgated makes for `actgate run`. */
-	for (size_t i = 0; i < set->count; i++)
-		if (policy_selects(&set->policies[i], id))
+	/*
+	 * The same selection as actgated makes for `actgate run`; for a
+	 * sub-workload also every policy of the workloads above it (attenuation).
+	 */
+	for (size_t i = 0; i < set->count; i++) {
+		bool any = false;
+
+		for (size_t k = 0; k < n && !any; k++)
+			any = policy_selects(&set->policies[i], &ids[k]);
+		for (size_t k = 0; k < named_count && !any; k++)
+			any = !strcmp(set->policies[i].name, named[k]);
+		if (any)
 			chosen[count++] = &set->policies[i];
+	}
+	/* As actgated refuses it: a named policy that is not loaded is no policy at all. */
+	for (size_t k = 0; k < named_count; k++) {
+		size_t i = 0;
+
+		while (i < set->count && strcmp(set->policies[i].name, named[k]))
+			i++;
+		if (i == set->count) {
+			free(chosen);
+			snprintf(why, why_size, "policy \"%.64s\" is not loaded", named[k]);
+			return -ESRCH;
+		}
+	}
 	if (!count) {
 		free(chosen);
 		snprintf(why, why_size, "no policy selects workload \"%s\"", id->name ? id->name : "");

@@ -72,6 +72,27 @@ int policy_evaluate(const struct policy_set *set, const struct workload_identity
 		    const struct signal_view *signals, const struct eval_action *a,
 		    struct eval_result *r, char *why, size_t why_size);
 
+/*
+ * The same for a sub-workload (docs/delegation.md): ids[n - 1] is the
+ * workload, ids[0..n - 1) the workloads that commissioned it, outermost
+ * first; every policy that selects any of them applies (attenuation), all
+ * under signals. n >= 1.
+ */
+int policy_evaluate_lineage(const struct policy_set *set, const struct workload_identity *ids,
+			    size_t n, const struct signal_view *signals,
+			    const struct eval_action *a, struct eval_result *r, char *why,
+			    size_t why_size);
+
+/*
+ * The same, with the policies a commission named (actgate run --policy,
+ * docs/delegation.md) composed in as well, whatever they select. -ESRCH
+ * with why when one is not in set.
+ */
+int policy_evaluate_delegated(const struct policy_set *set, const struct workload_identity *ids,
+			      size_t n, const char *const *named, size_t named_count,
+			      const struct signal_view *signals, const struct eval_action *a,
+			      struct eval_result *r, char *why, size_t why_size);
+
 /* Evaluate against one given policy alone. */
 void policy_evaluate_one(const struct policy *p, const struct signal_view *signals,
 			 const struct eval_action *a, struct eval_result *r);

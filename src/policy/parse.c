@@ -22,6 +22,7 @@
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "journal/decision.h"
+#include "policy/delegate.h"
 #include "policy/sections.h"
 #include "util/yamltree.h"
 
@@ -256,8 +257,8 @@ static void parse_kernel(struct ytree_ctx *ctx, const struct ynode *map, struct 
 static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct policy *p)
 {
 	static const char *const keys[] = { "selector", "mode", "record", "exec", "open",
-					    "connect", "kernel" };
-	const struct ynode *knodes[7], *vals[7];
+					    "connect", "kernel", "delegate" };
+	const struct ynode *knodes[8], *vals[8];
 
 	p->mode = ACTGATE_MODE_ENFORCE;
 	p->record = ACTGATE_RECORD_ALL;
@@ -265,7 +266,7 @@ static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct po
 	p->exec.default_pos = p->open.default_pos = p->connect.default_pos = map->pos;
 	if (!ytree_expect_kind(ctx, map, YNODE_MAP, "spec"))
 		return;
-	ytree_map_fields(ctx, map, "spec", keys, 7, knodes, vals);
+	ytree_map_fields(ctx, map, "spec", keys, 8, knodes, vals);
 
 	if (vals[0])
 		parse_selector(ctx, vals[0], p);
@@ -287,6 +288,8 @@ static void parse_spec(struct ytree_ctx *ctx, const struct ynode *map, struct po
 		policy_parse_net_section(ctx, knodes[5], vals[5], "spec.connect", p, &p->connect);
 	if (vals[6])
 		parse_kernel(ctx, vals[6], p);
+	if (vals[7])
+		policy_parse_delegate(ctx, vals[7], p);
 }
 
 /* One document's tree into p; errors are counted in ctx. */

@@ -18,16 +18,39 @@ static void free_path_rules(struct path_rule *rules, size_t n)
 	free(rules);
 }
 
+static void free_overlays_conditions(struct policy_overlay *o)
+{
+	for (size_t j = 0; j < o->condition_count; j++) {
+		free(o->conditions[j].name);
+		free_strings(o->conditions[j].values, o->conditions[j].value_count);
+	}
+	free(o->conditions);
+}
+
 static void free_overlays(struct policy_overlay *o, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < o[i].condition_count; j++) {
-			free(o[i].conditions[j].name);
-			free_strings(o[i].conditions[j].values, o[i].conditions[j].value_count);
-		}
-		free(o[i].conditions);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_overlays_conditions(&o[i]);
 	free(o);
+}
+
+/* spec.delegate (policy/delegate.c builds it). */
+static void free_delegate(struct policy_delegate *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->count; i++) {
+		struct delegate_entry *e = &d->entries[i];
+
+		free_strings(e->workload_globs, e->workload_glob_count);
+		free_strings(e->policies, e->policy_count);
+		for (size_t k = 0; k < e->allow_count; k++)
+			free(e->allow[k].target);
+		free(e->allow);
+		free_overlays_conditions(&e->when);
+	}
+	free(d->entries);
+	free(d);
 }
 
 void policy_free(struct policy *p)
@@ -57,6 +80,7 @@ void policy_free(struct policy *p)
 	}
 	free(p->connect.name_rules);
 	free_overlays(p->connect.overlays, p->connect.overlay_count);
+	free_delegate(p->delegate);
 	*p = (struct policy){ 0 };
 }
 

@@ -169,6 +169,35 @@ struct policy_selector {
 	size_t label_count;
 };
 
+/*
+ * spec.delegate (docs/delegation.md): what a workload under this policy may
+ * commission with `actgate run` from inside itself. Without it a child gets
+ * the attenuation of its parent's policies and its own, and nothing more.
+ */
+struct delegate_rule {
+	uint8_t action;  /* enum actgate_action: exec, open or connect */
+	char *target;    /* as `actgate grant` takes it: a path, or ADDR:PORT */
+	struct source_pos pos;
+};
+
+struct delegate_entry {
+	char **workload_globs;  /* the child names it may commission (fnmatch) */
+	size_t workload_glob_count;
+	char **policies;        /* the policies a child may be given with --policy; none: any */
+	size_t policy_count;
+	struct delegate_rule *allow; /* extra rules a child may ask for with --allow */
+	size_t allow_count;
+	struct policy_overlay when;  /* the signals that must hold when it is commissioned */
+	bool outlive;           /* its children may outlive the parent */
+	struct source_pos pos;
+};
+
+struct policy_delegate {
+	struct delegate_entry *entries;
+	size_t count;
+	struct source_pos pos;
+};
+
 struct policy {
 	char *name;   /* metadata.name: [a-z0-9]([a-z0-9-]*[a-z0-9])?, at most 63 */
 	char *file;   /* the file it came from */
@@ -184,6 +213,7 @@ struct policy {
 	 * the policy allows its workloads (0: none, the default).
 	 */
 	uint32_t kernel_allow;
+	struct policy_delegate *delegate; /* spec.delegate; NULL when absent */
 };
 
 struct policy_set {

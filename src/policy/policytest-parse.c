@@ -21,6 +21,7 @@
 
 #include "actgate/abi.h"
 #include "identity/workload.h"
+#include "policy/delegate.h"
 #include "policy/names.h"
 #include "policy/parse.h"
 #include "policy/policytest.h"
@@ -73,7 +74,7 @@ static bool expect_text(struct test_ctx *ctx, const struct ynode *n, const char 
 static void map_fields(struct test_ctx *ctx, const struct ynode *map, const char *where,
 		       const char *const keys[], size_t nkeys, const struct ynode *values[])
 {
-	const struct ynode *key_nodes[16];
+	const struct ynode *key_nodes[20];
 
 	assert(nkeys <= sizeof(key_nodes) / sizeof(key_nodes[0]));
 	ytree_map_fields(&ctx->yt, map, where, keys, nkeys, key_nodes, values);
@@ -411,15 +412,123 @@ static void parse_case_access(struct test_ctx *ctx, const struct ynode *n, const
 	}
 }
 
+/* chain: [AGENT, ...]: the workloads above the case's, outermost first (docs/delegation.md). */
+static void parse_chain(struct test_ctx *ctx, const struct ynode *list, const char *where,
+			struct policytest_case *c)
+{
+	char why[256], what[128];
+
+	if (!ytree_expect_kind(&ctx->yt, list, YNODE_SEQ, where))
+		return;
+	if (list->count == 0) {
+		error_at(ctx, list->pos, "%s: the list is empty; leave it out for a workload "
+					 "nobody commissioned", where);
+		return;
+	}
+	c->chain = calloc(list->count, sizeof(*c->chain));
+	if (!c->chain) {
+		ctx->yt.oom = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		const struct ynode *n = list->items[i];
+
+		snprintf(what, sizeof(what), "%s[%zu]", where, i);
+		if (!expect_text(ctx, n, what))
+			continue;
+		if (workload_name_check(n->text, why, sizeof(why))) {
+			error_at(ctx, n->pos, "%s: %s", what, why);
+			continue;
+		}
+		c->chain[c->chain_count] = dup_text(ctx, n);
+		if (c->chain[c->chain_count])
+			c->chain_count++;
+	}
+}
+
+/* policies: [P, ...]: the --policy names the commission asked for. */
+static void parse_asked_policies(struct test_ctx *ctx, const struct ynode *list, const char *where,
+				 struct policytest_case *c)
+{
+	char what[128];
+
+	if (!ytree_expect_kind(&ctx->yt, list, YNODE_SEQ, where))
+		return;
+	c->asked_policies = calloc(list->count ? list->count : 1, sizeof(*c->asked_policies));
+	if (!c->asked_policies) {
+		ctx->yt.oom = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		snprintf(what, sizeof(what), "%s[%zu]", where, i);
+		if (!expect_text(ctx, list->items[i], what))
+			continue;
+		c->asked_policies[c->asked_policy_count] = dup_text(ctx, list->items[i]);
+		if (c->asked_policies[c->asked_policy_count])
+			c->asked_policy_count++;
+	}
+}
+
+/*
+ * allow: ["ACTION:TARGET", ...]: the --allow rules the commission asked for,
+ * as actgate run takes them: exec:PATH, open:PATH (absolute), connect:ADDR,
+ * connect:ADDR:PORT or connect:[V6]:PORT.
+ */
+static void parse_asked_allow(struct test_ctx *ctx, const struct ynode *list, const char *where,
+			      struct policytest_case *c)
+{
+	char what[128], why[256];
+
+	if (!ytree_expect_kind(&ctx->yt, list, YNODE_SEQ, where))
+		return;
+	c->asked_allow = calloc(list->count ? list->count : 1, sizeof(*c->asked_allow));
+	if (!c->asked_allow) {
+		ctx->yt.oom = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		const struct ynode *n = list->items[i];
+		struct delegate_rule *r = &c->asked_allow[c->asked_allow_count];
+		const char *colon;
+		uint8_t addr[16];
+		uint16_t port;
+
+		snprintf(what, sizeof(what), "%s[%zu]", where, i);
+		if (!expect_text(ctx, n, what))
+			continue;
+		colon = strchr(n->text, ':');
+		if (!colon || delegate_action_parse(n->text, (size_t)(colon - n->text), &r->action)) {
+			error_at(ctx, n->pos, "%s: \"%.100s\": expected exec:PATH, open:PATH or "
+					      "connect:ADDRESS[:PORT]", what, n->text);
+			continue;
+		}
+		if (r->action == ACTGATE_ACTION_CONNECT
+			    ? policytest_asked_connect(colon + 1, addr, &port, why, sizeof(why))
+			    : colon[1] != '/') {
+			error_at(ctx, n->pos, "%s: \"%.100s\": %s", what, n->text,
+				 r->action == ACTGATE_ACTION_CONNECT ? why : "expected an absolute path");
+			continue;
+		}
+		r->target = strdup(colon + 1);
+		r->pos = n->pos;
+		if (!r->target) {
+			ctx->yt.oom = -ENOMEM;
+			continue;
+		}
+		c->asked_allow_count++;
+	}
+}
+
 static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index,
 		       struct policytest_case *c)
 {
 	enum { NAME, WORKLOAD, CGROUP, LABELS, SIGNALS, ACTION, TARGET, ACCESS, PROTOCOL, EXPECT,
-	       RULE, MODE, WRITTEN, TARGET_NAME, NKEYS };
+	       RULE, MODE, WRITTEN, CHAIN, POLICIES, ALLOW, TARGET_NAME, NKEYS };
 	static const char *const keys[NKEYS] = { "name",   "workload", "cgroup",   "labels",
 						 "signals", "action",  "target",   "access",
 						 "protocol", "expect", "rule",     "mode",
-						 "written", "target_name" };
+						 "written", "chain",   "policies", "allow",
+						 "target_name" };
 	static const char *const required[NKEYS] = { [WORKLOAD] = "workload", [ACTION] = "action",
 						     [TARGET] = "target", [EXPECT] = "expect" };
 	const struct ynode *vals[NKEYS];
@@ -454,6 +563,21 @@ static void parse_case(struct test_ctx *ctx, const struct ynode *n, size_t index
 			error_at(ctx, vals[WORKLOAD]->pos, "%s: %s", what, why);
 		c->workload = dup_text(ctx, vals[WORKLOAD]);
 	}
+	snprintf(what, sizeof(what), "%s.chain", where);
+	if (vals[CHAIN])
+		parse_chain(ctx, vals[CHAIN], what, c);
+	/* What a commission asks for needs one: a workload nobody commissioned asks nothing. */
+	for (int k = POLICIES; k <= ALLOW; k++)
+		if (vals[k] && !vals[CHAIN])
+			error_at(ctx, vals[k]->pos, "%s.%s: the commission's %s need a chain: the "
+						    "workloads that commissioned this one", where,
+				 keys[k], k == POLICIES ? "--policy names" : "--allow rules");
+	snprintf(what, sizeof(what), "%s.policies", where);
+	if (vals[POLICIES] && vals[CHAIN])
+		parse_asked_policies(ctx, vals[POLICIES], what, c);
+	snprintf(what, sizeof(what), "%s.allow", where);
+	if (vals[ALLOW] && vals[CHAIN])
+		parse_asked_allow(ctx, vals[ALLOW], what, c);
 	snprintf(what, sizeof(what), "%s.cgroup", where);
 	if (vals[CGROUP] && expect_text(ctx, vals[CGROUP], what)) {
 		if (vals[CGROUP]->text[0] == '/')
@@ -662,6 +786,15 @@ static void case_free(struct policytest_case *c)
 {
 	free(c->name);
 	free(c->workload);
+	for (size_t i = 0; i < c->chain_count; i++)
+		free(c->chain[i]);
+	free(c->chain);
+	for (size_t i = 0; i < c->asked_policy_count; i++)
+		free(c->asked_policies[i]);
+	free(c->asked_policies);
+	for (size_t i = 0; i < c->asked_allow_count; i++)
+		free(c->asked_allow[i].target);
+	free(c->asked_allow);
 	free(c->cgroup);
 	for (size_t i = 0; i < c->label_count; i++) {
 		free((char *)c->labels[i].key);

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "actgate/abi.h"
 #include "journal/decision.h"
+#include "policy/delegate.h"
 #include "policy/policytest.h"
 
 /* ---- running ---- */
@@ -100,6 +102,8 @@ static void describe_result(char *buf, size_t size, const struct policy_set *set
 		if (r->reason == ACTGATE_REASON_RULE || r->reason == ACTGATE_REASON_LEARNED ||
 		    r->reason == ACTGATE_REASON_NAME)
 			text = rule_text(set, r, c->action.action, text_buf, sizeof(text_buf));
+		if (r->reason == ACTGATE_REASON_GRANT)
+			text = "asked for by the commission (--allow), given by delegate:";
 		snprintf(by, sizeof(by), " by rule %s (%s)", r->rule,
 			 text ? text : r->reason == ACTGATE_REASON_DEFAULT ||
 					       r->reason == ACTGATE_REASON_NAME ? "no rule matched" : "?");
@@ -129,6 +133,104 @@ static void describe_expected(char *buf, size_t size, const struct policytest_ca
 		strncat(buf, ")", size - strlen(buf) - 1);
 }
 
+/*
+ * May each link of ids commission the next (delegation_decide, with the
+ * policies that apply to the link: its own and those above it)? 0, or
+ * -EPERM with why.
+ */
+static int case_commission(const struct policy_set *set, const struct policytest_case *c,
+			   const struct workload_identity *ids, size_t n,
+			   const struct signal_view *signals, char *why, size_t why_size)
+{
+	const struct policy **parents = calloc(set->count ? set->count : 1, sizeof(*parents));
+	int err = 0;
+
+	if (!parents)
+		return -ENOMEM;
+	for (size_t link = 1; link < n && !err; link++) {
+		struct delegation_request req = { .child = ids[link].name };
+
+		/* The case's own commission asks for what the case says; those above, nothing. */
+		if (link == n - 1)
+			req = (struct delegation_request){
+				.child = ids[link].name,
+				.policies = (const char *const *)c->asked_policies,
+				.policy_count = c->asked_policy_count,
+				.allow = c->asked_allow,
+				.allow_count = c->asked_allow_count };
+		size_t count = 0;
+		bool outlive;
+		char reason[384];
+
+		for (size_t i = 0; i < set->count; i++) {
+			bool any = false;
+
+			for (size_t k = 0; k < link && !any; k++)
+				any = policy_selects(&set->policies[i], &ids[k]);
+			if (any)
+				parents[count++] = &set->policies[i];
+		}
+		err = delegation_decide(parents, count, &req, signals, &outlive, reason,
+					sizeof(reason));
+		if (err)
+			snprintf(why, why_size, "%s may not commission %s: %s", ids[link - 1].name,
+				 ids[link].name, reason);
+	}
+	free(parents);
+	return err;
+}
+
+int policytest_asked_connect(const char *text, uint8_t addr[16], uint16_t *port, char *why,
+			     size_t why_size)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	const char *first = strchr(text, ':');
+
+	/* "ADDR" and "V6" name every port: written with port 0 for the parser. */
+	if (text[0] == '[' || (first && first == strrchr(text, ':')))
+		snprintf(buf, sizeof(buf), "%s", text);
+	else if (snprintf(buf, sizeof(buf), first ? "[%s]:0" : "%s:0", text) >= (int)sizeof(buf)) {
+		snprintf(why, why_size, "\"%.64s\": not an address", text);
+		return -EINVAL;
+	}
+	return eval_parse_connect_target(buf, addr, port, why, why_size);
+}
+
+/*
+ * A rule the commission asked for (--allow) and delegate: gave: it lifts a
+ * deny of a rule or a default of the same action on its target, as the
+ * grant the daemon makes of it does in the kernel (the file named by its
+ * path here; an address on its port, or on every port).
+ */
+static bool asked_rule_lifts(const struct policytest_case *c, const struct eval_result *r)
+{
+	const struct eval_action *a = &c->action;
+
+	if (r->verdict != ACTGATE_VERDICT_DENY ||
+	    (r->reason != ACTGATE_REASON_RULE && r->reason != ACTGATE_REASON_DEFAULT))
+		return false;
+	for (size_t i = 0; i < c->asked_allow_count; i++) {
+		const struct delegate_rule *d = &c->asked_allow[i];
+		uint8_t addr[16];
+		uint16_t port;
+		char why[128];
+
+		if (d->action != a->action)
+			continue;
+		if (a->action != ACTGATE_ACTION_CONNECT) {
+			if (a->path && !strcmp(a->path, d->target))
+				return true;
+			continue;
+		}
+		if (a->unix_socket || a->socket ||
+		    policytest_asked_connect(d->target, addr, &port, why, sizeof(why)))
+			continue;
+		if (!memcmp(addr, a->addr, sizeof(addr)) && (!port || port == a->port))
+			return true;
+	}
+	return false;
+}
+
 int policytest_run(const struct policytest_file *tf, bool verbose, FILE *out,
 		   struct policytest_totals *totals)
 {
@@ -148,14 +250,53 @@ int policytest_run(const struct policytest_file *tf, bool verbose, FILE *out,
 							.label_count = c->label_count };
 			struct signal_view signals = { .values = c->signals,
 						       .count = c->signal_count };
+			struct workload_identity *ids = calloc(c->chain_count + 1, sizeof(*ids));
 
-			if (policy_evaluate(&doc->policies, &id, &signals, &c->action, &r, why,
+			if (!ids)
+				return -ENOMEM;
+			for (size_t k = 0; k < c->chain_count; k++)
+				ids[k] = (struct workload_identity){ .name = c->chain[k] };
+			ids[c->chain_count] = id;
+			/*
+			 * A child its parent's delegate: would refuse can never act:
+			 * a case expecting exactly that says deny with rule delegation.
+			 */
+			if (c->chain_count &&
+			    case_commission(&doc->policies, c, ids, c->chain_count + 1, &signals, why,
 					    sizeof(why))) {
+				free(ids);
+				if (c->expect == ACTGATE_VERDICT_DENY && c->rule &&
+				    !strcmp(c->rule, "delegation")) {
+					totals->passed++;
+					if (verbose)
+						fprintf(out, "PASS %s:%u: %s: the commission is "
+							     "refused: %s\n", tf->path, c->pos.line,
+							c->name, why);
+					continue;
+				}
+				fprintf(out, "FAIL %s:%u: %s: expected %s, but the commission is "
+					     "refused: %s\n", tf->path, c->pos.line, c->name, expected,
+					why);
+				totals->failed++;
+				continue;
+			}
+			if (policy_evaluate_delegated(&doc->policies, ids, c->chain_count + 1,
+						      (const char *const *)c->asked_policies,
+						      c->asked_policy_count, &signals, &c->action,
+						      &r, why, sizeof(why))) {
+				free(ids);
 				/* Nothing decided: the reason is the failure. */
 				fprintf(out, "FAIL %s:%u: %s: expected %s, but %s\n", tf->path,
 					c->pos.line, c->name, expected, why);
 				totals->failed++;
 				continue;
+			}
+			free(ids);
+			if (asked_rule_lifts(c, &r)) {
+				r.verdict = ACTGATE_VERDICT_ALLOW;
+				r.mode = ACTGATE_MODE_ENFORCE;
+				r.reason = ACTGATE_REASON_GRANT;
+				snprintf(r.rule, sizeof(r.rule), "delegate");
 			}
 			pass = r.verdict == c->expect && (!c->rule || !strcmp(c->rule, r.rule)) &&
 			       (c->mode < 0 || c->mode == r.mode);

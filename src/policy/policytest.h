@@ -28,6 +28,13 @@ struct policytest_case {
 	char *name;             /* spec.cases[i].name, or "case N" (N from 1 in its document) */
 	struct source_pos pos;  /* where the case starts, for FAIL lines */
 	char *workload;
+	char **chain;           /* the workloads that commissioned it, outermost first */
+	size_t chain_count;
+	/* What the commission asked for (actgate run --policy, --allow), with chain only. */
+	char **asked_policies;
+	size_t asked_policy_count;
+	struct delegate_rule *asked_allow; /* targets owned here */
+	size_t asked_allow_count;
 	char *cgroup;           /* relative to the cgroup2 root; NULL: not given */
 	struct workload_label *labels; /* strings owned here */
 	size_t label_count;
@@ -42,6 +49,14 @@ struct policytest_case {
 	char *rule;             /* the deciding rule's name as the journal gives it; NULL: any */
 	int mode;               /* enum actgate_mode of the deciding policy; -1: any */
 };
+
+/*
+ * A connect rule's target as actgate run --allow takes it ("ADDR",
+ * "ADDR:PORT", "[V6]:PORT", "V6"): the address as ::ffff:a.b.c.d for IPv4,
+ * and the port (0: every port). 0, or -EINVAL with why.
+ */
+int policytest_asked_connect(const char *text, uint8_t addr[16], uint16_t *port, char *why,
+			     size_t why_size);
 
 /* One PolicyTest document: the policy set its cases are decided under. */
 struct policytest_doc {

@@ -736,7 +736,7 @@ static bool valid_signal_value(struct ytree_ctx *ctx, const struct ynode *n, con
 }
 
 /* signals: {NAME: VALUE | [VALUE, ...], ...} */
-static void parse_conditions(struct ytree_ctx *ctx, const struct ynode *map, const char *where,
+void policy_parse_conditions(struct ytree_ctx *ctx, const struct ynode *map, const char *where,
 			     struct policy_overlay *o)
 {
 	struct ytree_quoted q;
@@ -841,7 +841,7 @@ static void parse_overlays(struct ytree_ctx *ctx, struct section_build *b,
 		if (!vals[0])
 			error_at(ctx, map->pos, "missing required key \"signals\" in %s", here);
 		else
-			parse_conditions(ctx, vals[0], what, o);
+			policy_parse_conditions(ctx, vals[0], what, o);
 		if (vals[1]) {
 			snprintf(what, sizeof(what), "%s.default", here);
 			o->has_default = parse_verdict(ctx, vals[1], what, &o->default_verdict);

@@ -32,4 +32,11 @@ void policy_parse_net_section(struct ytree_ctx *ctx, const struct ynode *key,
 			      const struct ynode *map, const char *where, const struct policy *p,
 			      struct net_rules *out);
 
+/*
+ * An overlay's conditions, {NAME: VALUE | [VALUE, ...], ...} at map, into
+ * o->conditions (spec.SECTION.when[K].signals, spec.delegate[K].when).
+ */
+void policy_parse_conditions(struct ytree_ctx *ctx, const struct ynode *map, const char *where,
+			     struct policy_overlay *o);
+
 #endif /* ACTGATE_POLICY_SECTIONS_H */

@@ -199,6 +199,14 @@ int grant_parse_ms(const char *text, uint64_t max_ms, uint64_t *ns, char *why, s
 	return 0;
 }
 
+bool grant_forgotten(uint64_t expires_boot_ns, uint64_t keep_ns, uint64_t now)
+{
+	/* Compared as a difference: expires + keep wraps for a late expiry (GRANT_NEVER). */
+	if (expires_boot_ns == GRANT_NEVER || now < expires_boot_ns)
+		return false;
+	return now - expires_boot_ns >= keep_ns;
+}
+
 int grant_reason_check(const char *reason, char *why, size_t why_size)
 {
 	size_t len = reason ? strlen(reason) : 0, at;

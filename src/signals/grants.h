@@ -9,6 +9,7 @@
 #define ACTGATE_GRANTS_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,15 @@
 #include "policy/names.h"
 
 #define GRANT_REASON_MAX 255
+
+/*
+ * The expiry of a grant that has none of its own: one a sub-workload's
+ * delegate: section gave it for its whole life (docs/delegation.md). The
+ * kernel's comparison (now < expiry) never ends it; the daemon drops it
+ * with its workload. Every sum with an expiry must treat it apart: it is
+ * the largest time there is, and adding to it wraps to the past.
+ */
+#define GRANT_NEVER UINT64_MAX
 
 struct grant_target {
 	uint8_t action;                /* enum actgate_action */
@@ -52,6 +62,13 @@ int grant_target_parse(uint8_t action, const char *text, path_resolver_fn resolv
  * decimal text of a JSON number), 1 to max_ms: *ns. -EINVAL with why.
  */
 int grant_parse_ms(const char *text, uint64_t max_ms, uint64_t *ns, char *why, size_t why_size);
+
+/*
+ * May a grant that expires at expires_boot_ns be forgotten at now (boot
+ * clock)? Once it has been expired for keep_ns: until then the kernel keeps
+ * it, so that denials name it (grant-expired). Never for GRANT_NEVER.
+ */
+bool grant_forgotten(uint64_t expires_boot_ns, uint64_t keep_ns, uint64_t now);
 
 /* A grant's or revocation's reason: 1 to GRANT_REASON_MAX printable bytes. */
 int grant_reason_check(const char *reason, char *why, size_t why_size);

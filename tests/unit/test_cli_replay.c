@@ -475,6 +475,140 @@ static void test_what_if(void **state)
 	diag_list_free(&diags);
 }
 
+/*
+ * What-if for sub-workloads (docs/delegation.md): a record's chain names the
+ * workloads above it, whose policies decide too (attenuation); a decision a
+ * grant made (a delegated rule) stays the grant's; a delegate record is
+ * decided again under the candidate's delegate: sections and the signals it
+ * kept; a refusal for another cause, or a chain that does not name the
+ * workload, is not decided again.
+ */
+static void test_what_if_delegation(void **state)
+{
+	static const char agent[] =
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: agent}\nspec:\n"
+		"  selector: {workloads: [\"agent:*\"]}\n"
+		"  connect: {default: allow, deny: [\"10.0.0.9:443\"]}\n"
+		"  delegate:\n"
+		"    - workloads: [\"tool:*\"]\n"
+		"%s";
+	static const char deploy_entry[] =
+		"    - workloads: [\"tool:deploy\"]\n"
+		"      allow: {connect: [\"10.0.0.9:443\"]}\n"
+		"      when: {region: eu}\n";
+	static const char tool[] =
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: tool-net}\nspec:\n"
+		"  selector: {workloads: [\"tool:net\"]}\n"
+		"  connect: {default: deny, allow: [\"10.0.0.9:443\"]}\n";
+	struct fixture *fx = *state;
+	struct journal_record r[5];
+	struct eval_result res;
+	char file[256], text[1024], why[256];
+
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 5; i++) {
+		r[i].mode = ACTGATE_MODE_ENFORCE;
+		set(&r[i].target, "10.0.0.9:443/tcp");
+		r[i].action = ACTGATE_ACTION_CONNECT;
+	}
+	/* tool:net's connect, denied by its agent's rule though its own allows it. */
+	set(&r[0].workload, "tool:net");
+	r[0].workload_id = 5;
+	set(&r[0].chain, "- > agent:a#3[agent;] > tool:net#5[agent,tool-net;]");
+	r[0].verdict = ACTGATE_VERDICT_DENY;
+	r[0].reason = ACTGATE_REASON_RULE;
+	set(&r[0].rule, "agent:connect.deny[0]");
+	/* tool:deploy's, allowed by the grant its agent's delegate: gave it. */
+	set(&r[1].workload, "tool:deploy");
+	r[1].workload_id = 6;
+	set(&r[1].chain, "- > agent:a#3[agent;] > tool:deploy#6[agent;]");
+	r[1].verdict = ACTGATE_VERDICT_ALLOW;
+	r[1].reason = ACTGATE_REASON_GRANT;
+	set(&r[1].rule, "grant:1");
+	/* The commission of tool:deploy with the rule, under region=eu. */
+	set(&r[2].workload, "agent:a");
+	r[2].workload_id = 3;
+	r[2].action = ACTGATE_ACTION_DELEGATE;
+	r[2].reason = ACTGATE_REASON_DELEGATION;
+	r[2].verdict = ACTGATE_VERDICT_ALLOW;
+	set(&r[2].rule, "delegate");
+	set(&r[2].target, "run tool:deploy --allow connect:10.0.0.9:443");
+	set(&r[2].signals, "region=eu");
+	set(&r[2].chain, "- > agent:a#3[agent;region=eu] > tool:deploy#6[agent;]");
+	/* A commission refused because the agent was revoked: not delegate:'s. */
+	set(&r[3].workload, "agent:a");
+	r[3].workload_id = 3;
+	r[3].action = ACTGATE_ACTION_DELEGATE;
+	r[3].reason = ACTGATE_REASON_DELEGATION;
+	r[3].verdict = ACTGATE_VERDICT_DENY;
+	set(&r[3].rule, "the parent is revoked, orphaned or past its time");
+	set(&r[3].target, "run tool:x");
+	set(&r[3].chain, "- > agent:a#3[agent;]");
+	/* A chain that does not name the record's workload. */
+	set(&r[4].workload, "tool:net");
+	r[4].workload_id = 7;
+	set(&r[4].chain, "- > agent:a#3[agent;] > tool:net#5[agent,tool-net;]");
+	r[4].verdict = ACTGATE_VERDICT_DENY;
+	r[4].reason = ACTGATE_REASON_RULE;
+	set(&r[4].rule, "agent:connect.deny[0]");
+
+	assert_int_equal(mkdir(fx->policies, 0700), 0);
+	for (int round = 0; round < 2; round++) {
+		struct policy_set ps = { 0 };
+		struct diag_list diags = { 0 };
+
+		snprintf(file, sizeof(file), "%s/agent.yaml", fx->policies);
+		snprintf(text, sizeof(text), agent, round ? "" : deploy_entry);
+		write_file(file, text);
+		snprintf(file, sizeof(file), "%s/tool.yaml", fx->policies);
+		write_file(file, tool);
+		assert_int_equal(policy_load_dir(fx->policies, &ps, &diags), 0);
+
+		assert_int_equal(whatif_decide(&ps, &r[0], &res, why, sizeof(why)), WHATIF_SAME);
+		assert_string_equal(res.rule, "agent:connect.deny[0]");
+		assert_int_equal(whatif_decide(&ps, &r[1], &res, why, sizeof(why)), WHATIF_SAME);
+		assert_string_equal(res.rule, "grant:1");
+		if (!round) {
+			assert_int_equal(whatif_decide(&ps, &r[2], &res, why, sizeof(why)),
+					 WHATIF_SAME);
+			assert_string_equal(res.rule, "delegate");
+		} else {
+			/* Without the entry for tool:deploy, the commission would be refused. */
+			assert_int_equal(whatif_decide(&ps, &r[2], &res, why, sizeof(why)),
+					 WHATIF_NOW_DENIED);
+			assert_non_null(strstr(res.rule, "policy agent's delegate: does not allow it"));
+		}
+		assert_int_equal(whatif_decide(&ps, &r[3], &res, why, sizeof(why)), WHATIF_SKIPPED);
+		assert_non_null(strstr(why, "a cause other than delegate:"));
+		assert_int_equal(whatif_decide(&ps, &r[4], &res, why, sizeof(why)), WHATIF_SKIPPED);
+		assert_string_equal(why, "the chain does not name workload tool:net#7");
+		/* A tool denied because its agent ended: no candidate policy lifts that. */
+		r[0].reason = ACTGATE_REASON_PARENT_ENDED;
+		assert_int_equal(whatif_decide(&ps, &r[0], &res, why, sizeof(why)), WHATIF_SKIPPED);
+		r[0].reason = ACTGATE_REASON_RULE;
+		policy_set_free(&ps);
+		diag_list_free(&diags);
+	}
+	/* The commission again, with region=us in force when it was made. */
+	{
+		struct policy_set ps = { 0 };
+		struct diag_list diags = { 0 };
+
+		snprintf(text, sizeof(text), agent, deploy_entry);
+		snprintf(file, sizeof(file), "%s/agent.yaml", fx->policies);
+		write_file(file, text);
+		assert_int_equal(policy_load_dir(fx->policies, &ps, &diags), 0);
+		set(&r[2].signals, "region=us");
+		assert_int_equal(whatif_decide(&ps, &r[2], &res, why, sizeof(why)),
+				 WHATIF_NOW_DENIED);
+		assert_non_null(strstr(res.rule, "when:"));
+		policy_set_free(&ps);
+		diag_list_free(&diags);
+	}
+	for (int i = 0; i < 5; i++)
+		journal_record_clear(&r[i]);
+}
+
 /* Records of egress: a lookup refused, one allowed, a connect made for a name, a raw-IP connect. */
 static void make_name_records(struct journal_record r[4])
 {
@@ -587,6 +721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_what_if, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_what_if_delegation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 

@@ -61,7 +61,8 @@ static void test_every_key(void **state)
 			       "ring_buffer_size: 65536\n"
 			       "verbose: true\n"
 			       "export: [{name: local, sink: stdout}]\n"
-			       "signals_trust: /etc/actgate/trust.yaml\n",
+			       "signals_trust: /etc/actgate/trust.yaml\n"
+			       "delegation_trust: /etc/actgate/delegation.json\n",
 			       &c, &d),
 			 0);
 	assert_int_equal(d.count, 0);
@@ -81,6 +82,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.pin_dir, "/sys/fs/bpf/x");
 	assert_string_equal(c.state_dir, "/state");
 	assert_int_equal(c.events_bytes, 65536);
+	assert_string_equal(c.delegation_trust, "/etc/actgate/delegation.json");
 	assert_true(c.verbose);
 	assert_int_equal(c.export.count, 1);
 	assert_string_equal(c.export.sinks[0].name, "local");

@@ -22,9 +22,12 @@
 
 #include "test_verbs.h"
 
+#include "daemon/grantctl.h"
 #include "daemon/revocation.h"
 #include "daemon/runtime.h"
 #include "daemon/signalctl.h"
+#include "signals/grants.h"
+#include "util/clock.h"
 
 struct fake {
 	struct policy_set set;
@@ -190,6 +193,37 @@ static void test_refused_by_the_kernel_changes_nothing(void **state)
 	assert_int_equal(e->fake.rebinds, 3); /* the set, the failed one, the restore */
 }
 
+/*
+ * The tick forgets a grant a minute after its expiry, and one without an
+ * expiry of its own (a delegated rule, GRANT_NEVER) only with its
+ * workload: the expiry plus the minute wrapped, and the tick dropped such a
+ * grant once the machine had been up a minute.
+ */
+static void test_tick_keeps_delegated_grants(void **state)
+{
+	struct env *e = *state;
+	struct workload w = { .id = 9, .name = (char *)"tool:deploy" };
+
+	assert_true(boot_ns() > 60ull * 1000000000ull); /* else the test proves nothing */
+	e->fake.workloads.items = &w;
+	e->fake.workloads.count = 1;
+	e->s->grants = calloc(1, sizeof(*e->s->grants));
+	assert_non_null(e->s->grants);
+	e->s->grant_cap = 1;
+	e->s->grants[0] = (struct signalctl_grant){
+		.id = 1, .workload_id = 9, .workload = strdup("tool:deploy"),
+		.target = strdup("127.0.0.1:7002"), .reason = strdup("delegated by agent:deleg#1"),
+		.expires_boot_ns = GRANT_NEVER,
+		.key = { .workload_id = 9, .action = ACTGATE_ACTION_CONNECT,
+			 .kind = ACTGATE_GRANT_NET, .port = 7002 } };
+	e->s->grant_count = 1;
+	grantctl_tick(e->s);
+	assert_int_equal(e->s->grant_count, 1);
+	assert_int_equal(e->s->grants[0].id, 1);
+	e->fake.workloads.items = NULL;
+	e->fake.workloads.count = 0;
+}
+
 static void test_ingest_whole_or_nothing(void **state)
 {
 	static const char token[] =
@@ -252,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_by_the_kernel_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_whole_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tick_keeps_delegated_grants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_runs_refused, setup, teardown),
 	};
 

@@ -20,6 +20,7 @@
 
 #include "daemon/revocation.h"
 #include "daemon/signalstate.h"
+#include "signals/grants.h"
 #include "util/clock.h"
 
 #define SEC 1000000000ull
@@ -119,9 +120,9 @@ static void test_grants_round_trip(void **state)
 	assert_non_null(mkdtemp(dir));
 	init(&a);
 	init(&b);
-	a.grants = calloc(2, sizeof(*a.grants));
+	a.grants = calloc(3, sizeof(*a.grants));
 	assert_non_null(a.grants);
-	a.grant_cap = 2;
+	a.grant_cap = 3;
 	now = boot_ns();
 	a.grants[0] = (struct signalctl_grant){
 		.id = 4, .workload_id = 77, .workload = strdup("ci:deploy"),
@@ -136,13 +137,21 @@ static void test_grants_round_trip(void **state)
 		.key = { .workload_id = 77, .action = ACTGATE_ACTION_CONNECT,
 			 .kind = ACTGATE_GRANT_NET, .port = 443, .addr = { [10] = 0xff, [11] = 0xff,
 			 [12] = 10, [15] = 1 } } };
-	a.grant_count = 2;
-	a.next_grant_id = 5;
+	/* A delegated rule: no expiry of its own, and none after a restart either. */
+	a.grants[2] = (struct signalctl_grant){
+		.id = 6, .workload_id = 77, .workload = strdup("ci:deploy"),
+		.target = strdup("10.0.0.2:443"), .reason = strdup("delegated by agent#3"),
+		.expires_boot_ns = GRANT_NEVER,
+		.key = { .workload_id = 77, .action = ACTGATE_ACTION_CONNECT,
+			 .kind = ACTGATE_GRANT_NET, .port = 443, .addr = { [10] = 0xff, [11] = 0xff,
+			 [12] = 10, [15] = 2 } } };
+	a.grant_count = 3;
+	a.next_grant_id = 6;
 	assert_int_equal(signalstate_save(&a, dir, why, sizeof(why)), 0);
 	assert_int_equal(signalstate_load(&b, dir, why, sizeof(why)), 0);
-	assert_int_equal(b.next_grant_id, 5);
-	assert_int_equal(b.grant_count, 2);
-	for (size_t i = 0; i < 2; i++) {
+	assert_int_equal(b.next_grant_id, 6);
+	assert_int_equal(b.grant_count, 3);
+	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(b.grants[i].id, a.grants[i].id);
 		assert_int_equal(b.grants[i].workload_id, 77);
 		assert_string_equal(b.grants[i].workload, "ci:deploy");
@@ -154,6 +163,7 @@ static void test_grants_round_trip(void **state)
 	assert_true(b.grants[0].expires_boot_ns > now + 590 * SEC);
 	assert_true(b.grants[0].expires_boot_ns <= boot_ns() + 600 * SEC);
 	assert_true(b.grants[1].expires_boot_ns <= boot_ns());
+	assert_true(b.grants[2].expires_boot_ns == GRANT_NEVER);
 	signalctl_free(&a);
 	signalctl_free(&b);
 	remove_tree(dir);

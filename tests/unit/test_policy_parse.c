@@ -170,7 +170,7 @@ static void test_unknown_keys(void **state)
 			  "default, allow, deny, when, written\n");
 	expect_spec_error("  network: {}",
 			  "t.yaml:6:3: error: unknown key \"network\" in spec; allowed keys: "
-			  "selector, mode, record, exec, open, connect, kernel\n");
+			  "selector, mode, record, exec, open, connect, kernel, delegate\n");
 	expect_error("apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: t, labels: {}}\n"
 		     "spec: {selector: {workloads: [w]}}\n",
 		     "t.yaml:3:21: error: unknown key \"labels\" in metadata; allowed keys: name\n");

@@ -416,6 +416,91 @@ static void test_errors_new_keys(void **state)
 		      "with '/'): \"unix:x\"\n");
 }
 
+/*
+ * A commission's own asks (docs/delegation.md): --allow rules and --policy
+ * names, decided by the agent's delegate: (with its when:), and a rule it
+ * gives lifts the agent's deny for that child alone; a refused commission
+ * passes only as deny with rule delegation.
+ */
+static void test_delegation_cases(void **state)
+{
+	static const char policies[] =
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: agent}\nspec:\n"
+		"  selector: {workloads: [\"agent:*\"]}\n"
+		"  exec: {default: allow}\n"
+		"  connect: {default: deny, allow: [\"10.0.0.1:443\"]}\n"
+		"  delegate:\n"
+		"    - workloads: [\"tool:*\"]\n"
+		"      policies: [extra]\n"
+		"    - workloads: [\"tool:deploy\"]\n"
+		"      allow: {connect: [\"10.9.9.9:443\"], exec: [/usr/bin/kubectl]}\n"
+		"      when: {region: eu}\n"
+		"---\n"
+		"apiVersion: actgate.dev/v1\nkind: Policy\nmetadata: {name: extra}\nspec:\n"
+		"  selector: {workloads: [\"nobody\"]}\n"
+		"  exec: {deny: [/usr/bin/rm]}\n";
+	struct policytest_totals totals;
+	char *got;
+
+	(void)state;
+	write_file("d.yaml", policies);
+	write_file("t.test.yaml",
+		   "apiVersion: actgate.dev/v1\nkind: PolicyTest\nmetadata: {name: t}\nspec:\n"
+		   "  policies: [d.yaml]\n  cases:\n"
+		   /* 7: the rule asked for and given */
+		   "    - {name: a, chain: [\"agent:1\"], workload: \"tool:deploy\", signals: {region: eu},"
+		   " allow: [\"connect:10.9.9.9:443\"], action: connect, target: \"10.9.9.9:443\","
+		   " expect: allow, rule: delegate}\n"
+		   /* 8: another port of the same host is not given */
+		   "    - {name: b, chain: [\"agent:1\"], workload: \"tool:deploy\", signals: {region: eu},"
+		   " allow: [\"connect:10.9.9.9:443\"], action: connect, target: \"10.9.9.9:444\","
+		   " expect: deny, rule: \"agent:connect.default\"}\n"
+		   /* 9: when: does not hold: refused */
+		   "    - {name: c, chain: [\"agent:1\"], workload: \"tool:deploy\", signals: {region: us},"
+		   " allow: [\"connect:10.9.9.9:443\"], action: connect, target: \"10.9.9.9:443\","
+		   " expect: deny, rule: delegation}\n"
+		   /* 10: an exec rule, by its path */
+		   "    - {name: d, chain: [\"agent:1\"], workload: \"tool:deploy\", signals: {region: eu},"
+		   " allow: [\"exec:/usr/bin/kubectl\"], action: exec, target: /usr/bin/kubectl,"
+		   " expect: allow}\n"
+		   /* 11: --policy extra composes it in: its deny holds */
+		   "    - {name: e, chain: [\"agent:1\"], workload: \"tool:x\", policies: [extra],"
+		   " action: exec, target: /usr/bin/rm, expect: deny, rule: \"extra:exec.deny[0]\"}\n"
+		   /* 12: a refused commission expected to act fails, saying why */
+		   "    - {name: f, chain: [\"agent:1\"], workload: \"tool:x\", policies: [agent],"
+		   " action: exec, target: /usr/bin/ls, expect: allow}\n"
+		   /* 13: a refusal without rule delegation is not taken for any deny */
+		   "    - {name: g, chain: [\"agent:1\"], workload: \"tool:x\","
+		   " allow: [\"connect:10.9.9.9\"], action: exec, target: /usr/bin/ls, expect: deny}\n");
+	got = run_file("t.test.yaml", false, &totals);
+	assert_int_equal(totals.passed, 5);
+	assert_int_equal(totals.failed, 2);
+	assert_non_null(strstr(got, "FAIL t.test.yaml:12: f: expected allow, but the commission is "
+				    "refused: agent:1 may not commission tool:x: policy agent's "
+				    "delegate: does not allow it"));
+	assert_non_null(strstr(got, "FAIL t.test.yaml:13: g: expected deny, but the commission is "
+				    "refused"));
+	free(got);
+
+	/* What a commission asks for needs a chain, and rules must parse. */
+	expect_errors("apiVersion: actgate.dev/v1\nkind: PolicyTest\nmetadata: {name: t}\nspec:\n"
+		      "  policies: [d.yaml]\n  cases:\n"
+		      "    - {workload: w, allow: [\"exec:/bin/sh\"], action: exec, target: /bin/sh,"
+		      " expect: deny}\n"
+		      "    - {chain: [a], workload: w, allow: [\"fly:/x\", \"exec:sh\", \"connect:nope\"],"
+		      " policies: [3], action: exec, target: /bin/sh, expect: deny}\n",
+		      "t.test.yaml:7:28: error: spec.cases[0].allow: the commission's --allow rules "
+		      "need a chain: the workloads that commissioned this one\n"
+		      "t.test.yaml:8:41: error: spec.cases[1].allow[0]: \"fly:/x\": expected exec:PATH, "
+		      "open:PATH or connect:ADDRESS[:PORT]\n"
+		      "t.test.yaml:8:51: error: spec.cases[1].allow[1]: \"exec:sh\": expected an "
+		      "absolute path\n"
+		      "t.test.yaml:8:62: error: spec.cases[1].allow[2]: \"connect:nope\": \"nope\": "
+		      "not an IPv4 address\n"
+		      "t.test.yaml:8:90: error: spec.cases[1].policies[0]: expected a string, found an "
+		      "integer (quote it to make it a string)\n");
+}
+
 /* ---- invalid files ---- */
 
 static void test_errors_document(void **state)
@@ -494,7 +579,7 @@ static void test_errors_cases(void **state)
 		      "with symlinks; write the path without it: \"/a/../b\"\n"
 		      "t.test.yaml:11:71: error: unknown key \"x\" in spec.cases[4]; allowed keys: "
 		      "name, workload, cgroup, labels, signals, action, target, access, protocol, "
-		      "expect, rule, mode, written, target_name\n"
+		      "expect, rule, mode, written, chain, policies, allow, target_name\n"
 		      "t.test.yaml:12:7: error: missing required key \"workload\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"action\" in spec.cases[5]\n"
 		      "t.test.yaml:12:7: error: missing required key \"target\" in spec.cases[5]\n"
@@ -658,6 +743,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unselected_workload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_and_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_written_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delegation_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_new_keys, setup, teardown),

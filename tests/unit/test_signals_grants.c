@@ -199,12 +199,36 @@ static void test_actions_ms_reasons(void **state)
 	assert_string_equal(why, "the reason contains a control character (\\x09) at byte 2");
 }
 
+/*
+ * When the daemon forgets a grant: a minute after its expiry, never for one
+ * without an expiry of its own (a sub-workload's delegated rule). The
+ * expiry plus the minute overflowed for GRANT_NEVER and dropped such a
+ * grant as soon as the machine had been up a minute (51-delegation after
+ * 49-strict-record).
+ */
+static void test_forgotten(void **state)
+{
+	const uint64_t min = 60ull * 1000000000ull;
+
+	(void)state;
+	assert_false(grant_forgotten(GRANT_NEVER, min, 61 * 1000000000ull));
+	assert_false(grant_forgotten(GRANT_NEVER, min, UINT64_MAX - 1));
+	assert_false(grant_forgotten(GRANT_NEVER, min, UINT64_MAX));
+	assert_false(grant_forgotten(5 * min, min, 4 * min)); /* live */
+	assert_false(grant_forgotten(5 * min, min, 5 * min)); /* just expired: kept, named */
+	assert_false(grant_forgotten(5 * min, min, 6 * min - 1));
+	assert_true(grant_forgotten(5 * min, min, 6 * min));
+	/* An expiry late enough that adding the minute would wrap. */
+	assert_false(grant_forgotten(UINT64_MAX - 10, min, UINT64_MAX - 5));
+	assert_true(grant_forgotten(1, min, min + 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_targets),	   cmocka_unit_test(test_file_target_errors),
 		cmocka_unit_test(test_net_targets),	   cmocka_unit_test(test_net_target_errors),
-		cmocka_unit_test(test_actions_ms_reasons),
+		cmocka_unit_test(test_actions_ms_reasons),  cmocka_unit_test(test_forgotten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
