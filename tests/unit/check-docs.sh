@@ -47,5 +47,22 @@ if ! "$actgate" policy test "$root/policies" >"$work/out" 2>&1; then
 else
 	passed=$((passed + 1))
 fi
+# ci-runner allows hosts by name: refused as for an actgated without the
+# resolver (--resolve), accepted as for one that runs it (--resolve --resolver).
+check_names() { # check_names WHAT WANT_STATUS ARGS...
+	local what=$1 want=$2 got
+	shift 2
+	"$actgate" policy check "$@" "$root/policies/ci-runner.yaml" >"$work/out" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ] && { [ "$want" -eq 0 ] || grep -q 'allow rule by name' "$work/out"; }; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL  policy check $* ci-runner.yaml ($what): status $got, wanted $want:" >&2
+		cat "$work/out" >&2
+	fi
+}
+check_names "no resolver" 1 --resolve
+check_names "with the resolver" 0 --resolve --resolver
 echo "docs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
