@@ -23,7 +23,7 @@ void jrecord_buf_free(struct jrecord_buf *b)
 	*b = (struct jrecord_buf){ 0 };
 }
 
-static int buf_reserve(struct jrecord_buf *b, size_t more)
+int jrecord_buf_reserve(struct jrecord_buf *b, size_t more)
 {
 	size_t cap;
 	uint8_t *p;
@@ -41,8 +41,7 @@ static int buf_reserve(struct jrecord_buf *b, size_t more)
 	return 0;
 }
 
-/* Callers reserve first: a key and a varint take at most 2 + 10 bytes. */
-static void put_varint(struct jrecord_buf *b, uint64_t v)
+void jrecord_put_varint(struct jrecord_buf *b, uint64_t v)
 {
 	while (v >= 0x80) {
 		b->p[b->len++] = (uint8_t)(v | 0x80);
@@ -56,16 +55,16 @@ static void put_uint(struct jrecord_buf *b, unsigned field, uint64_t v, bool alw
 {
 	if (!v && !always)
 		return;
-	put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);
-	put_varint(b, v);
+	jrecord_put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);
+	jrecord_put_varint(b, v);
 }
 
 static void put_text(struct jrecord_buf *b, unsigned field, const char *s, size_t n, bool always)
 {
 	if (!n && !always)
 		return;
-	put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_BYTES);
-	put_varint(b, n);
+	jrecord_put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_BYTES);
+	jrecord_put_varint(b, n);
 	memcpy(b->p + b->len, s ? s : "", n);
 	b->len += n;
 }
@@ -178,7 +177,7 @@ static int dict_id(struct jrecord_dict *d, const char *s, size_t n, struct jreco
 		d->bytes = p;
 		d->bytes_cap = cap;
 	}
-	err = buf_reserve(strings, 20 + n);
+	err = jrecord_buf_reserve(strings, 20 + n);
 	if (err)
 		return err;
 	memcpy(d->bytes + d->bytes_len, s, n);
@@ -187,8 +186,8 @@ static int dict_id(struct jrecord_dict *d, const char *s, size_t n, struct jreco
 	d->bytes_len += n;
 	d->slots[slot] = ++d->n;
 	*id = d->n;
-	put_varint(strings, *id);
-	put_varint(strings, n);
+	jrecord_put_varint(strings, *id);
+	jrecord_put_varint(strings, n);
 	memcpy(strings->p + strings->len, s, n);
 	strings->len += n;
 	return 0;
@@ -216,8 +215,8 @@ static int put_text_dict(struct jrecord_buf *b, struct jrecord_dict *d, struct j
 		}
 	}
 	if (id) {
-		put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);
-		put_varint(b, id);
+		jrecord_put_varint(b, (uint64_t)field << 1 | JRECORD_WIRE_VARINT);
+		jrecord_put_varint(b, id);
 	} else {
 		put_text(b, field, s, n, always);
 	}
@@ -270,7 +269,7 @@ static int encode(const struct journal_record *r, struct jrecord_dict *d, struct
 		text_len[i] = len_of(texts[i]);
 		need += text_len[i];
 	}
-	err = buf_reserve(b, need);
+	err = jrecord_buf_reserve(b, need);
 	if (err)
 		return err;
 	b->p[b->len++] = JRECORD_VERSION;
@@ -318,10 +317,10 @@ int jrecord_encode_dict(const struct journal_record *r, struct jrecord_dict *d,
 	err = encode(r, d, b, defs);
 	if (!err && defs->len) {
 		/* The definitions go first (field 15), so a scan finds them without decoding. */
-		put_varint(&h, (uint64_t)JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
-		put_varint(&h, defs->len);
+		jrecord_put_varint(&h, (uint64_t)JF_STRINGS << 1 | JRECORD_WIRE_BYTES);
+		jrecord_put_varint(&h, defs->len);
 		head = h.len + defs->len;
-		err = buf_reserve(b, head);
+		err = jrecord_buf_reserve(b, head);
 		if (!err) {
 			memmove(b->p + 1 + head, b->p + 1, b->len - 1);
 			memcpy(b->p + 1, h.p, h.len);
@@ -700,7 +699,7 @@ int jrecord_decode_table(const void *payload, size_t len, struct jrecord_table *
 	rec->comm[text_len[JF_COMM]] = '\0';
 
 	arena->len = 0;
-	err = buf_reserve(arena, need);
+	err = jrecord_buf_reserve(arena, need);
 	if (err)
 		return err;
 	out = (char *)arena->p;

@@ -73,6 +73,10 @@ struct jrecord_buf {
  */
 int jrecord_encode(const struct journal_record *r, struct jrecord_buf *b);
 void jrecord_buf_free(struct jrecord_buf *b);
+/* Make room for more bytes after b->len: 0 or -ENOMEM (b unchanged). */
+int jrecord_buf_reserve(struct jrecord_buf *b, size_t more);
+/* Append v as a varint; callers reserve first (a varint takes at most 10 bytes). */
+void jrecord_put_varint(struct jrecord_buf *b, uint64_t v);
 
 /*
  * Decode a payload into rec (cleared first, as by journal_record_clear; on

@@ -136,33 +136,6 @@ void jsummary_add_gap(struct jsummary *s)
 
 /* ---- the payload ---- */
 
-static int reserve(struct jrecord_buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 256;
-	uint8_t *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static void put_varint(struct jrecord_buf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		b->p[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->len++] = (uint8_t)v;
-}
-
-/* Values in one order whatever the insertion order: bytes, then length. */
 static int cmp_value(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
@@ -194,25 +167,25 @@ int jsummary_encode(const struct jsummary *s, struct jrecord_buf *b)
 	int err;
 
 	b->len = 0;
-	err = reserve(b, 1 + (5 + 2 * (JSUMMARY_ACTIONS - 1)) * 10);
+	err = jrecord_buf_reserve(b, 1 + (5 + 2 * (JSUMMARY_ACTIONS - 1)) * 10);
 	if (err)
 		return err;
 	b->p[b->len++] = JSUMMARY_VERSION;
-	put_varint(b, s->segment);
-	put_varint(b, s->decisions);
-	put_varint(b, s->gaps);
-	put_varint(b, s->time_min);
-	put_varint(b, s->time_max);
+	jrecord_put_varint(b, s->segment);
+	jrecord_put_varint(b, s->decisions);
+	jrecord_put_varint(b, s->gaps);
+	jrecord_put_varint(b, s->time_min);
+	jrecord_put_varint(b, s->time_max);
 	for (int a = 1; a < JSUMMARY_ACTIONS; a++)
 		for (int v = 0; v < 2; v++)
-			put_varint(b, s->counts[a][v]);
+			jrecord_put_varint(b, s->counts[a][v]);
 	for (int i = 0; i < JSUMMARY_NSETS; i++) {
 		const struct jsummary_set *set = &s->sets[i];
 		char **vals;
 
-		if ((err = reserve(b, 10)))
+		if ((err = jrecord_buf_reserve(b, 10)))
 			return err;
-		put_varint(b, set->kept ? set->n + 1 : 0);
+		jrecord_put_varint(b, set->kept ? set->n + 1 : 0);
 		if (!set->kept)
 			continue;
 		if ((err = sorted_values(set, &vals)))
@@ -220,9 +193,9 @@ int jsummary_encode(const struct jsummary *s, struct jrecord_buf *b)
 		for (size_t k = 0; k < set->n && !err; k++) {
 			size_t n = strlen(vals[k]);
 
-			err = reserve(b, 10 + n);
+			err = jrecord_buf_reserve(b, 10 + n);
 			if (!err) {
-				put_varint(b, n);
+				jrecord_put_varint(b, n);
 				memcpy(b->p + b->len, vals[k], n);
 				b->len += n;
 			}
