@@ -57,6 +57,11 @@
  *   actprobe execloop PATH N        N times fork + execv PATH (no arguments) +
  *                                   waitpid; prints the ns per iteration, as
  *                                   openloop does
+ *   actprobe timed CMD [ARG]...     fork + execvp CMD + waitpid; prints the
+ *                                   CLOCK_MONOTONIC ns it took (guest
+ *                                   instructions under qemu -icount shift=0)
+ *                                   and exits 0, or exits 1 with CMD's status
+ *                                   on stderr if CMD did not exit 0
  *   actprobe connectloop ADDR PORT N tcp|udp   N times socket + connect +
  *                                   close (a refused TCP connect counts: the
  *                                   hook ran); prints the ns per iteration
@@ -769,6 +774,33 @@ static int probe_execloop(const char *path, const char *count_text)
 			return report(EPERM); /* the exec failed: the figure would be wrong */
 	}
 	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
+/* The time a whole command takes (the benchmarks' "real job" row): a build
+ * that failed half-way would read as cheap, so any status but 0 is an error. */
+static int probe_timed(char **argv)
+{
+	long long t0 = mono_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return report(errno);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "actprobe timed: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return report(errno);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "actprobe timed: %s %s %d\n", argv[0],
+			WIFEXITED(status) ? "exited" : "killed by signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return 1;
+	}
+	printf("%lld\n", mono_ns() - t0);
 	return 0;
 }
 
@@ -1823,6 +1855,8 @@ int main(int argc, char **argv)
 		return probe_openloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "execloop") == 0)
 		return probe_execloop(argv[2], argv[3]);
+	if (argc >= 3 && strcmp(argv[1], "timed") == 0)
+		return probe_timed(argv + 2);
 	if (argc == 6 && strcmp(argv[1], "connectloop") == 0)
 		return probe_connectloop(argv[2], argv[3], argv[4], argv[5]);
 	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "storm") == 0)
@@ -1886,7 +1920,7 @@ int main(int argc, char **argv)
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
 			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
 			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
-			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
+			"       openloop PATH N [FLAGS] | execloop PATH N | timed CMD [ARG]... | connectloop ADDR PORT N tcp|udp |\n"
 			"       storm PROCS SECONDS exec PATH|open PATH|connect ADDR PORT | map-counts DIR |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG [DIR]] |\n"
