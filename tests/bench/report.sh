@@ -8,12 +8,15 @@
 # row is reported against its goal, never asserted.
 #
 # How a benchmark's rows plug in: print BENCH lines into a log named
-# OUTDIR/NAME-KERNEL.log and every key reaches results.json as it is; in
+# OUTDIR/NAME-KERNEL.log (OUTDIR/NAME-native.log for one that runs on the
+# host, not in the VM: a section of its own) and every key reaches results.json as it is; in
 # results.md a key shows in the tables below when one names it, and under
 # "Other figures" until one does. A key base_start_X, with base_mid_X and
 # base_end_X, is a baseline: it shows in the baselines table with its spread.
 # A row no benchmark measured says why (the WHY_ texts below), never a
-# figure.
+# figure; the goals with no table of their own are listed with the key
+# prefix that measures them (record_rate, revoke_cmd, rss_, start_,
+# capacity_, journal_): a benchmark that prints such keys fills them in.
 set -eu
 out=$1
 shift
@@ -31,12 +34,20 @@ for k in "$@"; do
 		tr -d '\r' <"$f" | sed -n "s/^.*BENCH|/$k|/p"
 	done
 done >"$out/bench-lines.txt"
+# Benchmarks that run natively (no kernel of their own) print into
+# OUTDIR/NAME-native.log: a section "native" after the kernels'.
+kernels=$*
+for f in "$out"/*-native.log; do
+	[ -f "$f" ] || continue
+	tr -d '\r' <"$f" | sed -n "s/^.*BENCH|/native|/p" >>"$out/bench-lines.txt"
+	case " $kernels " in *" native "*) ;; *) kernels="$kernels native" ;; esac
+done
 [ -s "$out/bench-lines.txt" ] || { echo "report.sh: no BENCH lines in $out/*-KERNEL.log for $*" >&2; exit 1; }
 
 # Why a row has no figure, where no benchmark measures it.
 WHY_landlock='not measured in this run (tests/bench/vm-landlock.sh did not run or failed)'
 
-awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$*" -v WHY_landlock="$WHY_landlock" '
+awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$kernels" -v WHY_landlock="$WHY_landlock" '
 { v[$1, $2] = $3; b[$1, $2] = $4; seen[$1, $2] = 1 }
 function has(k, key) { return ((k, key) in seen) }
 function ratio(k, key) { return b[k, key] > 0 ? v[k, key] / b[k, key] : 0 }
@@ -85,59 +96,78 @@ END {
 	print "✗ does not. Regenerate with `make bench` (both kernels).\n" > md
 	for (i = 1; i <= n; i++) {
 		k = K[i]
-		print "## Linux " k "\n" > md
-		print "| | open+close, depth 4 | open+close, depth 14 | fork+exec+wait | UDP connect | TCP connect |" > md
-		print "|---|---|---|---|---|---|" > md
-		printf "| caller **not** governed | %s | | %s | %s | %s |\n", cell(k, "free_open4", 1.03),
-			cell(k, "free_exec", 1.01), cell(k, "free_udp", 1.02), cell(k, "free_tcp", 1.02) > md
-		printf "| governed, 1k rules, `record: deny` | %s | %s | %s | %s | %s |\n", cell(k, "deny1k_open4", 1.10),
-			cell(k, "deny1k_open14", 1.15), cell(k, "deny1k_exec", 1.03), cell(k, "deny1k_udp", 1.05),
-			cell(k, "deny1k_tcp", 1.05) > md
-		printf "| governed, 100k rules, `record: deny` | %s | %s | %s | %s | %s |\n", cell(k, "deny100k_open4", 1.10),
-			cell(k, "deny100k_open14", 1.15), cell(k, "deny100k_exec", 1.03), cell(k, "deny100k_udp", 1.05),
-			cell(k, "deny100k_tcp", 1.05) > md
-		printf "| governed, 1k rules, `record: all` | %s | | %s | %s | %s |\n", cell(k, "all1k_open4", 1.5),
-			cell(k, "all1k_exec", 1.10), cell(k, "all1k_udp", 1.3), cell(k, "all1k_tcp", 1.3) > md
-		if (has(k, "landlock_open4"))
-			printf "| Landlock, same open (reference) | %s | %s | | | |\n", cell(k, "landlock_open4"),
-				cell(k, "landlock_open14") > md
-		else
-			print "| Landlock, same open (reference) | " WHY_landlock " | | | | |" > md
-		print "\nA real job, not a loop: a C build (`tests/bench/build-job.mk`: make, gcc -O2 -g," > md
-		print "ar, with the Debian toolchain in the VM) as a workload of `policies/ci-runner.yaml`," > md
-		print "the daemon on the same CPU; instructions of the whole build, as a ratio to the" > md
-		print "same build with no agent:\n" > md
-		print "| | no agent (instructions) | `record: deny` | `record: all` |\n|---|---|---|---|" > md
-		printf "| C build | %s | %s | %s |\n", icell(k, "base_start_job"), cell(k, "job_deny", 1.03),
-			cell(k, "job_all", 1.10) > md
-		printf "| of which actgated after the build ended | | %s | %s |\n", icell(k, "job_deny_after"),
-			icell(k, "job_all_after") > md
-		print "\n`check_open` alone, instructions per call (the kernel'"'"'s program statistics):\n" > md
-		print "| | depth 4 | depth 14 |\n|---|---|---|" > md
-		printf "| caller not governed | %s | |\n", icell(k, "free_hook4") > md
-		printf "| governed, 1k rules, `record: deny` | %s | %s |\n", icell(k, "deny1k_hook4"), icell(k, "deny1k_hook14") > md
-		printf "| governed, 100k rules, `record: deny` | %s | %s |\n", icell(k, "deny100k_hook4"), icell(k, "deny100k_hook14") > md
-		printf "| governed, 1k rules, `record: all` | %s | |\n", icell(k, "all1k_hook4") > md
-		print "\nRevocation and signal change, request on the control socket to the workload'"'"'s" > md
-		print "first denied open (instructions):\n" > md
-		print "| | p50 | p99 |\n|---|---|---|" > md
-		printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
-		printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
-		print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
-		print "of the boot, and the largest difference from the start'"'"'s:\n" > md
-		print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
-		split("open4 open14 exec udp tcp ll_open4 ll_open14 job", O, " ")
-		split("open+close, depth 4|open+close, depth 14|fork+exec+wait|UDP connect|TCP connect|" \
-		      "open+close, depth 4 (the Landlock boot)|open+close, depth 14 (the Landlock boot)|" \
-		      "C build (whole job)", L, "|")
-		for (j = 1; j <= 8; j++) {
-			named["base_start_" O[j]] = 1
-			if (has(k, "base_start_" O[j])) baseline_row(k, O[j], L[j])
+		if (k == "native") {
+			print "## Natively (benchmarks that need no VM)" > md
+		} else {
+			print "## Linux " k "\n" > md
+			print "| | open+close, depth 4 | open+close, depth 14 | fork+exec+wait | UDP connect | TCP connect |" > md
+			print "|---|---|---|---|---|---|" > md
+			printf "| caller **not** governed | %s | | %s | %s | %s |\n", cell(k, "free_open4", 1.03),
+				cell(k, "free_exec", 1.01), cell(k, "free_udp", 1.02), cell(k, "free_tcp", 1.02) > md
+			printf "| governed, 1k rules, `record: deny` | %s | %s | %s | %s | %s |\n", cell(k, "deny1k_open4", 1.10),
+				cell(k, "deny1k_open14", 1.15), cell(k, "deny1k_exec", 1.03), cell(k, "deny1k_udp", 1.05),
+				cell(k, "deny1k_tcp", 1.05) > md
+			printf "| governed, 100k rules, `record: deny` | %s | %s | %s | %s | %s |\n", cell(k, "deny100k_open4", 1.10),
+				cell(k, "deny100k_open14", 1.15), cell(k, "deny100k_exec", 1.03), cell(k, "deny100k_udp", 1.05),
+				cell(k, "deny100k_tcp", 1.05) > md
+			printf "| governed, 1k rules, `record: all` | %s | | %s | %s | %s |\n", cell(k, "all1k_open4", 1.5),
+				cell(k, "all1k_exec", 1.10), cell(k, "all1k_udp", 1.3), cell(k, "all1k_tcp", 1.3) > md
+			if (has(k, "landlock_open4"))
+				printf "| Landlock, same open (reference) | %s | %s | | | |\n", cell(k, "landlock_open4"),
+					cell(k, "landlock_open14") > md
+			else
+				print "| Landlock, same open (reference) | " WHY_landlock " | | | | |" > md
+			print "\nA real job, not a loop: a C build (`tests/bench/build-job.mk`: make, gcc -O2 -g," > md
+			print "ar, with the Debian toolchain in the VM) as a workload of `policies/ci-runner.yaml`," > md
+			print "the daemon on the same CPU; instructions of the whole build, as a ratio to the" > md
+			print "same build with no agent:\n" > md
+			print "| | no agent (instructions) | `record: deny` | `record: all` |\n|---|---|---|---|" > md
+			printf "| C build | %s | %s | %s |\n", icell(k, "base_start_job"), cell(k, "job_deny", 1.03),
+				cell(k, "job_all", 1.10) > md
+			printf "| of which actgated after the build ended | | %s | %s |\n", icell(k, "job_deny_after"),
+				icell(k, "job_all_after") > md
+			print "\n`check_open` alone, instructions per call (the kernel'"'"'s program statistics):\n" > md
+			print "| | depth 4 | depth 14 |\n|---|---|---|" > md
+			printf "| caller not governed | %s | |\n", icell(k, "free_hook4") > md
+			printf "| governed, 1k rules, `record: deny` | %s | %s |\n", icell(k, "deny1k_hook4"), icell(k, "deny1k_hook14") > md
+			printf "| governed, 100k rules, `record: deny` | %s | %s |\n", icell(k, "deny100k_hook4"), icell(k, "deny100k_hook14") > md
+			printf "| governed, 1k rules, `record: all` | %s | |\n", icell(k, "all1k_hook4") > md
+			print "\nRevocation and signal change, request on the control socket to the workload'"'"'s" > md
+			print "first denied open (instructions):\n" > md
+			print "| | p50 | p99 |\n|---|---|---|" > md
+			printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
+			printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
+			print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
+			print "of the boot, and the largest difference from the start'"'"'s:\n" > md
+			print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
+			split("open4 open14 exec udp tcp ll_open4 ll_open14 job", O, " ")
+			split("open+close, depth 4|open+close, depth 14|fork+exec+wait|UDP connect|TCP connect|" \
+			      "open+close, depth 4 (the Landlock boot)|open+close, depth 14 (the Landlock boot)|" \
+			      "C build (whole job)", L, "|")
+			for (j = 1; j <= 8; j++) {
+				named["base_start_" O[j]] = 1
+				if (has(k, "base_start_" O[j])) baseline_row(k, O[j], L[j])
+			}
+			# Baselines of rows added since: by their key.
+			m = sorted(k, "base_start_")
+			for (j = 1; j <= m; j++)
+				if (!(S[j] in named)) baseline_row(k, substr(S[j], 12), substr(S[j], 12))
 		}
-		# Baselines of rows added since: by their key.
-		m = sorted(k, "base_start_")
-		for (j = 1; j <= m; j++)
-			if (!(S[j] in named)) baseline_row(k, substr(S[j], 12), substr(S[j], 12))
+		# The goals of issue 11 that no table above covers: each with the
+		# key prefix whose figures measure it, and where none came, why.
+		print "\nThe other goals of issue 11, and the figures (keys) that measure them:\n" > md
+		print "| goal | keys | figures in this run |\n|---|---|---|" > md
+		ng = split("record: all: >= 200,000 decisions/s per CPU, zero drops|record_rate|" \
+			"`actgate revoke` <= 2M instructions in all|revoke_cmd|" \
+			"daemon RSS <= 24 MiB with 1k rules, <= 64 MiB with 100k|rss_|" \
+			"daemon start with 100k rules <= 2 G instructions|start_|" \
+			"rule capacity >= 1M per kind, or a precise refusal at load|capacity_|" \
+			"journal: selective query >= 20x a full scan; full scan >= 3 M records/s|journal_", G, "|")
+		for (j = 1; j < ng; j += 2) {
+			m = sorted(k, G[j + 1])
+			printf "| %s | `%s*` | %s |\n", G[j], G[j + 1], m ? m " (under Other figures)" : \
+				"none: no benchmark of this run printed one" > md
+		}
 		# Figures no table names yet (from a new benchmark): each as it came.
 		m = sorted(k, "")
 		other = 0

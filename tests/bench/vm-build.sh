@@ -13,10 +13,13 @@
 # (tests/bench/report.sh).
 set -u
 
+# The build's tree, and actgated's (apart: a workload may not change
+# actgated's places, the directory of its socket among them).
 W=/tmp/bench-build
+A=/tmp/bench-actgated
 D=/actgate/demo
-mkdir -p "$W/policies"
-export ACTGATE_SOCKET=$W/actgate.sock
+mkdir -p "$W" "$A/policies"
+export ACTGATE_SOCKET=$A/actgate.sock
 
 die() { echo "vm-build: $*" >&2; exit 1; }
 
@@ -30,23 +33,24 @@ governed_job() {
 	rm -rf "$W/out"
 	actgate run --quiet --workload ci:build -- \
 		actprobe timed make -s -f "$D/build-job.mk" SRC="$D" OUT="$W/out" ||
-		die "the governed build failed (actgated log: $(tail -n 5 "$W/actgated.log"))"
+		die "the governed build failed; its denials: $(actgate replay --journal-dir "$A/journal" \
+			--verdict deny 2>&1 | tail -n 5)"
 	[ -f "$W/out/libjob.a" ] || die "the governed build left no libjob.a"
 }
 
 # policy RECORD: the shipped CI policy as written, with spec.record set.
 policy() {
 	awk -v record="$1" '{ print } /^  mode: enforce$/ { print "  record: " record; n++ }
-		END { exit n == 1 ? 0 : 1 }' "$D/ci-runner.yaml" >"$W/policies/ci-runner.yaml" ||
+		END { exit n == 1 ? 0 : 1 }' "$D/ci-runner.yaml" >"$A/policies/ci-runner.yaml" ||
 		die "ci-runner.yaml has no '  mode: enforce' line to put record: after"
 }
 
 start() {
-	actgated --policy-dir "$W/policies" --journal-dir "$W/journal" --socket "$ACTGATE_SOCKET" \
-		>"$W/actgated.log" 2>&1 &
+	actgated --policy-dir "$A/policies" --journal-dir "$A/journal" --socket "$ACTGATE_SOCKET" \
+		>"$A/actgated.log" 2>&1 &
 	DAEMON=$!
 	until actgate status >/dev/null 2>&1; do
-		kill -0 $DAEMON 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
+		kill -0 $DAEMON 2>/dev/null || { cat "$A/actgated.log"; exit 1; }
 		sleep 0.2
 	done
 }
@@ -111,17 +115,17 @@ row base_mid_job "no actgated (baseline again, mid-run)" "$v" "$BASE"
 
 policy all
 start
-before=$(actgate replay --journal-dir "$W/journal" --json 2>/dev/null | wc -l)
+before=$(actgate replay --journal-dir "$A/journal" --json 2>/dev/null | wc -l)
 v=$(governed_job) || exit 1
 d=$(after_job)
 row job_all "governed, ci-runner, record: all" "$((v + d))" "$BASE"
 echo "BENCH|job_all_after|$d|0"
 # What record: all journaled: the build's decisions, none lost.
-after=$(actgate replay --journal-dir "$W/journal" --json 2>/dev/null | wc -l)
+after=$(actgate replay --journal-dir "$A/journal" --json 2>/dev/null | wc -l)
 echo "  record: all journaled $((after - before)) decisions of the build"
 [ $((after - before)) -gt 100 ] || die "record: all journaled only $((after - before)) records"
 # The ring buffer's drops, as actgated logs them: reported, not hidden.
-grep 'records dropped' "$W/actgated.log" | sed 's/^/  actgated: /'
+grep 'records dropped' "$A/actgated.log" | sed 's/^/  actgated: /'
 stop
 sleep 2
 v=$(job) || exit 1
