@@ -270,12 +270,13 @@ $(BENCH_JOB_FILES): tests/bench/build-job-files.sh tests/bench/build-job.mk $(LI
 # bench-job: the real-job row alone, on BENCH_KERNELS (build/bench/build-KERNEL.log).
 bench-job: $(BENCH_JOB_FILES) $(BINS) $(VM_HELPERS)
 	$(Q)mkdir -p $(BUILD)/bench
-	$(Q)set -e; for k in $(BENCH_KERNELS); do \
+	$(Q)rc=0; for k in $(BENCH_KERNELS); do \
 		echo "== a real job: a C build under the CI policy, in the VM ($$k, qemu -icount)"; \
-		$(BENCH_JOB_VM) ./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-build.sh \
-			| tee $(BUILD)/bench/build-$$k.log; \
-	done
-	$(Q)sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS)
+		{ $(BENCH_JOB_VM) ./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-build.sh \
+			|| echo "bench-job: the run on $$k failed" >&2; } 2>&1 | tee $(BUILD)/bench/build-$$k.log; \
+		grep -q '^bench-job: the run on' $(BUILD)/bench/build-$$k.log && rc=1; \
+	done; \
+	sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS); exit $$rc
 bench: $(BENCH_JOB_FILES) $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
 	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
