@@ -25,7 +25,9 @@ shift
 for k in "$@"; do
 	# A benchmark that did not run on a kernel shows "–" in its rows.
 	for name in lookup signals build landlock; do
-		[ -f "$out/$name-$k.log" ] || echo "report.sh: $out/$name-$k.log is missing" >&2
+		[ -f "$out/$name-$k.log" ] && continue
+		echo "report.sh: $out/$name-$k.log is missing" >&2
+		missing="${missing:-} $k:$name"
 	done
 	# The VM prefixes a demo's lines ("[demo] "); the glob does not take
 	# 6.12's logs for 6.1's.
@@ -47,16 +49,27 @@ done
 # Why a row has no figure, where no benchmark measures it.
 WHY_landlock='not measured in this run (tests/bench/vm-landlock.sh did not run or failed)'
 
-awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$kernels" -v WHY_landlock="$WHY_landlock" '
+awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$kernels" -v WHY_landlock="$WHY_landlock" \
+	-v missing="${missing:-} " '
 { v[$1, $2] = $3; b[$1, $2] = $4; seen[$1, $2] = 1 }
 function has(k, key) { return ((k, key) in seen) }
 function ratio(k, key) { return b[k, key] > 0 ? v[k, key] / b[k, key] : 0 }
 # cell KERNEL KEY GOAL: "1.07 ✓" / "1.88 ✗ (goal 1.10)"
-function cell(k, key, goal,   r) {
+function cell(k, key, goal) { return fcell(k, key, goal, "%.2f") }
+# fcell KERNEL KEY GOAL FORMAT: cell with the ratio in FORMAT; no goal, no mark
+function fcell(k, key, goal, fmt,   r) {
 	shown[k, key] = 1
 	if (!has(k, key)) return "–"
 	r = ratio(k, key)
-	return sprintf("%.2f %s", r, (goal == "" || r <= goal + 0.005) ? "✓" : "✗ (goal " goal ")")
+	if (goal == "") return sprintf(fmt, r)
+	return sprintf(fmt " %s", r, (r <= goal + 0.005) ? "✓" : "✗ (goal " goal ")")
+}
+# why KERNEL NAME WHAT: under a table, why its "–" cells are empty when
+# the benchmark NAME (tests/bench/vm-NAME.sh) left no log for KERNEL
+function why(k, name, what) {
+	if (index(missing, " " k ":" name " "))
+		printf "\n– : %s: not measured in this run; tests/bench/vm-%s.sh left no %s-%s.log " \
+			"(not run, or its VM failed).\n", what, name, name, k > md
 }
 function icell(k, key, goal) {
 	shown[k, key] = 1
@@ -117,26 +130,32 @@ END {
 					cell(k, "landlock_open14") > md
 			else
 				print "| Landlock, same open (reference) | " WHY_landlock " | | | | |" > md
+			why(k, "lookup", "the rows but Landlock")
 			print "\nA real job, not a loop: a C build (`tests/bench/build-job.mk`: make, gcc -O2 -g," > md
 			print "ar, with the Debian toolchain in the VM) as a workload of `policies/ci-runner.yaml`," > md
 			print "the daemon on the same CPU; instructions of the whole build, as a ratio to the" > md
 			print "same build with no agent:\n" > md
 			print "| | no agent (instructions) | `record: deny` | `record: all` |\n|---|---|---|---|" > md
-			printf "| C build | %s | %s | %s |\n", icell(k, "base_start_job"), cell(k, "job_deny", 1.03),
-				cell(k, "job_all", 1.10) > md
+			printf "| C build | %s | %s | %s |\n", icell(k, "base_start_job"), fcell(k, "job_deny", 1.03, "%.3f"),
+				fcell(k, "job_all", 1.10, "%.3f") > md
 			printf "| of which actgated after the build ended | | %s | %s |\n", icell(k, "job_deny_after"),
 				icell(k, "job_all_after") > md
+			printf "| decisions journaled | | | %s |\n", icell(k, "job_all_records") > md
+			printf "| records dropped (ring buffer full) | | | %s |\n", icell(k, "job_all_dropped", 0) > md
+			why(k, "build", "the real job")
 			print "\n`check_open` alone, instructions per call (the kernel'"'"'s program statistics):\n" > md
 			print "| | depth 4 | depth 14 |\n|---|---|---|" > md
 			printf "| caller not governed | %s | |\n", icell(k, "free_hook4") > md
 			printf "| governed, 1k rules, `record: deny` | %s | %s |\n", icell(k, "deny1k_hook4"), icell(k, "deny1k_hook14") > md
 			printf "| governed, 100k rules, `record: deny` | %s | %s |\n", icell(k, "deny100k_hook4"), icell(k, "deny100k_hook14") > md
 			printf "| governed, 1k rules, `record: all` | %s | |\n", icell(k, "all1k_hook4") > md
+			why(k, "lookup", "check_open per call")
 			print "\nRevocation and signal change, request on the control socket to the workload'"'"'s" > md
 			print "first denied open (instructions):\n" > md
 			print "| | p50 | p99 |\n|---|---|---|" > md
 			printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
 			printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
+			why(k, "signals", "revocation and signal change")
 			print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 			print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 			print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md

@@ -131,8 +131,12 @@ echo "BENCH|job_all_after|$d|0"
 after=$(actgate replay --journal-dir "$A/journal" --json 2>/dev/null | wc -l)
 echo "  record: all journaled $((after - before)) decisions of the build"
 [ $((after - before)) -gt 100 ] || die "record: all journaled only $((after - before)) records"
+echo "BENCH|job_all_records|$((after - before))|0"
 # The ring buffer's drops, as actgated logs them: reported, not hidden.
 grep 'records dropped' "$A/actgated.log" | sed 's/^/  actgated: /'
+dropped=$(sed -n 's/.*ring buffer full: \([0-9]*\) more records dropped.*/\1/p' "$A/actgated.log" |
+	awk '{ n += $1 } END { printf "%.0f\n", n }')
+echo "BENCH|job_all_dropped|$dropped|0"
 stop
 sleep 2
 v=$(job) || exit 1
