@@ -98,7 +98,7 @@ function baseline_row(k, x, label,   s, m, e, d, y) {
 		if (m > 0) d = (m > s ? m - s : s - m) / s
 		if (e > 0) { y = (e > s ? e - s : s - e) / s; if (y > d) d = y }
 	}
-	printf "| %s | %s | %s | %s | %.1f%% |\n", label, (s == "" ? "–" : s), (m == "" ? "–" : m),
+	printf "| %s | %s | %s | %s | %.2f%% |\n", label, (s == "" ? "–" : s), (m == "" ? "–" : m),
 		(e == "" ? "–" : e), d * 100 > md
 }
 END {
