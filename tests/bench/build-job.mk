@@ -1,7 +1,7 @@
 # The "real job" of `make bench` (tests/bench/vm-build.sh): a C build as a CI
 # job runs one, with the Debian toolchain (gcc, cc1, as, ar) and GNU make,
 # timed in the VM with no agent and under policies/ci-runner.yaml. It builds
-# actgate's own utility and policy-selection code into a static library with
+# actgate's own utility code (src/util) into a static library with
 # the project's warnings and optimisation, one compiler run per source as
 # make runs them, so that the agent sees what a build does: many execs
 # (make, sh, gcc, cc1, as, ar) and many opens of headers and objects.
