@@ -6,7 +6,7 @@
 # make runs them, so that the agent sees what a build does: many execs
 # (make, sh, gcc, cc1, as, ar) and many opens of headers and objects.
 #
-#   make -f build-job.mk SRC=DIR OUT=DIR [JOBS_SRCS=...]
+#   make -f build-job.mk SRC=DIR OUT=DIR [JOB_SRCS=...]
 #
 # SRC is a copy of the repository's src/ and include/ (as DIR/src,
 # DIR/include); OUT receives the objects and libjob.a. build-job-files.sh
