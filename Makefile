@@ -41,7 +41,10 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd -lssl -lcurl
+# Not -lcurl nor -lssl: src/util/curl-lazy.c and ssl-lazy.c load them when first
+# used (libcurl and its libraries cost every run of actgate some 12M instructions
+# of relocation, libssl 0.85M; only export sinks and the SSF poller use them).
+LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
 # The SSF receiver (src/daemon/ssf*.c): its HTTP server (libcurl: its client and the OTLP sink's).
 LDLIBS    += -lmicrohttpd
 ifeq ($(SAN),1)
@@ -249,7 +252,7 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(VM_HELPERS)
 	$(Q)./demo/demo.sh --build $(BUILD)
 
-$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
+$(BUILD)/bench/bench_%: tests/bench/bench_%.c tests/bench/synthetic.h $(LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
@@ -277,21 +280,31 @@ bench-job: $(BENCH_JOB_FILES) $(BINS) $(VM_HELPERS)
 		grep -q '^bench-job: the run on' $(BUILD)/bench/build-$$k.log && rc=1; \
 	done; \
 	sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS); exit $$rc
-bench: $(BENCH_JOB_FILES) $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
-	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_signals $(BINS) $(VM_HELPERS)
+bench: $(BENCH_JOB_FILES) $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/bench_jstore \
+	$(BUILD)/bench/bench_journal $(BUILD)/bench/bench_export $(BUILD)/bench/bench_jquery $(BUILD)/bench/bench_signals \
+	$(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
+	$(Q)echo '== the daemon start outside the kernel (load, compile, follow the paths), natively'
+	$(Q)$(BUILD)/bench/bench_start
 	$(Q)echo '== journal store: write, read, verify, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_jstore
 	$(Q)echo '== decision journal: write, filtered replay, what-if, bytes on disk, natively'
 	$(Q)$(BUILD)/bench/bench_journal
 	$(Q)echo '== streaming export: records/s to a local file sink against the journal scan, natively'
 	$(Q)$(BUILD)/bench/bench_export
+	$(Q)echo '== journal queries: 10 M decisions, selective replay with segment summaries against a full scan, natively'
+	$(Q)$(BUILD)/bench/bench_jquery >$(BUILD)/bench/jquery.log && cat $(BUILD)/bench/jquery.log
 	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)echo '== the actgate command before it reaches the daemon, natively (callgrind)'
+	$(Q)sh tests/bench/cli-cost.sh $(BUILD) | tee $(BUILD)/bench/cli-native.log
 	$(Q)set -e; for k in $(BENCH_KERNELS); do \
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
 			--build $(BUILD) --demo tests/bench/vm-lookup.sh | tee $(BUILD)/bench/lookup-$$k.log; \
+		echo "== egress by name: connect with 1,000 rules by name, lookup latency ($$k, qemu -icount)"; \
+		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
+			--build $(BUILD) --demo tests/bench/vm-names.sh | tee $(BUILD)/bench/names-$$k.log; \
 		echo "== revocation and signal change to the first denied action, in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 VMTEST_TIMEOUT=3600 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" \
 			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-signals.sh \
@@ -302,6 +315,10 @@ bench: $(BENCH_JOB_FILES) $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_jsto
 		echo "== the reference: Landlock on the same open, in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
 			--build $(BUILD) --demo tests/bench/vm-landlock.sh | tee $(BUILD)/bench/landlock-$$k.log; \
+		echo "== the daemon's start and size with 1,000 and 100,000 rules, in the VM ($$k, qemu -icount)"; \
+		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 \
+			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-daemon.sh \
+			| tee $(BUILD)/bench/daemon-$$k.log; \
 	done
 	$(Q)sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS)
 

@@ -99,7 +99,7 @@ int BPF_PROG(check_create, const struct path *dir, struct dentry *dentry, umode_
 	if (!governing_workload(&pd.g))
 		return 0;
 	mnt = dir->mnt;
-	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_CREATE, 1, &pd);
+	decide_path_btf(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_CREATE, 1, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_CREATE, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
@@ -166,9 +166,10 @@ int BPF_PROG(check_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 		return 0;
 	if (!governing_workload(&pd.g))
 		return 0;
-	mnt = BPF_CORE_READ(file, f_path.mnt);
-	dentry = BPF_CORE_READ(file, f_path.dentry);
-	decide_exec_map(mnt, dentry, BPF_CORE_READ(file, f_inode), NULL, &pd);
+	/* Plain loads: vma is the hook's own pointer, file a BTF pointer read from it. */
+	mnt = file->f_path.mnt;
+	dentry = file->f_path.dentry;
+	decide_exec_map(mnt, dentry, file->f_inode, NULL, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, ACTGATE_ACCESS_EXEC_MAP, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);
@@ -203,7 +204,7 @@ static __always_inline int check_new_name(struct vfsmount *old_mnt, struct dentr
 
 	if (!governing_workload(&pd.g))
 		return 0;
-	decide_path(ACTGATE_ACTION_OPEN, old_mnt, old_dentry, asked, 0, &pd);
+	decide_path_btf(ACTGATE_ACTION_OPEN, old_mnt, old_dentry, asked, 0, &pd);
 	if (pd.v.verdict != ACTGATE_VERDICT_DENY) {
 		/* A negative dentry is a new name; a positive one is a file replaced. */
 		replaced = BPF_CORE_READ(new_dentry, d_inode) != NULL;
@@ -211,7 +212,7 @@ static __always_inline int check_new_name(struct vfsmount *old_mnt, struct dentr
 				 : ACTGATE_ACCESS_CREATE;
 		mnt = new_mnt;
 		dentry = new_dentry;
-		decide_path(ACTGATE_ACTION_OPEN, new_mnt, new_dentry, asked, !replaced, &pd);
+		decide_path_btf(ACTGATE_ACTION_OPEN, new_mnt, new_dentry, asked, !replaced, &pd);
 	}
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, asked | ACTGATE_ACCESS_LINK, &pd);
 	if (rec) {

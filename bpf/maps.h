@@ -116,6 +116,42 @@ ACTGATE_MAP struct {
 	__type(value, struct actgate_written);
 } written_files SEC(".maps");
 
+/*
+ * (workload id, policy id, address) -> connects allowed by an answer to an allowed
+ * lookup (abi.h, struct actgate_learned). A hash, not an LRU: the daemon
+ * alone writes it and keeps it within its size (resolver.learned_max),
+ * evicting and counting itself, so that no entry is forgotten unseen.
+ */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACTGATE_MAX_LEARNED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct actgate_learned_key);
+	__type(value, struct actgate_learned);
+} learned SEC(".maps");
+
+/* Where the resolver listens (abi.h, struct actgate_steer_conf). */
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct actgate_steer_conf);
+} resolver_steer SEC(".maps");
+
+/*
+ * Socket cookie -> the DNS server a steered socket named (abi.h), so that
+ * its replies read as from there. LRU: a socket's entry is only wanted
+ * while it waits for answers; forgetting an old one costs that socket's
+ * reply rewrite, never a decision.
+ */
+#define ACTGATE_MAX_STEERED 16384
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ACTGATE_MAX_STEERED);
+	__type(key, __u64);
+	__type(value, struct actgate_steered);
+} steered SEC(".maps");
+
 /* Decision records for the daemon. */
 ACTGATE_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -269,6 +305,16 @@ struct path_walk_slot {
 	__u8 action;
 	__u8 at_fs_root; /* the last segment ended at its file system's root */
 	__u8 pad[6];
+	/*
+	 * The next segment's directory's super block and identity, when the
+	 * caller read them already (lib/path.h, first_parent_btf); sb 0: not.
+	 */
+	struct path_known {
+		__u64 sb;
+		__u64 ino;
+		__u32 dev;
+		__u32 pad;
+	} known;
 	struct seg_fill fill; /* the segment of the file system the walk is in */
 };
 
@@ -292,5 +338,45 @@ ACTGATE_MAP struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } path_cache_epoch SEC(".maps");
+
+/*
+ * The opened file's own entries (exact, else subtree: lib/path.h,
+ * own_entries) for the last policy that asked, per action, kept with the
+ * file's in-memory inode: a governed open of a file opened before reads
+ * them here, one storage lookup, instead of two hash lookups in path_rules.
+ * They depend on the rules alone (path_rules is keyed by the inode's
+ * identity, which an inode keeps for its life; the storage goes with the
+ * inode), so an entry holds while path_cache_epoch[PATH_EPOCH_DAEMON] has
+ * not moved since it was made. Two CPUs may write one at once, and a reader
+ * may copy one being written: the check (lib/path.h, own_entries_check)
+ * makes a torn copy a miss. Only where the inode pointer is one the kernel
+ * vouches for (file->f_inode of a hook's own file): ancestors' inodes are
+ * not, which is why path_cache is a hash.
+ */
+struct own_entries {
+	__u64 daemon_epoch; /* path_cache_epoch[PATH_EPOCH_DAEMON] before the lookups */
+	__u32 policy_id;
+	__u8 action;
+	__u8 pad[3];
+	struct actgate_path_value own; /* per slot: the exact entry's, else the subtree entry's */
+	__u64 check;
+};
+
+/*
+ * One entry for open (and exec-map), one for exec: an exec asks both of the
+ * same binary, and one entry would be rewritten at every step of it.
+ */
+#define OWN_ENTRIES_OPEN 0
+#define OWN_ENTRIES_EXEC 1
+struct file_own {
+	struct own_entries by_action[2];
+};
+
+ACTGATE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct file_own);
+} file_own_entries SEC(".maps");
 
 #endif /* ACTGATE_BPF_MAPS_H */

@@ -10,6 +10,7 @@
 #include "lib/grant.h"
 #include "lib/kernel.h"
 #include "lib/record.h"
+#include "lib/steer.h"
 #include "lib/verdict.h"
 #include "maps.h"
 
@@ -21,6 +22,7 @@
 #define INADDR_LOOPBACK 0x7f000001
 
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define IPPROTO_MPTCP 262
 
 /*
@@ -134,6 +136,21 @@ static __always_inline int check_destination(struct socket *sock, struct sockadd
 	protocol = BPF_CORE_READ(sk, sk_protocol);
 	if (protocol == IPPROTO_MPTCP)
 		protocol = IPPROTO_TCP;
+	/*
+	 * A lookup that bpf/steer.bpf.c sends to the resolver right after this
+	 * hook: the resolver decides it by name and records it, so the server
+	 * the workload named is not judged here (same test as the steering:
+	 * lib/steer.h).
+	 */
+	if (family == AF_INET && port == DNS_PORT &&
+	    (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP)) {
+		struct actgate_steer_conf conf;
+		__u32 src_ip4;
+		int governed;
+
+		if (steer_target(&conf, &src_ip4, &governed))
+			return 0;
+	}
 
 	return decide_ip_destination(&g, family, addr, port, protocol, 0);
 }

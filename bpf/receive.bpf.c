@@ -66,7 +66,7 @@ static __always_inline int receive_file(struct file *file)
 		asked |= ACTGATE_ACCESS_WRITE;
 	if (!asked)
 		asked = ACTGATE_ACCESS_READ;
-	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, asked, 0, &pd);
+	decide_path_btf(ACTGATE_ACTION_OPEN, mnt, dentry, asked, 0, &pd);
 	rec = begin_path_record(ACTGATE_ACTION_OPEN, asked | ACTGATE_ACCESS_RECEIVED, &pd);
 	if (rec) {
 		record_dentry_path(rec, mnt, dentry);

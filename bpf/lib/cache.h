@@ -237,14 +237,15 @@ static long seg_step(__u32 index, void *data)
 /*
  * The segment of dir for (policy_id, action) into f->seg: from path_cache
  * when an entry there still holds (returns 1), else walked (and kept when it
- * may be). The walk takes every slot, whatever the action asks, so that one
+ * may be). known, when its sb is not 0, holds dir's super block and
+ * identity, already read: a hit then reads nothing of dir. The walk takes every slot, whatever the action asks, so that one
  * entry answers every open; it is bounded by ACTGATE_MAX_PATH_WALK steps like
  * a walk one level at a time, and lib/path.h counts each slot's level
  * against what is left of that bound, so that a cached answer is the answer
  * the walk would have given.
  */
 static __always_inline int path_seg_get(__u32 policy_id, __u8 action, struct dentry *dir,
-					struct seg_fill *f)
+					const struct path_known *known, struct seg_fill *f)
 {
 	struct seg_loop loop = { .f = f };
 	struct super_block *sb;
@@ -261,11 +262,18 @@ static __always_inline int path_seg_get(__u32 policy_id, __u8 action, struct den
 	f->key.action = action;
 	f->key.kind = ACTGATE_PATH_SUBTREE;
 	f->d = dir;
-	inode = BPF_CORE_READ(dir, d_inode);
-	sb = BPF_CORE_READ(inode, i_sb);
-	f->sb = sb;
-	f->key.dev = BPF_CORE_READ(sb, s_dev);
-	f->key.ino = BPF_CORE_READ(inode, i_ino);
+	if (known->sb) {
+		/* Read by the caller with plain loads (lib/path.h, first_parent_btf). */
+		f->sb = (struct super_block *)known->sb;
+		f->key.dev = known->dev;
+		f->key.ino = known->ino;
+	} else {
+		inode = BPF_CORE_READ(dir, d_inode);
+		sb = BPF_CORE_READ(inode, i_sb);
+		f->sb = sb;
+		f->key.dev = BPF_CORE_READ(sb, s_dev);
+		f->key.ino = BPF_CORE_READ(inode, i_ino);
+	}
 	f->dir_key = f->key; /* the walk moves f->key up the tree */
 
 	if (!(f->seg.rename_seq & 1)) {
@@ -295,7 +303,7 @@ static __always_inline int path_seg_get(__u32 policy_id, __u8 action, struct den
 		bpf_loop(ACTGATE_MAX_PATH_WALK, seg_step, &loop, 0);
 	if (!f->seg.end)
 		f->seg.end = PATH_SEG_CUT;
-	mode = BPF_CORE_READ(inode, i_mode);
+	mode = BPF_CORE_READ(dir, d_inode, i_mode);
 	/* The key's dentry must be its inode's only one: a directory's. */
 	if (!(f->seg.rename_seq & 1) && !f->uncacheable && (mode & S_IFMT) == S_IFDIR &&
 	    (f->seg.end == PATH_SEG_ROOT || f->seg.end == PATH_SEG_DECIDED)) {

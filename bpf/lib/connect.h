@@ -59,6 +59,48 @@ static __always_inline int match_net(__u32 policy_id, const __u8 addr[16], __u16
 }
 
 /*
+ * An address the workload learned from the answer to an allowed lookup
+ * (abi.h, struct actgate_learned): the first live port slot that covers
+ * port and protocol allows, with reason learned; its name_id goes into
+ * the record. An expired slot is as good as none.
+ */
+static __always_inline int match_learned(__u64 workload_id, __u32 policy_id, const __u8 addr[16],
+					 __u16 port, __u16 protocol, struct verdict *v,
+					 __u32 *name_id)
+{
+	struct actgate_learned_key key = {};
+	struct actgate_learned *l;
+	__u64 now;
+	__u32 i;
+
+	key.workload_id = workload_id;
+	key.policy_id = policy_id;
+	__builtin_memcpy(key.addr, addr, 16);
+	l = bpf_map_lookup_elem(&learned, &key);
+	if (!l)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	for (i = 0; i < ACTGATE_LEARNED_PORTS; i++) {
+		struct actgate_learned_port *p = &l->port[i];
+
+		if (p->expires_boot_ns <= now)
+			continue;
+		if (port < p->port_lo || port > p->port_hi)
+			continue;
+		if (p->protocol && p->protocol != protocol)
+			continue;
+		v->verdict = ACTGATE_VERDICT_ALLOW;
+		v->mode = p->mode;
+		v->record = p->record;
+		v->rule_id = p->rule_id;
+		v->reason = ACTGATE_REASON_LEARNED;
+		*name_id = p->name_id;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Unix sockets named by a path: decided by the inode of the socket file the
  * peer is bound to (path rules of action connect, slot 0), so a hardlink, a
  * bind mount or a relative name reaches the same rule. Abstract and unnamed
@@ -130,7 +172,8 @@ static __always_inline void decide_socket_kind(const struct actgate_policy *pol,
 
 /*
  * An IP destination of a governed task (addr as ::ffff:a.b.c.d for IPv4):
- * the address rules, else the connect section's default, then grants;
+ * the address rules, else what the workload learned from allowed lookups,
+ * else the connect section's default, then grants;
  * recorded as a connect with access (0, or ACTGATE_ACCESS_RECEIVED for a
  * received socket). Returns 0 or the verdict's -errno.
  */
@@ -142,11 +185,13 @@ static __always_inline int decide_ip_destination(struct governance *g, __u16 fam
 	struct actgate_decision *rec;
 	struct verdict v = {};
 	__u64 workload_id;
-	__u32 policy_id;
+	__u32 policy_id, name_id = 0;
 
 	pol = governing_policy(g, &policy_id, &workload_id, &v);
+	/* An address rule decides first: an address deny beats anything learned. */
 	if (pol && (!pol->action[ACTGATE_ACTION_CONNECT].has_rules ||
-		    !match_net(policy_id, addr, port, protocol, &v)))
+		    !match_net(policy_id, addr, port, protocol, &v)) &&
+	    !match_learned(workload_id, policy_id, addr, port, protocol, &v, &name_id))
 		decide_default(&pol->action[ACTGATE_ACTION_CONNECT], &v);
 	if (pol)
 		apply_net_grant(g, addr, port, &v);
@@ -159,6 +204,7 @@ static __always_inline int decide_ip_destination(struct governance *g, __u16 fam
 		rec->port = port;
 		rec->protocol = protocol;
 		rec->access = access;
+		rec->ino = name_id;
 		__builtin_memcpy(rec->addr, addr, 16);
 		submit_decision(rec, &v);
 	}

@@ -84,9 +84,15 @@ exec_memo_find(const struct actgate_task_mark *mark, const struct path_decision 
  * Decide an action on (mnt, dentry) for a governed task: the caller has
  * filled pd->g with governing_workload() first, so that ungoverned tasks
  * pay for nothing but the cgroup lookup (not even reading the target).
+ * btf, a constant: dentry is a BTF pointer (decide_path_btf), read with
+ * plain loads; else it came from a probe read (decide_path). own_inode:
+ * the file's inode where the kernel vouches for the pointer (the hook's
+ * own file's f_inode), else NULL (lib/path.h, match_path).
  */
-static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struct dentry *dentry,
-					__u8 asked, int new_entry, struct path_decision *pd)
+static __always_inline void decide_path_of(__u8 action, struct vfsmount *mnt,
+					   struct dentry *dentry, __u8 asked, int new_entry,
+					   struct path_decision *pd, int btf,
+					   struct inode *own_inode)
 {
 	pd->dev = 0;
 	pd->ino = 0;
@@ -108,7 +114,8 @@ static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struc
 		pd->v.reason = m->reason;
 	} else {
 		match_path(pd->policy_id, action, &pd->pol->action[action], mnt, dentry, asked,
-			   new_entry, &pd->dev, &pd->ino, &pd->v, pd->extra, &pd->v_extra);
+			   new_entry, &pd->dev, &pd->ino, &pd->v, pd->extra, &pd->v_extra, btf,
+			   own_inode);
 	}
 	/* A name about to be created has no inode for a grant to name. */
 	if (new_entry || !grant_may_lift(&pd->g, &pd->v))
@@ -116,6 +123,29 @@ static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struc
 	if (!pd->ino)
 		inode_identity(dentry, &pd->dev, &pd->ino);
 	apply_inode_grant(&pd->g, action, pd->dev, pd->ino, &pd->v);
+}
+
+/* dentry came from a probe read (BPF_CORE_READ): a scalar to the verifier. */
+static __always_inline void decide_path(__u8 action, struct vfsmount *mnt, struct dentry *dentry,
+					__u8 asked, int new_entry, struct path_decision *pd)
+{
+	decide_path_of(action, mnt, dentry, asked, new_entry, pd, 0, NULL);
+}
+
+/* dentry is a hook's argument, or read from one with plain loads. */
+static __always_inline void decide_path_btf(__u8 action, struct vfsmount *mnt,
+					    struct dentry *dentry, __u8 asked, int new_entry,
+					    struct path_decision *pd)
+{
+	decide_path_of(action, mnt, dentry, asked, new_entry, pd, 1, NULL);
+}
+
+/* The hook's own file: its f_inode is a pointer the kernel vouches for. */
+static __always_inline void decide_file(__u8 action, struct file *file, __u8 asked,
+					struct path_decision *pd)
+{
+	decide_path_of(action, file->f_path.mnt, file->f_path.dentry, asked, 0, pd, 1,
+		       file->f_inode);
 }
 
 /* The record of a path decision, with everything but the readable path; NULL if not wanted. */
@@ -217,7 +247,7 @@ static __always_inline int check_file_of(struct path_decision *pd, __u8 action,
 		pd->memo_file = (__u64)file;
 		file_identity(file, &pd->memo_dev, &pd->memo_ino);
 	}
-	decide_path(action, file->f_path.mnt, file->f_path.dentry, asked, 0, pd);
+	decide_file(action, file, asked, pd);
 	if (exec_open && pd->pol)
 		exec_memo_store(pd->g.mark, file, pd);
 	rec = begin_path_record(action, action == ACTGATE_ACTION_OPEN ? asked : 0, pd);

@@ -120,8 +120,7 @@ static __always_inline int check_exec_file(struct file *file)
 
 	if (!governing_workload(&pd.g))
 		return 0;
-	decide_path(ACTGATE_ACTION_EXEC, file->f_path.mnt, file->f_path.dentry,
-		    ACTGATE_ACCESS_WHOLE, 0, &pd);
+	decide_file(ACTGATE_ACTION_EXEC, file, ACTGATE_ACCESS_WHOLE, &pd);
 	apply_written(&pd.g, pd.pol, file->f_inode, &pd.v);
 	rec = begin_path_record(ACTGATE_ACTION_EXEC, 0, &pd);
 	if (rec) {
@@ -133,7 +132,7 @@ static __always_inline int check_exec_file(struct file *file)
 }
 
 /*
- * Mapping the file at (mnt, dentry) executable: open's exec-map decision,
+ * Mapping the file at (mnt, dentry) executable (dentry a BTF pointer): open's exec-map decision,
  * and the exec section's on the same file when it denies by a rule (not by
  * its default: libraries are not programs an exec allow-list names) or by
  * `written:`; the higher rank answers, the exec-map decision on a tie. The
@@ -152,7 +151,7 @@ static __always_inline void decide_exec_map(struct vfsmount *mnt, struct dentry 
 		pd->memo_file = (__u64)memo;
 		file_identity(memo, &pd->memo_dev, &pd->memo_ino);
 	}
-	decide_path(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, pd);
+	decide_path_btf(ACTGATE_ACTION_OPEN, mnt, dentry, ACTGATE_ACCESS_EXEC_MAP, 0, pd);
 	if (!pd->pol)
 		return; /* denied whole already (revoked, expired, no policy) */
 	ap = &pd->pol->action[ACTGATE_ACTION_EXEC];
@@ -167,7 +166,7 @@ static __always_inline void decide_exec_map(struct vfsmount *mnt, struct dentry 
 	open_v = pd->v;
 	if (ap->has_deny_rules) {
 		pd->memo_file = 0;
-		decide_path(ACTGATE_ACTION_EXEC, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, pd);
+		decide_path_btf(ACTGATE_ACTION_EXEC, mnt, dentry, ACTGATE_ACCESS_WHOLE, 0, pd);
 		exec_v = pd->v;
 		if (exec_v.verdict == ACTGATE_VERDICT_DENY && exec_v.reason == ACTGATE_REASON_DEFAULT)
 			exec_v.verdict = ACTGATE_VERDICT_ALLOW; /* a default: no opinion on mappings */

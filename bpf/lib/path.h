@@ -27,7 +27,13 @@ struct path_walk {
 	 * memory).
 	 */
 	struct dentry *d;
-	struct super_block *sb; /* whose s_dev is key.dev: read again only when it changes */
+	/*
+	 * Whose s_dev is key.dev: read again only when it changes. Before a
+	 * walk by segments, not NULL when the start's parent (a directory of
+	 * the same file system) is already known: d is then that parent, key
+	 * its identity (first_parent_btf).
+	 */
+	struct super_block *sb;
 	struct actgate_decision_slot got[ACTGATE_ACCESS_SLOTS];
 	__u8 need;    /* slots asked for that no entry has decided yet */
 	__u8 at_root; /* reached the namespace's root */
@@ -55,6 +61,93 @@ static __always_inline void lookup_slots(struct path_walk *w, __u8 kind)
 	pv = bpf_map_lookup_elem(&path_rules, &w->key);
 	if (pv)
 		take_slots(w, pv);
+}
+
+/*
+ * The check of an own_entries copy (maps.h): a multiply-xor mix of every
+ * word but the check itself, as path_seg_check (lib/cache.h).
+ */
+#define OWN_ENTRIES_WORDS ((sizeof(struct own_entries) - sizeof(__u64)) / sizeof(__u64))
+_Static_assert(sizeof(struct own_entries) % sizeof(__u64) == 0, "own_entries is whole words");
+_Static_assert(__builtin_offsetof(struct own_entries, check) == OWN_ENTRIES_WORDS * sizeof(__u64),
+	       "the check is the last word");
+
+static __always_inline __u64 own_entries_check(const struct own_entries *e)
+{
+	const __u64 *w = (const __u64 *)e;
+	__u64 h = 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < (int)OWN_ENTRIES_WORDS; i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* Copy into e every slot pv decides that e does not yet. */
+static __always_inline void merge_slots(struct own_entries *e, const struct actgate_path_value *pv)
+{
+	int s;
+
+	if (!pv)
+		return;
+	for (s = 0; s < ACTGATE_ACCESS_SLOTS; s++)
+		if (!e->own.slot[s].set && pv->slot[s].set)
+			e->own.slot[s] = pv->slot[s];
+}
+
+/*
+ * The exact and subtree entries of the file w->key names, whose in-memory
+ * inode is inode (a pointer the kernel vouches for: file->f_inode), into w
+ * as lookup_slots would take them: from file_own_entries (maps.h) when it
+ * holds them for this policy and action, else from path_rules, and kept
+ * there. The same answer either way: the exact entry's slot, else the
+ * subtree entry's, for every slot still needed.
+ *
+ * Not inlined: its copy of the entry would take the hook's stack, with the
+ * walk's frames, past the verifier's 512 bytes; a call of its own has a
+ * frame of its own, never beside the walk's. It returns w->need, which
+ * the caller stores: a void function, or a result no caller uses, which
+ * the compiler then drops, returns with r0 pointing to the caller's stack,
+ * and the verifier refuses that.
+ */
+static __noinline __u8 own_entries(struct path_walk *w, struct inode *inode)
+{
+	struct own_entries e;
+	struct own_entries *kept = NULL;
+	struct file_own *own;
+	__u32 which = PATH_EPOCH_DAEMON;
+	__u64 *epoch, daemon_epoch;
+
+	/* The epoch before the lookups: a change of rules after it ends the entry. */
+	epoch = bpf_map_lookup_elem(&path_cache_epoch, &which);
+	daemon_epoch = epoch ? *epoch : 0;
+	own = bpf_inode_storage_get(&file_own_entries, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (own)
+		kept = &own->by_action[w->key.action == ACTGATE_ACTION_EXEC ? OWN_ENTRIES_EXEC
+									      : OWN_ENTRIES_OPEN];
+	if (kept) {
+		/* Copied, then checked: the copy is what answers. */
+		__builtin_memcpy(&e, kept, sizeof(e));
+		if (e.daemon_epoch == daemon_epoch && e.policy_id == w->key.policy_id &&
+		    e.action == w->key.action && e.check == own_entries_check(&e)) {
+			take_slots(w, &e.own);
+			return w->need;
+		}
+	}
+	__builtin_memset(&e, 0, sizeof(e));
+	e.daemon_epoch = daemon_epoch;
+	e.policy_id = w->key.policy_id;
+	e.action = w->key.action;
+	w->key.kind = ACTGATE_PATH_EXACT;
+	merge_slots(&e, bpf_map_lookup_elem(&path_rules, &w->key));
+	w->key.kind = ACTGATE_PATH_SUBTREE;
+	merge_slots(&e, bpf_map_lookup_elem(&path_rules, &w->key));
+	take_slots(w, &e.own);
+	if (kept) {
+		e.check = own_entries_check(&e);
+		__builtin_memcpy(kept, &e, sizeof(e));
+	}
+	return w->need;
 }
 
 /*
@@ -170,36 +263,42 @@ static long segment_step(__u32 index, void *data)
 	struct path_seg *seg = &slot->fill.seg;
 	__u32 used = slot->used;
 
-	if (!slot->at_fs_root) {
-		next = BPF_CORE_READ(d, d_parent);
-		if (!next)
-			return 1; /* unreadable: fails closed */
-		if (next == d) {
-			/* The start is a root: is it a disconnected one? (seg_step, lib/cache.h) */
-			if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
-			    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
-				if (used < ACTGATE_MAX_PATH_WALK)
-					w->disconnected = 1;
+	if (slot->known.sb) {
+		/* The first segment's directory, known with its identity: first_parent_btf. */
+		next = d;
+	} else {
+		if (!slot->at_fs_root) {
+			next = BPF_CORE_READ(d, d_parent);
+			if (!next)
+				return 1; /* unreadable: fails closed */
+			if (next == d) {
+				/* The start is a root: is it a disconnected one? (seg_step, lib/cache.h) */
+				if ((BPF_CORE_READ(d, d_flags) & DCACHE_DISCONNECTED) &&
+				    !(BPF_CORE_READ(d, d_sb, s_flags) & SB_NOUSER)) {
+					if (used < ACTGATE_MAX_PATH_WALK)
+						w->disconnected = 1;
+					return 1;
+				}
+				slot->at_fs_root = 1;
+			}
+		}
+		if (used >= ACTGATE_MAX_PATH_WALK)
+			return 1; /* no step left: too deep */
+		if (slot->at_fs_root) {
+			/* A segment that ended at a root ended at a connected one. */
+			parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
+			if (!parent_mnt)
+				return 1;
+			if (parent_mnt == mnt) {
+				w->at_root = 1;
 				return 1;
 			}
-			slot->at_fs_root = 1;
+			next = BPF_CORE_READ(mnt, mnt_mountpoint);
+			slot->mnt = (__u64)parent_mnt;
 		}
 	}
-	if (used >= ACTGATE_MAX_PATH_WALK)
-		return 1; /* no step left: too deep */
-	if (slot->at_fs_root) {
-		/* A segment that ended at a root ended at a connected one. */
-		parent_mnt = BPF_CORE_READ(mnt, mnt_parent);
-		if (!parent_mnt)
-			return 1;
-		if (parent_mnt == mnt) {
-			w->at_root = 1;
-			return 1;
-		}
-		next = BPF_CORE_READ(mnt, mnt_mountpoint);
-		slot->mnt = (__u64)parent_mnt;
-	}
-	path_seg_get(slot->policy_id, slot->action, next, &slot->fill);
+	path_seg_get(slot->policy_id, slot->action, next, &slot->known, &slot->fill);
+	slot->known.sb = 0;
 	take_segment(w, seg, used);
 	if (!w->need)
 		return 1;
@@ -250,6 +349,10 @@ __noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32
 	slot->used = 0;
 	slot->action = (__u8)action;
 	slot->at_fs_root = 0;
+	/* w->sb before the walk: the start's parent is known (first_parent_btf). */
+	slot->known.sb = (__u64)w->sb;
+	slot->known.dev = w->key.dev;
+	slot->known.ino = w->key.ino;
 	sw.w = w;
 	sw.slot = slot;
 	bpf_loop(ACTGATE_MAX_PATH_WALK, segment_step, &sw, 0);
@@ -262,6 +365,47 @@ __noinline int actgate_walk_segments(struct path_walk *w, __u32 policy_id, __u32
 static __always_inline struct dentry *target_dentry(struct dentry *dentry, int new_entry)
 {
 	return new_entry ? BPF_CORE_READ(dentry, d_parent) : dentry;
+}
+
+/*
+ * The identity of dentry, a BTF pointer (a hook's argument or read from one
+ * with plain loads), by plain loads: a probe read costs a helper call each,
+ * a plain load one instruction. A NULL on the way reads as 0, as a failed
+ * probe read does.
+ */
+static __always_inline struct inode *inode_identity_btf(struct dentry *dentry, __u32 *dev,
+							 __u64 *ino)
+{
+	struct inode *inode = dentry->d_inode;
+
+	*dev = inode->i_sb->s_dev;
+	*ino = inode->i_ino;
+	return inode;
+}
+
+/*
+ * Before a walk by segments from w->d, a BTF pointer: its parent, when it
+ * has one in the same file system, becomes w->d with its identity in w->key
+ * and its super block in w->sb, read by plain loads (segment_step starts
+ * there). A root (its own parent) is left to segment_step, which tells a
+ * disconnected one from a file system's.
+ */
+static __always_inline void first_parent_btf(struct path_walk *w, struct dentry *start)
+{
+	struct dentry *parent = start->d_parent;
+	struct inode *inode;
+	struct super_block *sb;
+
+	if (!parent || parent == start)
+		return;
+	inode = parent->d_inode;
+	sb = inode->i_sb;
+	if (!sb)
+		return;
+	w->key.dev = sb->s_dev;
+	w->key.ino = inode->i_ino;
+	w->d = parent;
+	w->sb = sb;
 }
 
 /* The inode identity of dentry, as path_rules keys hold it. */
@@ -333,6 +477,10 @@ static __always_inline void combine_slots(const struct path_walk *w,
  * so it sees the real ancestors whatever path the task used (bind mounts,
  * chroot, /proc/self/root, relative paths, openat dirfds).
  *
+ * own_inode: the file's in-memory inode, where the kernel vouches for the
+ * pointer (file->f_inode of the hook's own file), else NULL: its own
+ * entries then come from inode storage when they can (own_entries).
+ *
  * extra: more accesses to answer from the same walk, into *v_extra (an
  * exec's open of its binary answers exec-map too, for the mappings that
  * follow; lib/decide.h). Each set is answered as if it had been asked
@@ -342,9 +490,12 @@ static __always_inline void combine_slots(const struct path_walk *w,
  * The walk above the target goes by segments, one per file system, each
  * from the path verdict cache or walked and kept (actgate_walk_segments,
  * lib/cache.h): its cost follows the mounts above the file, not its depth.
- * All its reads go through BPF_CORE_READ: after the first mount crossing the
+ * Its reads go through BPF_CORE_READ: after the first mount crossing the
  * pointers come from container_of arithmetic, which the verifier only allows
- * on probe-read (scalar) pointers. It runs in bpf_loop, so that its bound
+ * on probe-read (scalar) pointers. Where dentry is a BTF pointer (btf, a
+ * constant: the hook's own argument or read from it), the target's identity
+ * and its parent's are plain loads instead (first_parent_btf). It runs in
+ * bpf_loop, so that its bound
  * (ACTGATE_MAX_PATH_WALK levels) costs the verifier one iteration; an
  * access still undecided when the bound is reached denies the action (reason
  * too-deep) rather than fall to the default: a workload could otherwise nest
@@ -354,9 +505,11 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 				       const struct actgate_action_policy *ap,
 				       struct vfsmount *vfsmnt, struct dentry *dentry, __u8 asked,
 				       int new_entry, __u32 *dev_out, __u64 *ino_out,
-				       struct verdict *v, __u8 extra, struct verdict *v_extra)
+				       struct verdict *v, __u8 extra, struct verdict *v_extra,
+				       int btf, struct inode *own_inode)
 {
 	struct path_walk w = {};
+	struct inode *start_inode = NULL;
 	struct dentry *start;
 	int walked = 0;
 
@@ -364,20 +517,37 @@ static __always_inline void match_path(__u32 policy_id, __u8 action,
 
 	/* Without rules the defaults decide: not even the target's identity is read. */
 	if (ap->has_rules) {
-		start = target_dentry(dentry, new_entry);
+		if (btf) {
+			start = new_entry ? dentry->d_parent : dentry;
+			start_inode = inode_identity_btf(start, &w.key.dev, &w.key.ino);
+		} else {
+			start = target_dentry(dentry, new_entry);
+			inode_identity(start, &w.key.dev, &w.key.ino);
+		}
 		w.key.policy_id = policy_id;
 		w.key.action = action;
-		inode_identity(start, &w.key.dev, &w.key.ino);
 		*dev_out = w.key.dev;
 		*ino_out = w.key.ino;
-		if (!new_entry)
-			lookup_slots(&w, ACTGATE_PATH_EXACT);
-		if (w.need)
-			lookup_slots(&w, ACTGATE_PATH_SUBTREE);
+		/*
+		 * The entries kept with own_inode are those of its identity: only
+		 * where it is the path's inode. A file overlayfs opens on the
+		 * real file system for its own file has the real inode in
+		 * f_inode and the overlay's path (and inode) in f_path.
+		 */
+		if (own_inode && !new_entry && own_inode == start_inode) {
+			w.need = own_entries(&w, own_inode);
+		} else {
+			if (!new_entry)
+				lookup_slots(&w, ACTGATE_PATH_EXACT);
+			if (w.need)
+				lookup_slots(&w, ACTGATE_PATH_SUBTREE);
+		}
 		if (w.need && ap->has_subtree_rules) {
 			w.key.kind = ACTGATE_PATH_SUBTREE;
 			w.mnt = container_of(vfsmnt, struct mount, mnt);
 			w.d = start;
+			if (btf)
+				first_parent_btf(&w, start);
 			/* 0: no walk slot free on this CPU; one level at a time instead. */
 			if (!actgate_walk_segments(&w, policy_id, action)) {
 				w.mnt = container_of(vfsmnt, struct mount, mnt);

@@ -389,6 +389,81 @@ struct actgate_grant {
 _Static_assert(sizeof(struct actgate_grant) == 16, "actgate_grant layout");
 
 /*
+ * learned: (workload id, policy id, address) -> what connects to that address the
+ * workload may make because the resolver answered it a lookup of an
+ * allowed name with it (docs/egress.md). Written by the daemon alone,
+ * before the answer goes back to the workload; read by the connect
+ * decision after the address rules (an address rule, allow or deny,
+ * decides first). Each port slot is one (port range, protocol) of one
+ * name's rules, live until expires_boot_ns (bpf_ktime_get_boot_ns(): the
+ * kernel compares, so an entry ends on time whether or not the daemon
+ * runs); a slot with expires_boot_ns 0 is free. name_id names the name in
+ * the connect's record (the record's ino, reason learned); the daemon
+ * keeps the names.
+ */
+#define ACTGATE_LEARNED_PORTS 8
+/* The map's size; the daemon keeps it within resolver.learned_max (at most this). */
+#define ACTGATE_MAX_LEARNED 262144
+
+struct actgate_learned_key {
+	__u64 workload_id;
+	/*
+	 * The workload's effective policy when it was learned: a reload (new
+	 * ids) or a signal that changes the policy leaves every entry learned
+	 * under the old rules unreachable, so no entry outlives the name rule
+	 * that allowed it.
+	 */
+	__u32 policy_id;
+	__u32 pad;
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+};
+_Static_assert(sizeof(struct actgate_learned_key) == 32, "actgate_learned_key layout");
+
+struct actgate_learned_port {
+	__u64 expires_boot_ns; /* 0: a free slot */
+	__u32 name_id;     /* the name whose answer gave the address (record's ino) */
+	__u32 rule_id;     /* the name rule that allowed it (record's rule_id) */
+	__u16 port_lo;     /* host order, inclusive */
+	__u16 port_hi;
+	__u8 protocol;     /* IPPROTO_TCP, IPPROTO_UDP, or 0 for both */
+	__u8 mode;         /* enum actgate_mode of the rule */
+	__u8 record;       /* enum actgate_record of the rule */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct actgate_learned_port) == 24, "actgate_learned_port layout");
+
+struct actgate_learned {
+	struct actgate_learned_port port[ACTGATE_LEARNED_PORTS];
+};
+_Static_assert(sizeof(struct actgate_learned) == 192, "actgate_learned layout");
+
+/*
+ * resolver_steer: where the resolver listens (bpf/steer.bpf.c), written by
+ * a daemon that runs one; enabled 0: nothing is steered. A steered
+ * workload's DNS (port 53, UDP and TCP, IPv4) goes there from the source
+ * address ACTGATE_STEER_NET | (workload id & ACTGATE_STEER_MASK), by which the
+ * resolver knows the asker: the programs bind or set that source
+ * themselves, so a workload cannot ask as another. 127.128.0.0/9 leaves
+ * out the loopback addresses others use (127.0.0.1, 127.0.1.1).
+ */
+#define ACTGATE_STEER_NET 0x7f800000u  /* 127.128.0.0/9, host order */
+#define ACTGATE_STEER_MASK 0x007fffffu
+struct actgate_steer_conf {
+	__u32 resolver_ip4;  /* network order */
+	__u16 resolver_port; /* network order */
+	__u16 enabled;
+};
+_Static_assert(sizeof(struct actgate_steer_conf) == 8, "actgate_steer_conf layout");
+
+/* steered: socket cookie -> the destination the workload named, for its replies. */
+struct actgate_steered {
+	__u32 ip4;   /* network order */
+	__u16 port;  /* network order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct actgate_steered) == 8, "actgate_steered layout");
+
+/*
  * governed_buckets: how many keys of workloads (cgroup ids) fall in each
  * bucket, the bucket being the id's low bits (cgroup ids are handed out in
  * sequence, so they spread evenly). The programs look a cgroup id up in
@@ -456,7 +531,13 @@ struct actgate_action_policy {
 	 * executable). 0: no exec rule can deny a mapping.
 	 */
 	__u8 has_deny_rules;
-	__u8 pad[5];
+	/*
+	 * connect: a rule by name is in force (docs/egress.md): the
+	 * workload's DNS is steered to the resolver when one runs
+	 * (bpf/steer.bpf.c). Builds before it zeroed this byte as padding.
+	 */
+	__u8 has_name_rules;
+	__u8 pad[4];
 	/*
 	 * The default per access slot (exec, connect: slot 0); always set.
 	 * connect's slots ACTGATE_SOCKET_RAW and _PACKET decide the creation
@@ -614,7 +695,11 @@ struct actgate_decision {
 	__u8 overlap;
 	__u8 pad[5];
 	__u8 addr[16];      /* IPv4 as ::ffff:a.b.c.d */
-	/* exec/open target (tamper: dev is enum actgate_tamper, ino the detail) */
+	/*
+	 * exec/open target (tamper: dev is enum actgate_tamper, ino the
+	 * detail; an IP connect of reason learned: ino is the name_id of the
+	 * learned entry, which the daemon turns into target_name)
+	 */
 	__u32 dev;
 	__u32 path_len;
 	__u64 ino;

@@ -19,6 +19,7 @@
 #include "cli/whatif.h"
 #include "journal/sink.h"
 #include "journal/store.h"
+#include "journal/summary.h"
 #include "policy/parse.h"
 #include "policy/policy.h"
 #include "util/clock.h"
@@ -68,6 +69,7 @@ enum {
 	OPT_STATS,
 	OPT_TREE,
 	OPT_WHAT_IF,
+	OPT_NO_SUMMARIES,
 	OPT_KEY,
 	OPT_PARTIAL,
 	OPT_FORMAT,
@@ -214,6 +216,9 @@ static void replay_usage(FILE *out)
 		"      --what-if DIR       decide every recorded action again under the policies\n"
 		"                          of DIR; print the decisions that would change and the\n"
 		"                          rule that would decide, then a summary\n"
+		"      --no-summaries      read every segment: do not skip closed segments whose\n"
+		"                          summary shows no decision passes the filters (their\n"
+		"                          damage is then reported too; verify checks summaries)\n"
 		FILTER_HELP
 		"  -h, --help              show this help\n"
 		"\n"
@@ -267,6 +272,7 @@ int cmd_replay(int argc, char **argv)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "tree", required_argument, NULL, OPT_TREE },
 		{ "what-if", required_argument, NULL, OPT_WHAT_IF },
+		{ "no-summaries", no_argument, NULL, OPT_NO_SUMMARIES },
 		FILTER_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -304,6 +310,9 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case OPT_WHAT_IF:
 			what_if_dir = optarg;
+			break;
+		case OPT_NO_SUMMARIES:
+			o.read_all = true;
 			break;
 		case 'h':
 			replay_usage(stdout);
@@ -361,8 +370,10 @@ static void verify_usage(FILE *out)
 		"Check a journal for damage and tampering: every record's framing and CRC, the\n"
 		"record numbering, the SHA-256 chain within and across segments, the seals\n"
 		"(numbered, at most 10000 records apart, one closing every segment but the\n"
-		"newest) and, with the seal key, every seal's HMAC (a rewritten chain is found\n"
-		"only with the key). The newest segment's records after its last seal are\n"
+		"newest), every segment summary against the decisions of the segment it\n"
+		"summarises (replay trusts summaries to skip segments), and, with the seal\n"
+		"key, every seal's HMAC (a rewritten chain is found only with the key).\n"
+		"The newest segment's records after its last seal are\n"
 		"protected by no seal: they are counted, and with --closed they are damage.\n"
 		"A JOURNAL is a journal directory or segment files (plain or compressed);\n"
 		"without one, --journal-dir or " DEFAULT_JOURNAL_DIR " is checked. Prints the\n"
@@ -383,27 +394,35 @@ static void verify_usage(FILE *out)
 		"\n"
 		"Kinds of damage: io, header, frame, crc, torn-tail, compression, sequence,\n"
 		"chain, segment-missing, segment-order, seal, seal-key, seal-missing,\n"
-		"behind-head\n"
-		"(docs/journal-store.md).\n"
+		"behind-head (docs/journal-store.md); summary (docs/journal-format.md).\n"
 		"\n"
 		"Exit status: 0 when the journal is intact; 1 when it is damaged; 2 on usage\n"
 		"errors; 3 when it could not be checked (no journal there, no key file).\n");
 }
 
-static void verify_print(const struct jstore_verify_result *r, const char *key_path, int status)
+static void verify_print(const struct jstore_verify_result *r, const struct jsummary_verify_result *sr,
+			 const char *key_path, int status)
 {
-	if (status) {
+	if (status && r->damage == JSTORE_INTACT) {
+		/* The store is intact; a summary is not what its segment holds. */
+		printf("DAMAGED: summary: %s\n", sr->message);
+		printf("  first damage: %s (segment %" PRIu64 "), sequence number %" PRIu64 "\n",
+		       sr->segment, sr->segment_seq, sr->record_seq);
+		printf("  %" PRIu64 " damage%s in all\n", sr->wrong, sr->wrong == 1 ? "" : "s");
+	} else if (status) {
 		printf("DAMAGED: %s: %s\n", jstore_damage_name(r->damage), r->message);
 		printf("  first damage: %s (segment %" PRIu64 "), offset %" PRIu64
 		       ", record %" PRIu64 " of the segment, sequence number %" PRIu64 "\n",
 		       r->segment, r->segment_seq, r->offset, r->record_index, r->record_seq);
-		printf("  %" PRIu64 " damage%s in all\n", r->damages, r->damages == 1 ? "" : "s");
+		printf("  %" PRIu64 " damage%s in all\n", r->damages + sr->wrong,
+		       r->damages + sr->wrong == 1 ? "" : "s");
 	} else {
 		printf("intact\n");
 	}
+	/* The store counts every caller record; summaries are not decisions. */
 	printf("  %" PRIu64 " segments, %" PRIu64 " records (%" PRIu64 " decisions), %" PRIu64
 	       " seals\n",
-	       r->segments, r->records, r->user_records, r->seals);
+	       r->segments, r->records, r->user_records - sr->found, r->seals);
 	if (r->key_checked)
 		printf("  %" PRIu64 " seals checked with the key %s\n", r->seals_checked, key_path);
 	else
@@ -421,26 +440,39 @@ static void verify_print(const struct jstore_verify_result *r, const char *key_p
 	if (r->retired_segments)
 		printf("  %" PRIu64 " old segments removed by retention (recorded)\n",
 		       r->retired_segments);
+	printf("  %" PRIu64 " segment summaries checked against their segments", sr->checked);
+	if (sr->without)
+		printf(", %" PRIu64 " closed segments without one (replay reads them whole)",
+		       sr->without);
+	printf("\n");
+	if (sr->wrong && r->damage != JSTORE_INTACT)
+		printf("  %" PRIu64 " wrong summaries, the first: %s: %s\n", sr->wrong, sr->segment,
+		       sr->message);
 }
 
-static void verify_json(const struct jstore_verify_result *r, int status)
+static void verify_json(const struct jstore_verify_result *r, const struct jsummary_verify_result *sr,
+			int status)
 {
+	bool summary_first = status && r->damage == JSTORE_INTACT;
 	struct json_out j;
 
 	json_out_init(&j);
 	json_object_begin(&j);
 	json_add_bool(&j, "intact", status == 0);
-	json_add_string(&j, "damage", status ? jstore_damage_name(r->damage) : "");
-	json_add_string(&j, "message", status ? r->message : "");
-	json_add_string(&j, "segment", status ? r->segment : "");
-	json_add_u64(&j, "segment_seq", status ? r->segment_seq : 0);
-	json_add_u64(&j, "offset", status ? r->offset : 0);
-	json_add_u64(&j, "record_index", status ? r->record_index : 0);
-	json_add_u64(&j, "record_seq", status ? r->record_seq : 0);
-	json_add_u64(&j, "damages", r->damages);
+	json_add_string(&j, "damage", summary_first ? "summary" :
+					status ? jstore_damage_name(r->damage) : "");
+	json_add_string(&j, "message", summary_first ? sr->message : status ? r->message : "");
+	json_add_string(&j, "segment", summary_first ? sr->segment : status ? r->segment : "");
+	json_add_u64(&j, "segment_seq", summary_first ? sr->segment_seq :
+					status ? r->segment_seq : 0);
+	json_add_u64(&j, "offset", status && !summary_first ? r->offset : 0);
+	json_add_u64(&j, "record_index", status && !summary_first ? r->record_index : 0);
+	json_add_u64(&j, "record_seq", summary_first ? sr->record_seq :
+				       status ? r->record_seq : 0);
+	json_add_u64(&j, "damages", r->damages + sr->wrong);
 	json_add_u64(&j, "segments", r->segments);
 	json_add_u64(&j, "records", r->records);
-	json_add_u64(&j, "decisions", r->user_records);
+	json_add_u64(&j, "decisions", r->user_records - sr->found);
 	json_add_u64(&j, "seals", r->seals);
 	json_add_u64(&j, "seals_checked", r->seals_checked);
 	json_add_bool(&j, "key_checked", r->key_checked);
@@ -450,6 +482,9 @@ static void verify_json(const struct jstore_verify_result *r, int status)
 	json_add_u64(&j, "lost", r->lost);
 	json_add_u64(&j, "unclean_opens", r->unclean_opens);
 	json_add_u64(&j, "retired_segments", r->retired_segments);
+	json_add_u64(&j, "summaries_checked", sr->checked);
+	json_add_u64(&j, "summaries_wrong", sr->wrong);
+	json_add_u64(&j, "segments_without_summary", sr->without);
 	json_object_end(&j);
 	json_out_write_line(&j, stdout);
 	json_out_free(&j);
@@ -469,6 +504,7 @@ int cmd_verify(int argc, char **argv)
 		{ 0 },
 	};
 	struct jstore_verify_result *res = NULL;
+	struct jsummary_verify_result *sres = NULL;
 	struct jstore_key key;
 	struct jstore_head head;
 	const char *dir = NULL, *key_path = NULL, *head_path = NULL;
@@ -538,12 +574,24 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	res = calloc(1, sizeof(*res));
-	if (!res) {
+	sres = calloc(1, sizeof(*sres));
+	if (!res || !sres) {
+		free(res);
+		free(sres);
 		fprintf(stderr, "actgate: verify: %s\n", strerror(ENOMEM));
 		return EXIT_CANNOT;
 	}
 	err = jstore_verify_against(paths, n, have_key ? &key : NULL, flags,
 				    head_path ? &head : NULL, res);
+	if ((!err || err == -EBADMSG) && res->segments) {
+		/* Replay trusts a summary to skip its segment: each must be what it summarises. */
+		int serr = jsummary_verify(paths, n, sres);
+
+		if (serr && serr != -EBADMSG)
+			err = serr;
+		else if (serr && !err)
+			err = serr;
+	}
 	if (err && err != -EBADMSG) {
 		fprintf(stderr, "actgate: verify: %s: %s\n", paths[0], strerror(-err));
 		ret = EXIT_CANNOT;
@@ -558,20 +606,21 @@ int cmd_verify(int argc, char **argv)
 			 head.seal, head.sealed_seq);
 		snprintf(res->segment, sizeof(res->segment), "%s", paths[0]);
 		if (json)
-			verify_json(res, ret);
+			verify_json(res, sres, ret);
 		else
-			verify_print(res, key_path, ret);
+			verify_print(res, sres, key_path, ret);
 	} else if (res->segments == 0) {
 		fprintf(stderr, "actgate: verify: %s: no journal segments\n", paths[0]);
 		ret = EXIT_CANNOT;
 	} else {
 		ret = err ? EXIT_FAIL : 0;
 		if (json)
-			verify_json(res, ret);
+			verify_json(res, sres, ret);
 		else
-			verify_print(res, key_path, ret);
+			verify_print(res, sres, key_path, ret);
 	}
 	free(res);
+	free(sres);
 	return ret;
 }
 

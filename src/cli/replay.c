@@ -214,7 +214,7 @@ int replay_open_source(const struct replay_options *o, FILE *err, struct jsource
 {
 	struct jsource_options so = {
 		.err = err, .prefix = "actgate: replay", .follow = o->follow, .stop = o->stop,
-		.prefilter = o->filter,
+		.prefilter = o->filter, .read_all = o->read_all,
 	};
 
 	return jsource_open(src, o->paths, o->n_paths, &so);

@@ -37,6 +37,7 @@ struct replay_options {
 	const char *tree_workload; /* REPLAY_TREE: a workload name or glob */
 	bool follow;               /* table/json: keep printing new records (journal/source.h) */
 	volatile int *stop;        /* following ends when it becomes non-zero */
+	bool read_all;             /* read every segment, even those summaries exclude */
 };
 
 /*

@@ -434,9 +434,9 @@ struct parse_state {
 static int parse_document(void *arg, const struct ynode *root, bool rejected)
 {
 	struct parse_state *st = arg;
-	/* The settings' keys, then the `ssf:` section's (ssfconfig.c). */
-	const char *keys[CONFIG_NR_SETTINGS + 1];
-	const struct ynode *knodes[CONFIG_NR_SETTINGS + 1], *vals[CONFIG_NR_SETTINGS + 1];
+	/* The settings' keys, then the `ssf:` and `resolver:` sections' (ssfconfig.c, resolverconfig.c). */
+	const char *keys[CONFIG_NR_SETTINGS + 2];
+	const struct ynode *knodes[CONFIG_NR_SETTINGS + 2], *vals[CONFIG_NR_SETTINGS + 2];
 
 	if (rejected)
 		return 0;
@@ -447,13 +447,16 @@ static int parse_document(void *arg, const struct ynode *root, bool rejected)
 	for (size_t i = 0; i < CONFIG_NR_SETTINGS; i++)
 		keys[i] = settings[i].key;
 	keys[CONFIG_NR_SETTINGS] = "ssf";
-	ytree_map_fields(st->ctx, root, "the configuration", keys, CONFIG_NR_SETTINGS + 1, knodes,
+	keys[CONFIG_NR_SETTINGS + 1] = "resolver";
+	ytree_map_fields(st->ctx, root, "the configuration", keys, CONFIG_NR_SETTINGS + 2, knodes,
 			 vals);
 	for (size_t i = 0; i < CONFIG_NR_SETTINGS; i++)
 		if (vals[i])
 			parse_setting(st->ctx, st->c, (enum config_setting)i, vals[i]);
 	if (vals[CONFIG_NR_SETTINGS])
 		ssf_config_parse(st->ctx, vals[CONFIG_NR_SETTINGS], &st->c->ssf);
+	if (vals[CONFIG_NR_SETTINGS + 1])
+		resolver_config_parse(st->ctx, vals[CONFIG_NR_SETTINGS + 1], &st->c->resolver);
 	return st->ctx->oom;
 }
 

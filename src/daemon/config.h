@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/exportd.h"
+#include "daemon/resolverconfig.h"
 #include "daemon/ssfconfig.h"
 #include "util/diag.h"
 
@@ -69,6 +70,8 @@ struct daemon_config {
 	uint32_t given;            /* bit (1 << enum config_setting): set by this source */
 	/* The `ssf:` section (ssfconfig.h): only in the file; a change takes a restart. */
 	struct ssf_config ssf;
+	/* The `resolver:` section (resolverconfig.h): only in the file; a change takes a restart. */
+	struct resolver_config resolver;
 };
 
 /* Where the configuration comes from, kept by the daemon for its reloads. */

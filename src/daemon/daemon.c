@@ -8,6 +8,7 @@
  */
 #include <linux/types.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 #include "daemon/adopt.h"
 #include "daemon/control_socket.h"
 #include "daemon/daemon.h"
+#include "daemon/dnsserver.h"
+#include "daemon/learned.h"
+#include "daemon/resolverd.h"
 #include "daemon/exportd.h"
 #include "daemon/generation.h"
 #include "daemon/grantctl.h"
@@ -110,6 +114,9 @@ static int setup_loop(struct daemon *d)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = EVENT_SSF };
 	if (ssf_fd(d->ssf) >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, ssf_fd(d->ssf), &ev) < 0)
 		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = EVENT_DNS };
+	if (d->dns && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, dns_server_fd(d->dns), &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -186,6 +193,7 @@ static int serve(struct daemon *d)
 			workloads_sweep(d);
 			records_check_dropped(d);
 			journalwatch_tick(&d->journal_watch, d->journal);
+			learned_sweep(d->learned, boot_ns());
 			next_sweep_ns = mono_ns() + SWEEP_INTERVAL_MS * 1000000LL;
 		}
 		generation_tick(d);
@@ -194,6 +202,7 @@ static int serve(struct daemon *d)
 		spool_tick(&d->spool, &d->signalctl);
 		discovery_tick(&d->discovery);
 		ssf_run(d->ssf); /* EVENT_SSF, and the receiver's timers */
+		dns_server_run(d->dns); /* EVENT_DNS, and idle TCP askers */
 		/* From the loop itself: a loop that hangs stops the pings, and systemd acts. */
 		notify_watchdog_tick(&d->notify);
 		update_status(d);
@@ -219,6 +228,17 @@ static int save_signals(void *ctx, char *why, size_t why_size)
 static int rebind_signals(void *ctx, char *why, size_t why_size)
 {
 	return workloads_rebind(ctx, why, why_size);
+}
+
+static int put_learned(void *ctx, const struct actgate_learned_key *k,
+		       const struct actgate_learned *v)
+{
+	return enforcer_put_learned(ctx, k, v);
+}
+
+static int remove_learned(void *ctx, const struct actgate_learned_key *k)
+{
+	return enforcer_remove_learned(ctx, k);
 }
 
 int daemon_run(struct daemon_config *cfg, const struct config_source *src)
@@ -346,7 +366,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	{
 		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
 						.events_bytes = cfg->events_bytes,
-						.verbose = cfg->verbose };
+						.verbose = cfg->verbose,
+						.cgroup_root = d->cgroup_mount };
 
 		err = enforcer_start(&d->enforcer, &ecfg, records_journal, d);
 	}
@@ -365,6 +386,7 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 	if (err)
 		goto out;
 	generation_follow_paths(d);
+	generation_release_memory();
 	signalctl_bound(&d->signalctl); /* adopted workloads too */
 	grantctl_restore(&d->signalctl); /* the saved grants, now that their workloads are known */
 	err = workloads_watch_roots(d);
@@ -375,6 +397,57 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		struct ssf_host ssf_host = ssf_host_for(&d->signalctl);
 
 		err = ssf_open(&d->ssf, &cfg->ssf, cfg->state_dir, &ssf_host);
+		if (err)
+			goto out;
+	}
+	/*
+	 * What an earlier daemon learned goes: this one does not know the
+	 * names, nor whether the resolver is still wanted. Workloads look the
+	 * names up again (docs/egress.md, "While the daemon is down").
+	 */
+	err = enforcer_clear_learned(&d->enforcer);
+	if (err)
+		goto out;
+	if (cfg->resolver.enabled) {
+		struct learned_store store = { .ctx = &d->enforcer, .put = put_learned,
+					       .remove = remove_learned };
+
+		err = learned_open(&d->learned, cfg->resolver.learned_max, &store);
+		if (err) {
+			log_error("resolver", "cannot hold %u learned addresses: %s",
+				  cfg->resolver.learned_max, strerror(-err));
+			goto out;
+		}
+	}
+	if (cfg->resolver.enabled) {
+		/* Askers are known by the source address bpf/steer.bpf.c gives them. */
+		struct dns_server_host dns_host = resolverd_host(d);
+		/* The configuration as given stays as it is: a reload compares it. */
+		struct resolver_config rc = cfg->resolver;
+
+		if (!rc.upstream.len) {
+			char where[64];
+
+			err = resolver_upstream_from_resolv_conf("/etc/resolv.conf", &rc.listen,
+								 &rc.upstream);
+			resolver_format_endpoint(&rc.upstream, where, sizeof(where));
+			if (err)
+				log_warn("resolver", "no resolver.upstream and no nameserver in "
+					 "/etc/resolv.conf (%s): every lookup a rule allows is "
+					 "answered SERVFAIL", strerror(-err));
+			else
+				log_info("resolver", "upstream %s (from /etc/resolv.conf)", where);
+		}
+		err = dns_server_open(&d->dns, &rc, &dns_host);
+		if (err)
+			goto out;
+	}
+	{
+		/* Steer only once something answers on the resolver's address (or nothing at all). */
+		const struct sockaddr_in *l = (const struct sockaddr_in *)&cfg->resolver.listen.addr;
+
+		err = enforcer_set_steering(&d->enforcer, d->dns ? l->sin_addr.s_addr : 0,
+					    d->dns ? l->sin_port : 0);
 		if (err)
 			goto out;
 	}
@@ -411,6 +484,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 			 (unsigned long long)written, (unsigned long long)lost, cfg->pin_dir);
 	}
 out:
+	dns_server_close(d->dns);
+	learned_close(d->learned);
 	ssf_close(d->ssf);
 	control_socket_close(d);
 	if (d->posix_signal_fd >= 0)

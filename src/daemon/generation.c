@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,11 @@ int generation_load(const struct daemon_config *cfg, uint32_t generation, struct
 	if (!err)
 		err = policy_compile(&g->set, generation, resolve_path_stat, NULL, &g->image,
 				     &diags);
-	/* No resolver here yet: an allow rule by name would allow nothing, silently. */
-	if (!err) {
+	/*
+	 * Without the resolver (no resolver: section) nothing learns a name's
+	 * addresses: an allow rule by name would allow nothing, silently.
+	 */
+	if (!err && !cfg->resolver.enabled) {
 		int unanswered = name_rules_check_no_resolver(&g->set, &diags);
 
 		if (unanswered) {
@@ -108,6 +112,17 @@ void generation_unload_previous(struct daemon *d, bool wait)
 	}
 	enforcer_unload_image(&d->enforcer, &d->previous.image);
 	d->previous_unload_at_ns = 0;
+}
+
+void generation_release_memory(void)
+{
+	/*
+	 * A compile frees as much as it keeps (the YAML trees, the per-policy
+	 * checks, sorting arrays), in chunks spread over the heap; glibc gives
+	 * back only the heap's free top, so without this the daemon's resident
+	 * size stays at the compile's peak for as long as it runs.
+	 */
+	malloc_trim(0);
 }
 
 void generation_follow_paths(struct daemon *d)
@@ -202,6 +217,7 @@ static int switch_generation(struct daemon *d, bool same_sources, char **report)
 		 generation, d->current.set.count, d->cfg->policy_dir,
 		 d->current.image.policy_count, d->workloads.count);
 	generation_follow_paths(d);
+	generation_release_memory();
 	return 0;
 refuse:
 	free(ids);

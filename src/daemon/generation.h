@@ -45,6 +45,8 @@ void generation_unload_previous(struct daemon *d, bool wait);
  * Watch the ways to the current generation's rule paths, then check them
  * at once: a change between the compilation and the watch has no event.
  */
+/* Give the freed pages of a compile back to the system (after a load, a reload, a bind). */
+void generation_release_memory(void);
 void generation_follow_paths(struct daemon *d);
 
 /*

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/pathwatch.h"
@@ -20,16 +22,27 @@
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | \
 	 IN_ONLYDIR)
 
-/* One directory entry on the way to a rule's path. */
+/*
+ * One directory entry on the way to a rule's path: both point into a path
+ * that outlives the way (a rule's, or one of the way's own real paths), so
+ * that the steps, five or so for every rule, copy no text; only what is
+ * watched is copied (watch_dirs).
+ */
 struct way_step {
-	char *dir;
-	char *name;
+	const char *dir;
+	size_t dir_len;
+	const char *name;
+	size_t name_len;
 };
 
 struct way {
 	struct way_step *steps;
 	size_t count;
 	size_t cap;
+	char **reals; /* the real ways (real_way) the steps point into */
+	size_t real_count;
+	size_t real_cap;
+	const char *last; /* the path added last: its steps are in already */
 };
 
 int pathwatch_open(struct pathwatch *pw)
@@ -92,31 +105,75 @@ static int way_add(struct way *w, const char *path, size_t dir_len, const char *
 		w->cap = cap;
 	}
 	/* The root's entries are named from "/"; every other directory without a trailing '/'. */
-	step.dir = strndup(path, dir_len ? dir_len : 1);
-	step.name = strndup(name, name_len);
-	if (!step.dir || !step.name) {
-		free(step.dir);
-		free(step.name);
-		return -ENOMEM;
-	}
+	step.dir = path;
+	step.dir_len = dir_len ? dir_len : 1;
+	step.name = name;
+	step.name_len = name_len;
 	w->steps[w->count++] = step;
 	return 0;
 }
 
-/* Every (directory, name) of an absolute, normalised path: "/a/b" gives ("/", a), ("/a", b). */
+/* Keep real (malloc'd) for the way's steps to point into; freed with the way. */
+static int way_keep(struct way *w, char *real)
+{
+	if (w->real_count == w->real_cap) {
+		size_t cap = w->real_cap ? 2 * w->real_cap : 64;
+		char **reals = realloc(w->reals, cap * sizeof(*reals));
+
+		if (!reals)
+			return -ENOMEM;
+		w->reals = reals;
+		w->real_cap = cap;
+	}
+	w->reals[w->real_count++] = real;
+	return 0;
+}
+
+static void way_free(struct way *w)
+{
+	for (size_t i = 0; i < w->real_count; i++)
+		free(w->reals[i]);
+	free(w->reals);
+	free(w->steps);
+}
+
+/* Compare two counted strings as strcmp compares two strings. */
+static int text_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/*
+ * Every (directory, name) of an absolute, normalised path: "/a/b" gives
+ * ("/", a), ("/a", b). Rules come a directory's files at a time: the steps
+ * this path shares with the one added before it are not added again (a
+ * step, path[0, end), is shared when the previous path starts with it and
+ * has a '/' or its end there too), which keeps the way near one step per
+ * rule rather than one per component, and its sort cheap.
+ */
 static int add_way(struct way *w, const char *path)
 {
-	const char *p = path;
+	const char *p = path, *prev = w->last;
+	size_t same = 0;
 
+	if (prev)
+		while (path[same] && path[same] == prev[same])
+			same++;
+	w->last = path;
 	while (*p == '/') {
 		const char *name = p + 1, *end = strchrnul(name, '/');
+		size_t at = (size_t)(end - path);
 		int err;
 
 		if (end == name)
 			break;
-		err = way_add(w, path, (size_t)(p - path), name, (size_t)(end - name));
-		if (err)
-			return err;
+		if (!(prev && at <= same && (prev[at] == '/' || prev[at] == '\0'))) {
+			err = way_add(w, path, (size_t)(p - path), name, (size_t)(end - name));
+			if (err)
+				return err;
+		}
 		p = end;
 	}
 	return 0;
@@ -150,10 +207,56 @@ static char *real_way(const char *path)
 	return out;
 }
 
+/*
+ * The real path of the directory the last path was in: rules come a
+ * directory's files at a time, and realpath() costs a system call or two
+ * per component of every path, which at 100,000 rules was most of the
+ * daemon's start outside the kernel's program load.
+ */
+struct real_dir {
+	char dir[PATH_MAX];
+	size_t dir_len; /* 0: none yet */
+	bool ok;        /* real holds the directory's real path */
+	char real[PATH_MAX];
+};
+
+/*
+ * real_way(path), from the directory's real path when the path's own name
+ * is no symlink: the real way is then that real path and the name, whether
+ * the name exists or not. Anything else (a symlink, a directory that is not
+ * there, an error) goes the whole way through real_way.
+ */
+static char *real_way_in(const char *path, struct real_dir *c)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	struct stat st;
+	char *out = NULL;
+
+	if (dlen == 0 || dlen >= sizeof(c->dir))
+		return real_way(path);
+	if (c->dir_len != dlen || memcmp(c->dir, path, dlen) != 0) {
+		memcpy(c->dir, path, dlen);
+		c->dir[dlen] = '\0';
+		c->dir_len = dlen;
+		c->ok = realpath(c->dir, c->real) != NULL;
+	}
+	if (!c->ok || (lstat(path, &st) == 0 ? S_ISLNK(st.st_mode) : errno != ENOENT))
+		return real_way(path);
+	if (asprintf(&out, "%s%s", strcmp(c->real, "/") ? c->real : "", slash) < 0)
+		return NULL;
+	if (strcmp(out, path) == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 struct collect_ctx {
 	struct pathwatch *pw;
 	struct way *way;
 	size_t path_cap;
+	struct real_dir *real_dir;
 };
 
 static int collect(const struct path_rule *rule, const struct resolved_rule *r, void *data)
@@ -183,10 +286,14 @@ static int collect(const struct path_rule *rule, const struct resolved_rule *r, 
 	err = add_way(c->way, path);
 	if (err)
 		return err;
-	real = real_way(path);
+	real = real_way_in(path, c->real_dir);
 	if (real) {
+		err = way_keep(c->way, real);
+		if (err) {
+			free(real);
+			return err;
+		}
 		err = add_way(c->way, real);
-		free(real);
 	}
 	return err;
 }
@@ -194,9 +301,19 @@ static int collect(const struct path_rule *rule, const struct resolved_rule *r, 
 static int step_cmp(const void *a, const void *b)
 {
 	const struct way_step *x = a, *y = b;
-	int c = strcmp(x->dir, y->dir);
+	int c = text_cmp(x->dir, x->dir_len, y->dir, y->dir_len);
 
-	return c ? c : strcmp(x->name, y->name);
+	return c ? c : text_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+static bool same_dir(const struct way_step *x, const struct way_step *y)
+{
+	return x->dir_len == y->dir_len && memcmp(x->dir, y->dir, x->dir_len) == 0;
+}
+
+static bool same_name(const struct way_step *x, const struct way_step *y)
+{
+	return x->name_len == y->name_len && memcmp(x->name, y->name, x->name_len) == 0;
 }
 
 static int dir_wd_cmp(const void *a, const void *b)
@@ -209,18 +326,27 @@ static int dir_wd_cmp(const void *a, const void *b)
 /* Group the sorted steps by directory and watch each directory once. */
 static int watch_dirs(struct pathwatch *pw, struct way *w)
 {
-	size_t i = 0;
+	size_t i = 0, dirs = 0;
 
-	pw->dirs = calloc(w->count ? w->count : 1, sizeof(*pw->dirs));
+	/* Sorted: a directory's steps are next to each other. */
+	for (size_t k = 0; k < w->count; k++)
+		dirs += k == 0 || !same_dir(&w->steps[k], &w->steps[k - 1]);
+	pw->dirs = calloc(dirs ? dirs : 1, sizeof(*pw->dirs));
 	if (!pw->dirs)
 		return -ENOMEM;
 	while (i < w->count) {
 		struct pathwatch_dir *d = &pw->dirs[pw->dir_count];
-		size_t j = i, n = 0;
+		size_t j = i, n = 0, names = 0;
+		char *dir;
 
-		while (j < w->count && strcmp(w->steps[j].dir, w->steps[i].dir) == 0)
+		while (j < w->count && same_dir(&w->steps[j], &w->steps[i])) {
+			names += j == i || !same_name(&w->steps[j], &w->steps[j - 1]);
 			j++;
-		d->wd = inotify_add_watch(pw->inotify_fd, w->steps[i].dir, WATCH_MASK);
+		}
+		dir = strndup(w->steps[i].dir, w->steps[i].dir_len);
+		if (!dir)
+			return -ENOMEM;
+		d->wd = inotify_add_watch(pw->inotify_fd, dir, WATCH_MASK);
 		/*
 		 * A directory that does not exist (yet) needs no watch: its
 		 * parent's watch sees it appear, and the watches are set again.
@@ -231,25 +357,27 @@ static int watch_dirs(struct pathwatch *pw, struct way *w)
 					log_warn("paths",
 						 "cannot watch %s: %s; changes there are found by the "
 						 "periodic check only",
-						 w->steps[i].dir, strerror(errno));
+						 dir, strerror(errno));
 			}
+			free(dir);
 			i = j;
 			continue;
 		}
-		d->names = calloc(j - i, sizeof(*d->names));
+		/* Counted now, so that forget() frees what is made below even on failure. */
+		d->path = dir;
+		pw->dir_count++;
+		d->names = calloc(names, sizeof(*d->names));
 		if (!d->names)
 			return -ENOMEM;
-		d->path = w->steps[i].dir;
-		w->steps[i].dir = NULL;
 		for (size_t k = i; k < j; k++) {
 			/* Sorted: a name repeats only next to itself. */
-			if (n && strcmp(d->names[n - 1], w->steps[k].name) == 0)
+			if (k > i && same_name(&w->steps[k], &w->steps[k - 1]))
 				continue;
-			d->names[n++] = w->steps[k].name;
-			w->steps[k].name = NULL;
+			d->names[n] = strndup(w->steps[k].name, w->steps[k].name_len);
+			if (!d->names[n])
+				return -ENOMEM;
+			d->name_count = ++n;
 		}
-		d->name_count = n;
-		pw->dir_count++;
 		i = j;
 	}
 	/* Events name their watch descriptor: keep the directories sorted by it. */
@@ -263,20 +391,18 @@ static int watch_dirs(struct pathwatch *pw, struct way *w)
 int pathwatch_set(struct pathwatch *pw, const struct policy_image *img)
 {
 	struct way way = { 0 };
-	struct collect_ctx c = { .pw = pw, .way = &way };
+	struct real_dir *real_dir = calloc(1, sizeof(*real_dir));
+	struct collect_ctx c = { .pw = pw, .way = &way, .real_dir = real_dir };
 	int err;
 
 	forget(pw);
-	err = policy_image_for_each_path(img, collect, &c);
+	err = real_dir ? policy_image_for_each_path(img, collect, &c) : -ENOMEM;
 	if (!err) {
 		qsort(way.steps, way.count, sizeof(*way.steps), step_cmp);
 		err = watch_dirs(pw, &way);
 	}
-	for (size_t i = 0; i < way.count; i++) {
-		free(way.steps[i].dir);
-		free(way.steps[i].name);
-	}
-	free(way.steps);
+	way_free(&way);
+	free(real_dir);
 	if (err) {
 		log_error("paths", "cannot follow rule paths: %s", strerror(-err));
 		forget(pw);

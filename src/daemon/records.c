@@ -6,6 +6,7 @@
 
 #include "actgate/abi.h"
 #include "daemon/grantctl.h"
+#include "daemon/learned.h"
 #include "daemon/records.h"
 #include "daemon/signalctl.h"
 #include "journal/sink.h"
@@ -92,6 +93,9 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 						      : rec->access & ACTGATE_ACCESS_RECEIVED;
 	journal_decision_target(rec, size, target, sizeof(target));
 	jr.target = target;
+	/* Allowed by what a lookup answered: the name looked up (bpf/lib/connect.h). */
+	if (rec->action == ACTGATE_ACTION_CONNECT && rec->reason == ACTGATE_REASON_LEARNED)
+		jr.target_name = (char *)learned_name(d->learned, (uint32_t)rec->ino);
 	jr.signal_generation = rec->signal_generation;
 	jr.signals = signalctl_record_signals(&d->signalctl, rec);
 

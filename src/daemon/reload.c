@@ -49,6 +49,9 @@ static void name_restart_settings(const struct daemon *d, const struct daemon_co
 				       "(systemctl restart actgated); the running value stays",
 		    config_key((enum config_setting)s), running, wanted);
 	}
+	if (resolver_config_differs(&d->settings->resolver, &next->resolver))
+		say(report, "warning", "resolver changed: it takes a restart (systemctl restart "
+				       "actgated); the running resolver stays");
 }
 
 /*

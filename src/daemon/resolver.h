@@ -2,7 +2,7 @@
 /*
  * The resolver's decision for one query (docs/egress.md): decide the name
  * for the workload that asked, refuse it (REFUSED, recorded as resolve deny
- * reason name) or forward it to the server the workload named and write
+ * reason name) or forward it to the upstream the caller names and write
  * every address the answer gives for the name asked into the workload's
  * learned set BEFORE the answer goes back, so a connect made right after
  * the lookup finds them. Who asked, how names are decided and where

@@ -33,6 +33,8 @@
 
 struct jsink;
 struct ssf;
+struct dns_server;
+struct learned_table;
 
 #define CONTROL_MAX_CLIENTS 256
 
@@ -44,6 +46,7 @@ enum daemon_event {
 	EVENT_PATHS,            /* inotify: a name on the way to a rule's path */
 	EVENT_MOUNTS,           /* the mount table changed */
 	EVENT_SSF,              /* the SSF receiver's epoll set (ssf.h) */
+	EVENT_DNS,              /* the resolver's epoll set (dnsserver.h) */
 	EVENT_CLIENT = 1000,    /* + the index of a client that sent something */
 };
 
@@ -110,6 +113,8 @@ struct daemon {
 	struct journalwatch journal_watch; /* segments removed under us; the head kept */
 	struct exportd exportd; /* the configured export sinks' followers (exportd.h) */
 	struct ssf *ssf;            /* the SSF receiver (ssf.h); NULL until started */
+	struct dns_server *dns;     /* the resolver's sockets (dnsserver.h); NULL: none */
+	struct learned_table *learned; /* what workloads learned (learned.h); NULL: no resolver */
 };
 
 /*

@@ -5,7 +5,9 @@
 
 #include "actgate/abi.h"
 #include "daemon/control.h"
+#include "daemon/dnsserver.h"
 #include "daemon/exportd.h"
+#include "daemon/learned.h"
 #include "daemon/signalctl.h"
 #include "daemon/ssf.h"
 #include "daemon/status.h"
@@ -87,6 +89,19 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 #undef WORKLOAD_KEY
 	}
 	ssf_status(d->ssf, &j); /* "ssf.NAME.KEY": each stream's health */
+	dns_server_status(d->dns, &j); /* "resolver.*" */
+	if (d->learned) {
+		struct learned_counts lc;
+
+		learned_get_counts(d->learned, &lc);
+		json_add_u64(&j, "resolver.learned_entries", lc.entries);
+		json_add_u64(&j, "resolver.learned", lc.learned);
+		json_add_u64(&j, "resolver.learned_evicted", lc.evicted);
+		json_add_u64(&j, "resolver.learned_expired", lc.expired);
+		json_add_u64(&j, "resolver.learned_no_slot", lc.no_slot);
+		json_add_u64(&j, "resolver.names", lc.names);
+		json_add_u64(&j, "resolver.names_full", lc.names_full);
+	}
 	control_reply_send(fd, &j);
 }
 

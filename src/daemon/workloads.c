@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +60,29 @@ int workloads_bind(struct daemon *d, struct generation *g, const struct workload
 	if (added && write) {
 		err = enforcer_load_policy(&d->enforcer, &g->image, &g->image.policies[index]);
 		if (err) {
+			const struct effective_policy *ep = &g->image.policies[index];
+
+			/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
+			if (err == -E2BIG || err == -ENOSPC)
+				snprintf(why, why_size,
+					 "the kernel's rule maps are full: workload \"%s\"'s policy "
+					 "has %zu path and %zu connect entries, and they hold %u and "
+					 "%u for the policies of every workload, running and "
+					 "previous generation together",
+					 w->name, ep->path_count, ep->net_count,
+					 POLICY_MAX_PATH_ENTRIES * POLICY_GENERATIONS_IN_KERNEL,
+					 POLICY_MAX_NET_ENTRIES * POLICY_GENERATIONS_IN_KERNEL);
 			/* Not in the kernel whole: the next workload with this key tries again. */
-			enforcer_unload_policy(&d->enforcer, &g->image, &g->image.policies[index]);
+			enforcer_unload_policy(&d->enforcer, &g->image, ep);
 			policy_image_drop_last(&g->image);
+			if (err == -E2BIG || err == -ENOSPC)
+				goto out;
 			goto fail;
 		}
 	}
 	*policy_id = g->image.policies[index].policy_id;
+	if (added)
+		malloc_trim(0); /* the compile's temporaries: see generation_release_memory */
 	goto out;
 fail:
 	snprintf(why, why_size, "cannot set up the policy of workload \"%s\": %s", w->name,

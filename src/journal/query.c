@@ -10,8 +10,7 @@
 #include "journal/query.h"
 #include "util/duration.h"
 
-/* Is "key=value" among labels ("k=v,k=v"; a repeated key keeps its first value)? */
-static bool has_label(const char *labels, const char *want)
+bool jquery_labels_have(const char *labels, const char *want)
 {
 	const char *eq = strchr(want, '=');
 	size_t klen = eq ? (size_t)(eq - want) : strlen(want);
@@ -60,7 +59,7 @@ bool jquery_match(const struct jquery_filter *f, const struct journal_record *re
 	     fnmatch(f->target_glob, rec->target_name, 0) != 0))
 		return false;
 	for (size_t i = 0; i < f->n_labels; i++)
-		if (!has_label(or_empty(rec->labels), f->labels[i]))
+		if (!jquery_labels_have(or_empty(rec->labels), f->labels[i]))
 			return false;
 	return true;
 }

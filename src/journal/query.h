@@ -34,6 +34,9 @@ struct jquery_filter {
 /* Does rec pass f? A NULL filter passes everything. */
 bool jquery_match(const struct jquery_filter *f, const struct journal_record *rec);
 
+/* Is "key=value" among labels ("k=v,k=v"; a repeated key keeps its first value)? */
+bool jquery_labels_have(const char *labels, const char *want);
+
 /* RFC 3339 UTC with milliseconds, e.g. "2026-11-28T13:14:17.123Z" (truncated, not rounded). */
 #define JQUERY_TIME_SIZE 32
 void jquery_format_time(uint64_t time_ns, char buf[JQUERY_TIME_SIZE]);

@@ -781,3 +781,53 @@ int jrecord_peek(const void *payload, size_t len, struct jrecord_head *h)
 	}
 	return 1;
 }
+
+int jrecord_peek_text(const void *payload, size_t len, const struct jrecord_table *t,
+		      unsigned field, uint32_t *id, const uint8_t **text, size_t *n)
+{
+	const uint8_t *p = payload, *end = p + len;
+	int found = 0;
+
+	if (len < 1 || p[0] != JRECORD_VERSION)
+		return -1;
+	p++;
+	/*
+	 * Every field is looked at, not only up to the one asked for: a reader
+	 * takes fields in any order, and a decision whose text this misread
+	 * would be skipped where the decoder shows it.
+	 */
+	while (p < end) {
+		uint64_t key, v;
+		unsigned f;
+
+		if (get_varint(&p, end, &key) != 1 || get_varint(&p, end, &v) != 1)
+			return -1;
+		f = (unsigned)(key >> 1);
+		if (f == JF_STRINGS)
+			return -1; /* definitions: the table must take them in */
+		if ((key & 1) == JRECORD_WIRE_BYTES) {
+			if (v > (uint64_t)(end - p))
+				return -1;
+			if (f == field) {
+				if (found++)
+					return -1;
+				*id = 0;
+				*text = p;
+				*n = (size_t)v;
+			}
+			p += v;
+		} else if (f == field) {
+			if (found++ || v == 0 || v > JRECORD_STRINGS_MAX || t->len[v] == UINT32_MAX)
+				return -1; /* repeated, out of range or lost: the decoder says which */
+			*id = (uint32_t)v;
+			*text = t->bytes + t->off[v];
+			*n = t->len[v];
+		}
+	}
+	if (!found) {
+		*id = 0;
+		*text = (const uint8_t *)"";
+		*n = 0;
+	}
+	return found;
+}

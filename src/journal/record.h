@@ -152,4 +152,15 @@ struct jrecord_head {
 };
 int jrecord_peek(const void *payload, size_t len, struct jrecord_head *h);
 
+/*
+ * One text field (JF_COMM excepted) of a decision without decoding it, for a
+ * reader's prefilter: 1 with the text (*n bytes at *text, not NUL-ended:
+ * in the payload, or in t for a reference, *id its string id, else 0); 0
+ * when the decision has no such field (the empty text); -1 when this quick
+ * look cannot tell (definitions to take in, a reference whose definition is
+ * lost, anything malformed): decode the decision.
+ */
+int jrecord_peek_text(const void *payload, size_t len, const struct jrecord_table *t,
+		      unsigned field, uint32_t *id, const uint8_t **text, size_t *n);
+
 #endif /* ACTGATE_JRECORD_H */

@@ -11,6 +11,7 @@
 #include "journal/record.h"
 #include "journal/sink.h"
 #include "journal/store.h"
+#include "journal/summary.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -22,7 +23,14 @@
  * dictionary must start again exactly when a segment does, which only the
  * one who rotates knows before encoding the next decision.
  */
-#define SEGMENT_MAX_BYTES (16ull << 20)
+/*
+ * 4 MiB (about 50,000 decisions): a segment is what a summary lets a query
+ * skip, so its size is the grain of a selective replay (one workload of a
+ * hundred, one hour of a day: docs/journal-format.md, "Segment summaries");
+ * 16 MiB made such a query read three times what it printed. The cost is a
+ * header, a closing seal and the string table's definitions per segment.
+ */
+#define SEGMENT_MAX_BYTES (4ull << 20)
 #define SEGMENT_MAX_AGE_NS (3600ull * 1000000000ull)
 /* Room for one more decision with all its definitions: the check is made before encoding. */
 #define RECORD_ROOM (256u << 10)
@@ -46,6 +54,25 @@ struct jsink {
 	char *dir;
 	char *key_path;
 	uint64_t unencodable; /* records the encoder refused (a bug, never expected) */
+	/*
+	 * The summary of the segment being written (journal/summary.h), written
+	 * at rotation as the next segment's first record. Only a summary that is
+	 * exactly its segment is written: none for a segment that lost a record
+	 * or holds a gap record (the store's counts moved since it started), or
+	 * that a store-started segment opened with a decision this did not see
+	 * (sum_poison: appended while no segment was open).
+	 */
+	struct jsummary sum;
+	bool sum_valid, sum_poison;
+	uint64_t sum_lost, sum_gaps; /* the store's counts when the segment started */
+	/*
+	 * Summaries appended: the store counts them among its records, the
+	 * sink's counts are decisions. (One lost to a failed write is counted
+	 * lost by the store, and stays subtracted here: a full disk's counts
+	 * may be one off per segment.)
+	 */
+	uint64_t summaries;
+	struct jrecord_buf sum_buf;
 };
 
 /* mkdir -p for the key's directory: 0700 for the last component, so only root reads it. */
@@ -71,6 +98,35 @@ static int make_key_dir(const char *key_path)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/*
+ * The segment the previous writer (a daemon stopped, crashed or upgraded)
+ * left last was closed by the store's open; nobody summarised it. Read back
+ * (at most a segment, once per start), its summary goes first into the new
+ * segment as a rotation's would, so a restart leaves no segment replay
+ * must read whole. Built from what a reader gets from the file, it is what
+ * verify recomputes. Any failure: no summary (the segment is read whole).
+ */
+static void summarise_previous(struct jsink *s)
+{
+	struct jstore_stats st;
+	struct jsummary prev;
+	char path[PATH_MAX];
+	uint64_t seg;
+
+	jstore_stats(s->js, &st);
+	if (st.segment_seq < 2)
+		return;
+	seg = st.segment_seq - 1;
+	snprintf(path, sizeof(path), "%s/journal-%016llx.seg", s->dir, (unsigned long long)seg);
+	/* Compressed already, or being compressed: the reader falls back to the .gz. */
+	if (jsummary_of_file(path, seg, &prev))
+		return;
+	if (prev.decisions && !jsummary_encode(&prev, &s->sum_buf) &&
+	    !jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len))
+		s->summaries++;
+	jsummary_free(&prev);
 }
 
 int jsink_open(struct jsink **out, const struct jsink_config *cfg)
@@ -125,6 +181,8 @@ int jsink_open(struct jsink **out, const struct jsink_config *cfg)
 	jstore_host_ids(o.host_id, o.boot_id);
 	err = jstore_open(&s->js, &o); /* logs its failures */
 	s->segment_started_ns = mono_ns();
+	if (!err)
+		summarise_previous(s);
 out:
 	if (err) {
 		jrecord_dict_free(s->dict);
@@ -149,7 +207,34 @@ out:
  * read another decision's texts. The segment is also rotated here when it
  * is full or old. Returns whether the dictionary may be used.
  */
-static bool prepare(struct jsink *s, bool check_age)
+/*
+ * Right after the rotation that closed segment old: its summary, first in
+ * the new segment, when it is exactly what old holds.
+ */
+static void write_summary(struct jsink *s, uint64_t old, const struct jstore_stats *st)
+{
+	if (!s->sum_valid || s->sum.segment != old || !st->segment_seq || st->segment_seq == old ||
+	    st->lost != s->sum_lost || st->gaps != s->sum_gaps || !s->sum.decisions)
+		return;
+	if (jsummary_encode(&s->sum, &s->sum_buf))
+		return; /* no memory: the segment is read whole, nothing worse */
+	if (!jstore_append(s->js, JSUMMARY_TYPE, s->sum_buf.p, s->sum_buf.len))
+		s->summaries++;
+	s->sum_valid = false;
+}
+
+/* A segment the sink has not seen yet: its summary starts empty. */
+static void start_summary(struct jsink *s, const struct jstore_stats *st)
+{
+	jsummary_free(&s->sum);
+	jsummary_init(&s->sum, st->segment_seq);
+	s->sum_valid = st->segment_seq && !s->sum_poison;
+	s->sum_poison = false;
+	s->sum_lost = st->lost;
+	s->sum_gaps = st->gaps;
+}
+
+static bool prepare(struct jsink *s, bool check_age, uint64_t *segment)
 {
 	struct jstore_stats st;
 	bool rotate;
@@ -175,9 +260,16 @@ static bool prepare(struct jsink *s, bool check_age)
 			   (check_age && mono_ns() - s->segment_started_ns >= SEGMENT_MAX_AGE_NS)));
 		if (!rotate || tries)
 			break;
+		uint64_t old = st.segment_seq;
+
 		(void)jstore_rotate(s->js); /* a failure is counted and logged by the store */
 		jstore_stats(s->js, &st);
+		write_summary(s, old, &st);
+		jstore_stats(s->js, &st);
 	}
+	if (st.segment_seq != s->sum.segment)
+		start_summary(s, &st);
+	*segment = st.segment_seq;
 	if (st.segment_seq && st.segment_seq != s->stale_segment &&
 	    st.segment_seq != s->dict_segment) {
 		/* A segment started since the last failed write: its table starts empty. */
@@ -191,11 +283,12 @@ static bool prepare(struct jsink *s, bool check_age)
 
 void jsink_append(struct jsink *s, const struct journal_record *r)
 {
+	uint64_t segment;
 	int err;
 
 	if (!s)
 		return;
-	if (prepare(s, false))
+	if (prepare(s, false, &segment))
 		err = jrecord_encode_dict(r, s->dict, &s->buf); /* resets it on failure */
 	else
 		err = jrecord_encode(r, &s->buf);
@@ -215,8 +308,13 @@ void jsink_append(struct jsink *s, const struct journal_record *r)
 	 * definitions it held are gone too, which the next prepare() sees in the
 	 * store's loss count.
 	 */
-	(void)jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
+	err = jstore_append(s->js, JRECORD_TYPE_DECISION, s->buf.p, s->buf.len);
 	s->segment_appends++;
+	if (!segment)
+		s->sum_poison = true; /* it lands in a segment this append makes the store start */
+	else if (!err && s->sum_valid && jsummary_add(&s->sum, r))
+		s->sum_valid = false;
+	/* A failed write shows in the store's loss count, which write_summary checks. */
 }
 
 void jsink_flush(struct jsink *s)
@@ -231,8 +329,20 @@ void jsink_tick(struct jsink *s)
 	if (!s)
 		return;
 	(void)jstore_tick(s->js);
+	uint64_t segment;
+
 	/* An idle journal still rotates by age. */
-	prepare(s, true);
+	prepare(s, true, &segment);
+}
+
+/*
+ * The store's records written, but the summaries: decisions. (Until a
+ * summary still queued is written, the figure is one short; the sink
+ * flushes after every drain.)
+ */
+static uint64_t decisions_written(const struct jsink *s, const struct jstore_stats *st)
+{
+	return st->records > s->summaries ? st->records - s->summaries : 0;
 }
 
 void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
@@ -240,7 +350,7 @@ void jsink_counts(const struct jsink *s, uint64_t *written, uint64_t *lost)
 	struct jstore_stats st;
 
 	jstore_stats(s->js, &st);
-	*written = st.records;
+	*written = decisions_written(s, &st);
 	*lost = st.lost + s->unencodable;
 }
 
@@ -249,7 +359,7 @@ void jsink_status(const struct jsink *s, struct json_out *j)
 	struct jstore_stats st;
 
 	jstore_stats(s->js, &st);
-	json_add_u64(j, "records_written", st.records);
+	json_add_u64(j, "records_written", decisions_written(s, &st));
 	/* Decided in the kernel (and enforced) but not in the journal. */
 	json_add_u64(j, "records_unwritten", st.lost + s->unencodable);
 	json_add_u64(j, "journal_lost_unreported", st.lost_unreported);
@@ -280,6 +390,8 @@ int jsink_close(struct jsink *s)
 		return 0;
 	err = jstore_close(s->js);
 	jrecord_buf_free(&s->buf);
+	jrecord_buf_free(&s->sum_buf);
+	jsummary_free(&s->sum);
 	jrecord_dict_free(s->dict);
 	free(s->dir);
 	free(s->key_path);

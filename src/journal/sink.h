@@ -30,7 +30,7 @@ struct jsink_config {
 	/* The store's fsync policy; 0 keeps the store's default (docs/journal-store.md). */
 	uint32_t fsync_every_records;
 	uint32_t fsync_every_ms;
-	uint64_t segment_max_bytes; /* rotate before a segment passes this; 0: 16 MiB */
+	uint64_t segment_max_bytes; /* rotate before a segment passes this; 0: 4 MiB */
 	uint64_t retain_max_bytes;  /* retention: all segments together; 0: the store's 1 GiB */
 	uint64_t retain_max_age_ms; /* closed segments older than this go; 0: kept */
 	/* For tests: the store's write(2) stand-in (jstore_options.write); NULL: the real one */

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -15,10 +16,14 @@
 #include "journal/record.h"
 #include "journal/source.h"
 #include "journal/store.h"
+#include "journal/summary.h"
 
 struct item {
 	char *path;
 	bool is_dir;
+	/* A directory planned with summaries: the segment files to read (the rest skipped). */
+	char **files;
+	size_t n_files;
 };
 
 struct jsource {
@@ -33,6 +38,11 @@ struct jsource {
 	uint64_t table_segment;
 	char *table_path;
 	const char *table_seen; /* the reader's pointer for it: the quick test per record */
+	/* The prefilter's workload glob against the segment's strings: 0 not yet, 1 yes, 2 no. */
+	uint8_t *wl_match;
+	uint32_t wl_max;
+	char *scratch;
+	size_t scratch_cap;
 	struct jsource_stats st;
 	/* Following: where the last store record was. */
 	uint64_t last_seq, last_segment;
@@ -59,6 +69,78 @@ static int strcmp_ptr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * A directory's segment files from segment min on, sorted, "x.seg" kept over
+ * "x.seg.gz" (the store reader's order). 0 with *names (n of them), -errno.
+ */
+static int list_segments(const char *dir, uint64_t min, char ***out, size_t *n_out)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int err = 0;
+	DIR *d = opendir(dir);
+
+	*out = NULL;
+	*n_out = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		unsigned long long seg;
+		char tail[8] = "";
+
+		if (sscanf(de->d_name, "journal-%16llx.%7s", &seg, tail) != 2 ||
+		    strlen(de->d_name) < 8 + 16 + 4 || (strcmp(tail, "seg") && strcmp(tail, "seg.gz")) ||
+		    seg < min)
+			continue;
+		if (n == cap) {
+			char **bigger = realloc(names, (cap = cap ? 2 * cap : 8) * sizeof(*names));
+
+			if (!bigger) {
+				err = -ENOMEM;
+				break;
+			}
+			names = bigger;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!err && n) {
+		/* Sorted, "x.seg" before "x.seg.gz"; keep one file per segment. */
+		size_t kept = 0;
+
+		qsort(names, n, sizeof(*names), strcmp_ptr);
+		for (size_t i = 0; i < n; i++) {
+			if (kept && !strncmp(names[i], names[kept - 1], strlen(names[kept - 1]))) {
+				free(names[i]);
+				continue;
+			}
+			names[kept++] = names[i];
+		}
+		n = kept;
+	}
+	if (err) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return err;
+	}
+	*out = names;
+	*n_out = n;
+	return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 static bool dir_has_segments(const char *dir)
 {
 	struct dirent *de;
@@ -80,7 +162,7 @@ static int add_item(struct jsource *s, const char *path, bool is_dir)
 	if (!bigger)
 		return -ENOMEM;
 	s->items = bigger;
-	s->items[s->n_items] = (struct item){ strdup(path), is_dir };
+	s->items[s->n_items] = (struct item){ .path = strdup(path), .is_dir = is_dir };
 	if (!s->items[s->n_items].path)
 		return -ENOMEM;
 	s->n_items++;
@@ -118,6 +200,91 @@ static int check_file(struct jsource *s, const char *path)
 	}
 	close(fd);
 	return err;
+}
+
+/*
+ * The summary of segment file names[i - 1] is the first caller record of
+ * names[i] (written by the sink at rotation). It is used when it parses and
+ * names the segment both headers say it follows; otherwise it is reported
+ * and the segment read.
+ */
+static bool summary_skips(struct jsource *s, const struct jstore_peek *prev,
+			  const struct jstore_peek *next, const char *prev_path)
+{
+	struct jsummary sum;
+	char why[160];
+	bool skip;
+
+	if (!prev->segment_seq || !next->segment_seq || next->type != JSUMMARY_TYPE)
+		return false;
+	if (jsummary_decode(next->payload, next->len, &sum, why, sizeof(why))) {
+		s->st.summaries_ignored++;
+		say(s, "%s: its summary (record %" PRIu64 " of the next segment) is malformed: %s; the "
+		    "segment is read whole", prev_path, next->seq, why);
+		return false;
+	}
+	if (sum.segment != prev->segment_seq || next->segment_seq != prev->segment_seq + 1) {
+		s->st.summaries_ignored++;
+		say(s, "%s: its summary (record %" PRIu64 " of the next segment) names segment %" PRIu64
+		    ", the headers say %" PRIu64 " followed by %" PRIu64 "; the segment is read whole",
+		    prev_path, next->seq, sum.segment, prev->segment_seq, next->segment_seq);
+		jsummary_free(&sum);
+		return false;
+	}
+	/* Gap records are reported by whoever reads them: such a segment is read. */
+	skip = !sum.gaps && !jsummary_may_match(&sum, s->o.prefilter);
+	if (skip) {
+		s->st.segments_skipped++;
+		s->st.skipped += sum.decisions;
+	}
+	jsummary_free(&sum);
+	return skip;
+}
+
+static bool summaries_apply(const struct jsource_options *o)
+{
+	const struct jquery_filter *f = o->prefilter;
+
+	if (!f || o->read_all || o->follow || o->on_gap)
+		return false;
+	return f->since_ns || f->until_ns || f->action >= 0 || f->verdict >= 0 ||
+	       f->workload_glob || f->principal || f->n_labels || f->rule_glob || f->target_glob;
+}
+
+/* A directory's segments to read for the prefilter: those no summary excludes. */
+static int plan_dir(struct jsource *s, struct item *it)
+{
+	struct jstore_peek *peeks = NULL;
+	char **names;
+	size_t n, kept = 0;
+	int err = list_segments(it->path, 0, &names, &n);
+
+	if (err)
+		return err;
+	if (n > 1 && !(peeks = calloc(n, sizeof(*peeks))))
+		err = -ENOMEM;
+	/* A file that cannot be peeked is read, and its damage reported, by the reader. */
+	for (size_t i = 0; i < n && peeks && !err; i++)
+		if (jstore_peek(names[i], &peeks[i]) == -ENOMEM)
+			err = -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (peeks && i + 1 < n && summary_skips(s, &peeks[i], &peeks[i + 1], names[i])) {
+			free(names[i]);
+			continue;
+		}
+		names[kept++] = names[i];
+	}
+	for (size_t i = 0; peeks && i < n; i++)
+		free(peeks[i].payload);
+	free(peeks);
+	if (err) {
+		/* names[0, kept) kept, the rest not yet looked at or freed as skipped */
+		free_names(names, n);
+		return err;
+	}
+	it->files = names;
+	it->n_files = kept;
+	return 0;
 }
 
 int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
@@ -165,6 +332,14 @@ int jsource_open(struct jsource **out, const char *const *paths, size_t n_paths,
 	}
 	if (err == -ENOMEM)
 		say(s, "%s", strerror(ENOMEM));
+	/*
+	 * Summaries let a query skip whole closed segments; a follower reads
+	 * everything, and so does a filter a summary cannot answer (none, or
+	 * only a pid).
+	 */
+	for (size_t i = 0; i < s->n_items && !err && summaries_apply(o); i++)
+		if (s->items[i].is_dir && (err = plan_dir(s, &s->items[i])))
+			say(s, "%s: %s", s->items[i].path, strerror(-err));
 	if (!err && (o->resume_seq || o->resume_segment)) {
 		if (!o->follow) {
 			say(s, "resuming needs following a journal directory");
@@ -215,8 +390,10 @@ static int open_store(struct jsource *s, const char *const *paths, size_t n, boo
 
 static int open_current(struct jsource *s)
 {
-	const char *p = s->items[s->cur].path;
-	int err = open_store(s, &p, 1, false);
+	const struct item *it = &s->items[s->cur];
+	const char *p = it->path;
+	int err = it->files ? open_store(s, (const char *const *)it->files, it->n_files, false)
+			    : open_store(s, &p, 1, false);
 
 	if (!err)
 		s->cur_open = true;
@@ -232,10 +409,52 @@ static int track_segment(struct jsource *s, const struct jstore_record *jr)
 	if (s->table_path && jr->segment_seq == s->table_segment && !strcmp(jr->segment, s->table_path))
 		return 0;
 	jrecord_table_reset(s->table);
+	if (s->wl_match && s->wl_max)
+		memset(s->wl_match, 0, s->wl_max + 1);
+	s->wl_max = 0;
 	free(s->table_path);
 	s->table_path = strdup(jr->segment);
 	s->table_segment = jr->segment_seq;
 	return s->table_path ? 0 : -ENOMEM;
+}
+
+/*
+ * Does the prefilter's workload glob exclude this decision, by its workload
+ * read without decoding it? Most decisions name their workload by a string
+ * id: the glob's answer is kept per id for the segment, so a filtered scan
+ * matches each workload name once, not once per decision. false when the
+ * quick look cannot tell (the decision is then decoded).
+ */
+static bool workload_excluded(struct jsource *s, const struct jstore_record *jr)
+{
+	const uint8_t *text;
+	uint32_t id;
+	size_t n;
+	bool match;
+
+	if (jrecord_peek_text(jr->payload, jr->len, s->table, JF_WORKLOAD, &id, &text, &n) < 0)
+		return false;
+	if (id && s->wl_match && s->wl_match[id])
+		return s->wl_match[id] == 2;
+	if (n + 1 > s->scratch_cap) {
+		char *bigger = realloc(s->scratch, n + 1);
+
+		if (!bigger)
+			return false;
+		s->scratch = bigger;
+		s->scratch_cap = n + 1;
+	}
+	memcpy(s->scratch, text, n);
+	s->scratch[n] = '\0';
+	match = fnmatch(s->o.prefilter->workload_glob, s->scratch, 0) == 0;
+	if (id && !s->wl_match)
+		s->wl_match = calloc(JRECORD_STRINGS_MAX + 1, 1);
+	if (id && s->wl_match) {
+		s->wl_match[id] = match ? 1 : 2;
+		if (id > s->wl_max)
+			s->wl_max = id;
+	}
+	return !match;
 }
 
 /* A store record: a decision (1), a gap reported (0: read on), or another record skipped (0). */
@@ -267,7 +486,8 @@ static int take_store_record(struct jsource *s, const struct jstore_record *jr,
 		    ((f->since_ns && h.time_ns < f->since_ns) ||
 		     (f->until_ns && h.time_ns >= f->until_ns) ||
 		     (f->action >= 0 && h.action != f->action) ||
-		     (f->verdict >= 0 && h.verdict != f->verdict))) {
+		     (f->verdict >= 0 && h.verdict != f->verdict) ||
+		     (f->workload_glob && workload_excluded(s, jr)))) {
 			s->st.prefiltered++;
 			return 0;
 		}
@@ -326,58 +546,16 @@ static bool follow_wait(struct jsource *s)
 static int follow_reopen(struct jsource *s)
 {
 	const char *dir = s->items[s->n_items - 1].path;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int err = 0;
-	DIR *d = opendir(dir);
+	char **names;
+	size_t n;
+	int err = list_segments(dir, s->last_segment, &names, &n);
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		unsigned long long seg;
-		char tail[8] = "";
-
-		if (sscanf(de->d_name, "journal-%16llx.%7s", &seg, tail) != 2 ||
-		    strlen(de->d_name) < 8 + 16 + 4 || (strcmp(tail, "seg") && strcmp(tail, "seg.gz")) ||
-		    seg < s->last_segment)
-			continue;
-		if (n == cap) {
-			char **bigger = realloc(names, (cap = cap ? 2 * cap : 8) * sizeof(*names));
-
-			if (!bigger) {
-				err = -ENOMEM;
-				break;
-			}
-			names = bigger;
-		}
-		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
-			err = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
 	if (!err && n) {
-		/* Sorted, "x.seg" before "x.seg.gz"; keep one file per segment. */
-		size_t kept = 0;
-
-		qsort(names, n, sizeof(*names), strcmp_ptr);
-		for (size_t i = 0; i < n; i++) {
-			if (kept && !strncmp(names[i], names[kept - 1], strlen(names[kept - 1]))) {
-				free(names[i]);
-				continue;
-			}
-			names[kept++] = names[i];
-		}
-		n = kept;
 		err = open_store(s, (const char *const *)names, n, true);
 		if (!err)
 			s->cur_open = true;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	/* A file compressed and removed between the listing and the open: next round. */
 	return err == -ENOENT ? 0 : err;
 }
@@ -459,11 +637,15 @@ void jsource_close(struct jsource *s)
 		return;
 	if (s->cur < s->n_items)
 		close_current(s);
-	for (size_t i = 0; i < s->n_items; i++)
+	for (size_t i = 0; i < s->n_items; i++) {
 		free(s->items[i].path);
+		free_names(s->items[i].files, s->items[i].n_files);
+	}
 	free(s->items);
 	jrecord_buf_free(&s->arena);
 	jrecord_table_free(s->table);
+	free(s->wl_match);
+	free(s->scratch);
 	free(s->table_path);
 	free(s);
 }

@@ -31,11 +31,21 @@ struct jsource_options {
 	unsigned poll_ms;
 	volatile int *stop; /* following ends when *stop becomes non-zero */
 	/*
-	 * Decisions whose time, action or verdict this filter excludes are
-	 * skipped without decoding the rest (a scan's cost is mostly decoding);
+	 * Decisions whose time, action, verdict or workload this filter
+	 * excludes are skipped without decoding the rest (a scan's cost is mostly decoding);
 	 * a malformed one among them then goes unreported. NULL: decode all.
 	 */
 	const struct jquery_filter *prefilter;
+	/*
+	 * With a prefilter on anything but the pid, a journal directory's
+	 * closed segments whose summary
+	 * (journal/summary.h, written in the next segment) shows that no
+	 * decision of theirs passes the prefilter, and that hold no gap record,
+	 * are not read at all (not while following, nor with on_gap). Callers
+	 * must therefore apply the whole prefilter to what they get, as replay
+	 * and export do. read_all: read every segment (replay --no-summaries).
+	 */
+	bool read_all;
 	/*
 	 * For a follower that resumes (journal/export.h): start after store
 	 * record resume_seq, looked for from segment resume_segment on (0, 0:
@@ -63,6 +73,9 @@ struct jsource_stats {
 	uint64_t unresolved; /* decisions returned with texts whose definition was lost */
 	uint64_t lost;      /* decisions the writer could not write, from gap records */
 	uint64_t damaged_regions;
+	uint64_t segments_skipped;  /* closed segments not read: their summary excludes them */
+	uint64_t skipped;           /* the decisions those held, by their summaries */
+	uint64_t summaries_ignored; /* summaries malformed or not matching the segment headers */
 };
 
 struct jsource;

@@ -594,6 +594,23 @@ static int add_dir(struct jstore_reader *r, size_t *cap, const char *dir)
 	return 0;
 }
 
+/* Is path "X.seg" with an "X.seg.gz" beside it? */
+static bool has_gz(const char *path)
+{
+	size_t len = strlen(path);
+	struct stat st;
+	char *gz;
+	bool there;
+
+	if (len <= strlen(SEG_SUFFIX) || strcmp(path + len - strlen(SEG_SUFFIX), SEG_SUFFIX))
+		return false;
+	if (asprintf(&gz, "%s.gz", path) < 0)
+		return false;
+	there = stat(gz, &st) == 0;
+	free(gz);
+	return there;
+}
+
 int jstore_reader_open(struct jstore_reader **out, const char *const *paths, size_t n_paths,
 		       const struct jstore_reader_options *opts)
 {
@@ -612,6 +629,12 @@ int jstore_reader_open(struct jstore_reader **out, const char *const *paths, siz
 
 		if (stat(paths[i], &st) < 0) {
 			err = -errno;
+			/*
+			 * A plain segment compressed (and removed) since whoever named it
+			 * listed it: read from its .gz, as open_source does.
+			 */
+			if (err == -ENOENT && has_gz(paths[i]))
+				err = add_file(r, &cap, strdup(paths[i]));
 		} else if (S_ISDIR(st.st_mode)) {
 			err = add_dir(r, &cap, paths[i]);
 		} else {

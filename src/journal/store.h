@@ -237,6 +237,31 @@ int jstore_read(struct jstore_reader *r, struct jstore_record *rec);
 void jstore_reader_stats(const struct jstore_reader *r, struct jstore_reader_stats *st);
 void jstore_reader_close(struct jstore_reader *r);
 
+/* ---- peek ---- */
+
+/* How far jstore_peek reads into a segment at most (uncompressed bytes): a header, the store's
+ * open record and the largest summary (journal/summary.h) fit. */
+#define JSTORE_PEEK_BYTES (128u << 10)
+
+struct jstore_peek {
+	uint64_t segment_seq;      /* from its header */
+	uint64_t first_record_seq; /* from its header */
+	uint16_t type;             /* the first caller record's type; 0: none in the first bytes */
+	uint64_t seq;              /* its sequence number */
+	uint32_t len;
+	uint8_t *payload;          /* a copy; free() it */
+};
+
+/*
+ * The header and the first caller record of one segment file (plain or
+ * gzip), from its first JSTORE_PEEK_BYTES bytes only: frames from the
+ * header on must be intact, the store's own are passed over. For a reader
+ * that decides from them whether to read the rest; reading and verifying
+ * stay jstore_read's and jstore_verify's. 0; -EBADMSG when the header is not
+ * an intact version-2 or -3 header without flags; -errno.
+ */
+int jstore_peek(const char *path, struct jstore_peek *out);
+
 /* ---- verify ---- */
 
 enum jstore_damage {

@@ -395,6 +395,41 @@ int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *ke
 	return 0;
 }
 
+int enforcer_put_learned(struct enforcer *e, const struct actgate_learned_key *key,
+			 const struct actgate_learned *val)
+{
+	return update(e->skel->maps.learned, key, val, "a learned address");
+}
+
+int enforcer_remove_learned(struct enforcer *e, const struct actgate_learned_key *key)
+{
+	int err = bpf_map__delete_elem(e->skel->maps.learned, key, sizeof(*key), 0);
+
+	if (err && err != -ENOENT) {
+		log_error("bpf", "cannot remove a learned address: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int enforcer_clear_learned(struct enforcer *e)
+{
+	struct bpf_map *map = e->skel->maps.learned;
+	struct actgate_learned_key key;
+	int err;
+
+	/* Always the first key: each one found is deleted, so the walk cannot lose its place. */
+	while (!(err = bpf_map__get_next_key(map, NULL, &key, sizeof(key)))) {
+		err = bpf_map__delete_elem(map, &key, sizeof(key), 0);
+		if (err && err != -ENOENT)
+			break;
+	}
+	if (err == -ENOENT)
+		return 0;
+	log_error("bpf", "cannot empty the learned map: %s", strerror(-err));
+	return err;
+}
+
 int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id)
 {
 	int err = bpf_map__delete_elem(e->skel->maps.workloads, &cgroup_id, sizeof(cgroup_id), 0);

@@ -244,7 +244,9 @@ static int check_live(struct upgrade *u, char *why, size_t why_size)
 		if (i >= e->link_count ||
 		    bpf_obj_get_info_by_fd(bpf_link__fd(e->links[i]), &link, &len) ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &plen) ||
-		    link.type != BPF_LINK_TYPE_TRACING || link.prog_id != pi.id) {
+		    link.type != (enforcer_cgroup_program(prog) ? BPF_LINK_TYPE_CGROUP
+								: BPF_LINK_TYPE_TRACING) ||
+		    link.prog_id != pi.id) {
 			snprintf(why, why_size, "the link of %s does not hold it on its hook",
 				 bpf_program__name(prog));
 			return -EPROTO;

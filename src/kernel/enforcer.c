@@ -2,6 +2,7 @@
 #include <linux/types.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,15 +69,59 @@ int enforcer_probe(char *why, size_t why_size)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The rule maps' sizes are the policy compiler's limits (policy/compile.h),
+ * so they are set here rather than in bpf/maps.h: a policy is refused at
+ * load by the same numbers the kernel holds. path_rules is not
+ * preallocated: a million entries would be some 100 MB of kernel memory on
+ * every host whatever its policy; unpreallocated it costs its bucket array
+ * (16 bytes an entry of max_entries rounded up to a power of 2) and then
+ * only the entries written. net_rules, an LPM trie, never preallocates.
+ */
+struct rule_map_sizes {
+	__u32 path_entries;
+	__u32 path_flags;
+	__u32 net_entries;
+};
+
+static const struct rule_map_sizes rule_maps = {
+	.path_entries = POLICY_MAX_PATH_ENTRIES * POLICY_GENERATIONS_IN_KERNEL,
+	.path_flags = BPF_F_NO_PREALLOC,
+	.net_entries = POLICY_MAX_NET_ENTRIES * POLICY_GENERATIONS_IN_KERNEL,
+};
+
+static int size_rule_maps(struct actgate_bpf *skel)
+{
+	int err = bpf_map__set_max_entries(skel->maps.path_rules, rule_maps.path_entries);
+
+	if (!err)
+		err = bpf_map__set_map_flags(skel->maps.path_rules,
+					     bpf_map__map_flags(skel->maps.path_rules) |
+						     rule_maps.path_flags);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.net_rules, rule_maps.net_entries);
+	return err;
+}
+
+/*
+ * The object and the sizes set on its maps: a build that sizes them
+ * otherwise is another build, whose pins are upgraded (their rules copied
+ * into maps of this size), not adopted as they are.
+ */
 int enforcer_build_id(__u8 out[ACTGATE_BUILD_ID_LEN])
 {
 	unsigned int len = 0;
 	size_t size = 0;
 	const void *elf = actgate_bpf__elf_bytes(&size);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int err = -EIO;
 
-	if (!EVP_Digest(elf, size, out, &len, EVP_sha256(), NULL) || len != ACTGATE_BUILD_ID_LEN)
-		return -EIO;
-	return 0;
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, elf, size) &&
+	    EVP_DigestUpdate(md, &rule_maps, sizeof(rule_maps)) &&
+	    EVP_DigestFinal_ex(md, out, &len) && len == ACTGATE_BUILD_ID_LEN)
+		err = 0;
+	EVP_MD_CTX_free(md);
+	return err;
 }
 
 void enforcer_hex12(const __u8 id[ACTGATE_BUILD_ID_LEN], char out[13])
@@ -118,8 +163,8 @@ static int map_events(struct enforcer *e)
 	if (p == MAP_FAILED)
 		goto fail;
 	e->consumer_pos = p;
-	/* The data pages are mapped twice in a row, so a record that wraps reads whole. */
-	p = mmap(NULL, e->page_size + 2 * e->events_size, PROT_READ, MAP_SHARED, e->events_fd,
+	/* The data once: a record that wraps is made whole in e->wrapped (enforcer.h). */
+	p = mmap(NULL, e->page_size + e->events_size, PROT_READ, MAP_SHARED, e->events_fd,
 		 (off_t)e->page_size);
 	if (p == MAP_FAILED)
 		goto fail;
@@ -137,9 +182,12 @@ static void unmap_events(struct enforcer *e)
 	if (e->consumer_pos)
 		munmap(e->consumer_pos, e->page_size);
 	if (e->producer_pos)
-		munmap(e->producer_pos, e->page_size + 2 * e->events_size);
+		munmap(e->producer_pos, e->page_size + e->events_size);
 	e->consumer_pos = e->producer_pos = NULL;
 	e->data = NULL;
+	free(e->wrapped);
+	e->wrapped = NULL;
+	e->wrapped_cap = 0;
 }
 
 int enforcer_check_pinned_map(const struct bpf_map *map, int fd, const char *path, bool any_size,
@@ -182,8 +230,11 @@ static int check_pinned_link(const struct bpf_program *prog, const char *path, c
 		snprintf(why, why_size, "%.400s: %s", path, strerror(-err));
 		return err == -ENOENT ? -EPROTO : err;
 	}
-	if (bpf_obj_get_info_by_fd(fd, &link, &len) || link.type != BPF_LINK_TYPE_TRACING) {
-		snprintf(why, why_size, "%.400s is not an LSM program link", path);
+	if (bpf_obj_get_info_by_fd(fd, &link, &len) ||
+	    link.type != (enforcer_cgroup_program(prog) ? BPF_LINK_TYPE_CGROUP
+							: BPF_LINK_TYPE_TRACING)) {
+		snprintf(why, why_size, "%.400s is not a link of the kind %s needs", path,
+			 bpf_program__name(prog));
 		err = -EPROTO;
 		goto out;
 	}
@@ -344,7 +395,20 @@ int enforcer_attach_all(struct enforcer *e, const char *pin_dir, char *why, size
 			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
 			return -E2BIG;
 		}
-		link = bpf_program__attach(prog);
+		if (enforcer_cgroup_program(prog)) {
+			int cg = open(e->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (cg < 0) {
+				err = -errno;
+				snprintf(why, why_size, "cannot open the cgroup root %.400s: %s",
+					 e->cgroup_root, strerror(-err));
+				return err;
+			}
+			link = bpf_program__attach_cgroup(prog, cg);
+			close(cg);
+		} else {
+			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			err = -errno;
 			snprintf(why, why_size, "cannot attach %s: %s", bpf_program__name(prog),
@@ -431,6 +495,24 @@ static int create(struct enforcer *e, const struct enforcer_config *cfg, char *w
 }
 
 
+bool enforcer_cgroup_program(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+}
+
+int enforcer_set_steering(struct enforcer *e, uint32_t ip4, uint16_t port)
+{
+	struct actgate_steer_conf conf = { .resolver_ip4 = ip4, .resolver_port = port,
+					   .enabled = ip4 != 0 };
+	__u32 zero = 0;
+	int err = bpf_map__update_elem(e->skel->maps.resolver_steer, &zero, sizeof(zero), &conf,
+				       sizeof(conf), BPF_ANY);
+
+	if (err)
+		log_error("bpf", "cannot write where the resolver listens: %s", strerror(-err));
+	return err;
+}
+
 int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		   record_handler_fn handler, void *handler_ctx)
 {
@@ -442,6 +524,8 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 	e->events_fd = -1;
 	e->handler = handler;
 	e->handler_ctx = handler_ctx;
+	snprintf(e->cgroup_root, sizeof(e->cgroup_root), "%s",
+		 cfg->cgroup_root ? cfg->cgroup_root : "/sys/fs/cgroup");
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -459,6 +543,11 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 	if (!e->skel) {
 		err = -errno;
 		log_error("bpf", "cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = size_rule_maps(e->skel);
+	if (err) {
+		log_error("bpf", "cannot size the rule maps: %s", strerror(-err));
 		goto fail;
 	}
 	/* An interrupted upgrade's staging set enforces too: never adopted, removed first. */
@@ -582,6 +671,36 @@ static bool overlap_duplicate(struct enforcer *e, const struct actgate_decision 
 	return false;
 }
 
+/*
+ * The record of size bytes at data offset off (its header, 8 bytes at an
+ * 8-byte boundary, never wraps): in place, or copied whole into e->wrapped
+ * when it runs past the data's end. NULL when that copy cannot be made.
+ */
+static const struct actgate_decision *record_at(struct enforcer *e, size_t off, uint32_t size)
+{
+	size_t body = off + RINGBUF_HDR_SZ, first;
+
+	body &= e->events_size - 1;
+	if (body + size <= e->events_size)
+		return (const void *)(e->data + body);
+	if (size > e->wrapped_cap) {
+		size_t cap = e->wrapped_cap ? e->wrapped_cap : 4096;
+		uint8_t *p;
+
+		while (cap < size)
+			cap *= 2;
+		p = realloc(e->wrapped, cap);
+		if (!p)
+			return NULL;
+		e->wrapped = p;
+		e->wrapped_cap = cap;
+	}
+	first = e->events_size - body;
+	memcpy(e->wrapped, e->data + body, first);
+	memcpy(e->wrapped + first, e->data, size - first);
+	return (const void *)e->wrapped;
+}
+
 int enforcer_drain(struct enforcer *e)
 {
 	uint64_t prod;
@@ -593,10 +712,11 @@ int enforcer_drain(struct enforcer *e)
 
 		prod = __atomic_load_n(e->producer_pos, __ATOMIC_ACQUIRE);
 		while (e->read_pos < prod) {
-			const uint8_t *hdr = e->data + (e->read_pos & (e->events_size - 1));
+			size_t off = e->read_pos & (e->events_size - 1);
+			const uint8_t *hdr = e->data + off;
 			uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
 			uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
-			const struct actgate_decision *rec = (const void *)(hdr + RINGBUF_HDR_SZ);
+			const struct actgate_decision *rec;
 
 			if (len & RINGBUF_BUSY_BIT)
 				return handled; /* being written: the next drain takes it */
@@ -604,6 +724,12 @@ int enforcer_drain(struct enforcer *e)
 			e->read_pos += ((uint64_t)size + RINGBUF_HDR_SZ + 7) / 8 * 8;
 			if (len & RINGBUF_DISCARD_BIT)
 				continue;
+			rec = size <= e->events_size ? record_at(e, off, size) : NULL;
+			if (!rec) {
+				log_warn("bpf", "skipping a record of %u bytes: no memory to read it whole",
+					 size);
+				continue;
+			}
 			if (size < ACTGATE_DECISION_FIXED_SIZE ||
 			    rec->hdr.abi_version != ACTGATE_ABI_VERSION ||
 			    rec->hdr.type != ACTGATE_RECORD_DECISION) {

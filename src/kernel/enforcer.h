@@ -30,6 +30,8 @@ struct enforcer_config {
 	 * page); 0: ACTGATE_EVENTS_BYTES. Adopted pins keep theirs. */
 	uint64_t events_bytes;
 	bool verbose;
+	/* The cgroup2 mount: bpf/steer.bpf.c's programs attach to its root. */
+	const char *cgroup_root;
 };
 
 struct enforcer {
@@ -38,6 +40,7 @@ struct enforcer {
 	struct bpf_link *links[ENFORCER_MAX_PROGRAMS];
 	size_t link_count;
 	int pin_fd;   /* the pin directory, locked (flock) while this daemon runs */
+	char cgroup_root[4096]; /* enforcer_config.cgroup_root */
 	bool adopted; /* the pins were there: nothing was loaded or attached, unless upgraded */
 	bool upgraded; /* they were another build's, replaced make-before-break (adopted too) */
 	struct actgate_meta meta; /* as found (adopted) or as written */
@@ -50,9 +53,18 @@ struct enforcer {
 	 */
 	int events_fd;
 	uint64_t *consumer_pos; /* the consumer page (read-write) */
-	uint64_t *producer_pos; /* the producer page, then the data twice (read-only) */
+	uint64_t *producer_pos; /* the producer page, then the data once (read-only) */
 	uint8_t *data;
 	size_t events_size;
+	/*
+	 * A record that wraps past the data's end, made whole. The kernel
+	 * lets the data be mapped twice in a row, which makes every record
+	 * whole in place, but the second mapping counts as much again in the
+	 * daemon's resident size (32 MiB for the default 16 MiB); wrapping
+	 * records are rare, and this grows only for a longer one than before.
+	 */
+	uint8_t *wrapped;
+	size_t wrapped_cap;
 	size_t page_size;
 	uint64_t read_pos; /* records up to here have been handed over */
 	record_handler_fn handler;
@@ -103,6 +115,16 @@ int enforcer_probe(char *why, size_t why_size);
  */
 int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 		   record_handler_fn handler, void *handler_ctx);
+
+/* Is prog attached to a cgroup (bpf/steer.bpf.c) rather than an LSM hook? */
+struct bpf_program;
+bool enforcer_cgroup_program(const struct bpf_program *prog);
+
+/*
+ * Where the resolver listens, for bpf/steer.bpf.c (abi.h, struct
+ * actgate_steer_conf); ip4 0: steer nothing. Network order.
+ */
+int enforcer_set_steering(struct enforcer *e, uint32_t ip4, uint16_t port);
 
 /* Name the daemon that self-protection guards (0 at a clean stop: none). */
 int enforcer_set_daemon(struct enforcer *e, uint32_t tgid);
@@ -166,6 +188,17 @@ int enforcer_put_grant(struct enforcer *e, const struct actgate_grant_key *key,
 		       const struct actgate_grant *grant);
 int enforcer_remove_grant(struct enforcer *e, const struct actgate_grant_key *key);
 int enforcer_remove_workload(struct enforcer *e, uint64_t cgroup_id);
+
+/*
+ * The learned map (abi.h, struct actgate_learned), written by the
+ * daemon's learned set (daemon/learned.h) alone: add or replace one entry,
+ * remove one (gone is fine), remove all (a daemon that starts does not
+ * know the names of what an earlier one learned).
+ */
+int enforcer_put_learned(struct enforcer *e, const struct actgate_learned_key *key,
+			 const struct actgate_learned *val);
+int enforcer_remove_learned(struct enforcer *e, const struct actgate_learned_key *key);
+int enforcer_clear_learned(struct enforcer *e);
 
 /* The cgroup ids in the workloads map (*ids malloc'd), for reconciliation. */
 int enforcer_workload_cgroups(struct enforcer *e, uint64_t **ids, size_t *count);

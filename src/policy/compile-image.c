@@ -196,6 +196,7 @@ int image_resolve_all(struct policy_image *img, path_resolver_fn resolve, void *
 {
 	for (size_t i = 0; i < img->set_count; i++) {
 		const struct policy *p = &img->set_policies[i];
+		size_t found = 0; /* at most one kernel entry each */
 
 		for (size_t a = 0; a < ARRAY_SIZE(path_actions); a++) {
 			uint8_t action = path_actions[a];
@@ -211,8 +212,21 @@ int image_resolve_all(struct policy_image *img, path_resolver_fn resolve, void *
 				if (err)
 					*failed = true;
 				else if (out[k].found)
-					img->checked_path_rules++;
+					found++;
 			}
+		}
+		img->checked_path_rules += found;
+		/* Refused now, not when `actgate run` would find the kernel's map full. */
+		if (found > POLICY_MAX_PATH_ENTRIES) {
+			int err = diag_add(diags, DIAG_ERROR, p->file, p->pos.line, p->pos.col,
+					   "policy %s: %zu path rules (exec, open and unix connect "
+					   "rules that name existing files); the kernel holds at most "
+					   "%u for one policy",
+					   p->name, found, POLICY_MAX_PATH_ENTRIES);
+
+			if (err)
+				return err;
+			*failed = true;
 		}
 	}
 	return 0;

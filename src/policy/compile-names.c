@@ -72,11 +72,11 @@ int name_rules_check_no_resolver(const struct policy_set *set, struct diag_list 
 			policy_rule_name(rule, sizeof(rule), p->name, ACTGATE_ACTION_CONNECT,
 					 r->overlay, r->verdict, r->index);
 			if (diag_add(diags, DIAG_ERROR, p->file, r->pos.line, r->pos.col,
-				     "%s: allow rule by name \"%s\" cannot be honoured yet: this "
-				     "daemon does not answer the workloads' lookups, so it would learn "
-				     "no address for the name and every connect the rule is meant to "
-				     "allow would be denied; allow the addresses instead until the "
-				     "daemon resolves names (docs/policy.md, \"Names\")",
+				     "%s: allow rule by name \"%s\" cannot be honoured: no resolver "
+				     "answers the workloads' lookups (actgated.yaml has no resolver: "
+				     "section), so no address would be learned for the name and every "
+				     "connect the rule is meant to allow would be denied; configure the "
+				     "resolver, or allow the addresses (docs/egress.md)",
 				     rule, r->text))
 				return -ENOMEM;
 			errors++;

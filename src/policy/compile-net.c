@@ -394,8 +394,16 @@ int compile_nets(struct build *b, const struct decision *composed_default,
 	size_t total = 0, n = 0;
 	int err = 0;
 
-	for (uint32_t pos = 0; pos < b->count; pos++)
-		total += policy_at(b, pos)->connect.count;
+	for (uint32_t pos = 0; pos < b->count; pos++) {
+		const struct net_rules *s = &policy_at(b, pos)->connect;
+
+		total += s->count;
+		/* Rules by name never reach the maps; the flag steers the workload's DNS. */
+		for (size_t k = 0; k < s->name_count; k++)
+			if (policy_overlay_in_force(s->name_rules[k].overlay,
+						    b->sel[pos].active[ACTGATE_ACTION_CONNECT]))
+				ap->has_name_rules = 1;
+	}
 	if (total == 0)
 		return 0;
 	index = calloc(total, sizeof(*index));

@@ -362,7 +362,7 @@ static int check_each(struct policy_image *img, struct diag_list *diags, bool *f
 
 		sel[1].active[ACTGATE_ACTION_CONNECT] = all_overlays(overlays);
 		for (size_t k = 0; k < (overlays ? 2u : 1u); k++) {
-			size_t nets = img->net_count;
+			size_t nets = img->net_count, added;
 			struct actgate_policy hdr;
 			struct build b;
 			int err;
@@ -371,11 +371,23 @@ static int check_each(struct policy_image *img, struct diag_list *diags, bool *f
 			if (!err)
 				err = compile_effective(&b, &hdr, true);
 			build_free(&b);
+			added = img->net_count - nets;
 			if (k == 0)
-				img->checked_net_entries += img->net_count - nets;
+				img->checked_net_entries += added;
 			img->net_count = nets;
 			if (err < 0)
 				return err;
+			/* Refused now, not when `actgate run` would find the kernel's map full. */
+			if (!err && added > POLICY_MAX_NET_ENTRIES) {
+				err = diag_add(diags, DIAG_ERROR, p->file, p->pos.line, p->pos.col,
+					       "policy %s: connect rules on %zu address prefixes%s; "
+					       "the kernel holds at most %u for one policy",
+					       p->name, added, k ? " with every overlay in force" : "",
+					       POLICY_MAX_NET_ENTRIES);
+				if (err)
+					return err;
+				err = 1;
+			}
 			if (err) {
 				*failed = true;
 				break; /* one report per policy is enough */

@@ -65,6 +65,18 @@ static inline size_t policy_id_index(uint32_t policy_id)
 }
 
 /*
+ * The kernel's rule maps (path_rules, net_rules) hold this many entries for
+ * one generation: the enforcer sizes them at twice this, as a reload writes
+ * the next generation's rules while the running one's are still there. A
+ * policy that alone needs more is refused when it is loaded
+ * (policy_compile); the composed policies of many workloads can still fill
+ * the maps, which `actgate run` then refuses, naming these limits.
+ */
+#define POLICY_MAX_PATH_ENTRIES (1u << 20)
+#define POLICY_MAX_NET_ENTRIES (1u << 20)
+#define POLICY_GENERATIONS_IN_KERNEL 2u
+
+/*
  * One policy of an effective policy's key: its index in the set and, per
  * section (index: enum actgate_action; 0 unused), the overlays in force.
  */

@@ -567,9 +567,18 @@ int ytree_read_file(const char *path, char **text, size_t *len)
 	if (err)
 		goto cleanup;
 	buf[n] = '\0';
-	*text = buf;
+	/*
+	 * Keep only what the file holds: the daemon keeps every policy file's
+	 * text for as long as the policy runs, and a megabyte each for files
+	 * of some kilobytes came to 100 MB with 100 files.
+	 */
+	*text = malloc(n + 1);
+	if (!*text) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	memcpy(*text, buf, n + 1);
 	*len = n;
-	buf = NULL;
 
 cleanup:
 	free(buf);

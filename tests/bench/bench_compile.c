@@ -15,6 +15,10 @@
  *
  * Paths are resolved by a fake resolver (one inode per path), so the figures
  * are the compiler's own, not the file system's.
+ *
+ * Each size runs in a child process, whose peak resident size (getrusage)
+ * is what the daemon's policy load costs in memory at that size: the
+ * policy text, the parsed set and the compiled image at once.
  */
 #include <linux/types.h>
 #include <errno.h>
@@ -22,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "policy/compile.h"
@@ -173,20 +180,56 @@ static double measure(const char *kind, bool one, size_t n, size_t *entries)
 	return t;
 }
 
+/*
+ * measure() in a child: its seconds, entries and peak RSS (KiB) come back
+ * through a pipe. Negative seconds on failure.
+ */
+static double measure_child(const char *kind, bool one, size_t n, size_t *entries, long *rss_kib)
+{
+	struct { double t; size_t entries; long rss; } r = { -1, 0, 0 };
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct rusage ru;
+
+		close(fds[0]);
+		r.t = measure(kind, one, n, &r.entries);
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			r.rss = ru.ru_maxrss;
+		_exit(write(fds[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	if (read(fds[0], &r, sizeof(r)) != (ssize_t)sizeof(r))
+		r.t = -1;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		r.t = -1;
+	*entries = r.entries;
+	*rss_kib = r.rss;
+	return r.t;
+}
+
 int main(void)
 {
 	static const size_t sizes[] = { 1000, 10000, 100000 };
 	static const char *const kinds[] = { "path", "connect" };
 
-	printf("%-8s %-4s %8s %8s %10s %10s %8s\n", "rules", "set", "count", "entries", "seconds",
-	       "us/rule", "ratio");
+	printf("%-8s %-4s %8s %8s %10s %10s %8s %9s\n", "rules", "set", "count", "entries", "seconds",
+	       "us/rule", "ratio", "peak MiB");
 	for (size_t k = 0; k < 2; k++) {
 		for (int one = 0; one < 2; one++) {
 			double base = 0;
 
 			for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 				size_t entries = 0;
-				double t = measure(kinds[k], one, sizes[i], &entries);
+				long rss = 0;
+				double t = measure_child(kinds[k], one, sizes[i], &entries, &rss);
 				double per_rule = t / (double)sizes[i];
 
 				if (t < 0) {
@@ -195,9 +238,9 @@ int main(void)
 				}
 				if (i == 0)
 					base = per_rule;
-				printf("%-8s %-4s %8zu %8zu %10.3f %10.2f %8.2f\n", kinds[k],
+				printf("%-8s %-4s %8zu %8zu %10.3f %10.2f %8.2f %9.1f\n", kinds[k],
 				       one ? "one" : "set", sizes[i], entries, t, per_rule * 1e6,
-				       per_rule / base);
+				       per_rule / base, (double)rss / 1024);
 			}
 		}
 	}

@@ -50,15 +50,7 @@
 #include "policy/policy.h"
 #include "util/diag.h"
 
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return (uint32_t)(rnd_state % n);
-}
+#include "synthetic.h"
 
 static double now(void)
 {
@@ -66,58 +58,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Decision i: a few workloads, paths and rules; pids, times and the odd denial varying. */
-static void make_decision(struct journal_record *r, uint64_t time_ns, char *rule, size_t rule_size)
-{
-	static const char *const workloads[] = { "ci:runner-17", "ci:build-42", "agent:tools",
-						 "etl:nightly", "deploy:bot" };
-	static const char *const labels[] = { "env=ci,team=infra", "env=ci,team=payments",
-					      "env=prod,team=ml", "env=prod,team=data",
-					      "env=prod,team=infra" };
-	static const char *const principals[] = { "alice@example.com", "bob@example.com",
-						  "agent-runner@example.com", "cron", "deploy" };
-	static const char *const comms[] = { "sh", "curl", "python3", "git", "make", "cc1", "node" };
-	static const char *const targets[] = { "/usr/lib/x86_64-linux-gnu/libc.so.6",
-					       "/etc/passwd",
-					       "/home/ci/.ssh/id_ed25519",
-					       "/tmp/build/obj/main.o",
-					       "/srv/data/input.csv",
-					       "/usr/lib/python3.11/os.py",
-					       "/usr/bin/git",
-					       "/usr/bin/curl",
-					       "10.0.3.7:443/tcp",
-					       "[2001:db8::5]:443/tcp" };
-	uint32_t w = rnd(5), t = rnd(10), pid = 20000 + w * 1000 + rnd(300);
-	bool deny = rnd(20) == 0;
-
-	*r = (struct journal_record){ 0 };
-	r->time_ns = time_ns;
-	r->action = t < 6 ? ACTGATE_ACTION_OPEN : t < 8 ? ACTGATE_ACTION_EXEC : ACTGATE_ACTION_CONNECT;
-	r->verdict = deny ? ACTGATE_VERDICT_DENY : ACTGATE_VERDICT_ALLOW;
-	r->reason = deny ? ACTGATE_REASON_RULE : ACTGATE_REASON_DEFAULT;
-	r->workload_id = 0x6a00000000ull + w;
-	r->cgroup_id = 4026531835ull + w * 17;
-	r->pid = r->tgid = pid;
-	r->ppid = 20000 + w * 1000;
-	r->uid = 1000 + w;
-	r->generation = 7;
-	r->access = r->action == ACTGATE_ACTION_OPEN ? ACTGATE_ACCESS_READ : 0;
-	strcpy(r->comm, comms[rnd(7)]);
-	r->workload = (char *)workloads[w];
-	r->principal = (char *)principals[w];
-	r->labels = (char *)labels[w];
-	r->policy = (char *)"fleet";
-	static const char *const rules[2][ACTGATE_NR_ACTIONS] = {
-		{ "", "fleet:exec.default", "fleet:open.default", "fleet:connect.default" },
-		{ "", "fleet:exec.deny[0]", "fleet:open.deny[0]", "fleet:connect.deny[0]" },
-	};
-
-	(void)rule;
-	(void)rule_size;
-	r->rule = (char *)rules[deny][r->action];
-	r->target = (char *)targets[t];
 }
 
 /*
@@ -131,11 +71,10 @@ static struct journal_record pool[POOL];
 
 static void make_pool(void)
 {
-	static char rule[64];
+	struct synthetic_rng g = SYNTHETIC_SEED;
 
-	rnd_state = 0x9e3779b97f4a7c15ull;
 	for (size_t i = 0; i < POOL; i++)
-		make_decision(&pool[i], 0, rule, sizeof(rule));
+		synthetic_decision(&g, &pool[i], 0);
 }
 
 struct encoded {

@@ -1,22 +1,24 @@
 #!/bin/sh
 # report.sh OUTDIR KERNEL...: build/bench/results.md and results.json from the
-# "BENCH|key|value|baseline" lines that the in-VM benchmarks printed into
-# OUTDIR/NAME-KERNEL.log (make bench: lookup-, signals-, build-, landlock-). Values
-# are guest instructions (qemu -icount shift=0) unless a key says otherwise;
-# a ratio is the value over the baseline measured in the same boot (a
-# baseline of 0: a figure of its own, no ratio). The goals are issue 11's; a
-# row is reported against its goal, never asserted.
+# "BENCH|key|value|baseline" lines that the benchmarks printed into
+# OUTDIR/NAME-KERNEL.log (make bench: lookup-, names-, signals-, build-,
+# landlock-, daemon-) and OUTDIR/NAME-native.log (cli-native.log:
+# tests/bench/cli-cost.sh, callgrind), and from the "BENCHJ|key|value" lines
+# of OUTDIR/jquery.log (bench_jquery: rates and speed-ups, not instructions).
+# Values are guest instructions (qemu -icount shift=0) unless a key says
+# otherwise; a ratio is the value over the baseline measured in the same
+# boot (a baseline of 0: a figure of its own, no ratio). The goals are issue
+# 11's; a row is reported against its goal, never asserted.
 #
 # How a benchmark's rows plug in: print BENCH lines into a log named
 # OUTDIR/NAME-KERNEL.log (OUTDIR/NAME-native.log for one that runs on the
-# host, not in the VM: a section of its own) and every key reaches results.json as it is; in
-# results.md a key shows in the tables below when one names it, and under
-# "Other figures" until one does. A key base_start_X, with base_mid_X and
-# base_end_X, is a baseline: it shows in the baselines table with its spread.
-# A row no benchmark measured says why (the WHY_ texts below), never a
-# figure; the goals with no table of their own are listed with the key
-# prefix that measures them (record_rate, revoke_cmd, rss_, start_,
-# capacity_, journal_): a benchmark that prints such keys fills them in.
+# host, not in the VM: the section "Natively") and every key reaches
+# results.json as it is; in results.md a key shows in the tables below when
+# one names it, and under "Other figures" until one does. A key
+# base_start_X, with base_mid_X and base_end_X, is a baseline: it shows in
+# the baselines table with its spread. A row no benchmark measured says why,
+# never a figure; issue 11's goals are listed at the end with the keys that
+# measure them and how many figures came.
 set -eu
 out=$1
 shift
@@ -24,7 +26,7 @@ shift
 
 for k in "$@"; do
 	# A benchmark that did not run on a kernel shows "–" in its rows.
-	for name in lookup signals build landlock; do
+	for name in lookup names signals build landlock daemon; do
 		[ -f "$out/$name-$k.log" ] && continue
 		echo "report.sh: $out/$name-$k.log is missing" >&2
 		missing="${missing:-} $k:$name"
@@ -39,18 +41,33 @@ done >"$out/bench-lines.txt"
 # Benchmarks that run natively (no kernel of their own) print into
 # OUTDIR/NAME-native.log: a section "native" after the kernels'.
 kernels=$*
+for name in cli; do
+	[ -f "$out/$name-native.log" ] && continue
+	echo "report.sh: $out/$name-native.log is missing" >&2
+	missing="${missing:-} native:$name"
+done
 for f in "$out"/*-native.log; do
 	[ -f "$f" ] || continue
 	tr -d '\r' <"$f" | sed -n "s/^.*BENCH|/native|/p" >>"$out/bench-lines.txt"
-	case " $kernels " in *" native "*) ;; *) kernels="$kernels native" ;; esac
 done
-[ -s "$out/bench-lines.txt" ] || { echo "report.sh: no BENCH lines in $out/*-KERNEL.log for $*" >&2; exit 1; }
+# The journal query benchmark (bench_jquery, natively): "BENCHJ|key|value"
+# lines, rates and ratios with decimals, so a table of their own.
+jq=""
+if [ -f "$out/jquery.log" ]; then
+	jq=$(sed -n 's/^BENCHJ|\([a-z_]*\)|\([0-9.]*\)$/\1=\2/p' "$out/jquery.log" | tr '\n' ' ')
+else
+	echo "report.sh: $out/jquery.log is missing" >&2
+	missing="${missing:-} native:jquery"
+fi
+case " $kernels " in *" native "*) ;; *) kernels="$kernels native" ;; esac
+[ -s "$out/bench-lines.txt" ] || [ -n "$jq" ] ||
+	{ echo "report.sh: no BENCH lines in $out/*-KERNEL.log for $*" >&2; exit 1; }
 
 # Why a row has no figure, where no benchmark measures it.
 WHY_landlock='not measured in this run (tests/bench/vm-landlock.sh did not run or failed)'
 
 awk -F'|' -v md="$out/results.md" -v js="$out/results.json" -v kernels="$kernels" -v WHY_landlock="$WHY_landlock" \
-	-v missing="${missing:-} " '
+	-v missing="${missing:-} " -v jq="$jq" '
 { v[$1, $2] = $3; b[$1, $2] = $4; seen[$1, $2] = 1 }
 function has(k, key) { return ((k, key) in seen) }
 function ratio(k, key) { return b[k, key] > 0 ? v[k, key] / b[k, key] : 0 }
@@ -107,10 +124,36 @@ END {
 	print "Guest instructions (qemu `-icount shift=0,sleep=off`), each figure a ratio to a" > md
 	print "baseline with no agent measured in the same boot; ✓ meets the goal of issue 11," > md
 	print "✗ does not. Regenerate with `make bench` (both kernels).\n" > md
+	# The journal query figures (bench_jquery), by key.
+	nj = split(jq, J, " ")
+	for (i = 1; i <= nj; i++) { split(J[i], kv, "="); jv[kv[1]] = kv[2] }
 	for (i = 1; i <= n; i++) {
 		k = K[i]
 		if (k == "native") {
-			print "## Natively (benchmarks that need no VM)" > md
+			print "## Natively (benchmarks that need no VM)\n" > md
+			print "The `actgate` command before it reaches the daemon (`tests/bench/cli-cost.sh`," > md
+			print "callgrind; the same on every kernel), instructions:\n" > md
+			print "| | instructions |\n|---|---|" > md
+			printf "| `actgate revoke`, start to its request | %s |\n", icell(k, "cli_revoke", 2000000) > md
+			printf "| `actgate --version` (the start alone) | %s |\n", icell(k, "cli_version") > md
+			if (index(missing, " native:cli "))
+				print "\n– : not measured in this run; tests/bench/cli-cost.sh left no cli-native.log." > md
+			print "\nJournal queries (`tests/bench/bench_jquery.c`), CPU time of the reading thread:\n" > md
+			if (nj) {
+				printf "%d decisions of a day of 100 workloads.\n\n", jv["records"] > md
+				print "| | figure | goal |\n|---|---|---|" > md
+				printf "| full scan, every decision decoded | %d records/s | |\n", jv["full_scan_rps"] > md
+				printf "| full filtered scan (`--workload`, every segment read) | %d records/s %s | 3,000,000 on 2 cores |\n",
+					jv["filtered_scan_rps"], (jv["filtered_scan_rps"] >= 3000000 ? "✓" : "✗") > md
+				printf "| full filtered scan (`--target`, every decision decoded) | %d records/s %s | 3,000,000 on 2 cores |\n",
+					jv["decoded_filtered_scan_rps"], (jv["decoded_filtered_scan_rps"] >= 3000000 ? "✓" : "✗") > md
+				printf "| one workload of 100, with summaries | %.1f× the full scan %s (%.1f× reading every segment) | 20× |\n",
+					jv["workload_vs_full"], (jv["workload_vs_full"] >= 20 ? "✓" : "✗"), jv["workload_vs_all"] > md
+				printf "| one hour of the day, with summaries | %.1f× the full scan %s (%.1f× reading every segment) | 20× |\n",
+					jv["hour_vs_full"], (jv["hour_vs_full"] >= 20 ? "✓" : "✗"), jv["hour_vs_all"] > md
+			} else {
+				print "– : not measured in this run; bench_jquery left no jquery.log (not run, or it failed)." > md
+			}
 		} else {
 			print "## Linux " k "\n" > md
 			print "| | open+close, depth 4 | open+close, depth 14 | fork+exec+wait | UDP connect | TCP connect |" > md
@@ -156,6 +199,29 @@ END {
 			printf "| `actgate revoke` | %s | %s |\n", icell(k, "revoke_p50"), icell(k, "revoke_p99", 200000) > md
 			printf "| signal change (`when:` overlay) | %s | %s |\n", icell(k, "signal_p50"), icell(k, "signal_p99", 200000) > md
 			why(k, "signals", "revocation and signal change")
+			print "\nEgress by name (tests/bench/vm-names.sh): a TCP connect to a listener at an" > md
+			print "address learned from an allowed lookup, 1,000 rules by name, against no agent;" > md
+			print "a lookup through the resolver against the upstream asked directly:\n" > md
+			print "| | ratio | instructions | baseline |\n|---|---|---|---|" > md
+			printf "| TCP connect, 1k rules by name | %s | %s | %s |\n", cell(k, "names1k_tcp", 1.10),
+				icell(k, "names1k_tcp"), icell(k, "names_base_tcp") > md
+			printf "| lookup through the resolver | %s | %s | %s |\n", cell(k, "names1k_lookup", ""),
+				icell(k, "names1k_lookup"), icell(k, "names_base_lookup") > md
+			why(k, "names", "egress by name")
+			print "\nThe daemon (tests/bench/vm-daemon.sh): instructions to start (its CPU time, to" > md
+			print "a 10 ms tick; system time is mostly the kernel verifying the BPF programs)," > md
+			print "and resident size with its workloads bound, KiB (\"own\": less the ring" > md
+			print "buffer'"'"'s mapping, kernel memory mapped twice):\n" > md
+			print "| | start | of it, system | RSS | RSS, own | peak RSS |\n|---|---|---|---|---|---|" > md
+			printf "| 1,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_1k"),
+				icell(k, "daemon_start_sys_1k"), icell(k, "daemon_rss_1k", 24576),
+				icell(k, "daemon_rss_own_1k"), icell(k, "daemon_hwm_1k") > md
+			printf "| 100,000 rules | %s | %s | %s | %s | %s |\n", icell(k, "daemon_start_100k", 2000000000),
+				icell(k, "daemon_start_sys_100k"), icell(k, "daemon_rss_100k", 65536),
+				icell(k, "daemon_rss_own_100k"), icell(k, "daemon_hwm_100k") > md
+			printf "| 100,000 rules, a restart (adopts the pins: no program load) | %s | %s | | | |\n",
+				icell(k, "daemon_start_restart_100k", 2000000000), icell(k, "daemon_start_sys_restart_100k") > md
+			why(k, "daemon", "the daemon")
 			print "\nBaselines (no agent), instructions per operation, at the start, middle and end" > md
 			print "of the boot, and the largest difference from the start'"'"'s:\n" > md
 			print "| | start | middle | end | spread |\n|---|---|---|---|---|" > md
@@ -172,21 +238,6 @@ END {
 			for (j = 1; j <= m; j++)
 				if (!(S[j] in named)) baseline_row(k, substr(S[j], 12), substr(S[j], 12))
 		}
-		# The goals of issue 11 that no table above covers: each with the
-		# key prefix whose figures measure it, and where none came, why.
-		print "\nThe other goals of issue 11, and the figures (keys) that measure them:\n" > md
-		print "| goal | keys | figures in this run |\n|---|---|---|" > md
-		ng = split("record: all: >= 200,000 decisions/s per CPU, zero drops|record_rate|" \
-			"`actgate revoke` <= 2M instructions in all|revoke_cmd|" \
-			"daemon RSS <= 24 MiB with 1k rules, <= 64 MiB with 100k|rss_|" \
-			"daemon start with 100k rules <= 2 G instructions|start_|" \
-			"rule capacity >= 1M per kind, or a precise refusal at load|capacity_|" \
-			"journal: selective query >= 20x a full scan; full scan >= 3 M records/s|journal_", G, "|")
-		for (j = 1; j < ng; j += 2) {
-			m = sorted(k, G[j + 1])
-			printf "| %s | `%s*` | %s |\n", G[j], G[j + 1], m ? m " (under Other figures)" : \
-				"none: no benchmark of this run printed one" > md
-		}
 		# Figures no table names yet (from a new benchmark): each as it came.
 		m = sorted(k, "")
 		other = 0
@@ -197,6 +248,27 @@ END {
 				(b[k, S[j]] > 0 ? sprintf("%.3f", ratio(k, S[j])) : "") > md
 		}
 		print "" > md
+	}
+	# The goals of issue 11, each with the keys whose figures measure it (in the
+	# tables above) and how many came in this run, by section.
+	print "## Issue 11'"'"'s goals and the figures that measure them\n" > md
+	print "| goal | keys | figures in this run |\n|---|---|---|" > md
+	ng = split("record: all: >= 200,000 decisions/s per CPU, zero drops|record_rate|" \
+		"`actgate revoke` <= 2M instructions in all|cli_revoke|" \
+		"daemon RSS <= 24 MiB with 1k rules, <= 64 MiB with 100k|daemon_rss_|" \
+		"daemon start with 100k rules <= 2 G instructions|daemon_start_|" \
+		"rule capacity >= 1M per kind, or a precise refusal at load|capacity_|" \
+		"journal: selective query >= 20x a full scan; full scan >= 3 M records/s|jquery.log", G, "|")
+	for (j = 1; j < ng; j += 2) {
+		got = ""
+		if (G[j + 1] == "jquery.log") {
+			if (nj) got = "native: " nj
+		} else {
+			for (i = 1; i <= n; i++)
+				if ((m = sorted(K[i], G[j + 1]))) got = got (got == "" ? "" : ", ") K[i] ": " m
+		}
+		printf "| %s | `%s%s` | %s |\n", G[j], G[j + 1], (G[j + 1] ~ /_$/ ? "*" : ""),
+			got == "" ? "none: no benchmark of this run printed one" : got > md
 	}
 	printf "{" > js
 	for (i = 1; i <= n; i++) {
@@ -210,6 +282,12 @@ END {
 				p[2], v[k, p[2]], b[k, p[2]], (b[k, p[2]] > 0 ? sprintf("%.4f", ratio(k, p[2])) : "null") > js
 			first = 0
 		}
+		printf "\n  }" > js
+	}
+	if (nj) {
+		printf ",\n  \"journal_queries\": {" > js
+		first = 1
+		for (key in jv) { printf "%s\n    \"%s\": %s", (first ? "" : ","), key, jv[key] > js; first = 0 }
 		printf "\n  }" > js
 	}
 	print "\n}" > js

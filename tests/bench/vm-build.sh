@@ -45,9 +45,16 @@ policy() {
 		die "ci-runner.yaml has no '  mode: enforce' line to put record: after"
 }
 
+# ci-runner.yaml allows hosts by name, which actgated refuses without its
+# resolver: configured as on a CI host, at the default address, forwarding
+# to the first nameserver of /etc/resolv.conf (the VM has none, so an
+# allowed lookup would be answered SERVFAIL; the build looks up no name).
+cat >"$A/actgated.yaml" <<YAML
+resolver: {listen: 127.0.0.153:53}
+YAML
 start() {
-	actgated --policy-dir "$A/policies" --journal-dir "$A/journal" --socket "$ACTGATE_SOCKET" \
-		>"$A/actgated.log" 2>&1 &
+	actgated --config "$A/actgated.yaml" --policy-dir "$A/policies" --journal-dir "$A/journal" \
+		--socket "$ACTGATE_SOCKET" >"$A/actgated.log" 2>&1 &
 	DAEMON=$!
 	until actgate status >/dev/null 2>&1; do
 		kill -0 $DAEMON 2>/dev/null || { cat "$A/actgated.log"; exit 1; }

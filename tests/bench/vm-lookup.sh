@@ -16,8 +16,13 @@
 # ratios to baselines of their own; the "per call" rows are one program's
 # instructions as the kernel's program statistics count them (with the
 # statistics' own clock reads), where an exec shows how many walks it makes.
+#
+# BENCH_ROWS=open (tests/bench/vm-open.sh) measures only the open rows with
+# 1,000 rules and the per-call counts of the file hooks: the quick loop for
+# work on the open path.
 set -u
 
+ROWS=${BENCH_ROWS:-all}
 W=/tmp/bench
 ITER=${BENCH_ITERATIONS:-4000}
 mkdir -p "$W/policies" "$W/target/a/b/c" "$W/rules"
@@ -155,11 +160,41 @@ while ps -o comm 2>/dev/null | grep -q '^cryptomgr' && [ $n -lt 600 ]; do
 done
 measure >/dev/null # warm the caches
 measure14 >/dev/null
+BASE=$(measure)
+BASE14=$(measure14)
+if [ "$ROWS" = open ]; then
+	BASE_FREE=$(in_free_cgroup actprobe openloop "$FILE" "$ITER")
+	krow base_start_open4 "no actgated (baseline, start), open, depth 4" "$BASE"
+	krow base_start_open14 "no actgated (baseline, start), open, depth 14" "$BASE14" "$BASE14"
+	policy bench bench:* "$W/rules/bench" deny
+	start
+	actgate run --quiet --workload bench:holder -- sleep 100000 &
+	HOLDER=$!
+	until [ "$(actgate status | sed -n 's/^workloads: //p')" = 1 ]; do
+		kill -0 $HOLDER 2>/dev/null || { cat "$W/actgated.log"; exit 1; }
+		sleep 0.2
+	done
+	krow free_open4 "actgated, caller not governed, open, depth 4" "$(measure)"
+	row "actgated, caller not governed, 3 cgroup levels down" \
+		"$(in_free_cgroup actprobe openloop "$FILE" "$ITER")" "$BASE_FREE"
+	hook_row "  check_open alone, per call, caller not governed" check_open measure free_hook4
+	kill $HOLDER
+	wait $HOLDER 2>/dev/null
+	krow deny1k_open4 "governed, 1,000 rules, record: deny, open, depth 4" "$(governed)"
+	krow deny1k_open14 "governed, 1,000 rules, record: deny, open, depth 14" "$(governed14)" "$BASE14"
+	hook_row "  check_open alone, per call, depth 4" check_open governed deny1k_hook4
+	hook_row "  check_open alone, per call, depth 14" check_open governed14 deny1k_hook14
+	hook_row "  check_exec alone, per call (governed exec)" check_exec governed_exec
+	hook_row "  check_open alone, per call (governed exec)" check_open governed_exec
+	hook_row "  check_mmap alone, per call (governed exec)" check_mmap governed_exec
+	stop
+	sleep 2
+	krow base_end_open4 "no actgated (baseline, end), open, depth 4" "$(measure)"
+	exit 0
+fi
 exec_loop >/dev/null
 udp_loop >/dev/null
 tcp_loop >/dev/null
-BASE=$(measure)
-BASE14=$(measure14)
 BASE_EXEC=$(exec_loop)
 BASE_UDP=$(udp_loop)
 BASE_TCP=$(tcp_loop)

@@ -17,16 +17,22 @@
  *      into an intact segment with the store's own framing (store-internal.h:
  *      header and CRCs right): what someone who recomputes CRCs can write;
  *      read as in 0;
- *   3: one decision payload, decoded alone.
+ *   3: one decision payload, decoded alone;
+ *   4: one segment summary payload (journal/summary.h), decoded alone.
  *
  * Properties checked beyond "no crash":
  * - every decision returned has its texts (signals aside) and names for its
  *   action, verdict and mode; reading never fails on a readable file;
  * - of intact frames, each decision is returned or counted as malformed;
  * - verify gives intact or damaged (with a kind that has a name), never an error;
+ *   so does the check of segment summaries; peeking a segment never fails
+ *   on a readable file but by a damaged header;
+ * - an accepted summary encodes again to a summary that decodes and
+ *   compares equal, and encodes to the same bytes again; an empty one
+ *   matches no filter;
  * - an accepted payload encodes again (inline, and through a fresh string
  *   table) and decodes to the same record; the writer's bytes are canonical;
- *   jrecord_peek agrees with the decoder.
+ *   jrecord_peek and jrecord_peek_text agree with the decoder.
  *
  * Seeds (tests/fuzz/seeds/journal/): a segment the daemon's sink wrote
  * (format version 2, its seal made with the key below, so that mutations
@@ -44,10 +50,12 @@
 #include <zlib.h>
 
 #include "journal/decision.h"
+#include "journal/query.h"
 #include "journal/record.h"
 #include "journal/source.h"
 #include "journal/store-internal.h"
 #include "journal/store.h"
+#include "journal/summary.h"
 #include "fuzz_check.h"
 
 /* ---- what a decision must look like, and when two are the same ---- */
@@ -134,6 +142,19 @@ static void read_file(const uint8_t *data, size_t size, struct jsource_stats *st
 	CHECK((ret == 0) == (res->damages == 0));
 	CHECK(ret == 0 || strcmp(jstore_damage_name(res->damage), "?") != 0);
 	free(res);
+	{
+		struct jsummary_verify_result *sr = malloc(sizeof(*sr));
+		struct jstore_peek peek;
+
+		CHECK(sr);
+		ret = jsummary_verify(&p, 1, sr);
+		CHECK(ret == 0 || ret == -EBADMSG);
+		CHECK((ret == 0) == (sr->wrong == 0));
+		free(sr);
+		ret = jstore_peek(path, &peek);
+		CHECK(ret == 0 || ret == -EBADMSG);
+		free(peek.payload);
+	}
 	close(fd);
 }
 
@@ -222,6 +243,19 @@ static void fuzz_payload(const uint8_t *data, size_t size)
 	}
 	check_decision(&a);
 	CHECK(!peeked || (h.time_ns == a.time_ns && h.action == a.action && h.verdict == a.verdict));
+	/* The prefilter's quick look at the workload agrees with the decoder when it answers. */
+	{
+		const uint8_t *text;
+		uint32_t id;
+		size_t n;
+		int r;
+
+		CHECK(jrecord_table_new(&table) == 0);
+		r = jrecord_peek_text(data, size, table, JF_WORKLOAD, &id, &text, &n);
+		CHECK(r < 0 || (id == 0 && n == strlen(a.workload) && !memcmp(text, a.workload, n)));
+		jrecord_table_free(table);
+		table = NULL;
+	}
 	/* Encoded again, inline: the same record, and the writer's bytes are canonical. */
 	CHECK(jrecord_encode(&a, &enc) == 0);
 	CHECK(jrecord_decode(enc.p, enc.len, &b, why, sizeof(why)) == 0);
@@ -245,13 +279,39 @@ static void fuzz_payload(const uint8_t *data, size_t size)
 	journal_record_clear(&b);
 }
 
+/* ---- one summary payload ---- */
+
+static void fuzz_summary(const uint8_t *data, size_t size)
+{
+	struct jquery_filter any = JQUERY_FILTER_ANY;
+	struct jrecord_buf enc = { 0 }, enc2 = { 0 };
+	struct jsummary a, b;
+	char why[320];
+
+	why[0] = '\0';
+	if (jsummary_decode(data, size, &a, why, sizeof(why))) {
+		CHECK(why[0] != '\0');
+		return;
+	}
+	CHECK(jsummary_may_match(&a, &any) == (a.decisions > 0));
+	CHECK(jsummary_encode(&a, &enc) == 0);
+	CHECK(jsummary_decode(enc.p, enc.len, &b, why, sizeof(why)) == 0);
+	CHECK(jsummary_compare(&a, &b, why, sizeof(why)) == 0);
+	CHECK(jsummary_encode(&b, &enc2) == 0);
+	CHECK(enc.len == enc2.len && !memcmp(enc.p, enc2.p, enc.len));
+	jsummary_free(&a);
+	jsummary_free(&b);
+	jrecord_buf_free(&enc);
+	jrecord_buf_free(&enc2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_segment(data + 1, size - 1);
 		break;
@@ -263,6 +323,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		fuzz_payload(data + 1, size - 1);
+		break;
+	case 4:
+		fuzz_summary(data + 1, size - 1);
 		break;
 	}
 	return 0;

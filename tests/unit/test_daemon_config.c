@@ -6,6 +6,7 @@
  * two configurations (what a reload reports).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,6 +276,120 @@ static void test_differs(void **state)
 	daemon_config_free(&b);
 }
 
+static void test_resolver_section(void **state)
+{
+	struct daemon_config c;
+	struct diag_list d;
+	char buf[64];
+
+	(void)state;
+	/* Absent: no resolver. Present but empty: the defaults. */
+	assert_int_equal(parse("verbose: true\n", &c, &d), 0);
+	assert_false(c.resolver.enabled);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	assert_int_equal(parse("resolver: {}\n", &c, &d), 0);
+	assert_true(c.resolver.enabled);
+	resolver_format_endpoint(&c.resolver.listen, buf, sizeof(buf));
+	assert_string_equal(buf, RESOLVER_DEFAULT_LISTEN);
+	assert_int_equal(c.resolver.upstream.len, 0);
+	assert_int_equal(c.resolver.ttl_min, RESOLVER_DEFAULT_TTL_MIN);
+	assert_int_equal(c.resolver.ttl_max, RESOLVER_DEFAULT_TTL_MAX);
+	assert_int_equal(c.resolver.learned_max, RESOLVER_DEFAULT_LEARNED_MAX);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+
+	assert_int_equal(parse("resolver:\n"
+			       "  listen: 127.0.0.2:5353\n"
+			       "  upstream: 10.0.0.2\n"
+			       "  ttl_min: 1s\n"
+			       "  ttl_max: 10m\n"
+			       "  learned_max: 1024\n",
+			       &c, &d),
+			 0);
+	assert_true(c.resolver.enabled);
+	resolver_format_endpoint(&c.resolver.listen, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.2:5353");
+	resolver_format_endpoint(&c.resolver.upstream, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.2:53");
+	assert_int_equal(c.resolver.ttl_min, 1);
+	assert_int_equal(c.resolver.ttl_max, 600);
+	assert_int_equal(c.resolver.learned_max, 1024);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+
+	assert_int_equal(parse("resolver:\n"
+			       "  listen: 10.1.2.3:53\n"
+			       "  upstream: \"[::1\"\n"
+			       "  ttl_min: 500ms\n"
+			       "  learned_max: 3\n"
+			       "  port: 5\n",
+			       &c, &d),
+			 -EINVAL);
+	assert_int_equal(d.errors, 5);
+	assert_non_null(strstr(diag_text(&d, 0), "actgated.yaml:2:11: resolver.listen: an IPv4 "
+						 "loopback address"));
+	assert_non_null(strstr(diag_text(&d, 1), "actgated.yaml:3:13: resolver.upstream: "
+						 "\"[::1\": expected ADDRESS:PORT"));
+	assert_non_null(strstr(diag_text(&d, 2), "actgated.yaml:4:12: resolver.ttl_min: a whole "
+						 "number of seconds"));
+	assert_non_null(strstr(diag_text(&d, 3), "actgated.yaml:5:16: resolver.learned_max: "));
+	assert_non_null(strstr(diag_text(&d, 4), "actgated.yaml:6:3: unknown key \"port\""));
+	assert_false(c.resolver.enabled);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+
+	/* IPv6, and the workloads' source block, are no place for the resolver. */
+	assert_int_equal(parse("resolver: {listen: \"[::1]:53\"}\n", &c, &d), -EINVAL);
+	assert_non_null(strstr(diag_text(&d, 0), "an IPv4 loopback address"));
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	assert_int_equal(parse("resolver: {listen: 127.128.0.1:53}\n", &c, &d), -EINVAL);
+	assert_int_equal(d.errors, 1);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	assert_int_equal(parse("resolver: {ttl_min: 2h, ttl_max: 1h}\n", &c, &d), -EINVAL);
+	assert_non_null(strstr(diag_text(&d, 0), "ttl_min (7200s) is above ttl_max (3600s)"));
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	/* The port is needed for listen; upstream takes 53. */
+	assert_int_equal(parse("resolver: {listen: 127.0.0.1}\n", &c, &d), -EINVAL);
+	assert_int_equal(d.errors, 1);
+	daemon_config_free(&c);
+	diag_list_free(&d);
+	assert_int_equal(parse("resolver: {listen: 127.0.0.1:53, upstream: 127.0.0.1:53}\n", &c,
+			       &d), -EINVAL);
+	assert_non_null(strstr(diag_text(&d, 0), "the resolver's own address"));
+	daemon_config_free(&c);
+	diag_list_free(&d);
+}
+
+static void test_resolv_conf(void **state)
+{
+	char path[] = "/tmp/actgate-resolvconf-XXXXXX", why[128], buf[64];
+	struct resolver_endpoint listen, up;
+	int fd = mkstemp(path);
+	const char *text = "# comment\nsearch example\nnameserver 127.0.0.153\n"
+			   "nameserver bogus\nnameserver 2001:db8::1\nnameserver 10.0.0.1\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(resolver_parse_endpoint("127.0.0.153:53", 0, &listen, why, sizeof(why)), 0);
+	/* The resolver itself and what does not parse are passed over. */
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), 0);
+	resolver_format_endpoint(&up, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::1]:53");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "options ndots:1\n", 16), 16);
+	close(fd);
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), -ENOENT);
+	assert_int_equal(up.len, 0);
+	unlink(path);
+	assert_int_equal(resolver_upstream_from_resolv_conf(path, &listen, &up), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_differs),
+		cmocka_unit_test(test_resolver_section),
+		cmocka_unit_test(test_resolv_conf),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

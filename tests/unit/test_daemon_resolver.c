@@ -26,7 +26,10 @@
 #include "actgate/abi.h"
 #include "daemon/dnsmsg.h"
 #include "daemon/resolver.h"
+#include "daemon/dnsserver.h"
+#include "daemon/resolvehost.h"
 #include "dns_build.h"
+#include "policy/compile.h"
 #include "policy/names.h"
 #include "test_policy.h"
 
@@ -366,6 +369,114 @@ static void test_with_policy(void **state)
 	parsed_free(&p);
 }
 
+/* ---- the daemon's asker (daemon/resolvehost.c): its matcher, the learned set, records ---- */
+
+struct kept {
+	int puts;
+	struct actgate_learned_key key;
+	struct actgate_learned val;
+	int records;
+	struct journal_record last;
+	char target_name[256], rule[256];
+};
+
+static int kept_put(void *ctx, const struct actgate_learned_key *k, const struct actgate_learned *v)
+{
+	struct kept *kp = ctx;
+
+	kp->puts++;
+	kp->key = *k;
+	kp->val = *v;
+	return 0;
+}
+
+static int kept_remove(void *ctx, const struct actgate_learned_key *k)
+{
+	(void)ctx, (void)k;
+	return 0;
+}
+
+static void kept_write(void *ctx, struct journal_record *r)
+{
+	struct kept *kp = ctx;
+
+	kp->records++;
+	kp->last = *r;
+	snprintf(kp->target_name, sizeof(kp->target_name), "%s", r->target_name);
+	snprintf(kp->rule, sizeof(kp->rule), "%s", r->rule);
+}
+
+static void test_resolve_host(void **state)
+{
+	struct workload w = { .id = 77, .name = "w", .principal = "", .labels = "",
+			      .cgroup_path = "/w", .cgroup_id = 5, .policy_id = 9, .policies = "t" };
+	struct parsed p = { 0 };
+	struct policy_image img = { 0 };
+	struct diag_list diags = { 0 };
+	struct learned_table *t;
+	struct learned_counts c;
+	struct kept kp = { 0 };
+	struct resolve_asker ra = { 0 };
+	struct dns_asker da = { .workload = &ra };
+	struct responder r = { 0 }; /* not started for the refusal: nothing is forwarded */
+	struct dns_build qb;
+	uint8_t out[512];
+	int n;
+
+	(void)state;
+	parse(&p, HEAD "  connect: {default: deny, allow: [\"*.example.com:443\"]}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(policy_compile(&p.set, 3, resolve_path_stat, NULL, &img, &diags), 0);
+	assert_int_equal(learned_open(&t, 16, &(struct learned_store){ &kp, kept_put, kept_remove }),
+			 0);
+	ra = (struct resolve_asker){ .w = &w, .set = &p.set, .image = &img, .learned = t,
+				     .now_boot_ns = 1000ull * 1000000000ull, .write = kept_write,
+				     .write_ctx = &kp };
+
+	/* Outside the list: refused, recorded as resolve deny reason name with the name. */
+	db_query(&qb, 93, "secret.attacker.example", DNS_TYPE_A);
+	n = resolver_answer(&lim, &resolve_asker_ops, &da, (struct sockaddr *)&r.addr,
+			    sizeof(r.addr), false, qb.buf, qb.len, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_REFUSED);
+	assert_int_equal(kp.records, 1);
+	assert_int_equal(kp.last.action, ACTGATE_ACTION_RESOLVE);
+	assert_int_equal(kp.last.verdict, ACTGATE_VERDICT_DENY);
+	assert_int_equal(kp.last.reason, ACTGATE_REASON_NAME);
+	assert_int_equal(kp.last.workload_id, 77);
+	assert_string_equal(kp.target_name, "secret.attacker.example");
+	assert_string_equal(kp.rule, "t:connect.default");
+	assert_int_equal(kp.puts, 0);
+
+	/* Allowed through the wildcard: both addresses learned for 443, keyed by policy 9. */
+	responder_start(&r, true);
+	db_query(&qb, 94, "a.b.Example.com", DNS_TYPE_A);
+	n = resolver_answer(&lim, &resolve_asker_ops, &da, (struct sockaddr *)&r.addr,
+			    sizeof(r.addr), false, qb.buf, qb.len, out, sizeof(out));
+	responder_stop(&r, true);
+	assert_true(n > 0);
+	assert_int_equal(dns_rcode(out), DNS_RCODE_NOERROR);
+	assert_int_equal(kp.puts, 2);
+	assert_int_equal(kp.key.workload_id, 77);
+	assert_int_equal(kp.key.policy_id, 9);
+	assert_int_equal(kp.val.port[0].port_lo, 443);
+	assert_int_equal(kp.val.port[0].port_hi, 443);
+	assert_int_not_equal(kp.val.port[0].rule_id, 0);
+	assert_string_equal(learned_name(t, kp.val.port[0].name_id), "a.b.example.com");
+	assert_int_equal(kp.records, 2);
+	assert_int_equal(kp.last.verdict, ACTGATE_VERDICT_ALLOW);
+	assert_string_equal(kp.target_name, "a.b.example.com");
+	assert_string_equal(kp.rule, "t:connect.allow[0]");
+	learned_get_counts(t, &c);
+	assert_int_equal(c.entries, 2);
+
+	resolve_asker_done(&ra);
+	learned_close(t);
+	policy_image_free(&img);
+	diag_list_free(&diags);
+	parsed_free(&p);
+}
+
 /* Not a query: FORMERR, nothing decided. */
 static void test_garbage(void **state)
 {
@@ -392,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_silent_upstream),
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_with_policy),
+		cmocka_unit_test(test_resolve_host),
 		cmocka_unit_test(test_garbage),
 	};
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "journal/source.h"
+#include "journal/summary.h"
 #include "test_journal.h"
 
 static void test_sink_round_trip(void **state)
@@ -268,6 +269,47 @@ static void test_sink_strings_after_failed_writes(void **state)
 			if (!seen[i])
 				fail_msg("decision %u, attempted after recovery, is not in the journal", i);
 	assert_int_equal(verify(fx, true), JSTORE_INTACT);
+	/*
+	 * Every summary written among the failures is exactly its segment: none
+	 * for a segment that lost records or holds a gap record, nor for one the
+	 * store started with a decision the sink did not see.
+	 */
+	{
+		struct jsummary_verify_result vr;
+
+		assert_int_equal(jsummary_verify(paths, 1, &vr), 0);
+		assert_true(vr.without >= 1);
+	}
+}
+
+/*
+ * Summaries around a failure: the segment that lost records gets none, and
+ * so does the next (it opens with the gap record); the ones after get theirs
+ * again, and every one is exactly its segment.
+ */
+static void test_sink_summaries_after_failure(void **state)
+{
+	struct fixture *fx = *state;
+	struct flaky_disk disk = { 0 };
+	struct jsink_config cfg = { .dir = fx->dir, .key_path = fx->key,
+				    .segment_max_bytes = 512 << 10,
+				    .write = flaky_write, .hook_ctx = &disk };
+	const char *paths[] = { fx->dir };
+	struct jsummary_verify_result vr;
+	struct jsink *s;
+
+	assert_int_equal(jsink_open(&s, &cfg), 0);
+	append_numbered(s, 0, 10000); /* two segments or so, summarised */
+	disk.full = true;
+	append_numbered(s, 10000, 500);
+	disk.full = false;
+	append_numbered(s, 10500, 20000);
+	assert_int_equal(jsink_close(s), 0);
+	assert_int_equal(verify(fx, true), JSTORE_INTACT);
+	assert_int_equal(jsummary_verify(paths, 1, &vr), 0);
+	assert_true(vr.checked >= 3);
+	assert_true(vr.without >= 2);
+	assert_int_equal(vr.wrong, 0);
 }
 
 int main(void)
@@ -276,6 +318,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sink_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workers_take_no_signal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_summaries_after_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_strings_after_failed_writes, setup,
 						teardown),
 	};

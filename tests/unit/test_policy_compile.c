@@ -938,6 +938,88 @@ static void test_connect_too_many(void **state)
 	compiled_free(&c);
 }
 
+/* Any path exists: a file whose inode is a hash of its path. */
+static int any_file(const char *path, struct resolved_path *out, void *ctx)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	(void)ctx;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	out->dev = 8;
+	out->ino = h;
+	out->type = S_IFREG;
+	return 0;
+}
+
+/*
+ * A policy with more rules of a kind than the kernel's map holds for one
+ * policy is refused when it is compiled (the daemon's load), naming the
+ * limit: not at `actgate run`, when the map would be found full.
+ */
+static void test_capacity_refused(void **state)
+{
+	const unsigned over = POLICY_MAX_NET_ENTRIES + 1;
+	struct policy *p;
+	struct compiled c;
+
+	(void)state;
+	compile_text(&c, "  connect: {default: deny}\n  open: {default: allow}\n");
+	assert_int_equal(c.err, 0);
+	policy_image_free(&c.img);
+	p = &c.set.policies[0];
+	/* One /32 each: every rule its own prefix, its own kernel entry. */
+	p->connect.rules = calloc(over, sizeof(*p->connect.rules));
+	assert_non_null(p->connect.rules);
+	for (unsigned i = 0; i < over; i++) {
+		struct net_rule *r = &p->connect.rules[i];
+
+		assert_true(asprintf(&r->text, "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff) > 0);
+		v4(r->addr, 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		r->prefix_len = 128;
+		r->port_hi = 65535;
+		r->verdict = ACTGATE_VERDICT_ALLOW;
+		r->overlay = POLICY_BASE;
+		r->index = i;
+		r->pos = (struct source_pos){ 6, 3 };
+	}
+	p->connect.count = over;
+	assert_int_equal(policy_compile(&c.set, 7, fake_resolve, NULL, &c.img, &c.diags), -EINVAL);
+	assert_int_equal(c.diags.errors, 1);
+	assert_non_null(strstr(c.diags.items[0].message, "policy p: connect rules on 1048577 address "
+							 "prefixes; the kernel holds at most 1048576"));
+	/* One fewer fits. */
+	diag_list_free(&c.diags);
+	c.diags = (struct diag_list){ 0 };
+	free(p->connect.rules[over - 1].text);
+	p->connect.count--;
+	assert_int_equal(policy_compile(&c.set, 7, fake_resolve, NULL, &c.img, &c.diags), 0);
+	policy_image_free(&c.img);
+
+	/* The same for path rules (open rules on files). */
+	for (unsigned i = 0; i < p->connect.count; i++)
+		free(p->connect.rules[i].text);
+	p->connect.count = 0;
+	p->open.rules = calloc(over, sizeof(*p->open.rules));
+	assert_non_null(p->open.rules);
+	for (unsigned i = 0; i < over; i++) {
+		struct path_rule *r = &p->open.rules[i];
+
+		assert_true(asprintf(&r->path, "/data/f%u", i) > 0);
+		r->verdict = ACTGATE_VERDICT_DENY;
+		r->access = ACTGATE_ACCESS_WHOLE;
+		r->overlay = POLICY_BASE;
+		r->index = i;
+		r->pos = (struct source_pos){ 7, 3 };
+	}
+	p->open.count = over;
+	assert_int_equal(policy_compile(&c.set, 7, any_file, NULL, &c.img, &c.diags), -EINVAL);
+	assert_int_equal(c.diags.errors, 1);
+	assert_non_null(strstr(c.diags.items[0].message, "policy p: 1048577 path rules"));
+	assert_non_null(strstr(c.diags.items[0].message, "the kernel holds at most 1048576"));
+	compiled_free(&c);
+}
+
 static void test_ipv6_rule(void **state)
 {
 	static const uint8_t v6lo[16] = { [15] = 1 };
@@ -1522,6 +1604,7 @@ int main(void)
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_maps_agree_with_evaluator),
 		cmocka_unit_test(test_socket_kinds),
+		cmocka_unit_test(test_capacity_refused),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);

@@ -456,11 +456,11 @@ static void test_no_resolver(void **state)
 	out = unresolved(ONE("{default: deny, allow: [127.0.0.1, \"github.com:443\"]}"), &ret);
 	assert_int_equal(ret, 1);
 	assert_string_equal(out, "t.yaml:6:47: error: t:connect.allow[1]: allow rule by name "
-				 "\"github.com:443\" cannot be honoured yet: this daemon does not "
-				 "answer the workloads' lookups, so it would learn no address for the "
-				 "name and every connect the rule is meant to allow would be denied; "
-				 "allow the addresses instead until the daemon resolves names "
-				 "(docs/policy.md, \"Names\")\n");
+				 "\"github.com:443\" cannot be honoured: no resolver answers the "
+				 "workloads' lookups (actgated.yaml has no resolver: section), so no "
+				 "address would be learned for the name and every connect the rule is "
+				 "meant to allow would be denied; configure the resolver, or allow the "
+				 "addresses (docs/egress.md)\n");
 	free(out);
 	out = unresolved(HEAD "  connect:\n"
 			      "    default: deny\n"
@@ -470,7 +470,7 @@ static void test_no_resolver(void **state)
 			 &ret);
 	assert_int_equal(ret, 1);
 	assert_non_null(strstr(out, "t.yaml:10:17: error: t:connect.when[0].allow[0]: allow rule "
-				    "by name \"*.example.com\" cannot be honoured yet"));
+				    "by name \"*.example.com\" cannot be honoured: no resolver"));
 	free(out);
 	/* Addresses only, and a deny by name where nothing is allowed: nothing to refuse. */
 	out = unresolved(ONE("{default: deny, allow: [10.0.0.0/8:443], deny: [evil.example]}"),

@@ -29,6 +29,16 @@
  *                                   datagram to an IPv4 ADDR given with family
  *                                   AF_UNSPEC; raw-unspec: the same from a raw
  *                                   socket of ADDR's family (protocol 253)
+ *   actprobe dns-serve ADDR PORT    a DNS responder of the test zone (UDP and
+ *                                   TCP) until killed
+ *   actprobe resolve NAME [a|aaaa] [udp|tcp] [SERVER]   one lookup (server
+ *                                   10.53.0.1 by default: steered); prints the
+ *                                   rcode and addresses, exit 0 for NOERROR
+ *                                   with an address
+ *   actprobe resolveloop NAME COUNT [SERVER]   COUNT lookups; prints the
+ *                                   nanoseconds per lookup
+ *   actprobe resolve-connect NAME PORT COUNT   COUNT lookups, each followed
+ *                                   at once by a TCP connect to the answer
  *   actprobe connect-from SRC ADDR PORT [tcp|udp]   bind to SRC (port 0),
  *                                   then connect(2) to ADDR
  *   actprobe socket FAMILY TYPE PROTO  socket(2): FAMILY inet, inet6, packet,
@@ -164,6 +174,8 @@
  *                                   attached with SHM_EXEC (SRC ignored)
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <poll.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -200,6 +212,7 @@
 
 #include "actgate/abi.h"
 #include "tests/pathname.skel.h"
+#include "../unit/dns_build.h" /* the test responder writes answers as the unit tests do */
 
 static int report(int err)
 {
@@ -1870,8 +1883,320 @@ static int probe_anon(const char *how, char **argv)
 	return 2;
 }
 
+/* ---- DNS (egress by name): a test responder, lookups, lookup-then-connect ---- */
+
+
+#define DNS_TEST_SERVER "10.53.0.1" /* any server: a steered workload's lookup goes to actgated */
+
+/* The query's name (lowercased, dotted) and type; 0, or -1 for a message we do not read. */
+static int dns_read_question(const uint8_t *m, size_t n, char *name, size_t size,
+			     uint16_t *qtype, size_t *end)
+{
+	size_t at = 12, out = 0;
+
+	if (n < 12)
+		return -1;
+	while (at < n && m[at]) {
+		size_t l = m[at];
+
+		if (l > 63 || at + 1 + l > n || out + l + 2 > size)
+			return -1;
+		if (out)
+			name[out++] = '.';
+		for (size_t i = 0; i < l; i++)
+			name[out++] = (char)tolower(m[at + 1 + i]);
+		at += 1 + l;
+	}
+	name[out] = '\0';
+	if (at + 5 > n)
+		return -1;
+	*qtype = (uint16_t)(m[at + 1] << 8 | m[at + 2]);
+	*end = at + 5;
+	return 0;
+}
+
+/* The test zone (tests/vm/scenarios/38-names.sh says what each name is for). */
+static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t size)
+{
+	static const uint8_t six[16] = { [15] = 1 };
+	struct dns_build b;
+	char name[256];
+	uint16_t qtype, an = 0;
+	size_t end;
+	uint8_t a[4] = { 127, 0, 0, 0 };
+	int rcode = 0;
+
+	if (dns_read_question(q, n, name, sizeof(name), &qtype, &end))
+		return 0;
+	db_header(&b, (uint16_t)(q[0] << 8 | q[1]), 0x8180, 1, 0, 0, 0);
+	db_question(&b, name, qtype);
+	if (strcmp(name, "cname.test") == 0) {
+		db_cname(&b, "@", 300, "target.other");
+		an++;
+		if (qtype == 1) {
+			a[3] = 24;
+			db_a(&b, "target.other", 300, a);
+			an++;
+		}
+	} else if (strcmp(name, "six.test") == 0) {
+		if (qtype == 28) {
+			db_aaaa(&b, "@", 300, six);
+			an++;
+		}
+	} else {
+		static const struct { const char *name; uint8_t last; uint32_t ttl; } zone[] = {
+			{ "a.test", 21, 300 },     { "deny.test", 23, 300 },
+			{ "short.test", 25, 1 },   { "x.wild.test", 26, 300 },
+			{ "y.z.wild.test", 26, 300 }, { "wild.test", 27, 300 },
+			{ "shared.test", 28, 300 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(zone) / sizeof(zone[0]); i++)
+			if (strcmp(name, zone[i].name) == 0)
+				break;
+		if (i == sizeof(zone) / sizeof(zone[0])) {
+			rcode = 3; /* NXDOMAIN */
+		} else if (qtype == 1) {
+			a[3] = zone[i].last;
+			db_a(&b, "@", zone[i].ttl, a);
+			an++;
+		}
+	}
+	b.buf[3] = (uint8_t)(0x80 | rcode);
+	b.buf[6] = (uint8_t)(an >> 8);
+	b.buf[7] = (uint8_t)an;
+	if (b.len > size)
+		return 0;
+	memcpy(out, b.buf, b.len);
+	return b.len;
+}
+
+/* dns-serve ADDR PORT: the test zone over UDP and TCP, until killed. */
+static int probe_dns_serve(const char *addr, const char *port_text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int u, t, one = 1;
+
+	if (parse_addr(addr, port_text, &ss, &len))
+		return 2;
+	u = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	t = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (u < 0 || t < 0 || setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(u, (struct sockaddr *)&ss, len) || bind(t, (struct sockaddr *)&ss, len) ||
+	    listen(t, 16))
+		return report(errno);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = u, .events = POLLIN }, { .fd = t, .events = POLLIN } };
+		uint8_t q[4096], r[4096];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+		size_t m;
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			n = recvfrom(u, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+			if (n > 0 && (m = dns_answer(q, (size_t)n, r, sizeof(r))))
+				sendto(u, r, m, 0, (struct sockaddr *)&from, fl);
+		}
+		if (p[1].revents) {
+			int c = accept(t, NULL, NULL);
+			uint8_t h[2];
+
+			if (c < 0)
+				continue;
+			if (recv(c, h, 2, MSG_WAITALL) == 2 &&
+			    recv(c, q, (size_t)(h[0] << 8 | h[1]), MSG_WAITALL) == (h[0] << 8 | h[1]) &&
+			    (m = dns_answer(q, (size_t)(h[0] << 8 | h[1]), r + 2, sizeof(r) - 2))) {
+				r[0] = (uint8_t)(m >> 8);
+				r[1] = (uint8_t)m;
+				send(c, r, m + 2, MSG_NOSIGNAL);
+			}
+			close(c);
+		}
+	}
+}
+
+/* Skip a name in a message (labels or a pointer); the offset after it, or 0. */
+static size_t dns_skip_name(const uint8_t *m, size_t n, size_t at)
+{
+	while (at < n) {
+		if ((m[at] & 0xc0) == 0xc0)
+			return at + 2 <= n ? at + 2 : 0;
+		if (!m[at])
+			return at + 1;
+		at += 1 + m[at];
+	}
+	return 0;
+}
+
+/*
+ * One lookup of name (type 1 or 28) to server:53 over UDP or TCP. Prints
+ * the rcode's name and the addresses ("NOERROR 127.0.0.21"); the first
+ * address into first (when not NULL). 0 for NOERROR with an address.
+ */
+static int dns_lookup(const char *name, uint16_t qtype, int tcp, const char *server,
+		      char *first, size_t first_size, int quiet)
+{
+	static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					      "NOTIMP", "REFUSED" };
+	struct sockaddr_storage ss;
+	struct dns_build b;
+	uint8_t r[4096];
+	char line[1024];
+	size_t at, len = 0, used;
+	socklen_t sl;
+	uint16_t an;
+	ssize_t n;
+	int fd, found = 0;
+
+	if (parse_addr(server, "53", &ss, &sl))
+		return 2;
+	db_query(&b, (uint16_t)(getpid() ^ (int)time(NULL)), name, qtype);
+	fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		int err = errno;
+
+		if (!quiet)
+			printf("connect:%s\n", strerrorname_np(err) ? strerrorname_np(err) : "E?");
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	{
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (tcp) {
+		uint8_t h[2] = { (uint8_t)(b.len >> 8), (uint8_t)b.len };
+
+		if (send(fd, h, 2, MSG_MORE) != 2 || send(fd, b.buf, b.len, 0) != (ssize_t)b.len ||
+		    recv(fd, h, 2, MSG_WAITALL) != 2)
+			n = -1;
+		else
+			n = recv(fd, r, (size_t)(h[0] << 8 | h[1]), MSG_WAITALL);
+	} else {
+		n = send(fd, b.buf, b.len, 0) == (ssize_t)b.len ? recv(fd, r, sizeof(r), 0) : -1;
+	}
+	close(fd);
+	if (n < 12) {
+		if (!quiet)
+			printf("noanswer:%s\n", n < 0 && strerrorname_np(errno) ? strerrorname_np(errno)
+									: "short");
+		return 1;
+	}
+	used = (size_t)snprintf(line, sizeof(line), "%s",
+				(r[3] & 15) < 6 ? rcodes[r[3] & 15] : "RCODE?");
+	an = (uint16_t)(r[6] << 8 | r[7]);
+	at = dns_skip_name(r, (size_t)n, 12);
+	at = at ? at + 4 : 0;
+	for (uint16_t i = 0; at && i < an; i++) {
+		uint16_t type, rdlen;
+		char text[INET6_ADDRSTRLEN];
+
+		at = dns_skip_name(r, (size_t)n, at);
+		if (!at || at + 10 > (size_t)n)
+			break;
+		type = (uint16_t)(r[at] << 8 | r[at + 1]);
+		rdlen = (uint16_t)(r[at + 8] << 8 | r[at + 9]);
+		at += 10;
+		if (at + rdlen > (size_t)n)
+			break;
+		if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+			inet_ntop(type == 1 ? AF_INET : AF_INET6, r + at, text, sizeof(text));
+			if (!found && first)
+				snprintf(first, first_size, "%s", text);
+			found++;
+			if (used < sizeof(line))
+				used += (size_t)snprintf(line + used, sizeof(line) - used, " %s", text);
+		}
+		at += rdlen;
+	}
+	(void)len;
+	if (!quiet)
+		printf("%s\n", line);
+	return (r[3] & 15) == 0 && found ? 0 : 1;
+}
+
+/* resolve NAME [a|aaaa] [udp|tcp] [SERVER] */
+static int probe_resolve(int argc, char **argv)
+{
+	const char *type = argc > 3 ? argv[3] : "a", *how = argc > 4 ? argv[4] : "udp";
+	const char *server = argc > 5 ? argv[5] : DNS_TEST_SERVER;
+
+	return dns_lookup(argv[2], strcmp(type, "aaaa") == 0 ? 28 : 1, strcmp(how, "tcp") == 0,
+			  server, NULL, 0, 0);
+}
+
+/* resolveloop NAME COUNT [SERVER]: COUNT lookups over UDP; nanoseconds per lookup. */
+static int probe_resolveloop(const char *name, const char *count_text, const char *server)
+{
+	long n = atol(count_text);
+	long long t0;
+
+	if (n <= 0)
+		return 2;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (dns_lookup(name, 1, 0, server ? server : DNS_TEST_SERVER, NULL, 0, 1))
+			return report(EPROTO);
+	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
+/*
+ * resolve-connect NAME PORT COUNT: COUNT times, look NAME up and connect
+ * (TCP) to its first address at once; "ok", or how many rounds failed.
+ */
+static int probe_resolve_connect(const char *name, const char *port_text, const char *count_text)
+{
+	long count = atol(count_text), failed = 0;
+	char first[INET6_ADDRSTRLEN] = "", how[64] = "";
+
+	for (long i = 0; i < count; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		int fd, err = 0;
+
+		if (dns_lookup(name, 1, 0, DNS_TEST_SERVER, first, sizeof(first), 1)) {
+			failed++;
+			snprintf(how, sizeof(how), "lookup");
+			continue;
+		}
+		if (parse_addr(first, port_text, &ss, &sl))
+			return 2;
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0)
+			err = errno;
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			failed++;
+			snprintf(how, sizeof(how), "%s", strerrorname_np(err) ? strerrorname_np(err)
+										: "E?");
+		}
+	}
+	if (!failed)
+		printf("ok\n");
+	else
+		printf("failed %ld of %ld (last: %s)\n", failed, count, how);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "dns-serve") == 0)
+		return probe_dns_serve(argv[2], argv[3]);
+	if (argc >= 3 && argc <= 6 && strcmp(argv[1], "resolve") == 0)
+		return probe_resolve(argc, argv);
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "resolveloop") == 0)
+		return probe_resolveloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc == 5 && strcmp(argv[1], "resolve-connect") == 0)
+		return probe_resolve_connect(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "flock") == 0)
 		return probe_flock(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "mount-over") == 0)
