@@ -96,7 +96,7 @@ DEPS_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 # libsystemd-dev is for sd_notify; the last line: the Debian package
 # (debian/control's Build-Depends), lintian, systemd-analyze, the systemd test.
 
-.PHONY: all help deps unit vmtest test demo fuzz valgrind bench clean install uninstall deb systemdtest
+.PHONY: all help deps unit vmtest test demo fuzz valgrind bench bench-job clean install uninstall deb systemdtest
 all: $(BINS)
 
 help:
@@ -111,6 +111,7 @@ help:
 	@echo 'make fuzz       libFuzzer targets for every parser, FUZZ_SECONDS each (default 30)'
 	@echo 'make valgrind   unit tests under valgrind'
 	@echo 'make bench      measurements, as ratios to a baseline from the same run'
+	@echo 'make bench-job  only the real-job row of make bench (a C build in the VM)'
 	@echo 'make install    binaries, unit, man pages, example policies, /etc/actgate'
 	@echo '                (PREFIX, DESTDIR, SYSCONFDIR, UNITDIR, BINDIR, SBINDIR, MANDIR)'
 	@echo 'make uninstall  remove what make install put (configuration and policies stay)'
@@ -258,9 +259,30 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c tests/bench/synthetic.h $(LIB)
 
 # The kernels `make bench` measures on.
 BENCH_KERNELS ?= 6.1 6.12
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/bench_jstore $(BUILD)/bench/bench_journal \
-	$(BUILD)/bench/bench_export $(BUILD)/bench/bench_jquery $(BUILD)/bench/bench_signals $(BINS) \
-	$(VM_HELPERS)
+# The real-job row (tests/bench/vm-build.sh): a C build in the VM, with the
+# host's Debian toolchain copied into the initramfs (run.sh's VMTEST_HOST_FILES)
+# and the sources and CI policy it builds under.
+BENCH_JOB_FILES := $(BUILD)/bench/build-job-files.txt
+BENCH_JOB_VM := VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 \
+	VMTEST_HOST_FILES=$(BENCH_JOB_FILES) \
+	VMTEST_DEMO_FILES="src include tests/bench/build-job.mk policies/ci-runner.yaml"
+$(BENCH_JOB_FILES): tests/bench/build-job-files.sh tests/bench/build-job.mk $(LIB_SRCS)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)tests/bench/build-job-files.sh . >$@.tmp && mv $@.tmp $@
+# bench-job: the real-job row alone, on BENCH_KERNELS (build/bench/build-KERNEL.log).
+bench-job: $(BENCH_JOB_FILES) $(BINS) $(VM_HELPERS)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)rc=0; for k in $(BENCH_KERNELS); do \
+		echo "== a real job: a C build under the CI policy, in the VM ($$k, qemu -icount)"; \
+		{ $(BENCH_JOB_VM) ./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-build.sh \
+			|| echo "bench-job: the run on $$k failed" >&2; } 2>&1 | tee $(BUILD)/bench/build-$$k.log; \
+		grep -q '^bench-job: the run on' $(BUILD)/bench/build-$$k.log && rc=1; \
+	done; \
+	sh tests/bench/report.sh $(BUILD)/bench $(BENCH_KERNELS); exit $$rc
+bench: $(BENCH_JOB_FILES) $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/bench_jstore \
+	$(BUILD)/bench/bench_journal $(BUILD)/bench/bench_export $(BUILD)/bench/bench_jquery $(BUILD)/bench/bench_signals \
+	$(BINS) $(VM_HELPERS)
 	$(Q)echo '== policy parse + compile, natively'
 	$(Q)$(BUILD)/bench/bench_compile
 	$(Q)echo '== the daemon start outside the kernel (load, compile, follow the paths), natively'
@@ -275,7 +297,7 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/be
 	$(Q)$(BUILD)/bench/bench_jquery >$(BUILD)/bench/jquery.log && cat $(BUILD)/bench/jquery.log
 	$(Q)mkdir -p $(BUILD)/bench
 	$(Q)echo '== the actgate command before it reaches the daemon, natively (callgrind)'
-	$(Q)sh tests/bench/cli-cost.sh $(BUILD) | tee $(BUILD)/bench/native.log
+	$(Q)sh tests/bench/cli-cost.sh $(BUILD) | tee $(BUILD)/bench/cli-native.log
 	$(Q)set -e; for k in $(BENCH_KERNELS); do \
 		echo "== kernel-side cost in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
@@ -287,6 +309,12 @@ bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_start $(BUILD)/bench/be
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 VMTEST_TIMEOUT=3600 VMTEST_EXTRA_BINS="$(BUILD)/bench/bench_signals" \
 			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-signals.sh \
 			| tee $(BUILD)/bench/signals-$$k.log; \
+		echo "== a real job: a C build under the CI policy, in the VM ($$k, qemu -icount)"; \
+		$(BENCH_JOB_VM) ./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-build.sh \
+			| tee $(BUILD)/bench/build-$$k.log; \
+		echo "== the reference: Landlock on the same open, in the VM ($$k, qemu -icount)"; \
+		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" ./tests/vm/run.sh --kernel $$k \
+			--build $(BUILD) --demo tests/bench/vm-landlock.sh | tee $(BUILD)/bench/landlock-$$k.log; \
 		echo "== the daemon's start and size with 1,000 and 100,000 rules, in the VM ($$k, qemu -icount)"; \
 		VMTEST_QEMU_ARGS="-icount shift=0,sleep=off" VMTEST_SCENARIO_TIMEOUT=3000 \
 			./tests/vm/run.sh --kernel $$k --build $(BUILD) --demo tests/bench/vm-daemon.sh \

@@ -67,6 +67,16 @@
  *   actprobe execloop PATH N        N times fork + execv PATH (no arguments) +
  *                                   waitpid; prints the ns per iteration, as
  *                                   openloop does
+ *   actprobe landlock-openloop DIR PATH N   the openloop of PATH (read) in a
+ *                                   process that Landlock confines to
+ *                                   reading and executing under DIR (every
+ *                                   ABI 1 file access handled): the
+ *                                   benchmarks' reference for the same open
+ *   actprobe timed CMD [ARG]...     fork + execvp CMD + waitpid; prints the
+ *                                   CLOCK_MONOTONIC ns it took (guest
+ *                                   instructions under qemu -icount shift=0)
+ *                                   and exits 0, or exits 1 with CMD's status
+ *                                   on stderr if CMD did not exit 0
  *   actprobe connectloop ADDR PORT N tcp|udp   N times socket + connect +
  *                                   close (a refused TCP connect counts: the
  *                                   hook ran); prints the ns per iteration
@@ -178,6 +188,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/io_uring.h>
+#include <linux/landlock.h>
 #include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -186,6 +197,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -782,6 +794,73 @@ static int probe_execloop(const char *path, const char *count_text)
 			return report(EPERM); /* the exec failed: the figure would be wrong */
 	}
 	printf("%lld\n", (mono_ns() - t0) / n);
+	return 0;
+}
+
+/* Landlock on the same open as openloop's, as the reference a governed
+ * open is compared with: a ruleset that handles every ABI 1 file access and
+ * allows reading and executing beneath DIR only, then the loop. */
+static int probe_landlock_openloop(const char *dir, const char *path, const char *count_text)
+{
+	struct landlock_ruleset_attr ruleset = {
+		.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+				     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+				     LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+				     LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+				     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+				     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+				     LANDLOCK_ACCESS_FS_MAKE_SYM,
+	};
+	struct landlock_path_beneath_attr beneath = {
+		.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
+				  LANDLOCK_ACCESS_FS_READ_DIR,
+	};
+	int rfd, err;
+
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &ruleset, sizeof(ruleset), 0);
+	if (rfd < 0)
+		return report(errno);
+	beneath.parent_fd = open(dir, O_PATH | O_CLOEXEC);
+	if (beneath.parent_fd < 0) {
+		err = errno;
+		goto out;
+	}
+	err = 0;
+	if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_landlock_restrict_self, rfd, 0) < 0)
+		err = errno;
+	close(beneath.parent_fd);
+out:
+	close(rfd);
+	if (err)
+		return report(err);
+	return probe_openloop(path, count_text, NULL);
+}
+
+/* The time a whole command takes (the benchmarks' "real job" row): a build
+ * that failed half-way would read as cheap, so any status but 0 is an error. */
+static int probe_timed(char **argv)
+{
+	long long t0 = mono_ns();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return report(errno);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "actprobe timed: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return report(errno);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "actprobe timed: %s %s %d\n", argv[0],
+			WIFEXITED(status) ? "exited" : "killed by signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return 1;
+	}
+	printf("%lld\n", mono_ns() - t0);
 	return 0;
 }
 
@@ -2148,6 +2227,10 @@ int main(int argc, char **argv)
 		return probe_openloop(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "execloop") == 0)
 		return probe_execloop(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "landlock-openloop") == 0)
+		return probe_landlock_openloop(argv[2], argv[3], argv[4]);
+	if (argc >= 3 && strcmp(argv[1], "timed") == 0)
+		return probe_timed(argv + 2);
 	if (argc == 6 && strcmp(argv[1], "connectloop") == 0)
 		return probe_connectloop(argv[2], argv[3], argv[4], argv[5]);
 	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "storm") == 0)
@@ -2211,7 +2294,8 @@ int main(int argc, char **argv)
 			"       unix-sendto PATH | sendto ADDR PORT udp|tfo|unspec|raw-unspec | batch | deep DIR N create|open |\n"
 			"       connect-from SRC ADDR PORT [tcp|udp] | socket FAMILY TYPE PROTO |\n"
 			"       uring-socket FAMILY TYPE PROTO | socketpair |\n"
-			"       openloop PATH N [FLAGS] | execloop PATH N | connectloop ADDR PORT N tcp|udp |\n"
+			"       openloop PATH N [FLAGS] | execloop PATH N | timed CMD [ARG]... |\n"
+			"       landlock-openloop DIR PATH N | connectloop ADDR PORT N tcp|udp |\n"
 			"       storm PROCS SECONDS exec PATH|open PATH|connect ADDR PORT | map-counts DIR |\n"
 			"       mkfiles DIR N | bpf | ptrace PID |\n"
 			"       reach HOW PID [ARG] | kernel HOW [ARG [DIR]] |\n"

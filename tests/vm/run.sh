@@ -60,6 +60,12 @@ Environment:
   VMTEST_CACHE             kernel cache (default ~/.cache/actgate/vm)
   VMTEST_DEMO_FILES        demo mode: files/dirs copied under /actgate/demo/
   VMTEST_EXTRA_BINS        more host executables to put in /usr/bin (with libs)
+  VMTEST_HOST_FILES        a file listing host paths, one per line (# comments):
+                           each copied into the initramfs at the same path
+                           (symlinks followed), an ELF file with the shared
+                           libraries ldd finds for it; how `make bench` puts
+                           the Debian C toolchain in the VM for its build job
+                           (tests/bench/build-job-files.sh writes the list)
   VMTEST_APPEND            extra kernel command-line arguments
   VMTEST_QEMU_ARGS         extra qemu options (the benchmarks use -icount)
   VMTEST_VERBOSE=1         stream the whole console while running
@@ -301,6 +307,20 @@ for bin in "${extra_bins[@]}"; do
 	[[ $bin == */* ]] || bin=$(command -v "$bin") || die "VMTEST_EXTRA_BINS: $bin not found"
 	copy_bin "$bin" "named in VMTEST_EXTRA_BINS"
 done
+
+# Host files at their own paths (the benchmarks' toolchain): a missing one
+# is an error, not a VM that lacks it.
+if [[ -n ${VMTEST_HOST_FILES:-} ]]; then
+	[[ -f $VMTEST_HOST_FILES ]] || die "VMTEST_HOST_FILES: $VMTEST_HOST_FILES is not a file"
+	while IFS= read -r f || [[ -n $f ]]; do
+		[[ -n $f && $f != \#* ]] || continue
+		[[ $f == /* ]] || die "VMTEST_HOST_FILES: '$f' is not an absolute path"
+		[[ -f $f ]] || die "VMTEST_HOST_FILES: $f is not a file on this host"
+		copy_file "$f"
+		# ELF (an executable or a shared object): its libraries too.
+		[[ $(head -c 4 "$f" | od -An -c | tr -d ' ') != 177ELF ]] || copy_libs "$f"
+	done <"$VMTEST_HOST_FILES"
+fi
 
 # busybox and a link for every applet: in /bin (or /sbin) and where
 # busybox --list-full puts it.
