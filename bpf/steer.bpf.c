@@ -37,27 +37,41 @@ static __always_inline int to_resolver(const struct bpf_sock_addr *ctx,
 	return ctx->user_ip4 == conf->resolver_ip4 && (__u16)ctx->user_port == conf->resolver_port;
 }
 
-SEC("cgroup/connect4")
-int steer_connect4(struct bpf_sock_addr *ctx)
+/*
+ * Is this call one to steer? 1 when the destination is DNS and the
+ * workload's lookups are steered (the destination is rewritten to the
+ * resolver, the original remembered) or when it names the resolver itself;
+ * 0 when the call is none of the steering's business. src_ip4: the
+ * workload's own source for the resolver.
+ */
+static __always_inline int steer_destination(struct bpf_sock_addr *ctx, __u32 *src_ip4)
 {
 	struct actgate_steer_conf conf = {};
-	struct sockaddr_in src = {};
-	struct bpf_sock *sk;
-	__u32 src_ip4 = 0;
 	int governed, steer;
 
-	if (ctx->protocol != IPPROTO_UDP && ctx->protocol != IPPROTO_TCP)
-		return 1;
-	steer = steer_target(&conf, &src_ip4, &governed);
+	steer = steer_target(&conf, src_ip4, &governed);
 	if (!governed || !conf.enabled)
-		return 1;
+		return 0;
 	if (steer && ctx->user_port == bpf_htons(DNS_PORT)) {
 		remember(ctx);
 		ctx->user_ip4 = conf.resolver_ip4;
 		ctx->user_port = conf.resolver_port;
-	} else if (!to_resolver(ctx, &conf)) {
 		return 1;
 	}
+	return to_resolver(ctx, &conf);
+}
+
+SEC("cgroup/connect4")
+int steer_connect4(struct bpf_sock_addr *ctx)
+{
+	struct sockaddr_in src = {};
+	struct bpf_sock *sk;
+	__u32 src_ip4 = 0;
+
+	if (ctx->protocol != IPPROTO_UDP && ctx->protocol != IPPROTO_TCP)
+		return 1;
+	if (!steer_destination(ctx, &src_ip4))
+		return 1;
 	/*
 	 * The workload's own source: bound here (port 0: the kernel picks it
 	 * after us), or, on a socket bound already, checked. A socket bound
@@ -77,20 +91,10 @@ int steer_connect4(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int steer_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	struct actgate_steer_conf conf = {};
 	__u32 src_ip4 = 0;
-	int governed, steer;
 
-	steer = steer_target(&conf, &src_ip4, &governed);
-	if (!governed || !conf.enabled)
+	if (!steer_destination(ctx, &src_ip4))
 		return 1;
-	if (steer && ctx->user_port == bpf_htons(DNS_PORT)) {
-		remember(ctx);
-		ctx->user_ip4 = conf.resolver_ip4;
-		ctx->user_port = conf.resolver_port;
-	} else if (!to_resolver(ctx, &conf)) {
-		return 1;
-	}
 	ctx->msg_src_ip4 = src_ip4;
 	return 1;
 }
