@@ -97,7 +97,8 @@ int records_journal(const struct actgate_decision *rec, size_t size, void *ctx)
 	if (rec->action == ACTGATE_ACTION_CONNECT && rec->reason == ACTGATE_REASON_LEARNED)
 		jr.target_name = (char *)learned_name(d->learned, (uint32_t)rec->ino);
 	jr.signal_generation = rec->signal_generation;
-	jr.signals = signalctl_record_signals(&d->signalctl, rec);
+	/* Not owned: encoded, never freed (as target_name above). */
+	jr.signals = (char *)signalctl_record_signals(&d->signalctl, rec);
 	jr.chain = w ? w->chain : NULL; /* a sub-workload's chain of authority (delegation.h) */
 
 	/* Queued; written in one batch per drain. A failed write costs the record, not enforcement. */

@@ -152,10 +152,15 @@ static void remember(struct signalctl *s, const struct workload *w)
 
 	if (!signals)
 		return; /* out of memory: its records name no signals */
+	if (!*signals) {
+		free(signals);
+		signals = NULL;
+	}
 	free(b->signals);
 	b->workload_id = w->id;
 	b->generation = s->store.generation;
 	b->signals = signals;
+	b->used = true;
 	s->ring_next = (s->ring_next + 1) % SIGNALCTL_BINDINGS;
 }
 
@@ -165,17 +170,18 @@ void signalctl_bound(struct signalctl *s)
 		remember(s, &s->host.workloads->items[i]);
 }
 
-static char *find_binding(const struct signalctl *s, uint64_t workload_id, uint64_t generation)
+static const char *find_binding(const struct signalctl *s, uint64_t workload_id,
+				uint64_t generation)
 {
 	/* Newest first: a record is most likely about the latest binding. */
 	for (size_t k = 1; k <= SIGNALCTL_BINDINGS; k++) {
 		const struct signalctl_binding *b =
 			&s->ring[(s->ring_next + SIGNALCTL_BINDINGS - k) % SIGNALCTL_BINDINGS];
 
-		if (!b->signals)
+		if (!b->used)
 			break;
 		if (b->workload_id == workload_id && b->generation == generation)
-			return b->signals;
+			return b->signals ? b->signals : "";
 	}
 	return NULL;
 }
@@ -185,7 +191,7 @@ const char *signalctl_workload_signals(const struct signalctl *s, uint64_t workl
 	return find_binding(s, workload_id, s->store.generation);
 }
 
-char *signalctl_record_signals(const struct signalctl *s, const struct actgate_decision *rec)
+const char *signalctl_record_signals(const struct signalctl *s, const struct actgate_decision *rec)
 {
 	return find_binding(s, rec->workload_id, rec->signal_generation);
 }

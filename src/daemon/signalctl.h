@@ -77,7 +77,13 @@ struct signalctl_revocation {
 struct signalctl_binding {
 	uint64_t workload_id;
 	uint64_t generation;
-	char *signals; /* "name=value,..." sorted by name; "" when none */
+	/*
+	 * "name=value,..." sorted by name; NULL when its policies read none
+	 * (most workloads: no allocation, so a ring filling with workloads
+	 * that read no signals does not grow the heap).
+	 */
+	char *signals;
+	bool used;
 };
 
 #define SIGNALCTL_BINDINGS 1024 /* a ring: enough for records still in the ring buffer */
@@ -137,7 +143,7 @@ void signalctl_bound(struct signalctl *s);
  * Enrich a journal record: the signal generation the kernel stamped and the
  * signals its workload's policies read under it (NULL when unknown).
  */
-char *signalctl_record_signals(const struct signalctl *s, const struct actgate_decision *rec);
+const char *signalctl_record_signals(const struct signalctl *s, const struct actgate_decision *rec);
 /* The signals w's policies read under the current generation ("" when none; NULL: unknown). */
 const char *signalctl_workload_signals(const struct signalctl *s, uint64_t workload_id);
 
