@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #include <linux/types.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -68,6 +69,16 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	}
 	json_add_u64(&j, "signal_generation", d->signalctl.store.generation);
 	json_add_u64(&j, "dropped_while_down", d->dropped_while_down);
+	{
+		/*
+		 * Bytes the allocator has handed out and not had back: what a leak
+		 * grows, exactly, where the resident size also moves with pages
+		 * malloc_trim returned and later allocations touch again.
+		 */
+		struct mallinfo2 mi = mallinfo2();
+
+		json_add_u64(&j, "heap_in_use", (uint64_t)mi.uordblks + mi.hblkhd);
+	}
 	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
 	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
 	json_add_string(&j, "state_dir", d->cfg->state_dir);
