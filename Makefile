@@ -44,6 +44,11 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
 # Not -lcurl nor -lssl: src/util/curl-lazy.c and ssl-lazy.c load them when first
 # used (libcurl and its libraries cost every run of actgate some 12M instructions
 # of relocation, libssl 0.85M; only export sinks and the SSF poller use them).
+# -lcrypto stays for the tests that sign (tests/unit/jws_sign.h): the binaries
+# call only what src/util/crypto-lazy.c defines, so --as-needed (Debian's
+# default, made explicit here) leaves libcrypto out of them, and it loads at the
+# first call (tests/unit/test_util_crypto_lazy.c checks).
+LDFLAGS   += -Wl,--as-needed
 LDLIBS    := -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lsystemd
 # The SSF receiver (src/daemon/ssf*.c): its HTTP server (libcurl: its client and the OTLP sink's).
 LDLIBS    += -lmicrohttpd

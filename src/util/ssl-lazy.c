@@ -5,8 +5,8 @@
  * relocation before main, and only the syslog sink's TLS
  * (src/journal/export-syslog.c) uses it. These are the functions that sink
  * calls (SSL_ctrl and SSL_CTX_ctrl stand behind the macros it uses); they
- * load libssl.so.3 once and pass each call on. libcrypto stays linked: the
- * journal's seals and the build id need it at every start anyway. When
+ * load libssl.so.3 once and pass each call on (libcrypto, which libssl
+ * needs, is loaded the same way: crypto-lazy.c). When
  * libssl cannot be loaded, every call fails as OpenSSL's own do (NULL, 0,
  * -1), with the reason on OpenSSL's error queue, where the sink reads it.
  */
