@@ -302,6 +302,16 @@ copy_bin() {
 for bin in actgated actgate tests/actprobe; do
 	copy_bin "$build/$bin" "build it first (make)"
 done
+# The libraries actgate loads when it first uses them (src/util/*-lazy.c):
+# no binary names them, so ldd finds none. From the directory of the
+# binaries' libc.
+libdir=$(LC_ALL=C ldd "$build/actgated" | sed -n 's|.*=> \(/.*\)/libc\.so\.6 .*|\1|p')
+[[ -n $libdir ]] || die "cannot tell where $build/actgated's libc is (ldd)"
+for soname in libcrypto.so.3 libssl.so.3 libcurl.so.4; do
+	[[ -f $libdir/$soname ]] || die "$libdir/$soname is missing: actgate loads it when first used (install it: make deps)"
+	copy_file "$libdir/$soname"
+	copy_libs "$libdir/$soname"
+done
 read -r -a extra_bins <<<"${VMTEST_EXTRA_BINS:-}"
 for bin in "${extra_bins[@]}"; do
 	[[ $bin == */* ]] || bin=$(command -v "$bin") || die "VMTEST_EXTRA_BINS: $bin not found"
