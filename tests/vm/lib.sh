@@ -135,6 +135,17 @@ copy_binary() {
 	chmod 0755 "$T/bin/$1"
 }
 
+# damage_byte FILE OFFSET: the byte at OFFSET inverted (every bit), so
+# that the file always changes: writing a fixed byte does nothing to a
+# byte that already holds it (1 time in 256 in compressed data).
+damage_byte() {
+	old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	[ -n "$old" ] || fail "damage_byte: $1 has no byte at $2"
+	printf "\\$(printf '%03o' $((old ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+	[ "$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')" = $((old ^ 255)) ] ||
+		fail "damage_byte: $1 at $2 unchanged"
+}
+
 cleanup() {
 	stop_daemon
 	[ -z "${LISTENERS:-}" ] || kill $LISTENERS 2>/dev/null

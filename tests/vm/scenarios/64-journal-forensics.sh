@@ -111,7 +111,7 @@ mkdir "$T/copy"
 cp "$JOURNAL"/journal-* "$T/copy/"
 seg=$(ls "$T/copy"/journal-* | head -n 1)
 size=$(stat -c %s "$seg")
-printf '\377' | dd of="$seg" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+damage_byte "$seg" $((size / 2))
 actgate verify --key "$T/journal.key" "$T/copy" >"$T/verify"
 expect_eq "$?" 1 "verify of a damaged copy"
 grep -q "^DAMAGED: " "$T/verify" || fail "verify: $(cat "$T/verify")"

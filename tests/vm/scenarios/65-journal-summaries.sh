@@ -43,7 +43,7 @@ mkdir "$T/copy"
 cp "$JOURNAL"/journal-* "$T/copy/"
 seg=$(ls "$T/copy"/journal-* | head -n 1)
 size=$(wc -c <"$seg")
-printf '\377' | dd of="$seg" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+damage_byte "$seg" $((size / 2))
 actgate replay --json --workload ci:test "$T/copy" >/dev/null 2>"$T/err"
 [ -s "$T/err" ] && fail "a skipped segment was read: $(cat "$T/err")"
 actgate replay --json --no-summaries --workload ci:test "$T/copy" >/dev/null 2>"$T/err"
