@@ -367,7 +367,8 @@ int daemon_run(struct daemon_config *cfg, const struct config_source *src)
 		struct enforcer_config ecfg = { .pin_dir = cfg->pin_dir,
 						.events_bytes = cfg->events_bytes,
 						.verbose = cfg->verbose,
-						.cgroup_root = d->cgroup_mount };
+						.cgroup_root = d->cgroup_mount,
+						.steering = cfg->resolver.enabled };
 
 		err = enforcer_start(&d->enforcer, &ecfg, records_journal, d);
 	}

@@ -81,6 +81,8 @@ void status_verb(struct daemon *d, int fd, const struct json_msg *msg)
 	}
 	json_add_string(&j, "pin_dir", d->cfg->pin_dir);
 	json_add_string(&j, "pins", d->enforcer.adopted ? "adopted" : "created");
+	/* The DNS steering programs on the cgroup root: only while the resolver runs. */
+	json_add_string(&j, "steering", d->enforcer.steering ? "attached" : "detached");
 	json_add_string(&j, "state_dir", d->cfg->state_dir);
 	/* Per workload, keyed by its id: "workload.ID.name", ".policies", ".labels", ... */
 	for (size_t i = 0; i < d->workloads.count; i++) {

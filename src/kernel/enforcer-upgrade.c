@@ -241,6 +241,8 @@ static int check_live(struct upgrade *u, char *why, size_t why_size)
 		struct bpf_prog_info pi = { 0 };
 		__u32 len = sizeof(link), plen = sizeof(pi);
 
+		if (enforcer_cgroup_program(prog) && !e->steering)
+			continue; /* not attached without a resolver (enforcer_attach_all) */
 		if (i >= e->link_count ||
 		    bpf_obj_get_info_by_fd(bpf_link__fd(e->links[i]), &link, &len) ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &plen) ||

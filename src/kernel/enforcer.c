@@ -289,15 +289,63 @@ static int read_pinned_meta(const struct enforcer *e, const struct enforcer_conf
 }
 
 /*
+ * Adopted pins with steering programs, and no resolver now: their link
+ * pins go, which detaches them (a pin is a link's last reference once its
+ * daemon is gone). The resolver's address goes first, so that the connect
+ * decision stops letting lookups through before the programs that steer
+ * them leave.
+ */
+static int drop_steering(struct enforcer *e, const struct enforcer_config *cfg, char *why,
+			 size_t why_size)
+{
+	char path[PATH_MAX];
+	struct bpf_program *prog;
+	size_t dropped = 0;
+	int err;
+
+	err = enforcer_set_steering(e, 0, 0);
+	if (err) {
+		snprintf(why, why_size, "cannot clear where the resolver listens: %s",
+			 strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, e->skel->obj) {
+		if (!enforcer_cgroup_program(prog))
+			continue;
+		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
+				sizeof(path));
+		if (!err && unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+		if (err) {
+			snprintf(why, why_size, "cannot remove %.400s: %s", path, strerror(-err));
+			return err;
+		}
+		dropped++;
+	}
+	log_info("bpf", "no resolver configured: detached the %zu DNS steering programs the pins "
+			"held (connects and datagrams no longer pass through them)", dropped);
+	e->steering = false;
+	return 0;
+}
+
+/*
  * Adopt the pin set: the meta map first (ABI, build), then every map (reused
  * in place of the object's, so the object is never loaded) and every link.
  * ENFORCER_OTHER_BUILD (positive) when the pins are another BPF build of
  * this ABI version: nothing was reused, the caller upgrades them.
  */
 #define ENFORCER_OTHER_BUILD 1
+/*
+ * ENFORCER_NO_STEERING (positive): the pins are this build's, but the
+ * steering programs the configuration now wants are not among them (or
+ * only some are): the set is replaced as in an upgrade, which attaches
+ * them before anything goes.
+ */
+#define ENFORCER_NO_STEERING 2
 static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *why,
 		 size_t why_size)
 {
+	size_t steering_pinned = 0, steering_programs = 0;
 	__u8 ours[ACTGATE_BUILD_ID_LEN];
 	char path[PATH_MAX];
 	struct bpf_program *prog;
@@ -363,8 +411,18 @@ static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *wh
 	bpf_object__for_each_program(prog, e->skel->obj) {
 		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
 				sizeof(path));
-		if (!err)
-			err = check_pinned_link(prog, path, why, why_size);
+		if (err) {
+			snprintf(why, why_size, "pin directory %.400s: path too long", cfg->pin_dir);
+			return err;
+		}
+		/* The steering programs are pinned only while a resolver runs. */
+		if (enforcer_cgroup_program(prog)) {
+			steering_programs++;
+			if (access(path, F_OK) < 0 && errno == ENOENT)
+				continue;
+			steering_pinned++;
+		}
+		err = check_pinned_link(prog, path, why, why_size);
 		if (err)
 			return err;
 	}
@@ -374,6 +432,11 @@ static int adopt(struct enforcer *e, const struct enforcer_config *cfg, char *wh
 			 "%llu bytes",
 			 (unsigned long long)cfg->events_bytes,
 			 (unsigned long long)e->meta.events_bytes);
+	if (cfg->steering && steering_pinned < steering_programs)
+		return ENFORCER_NO_STEERING;
+	if (!cfg->steering && steering_pinned)
+		return drop_steering(e, cfg, why, why_size);
+	e->steering = cfg->steering;
 	return 0;
 }
 
@@ -395,6 +458,8 @@ int enforcer_attach_all(struct enforcer *e, const char *pin_dir, char *why, size
 			snprintf(why, why_size, "more than %d programs", ENFORCER_MAX_PROGRAMS);
 			return -E2BIG;
 		}
+		if (enforcer_cgroup_program(prog) && !e->steering)
+			continue;
 		if (enforcer_cgroup_program(prog)) {
 			int cg = open(e->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -505,9 +570,16 @@ int enforcer_set_steering(struct enforcer *e, uint32_t ip4, uint16_t port)
 	struct actgate_steer_conf conf = { .resolver_ip4 = ip4, .resolver_port = port,
 					   .enabled = ip4 != 0 };
 	__u32 zero = 0;
-	int err = bpf_map__update_elem(e->skel->maps.resolver_steer, &zero, sizeof(zero), &conf,
-				       sizeof(conf), BPF_ANY);
+	int err;
 
+	if (ip4 && !e->steering) {
+		log_error("bpf", "the resolver's address cannot be given to the kernel: the DNS "
+				 "steering programs are not attached (a bug: the daemon attaches "
+				 "them when it runs a resolver)");
+		return -EPROTO;
+	}
+	err = bpf_map__update_elem(e->skel->maps.resolver_steer, &zero, sizeof(zero), &conf,
+				   sizeof(conf), BPF_ANY);
 	if (err)
 		log_error("bpf", "cannot write where the resolver listens: %s", strerror(-err));
 	return err;
@@ -561,9 +633,14 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 			 cfg->pin_dir, PINS_STAGING_SUFFIX);
 	if (pins_complete(cfg->pin_dir)) {
 		err = adopt(e, cfg, why, sizeof(why));
-		if (err == ENFORCER_OTHER_BUILD) {
+		if (err == ENFORCER_NO_STEERING)
+			log_info("bpf", "a resolver is configured and the pins at %s hold no DNS "
+					"steering programs: replacing them with a set that does, "
+					"make-before-break as in an upgrade", cfg->pin_dir);
+		if (err == ENFORCER_OTHER_BUILD || err == ENFORCER_NO_STEERING) {
 			struct actgate_meta previous = e->meta;
 
+			e->steering = cfg->steering;
 			err = enforcer_upgrade(e, cfg, &previous, why, sizeof(why));
 			if (err) {
 				log_error("bpf",
@@ -599,6 +676,7 @@ int enforcer_start(struct enforcer *e, const struct enforcer_config *cfg,
 				  cfg->pin_dir, why);
 			goto fail;
 		}
+		e->steering = cfg->steering;
 		err = create(e, cfg, why, sizeof(why));
 		if (err) {
 			log_error("bpf", "%s", why);

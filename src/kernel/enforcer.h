@@ -32,6 +32,13 @@ struct enforcer_config {
 	bool verbose;
 	/* The cgroup2 mount: bpf/steer.bpf.c's programs attach to its root. */
 	const char *cgroup_root;
+	/*
+	 * Attach bpf/steer.bpf.c's programs: the daemon runs the resolver.
+	 * Without it they would only cost every connect and datagram on the
+	 * host a run that changes nothing, so they are not attached (and
+	 * detached from adopted pins that have them).
+	 */
+	bool steering;
 };
 
 struct enforcer {
@@ -43,6 +50,7 @@ struct enforcer {
 	char cgroup_root[4096]; /* enforcer_config.cgroup_root */
 	bool adopted; /* the pins were there: nothing was loaded or attached, unless upgraded */
 	bool upgraded; /* they were another build's, replaced make-before-break (adopted too) */
+	bool steering; /* bpf/steer.bpf.c's programs are attached (and pinned) */
 	struct actgate_meta meta; /* as found (adopted) or as written */
 	/*
 	 * The ring buffer, read in place (mmap) rather than through libbpf's
@@ -108,7 +116,10 @@ int enforcer_probe(char *why, size_t why_size);
  * expected kind; then reuse its maps, loading and attaching nothing), or
  * when there is none, load, attach and pin every program and map; pins of
  * another BPF build of this ABI version are upgraded make-before-break
- * (enforcer-upgrade.c; adopted and upgraded set, the maps carried over). Either
+ * (enforcer-upgrade.c; adopted and upgraded set, the maps carried over).
+ * The steering programs only with cfg->steering: adopted pins that lack
+ * them are replaced as in an upgrade, and their links are removed from
+ * adopted pins that have them without it (e->steering says which). Either
  * way the meta map names this process as the daemon to protect. -errno,
  * logged with the reason and the way out; -EBUSY while another daemon holds
  * the pins, -EPROTO for an incompatible or incomplete pin set.
@@ -122,7 +133,9 @@ bool enforcer_cgroup_program(const struct bpf_program *prog);
 
 /*
  * Where the resolver listens, for bpf/steer.bpf.c (abi.h, struct
- * actgate_steer_conf); ip4 0: steer nothing. Network order.
+ * actgate_steer_conf); ip4 0: steer nothing. Network order. -EPROTO for an
+ * address while the steering programs are not attached: the connect
+ * decision would let lookups through that nothing steers.
  */
 int enforcer_set_steering(struct enforcer *e, uint32_t ip4, uint16_t port);
 

@@ -110,6 +110,11 @@
  *                                   name, run count and run time in ns as the
  *                                   kernel counts them with kernel.bpf_stats_enabled
  *                                   (under qemu -icount shift=0: instructions)
+ *   actprobe cgroup-progs DIR       how many programs are attached to the
+ *                                   cgroup DIR on each hook DNS steering uses
+ *                                   (BPF_PROG_QUERY): "connect4 N" ... one line
+ *                                   each, for connect4/6, sendmsg4/6,
+ *                                   recvmsg4, getpeername4
  *   actprobe ptrace PID             PTRACE_SEIZE, then detach
  *   actprobe reach HOW PID [ARG]    act on process PID from here; HOW:
  *                                   attach (PTRACE_ATTACH, then detach),
@@ -1171,6 +1176,35 @@ static int probe_bpf(void)
 		return report(errno);
 	close((int)fd);
 	return report(0);
+}
+
+static int cgroup_progs(const char *dir)
+{
+	static const struct {
+		const char *name;
+		enum bpf_attach_type type;
+	} hooks[] = {
+		{ "connect4", BPF_CGROUP_INET4_CONNECT },  { "connect6", BPF_CGROUP_INET6_CONNECT },
+		{ "sendmsg4", BPF_CGROUP_UDP4_SENDMSG },   { "sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+		{ "recvmsg4", BPF_CGROUP_UDP4_RECVMSG },   { "getpeername4", BPF_CGROUP_INET4_GETPEERNAME },
+	};
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report(errno);
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		__u32 ids[64], count = 64;
+
+		if (bpf_prog_query(fd, hooks[i].type, 0, NULL, ids, &count) < 0) {
+			int err = errno;
+
+			close(fd);
+			return report(err);
+		}
+		printf("%s %u\n", hooks[i].name, count);
+	}
+	close(fd);
+	return 0;
 }
 
 static int map_poke(const char *pin, const char *offset_text, const char *byte_text)
@@ -2249,6 +2283,8 @@ int main(int argc, char **argv)
 		return prog_stats(argc - 2, argv + 2);
 	if (argc == 4 && strcmp(argv[1], "percpu-sum") == 0)
 		return percpu_sum(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "cgroup-progs") == 0)
+		return cgroup_progs(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "ptrace") == 0)
 		return probe_ptrace(argv[2]);
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "reach") == 0)
