@@ -314,13 +314,14 @@ static int drop_steering(struct enforcer *e, const struct enforcer_config *cfg, 
 			continue;
 		err = pins_path(cfg->pin_dir, PINS_LINKS, bpf_program__name(prog), path,
 				sizeof(path));
-		if (!err && unlink(path) < 0 && errno != ENOENT)
+		if (!err && unlink(path) == 0)
+			dropped++;
+		else if (!err && errno != ENOENT)
 			err = -errno;
 		if (err) {
 			snprintf(why, why_size, "cannot remove %.400s: %s", path, strerror(-err));
 			return err;
 		}
-		dropped++;
 	}
 	log_info("bpf", "no resolver configured: detached the %zu DNS steering programs the pins "
 			"held (connects and datagrams no longer pass through them)", dropped);
