@@ -244,6 +244,25 @@ krow all1k_exec "governed, 1,000 rules, record: all, fork+exec+wait" "$(governed
 krow all1k_udp "governed, 1,000 rules, record: all, UDP connect" "$(governed_udp)" "$BASE_UDP"
 krow all1k_tcp "governed, 1,000 rules, record: all, TCP connect" "$(governed_tcp)" "$BASE_TCP"
 hook_row "  check_open alone, per call (every open recorded)" check_open governed all1k_hook4
+# record_rate_open: decisions journaled per guest second (10^9 guest
+# instructions under -icount shift=0; idle time counts too) while a governed
+# workload opens as fast as it can under record: all, with the daemon on
+# the same CPU: from the loop's start to the last of its records in the
+# journal. record_rate_dropped: the decisions dropped meanwhile (issue 11's
+# goal: 200,000/s and none dropped).
+status_value() { actgate status | sed -n "s/^$1: //p"; }
+RATE_OPENS=${BENCH_RATE_OPENS:-20000}
+written0=$(status_value records_written)
+dropped0=$(status_value dropped_open)
+ns=$(actprobe timed sh -c "actgate run --quiet --workload bench:run -- actprobe openloop '$FILE' $RATE_OPENS \
+	>/dev/null && until [ \"\$(actgate status | sed -n 's/^records_written: //p')\" -ge $((written0 + RATE_OPENS)) ]; do
+	sleep 0.01; done") || exit 1
+dropped=$(($(status_value dropped_open) - dropped0))
+rate=$((RATE_OPENS * 1000000000 / ns))
+printf '  %-60s %8d\n' "record: all, decisions journaled per guest second (open loop)" "$rate"
+printf '  %-60s %8d\n' "record: all, decisions dropped meanwhile" "$dropped"
+echo "BENCH|record_rate_open|$rate|0"
+echo "BENCH|record_rate_dropped|$dropped|0"
 policy bench bench:* "$W/rules/bench" deny
 stop
 # Freeing the programs and maps runs later, in kernel threads, on the one CPU
