@@ -23,6 +23,6 @@ out=$(systemd-analyze verify --root="$root" --man=no /usr/lib/systemd/system/act
 [[ -z $out ]] || { printf '%s\n' "$out" >&2; die "systemd-analyze verify warned"; }
 for page in "$root"/usr/share/man/man1/actgate.1.gz "$root"/usr/share/man/man8/actgated.8.gz; do
 	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null) || true
-	[[ -z $warn ]] || echo "verify-unit: ${page##*/}: $warn (the man page's own fix is on its branch)" >&2
+	[[ -z $warn ]] || die "${page##*/}: man(1) warns: $warn"
 done
 echo "verify-unit: actgated.service verifies (systemd $(systemd-analyze --version | awk 'NR == 1 { print $2 }'))"
